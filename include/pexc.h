@@ -23,6 +23,7 @@ extern "C" {
 typedef enum {
     PEXC_SCHEDULE_BASELINE = 0, /* TFLite's op order, whole tensors */
     PEXC_SCHEDULE_MIN_SRAM = 1, /* least peak SRAM found by the scheduler */
+    PEXC_SCHEDULE_CHANNELS = 2, /* least peak with channel splits only (no row streaming) */
 } pexc_schedule;
 
 typedef struct pexc_model pexc_model;

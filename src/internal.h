@@ -195,6 +195,7 @@ typedef enum {
     BUF_TENSOR = 0, /* a whole tensor (reshape outputs share their input's) */
     BUF_SLICE = 1,  /* one channel slice of a tensor, for one step pair */
     BUF_PSUM = 2,   /* int32 partial sums of a split consuming operator */
+    BUF_RING = 3,   /* the rows of a streamed tensor still needed, in a ring */
 } plan_buf_kind;
 
 typedef struct {
@@ -204,6 +205,17 @@ typedef struct {
     size_t size;
     int32_t first, last; /* step indices of first write / last read */
     size_t offset;       /* placed by the memory planner */
+    int32_t ring_rows;   /* BUF_RING: rows held (logical row y at y % ring_rows) */
+    /* Row bands: a whole tensor that a streamed chain reads or writes a few
+     * rows at a time is cut into bands of rows [y0, y1), each a buffer with
+     * its own life, placed contiguously in order (band k at the group's
+     * base + group_off) so kernels still see one tensor. The first band is
+     * the group head: views name it, and its offset is the group's base. */
+    int32_t head;        /* group head buffer index (itself for the head), or -1 */
+    int32_t n_bands;     /* head only: bands in the group (bands 1.. follow at band_next) */
+    int32_t band_next;   /* head only: index of band 1; bands are consecutive */
+    int32_t y0, y1;      /* rows held by this band */
+    size_t group_off;
 } plan_buffer;
 
 /* Where a step finds one operand: a buffer (or a constant tensor when
@@ -217,8 +229,10 @@ typedef struct {
 
 typedef enum {
     STEP_FULL = 0,   /* kernel computes tile of its int8/float output */
-    STEP_ACC = 1,    /* conv/FC adds input channels [ic0, ic1) into psum */
-    STEP_FINISH = 2, /* conv/FC requantises psum tile into its output */
+    STEP_ACC = 1,    /* conv/FC adds input channels [ic0, ic1) into psum;
+                        average pool adds input rows [ic0, ic1) */
+    STEP_FINISH = 2, /* conv/FC requantises psum tile into its output;
+                        average pool divides it */
 } plan_step_mode;
 
 typedef struct {
@@ -230,11 +244,15 @@ typedef struct {
     plan_view out;       /* output (psum buffer for STEP_ACC) */
 } plan_step;
 
-/* A channel-split segment: the ops at positions [op_first, op_last] of the
- * plan's operator order run n_slices times, each on one channel slice. */
+/* A segment of the plan's operator order, positions [op_first, op_last]:
+ *   rows == 0: channel split, the ops run n_slices times, one channel slice
+ *              each;
+ *   rows > 0:  row streaming, the ops run interleaved, `rows` output rows of
+ *              the last op at a time, intermediates in ring buffers. */
 typedef struct {
     int32_t op_first, op_last;
     int32_t n_slices;
+    int32_t rows;
 } plan_segment;
 
 typedef struct {
@@ -271,8 +289,15 @@ int sched_build(const ir_graph *g, const k_call *calls, const int32_t *order, co
 int plan_baseline(const ir_graph *g, const k_call *calls, plan_t *p, util_arena *a, util_err *err);
 /* Least-peak schedule (budget == 0), or the fewest-step schedule whose peak
  * fits budget bytes; placed and verified. */
-int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, plan_t *p, util_arena *a,
-                   util_err *err);
+int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int stream_rows, plan_t *p,
+                   util_arena *a, util_err *err);
+/* Rows [*r0, *r1) of operand `which` (0, 1; 2 = the output) that step st
+ * reads or writes, in the rows of the tensor's own NHWC shape. */
+void plan_step_rows(const ir_graph *g, const k_call *calls, const plan_step *st, int which, int32_t *r0,
+                    int32_t *r1);
+/* Input rows [*a, *b) that output rows [y0, y1) of call k read through
+ * operand `which` (clipped to the input; empty: *a == *b). */
+void sched_rows_needed(const k_call *k, int which, int32_t y0, int32_t y1, int32_t *a, int32_t *b);
 /* Multiply-accumulates of one step, counting padded taps like ir_op_macs. */
 int64_t plan_step_macs(const ir_graph *g, const k_call *calls, const plan_step *st);
 /* One line: the peak's live bytes, step, operator and the buffers alive. */

@@ -248,6 +248,24 @@ pexc_status pexc_avg_pool_s8(const pexc_pool_params *p, const pexc_view *in,
 pexc_status pexc_max_pool_s8(const pexc_pool_params *p, const pexc_view *in,
                              const pexc_tile *t, pexc_view *out);
 
+/* Average pooling in partial-sum form, for windows spanning many input rows
+ * (a global pool consuming its input a few rows at a time). Adds into the
+ * int32 view acc (logical shape = the pool output [N, OH, OW, C]) over tile t
+ * the sum of the valid window taps lying in input rows [iy0, iy1),
+ * 0 <= iy0 <= iy1 <= H (taps in the padding or outside the range are
+ * skipped). first != 0: the tile of acc is overwritten instead of added to.
+ * in only needs to hold rows [iy0, iy1) (a ring view needs ring_rows >=
+ * iy1 - iy0). Any split of [0, H) into consecutive ranges, then _finish,
+ * gives exactly pexc_avg_pool_s8's output. */
+pexc_status pexc_avg_pool_s8_acc(const pexc_pool_params *p, const pexc_view *in,
+                                 int32_t iy0, int32_t iy1, int first,
+                                 const pexc_tile *t, pexc_view *acc);
+/* Finishes: out = clamp(sum / count rounded half away from zero), count = the
+ * window taps inside the in_h x in_w input (as pexc_avg_pool_s8 counts them);
+ * PEXC_ERR_ARG when a tile position has count 0. */
+pexc_status pexc_avg_pool_s8_finish(const pexc_pool_params *p, int32_t in_h, int32_t in_w,
+                                    const pexc_view *acc, const pexc_tile *t, pexc_view *out);
+
 /* ---------------------------------------------------------------------------
  * Element-wise ADD / MUL with NHWC broadcasting: an operand whose logical
  * extent is 1 along an axis is broadcast along it.
@@ -363,6 +381,15 @@ typedef struct {
 
 pexc_status pexc_transpose(const pexc_transpose_params *p, size_t elem_size,
                            const void *in, void *out);
+
+/* Tiled TRANSPOSE of 1-byte elements into a view, so a TRANSPOSE heading a
+ * streamed chain can write rows into a ring. out is the NHWC view of the
+ * transposed tensor (rank <= 4 padded with leading 1s; its H is output axis
+ * rank-3). Computes output rows [t->y0, t->y1) (all n, all columns, channels
+ * [t->c0, t->c1)) of transpose(in), in the whole contiguous input of
+ * p->in_dims (p->rank in [1, 4]); byte-identical to pexc_transpose there. */
+pexc_status pexc_transpose_s8_tile(const pexc_transpose_params *p, const void *in,
+                                   const pexc_tile *t, pexc_view *out);
 
 /* CONCATENATION along one axis of contiguous tensors (same quantisation).
  * outer = product of dims before the axis; each input i contributes a

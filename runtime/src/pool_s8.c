@@ -8,6 +8,13 @@
  * integer sum divided by the number of valid taps, rounded half away from
  * zero; the maximum starts from -128. Input and output share scale and zero
  * point, so no requantisation takes place; only the fused activation clamp.
+ *
+ * The average also comes in partial-sum form, for windows that span many
+ * input rows (a global pool fed by a streamed producer):
+ * pexc_avg_pool_s8_acc adds the taps that lie in one range of input rows
+ * into an int32 accumulator, pexc_avg_pool_s8_finish divides and clamps.
+ * Integer addition is exact, so any split of the input rows gives the sums
+ * the whole-input kernel forms, and both finish through avg_out_s8.
  */
 #include "pexc_kernels.h"
 
@@ -21,11 +28,16 @@ static int view_ok(const pexc_view *v, int32_t c0, int32_t c1) {
     return 1;
 }
 
+/* Window geometry and activation clamp are usable. */
+static int pool_params_ok(const pexc_pool_params *p) {
+    if (!p) return 0;
+    if (p->stride_h < 1 || p->stride_w < 1 || p->filter_h < 1 || p->filter_w < 1) return 0;
+    return p->act_min <= p->act_max;
+}
+
 static int pool_args_ok(const pexc_pool_params *p, const pexc_view *in,
                         const pexc_tile *t, const pexc_view *out) {
-    if (!p || !t) return 0;
-    if (p->stride_h < 1 || p->stride_w < 1 || p->filter_h < 1 || p->filter_w < 1) return 0;
-    if (p->act_min > p->act_max) return 0;
+    if (!pool_params_ok(p) || !t) return 0;
     if (!out || !view_ok(out, t->c0, t->c1) || !view_ok(in, t->c0, t->c1)) return 0;
     if (in->n != out->n || in->c != out->c) return 0;
     if (t->y0 < 0 || t->y0 > t->y1 || t->y1 > out->h) return 0;
@@ -41,6 +53,16 @@ static void tap_range(int32_t origin, int32_t filter, int32_t in_extent,
     int32_t hi = in_extent - origin < filter ? in_extent - origin : filter;
     *f0 = lo;
     *f1 = hi > lo ? hi : lo;
+}
+
+/* The average of count (>= 1) taps summing to sum, rounded half away from
+ * zero and clamped to the activation range: the one place every average
+ * pooling output is formed. */
+static int8_t avg_out_s8(const pexc_pool_params *p, int32_t sum, int32_t count) {
+    int32_t avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+    if (avg < p->act_min) avg = p->act_min;
+    if (avg > p->act_max) avg = p->act_max;
+    return (int8_t)avg;
 }
 
 /**
@@ -73,12 +95,116 @@ pexc_status pexc_avg_pool_s8(const pexc_pool_params *p, const pexc_view *in,
                     for (int32_t fy = fy0; fy < fy1; fy++)
                         for (int32_t fx = fx0; fx < fx1; fx++)
                             sum += PEXC_AT_S8(in, n, iy0 + fy, ix0 + fx, c);
-                    int32_t avg = sum > 0 ? (sum + count / 2) / count
-                                          : (sum - count / 2) / count;
-                    if (avg < p->act_min) avg = p->act_min;
-                    if (avg > p->act_max) avg = p->act_max;
-                    PEXC_AT_S8(out, n, oy, ox, c) = (int8_t)avg;
+                    PEXC_AT_S8(out, n, oy, ox, c) = avg_out_s8(p, sum, count);
                 }
+            }
+        }
+    }
+    return PEXC_OK;
+}
+
+/**
+ * @brief Partial sums of int8 average pooling over input rows [iy0, iy1).
+ *
+ * acc(n, oy, ox, c) (+)= sum of the window taps of output (n, oy, ox) at
+ * channel c that lie inside the input and in rows [iy0, iy1), for the tile t.
+ * Summing the calls over consecutive row ranges that cover [0, H) gives the
+ * sum pexc_avg_pool_s8 averages; pexc_avg_pool_s8_finish turns it into the
+ * output. The window tests (padding) are those of pexc_avg_pool_s8.
+ *
+ * @param in     input view, logical [N, H, W, C]; needs to hold only rows
+ *               [iy0, iy1) (a ring view needs ring_rows >= iy1 - iy0) and the
+ *               tile's channels. 0 <= iy0 <= iy1 <= H.
+ * @param first  nonzero: overwrite the tile of acc; zero: add to it.
+ * @param acc    int32 view with the pool output's logical shape [N, OH, OW, C].
+ * @return PEXC_ERR_ARG on bad arguments. Windows with no tap in the range add
+ *         nothing (an empty window is reported by the finish).
+ */
+pexc_status pexc_avg_pool_s8_acc(const pexc_pool_params *p, const pexc_view *in,
+                                 int32_t iy0, int32_t iy1, int first,
+                                 const pexc_tile *t, pexc_view *acc) {
+    if (!pool_params_ok(p) || !pexc_view_valid(in) || !pexc_view_valid(acc) ||
+        !pexc_tile_valid(t, acc) || !pexc_view_stores(in, t->c0, t->c1) ||
+        in->n != acc->n || in->c != acc->c || iy0 < 0 || iy0 > iy1 || iy1 > in->h ||
+        (in->ring_rows && iy1 - iy0 > in->ring_rows))
+        return PEXC_ERR_ARG;
+    if (t->c0 >= t->c1) return PEXC_OK;
+
+    const int32_t nc = t->c1 - t->c0;
+    const int8_t *ibase = (const int8_t *)in->data;
+    int32_t *abase = (int32_t *)acc->data;
+    for (int32_t n = 0; n < acc->n; n++) {
+        for (int32_t oy = t->y0; oy < t->y1; oy++) {
+            /* Window rows inside the input, then inside [iy0, iy1). */
+            int32_t wy = oy * p->stride_h - p->pad_top, fy0, fy1;
+            tap_range(wy, p->filter_h, in->h, &fy0, &fy1);
+            if (fy0 < iy0 - wy) fy0 = iy0 - wy;
+            if (fy1 > iy1 - wy) fy1 = iy1 - wy;
+            for (int32_t ox = 0; ox < acc->w; ox++) {
+                int32_t wx = ox * p->stride_w - p->pad_left, fx0, fx1;
+                tap_range(wx, p->filter_w, in->w, &fx0, &fx1);
+                int32_t *a = abase + pexc_view_index(acc, n, oy, ox, t->c0);
+                if (first)
+                    for (int32_t c = 0; c < nc; c++) a[c] = 0;
+                for (int32_t fy = fy0; fy < fy1; fy++)
+                    for (int32_t fx = fx0; fx < fx1; fx++) {
+                        const int8_t *px = ibase + pexc_view_index(in, n, wy + fy, wx + fx, t->c0);
+                        for (int32_t c = 0; c < nc; c++) a[c] += px[c];
+                    }
+            }
+        }
+    }
+    return PEXC_OK;
+}
+
+/**
+ * @brief Finishes partial average-pool sums: out = clamp(round(acc / count)).
+ *
+ * count is the number of window taps of the output position inside the
+ * in_h x in_w input, exactly as pexc_avg_pool_s8 counts them; the quotient is
+ * rounded half away from zero and clamped to [act_min, act_max].
+ *
+ * @param acc  int32 view of complete sums (see pexc_avg_pool_s8_acc), same
+ *             logical shape as out.
+ * @return PEXC_ERR_ARG on bad arguments or when a position of the tile has
+ *         no valid tap (checked before anything is written).
+ */
+pexc_status pexc_avg_pool_s8_finish(const pexc_pool_params *p, int32_t in_h, int32_t in_w,
+                                    const pexc_view *acc, const pexc_tile *t, pexc_view *out) {
+    if (!pool_params_ok(p) || in_h < 1 || in_w < 1 || !pexc_view_valid(acc) ||
+        !pexc_view_valid(out) || acc->n != out->n || acc->h != out->h || acc->w != out->w ||
+        acc->c != out->c || !pexc_tile_valid(t, acc) || !pexc_tile_valid(t, out))
+        return PEXC_ERR_ARG;
+    if (t->c0 >= t->c1) return PEXC_OK;
+
+    /* The tap count factors into rows x columns, so an empty window shows up
+     * as an empty row range or an empty column range. */
+    for (int32_t oy = t->y0; oy < t->y1; oy++) {
+        int32_t fy0, fy1;
+        tap_range(oy * p->stride_h - p->pad_top, p->filter_h, in_h, &fy0, &fy1);
+        if (fy0 == fy1) return PEXC_ERR_ARG;
+    }
+    if (t->y0 < t->y1)
+        for (int32_t ox = 0; ox < out->w; ox++) {
+            int32_t fx0, fx1;
+            tap_range(ox * p->stride_w - p->pad_left, p->filter_w, in_w, &fx0, &fx1);
+            if (fx0 == fx1) return PEXC_ERR_ARG;
+        }
+
+    const int32_t nc = t->c1 - t->c0;
+    const int32_t *abase = (const int32_t *)acc->data;
+    int8_t *obase = (int8_t *)out->data;
+    for (int32_t n = 0; n < out->n; n++) {
+        for (int32_t oy = t->y0; oy < t->y1; oy++) {
+            int32_t fy0, fy1;
+            tap_range(oy * p->stride_h - p->pad_top, p->filter_h, in_h, &fy0, &fy1);
+            for (int32_t ox = 0; ox < out->w; ox++) {
+                int32_t fx0, fx1;
+                tap_range(ox * p->stride_w - p->pad_left, p->filter_w, in_w, &fx0, &fx1);
+                int32_t count = (fy1 - fy0) * (fx1 - fx0);
+                const int32_t *a = abase + pexc_view_index(acc, n, oy, ox, t->c0);
+                int8_t *o = obase + pexc_view_index(out, n, oy, ox, t->c0);
+                for (int32_t c = 0; c < nc; c++) o[c] = avg_out_s8(p, a[c], count);
             }
         }
     }

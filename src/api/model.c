@@ -52,9 +52,9 @@ int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e) {
     m->plan = &m->baseline;
     if (m->budget) {
         if (m->baseline.arena_bytes > m->budget) {
-            if (sched_min_sram(&m->g, m->calls, m->budget, &m->chosen, &m->g.arena, e)) return -1;
+            if (sched_min_sram(&m->g, m->calls, m->budget, 1, &m->chosen, &m->g.arena, e)) return -1;
             if (m->chosen.arena_bytes > m->budget &&
-                sched_min_sram(&m->g, m->calls, 0, &m->chosen, &m->g.arena, e))
+                sched_min_sram(&m->g, m->calls, 0, 1, &m->chosen, &m->g.arena, e))
                 return -1;
             if (m->chosen.arena_bytes > m->budget) {
                 char why[400];
@@ -64,8 +64,9 @@ int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e) {
             }
             m->plan = &m->chosen;
         }
-    } else if (schedule == PEXC_SCHEDULE_MIN_SRAM) {
-        if (sched_min_sram(&m->g, m->calls, 0, &m->chosen, &m->g.arena, e)) return -1;
+    } else if (schedule == PEXC_SCHEDULE_MIN_SRAM || schedule == PEXC_SCHEDULE_CHANNELS) {
+        if (sched_min_sram(&m->g, m->calls, 0, schedule == PEXC_SCHEDULE_MIN_SRAM, &m->chosen, &m->g.arena, e))
+            return -1;
         if (m->chosen.arena_bytes < m->baseline.arena_bytes) m->plan = &m->chosen;
     }
     if (m->plan->arena_bytes > ((size_t)1 << 30))

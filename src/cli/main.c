@@ -90,8 +90,9 @@ static int parse(int argc, char **argv, cli_args *a) {
 static int schedule_of(const char *s, pexc_schedule *out) {
     if (!strcmp(s, "baseline")) *out = PEXC_SCHEDULE_BASELINE;
     else if (!strcmp(s, "min-sram")) *out = PEXC_SCHEDULE_MIN_SRAM;
+    else if (!strcmp(s, "channels")) *out = PEXC_SCHEDULE_CHANNELS;
     else {
-        fprintf(stderr, "pexc: unknown schedule '%s' (baseline or min-sram)\n", s);
+        fprintf(stderr, "pexc: unknown schedule '%s' (baseline, channels or min-sram)\n", s);
         return -1;
     }
     return 0;
@@ -123,8 +124,9 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
         for (const char *c = why; *c; c++) printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
         printf("\",\n  \"segments\": [");
         for (int32_t i = 0; i < p->n_segments; i++)
-            printf("%s{\"first_op\": %d, \"last_op\": %d, \"slices\": %d}", i ? ", " : "",
-                   p->segments[i].op_first, p->segments[i].op_last, p->segments[i].n_slices);
+            printf("%s{\"first_op\": %d, \"last_op\": %d, \"%s\": %d}", i ? ", " : "",
+                   p->segments[i].op_first, p->segments[i].op_last, p->segments[i].rows > 0 ? "rows" : "slices",
+                   p->segments[i].rows > 0 ? p->segments[i].rows : p->segments[i].n_slices);
         printf("],\n  \"op_order\": [");
         for (int32_t i = 0; i < g->n_ops; i++) printf("%s%d", i ? ", " : "", p->order ? p->order[i] : i);
         printf("],\n");

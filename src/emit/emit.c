@@ -428,7 +428,7 @@ static int make_view(ectx *e, const plan_view *pv, const int32_t d[4], emit_view
     v->h = d[1];
     v->w = d[2];
     v->c = d[3];
-    int slice = pv->buf >= 0 && p->buffers[pv->buf].kind == BUF_SLICE;
+    int slice = pv->buf >= 0 && (p->buffers[pv->buf].kind == BUF_SLICE || p->buffers[pv->buf].kind == BUF_RING);
     v->c_begin = slice ? pv->c_begin : 0;
     v->c_stored = slice ? pv->c_stored : d[3];
     v->ring_rows = pv->ring_rows;
@@ -480,9 +480,10 @@ static int emit_step(ectx *e, int32_t s) {
     FILE *f = e->f;
 
     fprintf(f, "    /* step %d: op %d %s", s, k->op, opname);
-    if (st->mode == STEP_ACC) fprintf(f, ", partial sums of input channels [%d, %d)%s", st->ic0, st->ic1,
+    if (st->mode == STEP_ACC) fprintf(f, ", partial sums of input %s [%d, %d)%s",
+                                      k->kind == K_AVGPOOL ? "rows" : "channels", st->ic0, st->ic1,
                                       st->first ? " (first)" : "");
-    else if (st->mode == STEP_FINISH) fprintf(f, ", requantise partial sums");
+    else if (st->mode == STEP_FINISH) fprintf(f, ", finish partial sums");
     fprintf(f, ", tile rows [%d, %d) channels [%d, %d), live %zu bytes */\n", t->y0, t->y1, t->c0, t->c1,
             e->p->live_bytes[s]);
 
@@ -547,7 +548,13 @@ static int emit_step(ectx *e, int32_t s) {
         return util_fail(e->err, "internal: constants of operator %d were not emitted", k->op);
 
     fputs("        pexc_status st = ", f);
-    if (st->mode == STEP_FINISH) {
+    if (st->mode == STEP_FINISH && k->kind == K_AVGPOOL) {
+        fprintf(f, "pexc_avg_pool_s8_finish(&%s_op%d_pool, %d, %d, &in, &t, &out);\n", n, k->op, k->in_dims[0][1],
+                k->in_dims[0][2]);
+    } else if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) {
+        fprintf(f, "pexc_avg_pool_s8_acc(&%s_op%d_pool, &in, %d, %d, %d, &t, &out);\n", n, k->op, st->ic0, st->ic1,
+                st->first);
+    } else if (st->mode == STEP_FINISH) {
         if (k->kind != K_CONV && k->kind != K_FC)
             return util_fail(e->err, "step %d: partial sums of a %s", s, opname);
         fprintf(f, "pexc_requant_s32_s8(&%s_op%d_conv, %s, &in, &t, &out);\n", n, k->op, b);
@@ -691,7 +698,8 @@ static void emit_header(const ir_graph *g, const plan_t *p, const emit_options *
 /* ---- entry points ------------------------------------------------------- */
 
 static const char *kernel_of(const k_call *k, const plan_step *st) {
-    if (st->mode == STEP_FINISH) return "pexc_requant_s32_s8";
+    if (st->mode == STEP_FINISH) return k->kind == K_AVGPOOL ? "pexc_avg_pool_s8_finish" : "pexc_requant_s32_s8";
+    if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) return "pexc_avg_pool_s8_acc";
     if (st->mode == STEP_ACC) return k->kind == K_FC ? "pexc_fully_connected_s8_acc" : "pexc_conv2d_s8_acc";
     switch (k->kind) {
     case K_NOP: return NULL;

@@ -20,7 +20,7 @@ static void make_view(const ir_graph *g, const plan_t *p, uint8_t *arena, const 
     v->c = d[3];
     /* whole tensors and partial sums are seen in the consumer's own shape
      * (FULLY_CONNECTED flattens its input); slices keep their channel range */
-    int slice = pv->buf >= 0 && p->buffers[pv->buf].kind == BUF_SLICE;
+    int slice = pv->buf >= 0 && (p->buffers[pv->buf].kind == BUF_SLICE || p->buffers[pv->buf].kind == BUF_RING);
     v->c_begin = slice ? pv->c_begin : 0;
     v->c_stored = slice ? pv->c_stored : d[3];
     v->ring_rows = pv->ring_rows;
@@ -39,7 +39,11 @@ static pexc_status run_call(const ir_graph *g, const k_call *k, const plan_t *p,
     if (st->in[0].tensor >= 0) make_view(g, p, arena, &st->in[0], st->mode == STEP_FINISH ? k->out_dims : k->in_dims[0], &in);
     if (st->in[1].tensor >= 0) make_view(g, p, arena, &st->in[1], k->in_dims[1], &in2);
     make_view(g, p, arena, &st->out, k->out_dims, &out);
+    if (st->mode == STEP_FINISH && k->kind == K_AVGPOOL)
+        return pexc_avg_pool_s8_finish(&k->pool, k->in_dims[0][1], k->in_dims[0][2], &in, t, &out);
     if (st->mode == STEP_FINISH) return pexc_requant_s32_s8(&k->conv, k->bias, &in, t, &out);
+    if (st->mode == STEP_ACC && k->kind == K_AVGPOOL)
+        return pexc_avg_pool_s8_acc(&k->pool, &in, st->ic0, st->ic1, st->first, t, &out);
     if (st->mode == STEP_ACC) {
         if (k->kind == K_CONV)
             return pexc_conv2d_s8_acc(&k->conv, &in, k->weights, k->kh, k->kw, st->ic0, st->ic1, st->first, t, &out);

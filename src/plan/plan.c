@@ -41,47 +41,119 @@ static int span_cmp(const void *x, const void *y) {
     return a->off < b->off ? -1 : a->off > b->off ? 1 : 0;
 }
 
-/* Greedy placement in the given order; returns the arena size. */
-static size_t place(plan_buffer *bufs, int32_t n, const int32_t *order, size_t *offs, span *tmp) {
+static int span_cmp_size(const void *x, const void *y) {
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* Bytes buffer i takes in the arena: rounded up to the alignment, except a
+ * row band that another band of its tensor follows directly. */
+static size_t footprint(const plan_t *p, int32_t i) {
+    const plan_buffer *b = &p->buffers[i];
+    if (b->head >= 0) {
+        const plan_buffer *h = &p->buffers[b->head];
+        int32_t last = h->n_bands > 1 ? h->band_next + h->n_bands - 2 : b->head;
+        if (i != last) return b->size;
+    }
+    return align_up(b->size);
+}
+
+/* Buffer index of band k of the group whose head is h. */
+static int32_t band_of(const plan_t *p, int32_t h, int32_t k) { return k == 0 ? h : p->buffers[h].band_next + k - 1; }
+
+/* Greedy placement of the items (single buffers and band groups, each
+ * named by its head) in the given order; returns the arena size. */
+static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, size_t *offs, char *placed, span *tmp,
+                    size_t *cands) {
     size_t arena = 0;
-    for (int32_t i = 0; i < n; i++) {
-        plan_buffer *b = &bufs[order[i]];
-        int32_t m = 0;
-        for (int32_t j = 0; j < i; j++) {
-            plan_buffer *o = &bufs[order[j]];
-            if (overlap_time(b, o)) {
-                tmp[m].off = offs[order[j]];
-                tmp[m].end = offs[order[j]] + align_up(o->size);
-                m++;
+    const plan_buffer *bufs = p->buffers;
+    memset(placed, 0, (size_t)p->n_buffers);
+    for (int32_t it = 0; it < n_items; it++) {
+        int32_t h = items[it];
+        const plan_buffer *hb = &bufs[h];
+        int32_t nb = hb->head >= 0 ? hb->n_bands : 1;
+        size_t base;
+        if (nb == 1) {
+            int32_t m = 0;
+            for (int32_t j = 0; j < p->n_buffers; j++)
+                if (placed[j] && overlap_time(hb, &bufs[j])) {
+                    tmp[m].off = offs[j];
+                    tmp[m].end = offs[j] + footprint(p, j);
+                    m++;
+                }
+            qsort(tmp, (size_t)m, sizeof(span), span_cmp);
+            size_t at = 0, need = footprint(p, h);
+            for (int32_t j = 0; j < m; j++) {
+                if (tmp[j].off >= at + need) break;
+                if (tmp[j].end > at) at = align_up(tmp[j].end);
+            }
+            base = at;
+        } else {
+            /* the lowest base at which no band meets a placed buffer alive
+             * at the same time; candidates are 0 and the bases that put a
+             * band right after such a buffer */
+            int32_t nc = 0;
+            cands[nc++] = 0;
+            for (int32_t k = 0; k < nb; k++) {
+                const plan_buffer *band = &bufs[band_of(p, h, k)];
+                for (int32_t j = 0; j < p->n_buffers; j++)
+                    if (placed[j] && overlap_time(band, &bufs[j])) {
+                        size_t e = offs[j] + footprint(p, j);
+                        if (e >= band->group_off) cands[nc++] = align_up(e - band->group_off);
+                    }
+            }
+            qsort(cands, (size_t)nc, sizeof(size_t), span_cmp_size);
+            base = cands[nc - 1];
+            for (int32_t c = 0; c < nc; c++) {
+                if (c && cands[c] == cands[c - 1]) continue;
+                int ok = 1;
+                for (int32_t k = 0; k < nb && ok; k++) {
+                    int32_t bi = band_of(p, h, k);
+                    const plan_buffer *band = &bufs[bi];
+                    size_t lo = cands[c] + band->group_off, hi = lo + footprint(p, bi);
+                    for (int32_t j = 0; j < p->n_buffers && ok; j++)
+                        if (placed[j] && overlap_time(band, &bufs[j]) && offs[j] < hi &&
+                            lo < offs[j] + footprint(p, j))
+                            ok = 0;
+                }
+                if (ok) {
+                    base = cands[c];
+                    break;
+                }
             }
         }
-        qsort(tmp, (size_t)m, sizeof(span), span_cmp);
-        size_t at = 0, need = align_up(b->size);
-        for (int32_t j = 0; j < m; j++) {
-            if (tmp[j].off >= at + need) break;
-            if (tmp[j].end > at) at = tmp[j].end;
+        for (int32_t k = 0; k < nb; k++) {
+            int32_t bi = band_of(p, h, k);
+            offs[bi] = base + bufs[bi].group_off;
+            placed[bi] = 1;
+            if (offs[bi] + footprint(p, bi) > arena) arena = offs[bi] + footprint(p, bi);
         }
-        offs[order[i]] = at;
-        if (at + need > arena) arena = at + need;
     }
     return arena;
 }
 
-static const plan_buffer *sort_bufs;
+/* Sort keys of an item: a band group counts as one buffer spanning its
+ * bands' sizes and lives. */
+typedef struct {
+    size_t size;
+    int32_t first, last;
+} item_key;
+
+static const item_key *sort_keys;
 static int cmp_size(const void *x, const void *y) {
-    const plan_buffer *a = &sort_bufs[*(const int32_t *)x], *b = &sort_bufs[*(const int32_t *)y];
+    const item_key *a = &sort_keys[*(const int32_t *)x], *b = &sort_keys[*(const int32_t *)y];
     if (a->size != b->size) return a->size > b->size ? -1 : 1;
     return a->first - b->first;
 }
 static int cmp_life(const void *x, const void *y) {
-    const plan_buffer *a = &sort_bufs[*(const int32_t *)x], *b = &sort_bufs[*(const int32_t *)y];
+    const item_key *a = &sort_keys[*(const int32_t *)x], *b = &sort_keys[*(const int32_t *)y];
     int32_t la = a->last - a->first, lb = b->last - b->first;
     if (la != lb) return lb - la;
     if (a->size != b->size) return a->size > b->size ? -1 : 1;
     return a->first - b->first;
 }
 static int cmp_first(const void *x, const void *y) {
-    const plan_buffer *a = &sort_bufs[*(const int32_t *)x], *b = &sort_bufs[*(const int32_t *)y];
+    const item_key *a = &sort_keys[*(const int32_t *)x], *b = &sort_keys[*(const int32_t *)y];
     if (a->first != b->first) return a->first - b->first;
     return a->size > b->size ? -1 : a->size < b->size ? 1 : 0;
 }
@@ -91,14 +163,31 @@ int plan_memory(plan_t *p, util_arena *a, util_err *err) {
     int32_t *order = util_alloc(a, sizeof(int32_t) * (size_t)(n + 1));
     size_t *offs = util_alloc(a, sizeof(size_t) * (size_t)(n + 1));
     span *tmp = util_alloc(a, sizeof(span) * (size_t)(n + 1));
-    if (!order || !offs || !tmp) return util_fail(err, "out of memory planning %d buffers", n);
+    size_t *cands = util_alloc(a, sizeof(size_t) * ((size_t)n * 64 + 2));
+    char *placed = util_alloc(a, (size_t)n + 1);
+    item_key *keys = util_alloc(a, sizeof(item_key) * (size_t)(n + 1));
+    if (!order || !offs || !tmp || !cands || !placed || !keys)
+        return util_fail(err, "out of memory planning %d buffers", n);
+    for (int32_t i = 0; i < n; i++) {
+        const plan_buffer *b = &p->buffers[i];
+        keys[i] = (item_key){b->size, b->first, b->last};
+        if (b->head == i)
+            for (int32_t k = 1; k < b->n_bands; k++) {
+                const plan_buffer *band = &p->buffers[band_of(p, i, k)];
+                keys[i].size += band->size;
+                if (band->first < keys[i].first) keys[i].first = band->first;
+                if (band->last > keys[i].last) keys[i].last = band->last;
+            }
+    }
     int (*cmps[3])(const void *, const void *) = {cmp_size, cmp_life, cmp_first};
     size_t best = (size_t)-1;
     for (int k = 0; k < 3; k++) {
-        for (int32_t i = 0; i < n; i++) order[i] = i;
-        sort_bufs = p->buffers;
-        qsort(order, (size_t)n, sizeof(int32_t), cmps[k]);
-        size_t size = place(p->buffers, n, order, offs, tmp);
+        int32_t m = 0;
+        for (int32_t i = 0; i < n; i++)
+            if (p->buffers[i].head < 0 || p->buffers[i].head == i) order[m++] = i;
+        sort_keys = keys;
+        qsort(order, (size_t)m, sizeof(int32_t), cmps[k]);
+        size_t size = place(p, m, order, offs, placed, tmp, cands);
         if (size < best) {
             best = size;
             for (int32_t i = 0; i < n; i++) p->buffers[i].offset = offs[i];
@@ -120,8 +209,8 @@ size_t plan_live_profile(const plan_t *p, size_t *live, int32_t *peak_step) {
     if (!d) return (size_t)-1;
     for (int32_t i = 0; i < p->n_buffers; i++) {
         const plan_buffer *b = &p->buffers[i];
-        d[b->first] += (int64_t)align_up(b->size);
-        d[b->last + 1] -= (int64_t)align_up(b->size);
+        d[b->first] += (int64_t)footprint(p, i);
+        d[b->last + 1] -= (int64_t)footprint(p, i);
     }
     int64_t run = 0;
     for (int32_t s = 0; s < p->n_steps; s++) {
@@ -137,6 +226,54 @@ size_t plan_live_profile(const plan_t *p, size_t *live, int32_t *peak_step) {
     return best;
 }
 
+/* ---- rows a step touches --------------------------------------------------- */
+
+void plan_step_rows(const ir_graph *g, const k_call *calls, const plan_step *st, int which, int32_t *r0,
+                    int32_t *r1) {
+    const k_call *k = &calls[st->call];
+    const plan_view *v = which == 2 ? &st->out : &st->in[which];
+    int32_t d[4];
+    lower_nhwc(&g->tensors[v->tensor], d);
+    *r0 = 0;
+    *r1 = d[1];
+    if (which == 2) {
+        if (st->mode != STEP_ACC && v->tensor == k->out && memcmp(d, k->out_dims, sizeof d) == 0) {
+            *r0 = st->tile.y0;
+            *r1 = st->tile.y1;
+        }
+        return;
+    }
+    if (st->mode == STEP_FINISH) {
+        *r0 = st->tile.y0;
+        *r1 = st->tile.y1;
+        return;
+    }
+    if (st->mode == STEP_ACC && k->kind == K_FC) {
+        /* a fully-connected layer reads its input flattened: its depth
+         * range is a range of whole rows when the tensor has one batch */
+        int32_t rowlen = d[2] * d[3];
+        if (d[0] == 1 && rowlen > 0 && st->ic0 < st->ic1) {
+            *r0 = st->ic0 / rowlen;
+            *r1 = (st->ic1 + rowlen - 1) / rowlen;
+        }
+        return;
+    }
+    if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) {
+        *r0 = st->ic0;
+        *r1 = st->ic1;
+        return;
+    }
+    if (memcmp(d, k->in_dims[which], sizeof d) != 0) return; /* seen reshaped: all rows */
+    int32_t y0 = st->tile.y0, y1 = st->tile.y1;
+    switch (k->kind) {
+    case K_CONV: case K_DWCONV: case K_AVGPOOL: case K_MAXPOOL: case K_PAD: case K_ADD: case K_MUL:
+    case K_REQUANT: case K_LOGISTIC: case K_QUANT_F32: case K_DEQUANT_F32:
+        sched_rows_needed(k, which, y0, y1, r0, r1);
+        return;
+    default: return;
+    }
+}
+
 /* ---- verifier ------------------------------------------------------------ */
 
 typedef struct {
@@ -144,6 +281,8 @@ typedef struct {
     int32_t h;
     int32_t c_begin, c_stored;
     int32_t *count;   /* [rows][c_stored]: writes (or accumulated channels) */
+    int32_t ring;     /* ring buffers: rows held; 0 otherwise */
+    int32_t *slot;    /* [ring]: the logical row each physical row holds now */
 } cover;
 
 static int32_t *cov_at(cover *c, int32_t row, int32_t ch) {
@@ -192,6 +331,24 @@ static void needed_channels(const k_call *k, const plan_step *st, int which, con
     }
 }
 
+/* Is every band of buffer bi holding a row of [r0, r1) alive at step s? */
+static int bands_alive(const plan_t *p, int32_t bi, int32_t s, int32_t r0, int32_t r1, int32_t *bad) {
+    const plan_buffer *x = &p->buffers[bi];
+    if (x->head < 0) {
+        *bad = bi;
+        return s >= x->first && s <= x->last;
+    }
+    for (int32_t k = 0; k < x->n_bands; k++) {
+        int32_t i = k == 0 ? bi : x->band_next + k - 1;
+        const plan_buffer *b = &p->buffers[i];
+        if (b->y0 < r1 && r0 < b->y1 && (s < b->first || s > b->last)) {
+            *bad = i;
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_err *err) {
     int rc = -1;
     for (int32_t i = 0; i < p->n_buffers; i++) {
@@ -199,6 +356,9 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
         if (a->offset + a->size > p->arena_bytes)
             return util_fail(err, "plan: buffer %d (tensor %d) [%zu, +%zu) exceeds the %zu-byte arena", i, a->tensor,
                              a->offset, a->size, p->arena_bytes);
+        if (a->head >= 0 && a->offset != p->buffers[a->head].offset + a->group_off)
+            return util_fail(err, "plan: row band %d of tensor %d is not where its tensor's rows %d.. are", i,
+                             a->tensor, a->y0);
         for (int32_t j = i + 1; j < p->n_buffers; j++) {
             const plan_buffer *b = &p->buffers[j];
             if (!overlap_time(a, b)) continue;
@@ -211,6 +371,7 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
     if (!cv) return util_fail(err, "out of memory verifying the plan");
     for (int32_t i = 0; i < p->n_buffers; i++) {
         const plan_buffer *b = &p->buffers[i];
+        if (b->head >= 0 && b->head != i) continue; /* bands share their head's record */
         int32_t d[4];
         lower_nhwc(&g->tensors[b->tensor], d);
         cv[i].rows = d[0] * d[1];
@@ -222,77 +383,120 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             util_fail(err, "out of memory verifying the plan");
             goto done;
         }
+        if (b->kind == BUF_RING) {
+            if (b->ring_rows < 1 || b->ring_rows > d[1] || d[0] != 1 ||
+                b->size < (size_t)b->ring_rows * (size_t)d[2] * (size_t)d[3]) {
+                util_fail(err, "plan: ring buffer %d (tensor %d) of %d rows does not fit its tensor", i, b->tensor,
+                          b->ring_rows);
+                goto done;
+            }
+            cv[i].ring = b->ring_rows;
+            cv[i].slot = malloc(sizeof(int32_t) * (size_t)b->ring_rows);
+            if (!cv[i].slot) {
+                util_fail(err, "out of memory verifying the plan");
+                goto done;
+            }
+            for (int32_t r = 0; r < b->ring_rows; r++) cv[i].slot[r] = -1;
+        }
         if (g->tensors[b->tensor].is_input && b->kind == BUF_TENSOR)
             for (size_t k = 0; k < (size_t)cv[i].rows * (size_t)b->c_stored; k++) cv[i].count[k] = 1;
     }
     for (int32_t s = 0; s < p->n_steps; s++) {
         const plan_step *st = &p->steps[s];
         const k_call *k = &calls[st->call];
-        /* every operand inside its buffer's life and stored range */
+        /* every operand inside its buffer's life (the bands of the rows it
+         * touches) and stored range */
         const plan_view *vs[3] = {&st->in[0], &st->in[1], &st->out};
         for (int v = 0; v < 3; v++) {
             const plan_view *x = vs[v];
             if (x->buf < 0) continue;
             const plan_buffer *b = &p->buffers[x->buf];
-            if (s < b->first || s > b->last) {
-                util_fail(err, "plan: step %d uses buffer %d (tensor %d) outside its life [%d, %d]", s, x->buf,
-                          b->tensor, b->first, b->last);
+            if (b->head >= 0 && b->head != x->buf) {
+                util_fail(err, "plan: step %d names row band %d instead of its tensor", s, x->buf);
                 goto done;
             }
-            if (x->tensor == b->tensor && (x->c_begin != b->c_begin || x->c_stored != b->c_stored)) {
+            int32_t r0 = 0, r1 = INT32_MAX, bad = x->buf;
+            if (x->tensor == b->tensor) plan_step_rows(g, calls, st, v, &r0, &r1);
+            if (!bands_alive(p, x->buf, s, r0, r1, &bad)) {
+                util_fail(err, "plan: step %d uses buffer %d (tensor %d) outside its life [%d, %d]", s, bad,
+                          b->tensor, p->buffers[bad].first, p->buffers[bad].last);
+                goto done;
+            }
+            if (b->kind == BUF_SLICE && x->tensor == b->tensor &&
+                (x->c_begin != b->c_begin || x->c_stored != b->c_stored)) {
                 util_fail(err, "plan: step %d views buffer %d with channels [%d,+%d), buffer holds [%d,+%d)", s,
                           x->buf, x->c_begin, x->c_stored, b->c_begin, b->c_stored);
                 goto done;
             }
+            if (b->kind == BUF_RING && x->tensor == b->tensor && x->ring_rows != 0 &&
+                x->ring_rows != b->ring_rows) {
+                util_fail(err, "plan: step %d sees ring buffer %d as %d rows, it holds %d", s, x->buf, x->ring_rows,
+                          b->ring_rows);
+                goto done;
+            }
         }
-        /* reads: every needed element written before */
+        /* reads: every needed element written before (ring buffers: and
+         * not yet overwritten by a later row) */
         for (int v = 0; v < 2; v++) {
             const plan_view *x = vs[v];
             if (x->buf < 0) continue;
             int32_t d[4];
-            lower_nhwc(&g->tensors[x->tensor], d);
             if (st->mode == STEP_FINISH) memcpy(d, k->out_dims, sizeof d);
             else memcpy(d, k->in_dims[v], sizeof d);
-            int32_t c0, c1;
-            needed_channels(k, st, v, d, &c0, &c1);
-            if (st->mode == STEP_FINISH) {
-                c0 = st->tile.c0;
-                c1 = st->tile.c1;
-            }
             cover *c = &cv[x->buf];
+            const plan_buffer *b = &p->buffers[x->buf];
             int32_t td[4];
-            lower_nhwc(&g->tensors[x->tensor], td);
-            if (x->tensor != p->buffers[x->buf].tensor || memcmp(td, d, sizeof td) != 0) {
+            lower_nhwc(&g->tensors[b->tensor], td);
+            int32_t c0 = c->c_begin, c1 = c->c_begin + c->c_stored, r0 = 0, r1 = c->h;
+            if (x->tensor != b->tensor) {
                 /* a reshaped alias: the whole buffer must be written */
-                for (size_t e = 0; e < (size_t)c->rows * (size_t)c->c_stored; e++)
-                    if (c->count[e] < 1) {
-                        util_fail(err, "plan: step %d (op %d) reads tensor %d before it is written", s, k->op,
-                                  x->tensor);
-                        goto done;
+            } else {
+                plan_step_rows(g, calls, st, v, &r0, &r1);
+                if (memcmp(td, d, sizeof td) == 0) {
+                    needed_channels(k, st, v, d, &c0, &c1);
+                    if (st->mode == STEP_FINISH) {
+                        c0 = st->tile.c0;
+                        c1 = st->tile.c1;
                     }
-                continue;
+                }
             }
             if (c0 < c->c_begin || c1 > c->c_begin + c->c_stored) {
                 util_fail(err, "plan: step %d (op %d) needs channels [%d,%d) of tensor %d; its buffer holds [%d,%d)",
                           s, k->op, c0, c1, x->tensor, c->c_begin, c->c_begin + c->c_stored);
                 goto done;
             }
-            for (int32_t r = 0; r < c->rows; r++)
-                for (int32_t ch = c0; ch < c1; ch++) {
-                    int32_t n = *cov_at(c, r, ch);
-                    int32_t want = st->mode == STEP_FINISH ? g->tensors[g->ops[k->op].in[1]].shape[
-                                                               g->tensors[g->ops[k->op].in[1]].rank - 1]
-                                                           : 1;
-                    if (st->mode == STEP_FINISH ? n != want : n < 1) {
-                        util_fail(err, "plan: step %d (op %d) reads tensor %d row %d channel %d %s", s, k->op,
-                                  x->tensor, r, ch,
-                                  st->mode == STEP_FINISH ? "before all input channels were accumulated"
-                                                          : "before it is written");
+            if (c->ring && r1 - r0 > c->ring) {
+                util_fail(err, "plan: step %d (op %d) needs rows [%d,%d) of tensor %d at once; its ring holds %d",
+                          s, k->op, r0, r1, x->tensor, c->ring);
+                goto done;
+            }
+            int32_t want = 1;
+            if (st->mode == STEP_FINISH) {
+                const ir_tensor *w = &g->tensors[g->ops[k->op].in[1 < g->ops[k->op].n_in ? 1 : 0]];
+                want = k->kind == K_AVGPOOL ? k->in_dims[0][1] : w->shape[w->rank - 1];
+            }
+            for (int32_t n0 = 0; n0 < c->rows / c->h; n0++)
+                for (int32_t y = r0; y < r1; y++) {
+                    if (c->ring && c->slot[y % c->ring] != y) {
+                        util_fail(err, "plan: step %d (op %d) reads row %d of tensor %d after its ring slot was %s",
+                                  s, k->op, y, x->tensor, c->slot[y % c->ring] < y ? "filled by an older row"
+                                                                                    : "reused");
                         goto done;
+                    }
+                    for (int32_t ch = c0; ch < c1; ch++) {
+                        int32_t n = *cov_at(c, n0 * c->h + y, ch);
+                        if (st->mode == STEP_FINISH ? n != want : n < 1) {
+                            util_fail(err, "plan: step %d (op %d) reads tensor %d row %d channel %d %s", s, k->op,
+                                      x->tensor, y, ch,
+                                      st->mode == STEP_FINISH ? "before all its inputs were accumulated"
+                                                              : "before it is written");
+                            goto done;
+                        }
                     }
                 }
         }
-        /* writes: each element once (partial sums: each input channel once) */
+        /* writes: each element once (partial sums: each input channel, or
+         * pooled row, once) */
         const plan_view *o = &st->out;
         if (o->buf < 0) {
             util_fail(err, "plan: step %d has no output buffer", s);
@@ -301,13 +505,15 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
         if (k->kind == K_NOP && st->in[0].buf == o->buf) continue;
         cover *c = &cv[o->buf];
         if (st->tile.c0 < c->c_begin || st->tile.c1 > c->c_begin + c->c_stored || st->tile.y0 < 0 ||
-            st->tile.y1 > c->h || st->tile.c0 >= st->tile.c1 || st->tile.y0 >= st->tile.y1) {
+            st->tile.y1 > c->h || st->tile.c0 >= st->tile.c1 || st->tile.y0 >= st->tile.y1 ||
+            (c->ring && st->tile.y1 - st->tile.y0 > c->ring)) {
             util_fail(err, "plan: step %d writes tile rows [%d,%d) channels [%d,%d) outside its buffer", s,
                       st->tile.y0, st->tile.y1, st->tile.c0, st->tile.c1);
             goto done;
         }
         for (int32_t n0 = 0; n0 < c->rows / c->h; n0++)
-            for (int32_t y = st->tile.y0; y < st->tile.y1; y++)
+            for (int32_t y = st->tile.y0; y < st->tile.y1; y++) {
+                if (c->ring) c->slot[y % c->ring] = y;
                 for (int32_t ch = st->tile.c0; ch < st->tile.c1; ch++) {
                     int32_t *cnt = cov_at(c, n0 * c->h + y, ch);
                     if (st->mode == STEP_ACC) {
@@ -318,16 +524,17 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
                         }
                         *cnt += st->ic1 - st->ic0;
                     } else if ((*cnt)++ != 0) {
-                        util_fail(err, "plan: step %d computes row %d channel %d of tensor %d a second time", s, y, ch,
-                                  o->tensor);
+                        util_fail(err, "plan: step %d computes row %d channel %d of tensor %d a second time", s, y,
+                                  ch, o->tensor);
                         goto done;
                     }
                 }
+            }
     }
-    /* every whole tensor and slice complete */
+    /* every whole tensor, slice and streamed tensor complete */
     for (int32_t i = 0; i < p->n_buffers; i++) {
         const plan_buffer *b = &p->buffers[i];
-        if (b->kind == BUF_PSUM) continue;
+        if (b->kind == BUF_PSUM || !cv[i].count) continue;
         for (size_t k = 0; k < (size_t)cv[i].rows * (size_t)b->c_stored; k++)
             if (cv[i].count[k] != 1) {
                 util_fail(err, "plan: element %zu of buffer %d (tensor %d) is written %d times, expected once", k, i,
@@ -337,14 +544,18 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
     }
     for (int32_t i = 0; i < g->n_outputs; i++) {
         int32_t bi = p->tensor_buffer[g->outputs[i]];
-        if (bi < 0 || (p->n_steps > 0 && p->buffers[bi].last != p->n_steps - 1)) {
+        int32_t bad = bi;
+        if (bi < 0 || (p->n_steps > 0 && !bands_alive(p, bi, p->n_steps - 1, 0, INT32_MAX, &bad))) {
             util_fail(err, "plan: graph output tensor %d is not alive at the end", g->outputs[i]);
             goto done;
         }
     }
     rc = 0;
 done:
-    for (int32_t i = 0; i < p->n_buffers; i++) free(cv[i].count);
+    for (int32_t i = 0; i < p->n_buffers; i++) {
+        free(cv[i].count);
+        free(cv[i].slot);
+    }
     free(cv);
     return rc;
 }

@@ -59,6 +59,9 @@ static int32_t new_buffer(builder *b, int32_t tensor, plan_buf_kind kind, int32_
     x->size = size;
     x->first = INT32_MAX;
     x->last = -1;
+    x->head = -1;
+    x->band_next = -1;
+    x->y1 = 0;
     return p->n_buffers++;
 }
 
@@ -273,11 +276,405 @@ static int add_segment(builder *b, const plan_segment *sg) {
     return 0;
 }
 
-static void touch(plan_t *p, const plan_view *v, int32_t step) {
-    if (v->buf < 0) return;
-    plan_buffer *x = &p->buffers[v->buf];
+/* ---- row streaming --------------------------------------------------------- */
+
+/* Ops that can make a range of output rows from a range of input rows. */
+static int is_streamable(const k_call *k) {
+    switch (k->kind) {
+    case K_CONV: case K_DWCONV: case K_AVGPOOL: case K_MAXPOOL: case K_ADD: case K_MUL: case K_REQUANT:
+    case K_LOGISTIC: return 1;
+    case K_PAD: return k->pad.before[0] == 0 && k->in_dims[0][0] == k->out_dims[0];
+    default: return 0;
+    }
+}
+
+/* Ops that can end a streamed chain by consuming their input a few rows at
+ * a time into int32 partial sums: a fully-connected layer over the flattened
+ * rows, or an average pool whose output is a single row (a global pool). */
+static int is_row_consumer(const k_call *k) {
+    return k->kind == K_FC || (k->kind == K_AVGPOOL && k->out_dims[1] == 1 && k->out_dims[0] == 1);
+}
+
+void sched_rows_needed(const k_call *k, int which, int32_t y0, int32_t y1, int32_t *a, int32_t *b) {
+    int32_t H = k->in_dims[which][1], lo = 0, hi = H;
+    if (y0 >= y1) {
+        *a = *b = 0;
+        return;
+    }
+    switch (k->kind) {
+    case K_CONV: case K_DWCONV:
+        lo = y0 * k->conv.stride_h - k->conv.pad_top;
+        hi = (y1 - 1) * k->conv.stride_h - k->conv.pad_top + (k->kh - 1) * k->conv.dilation_h + 1;
+        break;
+    case K_AVGPOOL: case K_MAXPOOL:
+        lo = y0 * k->pool.stride_h - k->pool.pad_top;
+        hi = (y1 - 1) * k->pool.stride_h - k->pool.pad_top + k->pool.filter_h;
+        break;
+    case K_PAD:
+        lo = y0 - k->pad.before[1];
+        hi = y1 - k->pad.before[1];
+        break;
+    case K_ADD: case K_MUL: case K_REQUANT: case K_LOGISTIC: case K_QUANT_F32: case K_DEQUANT_F32:
+        if (H == 1) {
+            lo = 0;
+            hi = 1;
+        } else {
+            lo = y0;
+            hi = y1;
+        }
+        break;
+    default: break;
+    }
+    if (lo < 0) lo = 0;
+    if (lo > H) lo = H;
+    if (hi > H) hi = H;
+    if (hi < lo) hi = lo;
+    *a = lo;
+    *b = hi;
+}
+
+#define STREAM_MAX_OPS 256
+
+/* The operators of a streamed segment and who reads whose output. */
+typedef struct {
+    int32_t m;                       /* ops */
+    const k_call *k[STREAM_MAX_OPS];
+    int32_t H[STREAM_MAX_OPS];       /* output rows (a consumer: its input's rows) */
+    int32_t n_rd[STREAM_MAX_OPS];    /* in-segment readers of op i's output */
+    int32_t rd[STREAM_MAX_OPS][8];   /* reader op i * 2 + operand */
+    int32_t src[STREAM_MAX_OPS][2];  /* in-segment producer of operand o, or -1 */
+    int consumer;                    /* the last op consumes rows into partial sums */
+} stream_info;
+
+/* Fills si for positions [s, e]; returns 0 if they form a streamable chain. */
+static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t *order, int32_t s, int32_t e,
+                          stream_info *si) {
+    int32_t m = e - s + 1;
+    if (m < 1 || m > STREAM_MAX_OPS) return -1;
+    si->m = m;
+    si->consumer = 0;
+    int tall = 0;
+    for (int32_t i = 0; i < m; i++) {
+        const k_call *k = &calls[order[s + i]];
+        si->k[i] = k;
+        si->n_rd[i] = 0;
+        if (i == m - 1 && m > 1 && is_row_consumer(k)) si->consumer = 1;
+        else if (!is_streamable(k)) return -1;
+        if (k->out_dims[0] != 1 || g->tensors[k->out].type != IR_I8) return -1;
+        for (int o = 0; o < 2; o++) {
+            si->src[i][o] = -1;
+            if (k->in[o] < 0) continue;
+            if (k->in_dims[o][0] != 1 || g->tensors[k->in[o]].type != IR_I8) return -1;
+            for (int32_t j = 0; j < i; j++)
+                if (si->k[j]->out == k->in[o]) si->src[i][o] = j;
+        }
+        si->H[i] = k->out_dims[1];
+        if (k->out_dims[1] > 1) tall = 1;
+    }
+    if (!tall && !si->consumer) return -1;
+    for (int32_t i = 0; i < m; i++) {
+        const k_call *k = si->k[i];
+        for (int o = 0; o < 2; o++) {
+            int32_t j = si->src[i][o];
+            if (j < 0) {
+                /* an operand from outside: read whole, any height for
+                 * element-wise broadcasting is handled by the kernel */
+                if (i == m - 1 && si->consumer && o == 0) return -1;
+                continue;
+            }
+            const k_call *p = si->k[j];
+            if (si->consumer && i == m - 1) {
+                if (o != 0) return -1;
+                if (k->kind == K_FC) {
+                    if (k->in_dims[0][3] != p->out_dims[1] * p->out_dims[2] * p->out_dims[3] ||
+                        k->in_dims[0][0] != 1)
+                        return -1;
+                } else if (memcmp(k->in_dims[0], p->out_dims, sizeof p->out_dims) != 0) {
+                    return -1;
+                }
+                si->H[i] = p->out_dims[1];
+            } else if (memcmp(k->in_dims[o], p->out_dims, sizeof p->out_dims) != 0) {
+                return -1; /* element-wise operands from the chain are not broadcast */
+            }
+            if (si->n_rd[j] >= 8) return -1;
+            si->rd[j][si->n_rd[j]++] = i * 2 + o;
+        }
+    }
+    for (int32_t j = 0; j + 1 < m; j++) {
+        const ir_tensor *t = &g->tensors[si->k[j]->out];
+        if (t->is_output || si->n_rd[j] == 0 || si->n_rd[j] != n_readers(g, si->k[j]->out)) return -1;
+    }
+    return 0;
+}
+
+static int stream_ok(const ir_graph *g, const k_call *calls, const int32_t *order, int32_t s, int32_t e) {
+    stream_info si;
+    return stream_analyse(g, calls, order, s, e, &si) == 0;
+}
+
+/* Input rows of operand o of op i that output rows [y0, y1) need (a row
+ * consumer's "rows" are its input's rows). */
+static void stream_rows(const stream_info *si, int32_t i, int o, int32_t y0, int32_t y1, int32_t *a, int32_t *b) {
+    if (si->consumer && i == si->m - 1) {
+        *a = y0;
+        *b = y1;
+        return;
+    }
+    sched_rows_needed(si->k[i], o, y0, y1, a, b);
+}
+
+typedef struct {
+    int32_t done[STREAM_MAX_OPS], need[STREAM_MAX_OPS];
+    int32_t ring[STREAM_MAX_OPS];    /* rows each intermediate must hold */
+    int32_t buf[STREAM_MAX_OPS];     /* its buffer (pass 2) */
+    int32_t psum;
+} stream_state;
+
+/* Lowest row of op j's output that a reader still needs. */
+static int32_t stream_low(const stream_info *si, const stream_state *st, int32_t j) {
+    int32_t lo = st->done[j];
+    for (int32_t r = 0; r < si->n_rd[j]; r++) {
+        int32_t i = si->rd[j][r] / 2, o = si->rd[j][r] % 2, a, b;
+        if (st->done[i] >= si->H[i]) continue;
+        stream_rows(si, i, o, st->done[i], st->done[i] + 1, &a, &b);
+        if (a < lo) lo = a;
+    }
+    return lo;
+}
+
+static plan_view ring_view(builder *b, const stream_info *si, const stream_state *st, int32_t j) {
+    const k_call *k = si->k[j];
+    plan_view v = {st->buf[j], k->out, 0, k->out_dims[3], st->ring[j] < si->H[j] ? st->ring[j] : 0};
+    (void)b;
+    return v;
+}
+
+/* One step of op i making rows [y0, y1) (pass 2 only). */
+static int stream_step(builder *b, const stream_info *si, const stream_state *st, int32_t pos, int32_t i,
+                       int32_t y0, int32_t y1) {
+    const k_call *k = si->k[i];
+    int32_t op = b->order[pos];
+    if (si->consumer && i == si->m - 1) {
+        int32_t j = si->src[i][0];
+        const k_call *p = si->k[j];
+        int32_t ring = st->ring[j];
+        if (k->kind == K_FC) {
+            /* one row at a time: its features are contiguous in the ring */
+            int32_t rowlen = p->out_dims[2] * p->out_dims[3];
+            for (int32_t r = y0; r < y1; r++) {
+                plan_step *s = new_step(b, op);
+                if (!s) return -1;
+                s->mode = STEP_ACC;
+                s->ic0 = r * rowlen;
+                s->ic1 = (r + 1) * rowlen;
+                s->first = r == 0;
+                full_tile(k, &s->tile);
+                s->in[0] = (plan_view){st->buf[j], p->out, (r - r % ring) * rowlen, ring * rowlen, 0};
+                s->out = (plan_view){st->psum, k->out, 0, k->out_dims[3], 0};
+            }
+            return 0;
+        }
+        plan_step *s = new_step(b, op);
+        if (!s) return -1;
+        s->mode = STEP_ACC;
+        s->ic0 = y0;
+        s->ic1 = y1;
+        s->first = y0 == 0;
+        full_tile(k, &s->tile);
+        s->in[0] = ring_view(b, si, st, j);
+        s->out = (plan_view){st->psum, k->out, 0, k->out_dims[3], 0};
+        return 0;
+    }
+    plan_step *s = new_step(b, op);
+    if (!s) return -1;
+    s->tile = (pexc_tile){y0, y1, 0, k->out_dims[3]};
+    for (int o = 0; o < 2; o++)
+        s->in[o] = si->src[i][o] >= 0 ? ring_view(b, si, st, si->src[i][o]) : whole_view(b, k->in[o]);
+    s->out = i + 1 < si->m ? ring_view(b, si, st, i) : whole_view(b, k->out);
+    return 0;
+}
+
+/* Walks the chain, `rows` rows of the last op at a time. Each round works
+ * out how many rows every op must have made for the readers' next rows,
+ * then runs the ops in passes, each op making at most `rows` rows per step
+ * and only rows whose inputs exist, so the pipeline fills one row at a time
+ * and every ring holds no more than its reader's window. Pass 1
+ * (b == NULL) sizes the rings; pass 2 emits the steps. */
+static int stream_walk(builder *b, const stream_info *si, stream_state *st, int32_t s, int32_t rows) {
+    int32_t m = si->m, H = si->H[m - 1];
+    for (int32_t i = 0; i < m; i++) st->done[i] = 0;
+    for (int32_t tgt = rows < H ? rows : H;; tgt = tgt + rows < H ? tgt + rows : H) {
+        st->need[m - 1] = tgt;
+        for (int32_t j = m - 2; j >= 0; j--) {
+            int32_t need = st->done[j];
+            for (int32_t r = 0; r < si->n_rd[j]; r++) {
+                int32_t i = si->rd[j][r] / 2, o = si->rd[j][r] % 2, a, bb;
+                if (st->need[i] <= 0) continue;
+                stream_rows(si, i, o, 0, st->need[i], &a, &bb);
+                if (bb > need) need = bb;
+            }
+            if (tgt == H) need = si->H[j]; /* every row once, read or not */
+            st->need[j] = need;
+        }
+        for (;;) {
+            int pending = 0, moved = 0;
+            for (int32_t i = 0; i < m; i++) {
+                if (st->need[i] <= st->done[i]) continue;
+                pending = 1;
+                int32_t y0 = st->done[i], y1 = st->need[i] < y0 + rows ? st->need[i] : y0 + rows;
+                /* only rows whose input rows have been made */
+                for (; y1 > y0; y1--) {
+                    int ok = 1;
+                    for (int o = 0; o < 2 && ok; o++) {
+                        int32_t j = si->src[i][o], a, bb;
+                        if (j < 0) continue;
+                        stream_rows(si, i, o, y0, y1, &a, &bb);
+                        if (bb > st->done[j]) ok = 0;
+                    }
+                    if (ok) break;
+                }
+                if (y1 <= y0) continue;
+                if (b && stream_step(b, si, st, s + i, i, y0, y1)) return -1;
+                st->done[i] = y1;
+                moved = 1;
+                if (!b && i + 1 < m) {
+                    int32_t req = y1 - stream_low(si, st, i);
+                    if (req < y1 - y0) req = y1 - y0;
+                    if (req > st->ring[i]) st->ring[i] = req;
+                }
+            }
+            if (!pending) break;
+            if (!moved) return -1; /* cannot happen: the first op short of its need can always move */
+        }
+        if (tgt == H) break;
+    }
+    return 0;
+}
+
+static int add_stream(builder *b, const plan_segment *sg) {
+    const ir_graph *g = b->g;
+    stream_info si;
+    static stream_state st; /* large; the builder is not re-entered */
+    if (stream_analyse(g, b->calls, b->order, sg->op_first, sg->op_last, &si)) return -1;
+    memset(&st, 0, sizeof st);
+    if (stream_walk(NULL, &si, &st, sg->op_first, sg->rows)) return -1;
+    for (int32_t j = 0; j + 1 < si.m; j++) {
+        const k_call *k = si.k[j];
+        if (st.ring[j] > si.H[j]) st.ring[j] = si.H[j];
+        size_t sz = (size_t)st.ring[j] * (size_t)k->out_dims[2] * (size_t)k->out_dims[3];
+        st.buf[j] = new_buffer(b, k->out, BUF_RING, 0, k->out_dims[3], sz);
+        if (st.buf[j] < 0) return -1;
+        b->p->buffers[st.buf[j]].ring_rows = st.ring[j];
+    }
+    const k_call *ke = si.k[si.m - 1];
+    st.psum = -1;
+    if (si.consumer) {
+        st.psum = new_buffer(b, ke->out, BUF_PSUM, 0, ke->out_dims[3], (size_t)g->tensors[ke->out].elems * 4);
+        if (st.psum < 0) return -1;
+    } else {
+        tensor_buf(b, ke->out);
+    }
+    if (stream_walk(b, &si, &st, sg->op_first, sg->rows)) return -1;
+    if (si.consumer) {
+        tensor_buf(b, ke->out);
+        plan_step *s = new_step(b, b->order[sg->op_last]);
+        if (!s) return -1;
+        s->mode = STEP_FINISH;
+        full_tile(ke, &s->tile);
+        s->in[0] = (plan_view){st.psum, ke->out, 0, ke->out_dims[3], 0};
+        s->out = whole_view(b, ke->out);
+    }
+    return 0;
+}
+
+static void touch_buf(plan_buffer *x, int32_t step) {
     if (step < x->first) x->first = step;
     if (step > x->last) x->last = step;
+}
+
+/* Marks the buffer behind v (every band of it holding a row in [r0, r1))
+ * as used at step. */
+static void touch(plan_t *p, const plan_view *v, int32_t step, int32_t r0, int32_t r1) {
+    if (v->buf < 0) return;
+    plan_buffer *x = &p->buffers[v->buf];
+    if (x->head < 0) {
+        touch_buf(x, step);
+        return;
+    }
+    for (int32_t k = 0; k < x->n_bands; k++) {
+        plan_buffer *band = k == 0 ? x : &p->buffers[x->band_next + k - 1];
+        if (band->y0 < r1 && r0 < band->y1) touch_buf(band, step);
+    }
+}
+
+/* Rows of tensor t that view v of step st touches (all rows when v sees
+ * the buffer under another tensor's shape, as a reshape does). */
+static void view_rows(const ir_graph *g, const k_call *calls, const plan_t *p, const plan_step *st, int which,
+                      int32_t *r0, int32_t *r1) {
+    const plan_view *v = which == 2 ? &st->out : &st->in[which];
+    int32_t d[4];
+    lower_nhwc(&g->tensors[p->buffers[v->buf].tensor], d);
+    if (v->tensor != p->buffers[v->buf].tensor) {
+        *r0 = 0;
+        *r1 = d[1];
+        return;
+    }
+    plan_step_rows(g, calls, st, which, r0, r1);
+}
+
+#define MAX_BANDS 32
+
+/* Cuts every whole tensor that some step reads or writes only in part (a
+ * streamed chain's input or output) into row bands, so the rows already
+ * consumed give their memory back and rows not yet produced take none. */
+static int split_bands(const ir_graph *g, const k_call *calls, plan_t *p, int32_t cap_bufs) {
+    int32_t n0 = p->n_buffers;
+    for (int32_t bi = 0; bi < n0; bi++) {
+        plan_buffer *x = &p->buffers[bi];
+        if (x->kind != BUF_TENSOR) continue;
+        int32_t d[4];
+        lower_nhwc(&g->tensors[x->tensor], d);
+        if (d[0] != 1 || d[1] < 2) continue;
+        int partial = 0, aliased = 0;
+        for (int32_t t = 0; t < g->n_tensors; t++)
+            if (p->tensor_buffer[t] == bi && t != x->tensor) aliased = 1;
+        if (aliased) continue;
+        for (int32_t s = 0; s < p->n_steps && !partial; s++) {
+            const plan_step *st = &p->steps[s];
+            for (int w = 0; w < 3; w++) {
+                const plan_view *v = w == 2 ? &st->out : &st->in[w];
+                if (v->buf != bi) continue;
+                int32_t r0, r1;
+                view_rows(g, calls, p, st, w, &r0, &r1);
+                if (r0 > 0 || r1 < d[1]) partial = 1;
+            }
+        }
+        if (!partial) continue;
+        int32_t nb = d[1] < MAX_BANDS ? d[1] : MAX_BANDS;
+        int32_t per = (d[1] + nb - 1) / nb;
+        nb = (d[1] + per - 1) / per;
+        if (p->n_buffers + nb - 1 > cap_bufs) return -1;
+        size_t row = x->size / (size_t)d[1];
+        x = &p->buffers[bi];
+        x->head = bi;
+        x->n_bands = nb;
+        x->band_next = p->n_buffers;
+        x->y0 = 0;
+        x->y1 = per;
+        x->size = row * (size_t)per;
+        x->group_off = 0;
+        for (int32_t k = 1; k < nb; k++) {
+            plan_buffer *y = &p->buffers[p->n_buffers++];
+            *y = *x;
+            y->n_bands = 0;
+            y->band_next = -1;
+            y->y0 = k * per;
+            y->y1 = (k + 1) * per < d[1] ? (k + 1) * per : d[1];
+            y->size = row * (size_t)(y->y1 - y->y0);
+            y->group_off = row * (size_t)y->y0;
+        }
+    }
+    return 0;
 }
 
 int sched_build(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
@@ -287,10 +684,22 @@ int sched_build(const ir_graph *g, const k_call *calls, const int32_t *order, co
     if (!p->order) return util_fail(err, "out of memory");
     for (int32_t i = 0; i < g->n_ops; i++) p->order[i] = order ? order[i] : i;
     int64_t cap = g->n_ops + 1;
-    for (int32_t i = 0; i < n_segs; i++)
-        cap += (int64_t)segs[i].n_slices * (segs[i].op_last - segs[i].op_first + 1) + 1;
+    for (int32_t i = 0; i < n_segs; i++) {
+        int64_t len = segs[i].op_last - segs[i].op_first + 1;
+        if (segs[i].rows > 0) {
+            int64_t h = 1;
+            for (int32_t j = segs[i].op_first; j <= segs[i].op_last && j < g->n_ops; j++) {
+                const k_call *k = &calls[p->order[j]];
+                if (k->out_dims[1] > h) h = k->out_dims[1];
+                if (k->in_dims[0][1] > h) h = k->in_dims[0][1];
+            }
+            cap += len * (h + 1) + 2;
+        } else {
+            cap += (int64_t)segs[i].n_slices * len + 1;
+        }
+    }
     if (cap > 1000000) return util_fail(err, "schedule too large (%lld steps)", (long long)cap);
-    builder b = {g, calls, p->order, p, (int32_t)cap, (int32_t)(cap + g->n_tensors + 1), a};
+    builder b = {g, calls, p->order, p, (int32_t)cap, (int32_t)(cap + (int64_t)g->n_tensors * (MAX_BANDS + 1) + 1), a};
     p->steps = util_alloc(a, sizeof(plan_step) * (size_t)b.cap_steps);
     p->buffers = util_alloc(a, sizeof(plan_buffer) * (size_t)b.cap_bufs);
     p->tensor_buffer = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_tensors + 1));
@@ -305,7 +714,8 @@ int sched_build(const ir_graph *g, const k_call *calls, const int32_t *order, co
         for (int32_t i = 0; i < n_segs; i++)
             if (segs[i].op_first == pos) sg = &segs[i];
         if (sg) {
-            if (add_segment(&b, sg)) return util_fail(err, "schedule: cannot build segment at op %d", p->order[pos]);
+            if (sg->rows > 0 ? add_stream(&b, sg) : add_segment(&b, sg))
+                return util_fail(err, "schedule: cannot build segment at op %d", p->order[pos]);
             pos = sg->op_last + 1;
         } else {
             if (add_whole_step(&b, p->order[pos]))
@@ -313,32 +723,48 @@ int sched_build(const ir_graph *g, const k_call *calls, const int32_t *order, co
             pos++;
         }
     }
-    /* lifetimes from accesses; graph inputs live from the start, outputs to
-     * the end; concat inputs are read whole */
+    if (split_bands(g, calls, p, b.cap_bufs)) return util_fail(err, "schedule: out of buffers");
+    /* lifetimes from accesses (row bands by the rows each step touches);
+     * graph inputs live from the start, outputs to the end; concat inputs
+     * are read whole */
     for (int32_t s = 0; s < p->n_steps; s++) {
         plan_step *st = &p->steps[s];
-        touch(p, &st->in[0], s);
-        touch(p, &st->in[1], s);
-        touch(p, &st->out, s);
+        for (int w = 0; w < 3; w++) {
+            const plan_view *v = w == 2 ? &st->out : &st->in[w];
+            if (v->buf < 0) continue;
+            int32_t r0, r1;
+            view_rows(g, calls, p, st, w, &r0, &r1);
+            touch(p, v, s, r0, r1);
+        }
         const k_call *k = &calls[st->call];
         if (k->kind == K_CONCAT)
             for (int32_t i = 0; i < k->n_cat; i++) {
                 plan_view v = whole_view(&b, k->cat_in[i]);
-                touch(p, &v, s);
+                touch(p, &v, s, 0, INT32_MAX);
             }
     }
     int32_t last = p->n_steps ? p->n_steps - 1 : 0;
-    for (int32_t i = 0; i < g->n_inputs; i++) {
-        plan_buffer *x = &p->buffers[p->tensor_buffer[g->inputs[i]]];
-        x->first = 0;
-        if (x->last < 0) x->last = 0;
+    for (int32_t i = 0; i < p->n_buffers; i++) {
+        plan_buffer *x = &p->buffers[i];
+        if (x->kind != BUF_TENSOR) continue;
+        const ir_tensor *t = &g->tensors[x->tensor];
+        if (t->is_input && p->tensor_buffer[x->tensor] == (x->head >= 0 ? x->head : i)) {
+            x->first = 0;
+            if (x->last < 0) x->last = 0;
+        }
     }
     for (int32_t i = 0; i < g->n_outputs; i++) {
         int32_t bi = p->tensor_buffer[g->outputs[i]];
-        if (bi >= 0) p->buffers[bi].last = last;
+        if (bi < 0) continue;
+        plan_buffer *x = &p->buffers[bi];
+        for (int32_t k = 0; k < (x->head >= 0 ? x->n_bands : 1); k++) {
+            plan_buffer *band = k == 0 ? x : &p->buffers[x->band_next + k - 1];
+            band->last = last;
+            if (band->first > last) band->first = last;
+        }
     }
     for (int32_t i = 0; i < p->n_buffers; i++)
-        if (p->buffers[i].last < 0) { /* never touched: cannot happen for a valid graph */
+        if (p->buffers[i].last < 0) { /* never touched (a band of rows nobody reads) */
             p->buffers[i].first = 0;
             p->buffers[i].last = 0;
         }
@@ -406,7 +832,19 @@ static int32_t with_segment(const plan_segment *segs, int32_t n, plan_segment ad
     return m;
 }
 
-int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, plan_t *p, util_arena *a,
+/* Row counts tried for streamed segments (rows of the last op per step). */
+static const int32_t stream_rows_tried[] = {1, 2, 4};
+static const int32_t stream_rows_relax[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256};
+
+/* Adds s to the candidate list if it is not there yet. */
+static int32_t add_cand(int32_t *c, int32_t n, int32_t s) {
+    for (int32_t i = 0; i < n; i++)
+        if (c[i] == s) return n;
+    c[n] = s;
+    return n + 1;
+}
+
+int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int stream, plan_t *p, util_arena *a,
                    util_err *err) {
     plan_segment *segs = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
     plan_segment *trial = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
@@ -441,6 +879,9 @@ int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, plan_t
         }
         if (!improved) break;
     }
+    int32_t *starts = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_ops + 40));
+    int32_t *ends = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_ops + 40));
+    if (!starts || !ends) return util_fail(err, "out of memory");
     for (int round = 0; round < 400; round++) {
         if (budget && cur.peak <= budget) break;
         int32_t peak_op = cur.peak_step;
@@ -453,7 +894,7 @@ int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, plan_t
                 for (size_t ki = 0; ki < sizeof slice_counts / sizeof slice_counts[0]; ki++) {
                     int32_t K = slice_counts[ki];
                     if (K > C) break;
-                    int32_t m = with_segment(segs, n, (plan_segment){s, e, K}, trial);
+                    int32_t m = with_segment(segs, n, (plan_segment){s, e, K, 0}, trial);
                     score sc;
                     if (score_plan(g, calls, order, trial, m, &sc, err)) return -1;
                     if (better(&sc, &best, 0)) {
@@ -464,22 +905,69 @@ int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, plan_t
                 }
             }
         }
+        if (stream) {
+            /* streamed chains through the peak: starts and ends near it, and
+             * those of streamed segments already chosen, so a chain can grow
+             * or merge with its neighbours */
+            int32_t ns = 0, ne = 0;
+            for (int32_t s = peak_op - 12 < 0 ? 0 : peak_op - 12; s <= peak_op; s++) ns = add_cand(starts, ns, s);
+            for (int32_t e = peak_op; e < g->n_ops && e <= peak_op + 12; e++) ne = add_cand(ends, ne, e);
+            for (int32_t i = 0; i < n; i++) {
+                if (segs[i].rows <= 0) continue;
+                if (segs[i].op_first <= peak_op + 13) ns = add_cand(starts, ns, segs[i].op_first);
+                if (segs[i].op_last >= peak_op - 13) ne = add_cand(ends, ne, segs[i].op_last);
+            }
+            for (int32_t si = 0; si < ns; si++)
+                for (int32_t ei = 0; ei < ne; ei++) {
+                    int32_t s = starts[si], e = ends[ei];
+                    if (s > peak_op + 13 || e < peak_op - 13 || e < s) continue;
+                    if (!(s <= peak_op && e >= peak_op) && !(e + 1 >= peak_op && s <= peak_op + 1)) continue;
+                    if (!stream_ok(g, calls, order, s, e)) continue;
+                    for (size_t ri = 0; ri < sizeof stream_rows_tried / sizeof stream_rows_tried[0]; ri++) {
+                        int32_t m = with_segment(segs, n, (plan_segment){s, e, 1, stream_rows_tried[ri]}, trial);
+                        score sc;
+                        if (score_plan(g, calls, order, trial, m, &sc, err)) return -1;
+                        if (better(&sc, &best, 0)) {
+                            best = sc;
+                            best_n = m;
+                            memcpy(best_set, trial, sizeof(plan_segment) * (size_t)m);
+                        }
+                    }
+                }
+        }
         if (best_n < 0) break;
         n = best_n;
         memcpy(segs, best_set, sizeof(plan_segment) * (size_t)n);
         cur = best;
     }
-    /* Relax: fewer slices (or no split) wherever the peak allows, so the
-     * schedule is as fast as the memory it reaches. */
+    /* Relax: fewer slices, more rows per streamed step (or no split at
+     * all) wherever the peak allows, so the schedule is as fast as the
+     * memory it reaches. */
     size_t target = budget && cur.peak <= budget ? budget : cur.peak;
     for (int32_t i = 0; i < n; i++) {
+        if (segs[i].rows > 0) {
+            for (size_t ri = 0; ri < sizeof stream_rows_relax / sizeof stream_rows_relax[0]; ri++) {
+                int32_t r = stream_rows_relax[ri];
+                if (r <= segs[i].rows) continue;
+                plan_segment save = segs[i];
+                segs[i].rows = r;
+                score sc;
+                if (score_plan(g, calls, order, segs, n, &sc, err)) return -1;
+                if (sc.peak > target || sc.steps >= cur.steps) {
+                    segs[i] = save;
+                    if (sc.peak > target) break;
+                } else {
+                    cur = sc;
+                }
+            }
+        }
         for (;;) {
             plan_segment save = segs[i];
             int32_t k = save.n_slices;
             size_t ki = 0;
             while (ki < sizeof slice_counts / sizeof slice_counts[0] && slice_counts[ki] < k) ki++;
             score sc;
-            if (ki == 0) { /* try removing the segment */
+            if (ki == 0 || save.rows > 0) { /* try removing the segment */
                 memcpy(trial, segs, sizeof(plan_segment) * (size_t)n);
                 trial[i] = trial[n - 1];
                 if (score_plan(g, calls, order, trial, n - 1, &sc, err)) return -1;

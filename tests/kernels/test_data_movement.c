@@ -2,6 +2,11 @@
  * TRANSPOSE and CONCATENATION on random shapes, permutations, input counts
  * and element sizes, against references that compute every output element's
  * source from its multi-index (a different walk from the kernels').
+ *
+ * The tiled int8 transpose (pexc_transpose_s8_tile) writes output rows into
+ * whole, channel-slice and ring views; after every tile the view's whole
+ * storage must equal pexc_transpose's bytes at the tile's elements and be
+ * untouched everywhere else.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +100,186 @@ static int concat_case(kref_ops_rng *r, int idx) {
     return fail;
 }
 
+/* ---- tiled int8 transpose into views ---- */
+
+/* Writes output rows [0, h) of transpose(in) into view v in tiles of `rows`
+ * rows (rows 0: random tile heights) and channels [c0, c1), checking after
+ * each tile that v's storage equals `shadow` (what it must hold: junk plus
+ * every tile written so far, taken from pexc_transpose's output want). */
+static int tile_walk(kref_ops_rng *r, const char *desc, const pexc_transpose_params *p,
+                     const int8_t *in, const int8_t *want, pexc_view *v, int32_t rows,
+                     int32_t c0, int32_t c1) {
+    int32_t vrows = v->ring_rows ? v->ring_rows : v->h;
+    size_t bytes = (size_t)v->n * (size_t)vrows * (size_t)v->w * (size_t)v->c_stored;
+    int8_t *shadow = malloc(bytes);
+    memcpy(shadow, v->data, bytes);
+    int fail = 0;
+    for (int32_t y0 = 0; y0 < v->h && !fail;) {
+        int32_t step = rows ? rows : kref_ops_range(r, 1, v->ring_rows ? v->ring_rows : v->h);
+        int32_t y1 = y0 + step > v->h ? v->h : y0 + step;
+        pexc_tile t = {y0, y1, c0, c1};
+        pexc_status st = pexc_transpose_s8_tile(p, in, &t, v);
+        char d2[260];
+        snprintf(d2, sizeof d2, "%s view ring %d ch [%d,%d) stored [%d,%d) tile rows [%d,%d)",
+                 desc, v->ring_rows, c0, c1, v->c_begin, v->c_begin + v->c_stored, y0, y1);
+        if (st != PEXC_OK) {
+            fail = kref_ops_fail("transpose_tile", "%s: status %d", d2, (int)st);
+            break;
+        }
+        for (int32_t n = 0; n < v->n; n++)
+            for (int32_t y = y0; y < y1; y++)
+                for (int32_t x = 0; x < v->w; x++)
+                    for (int32_t ch = c0; ch < c1; ch++)
+                        shadow[pexc_view_index(v, n, y, x, ch)] =
+                            want[(((size_t)n * (size_t)v->h + (size_t)y) * (size_t)v->w + (size_t)x) *
+                                     (size_t)v->c + (size_t)ch];
+        fail = kref_ops_cmp_s8("transpose_tile", d2, shadow, (const int8_t *)v->data, bytes);
+        y0 = y1;
+    }
+    free(shadow);
+    return fail;
+}
+
+/* One shape/permutation: reference from pexc_transpose (checked against the
+ * multi-index reference above), then tiles into a whole view, a ring view
+ * and a channel slice. rows: tile height (0: random). */
+static int tile_case(kref_ops_rng *r, const char *desc, const pexc_transpose_params *p,
+                     int32_t rows, int32_t ring) {
+    size_t total = 1;
+    for (int32_t i = 0; i < p->rank; i++) total *= (size_t)p->in_dims[i];
+    int8_t *in = malloc(total), *want = malloc(total);
+    kref_ops_fill_s8(r, in, total);
+    int fail = 0;
+    if (pexc_transpose(p, 1, in, want) != PEXC_OK)
+        fail = kref_ops_fail("transpose_tile", "%s: reference status", desc);
+    int32_t d[4] = {1, 1, 1, 1};
+    for (int32_t i = 0; i < p->rank; i++) d[4 - p->rank + i] = p->in_dims[p->perm[i]];
+    int32_t max_rows = rows ? rows : 1;
+    if (!fail) { /* whole view, all channels */
+        pexc_view v = kref_ops_view_new(d[0], d[1], d[2], d[3], 0, d[3], 0, 1);
+        fail = tile_walk(r, desc, p, in, want, &v, rows, 0, d[3]);
+        kref_ops_view_free(&v);
+    }
+    if (!fail && (ring || rows)) { /* ring view; ring rows >= tile rows */
+        int32_t rr = ring ? ring : max_rows;
+        if (rr < max_rows) rr = max_rows;
+        pexc_view v = kref_ops_view_new(d[0], d[1], d[2], d[3], 0, d[3], rr, 1);
+        fail = tile_walk(r, desc, p, in, want, &v, rows ? rows : 0, 0, d[3]);
+        kref_ops_view_free(&v);
+    }
+    if (!fail) { /* a channel slice, ring or not, tiles on a sub-range */
+        int32_t c0 = kref_ops_range(r, 0, d[3] - 1), c1 = kref_ops_range(r, c0 + 1, d[3]);
+        int32_t cb = kref_ops_range(r, 0, c0), ce = kref_ops_range(r, c1, d[3]);
+        int32_t rr = kref_ops_range(r, 0, 1) ? max_rows + kref_ops_range(r, 0, 2) : 0;
+        if (!rows && rr) rr = kref_ops_range(r, 1, d[1]);
+        pexc_view v = kref_ops_view_new(d[0], d[1], d[2], d[3], cb, ce - cb, rr, 1);
+        fail = tile_walk(r, desc, p, in, want, &v, rows, c0, c1);
+        kref_ops_view_free(&v);
+    }
+    free(in);
+    free(want);
+    return fail;
+}
+
+static int tile_tests(kref_ops_rng *r, int *cases) {
+    /* NCHW -> NHWC: [1, 3, 7, 5] perm {0, 2, 3, 1} -> [1, 7, 5, 3] */
+    pexc_transpose_params nchw = {4, {1, 3, 7, 5}, {0, 2, 3, 1}};
+    for (int32_t rows = 1; rows <= 2; rows++) {
+        char desc[80];
+        snprintf(desc, sizeof desc, "NCHW->NHWC 1x3x7x5 tiles of %d", rows);
+        if (tile_case(r, desc, &nchw, rows, 2)) return 1;
+        (*cases)++;
+    }
+    /* random ranks 1..4, extents, permutations, tile heights */
+    for (int idx = 0; idx < 300; idx++) {
+        pexc_transpose_params p;
+        p.rank = kref_ops_range(r, 1, 4);
+        for (int32_t i = 0; i < p.rank; i++) {
+            p.in_dims[i] = kref_ops_range(r, 1, 7);
+            p.perm[i] = i;
+        }
+        for (int32_t i = p.rank - 1; i > 0; i--) {
+            int32_t j = kref_ops_range(r, 0, i), t = p.perm[i];
+            p.perm[i] = p.perm[j];
+            p.perm[j] = t;
+        }
+        int32_t rows = kref_ops_range(r, 0, 3);
+        int32_t ring = kref_ops_range(r, 0, 1) ? kref_ops_range(r, 1, 4) : 0;
+        char desc[160];
+        int len = snprintf(desc, sizeof desc, "tile case %d rows %d dims", idx, rows);
+        for (int32_t i = 0; i < p.rank; i++) len += snprintf(desc + len, sizeof desc - (size_t)len, " %d", p.in_dims[i]);
+        len += snprintf(desc + len, sizeof desc - (size_t)len, " perm");
+        for (int32_t i = 0; i < p.rank; i++) len += snprintf(desc + len, sizeof desc - (size_t)len, " %d", p.perm[i]);
+        if (tile_case(r, desc, &p, rows, ring)) return 1;
+        (*cases)++;
+    }
+    return 0;
+}
+
+static int tile_bad_args(void) {
+    int8_t a[105] = {0}, o[105] = {0};
+    const char *T = "transpose_tile args";
+    pexc_transpose_params p = {4, {1, 3, 7, 5}, {0, 2, 3, 1}};
+    pexc_view v = {o, 1, 7, 5, 3, 0, 3, 0};
+    pexc_tile t = {0, 7, 0, 3};
+    if (pexc_transpose_s8_tile(&p, a, &t, &v) != PEXC_OK) return kref_ops_fail(T, "valid");
+    if (pexc_transpose_s8_tile(NULL, a, &t, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "null p");
+    if (pexc_transpose_s8_tile(&p, NULL, &t, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "null in");
+    if (pexc_transpose_s8_tile(&p, a, NULL, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "null t");
+    if (pexc_transpose_s8_tile(&p, a, &t, NULL) != PEXC_ERR_ARG) return kref_ops_fail(T, "null out");
+    pexc_view nd = v;
+    nd.data = NULL;
+    if (pexc_transpose_s8_tile(&p, a, &t, &nd) != PEXC_ERR_ARG) return kref_ops_fail(T, "null data");
+    /* rank and permutation */
+    pexc_transpose_params q = p;
+    q.rank = 0;
+    if (pexc_transpose_s8_tile(&q, a, &t, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "rank 0");
+    pexc_transpose_params q5 = {5, {1, 1, 3, 7, 5}, {0, 1, 3, 4, 2}};
+    if (pexc_transpose_s8_tile(&q5, a, &t, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "rank 5");
+    q = p;
+    q.perm[3] = 2; /* {0, 2, 3, 2} */
+    if (pexc_transpose_s8_tile(&q, a, &t, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "not a permutation");
+    q = p;
+    q.perm[0] = 4;
+    if (pexc_transpose_s8_tile(&q, a, &t, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "perm out of range");
+    /* view shape must be the permuted dims */
+    pexc_view un = {o, 1, 3, 7, 5, 0, 5, 0}; /* the input's shape, not the output's */
+    if (pexc_transpose_s8_tile(&p, a, &t, &un) != PEXC_ERR_ARG) return kref_ops_fail(T, "unpermuted view");
+    pexc_view wn = {o, 1, 7, 3, 5, 0, 5, 0}; /* right extents, wrong order */
+    pexc_tile t5 = {0, 7, 0, 5};
+    if (pexc_transpose_s8_tile(&p, a, &t5, &wn) != PEXC_ERR_ARG) return kref_ops_fail(T, "wrong order");
+    /* one extent off at a time (n, h, w, c), each with a tile inside it */
+    static const int32_t off[4][4] = {{2, 7, 5, 3}, {1, 6, 5, 3}, {1, 7, 4, 3}, {1, 7, 5, 2}};
+    for (int i = 0; i < 4; i++) {
+        pexc_view bv = {o, off[i][0], off[i][1], off[i][2], off[i][3], 0, off[i][3], 0};
+        pexc_tile bt = {0, 1, 0, 1};
+        if (pexc_transpose_s8_tile(&p, a, &bt, &bv) != PEXC_ERR_ARG)
+            return kref_ops_fail(T, "view extent %d off", i);
+    }
+    pexc_transpose_params r3 = {3, {3, 7, 5}, {1, 2, 0}}; /* -> [1, 7, 5, 3] */
+    if (pexc_transpose_s8_tile(&r3, a, &t, &v) != PEXC_OK) return kref_ops_fail(T, "rank 3 valid");
+    pexc_view v3 = {o, 7, 5, 3, 1, 0, 1, 0}; /* not padded with a leading 1 */
+    pexc_tile t31 = {0, 5, 0, 1};
+    if (pexc_transpose_s8_tile(&r3, a, &t31, &v3) != PEXC_ERR_ARG) return kref_ops_fail(T, "rank 3 unpadded");
+    /* tiles out of range */
+    pexc_tile br = {0, 8, 0, 3}, bc = {0, 7, 1, 4}, bneg = {-1, 2, 0, 3}, binv = {3, 2, 0, 3};
+    if (pexc_transpose_s8_tile(&p, a, &br, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile rows");
+    if (pexc_transpose_s8_tile(&p, a, &bc, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile chans");
+    if (pexc_transpose_s8_tile(&p, a, &bneg, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile y0 < 0");
+    if (pexc_transpose_s8_tile(&p, a, &binv, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile y0 > y1");
+    /* ring: no more tile rows than the ring holds */
+    pexc_view ring = {o, 1, 7, 5, 3, 0, 3, 2};
+    pexc_tile t2 = {3, 5, 0, 3}, t3 = {3, 6, 0, 3};
+    if (pexc_transpose_s8_tile(&p, a, &t2, &ring) != PEXC_OK) return kref_ops_fail(T, "ring fits");
+    if (pexc_transpose_s8_tile(&p, a, &t3, &ring) != PEXC_ERR_ARG) return kref_ops_fail(T, "ring too small");
+    /* channels not stored */
+    pexc_view sl = {o, 1, 7, 5, 3, 1, 1, 0};
+    pexc_tile ts = {0, 7, 1, 2};
+    if (pexc_transpose_s8_tile(&p, a, &ts, &sl) != PEXC_OK) return kref_ops_fail(T, "slice valid");
+    if (pexc_transpose_s8_tile(&p, a, &t, &sl) != PEXC_ERR_ARG) return kref_ops_fail(T, "slice");
+    return 0;
+}
+
 static int bad_args(void) {
     int8_t a[8] = {0}, o[8];
     pexc_transpose_params p = {2, {2, 4}, {1, 1}};
@@ -114,11 +299,15 @@ static int bad_args(void) {
 int main(void) {
     kref_ops_rng r = {UINT64_C(0xDA7A)};
     int cases = 0;
-    if (bad_args()) return 1;
+    if (bad_args() || tile_bad_args()) return 1;
     for (int i = 0; i < 500; i++, cases++)
         if (transpose_case(&r, i)) return 1;
     for (int i = 0; i < 300; i++, cases++)
         if (concat_case(&r, i)) return 1;
-    printf("test_data_movement: %d random transpose/concat cases OK\n", cases);
+    int tile_cases = 0;
+    if (tile_tests(&r, &tile_cases)) return 1;
+    printf("test_data_movement: %d random transpose/concat cases OK; "
+           "%d tiled int8 transpose cases (whole/ring/slice views) OK\n",
+           cases, tile_cases);
     return 0;
 }

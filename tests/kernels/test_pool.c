@@ -3,6 +3,11 @@
  * random shapes, strides, filters, paddings and activation clamps; then the
  * same outputs recomputed in random row x channel tiles through channel-slice
  * and ring-buffer views must be byte-identical.
+ *
+ * The partial-sum average pool (pexc_avg_pool_s8_acc + _finish) must give
+ * pexc_avg_pool_s8's bytes for every split of the input rows: one row at a
+ * time, uneven random ranges (some empty), all at once; input pieces that
+ * hold only their rows (junk elsewhere) or share one ring buffer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +130,248 @@ static int run_case(kref_ops_rng *r, int avg, int idx) {
     return fail;
 }
 
+/* ---- partial-sum average pool ---- */
+
+enum { SPLIT_ROWS, SPLIT_RANDOM, SPLIT_WHOLE };
+
+/* Random cut points 0 = b[0] <= b[1] <= ... <= b[k] = h (pieces may be
+ * empty); returns k. */
+static int32_t random_cuts(kref_ops_rng *r, int32_t h, int32_t *b) {
+    int32_t k = 0;
+    b[0] = 0;
+    while (b[k] < h) {
+        int32_t step = k < 64 && kref_ops_range(r, 0, 4) == 0 ? 0 : kref_ops_range(r, 1, h - b[k]);
+        if (step > 3 && kref_ops_range(r, 0, 1)) step = kref_ops_range(r, 1, 3);
+        b[k + 1] = b[k] + step;
+        k++;
+    }
+    return k;
+}
+
+/* Runs the partial-sum pool on in (dense [n, h, w, c]) with the given split
+ * and compares the finished tile of the output against pexc_avg_pool_s8's
+ * whole output want. ring: one ring input view for all pieces (else a fresh
+ * junk-filled view per piece holding only that piece's rows). */
+static int acc_run(kref_ops_rng *r, const char *desc, const pexc_pool_params *p, int32_t n,
+                   int32_t h, int32_t w, int32_t c, int32_t oh, int32_t ow, const int8_t *in,
+                   const int8_t *want, int split, int ring) {
+    static const char *split_name[3] = {"rows", "random", "whole"};
+    char d2[300];
+    snprintf(d2, sizeof d2, "%s split %s%s", desc, split_name[split], ring ? " ring" : "");
+    int32_t b[1024], k;
+    if (split == SPLIT_ROWS) {
+        for (k = 0; k <= h; k++) b[k] = k;
+        k = h;
+    } else if (split == SPLIT_RANDOM) {
+        k = random_cuts(r, h, b);
+    } else {
+        b[0] = 0;
+        b[1] = h;
+        k = 1;
+    }
+    int32_t longest = 0;
+    for (int32_t i = 0; i < k; i++)
+        if (b[i + 1] - b[i] > longest) longest = b[i + 1] - b[i];
+
+    /* Output tile: every row and channel, or a random sub-tile; acc and out
+     * store a channel slice around it. */
+    pexc_tile t = {0, oh, 0, c};
+    if (kref_ops_range(r, 0, 1)) {
+        t.y0 = kref_ops_range(r, 0, oh - 1);
+        t.y1 = kref_ops_range(r, t.y0 + 1, oh);
+        t.c0 = kref_ops_range(r, 0, c - 1);
+        t.c1 = kref_ops_range(r, t.c0 + 1, c);
+    }
+    int32_t cb = kref_ops_range(r, 0, t.c0), ce = kref_ops_range(r, t.c1, c);
+    int32_t ring_in = ring ? longest + kref_ops_range(r, 0, 2) : 0;
+    if (ring && ring_in < 1) ring_in = 1;
+    /* the input view stores its own channel slice around the tile's */
+    int32_t icb = kref_ops_range(r, 0, t.c0), ice = kref_ops_range(r, t.c1, c);
+    pexc_view acc = kref_ops_view_new(n, oh, ow, c, cb, ce - cb, 0, 4);
+    pexc_view out = kref_ops_view_new(n, oh, ow, c, cb, ce - cb, 0, 1);
+    pexc_view rv = {0};
+    if (ring) rv = kref_ops_view_new(n, h, w, c, icb, ice - icb, ring_in, 1);
+    int fail = 0;
+    for (int32_t i = 0; i < k && !fail; i++) {
+        pexc_view piece = ring ? rv : kref_ops_view_new(n, h, w, c, icb, ice - icb, 0, 1);
+        kref_ops_view_put(&piece, in, 1, b[i], b[i + 1]);
+        pexc_status st = pexc_avg_pool_s8_acc(p, &piece, b[i], b[i + 1], i == 0, &t, &acc);
+        if (st != PEXC_OK)
+            fail = kref_ops_fail("avg_pool_acc", "%s: rows [%d,%d) status %d", d2, b[i], b[i + 1],
+                                 (int)st);
+        if (!ring) kref_ops_view_free(&piece);
+    }
+    if (!fail) {
+        pexc_status st = pexc_avg_pool_s8_finish(p, h, w, &acc, &t, &out);
+        if (st != PEXC_OK) fail = kref_ops_fail("avg_pool_acc", "%s: finish status %d", d2, (int)st);
+    }
+    if (!fail) {
+        size_t out_n = (size_t)n * oh * ow * c;
+        int8_t *got = malloc(out_n);
+        memcpy(got, want, out_n);
+        kref_ops_view_get(&out, got, 1, t.y0, t.y1, t.c0, t.c1);
+        char d3[420];
+        snprintf(d3, sizeof d3, "%s tile rows [%d,%d) ch [%d,%d)", d2, t.y0, t.y1, t.c0, t.c1);
+        fail = kref_ops_cmp_s8("avg_pool_acc", d3, want, got, out_n);
+        free(got);
+    }
+    kref_ops_view_free(&acc);
+    kref_ops_view_free(&out);
+    if (ring) kref_ops_view_free(&rv);
+    return fail;
+}
+
+/* One pool geometry: random input, pexc_avg_pool_s8 as the reference (itself
+ * checked against ref_pool above), then every split kind, dense and ring. */
+static int acc_case(kref_ops_rng *r, const char *desc, const pexc_pool_params *p, int32_t n,
+                    int32_t h, int32_t w, int32_t c, int32_t oh, int32_t ow) {
+    size_t in_n = (size_t)n * h * w * c, out_n = (size_t)n * oh * ow * c;
+    int8_t *in = malloc(in_n), *want = malloc(out_n);
+    kref_ops_fill_s8(r, in, in_n);
+    pexc_view vi = {in, n, h, w, c, 0, c, 0};
+    pexc_view vo = {want, n, oh, ow, c, 0, c, 0};
+    pexc_tile t = {0, oh, 0, c};
+    int fail = 0;
+    pexc_status st = pexc_avg_pool_s8(p, &vi, &t, &vo);
+    if (st != PEXC_OK) fail = kref_ops_fail("avg_pool_acc", "%s: reference status %d", desc, (int)st);
+    for (int split = SPLIT_ROWS; split <= SPLIT_WHOLE && !fail; split++)
+        for (int ring = 0; ring <= 1 && !fail; ring++)
+            fail = acc_run(r, desc, p, n, h, w, c, oh, ow, in, want, split, ring);
+    free(in);
+    free(want);
+    return fail;
+}
+
+/* SAME-padding geometry of one axis (TFLite): output size and leading pad. */
+static int32_t same_out(int32_t in, int32_t f, int32_t s, int32_t *pad) {
+    int32_t out = (in + s - 1) / s;
+    int32_t total = (out - 1) * s + f - in;
+    *pad = total > 0 ? total / 2 : 0;
+    return out;
+}
+
+static int acc_tests(kref_ops_rng *r, int *cases) {
+    char desc[200];
+    /* global 25x5 average over a 25x5x64 input (keyword-spotting style) */
+    pexc_pool_params g = {1, 1, 25, 5, 0, 0, -128, 127};
+    if (acc_case(r, "global 25x5 on 1x25x5x64", &g, 1, 25, 5, 64, 1, 1)) return 1;
+    (*cases)++;
+    /* SAME-padded pools, strides 1 and 2, with a clamp on some */
+    static const int32_t shapes[][7] = {
+        /* h, w, c, f_h, f_w, stride, clamp */
+        {7, 9, 5, 3, 3, 1, 0}, {8, 8, 3, 3, 3, 2, 0}, {9, 6, 4, 2, 2, 2, 1},
+        {10, 7, 6, 5, 3, 2, 0}, {5, 5, 8, 4, 4, 1, 1}, {12, 3, 2, 3, 2, 2, 0},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int32_t *s = shapes[i];
+        pexc_pool_params q = {s[5], s[5], s[3], s[4], 0, 0, -128, 127};
+        if (s[6]) {
+            q.act_min = -20;
+            q.act_max = 60;
+        }
+        int32_t oh = same_out(s[0], s[3], s[5], &q.pad_top);
+        int32_t ow = same_out(s[1], s[4], s[5], &q.pad_left);
+        snprintf(desc, sizeof desc, "SAME in 2x%dx%dx%d f %dx%d s %d pad %d,%d", s[0], s[1], s[2],
+                 s[3], s[4], s[5], q.pad_top, q.pad_left);
+        if (acc_case(r, desc, &q, 2, s[0], s[1], s[2], oh, ow)) return 1;
+        (*cases)++;
+    }
+    /* random geometries as in run_case */
+    for (int idx = 0; idx < 150; idx++) {
+        pexc_pool_params q;
+        int32_t n = kref_ops_range(r, 1, 2), h = kref_ops_range(r, 1, 14);
+        int32_t w = kref_ops_range(r, 1, 9), c = kref_ops_range(r, 1, 9);
+        q.filter_h = kref_ops_range(r, 1, 6);
+        q.filter_w = kref_ops_range(r, 1, 5);
+        q.stride_h = kref_ops_range(r, 1, 3);
+        q.stride_w = kref_ops_range(r, 1, 3);
+        q.pad_top = kref_ops_range(r, 0, q.filter_h - 1);
+        q.pad_left = kref_ops_range(r, 0, q.filter_w - 1);
+        q.act_min = kref_ops_range(r, 0, 3) ? -128 : kref_ops_range(r, -128, 0);
+        q.act_max = kref_ops_range(r, 0, 3) ? 127 : kref_ops_range(r, q.act_min, 127);
+        int32_t oh = kref_ops_range(r, 1, (h - 1 + q.pad_top) / q.stride_h + 1);
+        int32_t ow = kref_ops_range(r, 1, (w - 1 + q.pad_left) / q.stride_w + 1);
+        snprintf(desc, sizeof desc,
+                 "random %d in %dx%dx%dx%d out %dx%d f %dx%d s %dx%d pad %d,%d act [%d,%d]", idx,
+                 n, h, w, c, oh, ow, q.filter_h, q.filter_w, q.stride_h, q.stride_w, q.pad_top,
+                 q.pad_left, q.act_min, q.act_max);
+        if (acc_case(r, desc, &q, n, h, w, c, oh, ow)) return 1;
+        (*cases)++;
+    }
+    return 0;
+}
+
+static int acc_bad_args(void) {
+    int8_t buf[64] = {0}, obuf[16] = {0};
+    int32_t abuf[16] = {0};
+    pexc_view in = {buf, 1, 4, 4, 4, 0, 4, 0}, out = {obuf, 1, 2, 2, 4, 0, 4, 0};
+    pexc_view acc = {abuf, 1, 2, 2, 4, 0, 4, 0};
+    pexc_pool_params p2 = {2, 2, 2, 2, 0, 0, -128, 127}; /* 4x4 -> 2x2 */
+    pexc_tile t = {0, 2, 0, 4};
+    const char *T = "avg_pool_acc args";
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &t, &acc) != PEXC_OK) return kref_ops_fail(T, "valid acc");
+    if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, &t, &out) != PEXC_OK) return kref_ops_fail(T, "valid finish");
+    /* NULLs */
+    if (pexc_avg_pool_s8_acc(NULL, &in, 0, 4, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "null p");
+    if (pexc_avg_pool_s8_acc(&p2, NULL, 0, 4, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "null in");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, NULL, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "null t");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &t, NULL) != PEXC_ERR_ARG) return kref_ops_fail(T, "null acc");
+    if (pexc_avg_pool_s8_finish(NULL, 4, 4, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish null p");
+    if (pexc_avg_pool_s8_finish(&p2, 4, 4, NULL, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish null acc");
+    if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, NULL, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish null t");
+    if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, &t, NULL) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish null out");
+    pexc_view nd = acc;
+    nd.data = NULL;
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &t, &nd) != PEXC_ERR_ARG) return kref_ops_fail(T, "null acc data");
+    /* parameters */
+    pexc_pool_params bp = p2;
+    bp.filter_w = 0;
+    if (pexc_avg_pool_s8_acc(&bp, &in, 0, 4, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "filter");
+    bp = p2;
+    bp.act_min = 10;
+    bp.act_max = 5;
+    if (pexc_avg_pool_s8_finish(&bp, 4, 4, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "act range");
+    /* input row range */
+    if (pexc_avg_pool_s8_acc(&p2, &in, -1, 2, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "iy0 < 0");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 3, 2, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "iy0 > iy1");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 2, 5, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "iy1 > h");
+    pexc_view ring = {buf, 1, 4, 4, 4, 0, 4, 2};
+    if (pexc_avg_pool_s8_acc(&p2, &ring, 0, 3, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "ring too small");
+    if (pexc_avg_pool_s8_acc(&p2, &ring, 1, 3, 1, &t, &acc) != PEXC_OK) return kref_ops_fail(T, "ring fits");
+    /* tiles out of range */
+    pexc_tile br = {0, 3, 0, 4}, bc = {0, 2, 1, 5}, bneg = {-1, 1, 0, 4};
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &br, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile rows");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &bc, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile chans");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &bneg, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile y0 < 0");
+    if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, &br, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish tile rows");
+    if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, &bc, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish tile chans");
+    /* channels not stored / shapes that disagree */
+    pexc_view sl = {buf, 1, 4, 4, 4, 1, 2, 0};
+    if (pexc_avg_pool_s8_acc(&p2, &sl, 0, 4, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "in slice");
+    pexc_view asl = {abuf, 1, 2, 2, 4, 0, 2, 0};
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &t, &asl) != PEXC_ERR_ARG) return kref_ops_fail(T, "acc slice");
+    pexc_view in5 = {buf, 1, 4, 2, 8, 0, 4, 0}; /* 8 channels, acc has 4 */
+    if (pexc_avg_pool_s8_acc(&p2, &in5, 0, 4, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "channel count");
+    pexc_view out3 = {obuf, 1, 3, 2, 4, 0, 4, 0};
+    if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, &t, &out3) != PEXC_ERR_ARG) return kref_ops_fail(T, "acc/out shape");
+    if (pexc_avg_pool_s8_finish(&p2, 0, 4, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "in_h 0");
+    /* count 0: a window entirely in the padding (rows, then columns); the
+     * output must be left untouched */
+    memset(obuf, 0x33, sizeof obuf);
+    pexc_pool_params pt = {2, 2, 1, 1, 1, 0, -128, 127}; /* oy 0 reads row -1 */
+    if (pexc_avg_pool_s8_finish(&pt, 4, 4, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "count 0 (rows)");
+    pexc_pool_params pl = {2, 2, 1, 1, 0, 1, -128, 127}; /* ox 0 reads column -1 */
+    if (pexc_avg_pool_s8_finish(&pl, 4, 4, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "count 0 (cols)");
+    pexc_pool_params pb = {1, 1, 2, 2, 0, 0, -128, 127}; /* stride 1: ox 1 is column 1 of a 1-wide input */
+    if (pexc_avg_pool_s8_finish(&pb, 4, 1, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "count 0 (beyond input)");
+    for (size_t i = 0; i < sizeof obuf; i++)
+        if (obuf[i] != 0x33) return kref_ops_fail(T, "count 0: output written before the error");
+    /* a tile that avoids the empty row is fine */
+    pexc_tile t1 = {1, 2, 0, 4};
+    if (pexc_avg_pool_s8_finish(&pt, 4, 4, &acc, &t1, &out) != PEXC_OK) return kref_ops_fail(T, "non-empty tile");
+    return 0;
+}
+
 static int bad_args(void) {
     int8_t buf[64] = {0}, obuf[64] = {0};
     pexc_pool_params p = {1, 1, 2, 2, 0, 0, -128, 127};
@@ -150,11 +397,15 @@ static int bad_args(void) {
 int main(void) {
     kref_ops_rng r = {UINT64_C(0x900115)};
     int cases = 0;
-    if (bad_args()) return 1;
+    if (bad_args() || acc_bad_args()) return 1;
     for (int i = 0; i < 400; i++) {
         if (run_case(&r, i & 1, i)) return 1;
         cases++;
     }
-    printf("test_pool: %d random avg/max pool cases (whole + tiled/slice/ring) OK\n", cases);
+    int acc_cases = 0;
+    if (acc_tests(&r, &acc_cases)) return 1;
+    printf("test_pool: %d random avg/max pool cases (whole + tiled/slice/ring) OK; "
+           "%d partial-sum avg pool geometries x 6 splits OK\n",
+           cases, acc_cases);
     return 0;
 }
