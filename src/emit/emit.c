@@ -499,7 +499,8 @@ static int emit_step(ectx *e, int32_t s) {
             fprintf(f, "    memmove(%s_arena + %zu, %s, %zu);\n", n, doff, src, g->tensors[k->out].bytes);
         return 0;
     }
-    if (st->mode == STEP_FULL && (k->kind == K_TRANSPOSE || k->kind == K_CONCAT)) {
+    int tiled_transpose = k->kind == K_TRANSPOSE && (st->out.ring_rows || t->y0 != 0 || t->y1 != k->out_dims[1]);
+    if (st->mode == STEP_FULL && !tiled_transpose && (k->kind == K_TRANSPOSE || k->kind == K_CONCAT)) {
         char dst[256], src[256];
         size_t off = 0;
         int ia = 0;
@@ -594,6 +595,9 @@ static int emit_step(ectx *e, int32_t s) {
                     k->kind == K_ADD ? "add" : "mul");
             break;
         case K_PAD: fprintf(f, "pexc_pad_s8(&%s_op%d_pad, &in, &t, &out);\n", n, k->op); break;
+        case K_TRANSPOSE:
+            fprintf(f, "pexc_transpose_s8_tile(&%s_op%d_transpose, in.data, &t, &out);\n", n, k->op);
+            break;
         case K_SOFTMAX: fprintf(f, "pexc_softmax_s8(&%s_op%d_softmax, &in, &t, &out);\n", n, k->op); break;
         case K_LOGISTIC: fprintf(f, "pexc_logistic_s8(&%s_op%d_logistic, &in, &t, &out);\n", n, k->op); break;
         case K_MEAN: fprintf(f, "pexc_mean_hw_s8(&%s_op%d_mean, &in, &t, &out);\n", n, k->op); break;
@@ -718,7 +722,9 @@ static const char *kernel_of(const k_call *k, const plan_step *st) {
     case K_REQUANT: return "pexc_requantize_s8";
     case K_QUANT_F32: return "pexc_quantize_f32_s8";
     case K_DEQUANT_F32: return "pexc_dequantize_s8_f32";
-    case K_TRANSPOSE: return "pexc_transpose";
+    case K_TRANSPOSE:
+        return st->out.ring_rows || st->tile.y0 != 0 || st->tile.y1 != k->out_dims[1] ? "pexc_transpose_s8_tile"
+                                                                                      : "pexc_transpose";
     case K_CONCAT: return "pexc_concat";
     }
     return NULL;

@@ -284,6 +284,7 @@ static int is_streamable(const k_call *k) {
     case K_CONV: case K_DWCONV: case K_AVGPOOL: case K_MAXPOOL: case K_ADD: case K_MUL: case K_REQUANT:
     case K_LOGISTIC: return 1;
     case K_PAD: return k->pad.before[0] == 0 && k->in_dims[0][0] == k->out_dims[0];
+    case K_TRANSPOSE: return k->elem_size == 1 && k->transpose.rank <= 4; /* reads its input whole */
     default: return 0;
     }
 }
@@ -833,6 +834,8 @@ static int32_t with_segment(const plan_segment *segs, int32_t n, plan_segment ad
 }
 
 /* Row counts tried for streamed segments (rows of the last op per step). */
+
+#define SW 12 /* how far from the peak a streamed segment may start or end */
 static const int32_t stream_rows_tried[] = {1, 2, 4};
 static const int32_t stream_rows_relax[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256};
 
@@ -910,17 +913,17 @@ int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int st
              * those of streamed segments already chosen, so a chain can grow
              * or merge with its neighbours */
             int32_t ns = 0, ne = 0;
-            for (int32_t s = peak_op - 12 < 0 ? 0 : peak_op - 12; s <= peak_op; s++) ns = add_cand(starts, ns, s);
-            for (int32_t e = peak_op; e < g->n_ops && e <= peak_op + 12; e++) ne = add_cand(ends, ne, e);
+            for (int32_t s = peak_op - SW < 0 ? 0 : peak_op - SW; s <= peak_op; s++) ns = add_cand(starts, ns, s);
+            for (int32_t e = peak_op; e < g->n_ops && e <= peak_op + SW; e++) ne = add_cand(ends, ne, e);
             for (int32_t i = 0; i < n; i++) {
                 if (segs[i].rows <= 0) continue;
-                if (segs[i].op_first <= peak_op + 13) ns = add_cand(starts, ns, segs[i].op_first);
-                if (segs[i].op_last >= peak_op - 13) ne = add_cand(ends, ne, segs[i].op_last);
+                if (segs[i].op_first <= peak_op + SW + 1) ns = add_cand(starts, ns, segs[i].op_first);
+                if (segs[i].op_last >= peak_op - SW - 1) ne = add_cand(ends, ne, segs[i].op_last);
             }
             for (int32_t si = 0; si < ns; si++)
                 for (int32_t ei = 0; ei < ne; ei++) {
                     int32_t s = starts[si], e = ends[ei];
-                    if (s > peak_op + 13 || e < peak_op - 13 || e < s) continue;
+                    if (s > peak_op + SW + 1 || e < peak_op - SW - 1 || e < s) continue;
                     if (!(s <= peak_op && e >= peak_op) && !(e + 1 >= peak_op && s <= peak_op + 1)) continue;
                     if (!stream_ok(g, calls, order, s, e)) continue;
                     for (size_t ri = 0; ri < sizeof stream_rows_tried / sizeof stream_rows_tried[0]; ri++) {
