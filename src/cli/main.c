@@ -127,6 +127,19 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
             printf("%s{\"first_op\": %d, \"last_op\": %d, \"%s\": %d}", i ? ", " : "",
                    p->segments[i].op_first, p->segments[i].op_last, p->segments[i].rows > 0 ? "rows" : "slices",
                    p->segments[i].rows > 0 ? p->segments[i].rows : p->segments[i].n_slices);
+        printf("],\n  \"buffers\": [");
+        for (int32_t i = 0; i < p->n_buffers; i++) {
+            const plan_buffer *b = &p->buffers[i];
+            const char *kind = b->kind == BUF_SLICE ? "slice" : b->kind == BUF_PSUM ? "psum"
+                             : b->kind == BUF_RING ? "ring" : b->head >= 0 ? "band" : "tensor";
+            int32_t d[4];
+            lower_nhwc(&g->tensors[b->tensor], d);
+            int32_t y0 = b->head >= 0 ? b->y0 : 0, y1 = b->head >= 0 ? b->y1 : b->kind == BUF_RING ? b->ring_rows : d[1];
+            printf("%s\n    {\"tensor\": %d, \"kind\": \"%s\", \"rows\": [%d, %d], \"channels\": [%d, %d], "
+                   "\"first_step\": %d, \"last_step\": %d, \"offset\": %zu, \"size\": %zu}",
+                   i ? "," : "", b->tensor, kind, y0, y1, b->c_begin, b->c_begin + b->c_stored, b->first, b->last,
+                   b->offset, b->size);
+        }
         printf("],\n  \"op_order\": [");
         for (int32_t i = 0; i < g->n_ops; i++) printf("%s%d", i ? ", " : "", p->order ? p->order[i] : i);
         printf("],\n");

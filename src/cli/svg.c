@@ -9,8 +9,19 @@
 
 #include "api/model.h"
 
-static const char *colour(plan_buf_kind k) {
-    return k == BUF_SLICE ? "#59a14f" : k == BUF_PSUM ? "#e15759" : "#4e79a7";
+/* Colours: whole tensor, row band of a tensor, channel slice, int32
+ * partial sums, ring of rows. */
+static const char *const colours[5] = {"#4e79a7", "#a0cbe8", "#59a14f", "#e15759", "#f28e2b"};
+static const char *const kind_names[5] = {"whole tensor", "row band of a tensor", "channel slice",
+                                          "int32 partial sums", "ring of rows (streamed)"};
+
+static int kind_of(const plan_buffer *b) {
+    switch (b->kind) {
+    case BUF_SLICE: return 2;
+    case BUF_PSUM: return 3;
+    case BUF_RING: return 4;
+    default: return b->head >= 0 ? 1 : 0;
+    }
 }
 
 static void panel(FILE *f, const pexc_model *m, const plan_t *p, const char *title, double x0, double y0,
@@ -26,10 +37,13 @@ static void panel(FILE *f, const pexc_model *m, const plan_t *p, const char *tit
         double by = y0 + h - (double)(b->offset + b->size) * sy, bh = (double)b->size * sy;
         fprintf(f,
                 "<rect x='%.2f' y='%.2f' width='%.2f' height='%.2f' fill='%s' fill-opacity='0.75' stroke='#222' "
-                "stroke-width='0.3'><title>tensor %d %s%s: %zu bytes at offset %zu, steps %d-%d</title></rect>\n",
-                bx, by, bw, bh > 0.3 ? bh : 0.3, colour(b->kind), b->tensor, g->tensors[b->tensor].name,
-                b->kind == BUF_SLICE ? " (slice)" : b->kind == BUF_PSUM ? " (partial sums)" : "", b->size, b->offset,
-                b->first, b->last);
+                "stroke-width='0.3'><title>tensor %d %s (%s",
+                bx, by, bw, bh > 0.3 ? bh : 0.3, colours[kind_of(b)], b->tensor, g->tensors[b->tensor].name,
+                kind_names[kind_of(b)]);
+        if (b->head >= 0) fprintf(f, " rows %d-%d", b->y0, b->y1 - 1);
+        if (b->kind == BUF_RING) fprintf(f, " of %d rows", b->ring_rows);
+        if (b->kind == BUF_SLICE) fprintf(f, " channels %d-%d", b->c_begin, b->c_begin + b->c_stored - 1);
+        fprintf(f, "): %zu bytes at offset %zu, steps %d-%d</title></rect>\n", b->size, b->offset, b->first, b->last);
     }
     /* peak line */
     double py = y0 + h - (double)p->arena_bytes * sy;
@@ -45,21 +59,19 @@ int cli_write_svg(const char *path, const pexc_model *m, const char *title) {
     }
     const plan_t *base = &m->baseline, *chosen = m->plan;
     size_t ymax = base->arena_bytes > chosen->arena_bytes ? base->arena_bytes : chosen->arena_bytes;
-    double W = 560, H = 360;
+    double W = 600, H = 360;
     fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' viewBox='0 0 %d %d'>\n",
-            (int)(2 * W + 120), (int)(H + 110), (int)(2 * W + 120), (int)(H + 110));
+            (int)(2 * W + 160), (int)(H + 110), (int)(2 * W + 160), (int)(H + 110));
     fprintf(f, "<rect width='100%%' height='100%%' fill='white'/>\n");
     fprintf(f, "<text x='40' y='22' font-size='16' font-family='sans-serif'>%s: arena offset (y) over steps (x)</text>\n",
             title);
     panel(f, m, base, "baseline", 40, 60, W, H, ymax);
     panel(f, m, chosen, chosen == base ? "chosen (= baseline)" : "min-sram", 80 + W, 60, W, H, ymax);
     double ly = H + 90;
-    const char *names[3] = {"whole tensor", "channel slice", "int32 partial sums"};
-    for (int k = 0; k < 3; k++) {
-        fprintf(f, "<rect x='%d' y='%.1f' width='14' height='14' fill='%s'/>", 40 + 180 * k, ly - 12,
-                colour((plan_buf_kind)k));
-        fprintf(f, "<text x='%d' y='%.1f' font-size='13' font-family='sans-serif'>%s</text>\n", 60 + 180 * k, ly,
-                names[k]);
+    for (int k = 0; k < 5; k++) {
+        fprintf(f, "<rect x='%d' y='%.1f' width='14' height='14' fill='%s'/>", 40 + 240 * k, ly - 12, colours[k]);
+        fprintf(f, "<text x='%d' y='%.1f' font-size='13' font-family='sans-serif'>%s</text>\n", 60 + 240 * k, ly,
+                kind_names[k]);
     }
     fprintf(f, "</svg>\n");
     if (fclose(f) != 0) {
