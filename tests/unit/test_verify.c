@@ -46,7 +46,12 @@ static void expect_fail(const pexc_model *m, const plan_t *p, const char *what, 
 
 /* Shrinks ring buffer r by one row, its views agreeing. */
 static void shrink_ring(plan_t *p, int32_t r) {
-    shrink_ring(p, r);
+    p->buffers[r].ring_rows--;
+    for (int32_t s = 0; s < p->n_steps; s++) {
+        plan_view *v[3] = {&p->steps[s].in[0], &p->steps[s].in[1], &p->steps[s].out};
+        for (int k = 0; k < 3; k++)
+            if (v[k]->buf == r && v[k]->ring_rows) v[k]->ring_rows = p->buffers[r].ring_rows;
+    }
 }
 
 static int32_t find_ring(const plan_t *p) {
