@@ -3,7 +3,8 @@
 
     .venv/bin/python bench/m4.py [--only SUBSTR] [--opt -O2] [--json FILE] [--keep DIR]
 
-For every supported model and both schedules (baseline, min-sram):
+For every supported model and the three schedules (baseline, channels,
+min-sram):
 
   1. `pexc compile MODEL --schedule S --target cortex-m4`;
   2. the generated NAME.c and the runtime sources are compiled one object
@@ -54,7 +55,7 @@ MCU_RUN = os.path.join(H.SHARED, "mcu", "mcu-run")
 MCU_MAIN = os.path.join(ROOT, "tests", "codegen", "mcu_main.c")
 TFLM_JSON = os.path.join(H.GOLDEN_DIR, "tflm-m4.json")
 CPU = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]
-SCHEDULES = ["baseline", "min-sram"]
+SCHEDULES = ["baseline", "channels", "min-sram"]
 
 
 def run(cmd, timeout=900, **kw):
@@ -221,10 +222,10 @@ def main():
             json.dump({"opt": a.opt, "pexc": results, "tflm_source": TFLM_JSON}, f, indent=1)
 
     print("pexc on mps2-an386 (Cortex-M4, QEMU, %s), deterministic input; TFLM 90b983c2 from tflm-m4.json\n" % a.opt)
-    print("| model | schedule | golden | pexc instr | TFLM ref instr | TFLM CMSIS-NN instr | pexc arena | TFLM arena "
+    print("| model | schedule | golden | pexc instr | x baseline | TFLM ref instr | TFLM CMSIS-NN instr | pexc arena | TFLM arena "
           "| pexc other RAM | pexc stack | TFLM stack | pexc weights | pexc steps | pexc code (model + kernels) "
           "| TFLM lib code |")
-    print("|---|---|:-:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|:-:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for model in models:
         t = tflm.get(model, {})
         ref, cm, cm8 = t.get("m4_ref", {}), t.get("m4_cmsis_nn", {}), t.get("m4_cmsis_nn_int8", {})
@@ -233,8 +234,10 @@ def main():
             if "error" in r:
                 print("| %s | %s | error: %s |" % (model, sched, r["error"].replace("|", "/")[:200]))
                 continue
-            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s + %s | %s |" % (
-                model, sched, "ok" if r["match"] else "**DIFF**", fmt(r["instr"]), fmt(ref.get("invoke_insn")),
+            b = results.get("%s/baseline" % model, {})
+            ratio = "%.3f" % (r["instr"] / b["instr"]) if b.get("instr") else "-"
+            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s + %s | %s |" % (
+                model, sched, "ok" if r["match"] else "**DIFF**", fmt(r["instr"]), ratio, fmt(ref.get("invoke_insn")),
                 fmt(cm.get("invoke_insn")), fmt(r["arena"]), fmt(cm.get("arena_used_bytes")), fmt(r["other_ram"]),
                 fmt(r["stack"]), fmt(cm.get("thread_stack_used_bytes")), fmt(r["weights"]), fmt(r["tables"]),
                 fmt(r["model_code"]),

@@ -434,8 +434,9 @@ int cli_compile(int argc, char **argv) {
     }
     pexc_schedule sched = PEXC_SCHEDULE_MIN_SRAM;
     if (schedule && !strcmp(schedule, "baseline")) sched = PEXC_SCHEDULE_BASELINE;
+    else if (schedule && !strcmp(schedule, "channels")) sched = PEXC_SCHEDULE_CHANNELS;
     else if (schedule && strcmp(schedule, "min-sram")) {
-        fprintf(stderr, "pexc: unknown schedule '%s' (baseline or min-sram)\n", schedule);
+        fprintf(stderr, "pexc: unknown schedule '%s' (baseline, channels or min-sram)\n", schedule);
         return 2;
     }
     char nm[128];
@@ -480,7 +481,7 @@ int cli_compile(int argc, char **argv) {
                 ir_op_name(m->g.ops[k->op].code), live);
         goto out;
     }
-    const char *sched_name = p != &m->baseline ? "min-sram"
+    const char *sched_name = p != &m->baseline ? (sched == PEXC_SCHEDULE_CHANNELS ? "channels" : "min-sram")
                              : sched == PEXC_SCHEDULE_BASELINE || budget ? "baseline"
                                                                           : "min-sram (the baseline: no split lowers its peak)";
 

@@ -161,7 +161,7 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
     }
     printf("model %s: %d operators, %d tensors%s%s\n", a->model, g->n_ops, g->n_tensors,
            g->description ? ", " : "", g->description ? g->description : "");
-    printf("%5s %4s  %-18s %-7s %-13s %-18s %12s %10s\n", "step", "op", "type", "mode", "channels", "output",
+    printf("%5s %4s  %-18s %-7s %-13s %-18s %12s %10s\n", "step", "op", "type", "mode", "tile", "output",
            "MACs", "live B");
     for (int32_t s = 0; s < p->n_steps; s++) {
         const plan_step *st = &p->steps[s];
@@ -172,15 +172,23 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
         const char *mode = st->mode == STEP_ACC ? "acc" : st->mode == STEP_FINISH ? "finish" : "full";
         if (st->mode == STEP_ACC) snprintf(ch, sizeof ch, "in %d-%d", st->ic0, st->ic1);
         else snprintf(ch, sizeof ch, "%d-%d", st->tile.c0, st->tile.c1);
+        if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) snprintf(ch, sizeof ch, "rows %d-%d", st->ic0, st->ic1 - 1);
         if (st->mode == STEP_FULL && (st->tile.c0 != 0 || st->tile.c1 != k->out_dims[3])) mode = "slice";
+        if (st->mode == STEP_FULL && (st->tile.y0 != 0 || st->tile.y1 != k->out_dims[1])) {
+            mode = "rows";
+            snprintf(ch, sizeof ch, "rows %d-%d", st->tile.y0, st->tile.y1 - 1);
+        }
         printf("%5d %4d  %-18s %-7s %-13s %-18s %12lld %10zu\n", s, k->op, ir_op_name(op->code), mode, ch, out,
                (long long)plan_step_macs(g, m->calls, st), p->live_bytes[s]);
     }
     char why[600];
     sched_describe_peak(g, m->calls, p, why, sizeof why);
-    printf("schedule %s: peak SRAM %zu bytes (lower bound %zu; baseline %zu), %lld MACs, %d steps, %d split segments\n",
+    int32_t n_streamed = 0;
+    for (int32_t i = 0; i < p->n_segments; i++) n_streamed += p->segments[i].rows > 0;
+    printf("schedule %s: peak SRAM %zu bytes (lower bound %zu; baseline %zu), %lld MACs, %d steps, %d channel-split "
+           "and %d streamed segments\n",
            a->schedule, p->arena_bytes, p->lower_bound, m->baseline.arena_bytes, (long long)total_macs, p->n_steps,
-           p->n_segments);
+           p->n_segments - n_streamed, n_streamed);
     printf("peak: %s\n", why);
     if (a->svg && cli_write_svg(a->svg, m, a->model)) return 1;
     return 0;

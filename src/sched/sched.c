@@ -1005,14 +1005,34 @@ int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p,
                        ir_op_name(g->ops[k->op].code));
     for (int32_t i = 0; i < p->n_buffers && len >= 0 && (size_t)len < n; i++) {
         const plan_buffer *b = &p->buffers[i];
-        if (b->first > at || b->last < at) continue;
+        size_t size = b->size;
+        int32_t y0 = INT32_MAX, y1 = -1;
+        if (b->head >= 0) {
+            /* the bands of one tensor alive at the peak, as one entry */
+            if (b->head != i) continue;
+            size = 0;
+            for (int32_t bk = 0; bk < b->n_bands; bk++) {
+                const plan_buffer *band = &p->buffers[bk == 0 ? i : b->band_next + bk - 1];
+                if (band->first > at || band->last < at) continue;
+                size += band->size;
+                if (band->y0 < y0) y0 = band->y0;
+                if (band->y1 > y1) y1 = band->y1;
+            }
+            if (!size) continue;
+        } else if (b->first > at || b->last < at) {
+            continue;
+        }
         const ir_tensor *t = &g->tensors[b->tensor];
-        const char *what = b->kind == BUF_PSUM ? " partial sums" : b->kind == BUF_SLICE ? " slice" : "";
+        char what[48] = "";
+        if (b->kind == BUF_PSUM) snprintf(what, sizeof what, " partial sums");
+        else if (b->kind == BUF_SLICE) snprintf(what, sizeof what, " slice");
+        else if (b->kind == BUF_RING) snprintf(what, sizeof what, " ring of %d rows", b->ring_rows);
+        else if (b->head >= 0) snprintf(what, sizeof what, " rows %d-%d", y0, y1 - 1);
         char name[33];
         size_t j = 0;
         for (const char *c = t->name; *c && j < 32; c++) name[j++] = (*c == ';' || *c == '"') ? ',' : *c;
         name[j] = 0;
-        len += snprintf(buf + len, n - (size_t)len, " tensor %d%s %zu B \"%s\";", b->tensor, what, b->size, name);
+        len += snprintf(buf + len, n - (size_t)len, " tensor %d%s %zu B \"%s\";", b->tensor, what, size, name);
     }
     return len;
 }
