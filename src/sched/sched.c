@@ -789,6 +789,8 @@ typedef struct {
     int32_t at_peak, steps, peak_step;
 } score;
 
+static int placed; /* score plans by their placed arena (else live bytes) */
+
 static int score_plan(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
                       int32_t n, score *sc, util_err *err) {
     util_arena tmp;
@@ -804,6 +806,13 @@ static int score_plan(const ir_graph *g, const k_call *calls, const int32_t *ord
         return util_fail(err, "out of memory");
     }
     sc->peak = plan_live_profile(&p, live, &sc->peak_step);
+    /* the placed arena, not only the live bytes: a band group must stay
+     * contiguous, so freed bytes below it are not always usable */
+    if (placed && plan_memory(&p, &tmp, err)) {
+        util_arena_free(&tmp);
+        return -1;
+    }
+    if (placed && p.arena_bytes > sc->peak) sc->peak = p.arena_bytes;
     sc->steps = p.n_steps;
     sc->at_peak = 0;
     for (int32_t st = 0; st < p.n_steps; st++)
@@ -847,12 +856,13 @@ static int32_t add_cand(int32_t *c, int32_t n, int32_t s) {
     return n + 1;
 }
 
-int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int stream, plan_t *p, util_arena *a,
-                   util_err *err) {
+static int search(const ir_graph *g, const k_call *calls, size_t budget, int stream, plan_t *p, util_arena *a,
+                  util_err *err) {
     plan_segment *segs = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
     plan_segment *trial = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
     plan_segment *best_set = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
-    if (!segs || !trial || !best_set) return util_fail(err, "out of memory");
+    plan_segment *trial2 = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
+    if (!segs || !trial || !best_set || !trial2) return util_fail(err, "out of memory");
     int32_t n = 0;
     int32_t *order = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_ops + 1));
     if (!order) return util_fail(err, "out of memory");
@@ -937,6 +947,31 @@ int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int st
                         }
                     }
                 }
+            /* split the streamed segment holding the peak in two, the second
+             * part free to end elsewhere: a whole tensor at a low-resolution
+             * point between two chains can cost less than the rings one long
+             * chain keeps alive from its start */
+            for (int32_t i = 0; i < n; i++) {
+                plan_segment sg = segs[i];
+                if (sg.rows <= 0 || sg.op_first > peak_op || sg.op_last < peak_op) continue;
+                for (int32_t k = sg.op_first; k < sg.op_last; k++) {
+                    if (!stream_ok(g, calls, order, sg.op_first, k)) continue;
+                    for (int32_t ei = 0; ei < ne; ei++) {
+                        int32_t e = ends[ei];
+                        if (e <= k || !stream_ok(g, calls, order, k + 1, e)) continue;
+                        /* [first, k] and [k + 1, e] streamed, op k's output whole */
+                        int32_t m = with_segment(segs, n, (plan_segment){sg.op_first, k, 1, sg.rows}, trial2);
+                        m = with_segment(trial2, m, (plan_segment){k + 1, e, 1, sg.rows}, trial);
+                        score sc;
+                        if (score_plan(g, calls, order, trial, m, &sc, err)) return -1;
+                        if (better(&sc, &best, 0)) {
+                            best = sc;
+                            best_n = m;
+                            memcpy(best_set, trial, sizeof(plan_segment) * (size_t)m);
+                        }
+                    }
+                }
+            }
         }
         if (best_n < 0) break;
         n = best_n;
@@ -992,6 +1027,28 @@ int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int st
     if (sched_build(g, calls, order, segs, n, p, a, err)) return -1;
     if (plan_memory(p, a, err)) return -1;
     return plan_verify(g, calls, p, err);
+}
+
+/* The search runs twice, scoring candidates by live bytes (the lower bound
+ * of any placement, which guides it well through ties) and by the placed
+ * arena (which sees that a band group needs contiguous bytes); the better
+ * final plan wins: the smaller arena, or within a budget the fewer steps. */
+int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int stream, plan_t *p, util_arena *a,
+                   util_err *err) {
+    plan_t q;
+    placed = 0;
+    if (search(g, calls, budget, stream, p, a, err)) return -1;
+    if (!stream) return 0;
+    placed = 1;
+    int rc = search(g, calls, budget, stream, &q, a, err);
+    placed = 0;
+    if (rc) return -1;
+    int fits_p = budget && p->arena_bytes <= budget, fits_q = budget && q.arena_bytes <= budget;
+    int take_q = fits_p && fits_q ? q.n_steps < p->n_steps
+                 : fits_p || fits_q ? fits_q
+                 : q.arena_bytes < p->arena_bytes || (q.arena_bytes == p->arena_bytes && q.n_steps < p->n_steps);
+    if (take_q) *p = q;
+    return 0;
 }
 
 /* ---- reporting ------------------------------------------------------------ */
