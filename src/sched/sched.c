@@ -833,6 +833,20 @@ static int better(const score *a, const score *b, size_t budget) {
     return a->steps < b->steps;
 }
 
+/* Scores the candidate trial[0, m) and keeps it in best_set when it beats
+ * *best. */
+static int keep_if_better(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *trial,
+                          int32_t m, score *best, int32_t *best_n, plan_segment *best_set, util_err *err) {
+    score sc;
+    if (score_plan(g, calls, order, trial, m, &sc, err)) return -1;
+    if (better(&sc, best, 0)) {
+        *best = sc;
+        *best_n = m;
+        memcpy(best_set, trial, sizeof(plan_segment) * (size_t)m);
+    }
+    return 0;
+}
+
 /* trial = segs without those overlapping [s, e], plus [s, e] x K. */
 static int32_t with_segment(const plan_segment *segs, int32_t n, plan_segment add, plan_segment *trial) {
     int32_t m = 0;
@@ -908,13 +922,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                     int32_t K = slice_counts[ki];
                     if (K > C) break;
                     int32_t m = with_segment(segs, n, (plan_segment){s, e, K, 0}, trial);
-                    score sc;
-                    if (score_plan(g, calls, order, trial, m, &sc, err)) return -1;
-                    if (better(&sc, &best, 0)) {
-                        best = sc;
-                        best_n = m;
-                        memcpy(best_set, trial, sizeof(plan_segment) * (size_t)m);
-                    }
+                    if (keep_if_better(g, calls, order, trial, m, &best, &best_n, best_set, err)) return -1;
                 }
             }
         }
@@ -938,13 +946,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                     if (!stream_ok(g, calls, order, s, e)) continue;
                     for (size_t ri = 0; ri < sizeof stream_rows_tried / sizeof stream_rows_tried[0]; ri++) {
                         int32_t m = with_segment(segs, n, (plan_segment){s, e, 1, stream_rows_tried[ri]}, trial);
-                        score sc;
-                        if (score_plan(g, calls, order, trial, m, &sc, err)) return -1;
-                        if (better(&sc, &best, 0)) {
-                            best = sc;
-                            best_n = m;
-                            memcpy(best_set, trial, sizeof(plan_segment) * (size_t)m);
-                        }
+                        if (keep_if_better(g, calls, order, trial, m, &best, &best_n, best_set, err)) return -1;
                     }
                 }
             /* split the streamed segment holding the peak in two, the second
@@ -962,13 +964,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                         /* [first, k] and [k + 1, e] streamed, op k's output whole */
                         int32_t m = with_segment(segs, n, (plan_segment){sg.op_first, k, 1, sg.rows}, trial2);
                         m = with_segment(trial2, m, (plan_segment){k + 1, e, 1, sg.rows}, trial);
-                        score sc;
-                        if (score_plan(g, calls, order, trial, m, &sc, err)) return -1;
-                        if (better(&sc, &best, 0)) {
-                            best = sc;
-                            best_n = m;
-                            memcpy(best_set, trial, sizeof(plan_segment) * (size_t)m);
-                        }
+                        if (keep_if_better(g, calls, order, trial, m, &best, &best_n, best_set, err)) return -1;
                     }
                 }
             }
