@@ -268,6 +268,19 @@ typedef struct {
     int32_t *order;          /* [n_ops] operator order: position -> op index */
 } plan_t;
 
+/* A TRANSPOSE step making only some rows, or writing into a ring: it needs
+ * the tiled kernel instead of the whole-tensor one. */
+static inline int plan_step_tiled_transpose(const k_call *k, const plan_step *st) {
+    return k->kind == K_TRANSPOSE &&
+           (st->out.ring_rows || st->tile.y0 != 0 || st->tile.y1 != k->out_dims[1]);
+}
+
+/* Buffer index of band k of the row-band group headed by buffer h (band 0
+ * is the head itself; the others are consecutive from band_next). */
+static inline int32_t plan_band(const plan_t *p, int32_t h, int32_t k) {
+    return k == 0 ? h : p->buffers[h].band_next + k - 1;
+}
+
 /* Places p's buffers (offsets, arena_bytes, live_bytes, lower_bound). */
 int plan_memory(plan_t *p, util_arena *a, util_err *err);
 /* Bytes alive at each step into live[n_steps] (NULL: not kept); returns the

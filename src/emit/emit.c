@@ -499,7 +499,7 @@ static int emit_step(ectx *e, int32_t s) {
             fprintf(f, "    memmove(%s_arena + %zu, %s, %zu);\n", n, doff, src, g->tensors[k->out].bytes);
         return 0;
     }
-    int tiled_transpose = k->kind == K_TRANSPOSE && (st->out.ring_rows || t->y0 != 0 || t->y1 != k->out_dims[1]);
+    int tiled_transpose = plan_step_tiled_transpose(k, st);
     if (st->mode == STEP_FULL && !tiled_transpose && (k->kind == K_TRANSPOSE || k->kind == K_CONCAT)) {
         char dst[256], src[256];
         size_t off = 0;
@@ -723,8 +723,7 @@ static const char *kernel_of(const k_call *k, const plan_step *st) {
     case K_QUANT_F32: return "pexc_quantize_f32_s8";
     case K_DEQUANT_F32: return "pexc_dequantize_s8_f32";
     case K_TRANSPOSE:
-        return st->out.ring_rows || st->tile.y0 != 0 || st->tile.y1 != k->out_dims[1] ? "pexc_transpose_s8_tile"
-                                                                                      : "pexc_transpose";
+        return plan_step_tiled_transpose(k, st) ? "pexc_transpose_s8_tile" : "pexc_transpose";
     case K_CONCAT: return "pexc_concat";
     }
     return NULL;

@@ -76,7 +76,7 @@ static pexc_status run_call(const ir_graph *g, const k_call *k, const plan_t *p,
     case K_QUANT_F32: return pexc_quantize_f32_s8(k->qscale, k->qzp, &in, t, &out);
     case K_DEQUANT_F32: return pexc_dequantize_s8_f32(k->qscale, k->qzp, &in, t, &out);
     case K_TRANSPOSE:
-        if (st->out.ring_rows || t->y0 != 0 || t->y1 != k->out_dims[1])
+        if (plan_step_tiled_transpose(k, st))
             return pexc_transpose_s8_tile(&k->transpose, tensor_ptr(g, p, arena, k->in[0]), t, &out);
         return pexc_transpose(&k->transpose, k->elem_size, tensor_ptr(g, p, arena, k->in[0]), out.data);
     case K_CONCAT: {

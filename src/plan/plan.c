@@ -58,8 +58,6 @@ static size_t footprint(const plan_t *p, int32_t i) {
     return align_up(b->size);
 }
 
-/* Buffer index of band k of the group whose head is h. */
-static int32_t band_of(const plan_t *p, int32_t h, int32_t k) { return k == 0 ? h : p->buffers[h].band_next + k - 1; }
 
 /* Greedy placement of the items (single buffers and band groups, each
  * named by its head) in the given order; returns the arena size. */
@@ -95,7 +93,7 @@ static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, size
             int32_t nc = 0;
             cands[nc++] = 0;
             for (int32_t k = 0; k < nb; k++) {
-                const plan_buffer *band = &bufs[band_of(p, h, k)];
+                const plan_buffer *band = &bufs[plan_band(p, h, k)];
                 for (int32_t j = 0; j < p->n_buffers; j++)
                     if (placed[j] && overlap_time(band, &bufs[j])) {
                         size_t e = offs[j] + footprint(p, j);
@@ -108,7 +106,7 @@ static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, size
                 if (c && cands[c] == cands[c - 1]) continue;
                 int ok = 1;
                 for (int32_t k = 0; k < nb && ok; k++) {
-                    int32_t bi = band_of(p, h, k);
+                    int32_t bi = plan_band(p, h, k);
                     const plan_buffer *band = &bufs[bi];
                     size_t lo = cands[c] + band->group_off, hi = lo + footprint(p, bi);
                     for (int32_t j = 0; j < p->n_buffers && ok; j++)
@@ -123,7 +121,7 @@ static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, size
             }
         }
         for (int32_t k = 0; k < nb; k++) {
-            int32_t bi = band_of(p, h, k);
+            int32_t bi = plan_band(p, h, k);
             offs[bi] = base + bufs[bi].group_off;
             placed[bi] = 1;
             if (offs[bi] + footprint(p, bi) > arena) arena = offs[bi] + footprint(p, bi);
@@ -185,7 +183,7 @@ int plan_memory(plan_t *p, util_arena *a, util_err *err) {
         keys[i] = (item_key){b->size, b->first, b->last};
         if (b->head == i)
             for (int32_t k = 1; k < b->n_bands; k++) {
-                const plan_buffer *band = &p->buffers[band_of(p, i, k)];
+                const plan_buffer *band = &p->buffers[plan_band(p, i, k)];
                 keys[i].size += band->size;
                 if (band->first < keys[i].first) keys[i].first = band->first;
                 if (band->last > keys[i].last) keys[i].last = band->last;
@@ -351,7 +349,7 @@ static int bands_alive(const plan_t *p, int32_t bi, int32_t s, int32_t r0, int32
         return s >= x->first && s <= x->last;
     }
     for (int32_t k = 0; k < x->n_bands; k++) {
-        int32_t i = k == 0 ? bi : x->band_next + k - 1;
+        int32_t i = plan_band(p, bi, k);
         const plan_buffer *b = &p->buffers[i];
         if (b->y0 < r1 && r0 < b->y1 && (s < b->first || s > b->last)) {
             *bad = i;

@@ -443,10 +443,9 @@ static int32_t stream_low(const stream_info *si, const stream_state *st, int32_t
     return lo;
 }
 
-static plan_view ring_view(builder *b, const stream_info *si, const stream_state *st, int32_t j) {
+static plan_view ring_view(const stream_info *si, const stream_state *st, int32_t j) {
     const k_call *k = si->k[j];
     plan_view v = {st->buf[j], k->out, 0, k->out_dims[3], st->ring[j] < si->H[j] ? st->ring[j] : 0};
-    (void)b;
     return v;
 }
 
@@ -482,7 +481,7 @@ static int stream_step(builder *b, const stream_info *si, const stream_state *st
         s->ic1 = y1;
         s->first = y0 == 0;
         full_tile(k, &s->tile);
-        s->in[0] = ring_view(b, si, st, j);
+        s->in[0] = ring_view(si, st, j);
         s->out = (plan_view){st->psum, k->out, 0, k->out_dims[3], 0};
         return 0;
     }
@@ -490,8 +489,8 @@ static int stream_step(builder *b, const stream_info *si, const stream_state *st
     if (!s) return -1;
     s->tile = (pexc_tile){y0, y1, 0, k->out_dims[3]};
     for (int o = 0; o < 2; o++)
-        s->in[o] = si->src[i][o] >= 0 ? ring_view(b, si, st, si->src[i][o]) : whole_view(b, k->in[o]);
-    s->out = i + 1 < si->m ? ring_view(b, si, st, i) : whole_view(b, k->out);
+        s->in[o] = si->src[i][o] >= 0 ? ring_view(si, st, si->src[i][o]) : whole_view(b, k->in[o]);
+    s->out = i + 1 < si->m ? ring_view(si, st, i) : whole_view(b, k->out);
     return 0;
 }
 
@@ -555,7 +554,7 @@ static int stream_walk(builder *b, const stream_info *si, stream_state *st, int3
 static int add_stream(builder *b, const plan_segment *sg) {
     const ir_graph *g = b->g;
     stream_info si;
-    static stream_state st; /* large; the builder is not re-entered */
+    stream_state st;
     if (stream_analyse(g, b->calls, b->order, sg->op_first, sg->op_last, &si)) return -1;
     memset(&st, 0, sizeof st);
     if (stream_walk(NULL, &si, &st, sg->op_first, sg->rows)) return -1;
@@ -603,7 +602,7 @@ static void touch(plan_t *p, const plan_view *v, int32_t step, int32_t r0, int32
         return;
     }
     for (int32_t k = 0; k < x->n_bands; k++) {
-        plan_buffer *band = k == 0 ? x : &p->buffers[x->band_next + k - 1];
+        plan_buffer *band = &p->buffers[plan_band(p, v->buf, k)];
         if (band->y0 < r1 && r0 < band->y1) touch_buf(band, step);
     }
 }
@@ -759,7 +758,7 @@ int sched_build(const ir_graph *g, const k_call *calls, const int32_t *order, co
         if (bi < 0) continue;
         plan_buffer *x = &p->buffers[bi];
         for (int32_t k = 0; k < (x->head >= 0 ? x->n_bands : 1); k++) {
-            plan_buffer *band = k == 0 ? x : &p->buffers[x->band_next + k - 1];
+            plan_buffer *band = &p->buffers[plan_band(p, bi, k)];
             band->last = last;
             if (band->first > last) band->first = last;
         }
@@ -789,10 +788,9 @@ typedef struct {
     int32_t at_peak, steps, peak_step;
 } score;
 
-static int placed; /* score plans by their placed arena (else live bytes) */
-
-static int score_plan(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
-                      int32_t n, score *sc, util_err *err) {
+/* placed: score by the placed arena (else by live bytes). */
+static int score_plan(const ir_graph *g, const k_call *calls, int placed, const int32_t *order,
+                      const plan_segment *segs, int32_t n, score *sc, util_err *err) {
     util_arena tmp;
     util_arena_init(&tmp, (size_t)1 << 30);
     plan_t p;
@@ -835,10 +833,11 @@ static int better(const score *a, const score *b, size_t budget) {
 
 /* Scores the candidate trial[0, m) and keeps it in best_set when it beats
  * *best. */
-static int keep_if_better(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *trial,
-                          int32_t m, score *best, int32_t *best_n, plan_segment *best_set, util_err *err) {
+static int keep_if_better(const ir_graph *g, const k_call *calls, int placed, const int32_t *order,
+                          const plan_segment *trial, int32_t m, score *best, int32_t *best_n, plan_segment *best_set,
+                          util_err *err) {
     score sc;
-    if (score_plan(g, calls, order, trial, m, &sc, err)) return -1;
+    if (score_plan(g, calls, placed, order, trial, m, &sc, err)) return -1;
     if (better(&sc, best, 0)) {
         *best = sc;
         *best_n = m;
@@ -870,8 +869,8 @@ static int32_t add_cand(int32_t *c, int32_t n, int32_t s) {
     return n + 1;
 }
 
-static int search(const ir_graph *g, const k_call *calls, size_t budget, int stream, plan_t *p, util_arena *a,
-                  util_err *err) {
+static int search(const ir_graph *g, const k_call *calls, size_t budget, int stream, int placed, plan_t *p,
+                  util_arena *a, util_err *err) {
     plan_segment *segs = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
     plan_segment *trial = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
     plan_segment *best_set = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
@@ -882,7 +881,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
     if (!order) return util_fail(err, "out of memory");
     for (int32_t i = 0; i < g->n_ops; i++) order[i] = i;
     score cur;
-    if (score_plan(g, calls, order, segs, n, &cur, err)) return -1;
+    if (score_plan(g, calls, placed, order, segs, n, &cur, err)) return -1;
     /* Operator order: where branches leave a choice (a residual block's
      * skip path against its main path), swap neighbouring independent
      * operators while that lowers the peak. Every order tried is a
@@ -895,7 +894,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
             order[i] = order[i + 1];
             order[i + 1] = t;
             score sc;
-            if (score_plan(g, calls, order, segs, n, &sc, err)) return -1;
+            if (score_plan(g, calls, placed, order, segs, n, &sc, err)) return -1;
             if (better(&sc, &cur, 0) && sc.peak < cur.peak) {
                 cur = sc;
                 improved = 1;
@@ -922,7 +921,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                     int32_t K = slice_counts[ki];
                     if (K > C) break;
                     int32_t m = with_segment(segs, n, (plan_segment){s, e, K, 0}, trial);
-                    if (keep_if_better(g, calls, order, trial, m, &best, &best_n, best_set, err)) return -1;
+                    if (keep_if_better(g, calls, placed, order, trial, m, &best, &best_n, best_set, err)) return -1;
                 }
             }
         }
@@ -946,7 +945,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                     if (!stream_ok(g, calls, order, s, e)) continue;
                     for (size_t ri = 0; ri < sizeof stream_rows_tried / sizeof stream_rows_tried[0]; ri++) {
                         int32_t m = with_segment(segs, n, (plan_segment){s, e, 1, stream_rows_tried[ri]}, trial);
-                        if (keep_if_better(g, calls, order, trial, m, &best, &best_n, best_set, err)) return -1;
+                        if (keep_if_better(g, calls, placed, order, trial, m, &best, &best_n, best_set, err)) return -1;
                     }
                 }
             /* split the streamed segment holding the peak in two, the second
@@ -964,7 +963,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                         /* [first, k] and [k + 1, e] streamed, op k's output whole */
                         int32_t m = with_segment(segs, n, (plan_segment){sg.op_first, k, 1, sg.rows}, trial2);
                         m = with_segment(trial2, m, (plan_segment){k + 1, e, 1, sg.rows}, trial);
-                        if (keep_if_better(g, calls, order, trial, m, &best, &best_n, best_set, err)) return -1;
+                        if (keep_if_better(g, calls, placed, order, trial, m, &best, &best_n, best_set, err)) return -1;
                     }
                 }
             }
@@ -986,7 +985,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                 plan_segment save = segs[i];
                 segs[i].rows = r;
                 score sc;
-                if (score_plan(g, calls, order, segs, n, &sc, err)) return -1;
+                if (score_plan(g, calls, placed, order, segs, n, &sc, err)) return -1;
                 if (sc.peak > target || sc.steps >= cur.steps) {
                     segs[i] = save;
                     if (sc.peak > target) break;
@@ -1004,7 +1003,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
             if (ki == 0 || save.rows > 0) { /* try removing the segment */
                 memcpy(trial, segs, sizeof(plan_segment) * (size_t)n);
                 trial[i] = trial[n - 1];
-                if (score_plan(g, calls, order, trial, n - 1, &sc, err)) return -1;
+                if (score_plan(g, calls, placed, order, trial, n - 1, &sc, err)) return -1;
                 if (sc.peak <= target) {
                     memcpy(segs, trial, sizeof(plan_segment) * (size_t)(n - 1));
                     n--;
@@ -1013,7 +1012,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                 break;
             }
             segs[i].n_slices = slice_counts[ki - 1];
-            if (score_plan(g, calls, order, segs, n, &sc, err)) return -1;
+            if (score_plan(g, calls, placed, order, segs, n, &sc, err)) return -1;
             if (sc.peak > target) {
                 segs[i] = save;
                 break;
@@ -1032,13 +1031,9 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
 int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int stream, plan_t *p, util_arena *a,
                    util_err *err) {
     plan_t q;
-    placed = 0;
-    if (search(g, calls, budget, stream, p, a, err)) return -1;
+    if (search(g, calls, budget, stream, 0, p, a, err)) return -1;
     if (!stream) return 0;
-    placed = 1;
-    int rc = search(g, calls, budget, stream, &q, a, err);
-    placed = 0;
-    if (rc) return -1;
+    if (search(g, calls, budget, stream, 1, &q, a, err)) return -1;
     int fits_p = budget && p->arena_bytes <= budget, fits_q = budget && q.arena_bytes <= budget;
     int take_q = fits_p && fits_q ? q.n_steps < p->n_steps
                  : fits_p || fits_q ? fits_q
@@ -1065,7 +1060,7 @@ int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p,
             if (b->head != i) continue;
             size = 0;
             for (int32_t bk = 0; bk < b->n_bands; bk++) {
-                const plan_buffer *band = &p->buffers[bk == 0 ? i : b->band_next + bk - 1];
+                const plan_buffer *band = &p->buffers[plan_band(p, i, bk)];
                 if (band->first > at || band->last < at) continue;
                 size += band->size;
                 if (band->y0 < y0) y0 = band->y0;
