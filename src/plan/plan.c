@@ -156,18 +156,6 @@ static int cmp_first(const void *x, const void *y) {
     return a->size > b->size ? -1 : a->size < b->size ? 1 : 0;
 }
 
-static int cmp_last(const void *x, const void *y) {
-    const item_key *a = &sort_keys[*(const int32_t *)x], *b = &sort_keys[*(const int32_t *)y];
-    if (a->last != b->last) return b->last - a->last;
-    return a->size > b->size ? -1 : a->size < b->size ? 1 : 0;
-}
-static int cmp_area(const void *x, const void *y) {
-    const item_key *a = &sort_keys[*(const int32_t *)x], *b = &sort_keys[*(const int32_t *)y];
-    double aa = (double)a->size * (a->last - a->first + 1), ab = (double)b->size * (b->last - b->first + 1);
-    if (aa != ab) return aa > ab ? -1 : 1;
-    return a->first - b->first;
-}
-
 int plan_memory(plan_t *p, util_arena *a, util_err *err) {
     int32_t n = p->n_buffers;
     int32_t *order = util_alloc(a, sizeof(int32_t) * (size_t)(n + 1));
@@ -189,9 +177,9 @@ int plan_memory(plan_t *p, util_arena *a, util_err *err) {
                 if (band->last > keys[i].last) keys[i].last = band->last;
             }
     }
-    int (*cmps[5])(const void *, const void *) = {cmp_size, cmp_life, cmp_first, cmp_last, cmp_area};
+    int (*cmps[3])(const void *, const void *) = {cmp_size, cmp_life, cmp_first};
     size_t best = (size_t)-1;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 3; k++) {
         int32_t m = 0;
         for (int32_t i = 0; i < n; i++)
             if (p->buffers[i].head < 0 || p->buffers[i].head == i) order[m++] = i;
