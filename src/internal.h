@@ -195,7 +195,7 @@ typedef enum {
     BUF_TENSOR = 0, /* a whole tensor (reshape outputs share their input's) */
     BUF_SLICE = 1,  /* one channel slice of a tensor, for one step pair */
     BUF_PSUM = 2,   /* int32 partial sums of a split consuming operator */
-    BUF_RING = 3,   /* the rows of a streamed tensor still needed, in a ring */
+    BUF_RING = 3,   /* the pixels of a streamed tensor still needed, in a ring */
 } plan_buf_kind;
 
 typedef struct {
@@ -205,7 +205,7 @@ typedef struct {
     size_t size;
     int32_t first, last; /* step indices of first write / last read */
     size_t offset;       /* placed by the memory planner */
-    int32_t ring_rows;   /* BUF_RING: rows held (logical row y at y % ring_rows) */
+    int32_t ring_px;     /* BUF_RING: pixels held (raster pixel q at q % ring_px) */
     /* Row bands: a whole tensor that a streamed chain reads or writes a few
      * rows at a time is cut into bands of rows [y0, y1), each a buffer with
      * its own life, placed contiguously in order (band k at the group's
@@ -224,13 +224,13 @@ typedef struct {
     int32_t buf;
     int32_t tensor;
     int32_t c_begin, c_stored;
-    int32_t ring_rows;
+    int32_t ring_px;
 } plan_view;
 
 typedef enum {
     STEP_FULL = 0,   /* kernel computes tile of its int8/float output */
     STEP_ACC = 1,    /* conv/FC adds input channels [ic0, ic1) into psum;
-                        average pool adds input rows [ic0, ic1) */
+                        average pool adds input pixels [ic0, ic1) */
     STEP_FINISH = 2, /* conv/FC requantises psum tile into its output;
                         average pool divides it */
 } plan_step_mode;
@@ -238,7 +238,7 @@ typedef enum {
 typedef struct {
     int32_t call;        /* index into calls (= IR op index) */
     plan_step_mode mode;
-    pexc_tile tile;      /* output rows/channels computed */
+    pexc_tile tile;      /* output pixels/channels computed */
     int32_t ic0, ic1, first; /* STEP_ACC */
     plan_view in[2];     /* activation operands (unused: buf = -1, tensor = -1) */
     plan_view out;       /* output (psum buffer for STEP_ACC) */
@@ -248,11 +248,14 @@ typedef struct {
  *   rows == 0: channel split, the ops run n_slices times, one channel slice
  *              each;
  *   rows > 0:  row streaming, the ops run interleaved, `rows` output rows of
- *              the last op at a time, intermediates in ring buffers. */
+ *              the last op at a time (frac > 1: rows == 1 and each step
+ *              makes 1/frac of a row of its op's output, rounded up),
+ *              intermediates in ring buffers of pixels. */
 typedef struct {
     int32_t op_first, op_last;
     int32_t n_slices;
     int32_t rows;
+    int32_t frac;
 } plan_segment;
 
 typedef struct {
@@ -272,7 +275,7 @@ typedef struct {
  * the tiled kernel instead of the whole-tensor one. */
 static inline int plan_step_tiled_transpose(const k_call *k, const plan_step *st) {
     return k->kind == K_TRANSPOSE &&
-           (st->out.ring_rows || st->tile.y0 != 0 || st->tile.y1 != k->out_dims[1]);
+           (st->out.ring_px || st->tile.y0 != 0 || st->tile.y1 != k->out_dims[1] || st->tile.x0 || st->tile.x1);
 }
 
 /* Buffer index of band k of the row-band group headed by buffer h (band 0
@@ -304,13 +307,23 @@ int plan_baseline(const ir_graph *g, const k_call *calls, plan_t *p, util_arena 
  * fits budget bytes; placed and verified. */
 int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int stream_rows, plan_t *p,
                    util_arena *a, util_err *err);
-/* Rows [*r0, *r1) of operand `which` (0, 1; 2 = the output) that step st
- * reads or writes, in the rows of the tensor's own NHWC shape. */
+/* Pixels [*q0, *q1) (raster order, per batch index) of operand `which`
+ * (0, 1; 2 = the output) that step st reads or writes, in the tensor's own
+ * NHWC shape; plan_step_rows gives the rows they fall in. */
+void plan_step_pixels(const ir_graph *g, const k_call *calls, const plan_step *st, int which, int64_t *q0,
+                      int64_t *q1);
 void plan_step_rows(const ir_graph *g, const k_call *calls, const plan_step *st, int which, int32_t *r0,
                     int32_t *r1);
-/* Input rows [*a, *b) that output rows [y0, y1) of call k read through
- * operand `which` (clipped to the input; empty: *a == *b). */
-void sched_rows_needed(const k_call *k, int which, int32_t y0, int32_t y1, int32_t *a, int32_t *b);
+/* Raster pixel geometry of operand `which` of call k: output pixel (y, x)
+ * reads input rows [y * sh - pt, + span_h) and columns [x * sw - pl,
+ * + span_w), clipped. Returns 0 when the operand is read whole instead. */
+int sched_window(const k_call *k, int which, int32_t *sh, int32_t *sw, int32_t *pt, int32_t *pl, int32_t *span_h,
+                 int32_t *span_w);
+/* Prefix of operand `which`'s pixels that output pixels [0, q) need. */
+int64_t sched_px_need(const k_call *k, int which, int64_t q);
+/* First pixel of operand `which` that output pixel q (or any after it)
+ * needs. */
+int64_t sched_px_low(const k_call *k, int which, int64_t q);
 /* Multiply-accumulates of one step, counting padded taps like ir_op_macs. */
 int64_t plan_step_macs(const ir_graph *g, const k_call *calls, const plan_step *st);
 /* One line: the peak's live bytes, step, operator and the buffers alive. */

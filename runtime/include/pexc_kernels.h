@@ -15,9 +15,15 @@
  *   - channels [c_begin, c_begin + c_stored) are stored, innermost, so a
  *     buffer that holds one channel slice of a tensor is a view with
  *     c_begin = slice start and c_stored = slice width;
- *   - rows: if ring_rows == 0 every row is stored; otherwise logical row y is
- *     stored at physical row y % ring_rows (a ring buffer used when a chain
- *     of spatial operators is streamed row by row).
+ *   - pixels: if ring_px == 0 every pixel is stored; otherwise the pixels of
+ *     each batch index are numbered in raster order, q = y * w + x, and
+ *     logical pixel q is stored at physical pixel q % ring_px (a ring buffer
+ *     used when a chain of spatial operators is streamed: a ring of R whole
+ *     rows has ring_px = R * w; a line buffer holding two rows and a few
+ *     pixels of a 3x3 convolution's input has ring_px = 2 * w + 3 or so).
+ *     Rows of a ring may wrap around its end, so kernels step from pixel to
+ *     pixel through pexc_view_index (or pexc_view_next) instead of assuming
+ *     that a row is contiguous.
  *
  * Kernels index tensors only in logical coordinates and go through
  * pexc_view_at(), so they never need to know how a buffer is laid out.
@@ -61,24 +67,54 @@ typedef struct {
     int32_t n, h, w, c; /* logical extents of the whole tensor */
     int32_t c_begin;  /* first logical channel stored */
     int32_t c_stored; /* channels stored (innermost stride), >= 1 */
-    int32_t ring_rows; /* 0: all h rows stored; else rows stored in a ring */
+    int32_t ring_px;  /* 0: all h * w pixels stored; else pixels in a ring */
 } pexc_view;
 
-/* Output tile: rows [y0, y1) and channels [c0, c1) of the output, in logical
- * coordinates, for every batch index. */
+/* Output tile: channels [c0, c1) of the output pixels from (y0, x0) up to,
+ * not including, (y1 - 1, x1) in raster order, for every batch index: the
+ * first row starts at column x0, the rows after it at column 0, and the
+ * last row ends before column x1 (x1 == 0: at the row's end). A tile of
+ * whole rows has x0 = x1 = 0, so {y0, y1, c0, c1} still reads as rows
+ * [y0, y1). */
 typedef struct {
     int32_t y0, y1;
     int32_t c0, c1;
+    int32_t x0, x1;
 } pexc_tile;
+
+/* Columns [pexc_tile_xb, pexc_tile_xe) of row y (y0 <= y < y1) in tile t of
+ * an output w pixels wide. */
+static inline int32_t pexc_tile_xb(const pexc_tile *t, int32_t y) { return y == t->y0 ? t->x0 : 0; }
+static inline int32_t pexc_tile_xe(const pexc_tile *t, int32_t y, int32_t w) {
+    return y == t->y1 - 1 && t->x1 ? t->x1 : w;
+}
+/* Pixels of tile t (per batch index) in an output w pixels wide. */
+static inline int64_t pexc_tile_pixels(const pexc_tile *t, int32_t w) {
+    if (t->y0 >= t->y1) return 0;
+    return (int64_t)(t->y1 - t->y0) * w - t->x0 - (t->x1 ? w - t->x1 : 0);
+}
 
 /* Element offset (not bytes) of logical (n, y, x, ch) inside view v. */
 static inline size_t pexc_view_index(const pexc_view *v, int32_t n, int32_t y,
                                      int32_t x, int32_t ch) {
-    int32_t rows = v->ring_rows ? v->ring_rows : v->h;
-    int32_t py = v->ring_rows ? y % v->ring_rows : y;
-    return (((size_t)n * (size_t)rows + (size_t)py) * (size_t)v->w + (size_t)x) *
-               (size_t)v->c_stored +
-           (size_t)(ch - v->c_begin);
+    size_t q = (size_t)y * (size_t)v->w + (size_t)x;
+    size_t px = v->ring_px ? (size_t)v->ring_px : (size_t)v->h * (size_t)v->w;
+    if (v->ring_px) q %= px;
+    return ((size_t)n * px + q) * (size_t)v->c_stored + (size_t)(ch - v->c_begin);
+}
+
+/* Offset of the pixel after the one at element offset i (same channel) in a
+ * view whose pixels are `step` apart (c_stored * dilation): the next column,
+ * wrapping around the end of a ring. For a ring, i counts from the start of
+ * its batch index's storage (pexc_view_index with n = 0), and step is at
+ * most the ring's size in elements. */
+static inline size_t pexc_view_next(const pexc_view *v, size_t i, size_t step) {
+    i += step;
+    if (v->ring_px) {
+        size_t end = (size_t)v->ring_px * (size_t)v->c_stored;
+        if (i >= end) i -= end;
+    }
+    return i;
 }
 
 #define PEXC_AT_S8(v, n, y, x, ch) (((int8_t *)(v)->data)[pexc_view_index((v), (n), (y), (x), (ch))])
@@ -112,7 +148,7 @@ int32_t pexc_one_over_one_plus_x(int32_t a);
 /* A view with positive extents and a sane stored channel range. */
 static inline int pexc_view_valid(const pexc_view *v) {
     return v && v->data && v->n >= 1 && v->h >= 1 && v->w >= 1 && v->c >= 1 && v->c_begin >= 0 &&
-           v->c_stored >= 1 && v->ring_rows >= 0;
+           v->c_stored >= 1 && v->ring_px >= 0;
 }
 
 /* Does v physically store logical channels [c0, c1)? (empty ranges: yes) */
@@ -122,11 +158,13 @@ static inline int pexc_view_stores(const pexc_view *v, int32_t c0, int32_t c1) {
 }
 
 /* Tile inside v's extents, its channels stored, and (for a ring view) no more
- * rows than the ring holds, so no write lands on another of its own rows. */
+ * pixels than the ring holds, so no write lands on another of its own. */
 static inline int pexc_tile_valid(const pexc_tile *t, const pexc_view *v) {
     if (!t || t->y0 < 0 || t->y0 > t->y1 || t->y1 > v->h) return 0;
     if (t->c0 < 0 || t->c0 > t->c1 || t->c1 > v->c) return 0;
-    if (v->ring_rows && t->y1 - t->y0 > v->ring_rows) return 0;
+    if (t->x0 < 0 || t->x0 >= v->w || t->x1 < 0 || t->x1 > v->w) return 0;
+    if (t->y0 < t->y1 && pexc_tile_pixels(t, v->w) < 1) return 0;
+    if (v->ring_px && pexc_tile_pixels(t, v->w) > v->ring_px) return 0;
     return pexc_view_stores(v, t->c0, t->c1);
 }
 
@@ -156,15 +194,47 @@ static inline int pexc_conv_params_valid(const pexc_conv_params *p, int32_t kh, 
            p->dilation_w >= 1 && kh >= 1 && kw >= 1;
 }
 
-/* A ring input must hold every input row the tile touches at once. */
+/* A ring input must hold at once every input pixel from the first the tile
+ * reads to the last (raster order). Output (oy, ox) reads the input window
+ * with top-left corner (oy * sh - pt, ox * sw - pl), span_h x span_w pixels,
+ * clipped to the input. Bounds (exact for unclipped windows, conservative
+ * otherwise):
+ *   - first: the top-left tap of the tile's first pixel, unless that row of
+ *     windows reads nothing (all in the padding); or column 0 of the second
+ *     row's top input row, which for top padding can be the first row's too;
+ *   - last: the bottom-right tap of the tile's last pixel, unless that reads
+ *     nothing; or column w - 1 of the row before's bottom input row, which
+ *     for bottom padding can be the last row's too.
+ * out_w is the output width. sh or sw may be 0: a broadcast axis, along
+ * which every output row (column) reads input row (column) 0. */
+static inline int pexc_window_fits(const pexc_view *in, int32_t sh, int32_t sw, int32_t pt, int32_t pl,
+                                   int32_t span_h, int32_t span_w, int32_t out_w, const pexc_tile *t) {
+    if (!in->ring_px || t->y0 >= t->y1) return 1;
+    const int64_t h = in->h, w = in->w;
+    const int multi = t->y1 - t->y0 > 1;
+    int64_t lo = INT64_MAX, hi = -1;
+    int64_t top = (int64_t)t->y0 * sh - pt, left = (int64_t)t->x0 * sw - pl;
+    if (top + span_h - 1 >= 0 && top <= h - 1 && left <= w - 1)
+        lo = (top < 0 ? 0 : top) * w + (left < 0 ? 0 : left);
+    if (multi) {
+        int64_t top2 = top + sh < 0 ? 0 : top + sh;
+        if (top2 * w < lo) lo = top2 * w;
+    }
+    int64_t bot = (int64_t)(t->y1 - 1) * sh - pt + span_h - 1;
+    int64_t right = (int64_t)(pexc_tile_xe(t, t->y1 - 1, out_w) - 1) * sw - pl + span_w - 1;
+    if (bot >= 0 && bot - span_h + 1 <= h - 1 && right >= 0)
+        hi = (bot > h - 1 ? h - 1 : bot) * w + (right > w - 1 ? w - 1 : right);
+    if (multi) {
+        int64_t bot2 = bot - sh > h - 1 ? h - 1 : bot - sh;
+        if (bot2 * w + w - 1 > hi) hi = bot2 * w + w - 1;
+    }
+    return hi < lo || hi - lo + 1 <= in->ring_px;
+}
+
 static inline int pexc_conv_rows_fit(const pexc_conv_params *p, const pexc_view *in, int32_t kh,
-                                     const pexc_tile *t) {
-    if (!in->ring_rows || t->y0 >= t->y1) return 1;
-    int32_t lo = t->y0 * p->stride_h - p->pad_top;
-    int32_t hi = (t->y1 - 1) * p->stride_h - p->pad_top + (kh - 1) * p->dilation_h;
-    if (lo < 0) lo = 0;
-    if (hi > in->h - 1) hi = in->h - 1;
-    return hi < lo || hi - lo + 1 <= in->ring_rows;
+                                     int32_t kw, const pexc_tile *t, int32_t out_w) {
+    return pexc_window_fits(in, p->stride_h, p->stride_w, p->pad_top, p->pad_left,
+                            (kh - 1) * p->dilation_h + 1, (kw - 1) * p->dilation_w + 1, out_w, t);
 }
 
 /* int32 sum (bias included) of output channel oc -> int8 output value. */
@@ -249,16 +319,16 @@ pexc_status pexc_max_pool_s8(const pexc_pool_params *p, const pexc_view *in,
                              const pexc_tile *t, pexc_view *out);
 
 /* Average pooling in partial-sum form, for windows spanning many input rows
- * (a global pool consuming its input a few rows at a time). Adds into the
+ * (a global pool consuming its input a few pixels at a time). Adds into the
  * int32 view acc (logical shape = the pool output [N, OH, OW, C]) over tile t
- * the sum of the valid window taps lying in input rows [iy0, iy1),
- * 0 <= iy0 <= iy1 <= H (taps in the padding or outside the range are
- * skipped). first != 0: the tile of acc is overwritten instead of added to.
- * in only needs to hold rows [iy0, iy1) (a ring view needs ring_rows >=
- * iy1 - iy0). Any split of [0, H) into consecutive ranges, then _finish,
- * gives exactly pexc_avg_pool_s8's output. */
+ * the sum of the valid window taps lying in input pixels [q0, q1) (raster
+ * order, q = y * W + x; 0 <= q0 <= q1 <= H * W; taps in the padding or
+ * outside the range are skipped). first != 0: the tile of acc is overwritten
+ * instead of added to. in only needs to hold pixels [q0, q1) (a ring view
+ * needs ring_px >= q1 - q0). Any split of [0, H * W) into consecutive
+ * ranges, then _finish, gives exactly pexc_avg_pool_s8's output. */
 pexc_status pexc_avg_pool_s8_acc(const pexc_pool_params *p, const pexc_view *in,
-                                 int32_t iy0, int32_t iy1, int first,
+                                 int32_t q0, int32_t q1, int first,
                                  const pexc_tile *t, pexc_view *acc);
 /* Finishes: out = clamp(sum / count rounded half away from zero), count = the
  * window taps inside the in_h x in_w input (as pexc_avg_pool_s8 counts them);
@@ -385,7 +455,7 @@ pexc_status pexc_transpose(const pexc_transpose_params *p, size_t elem_size,
 /* Tiled TRANSPOSE of 1-byte elements into a view, so a TRANSPOSE heading a
  * streamed chain can write rows into a ring. out is the NHWC view of the
  * transposed tensor (rank <= 4 padded with leading 1s; its H is output axis
- * rank-3). Computes output rows [t->y0, t->y1) (all n, all columns, channels
+ * rank-3). Computes the output pixels of tile t (all n, channels
  * [t->c0, t->c1)) of transpose(in), in the whole contiguous input of
  * p->in_dims (p->rank in [1, 4]); byte-identical to pexc_transpose there. */
 pexc_status pexc_transpose_s8_tile(const pexc_transpose_params *p, const void *in,

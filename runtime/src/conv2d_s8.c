@@ -21,7 +21,9 @@
  * Geometry of one output pixel (which kernel taps land inside the input) is
  * worked out once per pixel and shared by every output channel; the view
  * address of each input row is computed once per (channel, kernel row), and
- * the innermost loop runs over contiguous input channels.
+ * the innermost loop runs over contiguous input channels. From one tap to the
+ * next along a kernel row the offset advances by pexc_view_next, because in
+ * a pixel ring an input row may wrap around the end of the buffer.
  */
 #include "pexc_kernels.h"
 
@@ -52,12 +54,12 @@ static void window_at(const pexc_conv_params *p, const pexc_view *in,
 }
 
 /* Sum over the window and input channels [ic0, ic1) of
- * filter * (input + input_offset) for output channel oc of batch n. */
+ * filter * (input + input_offset) for output channel oc. base is the start
+ * of the batch index's storage (offsets within a batch wrap in a ring). */
 static int32_t conv_dot(const pexc_conv_params *p, const pexc_view *in,
-                        const int8_t *filter, int32_t kh, int32_t kw,
-                        int32_t ic0, int32_t ic1, int32_t n,
+                        const int8_t *base, const int8_t *filter, int32_t kh,
+                        int32_t kw, int32_t ic0, int32_t ic1,
                         const conv_window *win, int32_t oc) {
-    const int8_t *base = (const int8_t *)in->data;
     const size_t pix_stride = (size_t)in->c_stored * (size_t)p->dilation_w;
     const size_t cin = (size_t)in->c;
     const int32_t nic = ic1 - ic0;
@@ -67,14 +69,15 @@ static int32_t conv_dot(const pexc_conv_params *p, const pexc_view *in,
     for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
         int32_t iy = win->iy + ky * p->dilation_h;
         int32_t ix = win->ix + win->kx0 * p->dilation_w;
-        const int8_t *px = base + pexc_view_index(in, n, iy, ix, ic0);
+        size_t i = pexc_view_index(in, 0, iy, ix, ic0);
         const int8_t *f = filter +
                           (((size_t)oc * (size_t)kh + (size_t)ky) * (size_t)kw +
                            (size_t)win->kx0) * cin + (size_t)ic0;
         for (int32_t kx = win->kx0; kx < win->kx1; kx++) {
             PEXC_COUNT_MAC(nic);
-            for (int32_t i = 0; i < nic; i++) acc += f[i] * (px[i] + off);
-            px += pix_stride;
+            const int8_t *px = base + i;
+            for (int32_t c = 0; c < nic; c++) acc += f[c] * (px[c] + off);
+            i = pexc_view_next(in, i, pix_stride);
             f += cin;
         }
     }
@@ -93,7 +96,8 @@ static int32_t conv_dot(const pexc_conv_params *p, const pexc_view *in,
  *               [0, Cin).
  * @param filter [Cout, kh, kw, Cin] int8, Cin == in->c.
  * @param bias   [Cout] int32 or NULL.
- * @param t      output rows [y0, y1), channels [c0, c1), all batches.
+ * @param t      output pixels (raster range of the tile), channels
+ *               [c0, c1), all batches.
  * @param out    output view, logical [N, Hout, Wout, Cout]; int8 in
  *               [act_min, act_max].
  * @return PEXC_OK, or PEXC_ERR_ARG if the tile or a view is out of range.
@@ -104,19 +108,21 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
                            pexc_view *out) {
     if (!pexc_conv_params_valid(p, kh, kw) || !pexc_view_valid(in) || !pexc_view_valid(out) ||
         !filter || !pexc_tile_valid(t, out) || in->n != out->n ||
-        !pexc_view_stores(in, 0, in->c) || !pexc_conv_rows_fit(p, in, kh, t))
+        !pexc_view_stores(in, 0, in->c) || !pexc_conv_rows_fit(p, in, kh, kw, t, out->w))
         return PEXC_ERR_ARG;
     if (t->c0 >= t->c1) return PEXC_OK;
 
     int8_t *obase = (int8_t *)out->data;
     for (int32_t n = 0; n < out->n; n++) {
+        const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
-            for (int32_t ox = 0; ox < out->w; ox++) {
+            const int32_t xe = pexc_tile_xe(t, oy, out->w);
+            for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 conv_window win;
                 window_at(p, in, kh, kw, oy, ox, &win);
                 int8_t *o = obase + pexc_view_index(out, n, oy, ox, t->c0);
                 for (int32_t oc = t->c0; oc < t->c1; oc++) {
-                    int32_t acc = conv_dot(p, in, filter, kh, kw, 0, in->c, n,
+                    int32_t acc = conv_dot(p, in, ibase, filter, kh, kw, 0, in->c,
                                            &win, oc);
                     if (bias) acc += bias[oc];
                     o[oc - t->c0] = pexc_conv_out_s8(p, acc, oc);
@@ -146,19 +152,21 @@ pexc_status pexc_conv2d_s8_acc(const pexc_conv_params *p, const pexc_view *in,
     if (!pexc_conv_params_valid(p, kh, kw) || !pexc_view_valid(in) || !pexc_view_valid(acc) ||
         !filter || !pexc_tile_valid(t, acc) || in->n != acc->n || ic0 < 0 ||
         ic0 > ic1 || ic1 > in->c || !pexc_view_stores(in, ic0, ic1) ||
-        !pexc_conv_rows_fit(p, in, kh, t))
+        !pexc_conv_rows_fit(p, in, kh, kw, t, acc->w))
         return PEXC_ERR_ARG;
     if (t->c0 >= t->c1) return PEXC_OK;
 
     int32_t *abase = (int32_t *)acc->data;
     for (int32_t n = 0; n < acc->n; n++) {
+        const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
-            for (int32_t ox = 0; ox < acc->w; ox++) {
+            const int32_t xe = pexc_tile_xe(t, oy, acc->w);
+            for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 conv_window win;
                 window_at(p, in, kh, kw, oy, ox, &win);
                 int32_t *a = abase + pexc_view_index(acc, n, oy, ox, t->c0);
                 for (int32_t oc = t->c0; oc < t->c1; oc++) {
-                    int32_t s = conv_dot(p, in, filter, kh, kw, ic0, ic1, n,
+                    int32_t s = conv_dot(p, in, ibase, filter, kh, kw, ic0, ic1,
                                          &win, oc);
                     if (first)
                         a[oc - t->c0] = s;
@@ -194,7 +202,8 @@ pexc_status pexc_requant_s32_s8(const pexc_conv_params *p, const int32_t *bias,
     int8_t *obase = (int8_t *)out->data;
     for (int32_t n = 0; n < out->n; n++) {
         for (int32_t y = t->y0; y < t->y1; y++) {
-            for (int32_t x = 0; x < out->w; x++) {
+            const int32_t xe = pexc_tile_xe(t, y, out->w);
+            for (int32_t x = pexc_tile_xb(t, y); x < xe; x++) {
                 const int32_t *a = abase + pexc_view_index(acc, n, y, x, t->c0);
                 int8_t *o = obase + pexc_view_index(out, n, y, x, t->c0);
                 for (int32_t c = t->c0; c < t->c1; c++) {

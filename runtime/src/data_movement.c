@@ -4,9 +4,10 @@
  * quantised tensors pass through unchanged (the converter gives the inputs
  * and output of both the same quantisation).
  *
- * pexc_transpose_s8_tile is the tiled form for 1-byte elements: it writes a
- * range of output rows into an output view (possibly a ring), so a TRANSPOSE
- * can head a row-streamed chain while its input stays whole.
+ * pexc_transpose_s8_tile is the tiled form for 1-byte elements: it writes the
+ * output pixels of a tile (a raster range) into an output view (possibly a
+ * pixel ring), so a TRANSPOSE can head a streamed chain while its input stays
+ * whole.
  */
 #include <string.h>
 
@@ -62,8 +63,9 @@ pexc_status pexc_transpose(const pexc_transpose_params *p, size_t elem_size,
 }
 
 /**
- * @brief Output rows [t->y0, t->y1), channels [t->c0, t->c1) of the transpose
- *        of a whole contiguous 1-byte tensor, written into an output view.
+ * @brief The output pixels of tile t, channels [t->c0, t->c1), of the
+ *        transpose of a whole contiguous 1-byte tensor, written into an
+ *        output view.
  *
  * The output (extents in_dims[perm[i]]) is seen as NHWC padded with leading
  * 1s to rank 4, so its view H is output axis rank-3 (a size-1 pad for rank
@@ -72,7 +74,7 @@ pexc_status pexc_transpose(const pexc_transpose_params *p, size_t elem_size,
  * @param p    rank in [1, 4], perm a permutation of [0, rank).
  * @param in   row-major [in_dims[0], ..., in_dims[rank-1]], 1 byte each.
  * @param out  view whose logical n, h, w, c are the padded permuted dims;
- *             must store the tile's channels (and, as a ring, hold its rows).
+ *             must store the tile's channels (and, as a ring, hold its pixels).
  */
 pexc_status pexc_transpose_s8_tile(const pexc_transpose_params *p, const void *in,
                                    const pexc_tile *t, pexc_view *out) {
@@ -106,7 +108,7 @@ pexc_status pexc_transpose_s8_tile(const pexc_transpose_params *p, const void *i
     unsigned char *obase = (unsigned char *)out->data;
     for (int32_t n = 0; n < out->n; n++)
         for (int32_t y = t->y0; y < t->y1; y++)
-            for (int32_t x = 0; x < out->w; x++) {
+            for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++) {
                 const unsigned char *s = src + (size_t)n * step[0] + (size_t)y * step[1] +
                                          (size_t)x * step[2] + (size_t)t->c0 * step[3];
                 unsigned char *d = obase + pexc_view_index(out, n, y, x, t->c0);

@@ -12,6 +12,9 @@
  * input channel slice, the input view of a tile [c0, c1) has to store only
  * channels [c0 / depth_mult, (c1 - 1) / depth_mult]; this is what lets a chain
  * of channel-sliced operators run through a depthwise layer.
+ *
+ * Along a kernel row the input offset advances by pexc_view_next: in a pixel
+ * ring an input row may wrap around the end of the buffer.
  */
 #include "pexc_kernels.h"
 
@@ -25,7 +28,8 @@
  *                   [t->c0 / depth_mult, (t->c1 - 1) / depth_mult].
  * @param filter     [1, kh, kw, Cout] int8.
  * @param bias       [Cout] int32 or NULL.
- * @param t          output rows [y0, y1), channels [c0, c1), all batches.
+ * @param t          output pixels (raster range of the tile), channels
+ *                   [c0, c1), all batches.
  * @param out        output view, logical [N, Hout, Wout, Cout].
  * @return PEXC_OK, or PEXC_ERR_ARG if the tile or a view is out of range.
  */
@@ -37,19 +41,20 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
     if (!pexc_conv_params_valid(p, kh, kw) || depth_mult < 1 || !pexc_view_valid(in) ||
         !pexc_view_valid(out) || !filter || !pexc_tile_valid(t, out) ||
         in->n != out->n || in->c * depth_mult != out->c ||
-        !pexc_conv_rows_fit(p, in, kh, t))
+        !pexc_conv_rows_fit(p, in, kh, kw, t, out->w))
         return PEXC_ERR_ARG;
     if (t->c0 >= t->c1) return PEXC_OK;
     if (!pexc_view_stores(in, t->c0 / depth_mult, (t->c1 - 1) / depth_mult + 1))
         return PEXC_ERR_ARG;
 
-    const int8_t *ibase = (const int8_t *)in->data;
     int8_t *obase = (int8_t *)out->data;
     const size_t cout = (size_t)out->c;
     const size_t pix_stride = (size_t)in->c_stored * (size_t)p->dilation_w;
     const int32_t off = p->input_offset;
 
     for (int32_t n = 0; n < out->n; n++) {
+        /* Offsets within the batch index's storage wrap in a ring. */
+        const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
             /* Kernel rows [ky0, ky1) land inside the input for this row. */
             const int32_t iy0 = oy * p->stride_h - p->pad_top;
@@ -57,7 +62,8 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
             while (ky0 < kh && iy0 + ky0 * p->dilation_h < 0) ky0++;
             while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dilation_h >= in->h) ky1--;
 
-            for (int32_t ox = 0; ox < out->w; ox++) {
+            const int32_t xe = pexc_tile_xe(t, oy, out->w);
+            for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 int32_t kx0 = 0, kx1 = kw;
                 while (kx0 < kw && ix0 + kx0 * p->dilation_w < 0) kx0++;
@@ -69,15 +75,14 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
                     int32_t acc = 0;
                     for (int32_t ky = ky0; ky < ky1 && kx0 < kx1; ky++) {
                         const int32_t iy = iy0 + ky * p->dilation_h;
-                        const int8_t *px =
-                            ibase + pexc_view_index(in, n, iy, ix0 + kx0 * p->dilation_w, ic);
+                        size_t i = pexc_view_index(in, 0, iy, ix0 + kx0 * p->dilation_w, ic);
                         const int8_t *f = filter +
                                           ((size_t)ky * (size_t)kw + (size_t)kx0) * cout +
                                           (size_t)oc;
                         for (int32_t kx = kx0; kx < kx1; kx++) {
                             PEXC_COUNT_MAC(1);
-                            acc += *f * (*px + off);
-                            px += pix_stride;
+                            acc += *f * (ibase[i] + off);
+                            i = pexc_view_next(in, i, pix_stride);
                             f += cout;
                         }
                     }

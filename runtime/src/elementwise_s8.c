@@ -14,6 +14,11 @@
  * Broadcasting: out fixes the logical shape [N, H, W, C]; an operand whose
  * extent along an axis is 1 is read at index 0 along it, any other extent
  * must equal the output's. A broadcast operand's channel 0 must be stored.
+ *
+ * Every kernel here computes the output pixels of its tile (a raster range,
+ * see pexc_tile) and reads operands through pexc_view_index, so operands and
+ * output may be pixel rings whose rows wrap mid-row. A ring operand must hold
+ * every pixel of its own the tile reads.
  */
 #include "pexc_kernels.h"
 
@@ -21,7 +26,7 @@ static int view_ok(const pexc_view *v) {
     if (!v || !v->data) return 0;
     if (v->n < 1 || v->h < 1 || v->w < 1 || v->c < 1) return 0;
     if (v->c_stored < 1 || v->c_begin < 0 || v->c_begin + v->c_stored > v->c) return 0;
-    return v->ring_rows >= 0;
+    return v->ring_px >= 0;
 }
 
 /* v stores the channels tile t needs: [c0, c1), or channel 0 if broadcast. */
@@ -32,8 +37,7 @@ static int view_covers(const pexc_view *v, const pexc_tile *t) {
 }
 
 static int tile_ok(const pexc_tile *t, const pexc_view *out) {
-    return t && t->y0 >= 0 && t->y0 <= t->y1 && t->y1 <= out->h && t->c0 >= 0 &&
-           t->c0 <= t->c1 && t->c1 <= out->c;
+    return t && pexc_tile_valid(t, out);
 }
 
 static int bcast_ok(const pexc_view *in, const pexc_view *out) {
@@ -41,18 +45,26 @@ static int bcast_ok(const pexc_view *in, const pexc_view *out) {
            (in->w == out->w || in->w == 1) && (in->c == out->c || in->c == 1);
 }
 
+/* A ring operand holds the pixels the tile reads: output (y, x) reads the
+ * operand's (y, x), or row / column 0 along a broadcast axis, i.e. a 1 x 1
+ * window with stride 1, or stride 0 where broadcast. */
+static int ring_ok(const pexc_view *in, const pexc_tile *t, const pexc_view *out) {
+    return pexc_window_fits(in, in->h == 1 ? 0 : 1, in->w == 1 ? 0 : 1, 0, 0, 1, 1, out->w, t);
+}
+
 /* Same logical shape, channels of t stored in both: the unary-op check. */
 static int unary_ok(const pexc_view *in, const pexc_tile *t, const pexc_view *out) {
     if (!view_ok(in) || !view_ok(out) || !tile_ok(t, out)) return 0;
     if (in->n != out->n || in->h != out->h || in->w != out->w || in->c != out->c) return 0;
-    return view_covers(in, t) && view_covers(out, t);
+    return view_covers(in, t) && view_covers(out, t) && ring_ok(in, t, out);
 }
 
 static int binary_ok(const pexc_view *in1, const pexc_view *in2,
                      const pexc_tile *t, const pexc_view *out) {
     if (!view_ok(in1) || !view_ok(in2) || !view_ok(out) || !tile_ok(t, out)) return 0;
     if (!bcast_ok(in1, out) || !bcast_ok(in2, out)) return 0;
-    return view_covers(in1, t) && view_covers(in2, t) && view_covers(out, t);
+    return view_covers(in1, t) && view_covers(in2, t) && view_covers(out, t) &&
+           ring_ok(in1, t, out) && ring_ok(in2, t, out);
 }
 
 /* Logical index of output coordinate along an operand axis of extent e. */
@@ -84,7 +96,7 @@ pexc_status pexc_add_s8(const pexc_add_params *p, const pexc_view *in1,
         return PEXC_ERR_ARG;
     for (int32_t n = 0; n < out->n; n++)
         for (int32_t y = t->y0; y < t->y1; y++)
-            for (int32_t x = 0; x < out->w; x++)
+            for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++)
                 for (int32_t c = t->c0; c < t->c1; c++) {
                     int32_t a = p->input1_offset +
                                 PEXC_AT_S8(in1, BC(in1->n, n), BC(in1->h, y), BC(in1->w, x), BC(in1->c, c));
@@ -114,7 +126,7 @@ pexc_status pexc_mul_s8(const pexc_mul_params *p, const pexc_view *in1,
     if (p->output_shift < -31 || p->output_shift > 30) return PEXC_ERR_ARG;
     for (int32_t n = 0; n < out->n; n++)
         for (int32_t y = t->y0; y < t->y1; y++)
-            for (int32_t x = 0; x < out->w; x++)
+            for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++)
                 for (int32_t c = t->c0; c < t->c1; c++) {
                     int32_t a = p->input1_offset +
                                 PEXC_AT_S8(in1, BC(in1->n, n), BC(in1->h, y), BC(in1->w, x), BC(in1->c, c));
@@ -140,7 +152,7 @@ pexc_status pexc_requantize_s8(const pexc_requantize_params *p,
     if (p->shift < -31 || p->shift > 30) return PEXC_ERR_ARG;
     for (int32_t n = 0; n < out->n; n++)
         for (int32_t y = t->y0; y < t->y1; y++)
-            for (int32_t x = 0; x < out->w; x++)
+            for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++)
                 for (int32_t c = t->c0; c < t->c1; c++) {
                     int32_t v = PEXC_AT_S8(in, n, y, x, c) - p->input_zp;
                     int32_t r = pexc_requant(v, p->multiplier, p->shift) + p->output_zp;
@@ -180,7 +192,7 @@ pexc_status pexc_quantize_f32_s8(float scale, int32_t zero_point,
     if (!unary_ok(in, t, out) || !(scale > 0.0f)) return PEXC_ERR_ARG;
     for (int32_t n = 0; n < out->n; n++)
         for (int32_t y = t->y0; y < t->y1; y++)
-            for (int32_t x = 0; x < out->w; x++)
+            for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++)
                 for (int32_t c = t->c0; c < t->c1; c++) {
                     float v = PEXC_AT_F32(in, n, y, x, c);
                     int32_t q = to_i32_x86(round_away(v / scale));
@@ -202,7 +214,7 @@ pexc_status pexc_dequantize_s8_f32(float scale, int32_t zero_point,
     if (!unary_ok(in, t, out)) return PEXC_ERR_ARG;
     for (int32_t n = 0; n < out->n; n++)
         for (int32_t y = t->y0; y < t->y1; y++)
-            for (int32_t x = 0; x < out->w; x++)
+            for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++)
                 for (int32_t c = t->c0; c < t->c1; c++) {
                     int32_t v = PEXC_AT_S8(in, n, y, x, c) - zero_point;
                     PEXC_AT_F32(out, n, y, x, c) = (float)((double)scale * (double)v);

@@ -24,11 +24,11 @@ static int view_ok(const pexc_view *v, const pexc_tile *t) {
     if (v->n < 1 || v->h < 1 || v->w < 1 || v->c < 1) return 0;
     if (v->c_stored < 1 || v->c_begin < 0 || v->c_begin + v->c_stored > v->c) return 0;
     if (t->c0 < t->c1 && (t->c0 < v->c_begin || t->c1 > v->c_begin + v->c_stored)) return 0;
-    return v->ring_rows >= 0;
+    return v->ring_px >= 0;
 }
 
 /**
- * @brief int8 logistic (sigmoid) over tile t.
+ * @brief int8 logistic (sigmoid) over the output pixels of tile t.
  *
  * in: [N, H, W, C] int8, out: same shape int8 with scale 1/256, zero point
  * -128. p comes from prep_logistic_s8 (input_left_shift in [-31, 30]).
@@ -39,13 +39,14 @@ pexc_status pexc_logistic_s8(const pexc_logistic_params *p,
     if (!p || !t || !view_ok(in, t) || !view_ok(out, t)) return PEXC_ERR_ARG;
     if (in->n != out->n || in->h != out->h || in->w != out->w || in->c != out->c)
         return PEXC_ERR_ARG;
-    if (t->y0 < 0 || t->y0 > t->y1 || t->y1 > out->h || t->c0 < 0 || t->c0 > t->c1 ||
-        t->c1 > out->c)
+    /* The tile fits the output (a ring output holds it); a ring input holds
+     * the same pixels. */
+    if (!pexc_tile_valid(t, out) || !pexc_window_fits(in, 1, 1, 0, 0, 1, 1, out->w, t))
         return PEXC_ERR_ARG;
     if (p->input_left_shift < -31 || p->input_left_shift > 30) return PEXC_ERR_ARG;
     for (int32_t n = 0; n < out->n; n++)
         for (int32_t y = t->y0; y < t->y1; y++)
-            for (int32_t x = 0; x < out->w; x++)
+            for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++)
                 for (int32_t c = t->c0; c < t->c1; c++) {
                     int32_t v = PEXC_AT_S8(in, n, y, x, c) - p->input_zero_point;
                     int32_t r;

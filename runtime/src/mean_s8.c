@@ -17,7 +17,7 @@ static int view_ok(const pexc_view *v, const pexc_tile *t) {
     if (v->n < 1 || v->h < 1 || v->w < 1 || v->c < 1) return 0;
     if (v->c_stored < 1 || v->c_begin < 0 || v->c_begin + v->c_stored > v->c) return 0;
     if (t->c0 < t->c1 && (t->c0 < v->c_begin || t->c1 > v->c_begin + v->c_stored)) return 0;
-    return v->ring_rows >= 0;
+    return v->ring_px >= 0;
 }
 
 /**
@@ -25,7 +25,7 @@ static int view_ok(const pexc_view *v, const pexc_tile *t) {
  *
  * in: [N, H, W, C] int8, out: [N, 1, 1, C] int8. The tile's rows must be
  * [0, 1) (or empty). All H input rows must be readable through the input
- * view (a ring view needs ring_rows >= H). p comes from prep_mean_s8 with
+ * view (a ring view needs ring_px >= H * W). p comes from prep_mean_s8 with
  * num_elements = H * W; shift in [-31, 30].
  */
 pexc_status pexc_mean_hw_s8(const pexc_mean_params *p, const pexc_view *in,
@@ -33,10 +33,8 @@ pexc_status pexc_mean_hw_s8(const pexc_mean_params *p, const pexc_view *in,
     if (!p || !t || !view_ok(in, t) || !view_ok(out, t)) return PEXC_ERR_ARG;
     if (out->h != 1 || out->w != 1 || in->n != out->n || in->c != out->c)
         return PEXC_ERR_ARG;
-    if (t->y0 < 0 || t->y0 > t->y1 || t->y1 > 1 || t->c0 < 0 || t->c0 > t->c1 ||
-        t->c1 > out->c)
-        return PEXC_ERR_ARG;
-    if (in->ring_rows != 0 && in->ring_rows < in->h) return PEXC_ERR_ARG;
+    if (!pexc_tile_valid(t, out)) return PEXC_ERR_ARG;
+    if (in->ring_px != 0 && (int64_t)in->ring_px < (int64_t)in->h * in->w) return PEXC_ERR_ARG;
     if (p->shift < -31 || p->shift > 30) return PEXC_ERR_ARG;
     if (t->y0 == t->y1) return PEXC_OK;
     const int64_t count = (int64_t)in->h * in->w;

@@ -10,7 +10,7 @@ static int view_ok(const pexc_view *v) {
     if (!v || !v->data) return 0;
     if (v->n < 1 || v->h < 1 || v->w < 1 || v->c < 1) return 0;
     if (v->c_stored < 1 || v->c_begin < 0 || v->c_begin + v->c_stored > v->c) return 0;
-    return v->ring_rows >= 0;
+    return v->ring_px >= 0;
 }
 
 /**
@@ -20,7 +20,9 @@ static int view_ok(const pexc_view *v) {
  * (b = p->before, a = padding after, implied by the output extents).
  * out(n, y, x, c) = in(n - bn, y - bh, x - bw, c - bc) inside the input,
  * p->pad_value elsewhere. The input view must store the input channels the
- * tile's channel range maps onto.
+ * tile's channel range maps onto; a ring input must hold every input pixel
+ * the tile's pixels copy (output (y, x) reads input (y - bh, x - bw): a 1 x 1
+ * window with stride 1 and padding bh, bw).
  */
 pexc_status pexc_pad_s8(const pexc_pad_params *p, const pexc_view *in,
                         const pexc_tile *t, pexc_view *out) {
@@ -30,8 +32,7 @@ pexc_status pexc_pad_s8(const pexc_pad_params *p, const pexc_view *in,
     if (in->n + b[0] > out->n || in->h + b[1] > out->h || in->w + b[2] > out->w ||
         in->c + b[3] > out->c)
         return PEXC_ERR_ARG;
-    if (t->y0 < 0 || t->y0 > t->y1 || t->y1 > out->h || t->c0 < 0 || t->c0 > t->c1 ||
-        t->c1 > out->c)
+    if (!pexc_tile_valid(t, out) || !pexc_window_fits(in, 1, 1, b[1], b[2], 1, 1, out->w, t))
         return PEXC_ERR_ARG;
     if (t->c0 == t->c1 || t->y0 == t->y1) return PEXC_OK;
     if (t->c0 < out->c_begin || t->c1 > out->c_begin + out->c_stored) return PEXC_ERR_ARG;
@@ -46,7 +47,8 @@ pexc_status pexc_pad_s8(const pexc_pad_params *p, const pexc_view *in,
         for (int32_t y = t->y0; y < t->y1; y++) {
             int32_t iy = y - b[1];
             int row_inside = n_inside && iy >= 0 && iy < in->h;
-            for (int32_t x = 0; x < out->w; x++) {
+            const int32_t xe = pexc_tile_xe(t, y, out->w);
+            for (int32_t x = pexc_tile_xb(t, y); x < xe; x++) {
                 int32_t ix = x - b[2];
                 int inside = row_inside && ix >= 0 && ix < in->w;
                 for (int32_t c = t->c0; c < t->c1; c++) {

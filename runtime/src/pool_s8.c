@@ -11,10 +11,15 @@
  *
  * The average also comes in partial-sum form, for windows that span many
  * input rows (a global pool fed by a streamed producer):
- * pexc_avg_pool_s8_acc adds the taps that lie in one range of input rows
- * into an int32 accumulator, pexc_avg_pool_s8_finish divides and clamps.
- * Integer addition is exact, so any split of the input rows gives the sums
- * the whole-input kernel forms, and both finish through avg_out_s8.
+ * pexc_avg_pool_s8_acc adds the taps that lie in one range of input pixels
+ * (raster order) into an int32 accumulator, pexc_avg_pool_s8_finish divides
+ * and clamps. Integer addition is exact, so any split of the input pixels
+ * gives the sums the whole-input kernel forms, and both finish through
+ * avg_out_s8.
+ *
+ * Taps are read through pexc_view_index (PEXC_AT_S8) or, along a row of the
+ * partial-sum form, pexc_view_next, so an input ring whose rows wrap around
+ * its end mid-row reads correctly.
  */
 #include "pexc_kernels.h"
 
@@ -23,7 +28,7 @@ static int view_ok(const pexc_view *v, int32_t c0, int32_t c1) {
     if (!v || !v->data) return 0;
     if (v->n < 1 || v->h < 1 || v->w < 1 || v->c < 1) return 0;
     if (v->c_stored < 1 || v->c_begin < 0 || v->c_begin + v->c_stored > v->c) return 0;
-    if (v->ring_rows < 0) return 0;
+    if (v->ring_px < 0) return 0;
     if (c0 < c1 && (c0 < v->c_begin || c1 > v->c_begin + v->c_stored)) return 0;
     return 1;
 }
@@ -35,14 +40,16 @@ static int pool_params_ok(const pexc_pool_params *p) {
     return p->act_min <= p->act_max;
 }
 
+/* ...and the tile is inside the output (which holds it, if a ring), both
+ * views store its channels, and a ring input holds every input pixel the
+ * tile's windows read. */
 static int pool_args_ok(const pexc_pool_params *p, const pexc_view *in,
                         const pexc_tile *t, const pexc_view *out) {
     if (!pool_params_ok(p) || !t) return 0;
     if (!out || !view_ok(out, t->c0, t->c1) || !view_ok(in, t->c0, t->c1)) return 0;
-    if (in->n != out->n || in->c != out->c) return 0;
-    if (t->y0 < 0 || t->y0 > t->y1 || t->y1 > out->h) return 0;
-    if (t->c0 < 0 || t->c0 > t->c1 || t->c1 > out->c) return 0;
-    return 1;
+    if (in->n != out->n || in->c != out->c || !pexc_tile_valid(t, out)) return 0;
+    return pexc_window_fits(in, p->stride_h, p->stride_w, p->pad_top, p->pad_left, p->filter_h,
+                            p->filter_w, out->w, t);
 }
 
 /* Valid filter taps [*f0, *f1) along one axis for an output position whose
@@ -82,7 +89,8 @@ pexc_status pexc_avg_pool_s8(const pexc_pool_params *p, const pexc_view *in,
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
             int32_t iy0 = oy * p->stride_h - p->pad_top, fy0, fy1;
             tap_range(iy0, p->filter_h, in->h, &fy0, &fy1);
-            for (int32_t ox = 0; ox < out->w; ox++) {
+            const int32_t xe = pexc_tile_xe(t, oy, out->w);
+            for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 int32_t ix0 = ox * p->stride_w - p->pad_left, fx0, fx1;
                 tap_range(ix0, p->filter_w, in->w, &fx0, &fx1);
                 int32_t count = (fy1 - fy0) * (fx1 - fx0);
@@ -104,53 +112,69 @@ pexc_status pexc_avg_pool_s8(const pexc_pool_params *p, const pexc_view *in,
 }
 
 /**
- * @brief Partial sums of int8 average pooling over input rows [iy0, iy1).
+ * @brief Partial sums of int8 average pooling over input pixels [q0, q1).
  *
  * acc(n, oy, ox, c) (+)= sum of the window taps of output (n, oy, ox) at
- * channel c that lie inside the input and in rows [iy0, iy1), for the tile t.
- * Summing the calls over consecutive row ranges that cover [0, H) gives the
- * sum pexc_avg_pool_s8 averages; pexc_avg_pool_s8_finish turns it into the
- * output. The window tests (padding) are those of pexc_avg_pool_s8.
+ * channel c that lie inside the input and whose raster index iy * W + ix is
+ * in [q0, q1), for the tile t. Summing the calls over consecutive pixel
+ * ranges that cover [0, H * W) gives the sum pexc_avg_pool_s8 averages;
+ * pexc_avg_pool_s8_finish turns it into the output. The window tests
+ * (padding) are those of pexc_avg_pool_s8.
  *
- * @param in     input view, logical [N, H, W, C]; needs to hold only rows
- *               [iy0, iy1) (a ring view needs ring_rows >= iy1 - iy0) and the
- *               tile's channels. 0 <= iy0 <= iy1 <= H.
+ * @param in     input view, logical [N, H, W, C]; needs to hold only pixels
+ *               [q0, q1) (a ring view needs ring_px >= q1 - q0) and the
+ *               tile's channels. 0 <= q0 <= q1 <= H * W.
  * @param first  nonzero: overwrite the tile of acc; zero: add to it.
  * @param acc    int32 view with the pool output's logical shape [N, OH, OW, C].
  * @return PEXC_ERR_ARG on bad arguments. Windows with no tap in the range add
  *         nothing (an empty window is reported by the finish).
  */
 pexc_status pexc_avg_pool_s8_acc(const pexc_pool_params *p, const pexc_view *in,
-                                 int32_t iy0, int32_t iy1, int first,
+                                 int32_t q0, int32_t q1, int first,
                                  const pexc_tile *t, pexc_view *acc) {
     if (!pool_params_ok(p) || !pexc_view_valid(in) || !pexc_view_valid(acc) ||
         !pexc_tile_valid(t, acc) || !pexc_view_stores(in, t->c0, t->c1) ||
-        in->n != acc->n || in->c != acc->c || iy0 < 0 || iy0 > iy1 || iy1 > in->h ||
-        (in->ring_rows && iy1 - iy0 > in->ring_rows))
+        in->n != acc->n || in->c != acc->c || q0 < 0 || q0 > q1 ||
+        (int64_t)q1 > (int64_t)in->h * in->w || (in->ring_px && q1 - q0 > in->ring_px))
         return PEXC_ERR_ARG;
     if (t->c0 >= t->c1) return PEXC_OK;
 
-    const int32_t nc = t->c1 - t->c0;
-    const int8_t *ibase = (const int8_t *)in->data;
+    const int32_t nc = t->c1 - t->c0, W = in->w;
+    /* Input rows the range touches: [ry0, ry1]; the first and last may be
+     * partial (columns from q0 % W, up to (q1 - 1) % W). */
+    const int32_t ry0 = q0 / W, ry1 = q1 > q0 ? (q1 - 1) / W : ry0 - 1;
+    const size_t step = (size_t)in->c_stored;
     int32_t *abase = (int32_t *)acc->data;
     for (int32_t n = 0; n < acc->n; n++) {
+        /* Offsets within the batch index's storage wrap in a ring. */
+        const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
-            /* Window rows inside the input, then inside [iy0, iy1). */
+            /* Window rows inside the input, then inside [ry0, ry1]. */
             int32_t wy = oy * p->stride_h - p->pad_top, fy0, fy1;
             tap_range(wy, p->filter_h, in->h, &fy0, &fy1);
-            if (fy0 < iy0 - wy) fy0 = iy0 - wy;
-            if (fy1 > iy1 - wy) fy1 = iy1 - wy;
-            for (int32_t ox = 0; ox < acc->w; ox++) {
+            if (fy0 < ry0 - wy) fy0 = ry0 - wy;
+            if (fy1 > ry1 + 1 - wy) fy1 = ry1 + 1 - wy;
+            const int32_t xe = pexc_tile_xe(t, oy, acc->w);
+            for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 int32_t wx = ox * p->stride_w - p->pad_left, fx0, fx1;
                 tap_range(wx, p->filter_w, in->w, &fx0, &fx1);
                 int32_t *a = abase + pexc_view_index(acc, n, oy, ox, t->c0);
                 if (first)
                     for (int32_t c = 0; c < nc; c++) a[c] = 0;
-                for (int32_t fy = fy0; fy < fy1; fy++)
-                    for (int32_t fx = fx0; fx < fx1; fx++) {
-                        const int8_t *px = ibase + pexc_view_index(in, n, wy + fy, wx + fx, t->c0);
+                for (int32_t fy = fy0; fy < fy1; fy++) {
+                    /* Columns of this row inside the window and the range. */
+                    const int32_t iy = wy + fy;
+                    int32_t ix0 = wx + fx0, ix1 = wx + fx1;
+                    if (iy == ry0 && ix0 < q0 - iy * W) ix0 = q0 - iy * W;
+                    if (iy == ry1 && ix1 > q1 - iy * W) ix1 = q1 - iy * W;
+                    if (ix0 >= ix1) continue;
+                    size_t i = pexc_view_index(in, 0, iy, ix0, t->c0);
+                    for (int32_t ix = ix0; ix < ix1; ix++) {
+                        const int8_t *px = ibase + i;
                         for (int32_t c = 0; c < nc; c++) a[c] += px[c];
+                        i = pexc_view_next(in, i, step);
                     }
+                }
             }
         }
     }
@@ -178,18 +202,19 @@ pexc_status pexc_avg_pool_s8_finish(const pexc_pool_params *p, int32_t in_h, int
     if (t->c0 >= t->c1) return PEXC_OK;
 
     /* The tap count factors into rows x columns, so an empty window shows up
-     * as an empty row range or an empty column range. */
+     * as an empty row range or an empty column range. Every position of the
+     * tile is checked before anything is written. */
     for (int32_t oy = t->y0; oy < t->y1; oy++) {
         int32_t fy0, fy1;
         tap_range(oy * p->stride_h - p->pad_top, p->filter_h, in_h, &fy0, &fy1);
         if (fy0 == fy1) return PEXC_ERR_ARG;
-    }
-    if (t->y0 < t->y1)
-        for (int32_t ox = 0; ox < out->w; ox++) {
+        const int32_t xe = pexc_tile_xe(t, oy, out->w);
+        for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
             int32_t fx0, fx1;
             tap_range(ox * p->stride_w - p->pad_left, p->filter_w, in_w, &fx0, &fx1);
             if (fx0 == fx1) return PEXC_ERR_ARG;
         }
+    }
 
     const int32_t nc = t->c1 - t->c0;
     const int32_t *abase = (const int32_t *)acc->data;
@@ -198,7 +223,8 @@ pexc_status pexc_avg_pool_s8_finish(const pexc_pool_params *p, int32_t in_h, int
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
             int32_t fy0, fy1;
             tap_range(oy * p->stride_h - p->pad_top, p->filter_h, in_h, &fy0, &fy1);
-            for (int32_t ox = 0; ox < out->w; ox++) {
+            const int32_t xe = pexc_tile_xe(t, oy, out->w);
+            for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 int32_t fx0, fx1;
                 tap_range(ox * p->stride_w - p->pad_left, p->filter_w, in_w, &fx0, &fx1);
                 int32_t count = (fy1 - fy0) * (fx1 - fx0);
@@ -224,7 +250,8 @@ pexc_status pexc_max_pool_s8(const pexc_pool_params *p, const pexc_view *in,
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
             int32_t iy0 = oy * p->stride_h - p->pad_top, fy0, fy1;
             tap_range(iy0, p->filter_h, in->h, &fy0, &fy1);
-            for (int32_t ox = 0; ox < out->w; ox++) {
+            const int32_t xe = pexc_tile_xe(t, oy, out->w);
+            for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 int32_t ix0 = ox * p->stride_w - p->pad_left, fx0, fx1;
                 tap_range(ix0, p->filter_w, in->w, &fx0, &fx1);
                 for (int32_t c = t->c0; c < t->c1; c++) {

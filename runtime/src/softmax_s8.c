@@ -24,11 +24,11 @@ static int view_ok(const pexc_view *v) {
     if (!v || !v->data) return 0;
     if (v->n < 1 || v->h < 1 || v->w < 1 || v->c < 1) return 0;
     if (v->c_begin != 0 || v->c_stored != v->c) return 0; /* whole channel axis */
-    return v->ring_rows >= 0;
+    return v->ring_px >= 0;
 }
 
 /**
- * @brief int8 softmax over the channel axis for rows [t->y0, t->y1).
+ * @brief int8 softmax over the channel axis for the output pixels of tile t.
  *
  * in: [N, H, W, C] int8 (any scale), out: [N, H, W, C] int8 with scale 1/256
  * and zero point -128. Both views must store all C channels and the tile's
@@ -42,14 +42,17 @@ pexc_status pexc_softmax_s8(const pexc_softmax_params *p, const pexc_view *in,
     if (!p || !t || !view_ok(in) || !view_ok(out)) return PEXC_ERR_ARG;
     if (in->n != out->n || in->h != out->h || in->w != out->w || in->c != out->c)
         return PEXC_ERR_ARG;
-    if (t->y0 < 0 || t->y0 > t->y1 || t->y1 > out->h) return PEXC_ERR_ARG;
+    /* The tile fits the output (a ring output holds it); a ring input holds
+     * the same pixels. */
+    if (!pexc_tile_valid(t, out) || !pexc_window_fits(in, 1, 1, 0, 0, 1, 1, out->w, t))
+        return PEXC_ERR_ARG;
     if (t->c0 != 0 || t->c1 != out->c) return PEXC_ERR_ARG;
     if (p->input_left_shift < 0 || p->input_left_shift > 30 || p->diff_min > 0)
         return PEXC_ERR_ARG;
     const int32_t depth = out->c;
     for (int32_t n = 0; n < out->n; n++)
         for (int32_t y = t->y0; y < t->y1; y++)
-            for (int32_t x = 0; x < out->w; x++) {
+            for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++) {
                 const int8_t *row = &PEXC_AT_S8(in, n, y, x, 0);
                 int8_t *dst = &PEXC_AT_S8(out, n, y, x, 0);
                 int32_t max = -128;

@@ -124,9 +124,10 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
         for (const char *c = why; *c; c++) printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
         printf("\",\n  \"segments\": [");
         for (int32_t i = 0; i < p->n_segments; i++)
-            printf("%s{\"first_op\": %d, \"last_op\": %d, \"%s\": %d}", i ? ", " : "",
+            printf("%s{\"first_op\": %d, \"last_op\": %d, \"%s\": %d, \"row_fraction\": %d}", i ? ", " : "",
                    p->segments[i].op_first, p->segments[i].op_last, p->segments[i].rows > 0 ? "rows" : "slices",
-                   p->segments[i].rows > 0 ? p->segments[i].rows : p->segments[i].n_slices);
+                   p->segments[i].rows > 0 ? p->segments[i].rows : p->segments[i].n_slices,
+                   p->segments[i].rows > 0 && p->segments[i].frac > 1 ? p->segments[i].frac : 1);
         printf("],\n  \"buffers\": [");
         for (int32_t i = 0; i < p->n_buffers; i++) {
             const plan_buffer *b = &p->buffers[i];
@@ -134,11 +135,13 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
                              : b->kind == BUF_RING ? "ring" : b->head >= 0 ? "band" : "tensor";
             int32_t d[4];
             lower_nhwc(&g->tensors[b->tensor], d);
-            int32_t y0 = b->head >= 0 ? b->y0 : 0, y1 = b->head >= 0 ? b->y1 : b->kind == BUF_RING ? b->ring_rows : d[1];
-            printf("%s\n    {\"tensor\": %d, \"kind\": \"%s\", \"rows\": [%d, %d], \"channels\": [%d, %d], "
-                   "\"first_step\": %d, \"last_step\": %d, \"offset\": %zu, \"size\": %zu}",
-                   i ? "," : "", b->tensor, kind, y0, y1, b->c_begin, b->c_begin + b->c_stored, b->first, b->last,
-                   b->offset, b->size);
+            int32_t y0 = b->head >= 0 ? b->y0 : 0,
+                    y1 = b->head >= 0 ? b->y1 : b->kind == BUF_RING ? (b->ring_px + d[2] - 1) / d[2] : d[1];
+            int64_t px = b->kind == BUF_RING ? b->ring_px : (int64_t)(y1 - y0) * d[2];
+            printf("%s\n    {\"tensor\": %d, \"kind\": \"%s\", \"rows\": [%d, %d], \"pixels\": %lld, "
+                   "\"channels\": [%d, %d], \"first_step\": %d, \"last_step\": %d, \"offset\": %zu, \"size\": %zu}",
+                   i ? "," : "", b->tensor, kind, y0, y1, (long long)px, b->c_begin, b->c_begin + b->c_stored,
+                   b->first, b->last, b->offset, b->size);
         }
         printf("],\n  \"op_order\": [");
         for (int32_t i = 0; i < g->n_ops; i++) printf("%s%d", i ? ", " : "", p->order ? p->order[i] : i);
@@ -172,9 +175,13 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
         const char *mode = st->mode == STEP_ACC ? "acc" : st->mode == STEP_FINISH ? "finish" : "full";
         if (st->mode == STEP_ACC) snprintf(ch, sizeof ch, "in %d-%d", st->ic0, st->ic1);
         else snprintf(ch, sizeof ch, "%d-%d", st->tile.c0, st->tile.c1);
-        if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) snprintf(ch, sizeof ch, "rows %d-%d", st->ic0, st->ic1 - 1);
+        if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) snprintf(ch, sizeof ch, "px %d-%d", st->ic0, st->ic1 - 1);
         if (st->mode == STEP_FULL && (st->tile.c0 != 0 || st->tile.c1 != k->out_dims[3])) mode = "slice";
-        if (st->mode == STEP_FULL && (st->tile.y0 != 0 || st->tile.y1 != k->out_dims[1])) {
+        if (st->mode == STEP_FULL && (st->tile.x0 || st->tile.x1)) {
+            mode = "pixels";
+            snprintf(ch, sizeof ch, "%d,%d-%d,%d", st->tile.y0, st->tile.x0, st->tile.y1 - 1,
+                     (st->tile.x1 ? st->tile.x1 : k->out_dims[2]) - 1);
+        } else if (st->mode == STEP_FULL && (st->tile.y0 != 0 || st->tile.y1 != k->out_dims[1])) {
             mode = "rows";
             snprintf(ch, sizeof ch, "rows %d-%d", st->tile.y0, st->tile.y1 - 1);
         }

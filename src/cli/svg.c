@@ -13,7 +13,7 @@
  * partial sums, ring of rows. */
 static const char *const colours[5] = {"#4e79a7", "#a0cbe8", "#59a14f", "#e15759", "#f28e2b"};
 static const char *const kind_names[5] = {"whole tensor", "row band of a tensor", "channel slice",
-                                          "int32 partial sums", "ring of rows (streamed)"};
+                                          "int32 partial sums", "ring of pixels (streamed)"};
 
 static int kind_of(const plan_buffer *b) {
     switch (b->kind) {
@@ -41,7 +41,7 @@ static void panel(FILE *f, const pexc_model *m, const plan_t *p, const char *tit
                 bx, by, bw, bh > 0.3 ? bh : 0.3, colours[kind_of(b)], b->tensor, g->tensors[b->tensor].name,
                 kind_names[kind_of(b)]);
         if (b->head >= 0) fprintf(f, " rows %d-%d", b->y0, b->y1 - 1);
-        if (b->kind == BUF_RING) fprintf(f, " of %d rows", b->ring_rows);
+        if (b->kind == BUF_RING) fprintf(f, " of %d pixels", b->ring_px);
         if (b->kind == BUF_SLICE) fprintf(f, " channels %d-%d", b->c_begin, b->c_begin + b->c_stored - 1);
         fprintf(f, "): %zu bytes at offset %zu, steps %d-%d</title></rect>\n", b->size, b->offset, b->first, b->last);
     }

@@ -411,7 +411,7 @@ typedef struct {
     int in_arena;        /* data = arena + off, else data = const tensor */
     size_t off;
     const char *cref;    /* constant array expression when !in_arena */
-    int32_t n, h, w, c, c_begin, c_stored, ring_rows;
+    int32_t n, h, w, c, c_begin, c_stored, ring_px;
 } emit_view;
 
 static int make_view(ectx *e, const plan_view *pv, const int32_t d[4], emit_view *v) {
@@ -431,7 +431,7 @@ static int make_view(ectx *e, const plan_view *pv, const int32_t d[4], emit_view
     int slice = pv->buf >= 0 && (p->buffers[pv->buf].kind == BUF_SLICE || p->buffers[pv->buf].kind == BUF_RING);
     v->c_begin = slice ? pv->c_begin : 0;
     v->c_stored = slice ? pv->c_stored : d[3];
-    v->ring_rows = pv->ring_rows;
+    v->ring_px = pv->ring_px;
     return 0;
 }
 
@@ -441,13 +441,13 @@ static int make_view(ectx *e, const plan_view *pv, const int32_t d[4], emit_view
 static void print_view(ectx *e, const char *decl, const char *var, const emit_view *v) {
     if (v->in_arena && !strcmp(decl, "const pexc_view"))
         fprintf(e->f, "        static const pexc_view %s = {%s_arena + %zu, %d, %d, %d, %d, %d, %d, %d};\n", var,
-                e->name, v->off, v->n, v->h, v->w, v->c, v->c_begin, v->c_stored, v->ring_rows);
+                e->name, v->off, v->n, v->h, v->w, v->c, v->c_begin, v->c_stored, v->ring_px);
     else if (v->in_arena)
         fprintf(e->f, "        %s %s = {%s_arena + %zu, %d, %d, %d, %d, %d, %d, %d};\n", decl, var, e->name, v->off,
-                v->n, v->h, v->w, v->c, v->c_begin, v->c_stored, v->ring_rows);
+                v->n, v->h, v->w, v->c, v->c_begin, v->c_stored, v->ring_px);
     else /* constants are only read; the cast keeps -Wcast-qual quiet */
         fprintf(e->f, "        %s %s = {(void *)(uintptr_t)%s, %d, %d, %d, %d, %d, %d, %d};\n", decl, var, v->cref,
-                v->n, v->h, v->w, v->c, v->c_begin, v->c_stored, v->ring_rows);
+                v->n, v->h, v->w, v->c, v->c_begin, v->c_stored, v->ring_px);
 }
 
 /* Address of a whole tensor as a C expression (exec.c's tensor_ptr). */
@@ -481,11 +481,15 @@ static int emit_step(ectx *e, int32_t s) {
 
     fprintf(f, "    /* step %d: op %d %s", s, k->op, opname);
     if (st->mode == STEP_ACC) fprintf(f, ", partial sums of input %s [%d, %d)%s",
-                                      k->kind == K_AVGPOOL ? "rows" : "channels", st->ic0, st->ic1,
+                                      k->kind == K_AVGPOOL ? "pixels" : "channels", st->ic0, st->ic1,
                                       st->first ? " (first)" : "");
     else if (st->mode == STEP_FINISH) fprintf(f, ", finish partial sums");
-    fprintf(f, ", tile rows [%d, %d) channels [%d, %d), live %zu bytes */\n", t->y0, t->y1, t->c0, t->c1,
-            e->p->live_bytes[s]);
+    if (t->x0 || t->x1)
+        fprintf(f, ", tile rows [%d, %d) from column %d to %d, channels [%d, %d), live %zu bytes */\n", t->y0, t->y1,
+                t->x0, t->x1 ? t->x1 : k->out_dims[2], t->c0, t->c1, e->p->live_bytes[s]);
+    else
+        fprintf(f, ", tile rows [%d, %d) channels [%d, %d), live %zu bytes */\n", t->y0, t->y1, t->c0, t->c1,
+                e->p->live_bytes[s]);
 
     if (st->mode == STEP_FULL && k->kind == K_NOP) {
         char src[256];
@@ -535,7 +539,8 @@ static int emit_step(ectx *e, int32_t s) {
     print_view(e, "const pexc_view", "in", &vin);
     if (has_in2) print_view(e, "const pexc_view", "in2", &vin2);
     print_view(e, "pexc_view", "out", &vout);
-    fprintf(f, "        static const pexc_tile t = {%d, %d, %d, %d};\n", t->y0, t->y1, t->c0, t->c1);
+    fprintf(f, "        static const pexc_tile t = {%d, %d, %d, %d, %d, %d};\n", t->y0, t->y1, t->c0, t->c1, t->x0,
+            t->x1);
 
     const char *w = NULL, *b = NULL;
     if (k->kind == K_CONV || k->kind == K_DWCONV || k->kind == K_FC) {

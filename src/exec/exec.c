@@ -23,7 +23,7 @@ static void make_view(const ir_graph *g, const plan_t *p, uint8_t *arena, const 
     int slice = pv->buf >= 0 && (p->buffers[pv->buf].kind == BUF_SLICE || p->buffers[pv->buf].kind == BUF_RING);
     v->c_begin = slice ? pv->c_begin : 0;
     v->c_stored = slice ? pv->c_stored : d[3];
-    v->ring_rows = pv->ring_rows;
+    v->ring_px = pv->ring_px;
 }
 
 static void *tensor_ptr(const ir_graph *g, const plan_t *p, uint8_t *arena, int32_t ti) {

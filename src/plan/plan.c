@@ -224,67 +224,87 @@ size_t plan_live_profile(const plan_t *p, size_t *live, int32_t *peak_step) {
     return best;
 }
 
-/* ---- rows a step touches --------------------------------------------------- */
+/* ---- pixels a step touches ------------------------------------------------ */
 
-void plan_step_rows(const ir_graph *g, const k_call *calls, const plan_step *st, int which, int32_t *r0,
-                    int32_t *r1) {
+static void tile_px(const pexc_tile *t, int32_t w, int64_t *q0, int64_t *q1) {
+    *q0 = (int64_t)t->y0 * w + t->x0;
+    *q1 = t->y0 < t->y1 ? (int64_t)(t->y1 - 1) * w + (t->x1 ? t->x1 : w) : *q0;
+}
+
+void plan_step_pixels(const ir_graph *g, const k_call *calls, const plan_step *st, int which, int64_t *q0,
+                      int64_t *q1) {
     const k_call *k = &calls[st->call];
     const plan_view *v = which == 2 ? &st->out : &st->in[which];
     int32_t d[4];
     lower_nhwc(&g->tensors[v->tensor], d);
-    *r0 = 0;
-    *r1 = d[1];
+    *q0 = 0;
+    *q1 = (int64_t)d[1] * d[2];
     if (which == 2) {
-        if (st->mode != STEP_ACC && v->tensor == k->out && memcmp(d, k->out_dims, sizeof d) == 0) {
-            *r0 = st->tile.y0;
-            *r1 = st->tile.y1;
-        }
+        if (st->mode != STEP_ACC && v->tensor == k->out && memcmp(d, k->out_dims, sizeof d) == 0)
+            tile_px(&st->tile, d[2], q0, q1);
         return;
     }
     if (st->mode == STEP_FINISH) {
-        *r0 = st->tile.y0;
-        *r1 = st->tile.y1;
+        tile_px(&st->tile, d[2], q0, q1);
         return;
     }
     if (st->mode == STEP_ACC && k->kind == K_FC) {
         /* a fully-connected layer reads its input flattened: its depth
-         * range is a range of whole rows when the tensor has one batch */
-        int32_t rowlen = d[2] * d[3];
-        if (d[0] == 1 && rowlen > 0 && st->ic0 < st->ic1) {
-            *r0 = st->ic0 / rowlen;
-            *r1 = (st->ic1 + rowlen - 1) / rowlen;
+         * range is a range of pixels when the tensor has one batch */
+        if (d[0] == 1 && st->ic0 < st->ic1) {
+            *q0 = st->ic0 / d[3];
+            *q1 = (st->ic1 + d[3] - 1) / d[3];
         }
         return;
     }
     if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) {
-        *r0 = st->ic0;
-        *r1 = st->ic1;
+        *q0 = st->ic0;
+        *q1 = st->ic1;
         return;
     }
-    if (memcmp(d, k->in_dims[which], sizeof d) != 0) return; /* seen reshaped: all rows */
-    int32_t y0 = st->tile.y0, y1 = st->tile.y1;
-    switch (k->kind) {
-    case K_CONV: case K_DWCONV: case K_AVGPOOL: case K_MAXPOOL: case K_PAD: case K_ADD: case K_MUL:
-    case K_REQUANT: case K_LOGISTIC: case K_QUANT_F32: case K_DEQUANT_F32:
-        sched_rows_needed(k, which, y0, y1, r0, r1);
+    if (memcmp(d, k->in_dims[which], sizeof d) != 0) return; /* seen reshaped: all of it */
+    int64_t t0, t1;
+    tile_px(&st->tile, k->out_dims[2], &t0, &t1);
+    if (t0 >= t1) {
+        *q0 = *q1 = 0;
         return;
-    default: return;
     }
+    int32_t a, b, c, e, f, h;
+    if (!sched_window(k, which, &a, &b, &c, &e, &f, &h)) return;
+    *q0 = sched_px_low(k, which, t0);
+    *q1 = sched_px_need(k, which, t1);
+    if (*q1 < *q0) *q1 = *q0;
+}
+
+void plan_step_rows(const ir_graph *g, const k_call *calls, const plan_step *st, int which, int32_t *r0,
+                    int32_t *r1) {
+    const plan_view *v = which == 2 ? &st->out : &st->in[which];
+    int32_t d[4];
+    int64_t q0, q1;
+    lower_nhwc(&g->tensors[v->tensor], d);
+    plan_step_pixels(g, calls, st, which, &q0, &q1);
+    if (q0 >= q1) {
+        *r0 = *r1 = 0;
+        return;
+    }
+    *r0 = (int32_t)(q0 / d[2]);
+    *r1 = (int32_t)((q1 + d[2] - 1) / d[2]);
 }
 
 /* ---- verifier ------------------------------------------------------------ */
 
 typedef struct {
-    int32_t rows;     /* n * h of the tensor */
-    int32_t h;
+    int64_t px;       /* n * h * w of the tensor */
+    int64_t hw;       /* pixels per batch index */
+    int32_t w;
     int32_t c_begin, c_stored;
-    int32_t *count;   /* [rows][c_stored]: writes (or accumulated channels) */
-    int32_t ring;     /* ring buffers: rows held; 0 otherwise */
-    int32_t *slot;    /* [ring]: the logical row each physical row holds now */
+    int32_t *count;   /* [px][c_stored]: writes (or accumulated channels) */
+    int64_t ring;     /* ring buffers: pixels held; 0 otherwise */
+    int64_t *slot;    /* [ring]: the logical pixel each physical one holds now */
 } cover;
 
-static int32_t *cov_at(cover *c, int32_t row, int32_t ch) {
-    return &c->count[(size_t)row * (size_t)c->c_stored + (size_t)(ch - c->c_begin)];
+static int32_t *cov_at(cover *c, int64_t pixel, int32_t ch) {
+    return &c->count[(size_t)pixel * (size_t)c->c_stored + (size_t)(ch - c->c_begin)];
 }
 
 /* Channels of input operand `which` that step st needs. */
@@ -372,32 +392,33 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
         if (b->head >= 0 && b->head != i) continue; /* bands share their head's record */
         int32_t d[4];
         lower_nhwc(&g->tensors[b->tensor], d);
-        cv[i].rows = d[0] * d[1];
-        cv[i].h = d[1];
+        cv[i].hw = (int64_t)d[1] * d[2];
+        cv[i].px = (int64_t)d[0] * cv[i].hw;
+        cv[i].w = d[2];
         cv[i].c_begin = b->c_begin;
         cv[i].c_stored = b->c_stored;
-        cv[i].count = calloc((size_t)cv[i].rows * (size_t)b->c_stored + 1, sizeof(int32_t));
+        cv[i].count = calloc((size_t)cv[i].px * (size_t)b->c_stored + 1, sizeof(int32_t));
         if (!cv[i].count) {
             util_fail(err, "out of memory verifying the plan");
             goto done;
         }
         if (b->kind == BUF_RING) {
-            if (b->ring_rows < 1 || b->ring_rows > d[1] || d[0] != 1 ||
-                b->size < (size_t)b->ring_rows * (size_t)d[2] * (size_t)d[3]) {
-                util_fail(err, "plan: ring buffer %d (tensor %d) of %d rows does not fit its tensor", i, b->tensor,
-                          b->ring_rows);
+            if (b->ring_px < 1 || b->ring_px > cv[i].hw || d[0] != 1 ||
+                b->size < (size_t)b->ring_px * (size_t)d[3]) {
+                util_fail(err, "plan: ring buffer %d (tensor %d) of %d pixels does not fit its tensor", i, b->tensor,
+                          b->ring_px);
                 goto done;
             }
-            cv[i].ring = b->ring_rows;
-            cv[i].slot = malloc(sizeof(int32_t) * (size_t)b->ring_rows);
+            cv[i].ring = b->ring_px;
+            cv[i].slot = malloc(sizeof(int64_t) * (size_t)b->ring_px);
             if (!cv[i].slot) {
                 util_fail(err, "out of memory verifying the plan");
                 goto done;
             }
-            for (int32_t r = 0; r < b->ring_rows; r++) cv[i].slot[r] = -1;
+            for (int32_t r = 0; r < b->ring_px; r++) cv[i].slot[r] = -1;
         }
         if (g->tensors[b->tensor].is_input && b->kind == BUF_TENSOR)
-            for (size_t k = 0; k < (size_t)cv[i].rows * (size_t)b->c_stored; k++) cv[i].count[k] = 1;
+            for (size_t k = 0; k < (size_t)cv[i].px * (size_t)b->c_stored; k++) cv[i].count[k] = 1;
     }
     for (int32_t s = 0; s < p->n_steps; s++) {
         const plan_step *st = &p->steps[s];
@@ -426,10 +447,9 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
                           x->buf, x->c_begin, x->c_stored, b->c_begin, b->c_stored);
                 goto done;
             }
-            if (b->kind == BUF_RING && x->tensor == b->tensor && x->ring_rows != 0 &&
-                x->ring_rows != b->ring_rows) {
-                util_fail(err, "plan: step %d sees ring buffer %d as %d rows, it holds %d", s, x->buf, x->ring_rows,
-                          b->ring_rows);
+            if (b->kind == BUF_RING && x->tensor == b->tensor && x->ring_px != 0 && x->ring_px != b->ring_px) {
+                util_fail(err, "plan: step %d sees ring buffer %d as %d pixels, it holds %d", s, x->buf, x->ring_px,
+                          b->ring_px);
                 goto done;
             }
         }
@@ -445,11 +465,12 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             const plan_buffer *b = &p->buffers[x->buf];
             int32_t td[4];
             lower_nhwc(&g->tensors[b->tensor], td);
-            int32_t c0 = c->c_begin, c1 = c->c_begin + c->c_stored, r0 = 0, r1 = c->h;
+            int32_t c0 = c->c_begin, c1 = c->c_begin + c->c_stored;
+            int64_t q0 = 0, q1 = c->hw;
             if (x->tensor != b->tensor) {
                 /* a reshaped alias: the whole buffer must be written */
             } else {
-                plan_step_rows(g, calls, st, v, &r0, &r1);
+                plan_step_pixels(g, calls, st, v, &q0, &q1);
                 if (memcmp(td, d, sizeof td) == 0) {
                     needed_channels(k, st, v, d, &c0, &c1);
                     if (st->mode == STEP_FINISH) {
@@ -463,29 +484,32 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
                           s, k->op, c0, c1, x->tensor, c->c_begin, c->c_begin + c->c_stored);
                 goto done;
             }
-            if (c->ring && r1 - r0 > c->ring) {
-                util_fail(err, "plan: step %d (op %d) needs rows [%d,%d) of tensor %d at once; its ring holds %d",
-                          s, k->op, r0, r1, x->tensor, c->ring);
+            if (c->ring && q1 - q0 > c->ring) {
+                util_fail(err,
+                          "plan: step %d (op %d) needs pixels [%lld,%lld) of tensor %d at once; its ring holds %lld",
+                          s, k->op, (long long)q0, (long long)q1, x->tensor, (long long)c->ring);
                 goto done;
             }
             int32_t want = 1;
             if (st->mode == STEP_FINISH) {
                 const ir_tensor *w = &g->tensors[g->ops[k->op].in[1 < g->ops[k->op].n_in ? 1 : 0]];
-                want = k->kind == K_AVGPOOL ? k->in_dims[0][1] : w->shape[w->rank - 1];
+                want = k->kind == K_AVGPOOL ? k->in_dims[0][1] * k->in_dims[0][2] : w->shape[w->rank - 1];
             }
-            for (int32_t n0 = 0; n0 < c->rows / c->h; n0++)
-                for (int32_t y = r0; y < r1; y++) {
-                    if (c->ring && c->slot[y % c->ring] != y) {
-                        util_fail(err, "plan: step %d (op %d) reads row %d of tensor %d after its ring slot was %s",
-                                  s, k->op, y, x->tensor, c->slot[y % c->ring] < y ? "filled by an older row"
-                                                                                    : "reused");
+            for (int64_t n0 = 0; n0 < c->px / c->hw; n0++)
+                for (int64_t q = q0; q < q1; q++) {
+                    int32_t y = (int32_t)(q / c->w), xx = (int32_t)(q % c->w);
+                    if (c->ring && c->slot[q % c->ring] != q) {
+                        util_fail(err,
+                                  "plan: step %d (op %d) reads row %d column %d of tensor %d after its ring slot was %s",
+                                  s, k->op, y, xx, x->tensor,
+                                  c->slot[q % c->ring] < q ? "filled by an older pixel" : "reused");
                         goto done;
                     }
                     for (int32_t ch = c0; ch < c1; ch++) {
-                        int32_t n = *cov_at(c, n0 * c->h + y, ch);
+                        int32_t n = *cov_at(c, n0 * c->hw + q, ch);
                         if (st->mode == STEP_FINISH ? n != want : n < 1) {
-                            util_fail(err, "plan: step %d (op %d) reads tensor %d row %d channel %d %s", s, k->op,
-                                      x->tensor, y, ch,
+                            util_fail(err, "plan: step %d (op %d) reads tensor %d row %d column %d channel %d %s", s,
+                                      k->op, x->tensor, y, xx, ch,
                                       st->mode == STEP_FINISH ? "before all its inputs were accumulated"
                                                               : "before it is written");
                             goto done;
@@ -502,18 +526,22 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
         }
         if (k->kind == K_NOP && st->in[0].buf == o->buf) continue;
         cover *c = &cv[o->buf];
+        int64_t t0, t1;
+        tile_px(&st->tile, c->w, &t0, &t1);
         if (st->tile.c0 < c->c_begin || st->tile.c1 > c->c_begin + c->c_stored || st->tile.y0 < 0 ||
-            st->tile.y1 > c->h || st->tile.c0 >= st->tile.c1 || st->tile.y0 >= st->tile.y1 ||
-            (c->ring && st->tile.y1 - st->tile.y0 > c->ring)) {
-            util_fail(err, "plan: step %d writes tile rows [%d,%d) channels [%d,%d) outside its buffer", s,
-                      st->tile.y0, st->tile.y1, st->tile.c0, st->tile.c1);
+            st->tile.y1 * (int64_t)c->w > c->hw || st->tile.c0 >= st->tile.c1 || t0 >= t1 ||
+            st->tile.x0 < 0 || st->tile.x0 >= c->w || st->tile.x1 < 0 || st->tile.x1 > c->w ||
+            (c->ring && t1 - t0 > c->ring)) {
+            util_fail(err, "plan: step %d writes tile rows [%d,%d) columns %d..%d channels [%d,%d) outside its buffer",
+                      s, st->tile.y0, st->tile.y1, st->tile.x0, st->tile.x1, st->tile.c0, st->tile.c1);
             goto done;
         }
-        for (int32_t n0 = 0; n0 < c->rows / c->h; n0++)
-            for (int32_t y = st->tile.y0; y < st->tile.y1; y++) {
-                if (c->ring) c->slot[y % c->ring] = y;
+        for (int64_t n0 = 0; n0 < c->px / c->hw; n0++)
+            for (int64_t q = t0; q < t1; q++) {
+                int32_t y = (int32_t)(q / c->w);
+                if (c->ring) c->slot[q % c->ring] = q;
                 for (int32_t ch = st->tile.c0; ch < st->tile.c1; ch++) {
-                    int32_t *cnt = cov_at(c, n0 * c->h + y, ch);
+                    int32_t *cnt = cov_at(c, n0 * c->hw + q, ch);
                     if (st->mode == STEP_ACC) {
                         if (st->first ? *cnt != 0 : *cnt == 0) {
                             util_fail(err, "plan: step %d starts or continues partial sums of tensor %d wrongly", s,
@@ -533,7 +561,7 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
     for (int32_t i = 0; i < p->n_buffers; i++) {
         const plan_buffer *b = &p->buffers[i];
         if (b->kind == BUF_PSUM || !cv[i].count) continue;
-        for (size_t k = 0; k < (size_t)cv[i].rows * (size_t)b->c_stored; k++)
+        for (size_t k = 0; k < (size_t)cv[i].px * (size_t)b->c_stored; k++)
             if (cv[i].count[k] != 1) {
                 util_fail(err, "plan: element %zu of buffer %d (tensor %d) is written %d times, expected once", k, i,
                           b->tensor, cv[i].count[k]);

@@ -103,6 +103,7 @@ static void full_tile(const k_call *k, pexc_tile *t) {
     t->y1 = k->out_dims[1];
     t->c0 = 0;
     t->c1 = k->out_dims[3];
+    t->x0 = t->x1 = 0;
 }
 
 /* Whole-op step in TFLite style. */
@@ -296,42 +297,108 @@ static int is_row_consumer(const k_call *k) {
     return k->kind == K_FC || (k->kind == K_AVGPOOL && k->out_dims[1] == 1 && k->out_dims[0] == 1);
 }
 
-void sched_rows_needed(const k_call *k, int which, int32_t y0, int32_t y1, int32_t *a, int32_t *b) {
-    int32_t H = k->in_dims[which][1], lo = 0, hi = H;
-    if (y0 >= y1) {
-        *a = *b = 0;
-        return;
-    }
+int sched_window(const k_call *k, int which, int32_t *sh, int32_t *sw, int32_t *pt, int32_t *pl, int32_t *span_h,
+                 int32_t *span_w) {
+    *sh = *sw = *span_h = *span_w = 1;
+    *pt = *pl = 0;
     switch (k->kind) {
     case K_CONV: case K_DWCONV:
-        lo = y0 * k->conv.stride_h - k->conv.pad_top;
-        hi = (y1 - 1) * k->conv.stride_h - k->conv.pad_top + (k->kh - 1) * k->conv.dilation_h + 1;
-        break;
+        *sh = k->conv.stride_h;
+        *sw = k->conv.stride_w;
+        *pt = k->conv.pad_top;
+        *pl = k->conv.pad_left;
+        *span_h = (k->kh - 1) * k->conv.dilation_h + 1;
+        *span_w = (k->kw - 1) * k->conv.dilation_w + 1;
+        return 1;
     case K_AVGPOOL: case K_MAXPOOL:
-        lo = y0 * k->pool.stride_h - k->pool.pad_top;
-        hi = (y1 - 1) * k->pool.stride_h - k->pool.pad_top + k->pool.filter_h;
-        break;
+        *sh = k->pool.stride_h;
+        *sw = k->pool.stride_w;
+        *pt = k->pool.pad_top;
+        *pl = k->pool.pad_left;
+        *span_h = k->pool.filter_h;
+        *span_w = k->pool.filter_w;
+        return 1;
     case K_PAD:
-        lo = y0 - k->pad.before[1];
-        hi = y1 - k->pad.before[1];
-        break;
+        *pt = k->pad.before[1];
+        *pl = k->pad.before[2];
+        return 1;
     case K_ADD: case K_MUL: case K_REQUANT: case K_LOGISTIC: case K_QUANT_F32: case K_DEQUANT_F32:
-        if (H == 1) {
-            lo = 0;
-            hi = 1;
-        } else {
-            lo = y0;
-            hi = y1;
-        }
-        break;
-    default: break;
+        /* same pixels; an operand broadcast along H or W is read whole */
+        return k->in_dims[which][1] == k->out_dims[1] && k->in_dims[which][2] == k->out_dims[2];
+    default: return 0;
     }
-    if (lo < 0) lo = 0;
-    if (lo > H) lo = H;
-    if (hi > H) hi = H;
-    if (hi < lo) hi = lo;
-    *a = lo;
-    *b = hi;
+}
+
+/* The window geometry of one operand, looked up once. */
+typedef struct {
+    int window; /* 0: read whole */
+    int32_t sh, sw, pt, pl, fh, fw, H, W, OW, OH;
+} px_geom;
+
+static px_geom geom_of(const k_call *k, int which) {
+    px_geom g;
+    g.window = sched_window(k, which, &g.sh, &g.sw, &g.pt, &g.pl, &g.fh, &g.fw);
+    g.H = k->in_dims[which][1];
+    g.W = k->in_dims[which][2];
+    g.OW = k->out_dims[2];
+    g.OH = k->out_dims[1];
+    return g;
+}
+
+/* Raster index of the last input pixel output pixel (y, x) reads, or -1. */
+static int64_t px_hi(const px_geom *g, int64_t y, int64_t x) {
+    int64_t r = y * g->sh - g->pt + g->fh - 1, c = x * g->sw - g->pl + g->fw - 1;
+    if (r > g->H - 1) r = g->H - 1;
+    if (r < 0) return -1;
+    if (c > g->W - 1) c = g->W - 1;
+    if (c < 0) return -1; /* the window lies in the left padding */
+    return r * g->W + c;
+}
+
+static int64_t geom_need(const px_geom *g, int64_t q) {
+    int64_t all = (int64_t)g->H * g->W;
+    if (q <= 0) return 0;
+    if (!g->window) return all;
+    int64_t y = (q - 1) / g->OW, x = (q - 1) % g->OW;
+    int64_t hi = px_hi(g, y, x);
+    if (y > 0) {
+        int64_t h2 = px_hi(g, y - 1, g->OW - 1);
+        if (h2 > hi) hi = h2;
+    }
+    return hi + 1 > all ? all : hi + 1;
+}
+
+/* First input pixel (raster) output pixel (y, x) reads. */
+static int64_t px_lo(const px_geom *g, int64_t y, int64_t x) {
+    int64_t r = y * g->sh - g->pt, c = x * g->sw - g->pl;
+    if (r < 0) r = 0;
+    if (c < 0) c = 0;
+    if (c > g->W) c = g->W;
+    int64_t lo = r * g->W + c, all = (int64_t)g->H * g->W;
+    return lo > all ? all : lo;
+}
+
+/* The least of what output pixel q and those after it read: its own first
+ * tap, or column 0 of the next output row's top input row (lower when top
+ * padding clips both rows to input row 0). */
+static int64_t geom_low(const px_geom *g, int64_t q) {
+    if (!g->window) return 0;
+    int64_t y = q / g->OW, lo = px_lo(g, y, q % g->OW);
+    if (y + 1 < g->OH) {
+        int64_t l2 = px_lo(g, y + 1, 0);
+        if (l2 < lo) lo = l2;
+    }
+    return lo;
+}
+
+int64_t sched_px_need(const k_call *k, int which, int64_t q) {
+    px_geom g = geom_of(k, which);
+    return geom_need(&g, q);
+}
+
+int64_t sched_px_low(const k_call *k, int which, int64_t q) {
+    px_geom g = geom_of(k, which);
+    return geom_low(&g, q);
 }
 
 #define STREAM_MAX_OPS 256
@@ -340,10 +407,12 @@ void sched_rows_needed(const k_call *k, int which, int32_t y0, int32_t y1, int32
 typedef struct {
     int32_t m;                       /* ops */
     const k_call *k[STREAM_MAX_OPS];
-    int32_t H[STREAM_MAX_OPS];       /* output rows (a consumer: its input's rows) */
+    int64_t P[STREAM_MAX_OPS];       /* output pixels (a consumer: its input's) */
+    int32_t W[STREAM_MAX_OPS];       /* output width (a consumer: its input's) */
     int32_t n_rd[STREAM_MAX_OPS];    /* in-segment readers of op i's output */
     int32_t rd[STREAM_MAX_OPS][8];   /* reader op i * 2 + operand */
     int32_t src[STREAM_MAX_OPS][2];  /* in-segment producer of operand o, or -1 */
+    px_geom geom[STREAM_MAX_OPS][2]; /* operand windows */
     int consumer;                    /* the last op consumes rows into partial sums */
 } stream_info;
 
@@ -365,11 +434,13 @@ static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t 
         for (int o = 0; o < 2; o++) {
             si->src[i][o] = -1;
             if (k->in[o] < 0) continue;
+            si->geom[i][o] = geom_of(k, o);
             if (k->in_dims[o][0] != 1 || g->tensors[k->in[o]].type != IR_I8) return -1;
             for (int32_t j = 0; j < i; j++)
                 if (si->k[j]->out == k->in[o]) si->src[i][o] = j;
         }
-        si->H[i] = k->out_dims[1];
+        si->P[i] = (int64_t)k->out_dims[1] * k->out_dims[2];
+        si->W[i] = k->out_dims[2];
         if (k->out_dims[1] > 1) tall = 1;
     }
     if (!tall && !si->consumer) return -1;
@@ -393,7 +464,8 @@ static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t 
                 } else if (memcmp(k->in_dims[0], p->out_dims, sizeof p->out_dims) != 0) {
                     return -1;
                 }
-                si->H[i] = p->out_dims[1];
+                si->P[i] = (int64_t)p->out_dims[1] * p->out_dims[2];
+                si->W[i] = p->out_dims[2];
             } else if (memcmp(k->in_dims[o], p->out_dims, sizeof p->out_dims) != 0) {
                 return -1; /* element-wise operands from the chain are not broadcast */
             }
@@ -413,31 +485,34 @@ static int stream_ok(const ir_graph *g, const k_call *calls, const int32_t *orde
     return stream_analyse(g, calls, order, s, e, &si) == 0;
 }
 
-/* Input rows of operand o of op i that output rows [y0, y1) need (a row
- * consumer's "rows" are its input's rows). */
-static void stream_rows(const stream_info *si, int32_t i, int o, int32_t y0, int32_t y1, int32_t *a, int32_t *b) {
-    if (si->consumer && i == si->m - 1) {
-        *a = y0;
-        *b = y1;
-        return;
-    }
-    sched_rows_needed(si->k[i], o, y0, y1, a, b);
+/* Prefix of operand o's pixels that op i's output pixels [0, q) need, and
+ * the first of them output pixel q still needs (a row consumer's "pixels"
+ * are its input's). */
+static int64_t stream_need(const stream_info *si, int32_t i, int o, int64_t q) {
+    if (si->consumer && i == si->m - 1) return q;
+    return geom_need(&si->geom[i][o], q);
+}
+
+static int64_t stream_lo(const stream_info *si, int32_t i, int o, int64_t q) {
+    if (si->consumer && i == si->m - 1) return q;
+    return geom_low(&si->geom[i][o], q);
 }
 
 typedef struct {
-    int32_t done[STREAM_MAX_OPS], need[STREAM_MAX_OPS];
-    int32_t ring[STREAM_MAX_OPS];    /* rows each intermediate must hold */
+    int64_t done[STREAM_MAX_OPS], need[STREAM_MAX_OPS];
+    int64_t ring[STREAM_MAX_OPS];    /* pixels each intermediate must hold */
+    int64_t chunk[STREAM_MAX_OPS];   /* pixels each op makes per step */
     int32_t buf[STREAM_MAX_OPS];     /* its buffer (pass 2) */
     int32_t psum;
 } stream_state;
 
-/* Lowest row of op j's output that a reader still needs. */
-static int32_t stream_low(const stream_info *si, const stream_state *st, int32_t j) {
-    int32_t lo = st->done[j];
+/* Lowest pixel of op j's output that a reader still needs. */
+static int64_t stream_low(const stream_info *si, const stream_state *st, int32_t j) {
+    int64_t lo = st->done[j];
     for (int32_t r = 0; r < si->n_rd[j]; r++) {
-        int32_t i = si->rd[j][r] / 2, o = si->rd[j][r] % 2, a, b;
-        if (st->done[i] >= si->H[i]) continue;
-        stream_rows(si, i, o, st->done[i], st->done[i] + 1, &a, &b);
+        int32_t i = si->rd[j][r] / 2, o = si->rd[j][r] % 2;
+        if (st->done[i] >= si->P[i]) continue;
+        int64_t a = stream_lo(si, i, o, st->done[i]);
         if (a < lo) lo = a;
     }
     return lo;
@@ -445,41 +520,50 @@ static int32_t stream_low(const stream_info *si, const stream_state *st, int32_t
 
 static plan_view ring_view(const stream_info *si, const stream_state *st, int32_t j) {
     const k_call *k = si->k[j];
-    plan_view v = {st->buf[j], k->out, 0, k->out_dims[3], st->ring[j] < si->H[j] ? st->ring[j] : 0};
+    plan_view v = {st->buf[j], k->out, 0, k->out_dims[3], st->ring[j] < si->P[j] ? (int32_t)st->ring[j] : 0};
     return v;
 }
 
-/* One step of op i making rows [y0, y1) (pass 2 only). */
+/* The tile of pixels [q0, q1) of an output w pixels wide. */
+static pexc_tile pixel_tile(int64_t q0, int64_t q1, int32_t w, int32_t c) {
+    pexc_tile t = {(int32_t)(q0 / w), (int32_t)((q1 - 1) / w + 1), 0, c, (int32_t)(q0 % w), (int32_t)(q1 % w)};
+    return t;
+}
+
+/* One step of op i making pixels [q0, q1) (pass 2 only). */
 static int stream_step(builder *b, const stream_info *si, const stream_state *st, int32_t pos, int32_t i,
-                       int32_t y0, int32_t y1) {
+                       int64_t q0, int64_t q1) {
     const k_call *k = si->k[i];
     int32_t op = b->order[pos];
     if (si->consumer && i == si->m - 1) {
         int32_t j = si->src[i][0];
         const k_call *p = si->k[j];
-        int32_t ring = st->ring[j];
+        int64_t ring = st->ring[j] < si->P[j] ? st->ring[j] : si->P[j];
         if (k->kind == K_FC) {
-            /* one row at a time: its features are contiguous in the ring */
-            int32_t rowlen = p->out_dims[2] * p->out_dims[3];
-            for (int32_t r = y0; r < y1; r++) {
+            /* the FC reads its features contiguously: one step per stretch
+             * of pixels that does not wrap around the ring */
+            int32_t C = p->out_dims[3];
+            for (int64_t r = q0; r < q1;) {
+                int64_t base = r - r % ring, e = base + ring < q1 ? base + ring : q1;
                 plan_step *s = new_step(b, op);
                 if (!s) return -1;
                 s->mode = STEP_ACC;
-                s->ic0 = r * rowlen;
-                s->ic1 = (r + 1) * rowlen;
+                s->ic0 = (int32_t)(r * C);
+                s->ic1 = (int32_t)(e * C);
                 s->first = r == 0;
                 full_tile(k, &s->tile);
-                s->in[0] = (plan_view){st->buf[j], p->out, (r - r % ring) * rowlen, ring * rowlen, 0};
+                s->in[0] = (plan_view){st->buf[j], p->out, (int32_t)(base * C), (int32_t)(ring * C), 0};
                 s->out = (plan_view){st->psum, k->out, 0, k->out_dims[3], 0};
+                r = e;
             }
             return 0;
         }
         plan_step *s = new_step(b, op);
         if (!s) return -1;
         s->mode = STEP_ACC;
-        s->ic0 = y0;
-        s->ic1 = y1;
-        s->first = y0 == 0;
+        s->ic0 = (int32_t)q0;
+        s->ic1 = (int32_t)q1;
+        s->first = q0 == 0;
         full_tile(k, &s->tile);
         s->in[0] = ring_view(si, st, j);
         s->out = (plan_view){st->psum, k->out, 0, k->out_dims[3], 0};
@@ -487,33 +571,44 @@ static int stream_step(builder *b, const stream_info *si, const stream_state *st
     }
     plan_step *s = new_step(b, op);
     if (!s) return -1;
-    s->tile = (pexc_tile){y0, y1, 0, k->out_dims[3]};
+    s->tile = pixel_tile(q0, q1, k->out_dims[2], k->out_dims[3]);
     for (int o = 0; o < 2; o++)
         s->in[o] = si->src[i][o] >= 0 ? ring_view(si, st, si->src[i][o]) : whole_view(b, k->in[o]);
     s->out = i + 1 < si->m ? ring_view(si, st, i) : whole_view(b, k->out);
     return 0;
 }
 
-/* Walks the chain, `rows` rows of the last op at a time. Each round works
- * out how many rows every op must have made for the readers' next rows,
- * then runs the ops in passes, each op making at most `rows` rows per step
- * and only rows whose inputs exist, so the pipeline fills one row at a time
- * and every ring holds no more than its reader's window. Pass 1
- * (b == NULL) sizes the rings; pass 2 emits the steps. */
-static int stream_walk(builder *b, const stream_info *si, stream_state *st, int32_t s, int32_t rows) {
-    int32_t m = si->m, H = si->H[m - 1];
+/* Can op i make its pixels [q0, q1) now (its in-chain inputs exist)? */
+static int stream_ready(const stream_info *si, const stream_state *st, int32_t i, int64_t q1) {
+    for (int o = 0; o < 2; o++) {
+        int32_t j = si->src[i][o];
+        if (j >= 0 && stream_need(si, i, o, q1) > st->done[j]) return 0;
+    }
+    return 1;
+}
+
+/* Walks the chain, one chunk of the last op's pixels at a time. Each round
+ * works out how many pixels every op must have made for the readers' next
+ * pixels, then runs the ops in passes, each op making at most its chunk per
+ * step and only pixels whose inputs exist, so the pipeline fills a little
+ * at a time and every ring holds no more than its readers' window (a 3x3
+ * convolution's input ring: two rows and a few pixels). Pass 1 (b == NULL)
+ * sizes the rings; pass 2 emits the steps. */
+static int stream_walk(builder *b, const stream_info *si, stream_state *st, int32_t s) {
+    int32_t m = si->m;
+    int64_t P = si->P[m - 1];
     for (int32_t i = 0; i < m; i++) st->done[i] = 0;
-    for (int32_t tgt = rows < H ? rows : H;; tgt = tgt + rows < H ? tgt + rows : H) {
+    for (int64_t tgt = st->chunk[m - 1] < P ? st->chunk[m - 1] : P;;
+         tgt = tgt + st->chunk[m - 1] < P ? tgt + st->chunk[m - 1] : P) {
         st->need[m - 1] = tgt;
         for (int32_t j = m - 2; j >= 0; j--) {
-            int32_t need = st->done[j];
+            int64_t need = st->done[j];
             for (int32_t r = 0; r < si->n_rd[j]; r++) {
-                int32_t i = si->rd[j][r] / 2, o = si->rd[j][r] % 2, a, bb;
-                if (st->need[i] <= 0) continue;
-                stream_rows(si, i, o, 0, st->need[i], &a, &bb);
+                int32_t i = si->rd[j][r] / 2, o = si->rd[j][r] % 2;
+                int64_t bb = stream_need(si, i, o, st->need[i]);
                 if (bb > need) need = bb;
             }
-            if (tgt == H) need = si->H[j]; /* every row once, read or not */
+            if (tgt == P) need = si->P[j]; /* every pixel once, read or not */
             st->need[j] = need;
         }
         for (;;) {
@@ -521,32 +616,29 @@ static int stream_walk(builder *b, const stream_info *si, stream_state *st, int3
             for (int32_t i = 0; i < m; i++) {
                 if (st->need[i] <= st->done[i]) continue;
                 pending = 1;
-                int32_t y0 = st->done[i], y1 = st->need[i] < y0 + rows ? st->need[i] : y0 + rows;
-                /* only rows whose input rows have been made */
-                for (; y1 > y0; y1--) {
-                    int ok = 1;
-                    for (int o = 0; o < 2 && ok; o++) {
-                        int32_t j = si->src[i][o], a, bb;
-                        if (j < 0) continue;
-                        stream_rows(si, i, o, y0, y1, &a, &bb);
-                        if (bb > st->done[j]) ok = 0;
-                    }
-                    if (ok) break;
+                int64_t q0 = st->done[i], hi = st->need[i] < q0 + st->chunk[i] ? st->need[i] : q0 + st->chunk[i];
+                /* the most pixels whose inputs have been made (need is
+                 * monotone in q: bisect) */
+                int64_t lo = stream_ready(si, st, i, hi) ? hi : q0;
+                while (lo < hi) {
+                    int64_t mid = lo + (hi - lo + 1) / 2;
+                    if (stream_ready(si, st, i, mid)) lo = mid;
+                    else hi = mid - 1;
                 }
-                if (y1 <= y0) continue;
-                if (b && stream_step(b, si, st, s + i, i, y0, y1)) return -1;
-                st->done[i] = y1;
+                if (lo <= q0) continue;
+                if (b && stream_step(b, si, st, s + i, i, q0, lo)) return -1;
+                st->done[i] = lo;
                 moved = 1;
                 if (!b && i + 1 < m) {
-                    int32_t req = y1 - stream_low(si, st, i);
-                    if (req < y1 - y0) req = y1 - y0;
+                    int64_t req = lo - stream_low(si, st, i);
+                    if (req < lo - q0) req = lo - q0;
                     if (req > st->ring[i]) st->ring[i] = req;
                 }
             }
             if (!pending) break;
             if (!moved) return -1; /* cannot happen: the first op short of its need can always move */
         }
-        if (tgt == H) break;
+        if (tgt == P) break;
     }
     return 0;
 }
@@ -557,14 +649,18 @@ static int add_stream(builder *b, const plan_segment *sg) {
     stream_state st;
     if (stream_analyse(g, b->calls, b->order, sg->op_first, sg->op_last, &si)) return -1;
     memset(&st, 0, sizeof st);
-    if (stream_walk(NULL, &si, &st, sg->op_first, sg->rows)) return -1;
+    for (int32_t i = 0; i < si.m; i++) {
+        int64_t w = si.W[i];
+        st.chunk[i] = sg->frac > 1 ? (w + sg->frac - 1) / sg->frac : (int64_t)sg->rows * w;
+    }
+    if (stream_walk(NULL, &si, &st, sg->op_first)) return -1;
     for (int32_t j = 0; j + 1 < si.m; j++) {
         const k_call *k = si.k[j];
-        if (st.ring[j] > si.H[j]) st.ring[j] = si.H[j];
-        size_t sz = (size_t)st.ring[j] * (size_t)k->out_dims[2] * (size_t)k->out_dims[3];
+        if (st.ring[j] > si.P[j]) st.ring[j] = si.P[j];
+        size_t sz = (size_t)st.ring[j] * (size_t)k->out_dims[3];
         st.buf[j] = new_buffer(b, k->out, BUF_RING, 0, k->out_dims[3], sz);
         if (st.buf[j] < 0) return -1;
-        b->p->buffers[st.buf[j]].ring_rows = st.ring[j];
+        b->p->buffers[st.buf[j]].ring_px = (int32_t)st.ring[j];
     }
     const k_call *ke = si.k[si.m - 1];
     st.psum = -1;
@@ -574,7 +670,7 @@ static int add_stream(builder *b, const plan_segment *sg) {
     } else {
         tensor_buf(b, ke->out);
     }
-    if (stream_walk(b, &si, &st, sg->op_first, sg->rows)) return -1;
+    if (stream_walk(b, &si, &st, sg->op_first)) return -1;
     if (si.consumer) {
         tensor_buf(b, ke->out);
         plan_step *s = new_step(b, b->order[sg->op_last]);
@@ -627,29 +723,33 @@ static void view_rows(const ir_graph *g, const k_call *calls, const plan_t *p, c
 /* Cuts every whole tensor that some step reads or writes only in part (a
  * streamed chain's input or output) into row bands, so the rows already
  * consumed give their memory back and rows not yet produced take none. */
-static int split_bands(const ir_graph *g, const k_call *calls, plan_t *p, int32_t cap_bufs) {
+static int split_bands(const ir_graph *g, const k_call *calls, plan_t *p, int32_t cap_bufs, util_arena *a) {
     int32_t n0 = p->n_buffers;
+    /* the whole-tensor buffers some step touches only in part */
+    char *partial = util_alloc(a, (size_t)n0 + 1);
+    if (!partial) return -1;
+    memset(partial, 0, (size_t)n0 + 1);
+    for (int32_t s = 0; s < p->n_steps; s++) {
+        const plan_step *st = &p->steps[s];
+        for (int w = 0; w < 3; w++) {
+            const plan_view *v = w == 2 ? &st->out : &st->in[w];
+            if (v->buf < 0 || partial[v->buf] || p->buffers[v->buf].kind != BUF_TENSOR) continue;
+            int32_t r0, r1, d[4];
+            lower_nhwc(&g->tensors[p->buffers[v->buf].tensor], d);
+            view_rows(g, calls, p, st, w, &r0, &r1);
+            if (r0 > 0 || r1 < d[1]) partial[v->buf] = 1;
+        }
+    }
+    for (int32_t t = 0; t < g->n_tensors; t++) { /* reshape aliases stay whole */
+        int32_t bi = p->tensor_buffer[t];
+        if (bi >= 0 && t != p->buffers[bi].tensor) partial[bi] = 0;
+    }
     for (int32_t bi = 0; bi < n0; bi++) {
         plan_buffer *x = &p->buffers[bi];
-        if (x->kind != BUF_TENSOR) continue;
+        if (x->kind != BUF_TENSOR || !partial[bi]) continue;
         int32_t d[4];
         lower_nhwc(&g->tensors[x->tensor], d);
         if (d[0] != 1 || d[1] < 2) continue;
-        int partial = 0, aliased = 0;
-        for (int32_t t = 0; t < g->n_tensors; t++)
-            if (p->tensor_buffer[t] == bi && t != x->tensor) aliased = 1;
-        if (aliased) continue;
-        for (int32_t s = 0; s < p->n_steps && !partial; s++) {
-            const plan_step *st = &p->steps[s];
-            for (int w = 0; w < 3; w++) {
-                const plan_view *v = w == 2 ? &st->out : &st->in[w];
-                if (v->buf != bi) continue;
-                int32_t r0, r1;
-                view_rows(g, calls, p, st, w, &r0, &r1);
-                if (r0 > 0 || r1 < d[1]) partial = 1;
-            }
-        }
-        if (!partial) continue;
         int32_t nb = d[1] < MAX_BANDS ? d[1] : MAX_BANDS;
         int32_t per = (d[1] + nb - 1) / nb;
         nb = (d[1] + per - 1) / per;
@@ -687,13 +787,13 @@ int sched_build(const ir_graph *g, const k_call *calls, const int32_t *order, co
     for (int32_t i = 0; i < n_segs; i++) {
         int64_t len = segs[i].op_last - segs[i].op_first + 1;
         if (segs[i].rows > 0) {
-            int64_t h = 1;
+            int64_t h = 1, f = segs[i].frac > 1 ? segs[i].frac : 1;
             for (int32_t j = segs[i].op_first; j <= segs[i].op_last && j < g->n_ops; j++) {
                 const k_call *k = &calls[p->order[j]];
                 if (k->out_dims[1] > h) h = k->out_dims[1];
                 if (k->in_dims[0][1] > h) h = k->in_dims[0][1];
             }
-            cap += len * (h + 1) + 2;
+            cap += len * (h * f + 1) * 3 + 2;
         } else {
             cap += (int64_t)segs[i].n_slices * len + 1;
         }
@@ -723,7 +823,7 @@ int sched_build(const ir_graph *g, const k_call *calls, const int32_t *order, co
             pos++;
         }
     }
-    if (split_bands(g, calls, p, b.cap_bufs)) return util_fail(err, "schedule: out of buffers");
+    if (split_bands(g, calls, p, b.cap_bufs, a)) return util_fail(err, "schedule: out of buffers");
     /* lifetimes from accesses (row bands by the rows each step touches);
      * graph inputs live from the start, outputs to the end; concat inputs
      * are read whole */
@@ -824,7 +924,16 @@ static int score_plan(const ir_graph *g, const k_call *calls, int placed, const 
     return 0;
 }
 
+/* Every step costs flash in generated code (about 100 bytes of code and
+ * tables), so a plan may take at most this many: a streamed schedule of
+ * quarter-row steps over a 224x224 network would otherwise need megabytes
+ * of program memory to save a few kilobytes of SRAM. */
+#define SCHED_MAX_STEPS 4096
+
 static int better(const score *a, const score *b, size_t budget) {
+    int a_ok = a->steps <= SCHED_MAX_STEPS, b_ok = b->steps <= SCHED_MAX_STEPS;
+    if (a_ok != b_ok) return a_ok;
+    if (!a_ok) return a->steps < b->steps;
     if (budget && a->peak <= budget && b->peak <= budget) return a->steps < b->steps;
     if (a->peak != b->peak) return a->peak < b->peak;
     if (a->at_peak != b->at_peak) return a->at_peak < b->at_peak;
@@ -855,11 +964,12 @@ static int32_t with_segment(const plan_segment *segs, int32_t n, plan_segment ad
     return m;
 }
 
-/* Row counts tried for streamed segments (rows of the last op per step). */
-
 #define SW 12 /* how far from the peak a streamed segment may start or end */
-static const int32_t stream_rows_tried[] = {1, 2, 4};
+/* Step sizes tried for streamed segments: {rows, fraction of a row}. */
+static const int32_t stream_grains[][2] = {{1, 0}, {2, 0}, {4, 0}, {1, 4}, {1, 16}};
 static const int32_t stream_rows_relax[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256};
+/* Fractions of a row per step tried once the segments are chosen. */
+static const int32_t stream_fracs[] = {8, 16};
 
 /* Adds s to the candidate list if it is not there yet. */
 static int32_t add_cand(int32_t *c, int32_t n, int32_t s) {
@@ -920,7 +1030,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                 for (size_t ki = 0; ki < sizeof slice_counts / sizeof slice_counts[0]; ki++) {
                     int32_t K = slice_counts[ki];
                     if (K > C) break;
-                    int32_t m = with_segment(segs, n, (plan_segment){s, e, K, 0}, trial);
+                    int32_t m = with_segment(segs, n, (plan_segment){s, e, K, 0, 0}, trial);
                     if (keep_if_better(g, calls, placed, order, trial, m, &best, &best_n, best_set, err)) return -1;
                 }
             }
@@ -943,8 +1053,9 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                     if (s > peak_op + SW + 1 || e < peak_op - SW - 1 || e < s) continue;
                     if (!(s <= peak_op && e >= peak_op) && !(e + 1 >= peak_op && s <= peak_op + 1)) continue;
                     if (!stream_ok(g, calls, order, s, e)) continue;
-                    for (size_t ri = 0; ri < sizeof stream_rows_tried / sizeof stream_rows_tried[0]; ri++) {
-                        int32_t m = with_segment(segs, n, (plan_segment){s, e, 1, stream_rows_tried[ri]}, trial);
+                    for (size_t ri = 0; ri < sizeof stream_grains / sizeof stream_grains[0]; ri++) {
+                        plan_segment add = {s, e, 1, stream_grains[ri][0], stream_grains[ri][1]};
+                        int32_t m = with_segment(segs, n, add, trial);
                         if (keep_if_better(g, calls, placed, order, trial, m, &best, &best_n, best_set, err)) return -1;
                     }
                 }
@@ -961,8 +1072,8 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                         int32_t e = ends[ei];
                         if (e <= k || !stream_ok(g, calls, order, k + 1, e)) continue;
                         /* [first, k] and [k + 1, e] streamed, op k's output whole */
-                        int32_t m = with_segment(segs, n, (plan_segment){sg.op_first, k, 1, sg.rows}, trial2);
-                        m = with_segment(trial2, m, (plan_segment){k + 1, e, 1, sg.rows}, trial);
+                        int32_t m = with_segment(segs, n, (plan_segment){sg.op_first, k, 1, sg.rows, sg.frac}, trial2);
+                        m = with_segment(trial2, m, (plan_segment){k + 1, e, 1, sg.rows, sg.frac}, trial);
                         if (keep_if_better(g, calls, placed, order, trial, m, &best, &best_n, best_set, err)) return -1;
                     }
                 }
@@ -973,12 +1084,46 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
         memcpy(segs, best_set, sizeof(plan_segment) * (size_t)n);
         cur = best;
     }
+    /* Finer steps: a streamed segment whose ops make a fraction of a row
+     * per step keeps rings of two rows and a few pixels where whole-row
+     * steps keep three rows, and single-row rings shrink to a few pixels. */
+    for (int pass = 0; pass < 2 && !(budget && cur.peak <= budget); pass++) {
+        int improved = 0;
+        for (int32_t i = 0; i < n; i++) {
+            if (segs[i].rows <= 0) continue;
+            for (size_t fi = 0; fi < sizeof stream_fracs / sizeof stream_fracs[0]; fi++) {
+                plan_segment save = segs[i];
+                segs[i].rows = 1;
+                segs[i].frac = stream_fracs[fi];
+                score sc;
+                if (score_plan(g, calls, placed, order, segs, n, &sc, err)) return -1;
+                if (better(&sc, &cur, budget)) {
+                    cur = sc;
+                    improved = 1;
+                } else {
+                    segs[i] = save;
+                }
+            }
+        }
+        if (!improved) break;
+    }
     /* Relax: fewer slices, more rows per streamed step (or no split at
      * all) wherever the peak allows, so the schedule is as fast as the
      * memory it reaches. */
     size_t target = budget && cur.peak <= budget ? budget : cur.peak;
     for (int32_t i = 0; i < n; i++) {
-        if (segs[i].rows > 0) {
+        while (segs[i].rows > 0 && segs[i].frac > 1) {
+            plan_segment save = segs[i];
+            segs[i].frac = save.frac / 2 > 1 ? save.frac / 2 : 0;
+            score sc;
+            if (score_plan(g, calls, placed, order, segs, n, &sc, err)) return -1;
+            if (sc.peak > target || sc.steps >= cur.steps) {
+                segs[i] = save;
+                break;
+            }
+            cur = sc;
+        }
+        if (segs[i].rows > 0 && segs[i].frac <= 1) {
             for (size_t ri = 0; ri < sizeof stream_rows_relax / sizeof stream_rows_relax[0]; ri++) {
                 int32_t r = stream_rows_relax[ri];
                 if (r <= segs[i].rows) continue;
@@ -1074,7 +1219,12 @@ int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p,
         char what[48] = "";
         if (b->kind == BUF_PSUM) snprintf(what, sizeof what, " partial sums");
         else if (b->kind == BUF_SLICE) snprintf(what, sizeof what, " slice");
-        else if (b->kind == BUF_RING) snprintf(what, sizeof what, " ring of %d rows", b->ring_rows);
+        else if (b->kind == BUF_RING) {
+            int32_t d[4];
+            lower_nhwc(t, d);
+            if (b->ring_px % d[2] == 0) snprintf(what, sizeof what, " ring of %d rows", b->ring_px / d[2]);
+            else snprintf(what, sizeof what, " ring of %d rows + %d px", b->ring_px / d[2], b->ring_px % d[2]);
+        }
         else if (b->head >= 0) snprintf(what, sizeof what, " rows %d-%d", y0, y1 - 1);
         char name[33];
         size_t j = 0;
@@ -1087,16 +1237,16 @@ int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p,
 
 int64_t plan_step_macs(const ir_graph *g, const k_call *calls, const plan_step *st) {
     const k_call *k = &calls[st->call];
-    int64_t rows = (int64_t)k->out_dims[0] * (st->tile.y1 - st->tile.y0);
+    int64_t px = (int64_t)k->out_dims[0] * pexc_tile_pixels(&st->tile, k->out_dims[2]);
     int64_t ch = st->tile.c1 - st->tile.c0;
     (void)g;
     if (st->mode == STEP_FINISH) return 0;
     switch (k->kind) {
     case K_CONV: {
         int64_t cin = st->mode == STEP_ACC ? st->ic1 - st->ic0 : k->in_dims[0][3];
-        return rows * k->out_dims[2] * ch * k->kh * k->kw * cin;
+        return px * ch * k->kh * k->kw * cin;
     }
-    case K_DWCONV: return rows * k->out_dims[2] * ch * k->kh * k->kw;
+    case K_DWCONV: return px * ch * k->kh * k->kw;
     case K_FC:
     case K_FC_F32: {
         int64_t depth = st->mode == STEP_ACC ? st->ic1 - st->ic0 : k->in_dims[0][3];

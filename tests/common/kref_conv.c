@@ -197,8 +197,8 @@ pexc_view kref_conv_dense(void *data, int32_t n, int32_t h, int32_t w,
 }
 
 size_t kref_conv_view_elems(const pexc_view *v) {
-    size_t rows = (size_t)(v->ring_rows ? v->ring_rows : v->h);
-    return (size_t)v->n * rows * (size_t)v->w * (size_t)v->c_stored;
+    size_t px = v->ring_px ? (size_t)v->ring_px : (size_t)v->h * (size_t)v->w;
+    return (size_t)v->n * px * (size_t)v->c_stored;
 }
 
 void kref_conv_to_view(const void *dense, size_t elem_size, const pexc_view *v,

@@ -3,7 +3,9 @@
  * pexc_requant_s32_s8 against the plain reference in tests/common/kref_conv.c
  * over random shapes and quantisation, then the same cases cut into tiles,
  * channel-slice views, input-channel partial sums and ring buffers, all of
- * which must give byte-identical output. Also hand-computed fixed-point cases
+ * which must give byte-identical output. Pixel streaming: the output computed
+ * in runs of pixels that cross row ends, whole or through pixel rings whose
+ * rows wrap mid-row (kref_ops_stream). Also hand-computed fixed-point cases
  * and argument validation.
  */
 #include <stdio.h>
@@ -11,12 +13,14 @@
 #include <string.h>
 
 #include "kref_conv.h"
+#include "kref_ops.h"
 #include "prep/prep.h"
 
 #define NCASES 1500
 #define MAXC 64
 
 static kref_conv_rng rng = {UINT64_C(0xC0FFEE1234)};
+static kref_ops_rng srng = {UINT64_C(0x5EA3C0417)};
 static long checks;
 
 typedef struct {
@@ -139,7 +143,7 @@ static int check_full(conv_case *c) {
     int8_t *out = xmalloc(out_elems(c));
     pexc_view vi = kref_conv_dense(c->in, c->n, c->h, c->w, c->cin);
     pexc_view vo = kref_conv_dense(out, c->n, c->oh, c->ow, c->cout);
-    pexc_tile t = {0, c->oh, 0, c->cout};
+    pexc_tile t = {0, c->oh, 0, c->cout, 0, 0};
     pexc_status st = pexc_conv2d_s8(&c->p, &vi, c->filter, c->kh, c->kw, c->bias, &t, &vo);
     int bad = !status_ok("conv_full", c, st) ||
               kref_conv_cmp_s8("conv_full", c->desc, c->ref, out, out_elems(c));
@@ -155,7 +159,7 @@ static int check_one_tile(conv_case *c) {
     int8_t *out = xmalloc(ne), *want = xmalloc(ne);
     fill_random(out, ne);
     memcpy(want, out, ne);
-    pexc_tile t;
+    pexc_tile t = {0, 0, 0, 0, 0, 0};
     t.y0 = kref_conv_range(&rng, 0, c->oh);
     t.y1 = kref_conv_range(&rng, t.y0, c->oh);
     t.c0 = kref_conv_range(&rng, 0, c->cout);
@@ -197,7 +201,7 @@ static int check_slices(conv_case *c) {
     for (int32_t j = 0; j < nc && !bad; j++) {
         pexc_view vo = slice_view(c->n, c->oh, c->ow, c->cout, cb[j], cb[j + 1], 0, 1);
         for (int32_t i = 0; i < ny && !bad; i++) {
-            pexc_tile t = {yb[i], yb[i + 1], cb[j], cb[j + 1]};
+            pexc_tile t = {yb[i], yb[i + 1], cb[j], cb[j + 1], 0, 0};
             pexc_status st = pexc_conv2d_s8(&c->p, &vi, c->filter, c->kh, c->kw, c->bias, &t, &vo);
             bad = !status_ok("conv_slices", c, st);
         }
@@ -234,7 +238,7 @@ static int check_acc(conv_case *c) {
         pexc_view va = slice_view(c->n, c->oh, c->ow, c->cout, cb[j], cb[j + 1], 0, 4);
         pexc_view vo = slice_view(c->n, c->oh, c->ow, c->cout, cb[j], cb[j + 1], 0, 1);
         for (int32_t i = 0; i < ny && !bad; i++) {
-            pexc_tile t = {yb[i], yb[i + 1], cb[j], cb[j + 1]};
+            pexc_tile t = {yb[i], yb[i + 1], cb[j], cb[j + 1], 0, 0};
             for (int32_t k = 0; k < ni && !bad; k++) {
                 pexc_status st = pexc_conv2d_s8_acc(&c->p, &vin[k], c->filter, c->kh, c->kw,
                                                     ib[k], ib[k + 1], k == 0, &t, &va);
@@ -281,9 +285,10 @@ static int check_ring(conv_case *c) {
     }
     rin += kref_conv_range(&rng, 0, 1);
     int32_t rout = blk + kref_conv_range(&rng, 0, 1);
-    pexc_view vi = slice_view(c->n, c->h, c->w, c->cin, 0, c->cin, rin, 1);
-    pexc_view vo = slice_view(c->n, c->oh, c->ow, c->cout, 0, c->cout, rout, 1);
-    pexc_view va = slice_view(c->n, c->oh, c->ow, c->cout, 0, c->cout, rout, 4);
+    /* rings of whole rows: ring_px = rows * width */
+    pexc_view vi = slice_view(c->n, c->h, c->w, c->cin, 0, c->cin, rin * c->w, 1);
+    pexc_view vo = slice_view(c->n, c->oh, c->ow, c->cout, 0, c->cout, rout * c->ow, 1);
+    pexc_view va = slice_view(c->n, c->oh, c->ow, c->cout, 0, c->cout, rout * c->ow, 4);
     size_t in_bytes = kref_conv_view_elems(&vi);
     int32_t ib[8];
     int32_t ni = kref_conv_cuts(&rng, 0, c->cin, 3, 1, ib);
@@ -296,7 +301,7 @@ static int check_ring(conv_case *c) {
         rows_needed(c, y, y1, &lo, &hi);
         fill_random(vi.data, in_bytes);
         if (hi >= lo) kref_conv_to_view(c->in, 1, &vi, lo, hi + 1);
-        pexc_tile t = {y, y1, 0, c->cout};
+        pexc_tile t = {y, y1, 0, c->cout, 0, 0};
         pexc_status st;
         if (!use_acc) {
             st = pexc_conv2d_s8(&c->p, &vi, c->filter, c->kh, c->kw, c->bias, &t, &vo);
@@ -323,6 +328,59 @@ static int check_ring(conv_case *c) {
     free(va.data);
     free(got);
     checks++;
+    return bad;
+}
+
+/* 6. pixel streaming: the output in runs of pixels crossing row ends (1, 3,
+ *    ow/2+1, ... or random), first with whole views, then with the input in
+ *    a pixel ring filled in raster order as a producer would and the output
+ *    (and acc) in a pixel ring; direct kernel or input-channel partial sums
+ *    then requantisation */
+typedef struct {
+    const conv_case *c;
+    int use_acc;
+    int32_t ni, ib[8];
+    pexc_view acc; /* int32, shaped and ringed like the output */
+} stream_ctx;
+
+static pexc_status stream_tile(void *vctx, const pexc_view *in, const pexc_tile *t,
+                               pexc_view *out) {
+    stream_ctx *s = vctx;
+    const conv_case *c = s->c;
+    if (!s->use_acc) return pexc_conv2d_s8(&c->p, &in[0], c->filter, c->kh, c->kw, c->bias, t, out);
+    if (!s->acc.data || s->acc.ring_px != out->ring_px) {
+        kref_ops_view_free(&s->acc);
+        s->acc = kref_ops_view_new(out->n, out->h, out->w, out->c, 0, out->c, out->ring_px, 4);
+    }
+    for (int32_t k = 0; k < s->ni; k++) {
+        pexc_status st = pexc_conv2d_s8_acc(&c->p, &in[0], c->filter, c->kh, c->kw, s->ib[k],
+                                            s->ib[k + 1], k == 0, t, &s->acc);
+        if (st != PEXC_OK) return st;
+    }
+    return pexc_requant_s32_s8(&c->p, c->bias, &s->acc, t, out);
+}
+
+static int check_stream(conv_case *c) {
+    kref_ops_src src = {c->in, c->n, c->h, c->w, c->cin, 1,
+                        {c->sh, c->sw, c->dh, c->dw, c->kh, c->kw, c->p.pad_top, c->p.pad_left}};
+    int bad = 0;
+    for (int pass = 0; pass < 2 && !bad; pass++) {
+        stream_ctx s = {c, kref_ops_range(&srng, 0, 1), 0, {0}, {0}};
+        s.ni = kref_conv_cuts(&rng, 0, c->cin, 3, 1, s.ib);
+        kref_ops_stream_cfg cfg = {kref_ops_pick_chunk(&srng, c->ow), 2 * c->ow + 1, pass,
+                                   pass && kref_ops_range(&srng, 0, 3) != 0, 0, c->cout};
+        if (kref_ops_range(&srng, 0, 2) == 0) {
+            cfg.c0 = kref_ops_range(&srng, 0, c->cout - 1);
+            cfg.c1 = kref_ops_range(&srng, cfg.c0 + 1, c->cout);
+        }
+        char d[700];
+        snprintf(d, sizeof d, "%s %s ch [%d,%d)", c->desc, s.use_acc ? "acc" : "direct",
+                 (int)cfg.c0, (int)cfg.c1);
+        bad = kref_ops_stream(&srng, "conv_stream", d, &src, 1, c->n, c->oh, c->ow, c->cout, 1,
+                              c->ref, &cfg, stream_tile, &s);
+        kref_ops_view_free(&s.acc);
+        checks++;
+    }
     return bad;
 }
 
@@ -399,16 +457,16 @@ static int check_args(void) {
     pexc_view vi = kref_conv_dense(in, 1, 6, 5, 4);
     pexc_view vo = kref_conv_dense(out, 1, 6, 5, 3);
     pexc_view va = kref_conv_dense(acc, 1, 6, 5, 3);
-    pexc_tile t = {0, 6, 0, 3};
+    pexc_tile t = {0, 6, 0, 3, 0, 0};
     int bad = 0;
     bad |= expect_status("valid", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &t, &vo), PEXC_OK);
-    pexc_tile e = {2, 2, 0, 3};
+    pexc_tile e = {2, 2, 0, 3, 0, 0};
     bad |= expect_status("empty tile", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &e, &vo), PEXC_OK);
-    pexc_tile tb = {0, 7, 0, 3};
+    pexc_tile tb = {0, 7, 0, 3, 0, 0};
     bad |= expect_status("rows past end", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &vo), PEXC_ERR_ARG);
-    tb = (pexc_tile){0, 6, 1, 4};
+    tb = (pexc_tile){0, 6, 1, 4, 0, 0};
     bad |= expect_status("channels past end", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &vo), PEXC_ERR_ARG);
-    tb = (pexc_tile){3, 2, 0, 3};
+    tb = (pexc_tile){3, 2, 0, 3, 0, 0};
     bad |= expect_status("y0 > y1", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &vo), PEXC_ERR_ARG);
     bad |= expect_status("NULL filter", pexc_conv2d_s8(&p, &vi, NULL, 3, 3, NULL, &t, &vo), PEXC_ERR_ARG);
     bad |= expect_status("NULL tile", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, NULL, &vo), PEXC_ERR_ARG);
@@ -430,17 +488,75 @@ static int check_args(void) {
     v2.c_begin = 1;
     v2.c_stored = 2;
     bad |= expect_status("output slice misses tile", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &t, &v2), PEXC_ERR_ARG);
-    v2.ring_rows = 2;
-    tb = (pexc_tile){0, 3, 1, 3};
+    v2.ring_px = 2 * 5;
+    tb = (pexc_tile){0, 3, 1, 3, 0, 0};
     bad |= expect_status("tile taller than output ring", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &v2), PEXC_ERR_ARG);
-    tb = (pexc_tile){0, 2, 1, 3};
+    tb = (pexc_tile){0, 2, 1, 3, 0, 0};
     bad |= expect_status("tile fits output ring", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &v2), PEXC_OK);
+    v2.ring_px = 7;
+    tb = (pexc_tile){1, 3, 1, 3, 2, 4}; /* (1,2)..(2,3): 7 pixels */
+    bad |= expect_status("pixel tile fits output ring", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &v2), PEXC_OK);
+    tb = (pexc_tile){1, 3, 1, 3, 2, 0}; /* (1,2)..(2,4): 8 pixels */
+    bad |= expect_status("pixel tile larger than output ring", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &v2), PEXC_ERR_ARG);
     v2 = vi;
-    v2.ring_rows = 3;
-    tb = (pexc_tile){2, 3, 0, 3};
+    v2.ring_px = 3 * 5;
+    tb = (pexc_tile){2, 3, 0, 3, 0, 0};
     bad |= expect_status("input ring holds rows 1..3", pexc_conv2d_s8(&p, &v2, filter, 3, 3, NULL, &tb, &vo), PEXC_OK);
-    tb = (pexc_tile){2, 4, 0, 3};
+    tb = (pexc_tile){2, 4, 0, 3, 0, 0};
     bad |= expect_status("input ring too small", pexc_conv2d_s8(&p, &v2, filter, 3, 3, NULL, &tb, &vo), PEXC_ERR_ARG);
+    /* pixel tiles: 3x3 SAME on 6x5; (2,3)..(3,1) reads input (1,2)..(4,2),
+     * raster 7..22: 16 pixels */
+    v2.ring_px = 16;
+    tb = (pexc_tile){2, 4, 0, 3, 3, 2};
+    bad |= expect_status("input ring holds the pixel tile's window", pexc_conv2d_s8(&p, &v2, filter, 3, 3, NULL, &tb, &vo), PEXC_OK);
+    bad |= expect_status("acc: input ring holds the window", pexc_conv2d_s8_acc(&p, &v2, filter, 3, 3, 0, 4, 1, &tb, &va), PEXC_OK);
+    v2.ring_px = 15;
+    bad |= expect_status("input ring a pixel too small", pexc_conv2d_s8(&p, &v2, filter, 3, 3, NULL, &tb, &vo), PEXC_ERR_ARG);
+    bad |= expect_status("acc: input ring a pixel too small", pexc_conv2d_s8_acc(&p, &v2, filter, 3, 3, 0, 4, 1, &tb, &va), PEXC_ERR_ARG);
+    /* tile shapes pexc_tile_valid refuses */
+    tb = (pexc_tile){1, 3, 0, 3, 5, 0};
+    bad |= expect_status("x0 == w", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &vo), PEXC_ERR_ARG);
+    tb = (pexc_tile){1, 3, 0, 3, 0, 6};
+    bad |= expect_status("x1 > w", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &vo), PEXC_ERR_ARG);
+    tb = (pexc_tile){1, 3, 0, 3, -1, 0};
+    bad |= expect_status("x0 < 0", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &vo), PEXC_ERR_ARG);
+    tb = (pexc_tile){2, 3, 0, 3, 3, 3};
+    bad |= expect_status("no pixels (x1 == x0, one row)", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &vo), PEXC_ERR_ARG);
+    tb = (pexc_tile){2, 3, 0, 3, 3, 1};
+    bad |= expect_status("no pixels (x1 < x0, one row)", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &vo), PEXC_ERR_ARG);
+    bad |= expect_status("requant: no pixels", pexc_requant_s32_s8(&p, NULL, &va, &tb, &vo), PEXC_ERR_ARG);
+    tb = (pexc_tile){2, 3, 0, 3, 3, 4};
+    bad |= expect_status("one pixel", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, &tb, &vo), PEXC_OK);
+    {
+        pexc_view rv = vo;
+        rv.ring_px = 4;
+        pexc_tile tv = {1, 2, 0, 3, 0, 4};
+        checks++;
+        if (!pexc_tile_valid(&tv, &rv)) {
+            printf("FAIL conv_args: pexc_tile_valid refuses 4 pixels in a ring of 4\n");
+            bad = 1;
+        }
+        tv.x1 = 0; /* the whole row: 5 pixels */
+        checks++;
+        if (pexc_tile_valid(&tv, &rv)) {
+            printf("FAIL conv_args: pexc_tile_valid accepts 5 pixels in a ring of 4\n");
+            bad = 1;
+        }
+    }
+    /* 5x5 SAME on a 4x6 input: the tile (0,5), (1,0) reads raster 0..20
+     * (output row 1 reads input row 0 from column 0, left of (0,5)'s window) */
+    {
+        static int8_t in46[4 * 6 * 4], f5[3 * 5 * 5 * 4], out46[4 * 6 * 3];
+        pexc_conv_params p5 = p;
+        p5.pad_top = p5.pad_left = 2;
+        pexc_view r46 = kref_conv_dense(in46, 1, 4, 6, 4);
+        pexc_view o46 = kref_conv_dense(out46, 1, 4, 6, 3);
+        pexc_tile t46 = {0, 2, 0, 3, 5, 1};
+        r46.ring_px = 21;
+        bad |= expect_status("top padding: ring holds rows 0..3", pexc_conv2d_s8(&p5, &r46, f5, 5, 5, NULL, &t46, &o46), PEXC_OK);
+        r46.ring_px = 20;
+        bad |= expect_status("top padding: ring misses (0,0)", pexc_conv2d_s8(&p5, &r46, f5, 5, 5, NULL, &t46, &o46), PEXC_ERR_ARG);
+    }
     pexc_conv_params q = p;
     q.stride_h = 0;
     bad |= expect_status("stride 0", pexc_conv2d_s8(&q, &vi, filter, 3, 3, NULL, &t, &vo), PEXC_ERR_ARG);
@@ -469,7 +585,7 @@ int main(void) {
         conv_case c;
         make_case(&c);
         bad = check_full(&c) || check_one_tile(&c) || check_slices(&c) || check_acc(&c) ||
-              check_ring(&c);
+              check_ring(&c) || check_stream(&c);
         free_case(&c);
         ncases++;
     }

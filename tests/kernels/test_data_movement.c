@@ -3,10 +3,11 @@
  * and element sizes, against references that compute every output element's
  * source from its multi-index (a different walk from the kernels').
  *
- * The tiled int8 transpose (pexc_transpose_s8_tile) writes output rows into
- * whole, channel-slice and ring views; after every tile the view's whole
- * storage must equal pexc_transpose's bytes at the tile's elements and be
- * untouched everywhere else.
+ * The tiled int8 transpose (pexc_transpose_s8_tile) writes output rows, or
+ * runs of pixels crossing row ends, into whole, channel-slice and ring views
+ * (rings of whole rows or of any number of pixels); after every tile the
+ * view's whole storage must equal pexc_transpose's bytes at the tile's
+ * elements and be untouched everywhere else.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,39 +103,42 @@ static int concat_case(kref_ops_rng *r, int idx) {
 
 /* ---- tiled int8 transpose into views ---- */
 
-/* Writes output rows [0, h) of transpose(in) into view v in tiles of `rows`
- * rows (rows 0: random tile heights) and channels [c0, c1), checking after
- * each tile that v's storage equals `shadow` (what it must hold: junk plus
- * every tile written so far, taken from pexc_transpose's output want). */
+/* Writes the output of transpose(in) into view v in tiles of `px` pixels in
+ * raster order (px 0: random lengths up to the ring's size), crossing row
+ * ends, channels [c0, c1), checking after each tile that v's storage equals
+ * `shadow` (what it must hold: junk plus every tile written so far, taken
+ * from pexc_transpose's output want). */
 static int tile_walk(kref_ops_rng *r, const char *desc, const pexc_transpose_params *p,
-                     const int8_t *in, const int8_t *want, pexc_view *v, int32_t rows,
+                     const int8_t *in, const int8_t *want, pexc_view *v, int32_t px,
                      int32_t c0, int32_t c1) {
-    int32_t vrows = v->ring_rows ? v->ring_rows : v->h;
-    size_t bytes = (size_t)v->n * (size_t)vrows * (size_t)v->w * (size_t)v->c_stored;
+    size_t bytes = kref_ops_view_bytes(v, 1);
     int8_t *shadow = malloc(bytes);
     memcpy(shadow, v->data, bytes);
+    const int64_t npx = (int64_t)v->h * v->w;
     int fail = 0;
-    for (int32_t y0 = 0; y0 < v->h && !fail;) {
-        int32_t step = rows ? rows : kref_ops_range(r, 1, v->ring_rows ? v->ring_rows : v->h);
-        int32_t y1 = y0 + step > v->h ? v->h : y0 + step;
-        pexc_tile t = {y0, y1, c0, c1};
+    for (int64_t q0 = 0; q0 < npx && !fail;) {
+        int64_t step = px ? px : kref_ops_range(r, 1, v->ring_px ? v->ring_px : (int32_t)npx);
+        int64_t q1 = q0 + step > npx ? npx : q0 + step;
+        pexc_tile t = kref_ops_px_tile(v->w, q0, q1, c0, c1);
         pexc_status st = pexc_transpose_s8_tile(p, in, &t, v);
-        char d2[260];
-        snprintf(d2, sizeof d2, "%s view ring %d ch [%d,%d) stored [%d,%d) tile rows [%d,%d)",
-                 desc, v->ring_rows, c0, c1, v->c_begin, v->c_begin + v->c_stored, y0, y1);
+        char d2[300];
+        snprintf(d2, sizeof d2, "%s view ring %d px ch [%d,%d) stored [%d,%d) tile px [%lld,%lld)",
+                 desc, v->ring_px, c0, c1, v->c_begin, v->c_begin + v->c_stored, (long long)q0,
+                 (long long)q1);
         if (st != PEXC_OK) {
             fail = kref_ops_fail("transpose_tile", "%s: status %d", d2, (int)st);
             break;
         }
         for (int32_t n = 0; n < v->n; n++)
-            for (int32_t y = y0; y < y1; y++)
-                for (int32_t x = 0; x < v->w; x++)
-                    for (int32_t ch = c0; ch < c1; ch++)
-                        shadow[pexc_view_index(v, n, y, x, ch)] =
-                            want[(((size_t)n * (size_t)v->h + (size_t)y) * (size_t)v->w + (size_t)x) *
-                                     (size_t)v->c + (size_t)ch];
+            for (int64_t q = q0; q < q1; q++)
+                for (int32_t ch = c0; ch < c1; ch++) {
+                    int32_t y = (int32_t)(q / v->w), x = (int32_t)(q % v->w);
+                    shadow[pexc_view_index(v, n, y, x, ch)] =
+                        want[(((size_t)n * (size_t)v->h + (size_t)y) * (size_t)v->w + (size_t)x) *
+                                 (size_t)v->c + (size_t)ch];
+                }
         fail = kref_ops_cmp_s8("transpose_tile", d2, shadow, (const int8_t *)v->data, bytes);
-        y0 = y1;
+        q0 = q1;
     }
     free(shadow);
     return fail;
@@ -142,7 +146,10 @@ static int tile_walk(kref_ops_rng *r, const char *desc, const pexc_transpose_par
 
 /* One shape/permutation: reference from pexc_transpose (checked against the
  * multi-index reference above), then tiles into a whole view, a ring view
- * and a channel slice. rows: tile height (0: random). */
+ * and a channel slice. rows: tile height in whole rows (0: random pixel
+ * runs); ring: rows of the ring view (0: one tile's worth). Then runs of 1,
+ * 3 and w/2+1 pixels (crossing row ends) into pixel rings of a tile plus
+ * 0..2 pixels, rarely a whole number of rows. */
 static int tile_case(kref_ops_rng *r, const char *desc, const pexc_transpose_params *p,
                      int32_t rows, int32_t ring) {
     size_t total = 1;
@@ -154,17 +161,17 @@ static int tile_case(kref_ops_rng *r, const char *desc, const pexc_transpose_par
         fail = kref_ops_fail("transpose_tile", "%s: reference status", desc);
     int32_t d[4] = {1, 1, 1, 1};
     for (int32_t i = 0; i < p->rank; i++) d[4 - p->rank + i] = p->in_dims[p->perm[i]];
-    int32_t max_rows = rows ? rows : 1;
+    int32_t max_rows = rows ? rows : 1, w = d[2];
     if (!fail) { /* whole view, all channels */
         pexc_view v = kref_ops_view_new(d[0], d[1], d[2], d[3], 0, d[3], 0, 1);
-        fail = tile_walk(r, desc, p, in, want, &v, rows, 0, d[3]);
+        fail = tile_walk(r, desc, p, in, want, &v, rows * w, 0, d[3]);
         kref_ops_view_free(&v);
     }
     if (!fail && (ring || rows)) { /* ring view; ring rows >= tile rows */
         int32_t rr = ring ? ring : max_rows;
         if (rr < max_rows) rr = max_rows;
-        pexc_view v = kref_ops_view_new(d[0], d[1], d[2], d[3], 0, d[3], rr, 1);
-        fail = tile_walk(r, desc, p, in, want, &v, rows ? rows : 0, 0, d[3]);
+        pexc_view v = kref_ops_view_new(d[0], d[1], d[2], d[3], 0, d[3], rr * w, 1);
+        fail = tile_walk(r, desc, p, in, want, &v, rows * w, 0, d[3]);
         kref_ops_view_free(&v);
     }
     if (!fail) { /* a channel slice, ring or not, tiles on a sub-range */
@@ -172,8 +179,17 @@ static int tile_case(kref_ops_rng *r, const char *desc, const pexc_transpose_par
         int32_t cb = kref_ops_range(r, 0, c0), ce = kref_ops_range(r, c1, d[3]);
         int32_t rr = kref_ops_range(r, 0, 1) ? max_rows + kref_ops_range(r, 0, 2) : 0;
         if (!rows && rr) rr = kref_ops_range(r, 1, d[1]);
-        pexc_view v = kref_ops_view_new(d[0], d[1], d[2], d[3], cb, ce - cb, rr, 1);
-        fail = tile_walk(r, desc, p, in, want, &v, rows, c0, c1);
+        pexc_view v = kref_ops_view_new(d[0], d[1], d[2], d[3], cb, ce - cb, rr * w, 1);
+        fail = tile_walk(r, desc, p, in, want, &v, rows * w, c0, c1);
+        kref_ops_view_free(&v);
+    }
+    static const int32_t kinds[3] = {1, 3, 0};
+    for (int k = 0; k < 3 && !fail; k++) { /* pixel runs into pixel rings */
+        int32_t px = kinds[k] ? kinds[k] : w / 2 + 1;
+        int32_t rp = px + (kref_ops_range(r, 0, 1) ? 0 : kref_ops_range(r, 1, 2));
+        int32_t c0 = kref_ops_range(r, 0, d[3] - 1), c1 = kref_ops_range(r, c0 + 1, d[3]);
+        pexc_view v = kref_ops_view_new(d[0], d[1], d[2], d[3], 0, d[3], rp, 1);
+        fail = tile_walk(r, desc, p, in, want, &v, px, c0, c1);
         kref_ops_view_free(&v);
     }
     free(in);
@@ -221,7 +237,7 @@ static int tile_bad_args(void) {
     const char *T = "transpose_tile args";
     pexc_transpose_params p = {4, {1, 3, 7, 5}, {0, 2, 3, 1}};
     pexc_view v = {o, 1, 7, 5, 3, 0, 3, 0};
-    pexc_tile t = {0, 7, 0, 3};
+    pexc_tile t = {0, 7, 0, 3, 0, 0};
     if (pexc_transpose_s8_tile(&p, a, &t, &v) != PEXC_OK) return kref_ops_fail(T, "valid");
     if (pexc_transpose_s8_tile(NULL, a, &t, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "null p");
     if (pexc_transpose_s8_tile(&p, NULL, &t, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "null in");
@@ -246,35 +262,42 @@ static int tile_bad_args(void) {
     pexc_view un = {o, 1, 3, 7, 5, 0, 5, 0}; /* the input's shape, not the output's */
     if (pexc_transpose_s8_tile(&p, a, &t, &un) != PEXC_ERR_ARG) return kref_ops_fail(T, "unpermuted view");
     pexc_view wn = {o, 1, 7, 3, 5, 0, 5, 0}; /* right extents, wrong order */
-    pexc_tile t5 = {0, 7, 0, 5};
+    pexc_tile t5 = {0, 7, 0, 5, 0, 0};
     if (pexc_transpose_s8_tile(&p, a, &t5, &wn) != PEXC_ERR_ARG) return kref_ops_fail(T, "wrong order");
     /* one extent off at a time (n, h, w, c), each with a tile inside it */
     static const int32_t off[4][4] = {{2, 7, 5, 3}, {1, 6, 5, 3}, {1, 7, 4, 3}, {1, 7, 5, 2}};
     for (int i = 0; i < 4; i++) {
         pexc_view bv = {o, off[i][0], off[i][1], off[i][2], off[i][3], 0, off[i][3], 0};
-        pexc_tile bt = {0, 1, 0, 1};
+        pexc_tile bt = {0, 1, 0, 1, 0, 0};
         if (pexc_transpose_s8_tile(&p, a, &bt, &bv) != PEXC_ERR_ARG)
             return kref_ops_fail(T, "view extent %d off", i);
     }
     pexc_transpose_params r3 = {3, {3, 7, 5}, {1, 2, 0}}; /* -> [1, 7, 5, 3] */
     if (pexc_transpose_s8_tile(&r3, a, &t, &v) != PEXC_OK) return kref_ops_fail(T, "rank 3 valid");
     pexc_view v3 = {o, 7, 5, 3, 1, 0, 1, 0}; /* not padded with a leading 1 */
-    pexc_tile t31 = {0, 5, 0, 1};
+    pexc_tile t31 = {0, 5, 0, 1, 0, 0};
     if (pexc_transpose_s8_tile(&r3, a, &t31, &v3) != PEXC_ERR_ARG) return kref_ops_fail(T, "rank 3 unpadded");
     /* tiles out of range */
-    pexc_tile br = {0, 8, 0, 3}, bc = {0, 7, 1, 4}, bneg = {-1, 2, 0, 3}, binv = {3, 2, 0, 3};
+    pexc_tile br = {0, 8, 0, 3, 0, 0}, bc = {0, 7, 1, 4, 0, 0}, bneg = {-1, 2, 0, 3, 0, 0}, binv = {3, 2, 0, 3, 0, 0};
     if (pexc_transpose_s8_tile(&p, a, &br, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile rows");
     if (pexc_transpose_s8_tile(&p, a, &bc, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile chans");
     if (pexc_transpose_s8_tile(&p, a, &bneg, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile y0 < 0");
     if (pexc_transpose_s8_tile(&p, a, &binv, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile y0 > y1");
-    /* ring: no more tile rows than the ring holds */
-    pexc_view ring = {o, 1, 7, 5, 3, 0, 3, 2};
-    pexc_tile t2 = {3, 5, 0, 3}, t3 = {3, 6, 0, 3};
+    /* ring: no more tile pixels than the ring holds */
+    pexc_view ring = {o, 1, 7, 5, 3, 0, 3, 2 * 5};
+    pexc_tile t2 = {3, 5, 0, 3, 0, 0}, t3 = {3, 6, 0, 3, 0, 0};
     if (pexc_transpose_s8_tile(&p, a, &t2, &ring) != PEXC_OK) return kref_ops_fail(T, "ring fits");
     if (pexc_transpose_s8_tile(&p, a, &t3, &ring) != PEXC_ERR_ARG) return kref_ops_fail(T, "ring too small");
+    pexc_tile p10 = {2, 5, 0, 3, 4, 4}, p11 = {2, 5, 0, 3, 4, 0}; /* 1 + 5 + 4, 1 + 5 + 5 */
+    if (pexc_transpose_s8_tile(&p, a, &p10, &ring) != PEXC_OK) return kref_ops_fail(T, "10 pixels in a ring of 10");
+    if (pexc_transpose_s8_tile(&p, a, &p11, &ring) != PEXC_ERR_ARG) return kref_ops_fail(T, "11 pixels in a ring of 10");
+    pexc_tile bx0 = {2, 5, 0, 3, 5, 0}, bx1 = {2, 5, 0, 3, 0, 6}, bne = {2, 3, 0, 3, 4, 4};
+    if (pexc_transpose_s8_tile(&p, a, &bx0, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "x0 == w");
+    if (pexc_transpose_s8_tile(&p, a, &bx1, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "x1 > w");
+    if (pexc_transpose_s8_tile(&p, a, &bne, &v) != PEXC_ERR_ARG) return kref_ops_fail(T, "no pixels");
     /* channels not stored */
     pexc_view sl = {o, 1, 7, 5, 3, 1, 1, 0};
-    pexc_tile ts = {0, 7, 1, 2};
+    pexc_tile ts = {0, 7, 1, 2, 0, 0};
     if (pexc_transpose_s8_tile(&p, a, &ts, &sl) != PEXC_OK) return kref_ops_fail(T, "slice valid");
     if (pexc_transpose_s8_tile(&p, a, &t, &sl) != PEXC_ERR_ARG) return kref_ops_fail(T, "slice");
     return 0;

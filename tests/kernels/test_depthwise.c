@@ -2,19 +2,23 @@
  * DEPTHWISE_CONV_2D kernel tests: pexc_depthwise_conv2d_s8 against the plain
  * reference in tests/common/kref_conv.c over random shapes, depth multipliers
  * and quantisation; then cut into row x channel tiles whose input views store
- * only the input channels each tile needs, and streamed row by row through
- * ring buffers. Every variant must give byte-identical output.
+ * only the input channels each tile needs, streamed row by row through
+ * ring buffers, and streamed in runs of pixels that cross row ends, whole or
+ * through pixel rings whose rows wrap mid-row (kref_ops_stream). Every
+ * variant must give byte-identical output.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kref_conv.h"
+#include "kref_ops.h"
 
 #define NCASES 1500
 #define MAXC 256
 
 static kref_conv_rng rng = {UINT64_C(0xDE9781CE)};
+static kref_ops_rng srng = {UINT64_C(0xD3E7F10)};
 static long checks;
 
 typedef struct {
@@ -128,7 +132,7 @@ static int check_full(dw_case *c) {
     int8_t *out = xmalloc(out_elems(c));
     pexc_view vi = kref_conv_dense(c->in, c->n, c->h, c->w, c->cin);
     pexc_view vo = kref_conv_dense(out, c->n, c->oh, c->ow, c->cout);
-    pexc_tile t = {0, c->oh, 0, c->cout};
+    pexc_tile t = {0, c->oh, 0, c->cout, 0, 0};
     pexc_status st = pexc_depthwise_conv2d_s8(&c->p, c->dm, &vi, c->filter, c->kh, c->kw,
                                               c->bias, &t, &vo);
     int bad = !status_ok("dw_full", c, st) ||
@@ -143,7 +147,7 @@ static int check_one_tile(dw_case *c) {
     int8_t *out = xmalloc(ne), *want = xmalloc(ne);
     fill_random(out, ne);
     memcpy(want, out, ne);
-    pexc_tile t;
+    pexc_tile t = {0, 0, 0, 0, 0, 0};
     t.y0 = kref_conv_range(&rng, 0, c->oh);
     t.y1 = kref_conv_range(&rng, t.y0, c->oh);
     t.c0 = kref_conv_range(&rng, 0, c->cout);
@@ -194,7 +198,7 @@ static int check_slices(dw_case *c) {
         kref_conv_to_view(c->in, 1, &vi, 0, c->h);
         pexc_view vo = slice_view(c->n, c->oh, c->ow, c->cout, cb[j], cb[j + 1], 0, 0);
         for (int32_t i = 0; i < ny && !bad; i++) {
-            pexc_tile t = {yb[i], yb[i + 1], cb[j], cb[j + 1]};
+            pexc_tile t = {yb[i], yb[i + 1], cb[j], cb[j + 1], 0, 0};
             pexc_status st = pexc_depthwise_conv2d_s8(&c->p, c->dm, &vi, c->filter, c->kh,
                                                       c->kw, c->bias, &t, &vo);
             bad = !status_ok("dw_slices", c, st);
@@ -240,15 +244,16 @@ static int check_ring(dw_case *c) {
     for (int32_t j = 0; j < nc && !bad; j++) {
         int32_t clo, chi;
         in_chans(c, cb[j], cb[j + 1], &clo, &chi);
-        pexc_view vi = slice_view(c->n, c->h, c->w, c->cin, clo, chi, rin, 0);
-        pexc_view vo = slice_view(c->n, c->oh, c->ow, c->cout, cb[j], cb[j + 1], rout, 0);
+        /* rings of whole rows: ring_px = rows * width */
+        pexc_view vi = slice_view(c->n, c->h, c->w, c->cin, clo, chi, rin * c->w, 0);
+        pexc_view vo = slice_view(c->n, c->oh, c->ow, c->cout, cb[j], cb[j + 1], rout * c->ow, 0);
         size_t in_bytes = kref_conv_view_elems(&vi);
         for (int32_t y = 0; y < c->oh && !bad; y += blk) {
             int32_t y1 = y + blk < c->oh ? y + blk : c->oh, lo, hi;
             rows_needed(c, y, y1, &lo, &hi);
             fill_random(vi.data, in_bytes);
             if (hi >= lo) kref_conv_to_view(c->in, 1, &vi, lo, hi + 1);
-            pexc_tile t = {y, y1, cb[j], cb[j + 1]};
+            pexc_tile t = {y, y1, cb[j], cb[j + 1], 0, 0};
             pexc_status st = pexc_depthwise_conv2d_s8(&c->p, c->dm, &vi, c->filter, c->kh,
                                                       c->kw, c->bias, &t, &vo);
             bad = !status_ok("dw_ring", c, st);
@@ -263,6 +268,34 @@ static int check_ring(dw_case *c) {
     bad = bad || kref_conv_cmp_s8("dw_ring", d, c->ref, got, ne);
     free(got);
     checks++;
+    return bad;
+}
+
+/* Pixel streaming (see kref_ops_stream): runs of output pixels crossing row
+ * ends, whole views, then input and output in pixel rings. */
+static pexc_status stream_tile(void *ctx, const pexc_view *in, const pexc_tile *t,
+                               pexc_view *out) {
+    const dw_case *c = ctx;
+    return pexc_depthwise_conv2d_s8(&c->p, c->dm, &in[0], c->filter, c->kh, c->kw, c->bias, t, out);
+}
+
+static int check_stream(dw_case *c) {
+    kref_ops_src src = {c->in, c->n, c->h, c->w, c->cin, 1,
+                        {c->sh, c->sw, c->dh, c->dw, c->kh, c->kw, c->p.pad_top, c->p.pad_left}};
+    int bad = 0;
+    for (int pass = 0; pass < 2 && !bad; pass++) {
+        kref_ops_stream_cfg cfg = {kref_ops_pick_chunk(&srng, c->ow), 2 * c->ow + 1, pass,
+                                   pass && kref_ops_range(&srng, 0, 3) != 0, 0, c->cout};
+        if (kref_ops_range(&srng, 0, 2) == 0) {
+            cfg.c0 = kref_ops_range(&srng, 0, c->cout - 1);
+            cfg.c1 = kref_ops_range(&srng, cfg.c0 + 1, c->cout);
+        }
+        char d[700];
+        snprintf(d, sizeof d, "%s ch [%d,%d)", c->desc, (int)cfg.c0, (int)cfg.c1);
+        bad = kref_ops_stream(&srng, "dw_stream", d, &src, 1, c->n, c->oh, c->ow, c->cout, 1,
+                              c->ref, &cfg, stream_tile, c);
+        checks++;
+    }
     return bad;
 }
 
@@ -285,7 +318,7 @@ static int check_args(void) {
     pexc_conv_params p = {1, 1, 1, 1, 1, 1, 0, 0, -128, 127, mult, shift};
     pexc_view vi = kref_conv_dense(in, 1, 5, 5, 4);
     pexc_view vo = kref_conv_dense(out, 1, 5, 5, 8);
-    pexc_tile t = {0, 5, 0, 8};
+    pexc_tile t = {0, 5, 0, 8, 0, 0};
     int bad = 0;
     bad |= expect_status("valid", pexc_depthwise_conv2d_s8(&p, 2, &vi, filter, 3, 3, NULL, &t, &vo), PEXC_OK);
     bad |= expect_status("Cout != Cin * dm", pexc_depthwise_conv2d_s8(&p, 1, &vi, filter, 3, 3, NULL, &t, &vo), PEXC_ERR_ARG);
@@ -293,22 +326,40 @@ static int check_args(void) {
     pexc_view v2 = vi;
     v2.c_begin = 1;
     v2.c_stored = 2; /* input channels 1, 2 */
-    pexc_tile ts = {0, 5, 2, 6};
+    pexc_tile ts = {0, 5, 2, 6, 0, 0};
     bad |= expect_status("input slice covers tile", pexc_depthwise_conv2d_s8(&p, 2, &v2, filter, 3, 3, NULL, &ts, &vo), PEXC_OK);
-    ts = (pexc_tile){0, 5, 1, 6};
+    ts = (pexc_tile){0, 5, 1, 6, 0, 0};
     bad |= expect_status("input slice misses channel 0", pexc_depthwise_conv2d_s8(&p, 2, &v2, filter, 3, 3, NULL, &ts, &vo), PEXC_ERR_ARG);
-    ts = (pexc_tile){0, 5, 2, 7};
+    ts = (pexc_tile){0, 5, 2, 7, 0, 0};
     bad |= expect_status("input slice misses channel 3", pexc_depthwise_conv2d_s8(&p, 2, &v2, filter, 3, 3, NULL, &ts, &vo), PEXC_ERR_ARG);
-    ts = (pexc_tile){0, 6, 0, 8};
+    ts = (pexc_tile){0, 6, 0, 8, 0, 0};
     bad |= expect_status("rows past end", pexc_depthwise_conv2d_s8(&p, 2, &vi, filter, 3, 3, NULL, &ts, &vo), PEXC_ERR_ARG);
     bad |= expect_status("NULL filter", pexc_depthwise_conv2d_s8(&p, 2, &vi, NULL, 3, 3, NULL, &t, &vo), PEXC_ERR_ARG);
     v2 = vi;
-    v2.ring_rows = 2;
-    ts = (pexc_tile){1, 2, 0, 8};
+    v2.ring_px = 2 * 5;
+    ts = (pexc_tile){1, 2, 0, 8, 0, 0};
     bad |= expect_status("input ring too small", pexc_depthwise_conv2d_s8(&p, 2, &v2, filter, 3, 3, NULL, &ts, &vo), PEXC_ERR_ARG);
-    ts = (pexc_tile){0, 1, 0, 8}; /* rows -1..1 -> 0..1 */
+    ts = (pexc_tile){0, 1, 0, 8, 0, 0}; /* rows -1..1 -> 0..1 */
     bad |= expect_status("input ring at top edge", pexc_depthwise_conv2d_s8(&p, 2, &v2, filter, 3, 3, NULL, &ts, &vo), PEXC_OK);
-    pexc_tile e = {0, 5, 3, 3};
+    /* pixel tile (1,3), (1,4), (2,0) reads input (0,2)..(3,1): raster 2..16 */
+    ts = (pexc_tile){1, 3, 0, 8, 3, 1};
+    v2.ring_px = 15;
+    bad |= expect_status("input ring holds the pixel tile's window", pexc_depthwise_conv2d_s8(&p, 2, &v2, filter, 3, 3, NULL, &ts, &vo), PEXC_OK);
+    v2.ring_px = 14;
+    bad |= expect_status("input ring a pixel too small", pexc_depthwise_conv2d_s8(&p, 2, &v2, filter, 3, 3, NULL, &ts, &vo), PEXC_ERR_ARG);
+    ts = (pexc_tile){1, 3, 0, 8, 3, 3};
+    bad |= expect_status("x1 == x0 on another row is fine", pexc_depthwise_conv2d_s8(&p, 2, &vi, filter, 3, 3, NULL, &ts, &vo), PEXC_OK);
+    ts = (pexc_tile){1, 2, 0, 8, 3, 3};
+    bad |= expect_status("no pixels", pexc_depthwise_conv2d_s8(&p, 2, &vi, filter, 3, 3, NULL, &ts, &vo), PEXC_ERR_ARG);
+    ts = (pexc_tile){1, 2, 0, 8, 5, 0};
+    bad |= expect_status("x0 == w", pexc_depthwise_conv2d_s8(&p, 2, &vi, filter, 3, 3, NULL, &ts, &vo), PEXC_ERR_ARG);
+    v2 = vo;
+    v2.ring_px = 6;
+    ts = (pexc_tile){1, 3, 0, 8, 3, 4};
+    bad |= expect_status("6 pixels into an output ring of 6", pexc_depthwise_conv2d_s8(&p, 2, &vi, filter, 3, 3, NULL, &ts, &v2), PEXC_OK);
+    ts = (pexc_tile){1, 3, 0, 8, 3, 5};
+    bad |= expect_status("7 pixels into an output ring of 6", pexc_depthwise_conv2d_s8(&p, 2, &vi, filter, 3, 3, NULL, &ts, &v2), PEXC_ERR_ARG);
+    pexc_tile e = {0, 5, 3, 3, 0, 0};
     bad |= expect_status("empty tile", pexc_depthwise_conv2d_s8(&p, 2, &vi, filter, 3, 3, NULL, &e, &vo), PEXC_OK);
     return bad;
 }
@@ -319,7 +370,8 @@ int main(void) {
     for (int i = 0; i < NCASES && !bad; i++) {
         dw_case c;
         make_case(&c);
-        bad = check_full(&c) || check_one_tile(&c) || check_slices(&c) || check_ring(&c);
+        bad = check_full(&c) || check_one_tile(&c) || check_slices(&c) || check_ring(&c) ||
+              check_stream(&c);
         free_case(&c);
         ncases++;
     }

@@ -5,7 +5,9 @@
  * quantisation produced by the prepare functions. The prepared parameters
  * are also checked for sense: results stay within one step of the exact
  * real-valued answer. Tiles with channel-slice and ring views must give the
- * same bytes as the whole-tensor call.
+ * same bytes as the whole-tensor call, and so must runs of output pixels
+ * that cross row ends, whole or through pixel rings whose rows wrap mid-row
+ * (kref_ops_stream; broadcast operands stream too).
  */
 #include <math.h>
 #include <stdio.h>
@@ -39,6 +41,51 @@ static int8_t ref_mul(const pexc_mul_params *p, int8_t a8, int8_t b8) {
     int32_t prod = (p->input1_offset + a8) * (p->input2_offset + b8);
     int32_t o = kref_ops_requant(prod, p->output_mult, p->output_shift) + p->output_offset;
     return (int8_t)clampi(o, p->act_min, p->act_max);
+}
+
+typedef struct {
+    int mul;
+    const pexc_add_params *pa;
+    const pexc_mul_params *pm;
+} binary_ctx;
+
+static pexc_status binary_tile(void *vctx, const pexc_view *in, const pexc_tile *t, pexc_view *out) {
+    const binary_ctx *ctx = vctx;
+    return ctx->mul ? pexc_mul_s8(ctx->pm, &in[0], &in[1], t, out)
+                    : pexc_add_s8(ctx->pa, &in[0], &in[1], t, out);
+}
+
+/* The unary kernels, one at a time, for kref_ops_stream. */
+typedef struct {
+    int op; /* 0 requantize, 1 quantize, 2 dequantize */
+    const pexc_requantize_params *rq;
+    float scale;
+    int32_t zp;
+} unary_ctx;
+
+static pexc_status unary_tile(void *vctx, const pexc_view *in, const pexc_tile *t, pexc_view *out) {
+    const unary_ctx *ctx = vctx;
+    if (ctx->op == 0) return pexc_requantize_s8(ctx->rq, &in[0], t, out);
+    if (ctx->op == 1) return pexc_quantize_f32_s8(ctx->scale, ctx->zp, &in[0], t, out);
+    return pexc_dequantize_s8_f32(ctx->scale, ctx->zp, &in[0], t, out);
+}
+
+static int unary_stream(kref_ops_rng *r, const char *name, const char *desc, const unary_ctx *ctx,
+                        const void *in, size_t ie, const void *want, size_t oe, int32_t n,
+                        int32_t h, int32_t w, int32_t c) {
+    kref_ops_src src = {in, n, h, w, c, ie, {1, 1, 1, 1, 1, 1, 0, 0}};
+    int fail = 0;
+    for (int pass = 0; pass < 2 && !fail; pass++) {
+        kref_ops_stream_cfg cfg = {kref_ops_pick_chunk(r, w), 2 * w + 1, pass,
+                                   pass && kref_ops_range(r, 0, 3) != 0, 0, c};
+        if (kref_ops_range(r, 0, 2) == 0) {
+            cfg.c0 = kref_ops_range(r, 0, c - 1);
+            cfg.c1 = kref_ops_range(r, cfg.c0 + 1, c);
+        }
+        fail = kref_ops_stream(r, name, desc, &src, 1, n, h, w, c, oe, want, &cfg, unary_tile,
+                               (void *)ctx);
+    }
+    return fail;
 }
 
 /* One random binary case; mul selects MUL, else ADD. */
@@ -112,14 +159,15 @@ static int binary_case(kref_ops_rng *r, int mul, int idx) {
                         cb = kref_ops_range(r, 0, c0);
                         cs = kref_ops_range(r, c1, d[3]) - cb;
                     }
-                    if (tiled && d[1] != 1 && kref_ops_range(r, 0, 1)) ring = y1 - y0;
+                    /* a ring of the tile's rows: ring_px = rows * width */
+                    if (tiled && d[1] != 1 && kref_ops_range(r, 0, 1)) ring = (y1 - y0) * d[2];
                     *vs[k] = kref_ops_view_new(d[0], d[1], d[2], d[3], cb, cs, ring, 1);
                     if (d[1] == 1) kref_ops_view_put(vs[k], src[k], 1, 0, 1);
                     else kref_ops_view_put(vs[k], src[k], 1, y0, y1);
                 }
                 pexc_view vo = kref_ops_view_new(od[0], od[1], od[2], od[3], tiled ? c0 : 0,
-                                                 tiled ? c1 - c0 : od[3], tiled ? y1 - y0 : 0, 1);
-                pexc_tile t = {y0, y1, c0, c1};
+                                                 tiled ? c1 - c0 : od[3], tiled ? (y1 - y0) * od[2] : 0, 1);
+                pexc_tile t = {y0, y1, c0, c1, 0, 0};
                 pexc_status st = mul ? pexc_mul_s8(&pm, &v1, &v2, &t, &vo)
                                      : pexc_add_s8(&pa, &v1, &v2, &t, &vo);
                 if (st != PEXC_OK) fail = kref_ops_fail(name, "%s: status %d", desc, (int)st);
@@ -136,6 +184,22 @@ static int binary_case(kref_ops_rng *r, int mul, int idx) {
             snprintf(d2s, sizeof d2s, "%s%s", desc, tiled ? " (tiled)" : "");
             fail = kref_ops_cmp_s8(name, d2s, want, got, no);
         }
+    }
+    /* pixel streaming; a broadcast axis reads row / column 0 (stride 0) */
+    binary_ctx ctx = {mul, &pa, &pm};
+    kref_ops_src src[2];
+    const int32_t *ds[2] = {d1, d2};
+    const int8_t *dense[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        kref_ops_src sk = {dense[k], ds[k][0], ds[k][1], ds[k][2], ds[k][3], 1,
+                           {ds[k][1] == 1 ? 0 : 1, ds[k][2] == 1 ? 0 : 1, 1, 1, 1, 1, 0, 0}};
+        src[k] = sk;
+    }
+    for (int pass = 0; pass < 2 && !fail; pass++) {
+        kref_ops_stream_cfg cfg = {kref_ops_pick_chunk(r, od[2]), 2 * od[2] + 1, pass,
+                                   pass && kref_ops_range(r, 0, 3) != 0, 0, od[3]};
+        fail = kref_ops_stream(r, name, desc, src, 2, od[0], od[1], od[2], od[3], 1, want, &cfg,
+                               binary_tile, &ctx);
     }
     free(a);
     free(b);
@@ -176,13 +240,15 @@ static int unary_case(kref_ops_rng *r, int idx) {
         else fin[i] = so * (float)kref_ops_range(r, -20000, 20000) / 100.0f;
         fwant[i] = (float)((double)si * (double)(in[i] - zi));
     }
-    pexc_tile whole = {0, h, 0, c};
+    pexc_tile whole = {0, h, 0, c, 0, 0};
     pexc_view vi = kref_ops_view_new(n, h, w, c, 0, c, 0, 1), vo = kref_ops_view_new(n, h, w, c, 0, c, 0, 1);
     kref_ops_view_put(&vi, in, 1, 0, h);
     if (!fail && pexc_requantize_s8(&rq, &vi, &whole, &vo) != PEXC_OK)
         fail = kref_ops_fail("requantize", "%s: status", desc);
     kref_ops_view_get(&vo, got, 1, 0, h, 0, c);
     if (!fail) fail = kref_ops_cmp_s8("requantize", desc, want, got, cnt);
+    unary_ctx ctx = {0, &rq, si, zi};
+    if (!fail) fail = unary_stream(r, "requantize", desc, &ctx, in, 1, want, 1, n, h, w, c);
 
     /* DEQUANTIZE */
     pexc_view vf = kref_ops_view_new(n, h, w, c, 0, c, 0, 4);
@@ -191,6 +257,8 @@ static int unary_case(kref_ops_rng *r, int idx) {
     kref_ops_view_get(&vf, fgot, 4, 0, h, 0, c);
     if (!fail && memcmp(fwant, fgot, cnt * 4) != 0)
         fail = kref_ops_fail("dequantize", "%s: float mismatch", desc);
+    ctx.op = 2;
+    if (!fail) fail = unary_stream(r, "dequantize", desc, &ctx, in, 1, fwant, 4, n, h, w, c);
 
     /* QUANTIZE float -> int8: roundf is std::round (half away from zero) */
     for (size_t i = 0; i < cnt; i++) {
@@ -203,13 +271,17 @@ static int unary_case(kref_ops_rng *r, int idx) {
     /* a random tile through slice views */
     int32_t y0 = kref_ops_range(r, 0, h - 1), y1 = kref_ops_range(r, y0 + 1, h);
     int32_t c0 = kref_ops_range(r, 0, c - 1), c1 = kref_ops_range(r, c0 + 1, c);
-    pexc_view vq = kref_ops_view_new(n, h, w, c, c0, c1 - c0, y1 - y0, 1);
-    pexc_tile tt = {y0, y1, c0, c1};
+    pexc_view vq = kref_ops_view_new(n, h, w, c, c0, c1 - c0, (y1 - y0) * w, 1);
+    pexc_tile tt = {y0, y1, c0, c1, 0, 0};
     if (!fail && pexc_quantize_f32_s8(so, zo, &vfi, &tt, &vq) != PEXC_OK)
         fail = kref_ops_fail("quantize", "%s: status", desc);
     memcpy(got, want, cnt);
     kref_ops_view_get(&vq, got, 1, y0, y1, c0, c1);
     if (!fail) fail = kref_ops_cmp_s8("quantize", desc, want, got, cnt);
+    ctx.op = 1;
+    ctx.scale = so;
+    ctx.zp = zo;
+    if (!fail) fail = unary_stream(r, "quantize", desc, &ctx, fin, 4, want, 1, n, h, w, c);
 
     kref_ops_view_free(&vi);
     kref_ops_view_free(&vo);
@@ -232,7 +304,7 @@ static int quantize_corners(void) {
     /* 1e30 / 1 overflows int32: TFLite's x86 build yields INT32_MIN -> -128 */
     int8_t got[10];
     pexc_view vi = {in, 1, 1, 1, 10, 0, 10, 0}, vo = {got, 1, 1, 1, 10, 0, 10, 0};
-    pexc_tile t = {0, 1, 0, 10};
+    pexc_tile t = {0, 1, 0, 10, 0, 0};
     if (pexc_quantize_f32_s8(1.0f, 0, &vi, &t, &vo) != PEXC_OK) return kref_ops_fail("quantize", "corners status");
     return kref_ops_cmp_s8("quantize", "corners", want, got, 10);
 }
@@ -260,15 +332,38 @@ static int bad_args(void) {
     pexc_add_params pa;
     if (prep_add_s8(0.1f, 0, 0.2f, 0, 0.3f, 0, 0, &pa) != 0) return kref_ops_fail("args", "prep_add");
     pexc_view v1 = {a, 1, 2, 2, 4, 0, 4, 0}, v3 = {a, 1, 2, 2, 3, 0, 3, 0}, vo = {o, 1, 2, 2, 4, 0, 4, 0};
-    pexc_tile t = {0, 2, 0, 4};
+    pexc_tile t = {0, 2, 0, 4, 0, 0};
     if (pexc_add_s8(&pa, &v1, &v1, &t, &vo) != PEXC_OK) return kref_ops_fail("args", "valid add");
     if (pexc_add_s8(&pa, &v1, &v3, &t, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "bad bcast");
-    pexc_tile bt = {0, 3, 0, 4};
+    pexc_tile bt = {0, 3, 0, 4, 0, 0};
     if (pexc_add_s8(&pa, &v1, &v1, &bt, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "bad tile");
     if (pexc_add_s8(&pa, NULL, &v1, &t, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "null");
     pexc_add_params bad = pa;
     bad.output_shift = 3;
     if (pexc_add_s8(&bad, &v1, &v1, &t, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "shift");
+    /* pixel tiles and rings on [1, 3, 4, 2]: (0,3), (1,0) read raster 3..4 */
+    int8_t a3[24] = {0}, o3[24] = {0};
+    pexc_view w1 = {a3, 1, 3, 4, 2, 0, 2, 0}, wo = {o3, 1, 3, 4, 2, 0, 2, 0};
+    pexc_tile tp = {0, 2, 0, 2, 3, 1};
+    pexc_view rg = w1;
+    rg.ring_px = 2;
+    if (pexc_add_s8(&pa, &rg, &w1, &tp, &wo) != PEXC_OK) return kref_ops_fail("args", "ring of 2 for 2 pixels");
+    rg.ring_px = 1;
+    if (pexc_add_s8(&pa, &w1, &rg, &tp, &wo) != PEXC_ERR_ARG) return kref_ops_fail("args", "ring of 1 for 2 pixels");
+    /* a row-broadcast operand [1, 1, 4, 2] needs its whole row for a tile
+     * crossing a row end */
+    pexc_view bc = {a3, 1, 1, 4, 2, 0, 2, 3};
+    if (pexc_add_s8(&pa, &w1, &bc, &tp, &wo) != PEXC_ERR_ARG) return kref_ops_fail("args", "broadcast row ring of 3");
+    bc.ring_px = 4;
+    if (pexc_add_s8(&pa, &w1, &bc, &tp, &wo) != PEXC_OK) return kref_ops_fail("args", "broadcast row ring of 4");
+    pexc_requantize_params rq = {0, 0, 1 << 30, 1};
+    if (pexc_requantize_s8(&rq, &rg, &tp, &wo) != PEXC_ERR_ARG) return kref_ops_fail("args", "requantize ring");
+    pexc_tile tx = {0, 2, 0, 2, 4, 1}, te = {1, 2, 0, 2, 2, 2};
+    if (pexc_add_s8(&pa, &w1, &w1, &tx, &wo) != PEXC_ERR_ARG) return kref_ops_fail("args", "x0 == w");
+    if (pexc_requantize_s8(&rq, &w1, &te, &wo) != PEXC_ERR_ARG) return kref_ops_fail("args", "no pixels");
+    pexc_view orng = wo;
+    orng.ring_px = 1;
+    if (pexc_requantize_s8(&rq, &w1, &tp, &orng) != PEXC_ERR_ARG) return kref_ops_fail("args", "output ring of 1");
     if (prep_add_s8(0.0f, 0, 0.2f, 0, 0.3f, 0, 0, &pa) == 0) return kref_ops_fail("args", "zero scale");
     return 0;
 }

@@ -98,7 +98,7 @@ static int check_full(fc_case *c) {
     int8_t *out = xmalloc(out_elems(c));
     pexc_view vi = kref_conv_dense(c->in, c->batches, 1, 1, c->depth);
     pexc_view vo = kref_conv_dense(out, c->batches, 1, 1, c->units);
-    pexc_tile t = {0, 1, 0, c->units};
+    pexc_tile t = {0, 1, 0, c->units, 0, 0};
     pexc_status st = pexc_fully_connected_s8(&c->p, c->filter_offset, &vi, c->w, c->bias, &t, &vo);
     int bad = !status_ok("fc_full", c->desc, st) ||
               kref_conv_cmp_s8("fc_full", c->desc, c->ref, out, out_elems(c));
@@ -113,7 +113,7 @@ static int check_one_tile(fc_case *c) {
     int8_t *out = xmalloc(ne), *want = xmalloc(ne);
     fill_random(out, ne);
     memcpy(want, out, ne);
-    pexc_tile t = {0, 1, 0, 0};
+    pexc_tile t = {0, 1, 0, 0, 0, 0};
     t.c0 = kref_conv_range(&rng, 0, c->units);
     t.c1 = kref_conv_range(&rng, t.c0, c->units);
     for (int32_t b = 0; b < c->batches; b++)
@@ -143,7 +143,7 @@ static int check_slices(fc_case *c) {
     int bad = 0;
     for (int32_t j = 0; j < nu && !bad; j++) {
         pexc_view vo = slice_view(c->batches, c->units, ub[j], ub[j + 1], 1);
-        pexc_tile t = {0, 1, ub[j], ub[j + 1]};
+        pexc_tile t = {0, 1, ub[j], ub[j + 1], 0, 0};
         pexc_status st = pexc_fully_connected_s8(&c->p, c->filter_offset, &vi, c->w, c->bias, &t, &vo);
         bad = !status_ok("fc_slices", c->desc, st);
         kref_conv_from_view(got, 1, &vo, 0, 1, ub[j], ub[j + 1]);
@@ -176,7 +176,7 @@ static int check_acc(fc_case *c) {
     for (int32_t j = 0; j < nu && !bad; j++) {
         pexc_view va = slice_view(c->batches, c->units, ub[j], ub[j + 1], 4);
         pexc_view vo = slice_view(c->batches, c->units, ub[j], ub[j + 1], 1);
-        pexc_tile t = {0, 1, ub[j], ub[j + 1]};
+        pexc_tile t = {0, 1, ub[j], ub[j + 1], 0, 0};
         for (int32_t k = 0; k < nd && !bad; k++) {
             pexc_status st = pexc_fully_connected_s8_acc(&c->p, c->filter_offset, &vin[k], c->w,
                                                          db[k], db[k + 1], k == 0, &t, &va);
@@ -233,7 +233,7 @@ static int check_f32_case(int idx) {
     pexc_view vo = kref_conv_dense(got, batches, 1, 1, nunits);
     int bad = 0;
     for (int32_t j = 0; j < nu && !bad; j++) {
-        pexc_tile t = {0, 1, ub[j], ub[j + 1]};
+        pexc_tile t = {0, 1, ub[j], ub[j + 1], 0, 0};
         bad = !status_ok("fc_f32", d, pexc_fully_connected_f32(lo, hi, &vi, w, use_bias ? bias : NULL, &t, &vo));
     }
     for (int32_t i = 0; i < batches * nunits && !bad; i++) {
@@ -259,7 +259,7 @@ static int check_f32_edges(void) {
     float out[1];
     pexc_view vi = kref_conv_dense(in, 1, 1, 1, 3);
     pexc_view vo = kref_conv_dense(out, 1, 1, 1, 1);
-    pexc_tile t = {0, 1, 0, 1};
+    pexc_tile t = {0, 1, 0, 1, 0, 0};
     int bad = 0;
     if (pexc_fully_connected_f32(0.0f, 6.0f, &vi, w, NULL, &t, &vo) != PEXC_OK || !isnan(out[0])) {
         printf("FAIL fc_f32_edges: NaN input should give NaN, got %g\n", (double)out[0]);
@@ -306,10 +306,10 @@ static int check_args(void) {
     pexc_view vi = kref_conv_dense(in, 2, 1, 1, 10);
     pexc_view vo = kref_conv_dense(out, 2, 1, 1, 4);
     pexc_view va = kref_conv_dense(acc, 2, 1, 1, 4);
-    pexc_tile t = {0, 1, 0, 4};
+    pexc_tile t = {0, 1, 0, 4, 0, 0};
     int bad = 0;
     bad |= expect_status("valid (stride fields ignored)", pexc_fully_connected_s8(&p, 0, &vi, w, NULL, &t, &vo), PEXC_OK);
-    pexc_tile tb = {0, 1, 2, 5};
+    pexc_tile tb = {0, 1, 2, 5, 0, 0};
     bad |= expect_status("units past end", pexc_fully_connected_s8(&p, 0, &vi, w, NULL, &tb, &vo), PEXC_ERR_ARG);
     bad |= expect_status("NULL weights", pexc_fully_connected_s8(&p, 0, &vi, NULL, NULL, &t, &vo), PEXC_ERR_ARG);
     pexc_view v2 = vi;

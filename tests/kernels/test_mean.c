@@ -96,11 +96,11 @@ static int run_kernel(const pexc_mean_params *p, int32_t n, int32_t h, int32_t w
     for (int32_t c0 = 0; c0 < c;) {
         int32_t c1 = r ? c0 + kref_ops_range(r, 1, c - c0) : c;
         int32_t cb = r ? kref_ops_range(r, 0, c0) : 0, ce = r ? kref_ops_range(r, c1, c) : c;
-        int32_t ring = r && kref_ops_range(r, 0, 1) ? h : 0;
+        int32_t ring = r && kref_ops_range(r, 0, 1) ? h * w + kref_ops_range(r, 0, 2) : 0;
         pexc_view vi = kref_ops_view_new(n, h, w, c, cb, ce - cb, ring, 1);
         pexc_view vo = kref_ops_view_new(n, 1, 1, c, c0, c1 - c0, 0, 1);
         kref_ops_view_put(&vi, in, 1, 0, h);
-        pexc_tile t = {0, 1, c0, c1};
+        pexc_tile t = {0, 1, c0, c1, 0, 0};
         pexc_status st = pexc_mean_hw_s8(p, &vi, &t, &vo);
         kref_ops_view_get(&vo, out, 1, 0, 1, c0, c1);
         kref_ops_view_free(&vi);
@@ -184,12 +184,16 @@ static int bad_args(void) {
     pexc_mean_params p;
     if (prep_mean_s8(0.1f, 0, 0.1f, 0, 16, &p) != 0) return kref_ops_fail("args", "prep");
     pexc_view vi = {a, 1, 4, 4, 4, 0, 4, 0}, vo = {o, 1, 1, 1, 4, 0, 4, 0};
-    pexc_tile t = {0, 1, 0, 4};
+    pexc_tile t = {0, 1, 0, 4, 0, 0};
     if (pexc_mean_hw_s8(&p, &vi, &t, &vo) != PEXC_OK) return kref_ops_fail("args", "valid");
-    pexc_tile bt = {0, 2, 0, 4};
+    pexc_tile bt = {0, 2, 0, 4, 0, 0};
     if (pexc_mean_hw_s8(&p, &vi, &bt, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "rows");
-    pexc_view ring = {a, 1, 4, 4, 4, 0, 4, 2};
-    if (pexc_mean_hw_s8(&p, &ring, &t, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "ring");
+    pexc_view ring = {a, 1, 4, 4, 4, 0, 4, 15}; /* must hold all 16 pixels */
+    if (pexc_mean_hw_s8(&p, &ring, &t, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "ring of 15");
+    ring.ring_px = 16;
+    if (pexc_mean_hw_s8(&p, &ring, &t, &vo) != PEXC_OK) return kref_ops_fail("args", "ring of 16");
+    pexc_tile tx = {0, 1, 0, 4, 1, 0};
+    if (pexc_mean_hw_s8(&p, &vi, &tx, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "x0 == w");
     pexc_view vo2 = {o, 1, 2, 1, 4, 0, 4, 0};
     if (pexc_mean_hw_s8(&p, &vi, &t, &vo2) != PEXC_ERR_ARG) return kref_ops_fail("args", "out h");
     if (prep_mean_s8(0.1f, 0, 0.1f, 0, 0, &p) == 0) return kref_ops_fail("args", "zero count");

@@ -4,10 +4,16 @@
  * same outputs recomputed in random row x channel tiles through channel-slice
  * and ring-buffer views must be byte-identical.
  *
+ * Pixel streaming: the outputs computed in runs of pixels that cross row
+ * ends, whole or through pixel rings whose rows wrap mid-row
+ * (kref_ops_stream).
+ *
  * The partial-sum average pool (pexc_avg_pool_s8_acc + _finish) must give
- * pexc_avg_pool_s8's bytes for every split of the input rows: one row at a
- * time, uneven random ranges (some empty), all at once; input pieces that
- * hold only their rows (junk elsewhere) or share one ring buffer.
+ * pexc_avg_pool_s8's bytes for every split of the input pixels (raster
+ * order): one row at a time, one pixel at a time, uneven random ranges (some
+ * empty, most crossing row ends), all at once; input pieces that hold only
+ * their pixels (junk elsewhere) or share one pixel ring filled as a producer
+ * would; output tiles of whole rows or runs of pixels.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +50,16 @@ static int8_t ref_pool(int avg, const pexc_pool_params *p, int32_t h, int32_t w,
 
 typedef pexc_status (*pool_fn)(const pexc_pool_params *, const pexc_view *,
                                const pexc_tile *, pexc_view *);
+
+typedef struct {
+    pool_fn fn;
+    pexc_pool_params p;
+} pool_ctx;
+
+static pexc_status pool_tile(void *vctx, const pexc_view *in, const pexc_tile *t, pexc_view *out) {
+    const pool_ctx *ctx = vctx;
+    return ctx->fn(&ctx->p, &in[0], t, out);
+}
 
 static int run_case(kref_ops_rng *r, int avg, int idx) {
     const char *name = avg ? "avg_pool" : "max_pool";
@@ -84,7 +100,7 @@ static int run_case(kref_ops_rng *r, int avg, int idx) {
     pexc_view vi = kref_ops_view_new(n, h, w, c, 0, c, 0, 1);
     pexc_view vo = kref_ops_view_new(n, oh, ow, c, 0, c, 0, 1);
     kref_ops_view_put(&vi, in, 1, 0, h);
-    pexc_tile t = {0, oh, 0, c};
+    pexc_tile t = {0, oh, 0, c, 0, 0};
     pexc_status st = fn(&p, &vi, &t, &vo);
     if (st != PEXC_OK) fail = kref_ops_fail(name, "%s: status %d", desc, (int)st);
     kref_ops_view_get(&vo, got, 1, 0, oh, 0, c);
@@ -102,13 +118,14 @@ static int run_case(kref_ops_rng *r, int avg, int idx) {
             int32_t iy1 = (y1 - 1) * p.stride_h - p.pad_top + p.filter_h;
             if (iy0 < 0) iy0 = 0;
             if (iy1 > h) iy1 = h;
-            int32_t ring_in = kref_ops_range(r, 0, 1) ? iy1 - iy0 + kref_ops_range(r, 0, 2) : 0;
-            int32_t ring_out = kref_ops_range(r, 0, 1) ? y1 - y0 + kref_ops_range(r, 0, 2) : 0;
+            /* rings of whole rows: ring_px = rows * width */
+            int32_t ring_in = kref_ops_range(r, 0, 1) ? (iy1 - iy0 + kref_ops_range(r, 0, 2)) * w : 0;
+            int32_t ring_out = kref_ops_range(r, 0, 1) ? (y1 - y0 + kref_ops_range(r, 0, 2)) * ow : 0;
             int32_t cb = kref_ops_range(r, 0, c0), ce = kref_ops_range(r, c1, c);
             pexc_view ti = kref_ops_view_new(n, h, w, c, cb, ce - cb, ring_in, 1);
             pexc_view to = kref_ops_view_new(n, oh, ow, c, c0, c1 - c0, ring_out, 1);
             kref_ops_view_put(&ti, in, 1, iy0, iy1);
-            pexc_tile tt = {y0, y1, c0, c1};
+            pexc_tile tt = {y0, y1, c0, c1, 0, 0};
             st = fn(&p, &ti, &tt, &to);
             if (st != PEXC_OK)
                 fail = kref_ops_fail(name, "%s: tile status %d", desc, (int)st);
@@ -124,6 +141,19 @@ static int run_case(kref_ops_rng *r, int avg, int idx) {
         snprintf(d2, sizeof d2, "%s (tiled)", desc);
         fail = kref_ops_cmp_s8(name, d2, want, got, out_n);
     }
+    /* pixel streaming: whole views, then input and output in pixel rings */
+    pool_ctx ctx = {fn, p};
+    kref_ops_src src = {in, n, h, w, c, 1,
+                        {p.stride_h, p.stride_w, 1, 1, p.filter_h, p.filter_w, p.pad_top, p.pad_left}};
+    for (int pass = 0; pass < 2 && !fail; pass++) {
+        kref_ops_stream_cfg cfg = {kref_ops_pick_chunk(r, ow), 2 * ow + 1, pass,
+                                   pass && kref_ops_range(r, 0, 3) != 0, 0, c};
+        if (kref_ops_range(r, 0, 2) == 0) {
+            cfg.c0 = kref_ops_range(r, 0, c - 1);
+            cfg.c1 = kref_ops_range(r, cfg.c0 + 1, c);
+        }
+        fail = kref_ops_stream(r, name, desc, &src, 1, n, oh, ow, c, 1, want, &cfg, pool_tile, &ctx);
+    }
     free(in);
     free(want);
     free(got);
@@ -132,15 +162,15 @@ static int run_case(kref_ops_rng *r, int avg, int idx) {
 
 /* ---- partial-sum average pool ---- */
 
-enum { SPLIT_ROWS, SPLIT_RANDOM, SPLIT_WHOLE };
+enum { SPLIT_ROWS, SPLIT_PIXELS, SPLIT_RANDOM, SPLIT_WHOLE, SPLIT_KINDS };
 
-/* Random cut points 0 = b[0] <= b[1] <= ... <= b[k] = h (pieces may be
+/* Random cut points 0 = b[0] <= b[1] <= ... <= b[k] = total (pieces may be
  * empty); returns k. */
-static int32_t random_cuts(kref_ops_rng *r, int32_t h, int32_t *b) {
+static int32_t random_cuts(kref_ops_rng *r, int32_t total, int32_t *b) {
     int32_t k = 0;
     b[0] = 0;
-    while (b[k] < h) {
-        int32_t step = k < 64 && kref_ops_range(r, 0, 4) == 0 ? 0 : kref_ops_range(r, 1, h - b[k]);
+    while (b[k] < total) {
+        int32_t step = k < 64 && kref_ops_range(r, 0, 4) == 0 ? 0 : kref_ops_range(r, 1, total - b[k]);
         if (step > 3 && kref_ops_range(r, 0, 1)) step = kref_ops_range(r, 1, 3);
         b[k + 1] = b[k] + step;
         k++;
@@ -149,38 +179,49 @@ static int32_t random_cuts(kref_ops_rng *r, int32_t h, int32_t *b) {
 }
 
 /* Runs the partial-sum pool on in (dense [n, h, w, c]) with the given split
- * and compares the finished tile of the output against pexc_avg_pool_s8's
- * whole output want. ring: one ring input view for all pieces (else a fresh
- * junk-filled view per piece holding only that piece's rows). */
+ * of the input pixels and compares the finished tile of the output against
+ * pexc_avg_pool_s8's whole output want. ring: one pixel-ring input view for
+ * all pieces, filled piece by piece as a producer would (else a fresh
+ * junk-filled view per piece holding only that piece's pixels). */
 static int acc_run(kref_ops_rng *r, const char *desc, const pexc_pool_params *p, int32_t n,
                    int32_t h, int32_t w, int32_t c, int32_t oh, int32_t ow, const int8_t *in,
                    const int8_t *want, int split, int ring) {
-    static const char *split_name[3] = {"rows", "random", "whole"};
+    static const char *split_name[SPLIT_KINDS] = {"rows", "pixels", "random", "whole"};
     char d2[300];
     snprintf(d2, sizeof d2, "%s split %s%s", desc, split_name[split], ring ? " ring" : "");
-    int32_t b[1024], k;
+    static int32_t b[4096];
+    int32_t k, npx = h * w;
     if (split == SPLIT_ROWS) {
-        for (k = 0; k <= h; k++) b[k] = k;
+        for (k = 0; k <= h; k++) b[k] = k * w;
         k = h;
+    } else if (split == SPLIT_PIXELS) {
+        for (k = 0; k <= npx; k++) b[k] = k;
+        k = npx;
     } else if (split == SPLIT_RANDOM) {
-        k = random_cuts(r, h, b);
+        k = random_cuts(r, npx, b);
     } else {
         b[0] = 0;
-        b[1] = h;
+        b[1] = npx;
         k = 1;
     }
     int32_t longest = 0;
     for (int32_t i = 0; i < k; i++)
         if (b[i + 1] - b[i] > longest) longest = b[i + 1] - b[i];
 
-    /* Output tile: every row and channel, or a random sub-tile; acc and out
-     * store a channel slice around it. */
-    pexc_tile t = {0, oh, 0, c};
-    if (kref_ops_range(r, 0, 1)) {
-        t.y0 = kref_ops_range(r, 0, oh - 1);
-        t.y1 = kref_ops_range(r, t.y0 + 1, oh);
+    /* Output tile: every pixel and channel, a random run of whole rows, or
+     * a random run of pixels; acc and out store a channel slice around it. */
+    pexc_tile t = {0, oh, 0, c, 0, 0};
+    int shape = kref_ops_range(r, 0, 2);
+    if (shape) {
         t.c0 = kref_ops_range(r, 0, c - 1);
         t.c1 = kref_ops_range(r, t.c0 + 1, c);
+    }
+    if (shape == 1) {
+        t.y0 = kref_ops_range(r, 0, oh - 1);
+        t.y1 = kref_ops_range(r, t.y0 + 1, oh);
+    } else if (shape == 2) {
+        int32_t q0 = kref_ops_range(r, 0, oh * ow - 1), q1 = kref_ops_range(r, q0 + 1, oh * ow);
+        t = kref_ops_px_tile(ow, q0, q1, t.c0, t.c1);
     }
     int32_t cb = kref_ops_range(r, 0, t.c0), ce = kref_ops_range(r, t.c1, c);
     int32_t ring_in = ring ? longest + kref_ops_range(r, 0, 2) : 0;
@@ -194,11 +235,11 @@ static int acc_run(kref_ops_rng *r, const char *desc, const pexc_pool_params *p,
     int fail = 0;
     for (int32_t i = 0; i < k && !fail; i++) {
         pexc_view piece = ring ? rv : kref_ops_view_new(n, h, w, c, icb, ice - icb, 0, 1);
-        kref_ops_view_put(&piece, in, 1, b[i], b[i + 1]);
+        kref_ops_view_put_px(&piece, in, 1, b[i], b[i + 1]);
         pexc_status st = pexc_avg_pool_s8_acc(p, &piece, b[i], b[i + 1], i == 0, &t, &acc);
         if (st != PEXC_OK)
-            fail = kref_ops_fail("avg_pool_acc", "%s: rows [%d,%d) status %d", d2, b[i], b[i + 1],
-                                 (int)st);
+            fail = kref_ops_fail("avg_pool_acc", "%s: pixels [%d,%d) status %d", d2, b[i],
+                                 b[i + 1], (int)st);
         if (!ring) kref_ops_view_free(&piece);
     }
     if (!fail) {
@@ -209,10 +250,22 @@ static int acc_run(kref_ops_rng *r, const char *desc, const pexc_pool_params *p,
         size_t out_n = (size_t)n * oh * ow * c;
         int8_t *got = malloc(out_n);
         memcpy(got, want, out_n);
-        kref_ops_view_get(&out, got, 1, t.y0, t.y1, t.c0, t.c1);
+        /* the tile's pixels, read back; the output outside them must still
+         * be the view's junk */
+        int64_t q0 = (int64_t)t.y0 * ow + t.x0, q1 = (int64_t)(t.y1 - 1) * ow + (t.x1 ? t.x1 : ow);
+        kref_ops_view_get_px(&out, got, 1, q0, q1, t.c0, t.c1);
         char d3[420];
-        snprintf(d3, sizeof d3, "%s tile rows [%d,%d) ch [%d,%d)", d2, t.y0, t.y1, t.c0, t.c1);
+        snprintf(d3, sizeof d3, "%s tile px [%lld,%lld) ch [%d,%d)", d2, (long long)q0,
+                 (long long)q1, t.c0, t.c1);
         fail = kref_ops_cmp_s8("avg_pool_acc", d3, want, got, out_n);
+        const int8_t *ob = out.data;
+        for (int32_t bn = 0; bn < n && !fail; bn++)
+            for (int64_t q = 0; q < (int64_t)oh * ow && !fail; q++)
+                for (int32_t ch = cb; ch < ce && !fail; ch++)
+                    if ((q < q0 || q >= q1 || ch < t.c0 || ch >= t.c1) &&
+                        ob[pexc_view_index(&out, bn, (int32_t)(q / ow), (int32_t)(q % ow), ch)] != 0x5A)
+                        fail = kref_ops_fail("avg_pool_acc", "%s: finish wrote px %lld ch %d outside the tile",
+                                             d3, (long long)q, ch);
         free(got);
     }
     kref_ops_view_free(&acc);
@@ -230,11 +283,11 @@ static int acc_case(kref_ops_rng *r, const char *desc, const pexc_pool_params *p
     kref_ops_fill_s8(r, in, in_n);
     pexc_view vi = {in, n, h, w, c, 0, c, 0};
     pexc_view vo = {want, n, oh, ow, c, 0, c, 0};
-    pexc_tile t = {0, oh, 0, c};
+    pexc_tile t = {0, oh, 0, c, 0, 0};
     int fail = 0;
     pexc_status st = pexc_avg_pool_s8(p, &vi, &t, &vo);
     if (st != PEXC_OK) fail = kref_ops_fail("avg_pool_acc", "%s: reference status %d", desc, (int)st);
-    for (int split = SPLIT_ROWS; split <= SPLIT_WHOLE && !fail; split++)
+    for (int split = SPLIT_ROWS; split < SPLIT_KINDS && !fail; split++)
         for (int ring = 0; ring <= 1 && !fail; ring++)
             fail = acc_run(r, desc, p, n, h, w, c, oh, ow, in, want, split, ring);
     free(in);
@@ -307,51 +360,63 @@ static int acc_bad_args(void) {
     pexc_view in = {buf, 1, 4, 4, 4, 0, 4, 0}, out = {obuf, 1, 2, 2, 4, 0, 4, 0};
     pexc_view acc = {abuf, 1, 2, 2, 4, 0, 4, 0};
     pexc_pool_params p2 = {2, 2, 2, 2, 0, 0, -128, 127}; /* 4x4 -> 2x2 */
-    pexc_tile t = {0, 2, 0, 4};
+    pexc_tile t = {0, 2, 0, 4, 0, 0};
     const char *T = "avg_pool_acc args";
-    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &t, &acc) != PEXC_OK) return kref_ops_fail(T, "valid acc");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, &t, &acc) != PEXC_OK) return kref_ops_fail(T, "valid acc");
     if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, &t, &out) != PEXC_OK) return kref_ops_fail(T, "valid finish");
     /* NULLs */
-    if (pexc_avg_pool_s8_acc(NULL, &in, 0, 4, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "null p");
-    if (pexc_avg_pool_s8_acc(&p2, NULL, 0, 4, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "null in");
-    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, NULL, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "null t");
-    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &t, NULL) != PEXC_ERR_ARG) return kref_ops_fail(T, "null acc");
+    if (pexc_avg_pool_s8_acc(NULL, &in, 0, 16, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "null p");
+    if (pexc_avg_pool_s8_acc(&p2, NULL, 0, 16, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "null in");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, NULL, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "null t");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, &t, NULL) != PEXC_ERR_ARG) return kref_ops_fail(T, "null acc");
     if (pexc_avg_pool_s8_finish(NULL, 4, 4, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish null p");
     if (pexc_avg_pool_s8_finish(&p2, 4, 4, NULL, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish null acc");
     if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, NULL, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish null t");
     if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, &t, NULL) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish null out");
     pexc_view nd = acc;
     nd.data = NULL;
-    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &t, &nd) != PEXC_ERR_ARG) return kref_ops_fail(T, "null acc data");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, &t, &nd) != PEXC_ERR_ARG) return kref_ops_fail(T, "null acc data");
     /* parameters */
     pexc_pool_params bp = p2;
     bp.filter_w = 0;
-    if (pexc_avg_pool_s8_acc(&bp, &in, 0, 4, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "filter");
+    if (pexc_avg_pool_s8_acc(&bp, &in, 0, 16, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "filter");
     bp = p2;
     bp.act_min = 10;
     bp.act_max = 5;
     if (pexc_avg_pool_s8_finish(&bp, 4, 4, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "act range");
-    /* input row range */
-    if (pexc_avg_pool_s8_acc(&p2, &in, -1, 2, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "iy0 < 0");
-    if (pexc_avg_pool_s8_acc(&p2, &in, 3, 2, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "iy0 > iy1");
-    if (pexc_avg_pool_s8_acc(&p2, &in, 2, 5, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "iy1 > h");
-    pexc_view ring = {buf, 1, 4, 4, 4, 0, 4, 2};
-    if (pexc_avg_pool_s8_acc(&p2, &ring, 0, 3, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "ring too small");
-    if (pexc_avg_pool_s8_acc(&p2, &ring, 1, 3, 1, &t, &acc) != PEXC_OK) return kref_ops_fail(T, "ring fits");
+    /* input pixel range */
+    if (pexc_avg_pool_s8_acc(&p2, &in, -1, 2, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "q0 < 0");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 3, 2, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "q0 > q1");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 2, 17, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "q1 > h * w");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 16, 16, 1, &t, &acc) != PEXC_OK) return kref_ops_fail(T, "empty range at the end");
+    pexc_view ring = {buf, 1, 4, 4, 4, 0, 4, 7};
+    if (pexc_avg_pool_s8_acc(&p2, &ring, 2, 10, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "ring too small");
+    if (pexc_avg_pool_s8_acc(&p2, &ring, 3, 10, 1, &t, &acc) != PEXC_OK) return kref_ops_fail(T, "ring fits");
+    /* pixel tiles of acc: (0,1), (1,0) */
+    pexc_tile tp = {0, 2, 0, 4, 1, 1};
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, &tp, &acc) != PEXC_OK) return kref_ops_fail(T, "pixel tile");
+    if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, &tp, &out) != PEXC_OK) return kref_ops_fail(T, "finish pixel tile");
+    pexc_tile tx = {0, 1, 0, 4, 2, 0};
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, &tx, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "x0 == w");
+    if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, &tx, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish x0 == w");
+    pexc_tile tn = {1, 2, 0, 4, 1, 1};
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, &tn, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "no pixels");
+    pexc_view aring = {abuf, 1, 2, 2, 4, 0, 4, 1};
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, &tp, &aring) != PEXC_ERR_ARG) return kref_ops_fail(T, "2 pixels in an acc ring of 1");
     /* tiles out of range */
-    pexc_tile br = {0, 3, 0, 4}, bc = {0, 2, 1, 5}, bneg = {-1, 1, 0, 4};
-    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &br, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile rows");
-    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &bc, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile chans");
-    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &bneg, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile y0 < 0");
+    pexc_tile br = {0, 3, 0, 4, 0, 0}, bc = {0, 2, 1, 5, 0, 0}, bneg = {-1, 1, 0, 4, 0, 0};
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, &br, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile rows");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, &bc, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile chans");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, &bneg, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "tile y0 < 0");
     if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, &br, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish tile rows");
     if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, &bc, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "finish tile chans");
     /* channels not stored / shapes that disagree */
     pexc_view sl = {buf, 1, 4, 4, 4, 1, 2, 0};
-    if (pexc_avg_pool_s8_acc(&p2, &sl, 0, 4, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "in slice");
+    if (pexc_avg_pool_s8_acc(&p2, &sl, 0, 16, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "in slice");
     pexc_view asl = {abuf, 1, 2, 2, 4, 0, 2, 0};
-    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 4, 1, &t, &asl) != PEXC_ERR_ARG) return kref_ops_fail(T, "acc slice");
+    if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, &t, &asl) != PEXC_ERR_ARG) return kref_ops_fail(T, "acc slice");
     pexc_view in5 = {buf, 1, 4, 2, 8, 0, 4, 0}; /* 8 channels, acc has 4 */
-    if (pexc_avg_pool_s8_acc(&p2, &in5, 0, 4, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "channel count");
+    if (pexc_avg_pool_s8_acc(&p2, &in5, 0, 8, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "channel count");
     pexc_view out3 = {obuf, 1, 3, 2, 4, 0, 4, 0};
     if (pexc_avg_pool_s8_finish(&p2, 4, 4, &acc, &t, &out3) != PEXC_ERR_ARG) return kref_ops_fail(T, "acc/out shape");
     if (pexc_avg_pool_s8_finish(&p2, 0, 4, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "in_h 0");
@@ -367,7 +432,7 @@ static int acc_bad_args(void) {
     for (size_t i = 0; i < sizeof obuf; i++)
         if (obuf[i] != 0x33) return kref_ops_fail(T, "count 0: output written before the error");
     /* a tile that avoids the empty row is fine */
-    pexc_tile t1 = {1, 2, 0, 4};
+    pexc_tile t1 = {1, 2, 0, 4, 0, 0};
     if (pexc_avg_pool_s8_finish(&pt, 4, 4, &acc, &t1, &out) != PEXC_OK) return kref_ops_fail(T, "non-empty tile");
     return 0;
 }
@@ -376,11 +441,11 @@ static int bad_args(void) {
     int8_t buf[64] = {0}, obuf[64] = {0};
     pexc_pool_params p = {1, 1, 2, 2, 0, 0, -128, 127};
     pexc_view in = {buf, 1, 4, 4, 4, 0, 4, 0}, out = {obuf, 1, 3, 3, 4, 0, 4, 0};
-    pexc_tile t = {0, 3, 0, 4};
+    pexc_tile t = {0, 3, 0, 4, 0, 0};
     if (pexc_avg_pool_s8(&p, &in, &t, &out) != PEXC_OK) return kref_ops_fail("args", "valid call");
-    pexc_tile bt = {0, 4, 0, 4};
+    pexc_tile bt = {0, 4, 0, 4, 0, 0};
     if (pexc_avg_pool_s8(&p, &in, &bt, &out) != PEXC_ERR_ARG) return kref_ops_fail("args", "rows");
-    pexc_tile bc = {0, 3, 2, 5};
+    pexc_tile bc = {0, 3, 2, 5, 0, 0};
     if (pexc_max_pool_s8(&p, &in, &bc, &out) != PEXC_ERR_ARG) return kref_ops_fail("args", "chans");
     pexc_pool_params bp = p;
     bp.stride_h = 0;
@@ -388,6 +453,23 @@ static int bad_args(void) {
     pexc_view sl = {buf, 1, 4, 4, 4, 1, 2, 0};
     if (pexc_avg_pool_s8(&p, &sl, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail("args", "slice");
     if (pexc_avg_pool_s8(NULL, &in, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail("args", "null");
+    /* pixel tiles: 2x2 stride 1 on 4x4 -> 3x3; (0,2), (1,0) read input
+     * (0,2)..(2,1): raster 2..9 */
+    pexc_tile tp = {0, 2, 0, 4, 2, 1};
+    pexc_view ring = in;
+    ring.ring_px = 8;
+    if (pexc_max_pool_s8(&p, &ring, &tp, &out) != PEXC_OK) return kref_ops_fail("args", "ring holds the window");
+    if (pexc_avg_pool_s8(&p, &ring, &tp, &out) != PEXC_OK) return kref_ops_fail("args", "avg: ring holds the window");
+    ring.ring_px = 7;
+    if (pexc_max_pool_s8(&p, &ring, &tp, &out) != PEXC_ERR_ARG) return kref_ops_fail("args", "ring a pixel short");
+    if (pexc_avg_pool_s8(&p, &ring, &tp, &out) != PEXC_ERR_ARG) return kref_ops_fail("args", "avg: ring a pixel short");
+    pexc_tile tx = {0, 2, 0, 4, 3, 1};
+    if (pexc_max_pool_s8(&p, &in, &tx, &out) != PEXC_ERR_ARG) return kref_ops_fail("args", "x0 == w");
+    pexc_tile tw = {0, 2, 0, 4, 0, 4};
+    if (pexc_avg_pool_s8(&p, &in, &tw, &out) != PEXC_ERR_ARG) return kref_ops_fail("args", "x1 > w");
+    pexc_view oring = out;
+    oring.ring_px = 1;
+    if (pexc_max_pool_s8(&p, &in, &tp, &oring) != PEXC_ERR_ARG) return kref_ops_fail("args", "2 pixels in an output ring of 1");
     /* a window entirely in the padding: TFLite refuses, so do we */
     pexc_pool_params pp = {1, 1, 1, 1, 2, 0, -128, 127};
     if (pexc_avg_pool_s8(&pp, &in, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail("args", "empty window");
@@ -405,7 +487,7 @@ int main(void) {
     int acc_cases = 0;
     if (acc_tests(&r, &acc_cases)) return 1;
     printf("test_pool: %d random avg/max pool cases (whole + tiled/slice/ring) OK; "
-           "%d partial-sum avg pool geometries x 6 splits OK\n",
+           "%d partial-sum avg pool geometries x 8 splits OK\n",
            cases, acc_cases);
     return 0;
 }

@@ -6,7 +6,8 @@
  *   - properties on random data: outputs ordered like inputs, softmax rows
  *     summing to about 256 steps, both within a small number of steps of the
  *     float softmax / sigmoid;
- *   - invariance under tiling: row tiles through ring views, channel slices
+ *   - invariance under tiling: row tiles through ring views, runs of pixels
+ *     crossing row ends through pixel rings (kref_ops_stream), channel slices
  *     (logistic), byte-identical to the whole-tensor call.
  */
 #include <math.h>
@@ -141,7 +142,7 @@ static int softmax_rows(const pexc_softmax_params *p, int32_t rows, int32_t c,
         pexc_view vi = kref_ops_view_new(1, rows, 1, c, 0, c, ring, 1);
         pexc_view vo = kref_ops_view_new(1, rows, 1, c, 0, c, ring, 1);
         kref_ops_view_put(&vi, in, 1, y0, y1);
-        pexc_tile t = {y0, y1, 0, c};
+        pexc_tile t = {y0, y1, 0, c, 0, 0};
         pexc_status st = pexc_softmax_s8(p, &vi, &t, &vo);
         kref_ops_view_get(&vo, out, 1, y0, y1, 0, c);
         kref_ops_view_free(&vi);
@@ -175,6 +176,10 @@ static int softmax_vectors(void) {
     return 0;
 }
 
+static pexc_status softmax_tile(void *ctx, const pexc_view *in, const pexc_tile *t, pexc_view *out) {
+    return pexc_softmax_s8((const pexc_softmax_params *)ctx, &in[0], t, out);
+}
+
 static int softmax_case(kref_ops_rng *r, int idx) {
     static const int32_t depths[] = {1, 2, 3, 4, 10, 12, 37, 100, 257};
     int32_t c = depths[kref_ops_range(r, 0, 8)], rows = kref_ops_range(r, 1, 9);
@@ -197,6 +202,14 @@ static int softmax_case(kref_ops_rng *r, int idx) {
         char d2[160];
         snprintf(d2, sizeof d2, "%s (row tiles vs whole)", desc);
         fail = kref_ops_cmp_s8("softmax", d2, a, b, cnt);
+    }
+    /* pixel streaming, the rows seen as [1, sh, sw, c] pixels */
+    int32_t sw = rows % 3 == 0 ? 3 : rows % 2 == 0 ? 2 : 1, sh = rows / sw;
+    kref_ops_src src = {in, 1, sh, sw, c, 1, {1, 1, 1, 1, 1, 1, 0, 0}};
+    for (int pass = 0; pass < 2 && !fail; pass++) {
+        kref_ops_stream_cfg cfg = {kref_ops_pick_chunk(r, sw), 2 * sw + 1, pass,
+                                   pass && kref_ops_range(r, 0, 3) != 0, 0, c};
+        fail = kref_ops_stream(r, "softmax", desc, &src, 1, 1, sh, sw, c, 1, a, &cfg, softmax_tile, &p);
     }
     for (int32_t y = 0; y < rows && !fail; y++) {
         const int8_t *xi = in + (size_t)y * c, *o = a + (size_t)y * c;
@@ -240,11 +253,15 @@ static int logistic_vectors(void) {
         snprintf(desc, sizeof desc, "TFLM vector %d (scale %g, zp %d)", k, (double)v[k].scale, v[k].zp);
         if (prep_logistic_s8(v[k].scale, v[k].zp, &p) != 0) return kref_ops_fail("logistic", "%s: prepare", desc);
         pexc_view vi = {in, 1, 1, 1, 256, 0, 256, 0}, vo = {got, 1, 1, 1, 256, 0, 256, 0};
-        pexc_tile t = {0, 1, 0, 256};
+        pexc_tile t = {0, 1, 0, 256, 0, 0};
         if (pexc_logistic_s8(&p, &vi, &t, &vo) != PEXC_OK) return kref_ops_fail("logistic", "%s: status", desc);
         if (kref_ops_cmp_s8("logistic", desc, v[k].out, got, 256)) return 1;
     }
     return 0;
+}
+
+static pexc_status logistic_tile(void *ctx, const pexc_view *in, const pexc_tile *t, pexc_view *out) {
+    return pexc_logistic_s8((const pexc_logistic_params *)ctx, &in[0], t, out);
 }
 
 static int logistic_case(kref_ops_rng *r, int idx) {
@@ -258,7 +275,7 @@ static int logistic_case(kref_ops_rng *r, int idx) {
     int8_t in[256], whole[256], tiled[256];
     for (int i = 0; i < 256; i++) in[i] = (int8_t)(i - 128);
     pexc_view vi = {in, 1, 4, 8, 8, 0, 8, 0}, vo = {whole, 1, 4, 8, 8, 0, 8, 0};
-    pexc_tile t = {0, 4, 0, 8};
+    pexc_tile t = {0, 4, 0, 8, 0, 0};
     if (pexc_logistic_s8(&p, &vi, &t, &vo) != PEXC_OK) return kref_ops_fail("logistic", "%s: status", desc);
     for (int i = 0; i < 256; i++) {
         double s = 1.0 / (1.0 + exp(-(double)scale * (in[i] - zp)));
@@ -274,10 +291,11 @@ static int logistic_case(kref_ops_rng *r, int idx) {
         int32_t y1 = y0 + kref_ops_range(r, 1, 4 - y0);
         for (int32_t c0 = 0; c0 < 8;) {
             int32_t c1 = c0 + kref_ops_range(r, 1, 8 - c0);
-            pexc_view ti = kref_ops_view_new(1, 4, 8, 8, c0, c1 - c0, y1 - y0, 1);
-            pexc_view to = kref_ops_view_new(1, 4, 8, 8, c0, c1 - c0, y1 - y0, 1);
+            /* rings of the tile's rows: ring_px = rows * width */
+            pexc_view ti = kref_ops_view_new(1, 4, 8, 8, c0, c1 - c0, (y1 - y0) * 8, 1);
+            pexc_view to = kref_ops_view_new(1, 4, 8, 8, c0, c1 - c0, (y1 - y0) * 8, 1);
             kref_ops_view_put(&ti, in, 1, y0, y1);
-            pexc_tile tt = {y0, y1, c0, c1};
+            pexc_tile tt = {y0, y1, c0, c1, 0, 0};
             pexc_status st = pexc_logistic_s8(&p, &ti, &tt, &to);
             kref_ops_view_get(&to, tiled, 1, y0, y1, c0, c1);
             kref_ops_view_free(&ti);
@@ -287,7 +305,20 @@ static int logistic_case(kref_ops_rng *r, int idx) {
         }
         y0 = y1;
     }
-    return kref_ops_cmp_s8("logistic", desc, whole, tiled, 256);
+    if (kref_ops_cmp_s8("logistic", desc, whole, tiled, 256)) return 1;
+    /* pixel streaming */
+    kref_ops_src src = {in, 1, 4, 8, 8, 1, {1, 1, 1, 1, 1, 1, 0, 0}};
+    for (int pass = 0; pass < 2; pass++) {
+        kref_ops_stream_cfg cfg = {kref_ops_pick_chunk(r, 8), 17, pass,
+                                   pass && kref_ops_range(r, 0, 3) != 0, 0, 8};
+        if (kref_ops_range(r, 0, 2) == 0) {
+            cfg.c0 = kref_ops_range(r, 0, 7);
+            cfg.c1 = kref_ops_range(r, cfg.c0 + 1, 8);
+        }
+        if (kref_ops_stream(r, "logistic", desc, &src, 1, 1, 4, 8, 8, 1, whole, &cfg, logistic_tile, &p))
+            return 1;
+    }
+    return 0;
 }
 
 static int bad_args(void) {
@@ -295,17 +326,34 @@ static int bad_args(void) {
     pexc_softmax_params p;
     if (prep_softmax_s8(1.0f, 0.1f, &p) != 0) return kref_ops_fail("args", "prep");
     pexc_view vi = {a, 1, 2, 2, 4, 0, 4, 0}, vo = {o, 1, 2, 2, 4, 0, 4, 0};
-    pexc_tile t = {0, 2, 0, 4};
+    pexc_tile t = {0, 2, 0, 4, 0, 0};
     if (pexc_softmax_s8(&p, &vi, &t, &vo) != PEXC_OK) return kref_ops_fail("args", "valid");
-    pexc_tile part = {0, 2, 0, 3};
+    pexc_tile part = {0, 2, 0, 3, 0, 0};
     if (pexc_softmax_s8(&p, &vi, &part, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "partial axis");
     pexc_view sl = {a, 1, 2, 2, 4, 0, 3, 0};
     if (pexc_softmax_s8(&p, &sl, &t, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "slice");
+    /* pixel tile (0,1), (1,0): a ring of 2 pixels holds it, 1 does not */
+    pexc_tile tp = {0, 2, 0, 4, 1, 1};
+    pexc_view ring = vi;
+    ring.ring_px = 2;
+    if (pexc_softmax_s8(&p, &ring, &tp, &vo) != PEXC_OK) return kref_ops_fail("args", "ring of 2");
+    ring.ring_px = 1;
+    if (pexc_softmax_s8(&p, &ring, &tp, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "ring of 1");
+    if (pexc_softmax_s8(&p, &vi, &tp, &ring) != PEXC_ERR_ARG) return kref_ops_fail("args", "output ring of 1");
+    pexc_tile tx = {0, 2, 0, 4, 2, 0}, te = {1, 2, 0, 4, 1, 1};
+    if (pexc_softmax_s8(&p, &vi, &tx, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "x0 == w");
+    if (pexc_softmax_s8(&p, &vi, &te, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "no pixels");
+    pexc_logistic_params lq;
+    if (prep_logistic_s8(0.1f, 0, &lq) != 0) return kref_ops_fail("args", "logistic prep");
+    if (pexc_logistic_s8(&lq, &ring, &tp, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "logistic ring of 1");
+    if (pexc_logistic_s8(&lq, &vi, &te, &vo) != PEXC_ERR_ARG) return kref_ops_fail("args", "logistic no pixels");
+    ring.ring_px = 2;
+    if (pexc_logistic_s8(&lq, &ring, &tp, &vo) != PEXC_OK) return kref_ops_fail("args", "logistic ring of 2");
     if (prep_softmax_s8(1.0f, 0.0f, &p) == 0) return kref_ops_fail("args", "zero scale");
     /* 600 equal logits: the output shift would exceed 31 (TFLM aborts) */
     static int8_t big[600], bigo[600];
     pexc_view vb = {big, 1, 1, 1, 600, 0, 600, 0}, vbo = {bigo, 1, 1, 1, 600, 0, 600, 0};
-    pexc_tile tb = {0, 1, 0, 600};
+    pexc_tile tb = {0, 1, 0, 600, 0, 0};
     if (pexc_softmax_s8(&p, &vb, &tb, &vbo) != PEXC_ERR_UNSUPPORTED)
         return kref_ops_fail("args", "softmax shift beyond 31");
     pexc_logistic_params lp;

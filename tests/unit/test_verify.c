@@ -4,12 +4,13 @@
  * Builds a streamed plan of a residual block (ring buffers and
  * row-band tensors), checks that it verifies, then breaks one thing at a
  * time and expects plan_verify to refuse it with the right reason:
- *   - a ring one row too small (a row is overwritten before its last read);
+ *   - a ring one pixel too small (a pixel is overwritten before its last
+ *     read);
  *   - a band of the input freed one step early;
  *   - a band moved away from its tensor's other rows;
  *   - two streamed steps swapped (a row read before it is made);
- *   - a ring one row short of what two readers keep between them (a slot
- *     reused before its row's last read);
+ *   - a ring one pixel short of what two readers keep between them (a slot
+ *     reused before its pixel's last read);
  *   - a streamed step run twice (rows computed a second time);
  *   - two buffers alive together placed on the same bytes.
  */
@@ -44,19 +45,19 @@ static void expect_fail(const pexc_model *m, const plan_t *p, const char *what, 
     }
 }
 
-/* Shrinks ring buffer r by one row, its views agreeing. */
+/* Shrinks ring buffer r by one pixel, its views agreeing. */
 static void shrink_ring(plan_t *p, int32_t r) {
-    p->buffers[r].ring_rows--;
+    p->buffers[r].ring_px--;
     for (int32_t s = 0; s < p->n_steps; s++) {
         plan_view *v[3] = {&p->steps[s].in[0], &p->steps[s].in[1], &p->steps[s].out};
         for (int k = 0; k < 3; k++)
-            if (v[k]->buf == r && v[k]->ring_rows) v[k]->ring_rows = p->buffers[r].ring_rows;
+            if (v[k]->buf == r && v[k]->ring_px) v[k]->ring_px = p->buffers[r].ring_px;
     }
 }
 
 static int32_t find_ring(const plan_t *p) {
     for (int32_t i = 0; i < p->n_buffers; i++)
-        if (p->buffers[i].kind == BUF_RING && p->buffers[i].ring_rows > 1) return i;
+        if (p->buffers[i].kind == BUF_RING && p->buffers[i].ring_px > 1) return i;
     return -1;
 }
 
@@ -69,15 +70,15 @@ int main(void) {
         printf("FAIL cannot open %s: %s\n", path, err);
         return 1;
     }
-    /* a fixed streamed plan, one row per step over the longest chain from
-     * the first operator, so the test does not depend on what the search
-     * picks */
+    /* a fixed streamed plan, a quarter row per step over the longest chain
+     * from the first operator, so the test does not depend on what the
+     * search picks (and rings hold rows and pixels) */
     static plan_t plan;
     plan_t *p = NULL;
     util_err e;
     memset(&e, 0, sizeof e);
     for (int32_t last = m->g.n_ops - 1; last > 0 && !p; last--) {
-        plan_segment seg = {0, last, 1, 1};
+        plan_segment seg = {0, last, 1, 1, 4};
         if (sched_build(&m->g, m->calls, NULL, &seg, 1, &plan, &m->g.arena, &e) == 0 &&
             plan_memory(&plan, &m->g.arena, &e) == 0)
             p = &plan;
@@ -93,14 +94,14 @@ int main(void) {
     memcpy(bufs, p->buffers, nb);
     memcpy(steps, p->steps, ns);
 
-    /* 1. a ring one row too small, buffer and every view agreeing */
+    /* 1. a ring one pixel too small, buffer and every view agreeing */
     int32_t r = find_ring(p);
     if (r < 0) {
         printf("FAIL no ring buffer in the streamed plan\n");
         return 1;
     }
     shrink_ring(p, r);
-    expect_fail(m, p, "ring one row short", "ring");
+    expect_fail(m, p, "ring one pixel short", "ring");
     memcpy(p->buffers, bufs, nb);
     memcpy(p->steps, steps, ns);
 
@@ -136,10 +137,10 @@ int main(void) {
     expect_fail(m, p, "reader before writer", "before it is written|outside its life");
     memcpy(p->steps, steps, ns);
 
-    /* 4b. a ring that every single read still fits, but one row short of
+    /* 4b. a ring that every single read still fits, but one pixel short of
      * what the readers keep between them (a residual skip read late while
      * the convolution reads ahead): only tracking which row each slot holds
-     * catches the row overwritten before its last read */
+     * catches the pixel overwritten before its last read */
     int32_t r2 = -1;
     for (int32_t i = 0; i < p->n_buffers && r2 < 0; i++) {
         if (p->buffers[i].kind != BUF_RING) continue;
@@ -147,11 +148,11 @@ int main(void) {
         for (int32_t s = 0; s < p->n_steps; s++)
             for (int w = 0; w < 2; w++)
                 if ((w ? p->steps[s].in[1].buf : p->steps[s].in[0].buf) == i) {
-                    int32_t y0, y1;
-                    plan_step_rows(&m->g, m->calls, &p->steps[s], w, &y0, &y1);
-                    if (y1 - y0 > widest) widest = y1 - y0;
+                    int64_t q0, q1;
+                    plan_step_pixels(&m->g, m->calls, &p->steps[s], w, &q0, &q1);
+                    if (q1 - q0 > widest) widest = (int32_t)(q1 - q0);
                 }
-        if (p->buffers[i].ring_rows > widest && p->buffers[i].ring_rows > 1) r2 = i;
+        if (p->buffers[i].ring_px > widest && p->buffers[i].ring_px > 1) r2 = i;
     }
     if (r2 < 0) {
         printf("FAIL no ring is wider than its widest read (expected the residual skip)\n");
