@@ -49,14 +49,15 @@ fuzz-seeds:
 	@for f in tests/bad/*.tflite; do [ -f "$$f" ] && cp -f "$$f" $(FUZZ_DIR)/corpus/bad_$$(basename "$$f"); done; true
 	@for f in tests/models/gen/*.tflite; do [ -f "$$f" ] && cp -f "$$f" $(FUZZ_DIR)/corpus/gen_$$(basename "$$f"); done; true
 
-# -max_len fits the largest seed so whole models can be mutated; -timeout
-# allows the min-SRAM search of a 300 KB seed under the sanitizers. The corpus
+# -max_len fits the largest seed so whole models can be mutated; -timeout and
+# -report_slow_units allow the min-SRAM search of a 300 KB seed under the
+# sanitizers. The corpus
 # starts from the seeds on every run so a run's length stays bounded.
 fuzz-run: $(FUZZ_BIN) fuzz-seeds
 	@maxlen=$$(for f in $(FUZZ_DIR)/corpus/*; do wc -c <"$$f"; done | sort -n | tail -1); \
 	maxlen=$${maxlen:-4096}; \
 	echo "fuzz_reader: $(FUZZ_SECONDS) s, max_len $$maxlen, corpus $(FUZZ_DIR)/corpus"; \
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=$$maxlen -rss_limit_mb=2048 -timeout=60 \
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=$$maxlen -rss_limit_mb=2048 -timeout=60 -report_slow_units=60 \
 	    -artifact_prefix=$(FUZZ_DIR)/artifacts/ -print_final_stats=1 $(FUZZ_FLAGS) $(FUZZ_DIR)/corpus
 
 -include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)
