@@ -269,8 +269,7 @@ void plan_step_pixels(const ir_graph *g, const k_call *calls, const plan_step *s
         *q0 = *q1 = 0;
         return;
     }
-    int32_t a, b, c, e, f, h;
-    if (!sched_window(k, which, &a, &b, &c, &e, &f, &h)) return;
+    /* an operand read whole: low 0, need all */
     *q0 = sched_px_low(k, which, t0);
     *q1 = sched_px_need(k, which, t1);
     if (*q1 < *q0) *q1 = *q0;
