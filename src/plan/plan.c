@@ -300,6 +300,7 @@ typedef struct {
     int32_t *count;   /* [px][c_stored]: writes (or accumulated channels) */
     int64_t ring;     /* ring buffers: pixels held; 0 otherwise */
     int64_t *slot;    /* [ring]: the logical pixel each physical one holds now */
+    int32_t *full;    /* [px]: channels of the pixel whose count is at least 1 */
 } cover;
 
 static int32_t *cov_at(cover *c, int64_t pixel, int32_t ch) {
@@ -397,7 +398,8 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
         cv[i].c_begin = b->c_begin;
         cv[i].c_stored = b->c_stored;
         cv[i].count = calloc((size_t)cv[i].px * (size_t)b->c_stored + 1, sizeof(int32_t));
-        if (!cv[i].count) {
+        cv[i].full = calloc((size_t)cv[i].px + 1, sizeof(int32_t));
+        if (!cv[i].count || !cv[i].full) {
             util_fail(err, "out of memory verifying the plan");
             goto done;
         }
@@ -416,8 +418,10 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             }
             for (int32_t r = 0; r < b->ring_px; r++) cv[i].slot[r] = -1;
         }
-        if (g->tensors[b->tensor].is_input && b->kind == BUF_TENSOR)
+        if (g->tensors[b->tensor].is_input && b->kind == BUF_TENSOR) {
             for (size_t k = 0; k < (size_t)cv[i].px * (size_t)b->c_stored; k++) cv[i].count[k] = 1;
+            for (int64_t k = 0; k < cv[i].px; k++) cv[i].full[k] = b->c_stored;
+        }
     }
     for (int32_t s = 0; s < p->n_steps; s++) {
         const plan_step *st = &p->steps[s];
@@ -504,6 +508,10 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
                                   c->slot[q % c->ring] < q ? "filled by an older pixel" : "reused");
                         goto done;
                     }
+                    /* every channel of the pixel written: nothing to look
+                     * at channel by channel (streamed steps read the same
+                     * pixels many times) */
+                    if (st->mode != STEP_FINISH && c->full[n0 * c->hw + q] == c->c_stored) continue;
                     for (int32_t ch = c0; ch < c1; ch++) {
                         int32_t n = *cov_at(c, n0 * c->hw + q, ch);
                         if (st->mode == STEP_FINISH ? n != want : n < 1) {
@@ -547,11 +555,15 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
                                       o->tensor);
                             goto done;
                         }
+                        int32_t was = *cnt;
                         *cnt += st->ic1 - st->ic0;
+                        c->full[n0 * c->hw + q] += (*cnt >= 1) - (was >= 1);
                     } else if ((*cnt)++ != 0) {
                         util_fail(err, "plan: step %d computes row %d channel %d of tensor %d a second time", s, y,
                                   ch, o->tensor);
                         goto done;
+                    } else {
+                        c->full[n0 * c->hw + q]++;
                     }
                 }
             }
@@ -580,6 +592,7 @@ done:
     for (int32_t i = 0; i < p->n_buffers; i++) {
         free(cv[i].count);
         free(cv[i].slot);
+        free(cv[i].full);
     }
     free(cv);
     return rc;

@@ -31,11 +31,83 @@
  * would produce, so slices, partial sums and every other buffer count.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
 /* ---- plan building ------------------------------------------------------ */
+
+/* The search scores thousands of candidate plans, each built from scratch,
+ * and most of them share their streamed segments with the current plan (a
+ * streamed segment over a 224x224 network is tens of thousands of steps).
+ * What a streamed segment makes depends only on its operators, its step
+ * size and the operator order, not on the rest of the plan, so the search
+ * keeps a template per segment: its ring sizes, the op of each step, and
+ * for each buffer its steps use (one of the segment's own, numbered from
+ * the first it makes, or a whole tensor made before it) the first and last
+ * step using it and, for a whole tensor, the rows its steps touch. That is
+ * all a candidate's score needs: the buffers' lives (row bands' included)
+ * follow from it as they would from the steps, so a candidate plan holds
+ * the template's steps only as a range of step numbers. */
+typedef struct {
+    int32_t r0, r1;          /* rows touched */
+    int32_t lo, hi;          /* first and last step (offset) touching them */
+} tmpl_rows;
+
+typedef struct {
+    int32_t enc;             /* >= 0: the segment's buffer base + enc; else outer[-2 - enc]'s */
+    int32_t first, last;     /* first and last step (offset) using it */
+    int tensor;              /* a whole tensor (may be cut into row bands) */
+    int partial;             /* some step touches only some of its rows */
+    int32_t g0, ng;          /* its row groups, groups[g0, g0 + ng) */
+} tmpl_ref;
+
+typedef struct {
+    int32_t s, e, seg_rows, frac, m;
+    int32_t *ops;            /* order[s..e] */
+    int64_t *ring;           /* [m] ring pixels of the intermediates */
+    int32_t *outer;          /* whole tensors made before the segment that it uses */
+    int32_t n_outer;
+    int32_t n_own;           /* buffers the segment makes */
+    int32_t n_steps;
+    int32_t *calls;          /* [n_steps] each step's op */
+    tmpl_ref *refs;
+    int32_t n_refs;
+    tmpl_rows *groups;
+    int32_t n_groups;
+    uint64_t used;           /* cache tick of the last build using it */
+    size_t bytes;
+    int live;
+} stream_tmpl;
+
+#define STREAM_CACHE_SLOTS 4096
+#define STREAM_CACHE_BYTES ((size_t)64 << 20)
+#define ROWS_UNKNOWN INT32_MIN
+
+/* A template used by a build: its n steps start at step0, its own buffers
+ * at base. */
+typedef struct {
+    int32_t tmpl, step0, n, base;
+} tmpl_use;
+
+typedef struct {
+    stream_tmpl *t;          /* [STREAM_CACHE_SLOTS] */
+    int32_t n;               /* slots ever used */
+    size_t bytes;
+    uint64_t tick;           /* one per build */
+    /* storage every candidate plan reuses (it only lives while scored) */
+    plan_step *steps;
+    plan_buffer *bufs;
+    int32_t *rows;
+    tmpl_use *uses;          /* the last build's, in step order */
+    int32_t n_uses;
+    size_t steps_cap, bufs_cap, rows_cap, uses_cap;
+    /* geom_need and geom_low tables of operand o of call c, at [c * 4 + o * 2]
+     * and [c * 4 + o * 2 + 1], made when a streamed segment first needs them */
+    int64_t **tabs;
+    int32_t n_calls;
+} stream_cache;
 
 typedef struct {
     const ir_graph *g;
@@ -44,6 +116,12 @@ typedef struct {
     plan_t *p;
     int32_t cap_steps, cap_bufs;
     util_arena *a;
+    /* NULL: every step made. Else the plan is only scored: a streamed
+     * segment's steps are a template's (see tmpl_use), not in p->steps. */
+    stream_cache *cache;
+    tmpl_use *uses;       /* in step order */
+    int32_t n_uses;
+    int32_t *rows;        /* [n_steps * 6] rows each view touches, once known */
 } builder;
 
 static int32_t new_buffer(builder *b, int32_t tensor, plan_buf_kind kind, int32_t c_begin, int32_t c_stored,
@@ -413,6 +491,9 @@ typedef struct {
     int32_t rd[STREAM_MAX_OPS][8];   /* reader op i * 2 + operand */
     int32_t src[STREAM_MAX_OPS][2];  /* in-segment producer of operand o, or -1 */
     px_geom geom[STREAM_MAX_OPS][2]; /* operand windows */
+    /* geom_need and geom_low of each operand for q in [0, P], looked up
+     * instead of worked out (NULL: worked out) */
+    const int64_t *need_tab[STREAM_MAX_OPS][2], *low_tab[STREAM_MAX_OPS][2];
     int consumer;                    /* the last op consumes rows into partial sums */
 } stream_info;
 
@@ -433,6 +514,7 @@ static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t 
         if (k->out_dims[0] != 1 || g->tensors[k->out].type != IR_I8) return -1;
         for (int o = 0; o < 2; o++) {
             si->src[i][o] = -1;
+            si->need_tab[i][o] = si->low_tab[i][o] = NULL;
             if (k->in[o] < 0) continue;
             si->geom[i][o] = geom_of(k, o);
             if (k->in_dims[o][0] != 1 || g->tensors[k->in[o]].type != IR_I8) return -1;
@@ -490,11 +572,13 @@ static int stream_ok(const ir_graph *g, const k_call *calls, const int32_t *orde
  * are its input's). */
 static int64_t stream_need(const stream_info *si, int32_t i, int o, int64_t q) {
     if (si->consumer && i == si->m - 1) return q;
+    if (si->need_tab[i][o] && q >= 0 && q <= si->P[i]) return si->need_tab[i][o][q];
     return geom_need(&si->geom[i][o], q);
 }
 
 static int64_t stream_lo(const stream_info *si, int32_t i, int o, int64_t q) {
     if (si->consumer && i == si->m - 1) return q;
+    if (si->low_tab[i][o] && q >= 0 && q <= si->P[i]) return si->low_tab[i][o][q];
     return geom_low(&si->geom[i][o], q);
 }
 
@@ -504,6 +588,15 @@ typedef struct {
     int64_t chunk[STREAM_MAX_OPS];   /* pixels each op makes per step */
     int32_t buf[STREAM_MAX_OPS];     /* its buffer (pass 2) */
     int32_t psum;
+    /* op i found it could not move with done[i], its bound and its
+     * in-chain inputs' done as here: no need to look again until one of
+     * them changes */
+    int64_t stuck[STREAM_MAX_OPS][4];
+    /* pass 1's moves, {op, first pixel, end pixel} each, for pass 2 to make
+     * the same steps without walking again (NULL: walk again) */
+    int64_t (*trace)[3];
+    size_t n_trace, cap_trace;
+    plan_view view[STREAM_MAX_OPS][3]; /* pass 2: each op's operands and output */
 } stream_state;
 
 /* Lowest pixel of op j's output that a reader still needs. */
@@ -572,9 +665,9 @@ static int stream_step(builder *b, const stream_info *si, const stream_state *st
     plan_step *s = new_step(b, op);
     if (!s) return -1;
     s->tile = pixel_tile(q0, q1, k->out_dims[2], k->out_dims[3]);
-    for (int o = 0; o < 2; o++)
-        s->in[o] = si->src[i][o] >= 0 ? ring_view(si, st, si->src[i][o]) : whole_view(b, k->in[o]);
-    s->out = i + 1 < si->m ? ring_view(si, st, i) : whole_view(b, k->out);
+    s->in[0] = st->view[i][0];
+    s->in[1] = st->view[i][1];
+    s->out = st->view[i][2];
     return 0;
 }
 
@@ -597,7 +690,24 @@ static int stream_ready(const stream_info *si, const stream_state *st, int32_t i
 static int stream_walk(builder *b, const stream_info *si, stream_state *st, int32_t s) {
     int32_t m = si->m;
     int64_t P = si->P[m - 1];
-    for (int32_t i = 0; i < m; i++) st->done[i] = 0;
+    if (b) /* the views every step of op i takes (no buffer is made while stepping) */
+        for (int32_t i = 0; i < m; i++) {
+            const k_call *k = si->k[i];
+            for (int o = 0; o < 2; o++)
+                st->view[i][o] = si->src[i][o] >= 0 ? ring_view(si, st, si->src[i][o]) : whole_view(b, k->in[o]);
+            st->view[i][2] = i + 1 < si->m ? ring_view(si, st, i) : whole_view(b, k->out);
+        }
+    if (b && st->trace) {
+        for (size_t t = 0; t < st->n_trace; t++)
+            if (stream_step(b, si, st, s + (int32_t)st->trace[t][0], (int32_t)st->trace[t][0], st->trace[t][1],
+                            st->trace[t][2]))
+                return -1;
+        return 0;
+    }
+    for (int32_t i = 0; i < m; i++) {
+        st->done[i] = 0;
+        st->stuck[i][0] = -1;
+    }
     for (int64_t tgt = st->chunk[m - 1] < P ? st->chunk[m - 1] : P;;
          tgt = tgt + st->chunk[m - 1] < P ? tgt + st->chunk[m - 1] : P) {
         st->need[m - 1] = tgt;
@@ -617,16 +727,49 @@ static int stream_walk(builder *b, const stream_info *si, stream_state *st, int3
                 if (st->need[i] <= st->done[i]) continue;
                 pending = 1;
                 int64_t q0 = st->done[i], hi = st->need[i] < q0 + st->chunk[i] ? st->need[i] : q0 + st->chunk[i];
+                int64_t d0 = si->src[i][0] >= 0 ? st->done[si->src[i][0]] : -1;
+                int64_t d1 = si->src[i][1] >= 0 ? st->done[si->src[i][1]] : -1;
+                int64_t *stuck = st->stuck[i];
+                if (stuck[0] == q0 && stuck[1] == hi && stuck[2] == d0 && stuck[3] == d1) continue;
                 /* the most pixels whose inputs have been made (need is
-                 * monotone in q: bisect) */
+                 * monotone in q: bisect; none when not even pixel q0) */
                 int64_t lo = stream_ready(si, st, i, hi) ? hi : q0;
-                while (lo < hi) {
-                    int64_t mid = lo + (hi - lo + 1) / 2;
-                    if (stream_ready(si, st, i, mid)) lo = mid;
-                    else hi = mid - 1;
+                if (lo < hi && stream_ready(si, st, i, q0 + 1)) {
+                    int64_t top = hi;
+                    lo = q0 + 1;
+                    while (lo < top) {
+                        int64_t mid = lo + (top - lo + 1) / 2;
+                        if (stream_ready(si, st, i, mid)) lo = mid;
+                        else top = mid - 1;
+                    }
                 }
-                if (lo <= q0) continue;
+                if (lo <= q0) {
+                    stuck[0] = q0;
+                    stuck[1] = hi;
+                    stuck[2] = d0;
+                    stuck[3] = d1;
+                    continue;
+                }
                 if (b && stream_step(b, si, st, s + i, i, q0, lo)) return -1;
+                if (!b && st->trace) {
+                    if (st->n_trace == st->cap_trace) {
+                        size_t cap = st->cap_trace ? 2 * st->cap_trace : 1024;
+                        int64_t(*t)[3] = realloc(st->trace, sizeof *t * cap);
+                        if (!t) {
+                            free(st->trace); /* pass 2 walks again */
+                            st->trace = NULL;
+                        } else {
+                            st->trace = t;
+                            st->cap_trace = cap;
+                        }
+                    }
+                    if (st->trace) {
+                        st->trace[st->n_trace][0] = i;
+                        st->trace[st->n_trace][1] = q0;
+                        st->trace[st->n_trace][2] = lo;
+                        st->n_trace++;
+                    }
+                }
                 st->done[i] = lo;
                 moved = 1;
                 if (!b && i + 1 < m) {
@@ -643,41 +786,301 @@ static int stream_walk(builder *b, const stream_info *si, stream_state *st, int3
     return 0;
 }
 
+/* ---- templates of streamed segments ------------------------------------ */
+
+static void tmpl_free_parts(stream_tmpl *t) {
+    free(t->ops);
+    free(t->ring);
+    free(t->outer);
+    free(t->calls);
+    free(t->refs);
+    free(t->groups);
+    memset(t, 0, sizeof *t);
+}
+
+static void tmpl_drop(stream_cache *c, stream_tmpl *t) {
+    c->bytes -= t->bytes;
+    tmpl_free_parts(t);
+}
+
+static void cache_free(stream_cache *c) {
+    if (c->t)
+        for (int32_t i = 0; i < c->n; i++)
+            if (c->t[i].live) tmpl_drop(c, &c->t[i]);
+    free(c->t);
+    free(c->steps);
+    free(c->bufs);
+    free(c->rows);
+    free(c->uses);
+    if (c->tabs)
+        for (int32_t i = 0; i < c->n_calls * 4; i++) free(c->tabs[i]);
+    free(c->tabs);
+    memset(c, 0, sizeof *c);
+}
+
+#define GEOM_TAB_MAX ((int64_t)1 << 22) /* pixels; larger outputs work each value out */
+
+/* Points si's operand windows at their tables, making those missing. */
+static void geom_tables(builder *b, stream_info *si) {
+    stream_cache *c = b->cache;
+    if (!c->tabs) {
+        c->tabs = calloc((size_t)b->g->n_ops * 4 + 1, sizeof(int64_t *));
+        if (!c->tabs) return;
+        c->n_calls = b->g->n_ops;
+    }
+    for (int32_t i = 0; i < si->m; i++) {
+        if (si->consumer && i == si->m - 1) continue;
+        int32_t call = (int32_t)(si->k[i] - b->calls);
+        int64_t P = si->P[i];
+        if (call < 0 || call >= c->n_calls || P > GEOM_TAB_MAX) continue;
+        for (int o = 0; o < 2; o++) {
+            if (si->k[i]->in[o] < 0) continue;
+            int64_t **need = &c->tabs[call * 4 + o * 2], **low = need + 1;
+            if (!*need || !*low) {
+                free(*need);
+                free(*low);
+                *need = malloc(sizeof(int64_t) * (size_t)(P + 1));
+                *low = malloc(sizeof(int64_t) * (size_t)(P + 1));
+                if (!*need || !*low) {
+                    free(*need);
+                    free(*low);
+                    *need = *low = NULL;
+                    continue;
+                }
+                for (int64_t q = 0; q <= P; q++) {
+                    (*need)[q] = geom_need(&si->geom[i][o], q);
+                    (*low)[q] = geom_low(&si->geom[i][o], q);
+                }
+            }
+            si->need_tab[i][o] = *need;
+            si->low_tab[i][o] = *low;
+        }
+    }
+}
+
+/* Makes *x hold at least n items of size sz (contents not kept). */
+static int scratch(void **x, size_t *cap, size_t n, size_t sz) {
+    if (n <= *cap) return 0;
+    free(*x);
+    *x = malloc(n * sz);
+    *cap = *x ? n : 0;
+    return *x ? 0 : -1;
+}
+
+/* The template of segment sg under this operator order, or -1. */
+static int32_t cache_find(const stream_cache *c, const int32_t *order, const plan_segment *sg) {
+    for (int32_t i = 0; i < c->n; i++) {
+        const stream_tmpl *t = &c->t[i];
+        if (t->live && t->s == sg->op_first && t->e == sg->op_last && t->seg_rows == sg->rows &&
+            t->frac == sg->frac && memcmp(t->ops, order + t->s, sizeof(int32_t) * (size_t)t->m) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static void note_use(builder *b, int32_t tmpl, int32_t step0, int32_t base) {
+    /* one per streamed segment: uses has room for every segment */
+    b->uses[b->n_uses++] = (tmpl_use){tmpl, step0, b->cache->t[tmpl].n_steps, base};
+}
+
+/* The buffer behind reference r of template t used with its own buffers
+ * from base (-1: none), and the tensor its steps see in it. */
+static int32_t ref_buf(builder *b, const stream_tmpl *t, const tmpl_ref *r, int32_t base, int32_t *tensor) {
+    if (r->enc >= 0) {
+        *tensor = b->p->buffers[base + r->enc].tensor;
+        return base + r->enc;
+    }
+    *tensor = t->outer[-2 - r->enc];
+    return whole_view(b, *tensor).buf;
+}
+
+/* Makes segment sg's template from the steps [step0, n_steps) it just made,
+ * its own buffers from base. No room (templates the current build uses
+ * are never evicted) just means no template. */
+static void cache_put(builder *b, const plan_segment *sg, const stream_state *st, int32_t m, int32_t base,
+                      int32_t step0) {
+    stream_cache *c = b->cache;
+    plan_t *p = b->p;
+    int32_t n = p->n_steps - step0;
+    stream_tmpl x;
+    memset(&x, 0, sizeof x);
+    x.s = sg->op_first;
+    x.e = sg->op_last;
+    x.seg_rows = sg->rows;
+    x.frac = sg->frac;
+    x.m = m;
+    x.n_own = p->n_buffers - base;
+    x.n_steps = n;
+    int32_t max_refs = 3 * m + 2; /* each op's operands and output */
+    x.ops = malloc(sizeof(int32_t) * (size_t)m);
+    x.ring = malloc(sizeof(int64_t) * (size_t)m);
+    x.outer = malloc(sizeof(int32_t) * (size_t)max_refs);
+    x.calls = malloc(sizeof(int32_t) * (size_t)(n + 1));
+    x.refs = malloc(sizeof(tmpl_ref) * (size_t)max_refs);
+    /* (ref, r0, r1, step) of every view of a whole tensor, then grouped */
+    int32_t(*seen)[4] = malloc(sizeof *seen * (3 * (size_t)n + 1));
+    if (!x.ops || !x.ring || !x.outer || !x.calls || !x.refs || !seen) goto fail;
+    memcpy(x.ops, b->order + x.s, sizeof(int32_t) * (size_t)m);
+    memcpy(x.ring, st->ring, sizeof(int64_t) * (size_t)m);
+    int32_t n_seen = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const plan_step *y = &p->steps[step0 + i];
+        x.calls[i] = y->call;
+        for (int w = 0; w < 3; w++) {
+            const plan_view *v = w == 2 ? &y->out : &y->in[w];
+            if (v->buf < 0) continue;
+            int32_t enc;
+            if (v->buf >= base) {
+                enc = v->buf - base;
+            } else {
+                /* a whole tensor made before the segment: looked up again
+                 * by the builds using the template */
+                int32_t k = 0;
+                while (k < x.n_outer && x.outer[k] != v->tensor) k++;
+                if (k == x.n_outer) {
+                    if (k == max_refs) goto fail; /* cannot happen */
+                    x.outer[x.n_outer++] = v->tensor;
+                }
+                enc = -2 - k;
+            }
+            int32_t r = 0;
+            while (r < x.n_refs && x.refs[r].enc != enc) r++;
+            if (r == x.n_refs) {
+                if (r == max_refs) goto fail; /* cannot happen */
+                /* outer tensors are whole tensors (tensor_buffer holds
+                 * nothing else) */
+                x.refs[x.n_refs++] = (tmpl_ref){enc, i, i, enc < 0 || p->buffers[v->buf].kind == BUF_TENSOR, 0, 0, 0};
+            }
+            x.refs[r].last = i;
+            if (x.refs[r].tensor) {
+                int32_t r0, r1, d[4];
+                plan_step_rows(b->g, b->calls, y, w, &r0, &r1);
+                lower_nhwc(&b->g->tensors[v->tensor], d);
+                if (r0 > 0 || r1 < d[1]) x.refs[r].partial = 1;
+                seen[n_seen][0] = r;
+                seen[n_seen][1] = r0;
+                seen[n_seen][2] = r1;
+                seen[n_seen][3] = i;
+                n_seen++;
+            }
+        }
+    }
+    x.groups = malloc(sizeof(tmpl_rows) * (size_t)(n_seen + 1));
+    if (!x.groups) goto fail;
+    for (int32_t r = 0; r < x.n_refs; r++) {
+        x.refs[r].g0 = x.n_groups;
+        for (int32_t i = 0; i < n_seen; i++) {
+            if (seen[i][0] != r) continue;
+            tmpl_rows *gr = x.n_groups > x.refs[r].g0 ? &x.groups[x.n_groups - 1] : NULL;
+            if (gr && gr->r0 == seen[i][1] && gr->r1 == seen[i][2]) {
+                gr->hi = seen[i][3];
+            } else {
+                x.groups[x.n_groups++] = (tmpl_rows){seen[i][1], seen[i][2], seen[i][3], seen[i][3]};
+            }
+        }
+        x.refs[r].ng = x.n_groups - x.refs[r].g0;
+    }
+    free(seen);
+    seen = NULL;
+    x.bytes = sizeof(int32_t) * (size_t)n + sizeof(tmpl_rows) * (size_t)x.n_groups +
+              (sizeof(int32_t) * 2 + sizeof(int64_t) + sizeof(tmpl_ref)) * (size_t)max_refs + 64;
+    if (x.bytes > STREAM_CACHE_BYTES / 2) goto fail;
+    while (c->bytes + x.bytes > STREAM_CACHE_BYTES) {
+        int32_t lru = -1;
+        for (int32_t i = 0; i < c->n; i++)
+            if (c->t[i].live && c->t[i].used < c->tick && (lru < 0 || c->t[i].used < c->t[lru].used)) lru = i;
+        if (lru < 0) goto fail;
+        tmpl_drop(c, &c->t[lru]);
+    }
+    int32_t slot = -1;
+    for (int32_t i = 0; i < c->n && slot < 0; i++)
+        if (!c->t[i].live) slot = i;
+    if (slot < 0) {
+        if (c->n >= STREAM_CACHE_SLOTS) goto fail;
+        slot = c->n++;
+    }
+    x.used = c->tick;
+    x.live = 1;
+    c->t[slot] = x;
+    c->bytes += x.bytes;
+    note_use(b, slot, step0, base);
+    return;
+fail:
+    free(seen);
+    tmpl_free_parts(&x);
+}
+
+/* Takes template slot's steps as the next ones, its own buffers from base
+ * (they are not made: a scored plan does not need them). */
+static int replay(builder *b, int32_t slot, int32_t base) {
+    stream_tmpl *t = &b->cache->t[slot];
+    plan_t *p = b->p;
+    if (p->n_steps > b->cap_steps - t->n_steps) return -1; /* the walk would run out of steps too */
+    note_use(b, slot, p->n_steps, base);
+    p->n_steps += t->n_steps;
+    t->used = b->cache->tick;
+    return 0;
+}
+
+static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st);
+
 static int add_stream(builder *b, const plan_segment *sg) {
+    stream_state st;
+    memset(&st, 0, sizeof st);
+    int rc = add_stream_in(b, sg, &st);
+    free(st.trace);
+    return rc;
+}
+
+static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
     const ir_graph *g = b->g;
     stream_info si;
-    stream_state st;
     if (stream_analyse(g, b->calls, b->order, sg->op_first, sg->op_last, &si)) return -1;
-    memset(&st, 0, sizeof st);
+    if (b->cache) geom_tables(b, &si);
     for (int32_t i = 0; i < si.m; i++) {
         int64_t w = si.W[i];
-        st.chunk[i] = sg->frac > 1 ? (w + sg->frac - 1) / sg->frac : (int64_t)sg->rows * w;
+        st->chunk[i] = sg->frac > 1 ? (w + sg->frac - 1) / sg->frac : (int64_t)sg->rows * w;
     }
-    if (stream_walk(NULL, &si, &st, sg->op_first)) return -1;
+    int32_t tmpl = b->cache ? cache_find(b->cache, b->order, sg) : -1;
+    if (tmpl >= 0) {
+        memcpy(st->ring, b->cache->t[tmpl].ring, sizeof(int64_t) * (size_t)si.m);
+    } else {
+        st->trace = malloc(sizeof *st->trace * 1024); /* NULL: pass 2 walks again */
+        st->cap_trace = st->trace ? 1024 : 0;
+        if (stream_walk(NULL, &si, st, sg->op_first)) return -1;
+        for (int32_t j = 0; j + 1 < si.m; j++)
+            if (st->ring[j] > si.P[j]) st->ring[j] = si.P[j];
+    }
+    int32_t base = b->p->n_buffers;
     for (int32_t j = 0; j + 1 < si.m; j++) {
         const k_call *k = si.k[j];
-        if (st.ring[j] > si.P[j]) st.ring[j] = si.P[j];
-        size_t sz = (size_t)st.ring[j] * (size_t)k->out_dims[3];
-        st.buf[j] = new_buffer(b, k->out, BUF_RING, 0, k->out_dims[3], sz);
-        if (st.buf[j] < 0) return -1;
-        b->p->buffers[st.buf[j]].ring_px = (int32_t)st.ring[j];
+        size_t sz = (size_t)st->ring[j] * (size_t)k->out_dims[3];
+        st->buf[j] = new_buffer(b, k->out, BUF_RING, 0, k->out_dims[3], sz);
+        if (st->buf[j] < 0) return -1;
+        b->p->buffers[st->buf[j]].ring_px = (int32_t)st->ring[j];
     }
     const k_call *ke = si.k[si.m - 1];
-    st.psum = -1;
+    st->psum = -1;
     if (si.consumer) {
-        st.psum = new_buffer(b, ke->out, BUF_PSUM, 0, ke->out_dims[3], (size_t)g->tensors[ke->out].elems * 4);
-        if (st.psum < 0) return -1;
+        st->psum = new_buffer(b, ke->out, BUF_PSUM, 0, ke->out_dims[3], (size_t)g->tensors[ke->out].elems * 4);
+        if (st->psum < 0) return -1;
     } else {
         tensor_buf(b, ke->out);
     }
-    if (stream_walk(b, &si, &st, sg->op_first)) return -1;
+    if (tmpl >= 0 && b->p->n_buffers - base == b->cache->t[tmpl].n_own) {
+        if (replay(b, tmpl, base)) return -1;
+    } else { /* (a template making other buffers cannot happen: walk then) */
+        int32_t step0 = b->p->n_steps;
+        if (stream_walk(b, &si, st, sg->op_first)) return -1;
+        if (b->cache && tmpl < 0) cache_put(b, sg, st, si.m, base, step0);
+    }
     if (si.consumer) {
         tensor_buf(b, ke->out);
         plan_step *s = new_step(b, b->order[sg->op_last]);
         if (!s) return -1;
         s->mode = STEP_FINISH;
         full_tile(ke, &s->tile);
-        s->in[0] = (plan_view){st.psum, ke->out, 0, ke->out_dims[3], 0};
+        s->in[0] = (plan_view){st->psum, ke->out, 0, ke->out_dims[3], 0};
         s->out = whole_view(b, ke->out);
     }
     return 0;
@@ -705,17 +1108,22 @@ static void touch(plan_t *p, const plan_view *v, int32_t step, int32_t r0, int32
 
 /* Rows of tensor t that view v of step st touches (all rows when v sees
  * the buffer under another tensor's shape, as a reshape does). */
-static void view_rows(const ir_graph *g, const k_call *calls, const plan_t *p, const plan_step *st, int which,
-                      int32_t *r0, int32_t *r1) {
+static void view_rows(builder *b, int32_t s, int which, int32_t *r0, int32_t *r1) {
+    const plan_t *p = b->p;
+    const plan_step *st = &p->steps[s];
     const plan_view *v = which == 2 ? &st->out : &st->in[which];
-    int32_t d[4];
-    lower_nhwc(&g->tensors[p->buffers[v->buf].tensor], d);
     if (v->tensor != p->buffers[v->buf].tensor) {
+        int32_t d[4];
+        lower_nhwc(&b->g->tensors[p->buffers[v->buf].tensor], d);
         *r0 = 0;
         *r1 = d[1];
         return;
     }
-    plan_step_rows(g, calls, st, which, r0, r1);
+    /* the rows depend on the step alone: worked out once per build */
+    int32_t *c = &b->rows[(size_t)s * 6 + (size_t)which * 2];
+    if (c[0] == ROWS_UNKNOWN) plan_step_rows(b->g, b->calls, st, which, &c[0], &c[1]);
+    *r0 = c[0];
+    *r1 = c[1];
 }
 
 #define MAX_BANDS 32
@@ -723,20 +1131,37 @@ static void view_rows(const ir_graph *g, const k_call *calls, const plan_t *p, c
 /* Cuts every whole tensor that some step reads or writes only in part (a
  * streamed chain's input or output) into row bands, so the rows already
  * consumed give their memory back and rows not yet produced take none. */
-static int split_bands(const ir_graph *g, const k_call *calls, plan_t *p, int32_t cap_bufs, util_arena *a) {
+static int split_bands(builder *b, int32_t cap_bufs, util_arena *a) {
+    const ir_graph *g = b->g;
+    plan_t *p = b->p;
     int32_t n0 = p->n_buffers;
     /* the whole-tensor buffers some step touches only in part */
     char *partial = util_alloc(a, (size_t)n0 + 1);
     if (!partial) return -1;
     memset(partial, 0, (size_t)n0 + 1);
-    for (int32_t s = 0; s < p->n_steps; s++) {
+    for (int32_t u = 0; u < b->n_uses; u++) { /* templates: what their steps would mark */
+        const tmpl_use *use = &b->uses[u];
+        const stream_tmpl *t = &b->cache->t[use->tmpl];
+        for (int32_t r = 0; r < t->n_refs; r++) {
+            if (!t->refs[r].tensor || !t->refs[r].partial) continue;
+            int32_t tensor, bi = ref_buf(b, t, &t->refs[r], use->base, &tensor);
+            /* seen under another tensor's shape (a reshape): all rows */
+            if (bi < 0 || p->buffers[bi].kind != BUF_TENSOR || p->buffers[bi].tensor != tensor) continue;
+            partial[bi] = 1;
+        }
+    }
+    for (int32_t s = 0, u = 0; s < p->n_steps; s++) {
+        if (u < b->n_uses && s == b->uses[u].step0) { /* done above */
+            s += b->uses[u++].n - 1;
+            continue;
+        }
         const plan_step *st = &p->steps[s];
         for (int w = 0; w < 3; w++) {
             const plan_view *v = w == 2 ? &st->out : &st->in[w];
             if (v->buf < 0 || partial[v->buf] || p->buffers[v->buf].kind != BUF_TENSOR) continue;
             int32_t r0, r1, d[4];
             lower_nhwc(&g->tensors[p->buffers[v->buf].tensor], d);
-            view_rows(g, calls, p, st, w, &r0, &r1);
+            view_rows(b, s, w, &r0, &r1);
             if (r0 > 0 || r1 < d[1]) partial[v->buf] = 1;
         }
     }
@@ -777,8 +1202,20 @@ static int split_bands(const ir_graph *g, const k_call *calls, plan_t *p, int32_
     return 0;
 }
 
+static int build(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
+                 int32_t n_segs, plan_t *p, util_arena *a, stream_cache *cache, util_err *err);
+
 int sched_build(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
                 int32_t n_segs, plan_t *p, util_arena *a, util_err *err) {
+    return build(g, calls, order, segs, n_segs, p, a, NULL, err);
+}
+
+static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, util_err *err);
+
+/* sched_build, taking and keeping streamed segments' templates in cache
+ * (NULL: none). */
+static int build(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
+                 int32_t n_segs, plan_t *p, util_arena *a, stream_cache *cache, util_err *err) {
     memset(p, 0, sizeof *p);
     p->order = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_ops + 1));
     if (!p->order) return util_fail(err, "out of memory");
@@ -799,47 +1236,118 @@ int sched_build(const ir_graph *g, const k_call *calls, const int32_t *order, co
         }
     }
     if (cap > 1000000) return util_fail(err, "schedule too large (%lld steps)", (long long)cap);
-    builder b = {g, calls, p->order, p, (int32_t)cap, (int32_t)(cap + (int64_t)g->n_tensors * (MAX_BANDS + 1) + 1), a};
-    p->steps = util_alloc(a, sizeof(plan_step) * (size_t)b.cap_steps);
-    p->buffers = util_alloc(a, sizeof(plan_buffer) * (size_t)b.cap_bufs);
+    builder b = {g, calls, p->order, p, (int32_t)cap, (int32_t)(cap + (int64_t)g->n_tensors * (MAX_BANDS + 1) + 1), a,
+                 cache, NULL, 0, NULL};
+    if (cache) {
+        /* every step and buffer is written whole before use */
+        if (scratch((void **)&cache->steps, &cache->steps_cap, (size_t)b.cap_steps, sizeof(plan_step)) ||
+            scratch((void **)&cache->bufs, &cache->bufs_cap, (size_t)b.cap_bufs, sizeof(plan_buffer)))
+            return util_fail(err, "out of memory");
+        p->steps = cache->steps;
+        p->buffers = cache->bufs;
+    } else {
+        p->steps = util_alloc(a, sizeof(plan_step) * (size_t)b.cap_steps);
+        p->buffers = util_alloc(a, sizeof(plan_buffer) * (size_t)b.cap_bufs);
+    }
     p->tensor_buffer = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_tensors + 1));
     p->segments = util_alloc(a, sizeof(plan_segment) * (size_t)(n_segs + 1));
     if (!p->steps || !p->buffers || !p->tensor_buffer || !p->segments) return util_fail(err, "out of memory");
     if (n_segs) memcpy(p->segments, segs, sizeof(plan_segment) * (size_t)n_segs);
     p->n_segments = n_segs;
     for (int32_t i = 0; i < g->n_tensors; i++) p->tensor_buffer[i] = -1;
-    for (int32_t i = 0; i < g->n_inputs; i++) tensor_buf(&b, g->inputs[i]);
+    if (cache) {
+        cache->tick++;
+        cache->n_uses = 0;
+        if (scratch((void **)&cache->uses, &cache->uses_cap, (size_t)n_segs + 1, sizeof(tmpl_use)))
+            return util_fail(err, "out of memory");
+        b.uses = cache->uses;
+    }
+    int rc = build_steps(&b, segs, n_segs, err);
+    if (cache) cache->n_uses = b.n_uses;
+    else free(b.rows);
+    return rc;
+}
+
+static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, util_err *err) {
+    const ir_graph *g = b->g;
+    const k_call *calls = b->calls;
+    plan_t *p = b->p;
+    for (int32_t i = 0; i < g->n_inputs; i++) tensor_buf(b, g->inputs[i]);
     for (int32_t pos = 0; pos < g->n_ops;) {
         const plan_segment *sg = NULL;
         for (int32_t i = 0; i < n_segs; i++)
             if (segs[i].op_first == pos) sg = &segs[i];
         if (sg) {
-            if (sg->rows > 0 ? add_stream(&b, sg) : add_segment(&b, sg))
+            if (sg->rows > 0 ? add_stream(b, sg) : add_segment(b, sg))
                 return util_fail(err, "schedule: cannot build segment at op %d", p->order[pos]);
             pos = sg->op_last + 1;
         } else {
-            if (add_whole_step(&b, p->order[pos]))
+            if (add_whole_step(b, p->order[pos]))
                 return util_fail(err, "schedule: out of steps at op %d", p->order[pos]);
             pos++;
         }
     }
-    if (split_bands(g, calls, p, b.cap_bufs, a)) return util_fail(err, "schedule: out of buffers");
+    /* rows of the steps not from templates, worked out when needed */
+    if (b->cache) {
+        if (scratch((void **)&b->cache->rows, &b->cache->rows_cap, 6 * (size_t)(p->n_steps + 1), sizeof(int32_t)))
+            b->cache->rows = NULL;
+        b->rows = b->cache->rows;
+    } else {
+        b->rows = malloc(sizeof(int32_t) * 6 * (size_t)(p->n_steps + 1));
+    }
+    if (!b->rows) return util_fail(err, "out of memory");
+    for (int32_t u = 0, s0 = 0; u <= b->n_uses; u++) {
+        int32_t s1 = u < b->n_uses ? b->uses[u].step0 : p->n_steps;
+        for (size_t i = 6 * (size_t)s0; i < 6 * (size_t)s1; i++) b->rows[i] = ROWS_UNKNOWN;
+        if (u < b->n_uses) s0 = b->uses[u].step0 + b->uses[u].n;
+    }
+    if (split_bands(b, b->cap_bufs, b->a)) return util_fail(err, "schedule: out of buffers");
     /* lifetimes from accesses (row bands by the rows each step touches);
      * graph inputs live from the start, outputs to the end; concat inputs
      * are read whole */
-    for (int32_t s = 0; s < p->n_steps; s++) {
+    for (int32_t u = 0; u < b->n_uses; u++) { /* templates: what their steps would touch */
+        const tmpl_use *use = &b->uses[u];
+        const stream_tmpl *t = &b->cache->t[use->tmpl];
+        for (int32_t r = 0; r < t->n_refs; r++) {
+            const tmpl_ref *ref = &t->refs[r];
+            int32_t tensor, bi = ref_buf(b, t, ref, use->base, &tensor);
+            if (bi < 0) continue;
+            plan_buffer *x = &p->buffers[bi];
+            if (x->head < 0) {
+                touch_buf(x, use->step0 + ref->first);
+                touch_buf(x, use->step0 + ref->last);
+                continue;
+            }
+            /* row bands (only ever of a tensor seen in its own shape) */
+            for (int32_t gi = ref->g0; gi < ref->g0 + ref->ng; gi++) {
+                const tmpl_rows *gr = &t->groups[gi];
+                plan_view v = {bi, tensor, 0, 0, 0};
+                touch(p, &v, use->step0 + gr->lo, gr->r0, gr->r1);
+                touch(p, &v, use->step0 + gr->hi, gr->r0, gr->r1);
+            }
+        }
+    }
+    for (int32_t s = 0, u = 0; s < p->n_steps; s++) {
+        if (u < b->n_uses && s == b->uses[u].step0) { /* done above */
+            s += b->uses[u++].n - 1;
+            continue;
+        }
         plan_step *st = &p->steps[s];
         for (int w = 0; w < 3; w++) {
             const plan_view *v = w == 2 ? &st->out : &st->in[w];
             if (v->buf < 0) continue;
+            if (p->buffers[v->buf].head < 0) { /* one buffer: the rows do not matter */
+                touch_buf(&p->buffers[v->buf], s);
+                continue;
+            }
             int32_t r0, r1;
-            view_rows(g, calls, p, st, w, &r0, &r1);
+            view_rows(b, s, w, &r0, &r1);
             touch(p, v, s, r0, r1);
         }
         const k_call *k = &calls[st->call];
         if (k->kind == K_CONCAT)
             for (int32_t i = 0; i < k->n_cat; i++) {
-                plan_view v = whole_view(&b, k->cat_in[i]);
+                plan_view v = whole_view(b, k->cat_in[i]);
                 touch(p, &v, s, 0, INT32_MAX);
             }
     }
@@ -888,13 +1396,24 @@ typedef struct {
     int32_t at_peak, steps, peak_step;
 } score;
 
-/* placed: score by the placed arena (else by live bytes). */
-static int score_plan(const ir_graph *g, const k_call *calls, int placed, const int32_t *order,
-                      const plan_segment *segs, int32_t n, score *sc, util_err *err) {
+/* What the search keeps between candidates. */
+typedef struct {
+    int placed;           /* score by the placed arena (else by live bytes) */
+    stream_cache *cache;  /* streamed segments' templates, plan storage */
+} scorer;
+
+/* lose_above (SIZE_MAX: none): the caller only wants to know whether the
+ * plan beats a score of this peak within the step cap. A plan whose live
+ * bytes exceed it cannot (the placed arena is never below the live bytes):
+ * its placement is skipped and sc gets the live bytes as its peak, which
+ * loses too. */
+static int score_plan(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order,
+                      const plan_segment *segs, int32_t n, size_t lose_above, score *sc, util_err *err) {
+    int placed = scr->placed;
     util_arena tmp;
     util_arena_init(&tmp, (size_t)1 << 30);
     plan_t p;
-    if (sched_build(g, calls, order, segs, n, &p, &tmp, err)) {
+    if (build(g, calls, order, segs, n, &p, &tmp, scr->cache, err)) {
         util_arena_free(&tmp);
         return -1;
     }
@@ -904,6 +1423,13 @@ static int score_plan(const ir_graph *g, const k_call *calls, int placed, const 
         return util_fail(err, "out of memory");
     }
     sc->peak = plan_live_profile(&p, live, &sc->peak_step);
+    if (placed && sc->peak > lose_above) {
+        sc->steps = p.n_steps;
+        sc->at_peak = 0;
+        sc->peak_step = 0;
+        util_arena_free(&tmp);
+        return 0;
+    }
     /* the placed arena, not only the live bytes: a band group must stay
      * contiguous, so freed bytes below it are not always usable */
     if (placed && plan_memory(&p, &tmp, err)) {
@@ -916,7 +1442,16 @@ static int score_plan(const ir_graph *g, const k_call *calls, int placed, const 
     for (int32_t st = 0; st < p.n_steps; st++)
         if (live[st] == sc->peak) sc->at_peak++;
     /* remember the position (in the operator order) of the op at the peak */
-    int32_t op = p.n_steps ? p.steps[sc->peak_step].call : 0;
+    int32_t op = 0;
+    if (p.n_steps) {
+        const stream_cache *c = scr->cache;
+        int32_t u = 0;
+        while (u < c->n_uses && c->uses[u].step0 + c->uses[u].n <= sc->peak_step) u++;
+        if (u < c->n_uses && c->uses[u].step0 <= sc->peak_step)
+            op = c->t[c->uses[u].tmpl].calls[sc->peak_step - c->uses[u].step0];
+        else
+            op = p.steps[sc->peak_step].call;
+    }
     sc->peak_step = 0;
     for (int32_t i = 0; i < g->n_ops; i++)
         if (p.order[i] == op) sc->peak_step = i;
@@ -928,7 +1463,7 @@ static int score_plan(const ir_graph *g, const k_call *calls, int placed, const 
  * tables), so a plan may take at most this many: a streamed schedule of
  * quarter-row steps over a 224x224 network would otherwise need megabytes
  * of program memory to save a few kilobytes of SRAM. */
-#define SCHED_MAX_STEPS 4096
+#define SCHED_MAX_STEPS 65536
 
 static int better(const score *a, const score *b, size_t budget) {
     int a_ok = a->steps <= SCHED_MAX_STEPS, b_ok = b->steps <= SCHED_MAX_STEPS;
@@ -942,11 +1477,14 @@ static int better(const score *a, const score *b, size_t budget) {
 
 /* Scores the candidate trial[0, m) and keeps it in best_set when it beats
  * *best. */
-static int keep_if_better(const ir_graph *g, const k_call *calls, int placed, const int32_t *order,
+static int keep_if_better(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order,
                           const plan_segment *trial, int32_t m, score *best, int32_t *best_n, plan_segment *best_set,
                           util_err *err) {
     score sc;
-    if (score_plan(g, calls, placed, order, trial, m, &sc, err)) return -1;
+    /* a plan over the cap loses to an in-cap best whatever its peak, and
+     * one in the cap with a higher peak loses too */
+    size_t lose_above = best->steps <= SCHED_MAX_STEPS ? best->peak : SIZE_MAX;
+    if (score_plan(g, calls, scr, order, trial, m, lose_above, &sc, err)) return -1;
     if (better(&sc, best, 0)) {
         *best = sc;
         *best_n = m;
@@ -979,7 +1517,7 @@ static int32_t add_cand(int32_t *c, int32_t n, int32_t s) {
     return n + 1;
 }
 
-static int search(const ir_graph *g, const k_call *calls, size_t budget, int stream, int placed, plan_t *p,
+static int search(const ir_graph *g, const k_call *calls, size_t budget, int stream, scorer *scr, plan_t *p,
                   util_arena *a, util_err *err) {
     plan_segment *segs = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
     plan_segment *trial = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
@@ -991,7 +1529,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
     if (!order) return util_fail(err, "out of memory");
     for (int32_t i = 0; i < g->n_ops; i++) order[i] = i;
     score cur;
-    if (score_plan(g, calls, placed, order, segs, n, &cur, err)) return -1;
+    if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &cur, err)) return -1;
     /* Operator order: where branches leave a choice (a residual block's
      * skip path against its main path), swap neighbouring independent
      * operators while that lowers the peak. Every order tried is a
@@ -1004,7 +1542,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
             order[i] = order[i + 1];
             order[i + 1] = t;
             score sc;
-            if (score_plan(g, calls, placed, order, segs, n, &sc, err)) return -1;
+            if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
             if (better(&sc, &cur, 0) && sc.peak < cur.peak) {
                 cur = sc;
                 improved = 1;
@@ -1031,7 +1569,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                     int32_t K = slice_counts[ki];
                     if (K > C) break;
                     int32_t m = with_segment(segs, n, (plan_segment){s, e, K, 0, 0}, trial);
-                    if (keep_if_better(g, calls, placed, order, trial, m, &best, &best_n, best_set, err)) return -1;
+                    if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) return -1;
                 }
             }
         }
@@ -1056,7 +1594,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                     for (size_t ri = 0; ri < sizeof stream_grains / sizeof stream_grains[0]; ri++) {
                         plan_segment add = {s, e, 1, stream_grains[ri][0], stream_grains[ri][1]};
                         int32_t m = with_segment(segs, n, add, trial);
-                        if (keep_if_better(g, calls, placed, order, trial, m, &best, &best_n, best_set, err)) return -1;
+                        if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) return -1;
                     }
                 }
             /* split the streamed segment holding the peak in two, the second
@@ -1074,7 +1612,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                         /* [first, k] and [k + 1, e] streamed, op k's output whole */
                         int32_t m = with_segment(segs, n, (plan_segment){sg.op_first, k, 1, sg.rows, sg.frac}, trial2);
                         m = with_segment(trial2, m, (plan_segment){k + 1, e, 1, sg.rows, sg.frac}, trial);
-                        if (keep_if_better(g, calls, placed, order, trial, m, &best, &best_n, best_set, err)) return -1;
+                        if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) return -1;
                     }
                 }
             }
@@ -1096,7 +1634,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                 segs[i].rows = 1;
                 segs[i].frac = stream_fracs[fi];
                 score sc;
-                if (score_plan(g, calls, placed, order, segs, n, &sc, err)) return -1;
+                if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
                 if (better(&sc, &cur, budget)) {
                     cur = sc;
                     improved = 1;
@@ -1116,7 +1654,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
             plan_segment save = segs[i];
             segs[i].frac = save.frac / 2 > 1 ? save.frac / 2 : 0;
             score sc;
-            if (score_plan(g, calls, placed, order, segs, n, &sc, err)) return -1;
+            if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
             if (sc.peak > target || sc.steps >= cur.steps) {
                 segs[i] = save;
                 break;
@@ -1130,7 +1668,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                 plan_segment save = segs[i];
                 segs[i].rows = r;
                 score sc;
-                if (score_plan(g, calls, placed, order, segs, n, &sc, err)) return -1;
+                if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
                 if (sc.peak > target || sc.steps >= cur.steps) {
                     segs[i] = save;
                     if (sc.peak > target) break;
@@ -1148,7 +1686,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
             if (ki == 0 || save.rows > 0) { /* try removing the segment */
                 memcpy(trial, segs, sizeof(plan_segment) * (size_t)n);
                 trial[i] = trial[n - 1];
-                if (score_plan(g, calls, placed, order, trial, n - 1, &sc, err)) return -1;
+                if (score_plan(g, calls, scr, order, trial, n - 1, SIZE_MAX, &sc, err)) return -1;
                 if (sc.peak <= target) {
                     memcpy(segs, trial, sizeof(plan_segment) * (size_t)(n - 1));
                     n--;
@@ -1157,7 +1695,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                 break;
             }
             segs[i].n_slices = slice_counts[ki - 1];
-            if (score_plan(g, calls, placed, order, segs, n, &sc, err)) return -1;
+            if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
             if (sc.peak > target) {
                 segs[i] = save;
                 break;
@@ -1176,9 +1714,17 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
 int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int stream, plan_t *p, util_arena *a,
                    util_err *err) {
     plan_t q;
-    if (search(g, calls, budget, stream, 0, p, a, err)) return -1;
+    /* both searches share the streamed segments' templates */
+    stream_cache cache;
+    memset(&cache, 0, sizeof cache);
+    cache.t = calloc(STREAM_CACHE_SLOTS, sizeof(stream_tmpl));
+    if (!cache.t) return util_fail(err, "out of memory");
+    scorer live = {0, &cache}, placed = {1, &cache};
+    int rc = search(g, calls, budget, stream, &live, p, a, err);
+    if (!rc && stream) rc = search(g, calls, budget, stream, &placed, &q, a, err);
+    cache_free(&cache);
+    if (rc) return -1;
     if (!stream) return 0;
-    if (search(g, calls, budget, stream, 1, &q, a, err)) return -1;
     int fits_p = budget && p->arena_bytes <= budget, fits_q = budget && q.arena_bytes <= budget;
     int take_q = fits_p && fits_q ? q.n_steps < p->n_steps
                  : fits_p || fits_q ? fits_q
