@@ -284,6 +284,13 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
                                      const int8_t *filter, int32_t kh,
                                      int32_t kw, const int32_t *bias,
                                      const pexc_tile *t, pexc_view *out);
+/* Partial-sum form over input pixels [q0, q1) (raster order), for a window
+ * spanning many input rows; finish with pexc_requant_s32_s8. See
+ * depthwise_conv2d_s8.c. */
+pexc_status pexc_depthwise_conv2d_s8_acc(const pexc_conv_params *p, int32_t depth_mult,
+                                         const pexc_view *in, const int8_t *filter, int32_t kh,
+                                         int32_t kw, int32_t q0, int32_t q1, int first,
+                                         const pexc_tile *t, pexc_view *acc);
 
 /* ---------------------------------------------------------------------------
  * FULLY_CONNECTED: in viewed as [batches, 1, 1, depth] (n = batches,
