@@ -625,7 +625,7 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
         sb_printf(f, "pexc_avg_pool_s8_acc(&%s_op%d_pool, &in, %s, %s, %d, &t, &out);\n", n, k->op, ic0, ic1,
                   st->first);
     } else if (st->mode == STEP_FINISH) {
-        if (k->kind != K_CONV && k->kind != K_FC)
+        if (k->kind != K_CONV && k->kind != K_FC && k->kind != K_DWCONV)
             return util_fail(e->err, "step %d: partial sums of a %s", s, opname);
         sb_printf(f, "pexc_requant_s32_s8(&%s_op%d_conv, %s, &in, &t, &out);\n", n, k->op, b);
     } else if (st->mode == STEP_ACC) {
@@ -635,6 +635,9 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
         else if (k->kind == K_FC)
             sb_printf(f, "pexc_fully_connected_s8_acc(&%s_op%d_conv, %d, &in, %s, %s, %s, %d, &t, &out);\n", n,
                       k->op, k->filter_offset, w, ic0, ic1, st->first);
+        else if (k->kind == K_DWCONV)
+            sb_printf(f, "pexc_depthwise_conv2d_s8_acc(&%s_op%d_conv, %d, &in, %s, %d, %d, %s, %s, %d, &t, &out);\n",
+                      n, k->op, k->depth_mult, w, k->kh, k->kw, ic0, ic1, st->first);
         else
             return util_fail(e->err, "step %d: partial sums of a %s", s, opname);
     } else {
@@ -712,7 +715,8 @@ static void step_note(const ectx *e, const plan_step *st, char *buf, size_t n) {
     int at = snprintf(buf, n, "op %d %s", k->op, ir_op_name(e->g->ops[k->op].code));
     if (at < 0 || (size_t)at >= n) return;
     if (st->mode == STEP_ACC)
-        snprintf(buf + at, n - (size_t)at, ", partial sums of input %s%s", k->kind == K_AVGPOOL ? "pixels" : "channels",
+        snprintf(buf + at, n - (size_t)at, ", partial sums of input %s%s",
+                 k->kind == K_AVGPOOL || k->kind == K_DWCONV ? "pixels" : "channels",
                  st->first ? " (first)" : "");
     else if (st->mode == STEP_FINISH)
         snprintf(buf + at, n - (size_t)at, ", finish partial sums");
@@ -903,7 +907,10 @@ static void emit_header(const ir_graph *g, const plan_t *p, const emit_options *
 static const char *kernel_of(const k_call *k, const plan_step *st) {
     if (st->mode == STEP_FINISH) return k->kind == K_AVGPOOL ? "pexc_avg_pool_s8_finish" : "pexc_requant_s32_s8";
     if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) return "pexc_avg_pool_s8_acc";
-    if (st->mode == STEP_ACC) return k->kind == K_FC ? "pexc_fully_connected_s8_acc" : "pexc_conv2d_s8_acc";
+    if (st->mode == STEP_ACC)
+        return k->kind == K_FC       ? "pexc_fully_connected_s8_acc"
+               : k->kind == K_DWCONV ? "pexc_depthwise_conv2d_s8_acc"
+                                     : "pexc_conv2d_s8_acc";
     switch (k->kind) {
     case K_NOP: return NULL;
     case K_CONV: return "pexc_conv2d_s8";

@@ -257,7 +257,7 @@ void plan_step_pixels(const ir_graph *g, const k_call *calls, const plan_step *s
         }
         return;
     }
-    if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) {
+    if (st->mode == STEP_ACC && (k->kind == K_AVGPOOL || k->kind == K_DWCONV)) {
         *q0 = st->ic0;
         *q1 = st->ic1;
         return;
@@ -492,7 +492,8 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             int32_t want = 1;
             if (st->mode == STEP_FINISH) {
                 const ir_tensor *w = &g->tensors[g->ops[k->op].in[1 < g->ops[k->op].n_in ? 1 : 0]];
-                want = k->kind == K_AVGPOOL ? k->in_dims[0][1] * k->in_dims[0][2] : w->shape[w->rank - 1];
+                want = k->kind == K_AVGPOOL || k->kind == K_DWCONV ? k->in_dims[0][1] * k->in_dims[0][2]
+                                                                   : w->shape[w->rank - 1];
             }
             for (int64_t n0 = 0; n0 < c->px / c->hw; n0++)
                 for (int64_t q = q0; q < q1; q++) {
