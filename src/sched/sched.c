@@ -1166,7 +1166,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
         }
     }
     if (sched_build(g, calls, order, segs, n, p, a, err)) return -1;
-    if (plan_memory(p, a, err)) return -1;
+    if (plan_memory(p, a, err) || plan_memory_refine(p, 2e8, a, err)) return -1;
     return plan_verify(g, calls, p, err);
 }
 
