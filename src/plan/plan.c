@@ -8,9 +8,10 @@
  *
  * Placement is the offline dynamic-storage-allocation problem. The planner
  * runs a greedy "lowest offset that fits" placement under several orders
- * (largest first, longest-lived first, earliest first) and keeps the best.
- * Its result is reported against the lower bound, the largest sum of live
- * bytes at any one step, which no placement can beat.
+ * (largest first, longest-lived first, earliest first) and keeps the best;
+ * for a final plan, plan_memory_refine then searches nearby orders. Its
+ * result is reported against the lower bound, the largest sum of live bytes
+ * at any one step, which no placement can beat.
  *
  * A RESHAPE/SQUEEZE step moves no data: its output shares its input's buffer.
  *
