@@ -27,8 +27,9 @@ Columns:
                in mcu_main.c), comparable to TFLM's thread_stack_used_bytes
   weights      flash of the generated object's named constants: weights,
                biases, multipliers, shifts, parameter structs
-  steps        flash of the generated object's per-step tables (the static
-               const input views and tiles of every step)
+  steps        flash of the generated object's step table (a {template, a,
+               b} row per step) and the static const views and tiles of its
+               step templates
   code         flash of code: the generated NAME_run_io (+ NAME_run) and the
                runtime kernels it links (text + their small .rodata tables)
 TFLM columns come from ../shared/models/golden/tflm-m4.json (reference and
@@ -86,8 +87,9 @@ def compile_cmd(work):
 def parse_map(path, model):
     """{object basename: {"text": n, "rodata": n, "tables": n, "data": n, "bss": n}}
     of the input sections the linker kept (after --gc-sections). "tables" is
-    the generated object's unnamed read-only data: the static const views and
-    tiles of its steps (its named constants, MODEL_*, are "rodata")."""
+    the generated object's step table (MODEL_steps) and unnamed read-only
+    data: the static const views and tiles of its step templates (its other
+    named constants, MODEL_*, are "rodata")."""
     out = {}
     with open(path) as f:
         lines = f.read().split("\n")
@@ -113,7 +115,8 @@ def parse_map(path, model):
         base = os.path.basename(obj)
         kind = ("text" if sec.startswith(".text")
                 else "tables" if (sec.startswith(".rodata") and base == model + ".o"
-                                  and not sec.startswith(".rodata.%s_" % model))
+                                  and (not sec.startswith(".rodata.%s_" % model)
+                                       or sec == ".rodata.%s_steps" % model))
                 else "rodata" if sec.startswith(".rodata")
                 else "data" if sec.startswith(".data") else "bss" if sec.startswith(".bss") or sec.startswith("COMMON")
                 else None)

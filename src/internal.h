@@ -286,6 +286,8 @@ static inline int32_t plan_band(const plan_t *p, int32_t h, int32_t k) {
 
 /* Places p's buffers (offsets, arena_bytes, live_bytes, lower_bound). */
 int plan_memory(plan_t *p, util_arena *a, util_err *err);
+/* More placement orders for a final plan (about `work` buffer-pair checks). */
+int plan_memory_refine(plan_t *p, double work, util_arena *a, util_err *err);
 /* Bytes alive at each step into live[n_steps] (NULL: not kept); returns the
  * peak (the lower bound of any placement) and its first step. */
 size_t plan_live_profile(const plan_t *p, size_t *live, int32_t *peak_step);

@@ -559,6 +559,21 @@ def _catalogue():
          [{"op": "MAX_POOL_2D", "filter": [2, 2]}, {"op": "RESHAPE"},
           {"op": "SOFTMAX"}],
          "LeNet-like: conv, maxpool, conv, maxpool, flatten, FC, softmax")
+
+    def temporal_dw(x):
+        x = L.Conv2D(12, 1, activation="relu", bias_initializer=binit())(x)
+        x = L.DepthwiseConv2D((5, 1), dilation_rate=(2, 1), activation="relu",
+                              bias_initializer=binit())(x)
+        x = L.Conv2D(12, 1, activation="relu", bias_initializer=binit())(x)
+        x = L.DepthwiseConv2D((12, 3), depth_multiplier=2, bias_initializer=binit())(x)
+        x = L.Flatten()(x)
+        return L.Softmax()(L.Dense(4, bias_initializer=binit())(x))
+    spec("block_temporal_dw", (1, 20, 3, 6), temporal_dw,
+         [{"op": "DEPTHWISE_CONV_2D", "kernel": [5, 1], "dilation": [2, 1]},
+          {"op": "DEPTHWISE_CONV_2D", "kernel": [12, 3], "depth_multiplier": 2},
+          {"op": "SOFTMAX"}],
+         "temporal convolutions (sww-like): a dilated 5x1 depthwise, then a "
+         "depthwise whose window covers the whole remaining input (12x3 -> 1x1)")
     return tf, keras
 
 

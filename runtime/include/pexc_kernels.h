@@ -94,6 +94,14 @@ static inline int64_t pexc_tile_pixels(const pexc_tile *t, int32_t w) {
     return (int64_t)(t->y1 - t->y0) * w - t->x0 - (t->x1 ? w - t->x1 : 0);
 }
 
+/* The tile of output pixels [q0, q1) in raster order (q = y * w + x,
+ * q0 < q1), channels [c0, c1): generated code keeps a streamed step as
+ * this pixel range in a table and rebuilds its tile with this. */
+static inline pexc_tile pexc_tile_run(int32_t q0, int32_t q1, int32_t w, int32_t c0, int32_t c1) {
+    pexc_tile t = {q0 / w, (q1 - 1) / w + 1, c0, c1, q0 % w, q1 % w};
+    return t;
+}
+
 /* Element offset (not bytes) of logical (n, y, x, ch) inside view v. */
 static inline size_t pexc_view_index(const pexc_view *v, int32_t n, int32_t y,
                                      int32_t x, int32_t ch) {
@@ -276,6 +284,13 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
                                      const int8_t *filter, int32_t kh,
                                      int32_t kw, const int32_t *bias,
                                      const pexc_tile *t, pexc_view *out);
+/* Partial-sum form over input pixels [q0, q1) (raster order), for a window
+ * spanning many input rows; finish with pexc_requant_s32_s8. See
+ * depthwise_conv2d_s8.c. */
+pexc_status pexc_depthwise_conv2d_s8_acc(const pexc_conv_params *p, int32_t depth_mult,
+                                         const pexc_view *in, const int8_t *filter, int32_t kh,
+                                         int32_t kw, int32_t q0, int32_t q1, int first,
+                                         const pexc_tile *t, pexc_view *acc);
 
 /* ---------------------------------------------------------------------------
  * FULLY_CONNECTED: in viewed as [batches, 1, 1, depth] (n = batches,

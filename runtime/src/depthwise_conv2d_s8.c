@@ -94,3 +94,75 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
     }
     return PEXC_OK;
 }
+
+/**
+ * @brief Partial sums of a depthwise convolution from one range of input
+ *        pixels: lets a streamed chain end in a depthwise layer whose window
+ *        spans many input rows (e.g. a temporal convolution down to a single
+ *        output row) without holding its whole input.
+ *
+ * Adds into the int32 view acc (logical shape = the output [N, Hout, Wout,
+ * Cout]) over tile t the products of the filter taps whose input pixel lies
+ * in [q0, q1) (raster order, q = y * W + x); taps in the padding or outside
+ * the range are skipped, so any split of [0, H * W) into consecutive ranges,
+ * then pexc_requant_s32_s8 with the bias, gives exactly
+ * pexc_depthwise_conv2d_s8's output (integer sums are exact).
+ *
+ * @param q0, q1 input pixel range, 0 <= q0 <= q1 <= H * W; in only needs to
+ *               hold those pixels (a ring needs ring_px >= q1 - q0) and
+ *               channels [t->c0 / depth_mult, (t->c1 - 1) / depth_mult].
+ * @param first  nonzero: the tile of acc is overwritten, not added to.
+ * @return PEXC_OK, or PEXC_ERR_ARG if the tile, range or a view is out of
+ *         range.
+ */
+pexc_status pexc_depthwise_conv2d_s8_acc(const pexc_conv_params *p, int32_t depth_mult,
+                                         const pexc_view *in, const int8_t *filter, int32_t kh,
+                                         int32_t kw, int32_t q0, int32_t q1, int first,
+                                         const pexc_tile *t, pexc_view *acc) {
+    if (!pexc_conv_params_valid(p, kh, kw) || depth_mult < 1 || !pexc_view_valid(in) ||
+        !pexc_view_valid(acc) || !filter || !pexc_tile_valid(t, acc) || in->n != acc->n ||
+        in->c * depth_mult != acc->c || q0 < 0 || q0 > q1 || (int64_t)q1 > (int64_t)in->h * in->w ||
+        (in->ring_px && q1 - q0 > in->ring_px))
+        return PEXC_ERR_ARG;
+    if (t->c0 >= t->c1) return PEXC_OK;
+    if (!pexc_view_stores(in, t->c0 / depth_mult, (t->c1 - 1) / depth_mult + 1) ||
+        !pexc_view_stores(acc, t->c0, t->c1))
+        return PEXC_ERR_ARG;
+
+    const int8_t *ibase = (const int8_t *)in->data;
+    int32_t *abase = (int32_t *)acc->data;
+    const size_t cout = (size_t)acc->c;
+    const int32_t off = p->input_offset, W = in->w, nc = t->c1 - t->c0;
+    for (int32_t n = 0; n < acc->n; n++) {
+        for (int32_t oy = t->y0; oy < t->y1; oy++) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            const int32_t xe = pexc_tile_xe(t, oy, acc->w);
+            for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
+                int32_t *a = abase + pexc_view_index(acc, n, oy, ox, t->c0);
+                if (first)
+                    for (int32_t j = 0; j < nc; j++) a[j] = 0;
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                for (int32_t ky = 0; ky < kh; ky++) {
+                    const int32_t iy = iy0 + ky * p->dilation_h;
+                    if (iy < 0 || iy >= in->h) continue;
+                    /* the row's pixels in the range: none, or columns [xa, xb) */
+                    const int64_t r0 = (int64_t)iy * W;
+                    if (r0 + W <= q0 || r0 >= q1) continue;
+                    const int32_t xa = q0 > r0 ? (int32_t)(q0 - r0) : 0;
+                    const int32_t xb = q1 < r0 + W ? (int32_t)(q1 - r0) : W;
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        const int32_t ix = ix0 + kx * p->dilation_w;
+                        if (ix < 0 || ix < xa || ix >= xb) continue;
+                        const int8_t *f = filter + ((size_t)ky * (size_t)kw + (size_t)kx) * cout;
+                        for (int32_t oc = t->c0; oc < t->c1; oc++) {
+                            const int32_t ic = oc / depth_mult;
+                            PEXC_COUNT_MAC(1);
+                            a[oc - t->c0] += f[oc] * (ibase[pexc_view_index(in, n, iy, ix, ic)] + off);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return PEXC_OK;
+}

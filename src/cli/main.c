@@ -175,7 +175,8 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
         const char *mode = st->mode == STEP_ACC ? "acc" : st->mode == STEP_FINISH ? "finish" : "full";
         if (st->mode == STEP_ACC) snprintf(ch, sizeof ch, "in %d-%d", st->ic0, st->ic1);
         else snprintf(ch, sizeof ch, "%d-%d", st->tile.c0, st->tile.c1);
-        if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) snprintf(ch, sizeof ch, "px %d-%d", st->ic0, st->ic1 - 1);
+        if (st->mode == STEP_ACC && (k->kind == K_AVGPOOL || k->kind == K_DWCONV))
+            snprintf(ch, sizeof ch, "px %d-%d", st->ic0, st->ic1 - 1);
         if (st->mode == STEP_FULL && (st->tile.c0 != 0 || st->tile.c1 != k->out_dims[3])) mode = "slice";
         if (st->mode == STEP_FULL && (st->tile.x0 || st->tile.x1)) {
             mode = "pixels";

@@ -13,14 +13,23 @@
  *   - every constant the kernels read (weights, biases, per-channel
  *     multipliers and shifts, parameter structs, constant operand tensors)
  *     as a `static const` object, so it is placed in flash;
- *   - `NAME_run_io()`: copy the graph inputs into their buffers, then one
- *     block per step (views with constant fields, a constant tile, the
- *     kernel call, a status check), then copy the outputs out.
+ *   - the schedule as data: a step table `NAME_steps`, one {t, a, b} row
+ *     per step, and `NAME_run_io()`: copy the graph inputs into their
+ *     buffers, run the table, a switch case per template t (views with
+ *     constant fields, the tile, the kernel call), then copy the outputs out.
+ *
+ * A template is the code of a step with what changes between the steps of
+ * one streamed operator taken out: the run of output pixels [a, b) it makes,
+ * or for a partial-sum step the input range [a, b). All the steps of a
+ * streamed operator then share one template, and a step costs a 6-byte
+ * table row instead of a block of code (kws_ds_cnn on the Cortex-M4: 1,254
+ * steps in 15 templates).
  *
  * The emitter walks the plan twice: the first pass prints each constant once
  * (constants shared by several steps, e.g. the filter of a channel-split
  * convolution, are printed once and found again by address), the second
- * prints the function. make_view() below mirrors exec.c's make_view() field
+ * prints every step's code, keeps one template per distinct text, and
+ * prints the table and the function. make_view() below mirrors exec.c's make_view() field
  * for field; the two must stay in step, which the codegen tests check by
  * comparing the generated program with `pexc run` byte for byte.
  *
@@ -31,10 +40,53 @@
  * memcpy/memmove.
  */
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* A growing string: the second pass prints each step's code into one, so
+ * that steps printing the same code can share it. */
+typedef struct {
+    char *s;
+    size_t n, cap;
+    int oom;
+} sbuf;
+
+static void sb_reserve(sbuf *b, size_t more) {
+    if (b->oom || b->n + more + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->n + more + 1) cap *= 2;
+    char *ns = realloc(b->s, cap);
+    if (!ns) {
+        b->oom = 1;
+        return;
+    }
+    b->s = ns;
+    b->cap = cap;
+}
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len < 0) {
+        b->oom = 1;
+        return;
+    }
+    sb_reserve(b, (size_t)len);
+    if (b->oom) return;
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)len;
+}
+
+static void sb_puts(sbuf *b, const char *str) { sb_printf(b, "%s", str); }
 
 /* One constant object printed into the .c file: found again by address. */
 typedef struct {
@@ -57,6 +109,7 @@ typedef struct {
     emit_const *consts;
     int32_t n_consts, cap_consts;
     uint8_t *op_done;  /* [n_ops]: parameters of this op printed */
+    sbuf *sb;          /* second pass: the code of the current step */
 } ectx;
 
 /* ---- small printing helpers ------------------------------------------- */
@@ -440,13 +493,13 @@ static int make_view(ectx *e, const plan_view *pv, const int32_t d[4], emit_view
  * kernels take it as a non-const pointer. */
 static void print_view(ectx *e, const char *decl, const char *var, const emit_view *v) {
     if (v->in_arena && !strcmp(decl, "const pexc_view"))
-        fprintf(e->f, "        static const pexc_view %s = {%s_arena + %zu, %d, %d, %d, %d, %d, %d, %d};\n", var,
+        sb_printf(e->sb, "        static const pexc_view %s = {%s_arena + %zu, %d, %d, %d, %d, %d, %d, %d};\n", var,
                 e->name, v->off, v->n, v->h, v->w, v->c, v->c_begin, v->c_stored, v->ring_px);
     else if (v->in_arena)
-        fprintf(e->f, "        %s %s = {%s_arena + %zu, %d, %d, %d, %d, %d, %d, %d};\n", decl, var, e->name, v->off,
+        sb_printf(e->sb, "        %s %s = {%s_arena + %zu, %d, %d, %d, %d, %d, %d, %d};\n", decl, var, e->name, v->off,
                 v->n, v->h, v->w, v->c, v->c_begin, v->c_stored, v->ring_px);
     else /* constants are only read; the cast keeps -Wcast-qual quiet */
-        fprintf(e->f, "        %s %s = {(void *)(uintptr_t)%s, %d, %d, %d, %d, %d, %d, %d};\n", decl, var, v->cref,
+        sb_printf(e->sb, "        %s %s = {(void *)(uintptr_t)%s, %d, %d, %d, %d, %d, %d, %d};\n", decl, var, v->cref,
                 v->n, v->h, v->w, v->c, v->c_begin, v->c_stored, v->ring_px);
 }
 
@@ -468,28 +521,22 @@ static int tensor_expr(ectx *e, int32_t ti, char *buf, size_t n, size_t *off, in
     return 0;
 }
 
-/* ---- second pass: one block per step ---------------------------------- */
+/* ---- second pass: the code of one step ---------------------------------- */
 
-static int emit_step(ectx *e, int32_t s) {
+/* Prints the code of step s into e->sb as the body of a template: the
+ * step-table arguments a and b stand for what changes from one step of a
+ * streamed operator to the next (the raster run of output pixels [a, b),
+ * or for a partial-sum step the input range [a, b)); everything else is a
+ * constant. Steps whose bodies print the same share one template. */
+static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
     const plan_step *st = &e->p->steps[s];
     const k_call *k = &e->calls[st->call];
     const ir_graph *g = e->g;
     const char *n = e->name;
     const char *opname = ir_op_name(g->ops[k->op].code);
     const pexc_tile *t = &st->tile;
-    FILE *f = e->f;
-
-    fprintf(f, "    /* step %d: op %d %s", s, k->op, opname);
-    if (st->mode == STEP_ACC) fprintf(f, ", partial sums of input %s [%d, %d)%s",
-                                      k->kind == K_AVGPOOL ? "pixels" : "channels", st->ic0, st->ic1,
-                                      st->first ? " (first)" : "");
-    else if (st->mode == STEP_FINISH) fprintf(f, ", finish partial sums");
-    if (t->x0 || t->x1)
-        fprintf(f, ", tile rows [%d, %d) from column %d to %d, channels [%d, %d), live %zu bytes */\n", t->y0, t->y1,
-                t->x0, t->x1 ? t->x1 : k->out_dims[2], t->c0, t->c1, e->p->live_bytes[s]);
-    else
-        fprintf(f, ", tile rows [%d, %d) channels [%d, %d), live %zu bytes */\n", t->y0, t->y1, t->c0, t->c1,
-                e->p->live_bytes[s]);
+    sbuf *f = e->sb;
+    *pa = *pb = 0;
 
     if (st->mode == STEP_FULL && k->kind == K_NOP) {
         char src[256];
@@ -498,9 +545,9 @@ static int emit_step(ectx *e, int32_t s) {
         if (tensor_expr(e, k->in[0], src, sizeof src, &soff, &sa)) return -1;
         if (st->out.buf < 0) return util_fail(e->err, "step %d: output has no buffer", s);
         size_t doff = e->p->buffers[st->out.buf].offset;
-        if (sa && soff == doff) fprintf(f, "    /* output shares its input's buffer: nothing to do */\n");
+        if (sa && soff == doff) sb_printf(f, "    /* output shares its input's buffer: nothing to do */\n");
         else
-            fprintf(f, "    memmove(%s_arena + %zu, %s, %zu);\n", n, doff, src, g->tensors[k->out].bytes);
+            sb_printf(f, "    memmove(%s_arena + %zu, %s, %zu);\n", n, doff, src, g->tensors[k->out].bytes);
         return 0;
     }
     int tiled_transpose = plan_step_tiled_transpose(k, st);
@@ -510,22 +557,22 @@ static int emit_step(ectx *e, int32_t s) {
         int ia = 0;
         if (st->out.buf < 0) return util_fail(e->err, "step %d: output has no buffer", s);
         snprintf(dst, sizeof dst, "%s_arena + %zu", n, e->p->buffers[st->out.buf].offset);
-        fputs("    {\n", f);
+        sb_puts(f, "    {\n");
         if (k->kind == K_TRANSPOSE) {
             if (tensor_expr(e, k->in[0], src, sizeof src, &off, &ia)) return -1;
-            fprintf(f, "        pexc_status st = pexc_transpose(&%s_op%d_transpose, %zu, %s, %s);\n", n, k->op,
+            sb_printf(f, "        st = pexc_transpose(&%s_op%d_transpose, %zu, %s, %s);\n", n, k->op,
                     k->elem_size, src, dst);
         } else {
-            fprintf(f, "        const void *ins[%d] = {", k->n_cat);
+            sb_printf(f, "        const void *ins[%d] = {", k->n_cat);
             for (int32_t i = 0; i < k->n_cat; i++) {
                 if (tensor_expr(e, k->cat_in[i], src, sizeof src, &off, &ia)) return -1;
-                fprintf(f, i ? ", %s" : "%s", src);
+                sb_printf(f, i ? ", %s" : "%s", src);
             }
-            fputs("};\n", f);
-            fprintf(f, "        pexc_status st = pexc_concat(%d, ins, %s_op%d_inner, %d, %zu, %s);\n", k->n_cat, n,
+            sb_puts(f, "};\n");
+            sb_printf(f, "        st = pexc_concat(%d, ins, %s_op%d_inner, %d, %zu, %s);\n", k->n_cat, n,
                     k->op, k->cat_outer, k->elem_size, dst);
         }
-        fputs("        if (st != PEXC_OK) return (int)st;\n    }\n", f);
+        sb_puts(f, "    }\n");
         return 0;
     }
 
@@ -535,12 +582,29 @@ static int emit_step(ectx *e, int32_t s) {
     if (has_in2 && make_view(e, &st->in[1], k->in_dims[1], &vin2)) return -1;
     if (make_view(e, &st->out, k->out_dims, &vout)) return -1;
     if (!has_in) return util_fail(e->err, "step %d (op %d %s): no input operand", s, k->op, opname);
-    fputs("    {\n", f);
+    sb_puts(f, "    {\n");
     print_view(e, "const pexc_view", "in", &vin);
     if (has_in2) print_view(e, "const pexc_view", "in2", &vin2);
     print_view(e, "pexc_view", "out", &vout);
-    fprintf(f, "        static const pexc_tile t = {%d, %d, %d, %d, %d, %d};\n", t->y0, t->y1, t->c0, t->c1, t->x0,
-            t->x1);
+    /* the tile: a run of output pixels given by the table, or a constant */
+    const char *ic0 = "a", *ic1 = "b";
+    int32_t ow = k->out_dims[2];
+    int64_t q0 = (int64_t)t->y0 * ow + t->x0, q1 = (int64_t)(t->y1 - 1) * ow + (t->x1 ? t->x1 : ow);
+    pexc_tile run = {0, 0, 0, 0, 0, 0};
+    if (st->mode != STEP_ACC && ow > 0 && q0 >= 0 && q1 > q0 && q1 <= INT32_MAX)
+        run = pexc_tile_run((int32_t)q0, (int32_t)q1, ow, t->c0, t->c1);
+    if (st->mode != STEP_ACC && !memcmp(&run, t, sizeof run)) {
+        *pa = (int32_t)q0;
+        *pb = (int32_t)q1;
+        sb_printf(f, "        const pexc_tile t = pexc_tile_run(a, b, %d, %d, %d);\n", ow, t->c0, t->c1);
+    } else {
+        sb_printf(f, "        static const pexc_tile t = {%d, %d, %d, %d, %d, %d};\n", t->y0, t->y1, t->c0, t->c1,
+                  t->x0, t->x1);
+        if (st->mode == STEP_ACC) {
+            *pa = st->ic0;
+            *pb = st->ic1;
+        }
+    }
 
     const char *w = NULL, *b = NULL;
     if (k->kind == K_CONV || k->kind == K_DWCONV || k->kind == K_FC) {
@@ -553,71 +617,205 @@ static int emit_step(ectx *e, int32_t s) {
     if ((k->kind == K_CONV || k->kind == K_DWCONV || k->kind == K_FC || k->kind == K_FC_F32) && (!w || !b))
         return util_fail(e->err, "internal: constants of operator %d were not emitted", k->op);
 
-    fputs("        pexc_status st = ", f);
+    sb_puts(f, "        st = ");
     if (st->mode == STEP_FINISH && k->kind == K_AVGPOOL) {
-        fprintf(f, "pexc_avg_pool_s8_finish(&%s_op%d_pool, %d, %d, &in, &t, &out);\n", n, k->op, k->in_dims[0][1],
+        sb_printf(f, "pexc_avg_pool_s8_finish(&%s_op%d_pool, %d, %d, &in, &t, &out);\n", n, k->op, k->in_dims[0][1],
                 k->in_dims[0][2]);
     } else if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) {
-        fprintf(f, "pexc_avg_pool_s8_acc(&%s_op%d_pool, &in, %d, %d, %d, &t, &out);\n", n, k->op, st->ic0, st->ic1,
-                st->first);
+        sb_printf(f, "pexc_avg_pool_s8_acc(&%s_op%d_pool, &in, %s, %s, %d, &t, &out);\n", n, k->op, ic0, ic1,
+                  st->first);
     } else if (st->mode == STEP_FINISH) {
-        if (k->kind != K_CONV && k->kind != K_FC)
+        if (k->kind != K_CONV && k->kind != K_FC && k->kind != K_DWCONV)
             return util_fail(e->err, "step %d: partial sums of a %s", s, opname);
-        fprintf(f, "pexc_requant_s32_s8(&%s_op%d_conv, %s, &in, &t, &out);\n", n, k->op, b);
+        sb_printf(f, "pexc_requant_s32_s8(&%s_op%d_conv, %s, &in, &t, &out);\n", n, k->op, b);
     } else if (st->mode == STEP_ACC) {
         if (k->kind == K_CONV)
-            fprintf(f, "pexc_conv2d_s8_acc(&%s_op%d_conv, &in, %s, %d, %d, %d, %d, %d, &t, &out);\n", n, k->op, w,
-                    k->kh, k->kw, st->ic0, st->ic1, st->first);
+            sb_printf(f, "pexc_conv2d_s8_acc(&%s_op%d_conv, &in, %s, %d, %d, %s, %s, %d, &t, &out);\n", n, k->op, w,
+                      k->kh, k->kw, ic0, ic1, st->first);
         else if (k->kind == K_FC)
-            fprintf(f, "pexc_fully_connected_s8_acc(&%s_op%d_conv, %d, &in, %s, %d, %d, %d, &t, &out);\n", n, k->op,
-                    k->filter_offset, w, st->ic0, st->ic1, st->first);
+            sb_printf(f, "pexc_fully_connected_s8_acc(&%s_op%d_conv, %d, &in, %s, %s, %s, %d, &t, &out);\n", n,
+                      k->op, k->filter_offset, w, ic0, ic1, st->first);
+        else if (k->kind == K_DWCONV)
+            sb_printf(f, "pexc_depthwise_conv2d_s8_acc(&%s_op%d_conv, %d, &in, %s, %d, %d, %s, %s, %d, &t, &out);\n",
+                      n, k->op, k->depth_mult, w, k->kh, k->kw, ic0, ic1, st->first);
         else
             return util_fail(e->err, "step %d: partial sums of a %s", s, opname);
     } else {
         switch (k->kind) {
         case K_CONV:
-            fprintf(f, "pexc_conv2d_s8(&%s_op%d_conv, &in, %s, %d, %d, %s, &t, &out);\n", n, k->op, w, k->kh, k->kw,
+            sb_printf(f, "pexc_conv2d_s8(&%s_op%d_conv, &in, %s, %d, %d, %s, &t, &out);\n", n, k->op, w, k->kh, k->kw,
                     b);
             break;
         case K_DWCONV:
-            fprintf(f, "pexc_depthwise_conv2d_s8(&%s_op%d_conv, %d, &in, %s, %d, %d, %s, &t, &out);\n", n, k->op,
+            sb_printf(f, "pexc_depthwise_conv2d_s8(&%s_op%d_conv, %d, &in, %s, %d, %d, %s, &t, &out);\n", n, k->op,
                     k->depth_mult, w, k->kh, k->kw, b);
             break;
         case K_FC:
-            fprintf(f, "pexc_fully_connected_s8(&%s_op%d_conv, %d, &in, %s, %s, &t, &out);\n", n, k->op,
+            sb_printf(f, "pexc_fully_connected_s8(&%s_op%d_conv, %d, &in, %s, %s, &t, &out);\n", n, k->op,
                     k->filter_offset, w, b);
             break;
         case K_FC_F32:
-            fprintf(f, "pexc_fully_connected_f32(%s_op%d_act_min.f, %s_op%d_act_max.f, &in, %s, %s, &t, &out);\n", n,
+            sb_printf(f, "pexc_fully_connected_f32(%s_op%d_act_min.f, %s_op%d_act_max.f, &in, %s, %s, &t, &out);\n", n,
                     k->op, n, k->op, w, b);
             break;
-        case K_AVGPOOL: fprintf(f, "pexc_avg_pool_s8(&%s_op%d_pool, &in, &t, &out);\n", n, k->op); break;
-        case K_MAXPOOL: fprintf(f, "pexc_max_pool_s8(&%s_op%d_pool, &in, &t, &out);\n", n, k->op); break;
+        case K_AVGPOOL: sb_printf(f, "pexc_avg_pool_s8(&%s_op%d_pool, &in, &t, &out);\n", n, k->op); break;
+        case K_MAXPOOL: sb_printf(f, "pexc_max_pool_s8(&%s_op%d_pool, &in, &t, &out);\n", n, k->op); break;
         case K_ADD:
         case K_MUL:
             if (!has_in2) return util_fail(e->err, "step %d (op %d %s): second operand missing", s, k->op, opname);
-            fprintf(f, "pexc_%s_s8(&%s_op%d_%s, &in, &in2, &t, &out);\n", k->kind == K_ADD ? "add" : "mul", n, k->op,
+            sb_printf(f, "pexc_%s_s8(&%s_op%d_%s, &in, &in2, &t, &out);\n", k->kind == K_ADD ? "add" : "mul", n, k->op,
                     k->kind == K_ADD ? "add" : "mul");
             break;
-        case K_PAD: fprintf(f, "pexc_pad_s8(&%s_op%d_pad, &in, &t, &out);\n", n, k->op); break;
+        case K_PAD: sb_printf(f, "pexc_pad_s8(&%s_op%d_pad, &in, &t, &out);\n", n, k->op); break;
         case K_TRANSPOSE:
-            fprintf(f, "pexc_transpose_s8_tile(&%s_op%d_transpose, in.data, &t, &out);\n", n, k->op);
+            sb_printf(f, "pexc_transpose_s8_tile(&%s_op%d_transpose, in.data, &t, &out);\n", n, k->op);
             break;
-        case K_SOFTMAX: fprintf(f, "pexc_softmax_s8(&%s_op%d_softmax, &in, &t, &out);\n", n, k->op); break;
-        case K_LOGISTIC: fprintf(f, "pexc_logistic_s8(&%s_op%d_logistic, &in, &t, &out);\n", n, k->op); break;
-        case K_MEAN: fprintf(f, "pexc_mean_hw_s8(&%s_op%d_mean, &in, &t, &out);\n", n, k->op); break;
-        case K_REQUANT: fprintf(f, "pexc_requantize_s8(&%s_op%d_requant, &in, &t, &out);\n", n, k->op); break;
+        case K_SOFTMAX: sb_printf(f, "pexc_softmax_s8(&%s_op%d_softmax, &in, &t, &out);\n", n, k->op); break;
+        case K_LOGISTIC: sb_printf(f, "pexc_logistic_s8(&%s_op%d_logistic, &in, &t, &out);\n", n, k->op); break;
+        case K_MEAN: sb_printf(f, "pexc_mean_hw_s8(&%s_op%d_mean, &in, &t, &out);\n", n, k->op); break;
+        case K_REQUANT: sb_printf(f, "pexc_requantize_s8(&%s_op%d_requant, &in, &t, &out);\n", n, k->op); break;
         case K_QUANT_F32:
-            fprintf(f, "pexc_quantize_f32_s8(%s_op%d_scale.f, %d, &in, &t, &out);\n", n, k->op, k->qzp);
+            sb_printf(f, "pexc_quantize_f32_s8(%s_op%d_scale.f, %d, &in, &t, &out);\n", n, k->op, k->qzp);
             break;
         case K_DEQUANT_F32:
-            fprintf(f, "pexc_dequantize_s8_f32(%s_op%d_scale.f, %d, &in, &t, &out);\n", n, k->op, k->qzp);
+            sb_printf(f, "pexc_dequantize_s8_f32(%s_op%d_scale.f, %d, &in, &t, &out);\n", n, k->op, k->qzp);
             break;
         default: return util_fail(e->err, "step %d (op %d %s): kernel kind %d not emitted", s, k->op, opname, k->kind);
         }
     }
-    fputs("        if (st != PEXC_OK) return (int)st;\n    }\n", f);
+    sb_puts(f, "    }\n");
     return 0;
+}
+
+/* ---- step templates and the step table ---------------------------------- */
+
+typedef struct {
+    const char *text;  /* the body (arena) */
+    size_t len;
+    uint64_t hash;
+    int32_t first, count;  /* first step printing it, steps printing it */
+} emit_tpl;
+
+typedef struct {
+    emit_tpl *tpl;
+    int32_t n_tpl;
+    int32_t *of;     /* [n_steps]: template of each step */
+    int32_t *a, *b;  /* [n_steps]: the table's arguments */
+} emit_table;
+
+static uint64_t text_hash(const char *s, size_t n) {
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 1099511628211u;
+    return h;
+}
+
+/* What a step does, for comments: "op 3 CONV_2D, partial sums (first)". */
+static void step_note(const ectx *e, const plan_step *st, char *buf, size_t n) {
+    const k_call *k = &e->calls[st->call];
+    int at = snprintf(buf, n, "op %d %s", k->op, ir_op_name(e->g->ops[k->op].code));
+    if (at < 0 || (size_t)at >= n) return;
+    if (st->mode == STEP_ACC)
+        snprintf(buf + at, n - (size_t)at, ", partial sums of input %s%s",
+                 k->kind == K_AVGPOOL || k->kind == K_DWCONV ? "pixels" : "channels",
+                 st->first ? " (first)" : "");
+    else if (st->mode == STEP_FINISH)
+        snprintf(buf + at, n - (size_t)at, ", finish partial sums");
+}
+
+/* Prints every step's body and keeps one template per distinct body. */
+static int build_table(ectx *e, emit_table *tb) {
+    const plan_t *p = e->p;
+    int32_t ns = p->n_steps;
+    size_t hcap = 64;
+    while (hcap < 2 * (size_t)ns + 2) hcap *= 2;
+    int32_t *slot = util_alloc(e->a, sizeof(int32_t) * hcap);
+    tb->tpl = util_alloc(e->a, sizeof(emit_tpl) * (size_t)(ns + 1));
+    tb->of = util_alloc(e->a, sizeof(int32_t) * (size_t)(ns + 1));
+    tb->a = util_alloc(e->a, sizeof(int32_t) * (size_t)(ns + 1));
+    tb->b = util_alloc(e->a, sizeof(int32_t) * (size_t)(ns + 1));
+    if (!slot || !tb->tpl || !tb->of || !tb->a || !tb->b) return util_fail(e->err, "out of memory");
+    for (size_t i = 0; i < hcap; i++) slot[i] = -1;
+    tb->n_tpl = 0;
+    for (int32_t s = 0; s < ns; s++) {
+        e->sb->n = 0;
+        if (emit_step(e, s, &tb->a[s], &tb->b[s])) return -1;
+        if (e->sb->oom) return util_fail(e->err, "out of memory");
+        const char *text = e->sb->s ? e->sb->s : "";
+        size_t len = e->sb->n;
+        uint64_t h = text_hash(text, len);
+        size_t i = (size_t)h & (hcap - 1);
+        while (slot[i] >= 0) {
+            const emit_tpl *t = &tb->tpl[slot[i]];
+            if (t->hash == h && t->len == len && !memcmp(t->text, text, len)) break;
+            i = (i + 1) & (hcap - 1);
+        }
+        if (slot[i] < 0) {
+            char *copy = util_alloc(e->a, len + 1);
+            if (!copy) return util_fail(e->err, "out of memory");
+            memcpy(copy, text, len);
+            copy[len] = 0;
+            slot[i] = tb->n_tpl;
+            tb->tpl[tb->n_tpl++] = (emit_tpl){copy, len, h, s, 0};
+        }
+        tb->of[s] = slot[i];
+        tb->tpl[slot[i]].count++;
+    }
+    return 0;
+}
+
+/* The step table: one {template, a, b} row per step, 16-bit fields when
+ * every value fits, so a streamed step costs 6 bytes of flash. */
+static void print_table(ectx *e, const emit_table *tb) {
+    const plan_t *p = e->p;
+    FILE *f = e->f;
+    int wide = tb->n_tpl > 65535;
+    for (int32_t s = 0; s < p->n_steps && !wide; s++) wide = tb->a[s] < 0 || tb->a[s] > 65535 || tb->b[s] < 0 ||
+                                                            tb->b[s] > 65535;
+    const char *ty = wide ? "int32_t" : "uint16_t";
+    fprintf(f,
+            "\n/* The schedule: step i runs template t with arguments a, b (for a\n"
+            " * streamed step the output pixels [a, b) in raster order). */\n"
+            "typedef struct {\n    %s t, a, b;\n} %s_step;\n\n"
+            "static const %s_step %s_steps[%d] = {\n",
+            ty, e->name, e->name, e->name, p->n_steps);
+    for (int32_t s = 0; s < p->n_steps; s++) {
+        char note[160];
+        step_note(e, &p->steps[s], note, sizeof note);
+        fprintf(f, "    {%d, %d, %d}, /* step %d: %s, live %zu bytes */\n", tb->of[s], tb->a[s], tb->b[s], s, note,
+                p->live_bytes[s]);
+    }
+    fputs("};\n", f);
+}
+
+/* The loop over the table, a switch case per template. */
+static void print_dispatch(ectx *e, const emit_table *tb) {
+    FILE *f = e->f;
+    fprintf(f,
+            "    for (int32_t i = 0; i < %d; i++) {\n"
+            "        const int32_t a = %s_steps[i].a, b = %s_steps[i].b;\n"
+            "        pexc_status st = PEXC_OK;\n"
+            "        (void)a;\n        (void)b;\n"
+            "        switch (%s_steps[i].t) {\n",
+            e->p->n_steps, e->name, e->name, e->name);
+    for (int32_t t = 0; t < tb->n_tpl; t++) {
+        const emit_tpl *x = &tb->tpl[t];
+        char note[160];
+        step_note(e, &e->p->steps[x->first], note, sizeof note);
+        fprintf(f, "        case %d: /* %s: %d step%s from step %d */\n", t, note, x->count, x->count == 1 ? "" : "s",
+                x->first);
+        /* the body, indented into the switch */
+        const char *line = x->text;
+        while (*line) {
+            const char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            fprintf(f, "        %.*s\n", (int)len, line);
+            line += len + (nl ? 1 : 0);
+        }
+        fputs("            break;\n", f);
+    }
+    fputs("        default:\n            st = PEXC_ERR_ARG;\n            break;\n        }\n"
+          "        if (st != PEXC_OK) return (int)st;\n    }\n",
+          f);
 }
 
 /* ---- the header --------------------------------------------------------- */
@@ -709,7 +907,10 @@ static void emit_header(const ir_graph *g, const plan_t *p, const emit_options *
 static const char *kernel_of(const k_call *k, const plan_step *st) {
     if (st->mode == STEP_FINISH) return k->kind == K_AVGPOOL ? "pexc_avg_pool_s8_finish" : "pexc_requant_s32_s8";
     if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) return "pexc_avg_pool_s8_acc";
-    if (st->mode == STEP_ACC) return k->kind == K_FC ? "pexc_fully_connected_s8_acc" : "pexc_conv2d_s8_acc";
+    if (st->mode == STEP_ACC)
+        return k->kind == K_FC       ? "pexc_fully_connected_s8_acc"
+               : k->kind == K_DWCONV ? "pexc_depthwise_conv2d_s8_acc"
+                                     : "pexc_conv2d_s8_acc";
     switch (k->kind) {
     case K_NOP: return NULL;
     case K_CONV: return "pexc_conv2d_s8";
@@ -791,7 +992,14 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
     for (int32_t i = 0; i < g->n_outputs; i++)
         if (g->tensors[g->outputs[i]].data && !emit_const_tensor(&e, g->outputs[i])) goto done;
 
-    /* pass 2: the function */
+    /* pass 2: the step table, then the function */
+    sbuf sb = {0};
+    e.sb = &sb;
+    emit_table tb = {0};
+    int bad = build_table(&e, &tb);
+    free(sb.s);
+    if (bad) goto done;
+    print_table(&e, &tb);
     fprintf(c, "\nint %s_run_io(const void *const *inputs, void *const *outputs) {\n", n);
     char expr[256];
     size_t off;
@@ -809,8 +1017,7 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
         if (tensor_expr(&e, ti, expr, sizeof expr, &off, &ia)) goto done;
         fprintf(c, "    memcpy(%s, inputs[%d], %zu); /* input %d: tensor %d */\n", expr, i, g->tensors[ti].bytes, i, ti);
     }
-    for (int32_t s = 0; s < p->n_steps; s++)
-        if (emit_step(&e, s)) goto done;
+    print_dispatch(&e, &tb);
     for (int32_t i = 0; i < g->n_outputs; i++) {
         int32_t ti = g->outputs[i];
         if (tensor_expr(&e, ti, expr, sizeof expr, &off, &ia)) goto done;

@@ -50,6 +50,9 @@ static pexc_status run_call(const ir_graph *g, const k_call *k, const plan_t *p,
         if (k->kind == K_FC)
             return pexc_fully_connected_s8_acc(&k->conv, k->filter_offset, &in, k->weights, st->ic0, st->ic1,
                                                st->first, t, &out);
+        if (k->kind == K_DWCONV)
+            return pexc_depthwise_conv2d_s8_acc(&k->conv, k->depth_mult, &in, k->weights, k->kh, k->kw, st->ic0,
+                                                st->ic1, st->first, t, &out);
         return PEXC_ERR_UNSUPPORTED;
     }
     switch (k->kind) {

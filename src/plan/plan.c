@@ -8,9 +8,10 @@
  *
  * Placement is the offline dynamic-storage-allocation problem. The planner
  * runs a greedy "lowest offset that fits" placement under several orders
- * (largest first, longest-lived first, earliest first) and keeps the best.
- * Its result is reported against the lower bound, the largest sum of live
- * bytes at any one step, which no placement can beat.
+ * (largest first, longest-lived first, earliest first) and keeps the best;
+ * for a final plan, plan_memory_refine then searches nearby orders. Its
+ * result is reported against the lower bound, the largest sum of live bytes
+ * at any one step, which no placement can beat.
  *
  * A RESHAPE/SQUEEZE step moves no data: its output shares its input's buffer.
  *
@@ -198,6 +199,73 @@ int plan_memory(plan_t *p, util_arena *a, util_err *err) {
     return 0;
 }
 
+/* Local search over placement orders for a final plan: from the best greedy
+ * order, move one item earlier or swap two (a fixed pseudo-random sequence,
+ * so plans are reproducible), keep every order that places in no more
+ * bytes, stop at the lower bound or after a work budget of about
+ * `work` buffer-pair checks. The greedy orders leave a gap above the lower
+ * bound on small plans with many overlapping rings; this closes part of it. */
+int plan_memory_refine(plan_t *p, double work, util_arena *a, util_err *err) {
+    int32_t n = p->n_buffers;
+    if (n < 2 || p->arena_bytes <= p->lower_bound) return 0;
+    int32_t *order = util_alloc(a, sizeof(int32_t) * (size_t)(n + 1));
+    int32_t *trial = util_alloc(a, sizeof(int32_t) * (size_t)(n + 1));
+    size_t *offs = util_alloc(a, sizeof(size_t) * (size_t)(n + 1));
+    span *tmp = util_alloc(a, sizeof(span) * (size_t)(n + 1));
+    size_t *cands = util_alloc(a, sizeof(size_t) * ((size_t)n * 64 + 2));
+    char *placed = util_alloc(a, (size_t)n + 1);
+    if (!order || !trial || !offs || !tmp || !cands || !placed)
+        return util_fail(err, "out of memory planning %d buffers", n);
+    /* the items in the order of their planned offsets: placing them in that
+     * order gives back the current placement or a better one */
+    int32_t m = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (p->buffers[i].head < 0 || p->buffers[i].head == i) order[m++] = i;
+    for (int32_t i = 1; i < m; i++) /* insertion sort by offset, then size */
+        for (int32_t j = i; j > 0; j--) {
+            const plan_buffer *x = &p->buffers[order[j - 1]], *y = &p->buffers[order[j]];
+            if (x->offset < y->offset || (x->offset == y->offset && x->size >= y->size)) break;
+            int32_t t = order[j - 1];
+            order[j - 1] = order[j];
+            order[j] = t;
+        }
+    size_t cur = place(p, m, order, offs, placed, tmp, cands);
+    if (cur < p->arena_bytes) {
+        for (int32_t i = 0; i < n; i++) p->buffers[i].offset = offs[i];
+        p->arena_bytes = cur;
+    }
+    cur = p->arena_bytes;
+    uint64_t rng = UINT64_C(0x9E3779B97F4A7C15);
+    int64_t iters = (int64_t)(work / ((double)n * (double)n + 1.0));
+    if (iters > 20000) iters = 20000;
+    for (int64_t it = 0; it < iters && cur > p->lower_bound && m > 1; it++) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        int32_t i = (int32_t)(rng % (uint64_t)m), j = (int32_t)((rng >> 32) % (uint64_t)m);
+        if (i == j) continue;
+        memcpy(trial, order, sizeof(int32_t) * (size_t)m);
+        if (rng & (UINT64_C(1) << 62)) {
+            int32_t t = trial[i];
+            trial[i] = trial[j];
+            trial[j] = t;
+        } else { /* move the later of the two to the earlier's place */
+            int32_t lo = i < j ? i : j, hi = i < j ? j : i, t = trial[hi];
+            memmove(trial + lo + 1, trial + lo, sizeof(int32_t) * (size_t)(hi - lo));
+            trial[lo] = t;
+        }
+        size_t size = place(p, m, trial, offs, placed, tmp, cands);
+        if (size > cur) continue;
+        memcpy(order, trial, sizeof(int32_t) * (size_t)m);
+        if (size < cur) {
+            cur = size;
+            for (int32_t b = 0; b < n; b++) p->buffers[b].offset = offs[b];
+            p->arena_bytes = cur;
+        }
+    }
+    return 0;
+}
+
 size_t plan_live_profile(const plan_t *p, size_t *live, int32_t *peak_step) {
     /* difference array over steps: +size at a buffer's first step, -size
      * after its last; live[s] is the running sum */
@@ -257,7 +325,7 @@ void plan_step_pixels(const ir_graph *g, const k_call *calls, const plan_step *s
         }
         return;
     }
-    if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) {
+    if (st->mode == STEP_ACC && (k->kind == K_AVGPOOL || k->kind == K_DWCONV)) {
         *q0 = st->ic0;
         *q1 = st->ic1;
         return;
@@ -496,7 +564,8 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             int32_t want = 1;
             if (st->mode == STEP_FINISH) {
                 const ir_tensor *w = &g->tensors[g->ops[k->op].in[1 < g->ops[k->op].n_in ? 1 : 0]];
-                want = k->kind == K_AVGPOOL ? k->in_dims[0][1] * k->in_dims[0][2] : w->shape[w->rank - 1];
+                want = k->kind == K_AVGPOOL || k->kind == K_DWCONV ? k->in_dims[0][1] * k->in_dims[0][2]
+                                                                   : w->shape[w->rank - 1];
             }
             for (int64_t n0 = 0; n0 < c->px / c->hw; n0++)
                 for (int64_t q = q0; q < q1; q++) {

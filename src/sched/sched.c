@@ -372,7 +372,8 @@ static int is_streamable(const k_call *k) {
  * a time into int32 partial sums: a fully-connected layer over the flattened
  * rows, or an average pool whose output is a single row (a global pool). */
 static int is_row_consumer(const k_call *k) {
-    return k->kind == K_FC || (k->kind == K_AVGPOOL && k->out_dims[1] == 1 && k->out_dims[0] == 1);
+    return k->kind == K_FC ||
+           ((k->kind == K_AVGPOOL || k->kind == K_DWCONV) && k->out_dims[1] == 1 && k->out_dims[0] == 1);
 }
 
 int sched_window(const k_call *k, int which, int32_t *sh, int32_t *sw, int32_t *pt, int32_t *pl, int32_t *span_h,
@@ -1703,7 +1704,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
         }
     }
     if (sched_build(g, calls, order, segs, n, p, a, err)) return -1;
-    if (plan_memory(p, a, err)) return -1;
+    if (plan_memory(p, a, err) || plan_memory_refine(p, 2e8, a, err)) return -1;
     return plan_verify(g, calls, p, err);
 }
 
@@ -1781,6 +1782,25 @@ int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p,
     return len;
 }
 
+/* Multiply-accumulates of a partial-sum depthwise step: the filter taps of
+ * its tile whose input pixel lies in [ic0, ic1), times its channels. */
+static int64_t dw_acc_macs(const k_call *k, const plan_step *st) {
+    const pexc_conv_params *c = &k->conv;
+    const pexc_tile *t = &st->tile;
+    int32_t H = k->in_dims[0][1], W = k->in_dims[0][2], ow = k->out_dims[2];
+    int64_t taps = 0;
+    for (int32_t oy = t->y0; oy < t->y1; oy++)
+        for (int32_t ox = pexc_tile_xb(t, oy); ox < pexc_tile_xe(t, oy, ow); ox++)
+            for (int32_t ky = 0; ky < k->kh; ky++)
+                for (int32_t kx = 0; kx < k->kw; kx++) {
+                    int32_t iy = oy * c->stride_h - c->pad_top + ky * c->dilation_h;
+                    int32_t ix = ox * c->stride_w - c->pad_left + kx * c->dilation_w;
+                    int64_t q = (int64_t)iy * W + ix;
+                    if (iy >= 0 && iy < H && ix >= 0 && ix < W && q >= st->ic0 && q < st->ic1) taps++;
+                }
+    return (int64_t)k->out_dims[0] * taps * (t->c1 - t->c0);
+}
+
 int64_t plan_step_macs(const ir_graph *g, const k_call *calls, const plan_step *st) {
     const k_call *k = &calls[st->call];
     int64_t px = (int64_t)k->out_dims[0] * pexc_tile_pixels(&st->tile, k->out_dims[2]);
@@ -1792,7 +1812,7 @@ int64_t plan_step_macs(const ir_graph *g, const k_call *calls, const plan_step *
         int64_t cin = st->mode == STEP_ACC ? st->ic1 - st->ic0 : k->in_dims[0][3];
         return px * ch * k->kh * k->kw * cin;
     }
-    case K_DWCONV: return px * ch * k->kh * k->kw;
+    case K_DWCONV: return st->mode == STEP_ACC ? dw_acc_macs(k, st) : px * ch * k->kh * k->kw;
     case K_FC:
     case K_FC_F32: {
         int64_t depth = st->mode == STEP_ACC ? st->ic1 - st->ic0 : k->in_dims[0][3];

@@ -102,6 +102,19 @@ pexc_tile kref_ops_px_tile(int32_t w, int64_t q0, int64_t q1, int32_t c0, int32_
     return t;
 }
 
+int32_t kref_ops_cuts(kref_ops_rng *r, int32_t total, int32_t *b) {
+    int32_t k = 0;
+    b[0] = 0;
+    while (b[k] < total) {
+        int32_t step = k < 64 && kref_ops_range(r, 0, 4) == 0 ? 0 : kref_ops_range(r, 1, total - b[k]);
+        if (step > 3 && kref_ops_range(r, 0, 1)) step = kref_ops_range(r, 1, 3);
+        b[k + 1] = b[k] + step;
+        k++;
+    }
+    return k;
+}
+
+
 void kref_ops_window_reads(const kref_ops_window *g, int32_t in_h, int32_t in_w,
                            int32_t out_w, const pexc_tile *t, int64_t *lo, int64_t *hi) {
     *lo = INT64_MAX;

@@ -52,6 +52,11 @@ void kref_ops_view_get_px(const pexc_view *v, void *dense, size_t elem, int64_t 
  * pixels wide, channels [c0, c1). */
 pexc_tile kref_ops_px_tile(int32_t w, int64_t q0, int64_t q1, int32_t c0, int32_t c1);
 
+/* Random cuts 0 = b[0] <= b[1] <= ... <= b[k] = total of [0, total) into k
+ * consecutive ranges (some empty, some single pixels); returns k. b needs
+ * room for total + 66 entries. */
+int32_t kref_ops_cuts(kref_ops_rng *r, int32_t total, int32_t *b);
+
 /* Which input pixels an output pixel reads: output (oy, ox) reads input
  * (oy * sh - pt + ky * dh, ox * sw - pl + kx * dw) for ky < kh, kx < kw,
  * where inside the input. Element-wise ops are 1 x 1 windows of stride 1,

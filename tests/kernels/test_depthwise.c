@@ -299,6 +299,69 @@ static int check_stream(dw_case *c) {
     return bad;
 }
 
+/* Partial-sum form: the input pixels cut into random consecutive ranges,
+ * each put into one pixel ring (as a producer would) and added into an
+ * int32 tile; requantised with the bias it must equal the reference on the
+ * tile and leave every other output byte alone. */
+static int check_acc(dw_case *c) {
+    static int32_t b[24 * 24 + 70];
+    int32_t npx = c->h * c->w;
+    int32_t k = kref_ops_cuts(&srng, npx, b), longest = 1;
+    for (int32_t i = 0; i < k; i++)
+        if (b[i + 1] - b[i] > longest) longest = b[i + 1] - b[i];
+    int32_t q0 = 0, q1 = c->oh * c->ow, c0 = 0, c1 = c->cout;
+    if (kref_ops_range(&srng, 0, 1)) {
+        q0 = kref_ops_range(&srng, 0, q1 - 1);
+        q1 = kref_ops_range(&srng, q0 + 1, q1);
+        c0 = kref_ops_range(&srng, 0, c->cout - 1);
+        c1 = kref_ops_range(&srng, c0 + 1, c->cout);
+    }
+    pexc_tile t = kref_ops_px_tile(c->ow, q0, q1, c0, c1);
+    int32_t ilo, ihi;
+    in_chans(c, c0, c1, &ilo, &ihi);
+    int32_t icb = kref_ops_range(&srng, 0, ilo), ice = kref_ops_range(&srng, ihi, c->cin);
+    int32_t cb = kref_ops_range(&srng, 0, c0), ce = kref_ops_range(&srng, c1, c->cout);
+    pexc_view ring = kref_ops_view_new(c->n, c->h, c->w, c->cin, icb, ice - icb,
+                                       longest + kref_ops_range(&srng, 0, 2), 1);
+    pexc_view acc = kref_ops_view_new(c->n, c->oh, c->ow, c->cout, cb, ce - cb, 0, 4);
+    pexc_view out = kref_ops_view_new(c->n, c->oh, c->ow, c->cout, cb, ce - cb, 0, 1);
+    char d[700];
+    snprintf(d, sizeof d, "%s: %d input ranges, ring %d px, tile px [%d,%d) ch [%d,%d)", c->desc, (int)k,
+             (int)ring.ring_px, (int)q0, (int)q1, (int)c0, (int)c1);
+    int fail = 0;
+    for (int32_t i = 0; i < k && !fail; i++) {
+        kref_ops_view_put_px(&ring, c->in, 1, b[i], b[i + 1]);
+        pexc_status st = pexc_depthwise_conv2d_s8_acc(&c->p, c->dm, &ring, c->filter, c->kh, c->kw, b[i],
+                                                      b[i + 1], i == 0, &t, &acc);
+        if (st != PEXC_OK) fail = kref_ops_fail("dw_acc", "%s: range [%d,%d) status %d", d, (int)b[i],
+                                                (int)b[i + 1], (int)st);
+    }
+    if (!fail) {
+        pexc_status st = pexc_requant_s32_s8(&c->p, c->bias, &acc, &t, &out);
+        if (st != PEXC_OK) fail = kref_ops_fail("dw_acc", "%s: requant status %d", d, (int)st);
+    }
+    if (!fail) {
+        size_t ne = out_elems(c);
+        int8_t *got = xmalloc(ne);
+        memcpy(got, c->ref, ne);
+        kref_ops_view_get_px(&out, got, 1, q0, q1, c0, c1);
+        fail = kref_ops_cmp_s8("dw_acc", d, c->ref, got, ne);
+        const int8_t *ob = out.data;
+        for (int32_t n = 0; n < c->n && !fail; n++)
+            for (int32_t q = 0; q < c->oh * c->ow && !fail; q++)
+                for (int32_t ch = cb; ch < ce && !fail; ch++)
+                    if ((q < q0 || q >= q1 || ch < c0 || ch >= c1) &&
+                        ob[pexc_view_index(&out, n, q / c->ow, q % c->ow, ch)] != 0x5A)
+                        fail = kref_ops_fail("dw_acc", "%s: wrote px %d ch %d outside the tile", d, (int)q, (int)ch);
+        free(got);
+    }
+    kref_ops_view_free(&ring);
+    kref_ops_view_free(&acc);
+    kref_ops_view_free(&out);
+    checks++;
+    return fail;
+}
+
 static int expect_status(const char *what, pexc_status got, pexc_status want) {
     checks++;
     if (got != want) {
@@ -361,6 +424,20 @@ static int check_args(void) {
     bad |= expect_status("7 pixels into an output ring of 6", pexc_depthwise_conv2d_s8(&p, 2, &vi, filter, 3, 3, NULL, &ts, &v2), PEXC_ERR_ARG);
     pexc_tile e = {0, 5, 3, 3, 0, 0};
     bad |= expect_status("empty tile", pexc_depthwise_conv2d_s8(&p, 2, &vi, filter, 3, 3, NULL, &e, &vo), PEXC_OK);
+    int32_t abuf[1 * 5 * 5 * 8];
+    pexc_view va = {abuf, 1, 5, 5, 8, 0, 8, 0};
+    bad |= expect_status("acc valid", pexc_depthwise_conv2d_s8_acc(&p, 2, &vi, filter, 3, 3, 0, 25, 1, &t, &va), PEXC_OK);
+    bad |= expect_status("acc range past the input", pexc_depthwise_conv2d_s8_acc(&p, 2, &vi, filter, 3, 3, 20, 26, 1, &t, &va), PEXC_ERR_ARG);
+    bad |= expect_status("acc range reversed", pexc_depthwise_conv2d_s8_acc(&p, 2, &vi, filter, 3, 3, 7, 6, 1, &t, &va), PEXC_ERR_ARG);
+    v2 = vi;
+    v2.ring_px = 6;
+    bad |= expect_status("acc range fills the ring", pexc_depthwise_conv2d_s8_acc(&p, 2, &v2, filter, 3, 3, 3, 9, 0, &t, &va), PEXC_OK);
+    bad |= expect_status("acc range longer than the ring", pexc_depthwise_conv2d_s8_acc(&p, 2, &v2, filter, 3, 3, 3, 10, 0, &t, &va), PEXC_ERR_ARG);
+    bad |= expect_status("acc Cout != Cin * dm", pexc_depthwise_conv2d_s8_acc(&p, 1, &vi, filter, 3, 3, 0, 25, 1, &t, &va), PEXC_ERR_ARG);
+    v2 = va;
+    v2.c_begin = 2;
+    v2.c_stored = 4;
+    bad |= expect_status("acc stores too few channels", pexc_depthwise_conv2d_s8_acc(&p, 2, &vi, filter, 3, 3, 0, 25, 1, &t, &v2), PEXC_ERR_ARG);
     return bad;
 }
 
@@ -371,7 +448,7 @@ int main(void) {
         dw_case c;
         make_case(&c);
         bad = check_full(&c) || check_one_tile(&c) || check_slices(&c) || check_ring(&c) ||
-              check_stream(&c);
+              check_stream(&c) || check_acc(&c);
         free_case(&c);
         ncases++;
     }

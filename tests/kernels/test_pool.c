@@ -166,18 +166,6 @@ enum { SPLIT_ROWS, SPLIT_PIXELS, SPLIT_RANDOM, SPLIT_WHOLE, SPLIT_KINDS };
 
 /* Random cut points 0 = b[0] <= b[1] <= ... <= b[k] = total (pieces may be
  * empty); returns k. */
-static int32_t random_cuts(kref_ops_rng *r, int32_t total, int32_t *b) {
-    int32_t k = 0;
-    b[0] = 0;
-    while (b[k] < total) {
-        int32_t step = k < 64 && kref_ops_range(r, 0, 4) == 0 ? 0 : kref_ops_range(r, 1, total - b[k]);
-        if (step > 3 && kref_ops_range(r, 0, 1)) step = kref_ops_range(r, 1, 3);
-        b[k + 1] = b[k] + step;
-        k++;
-    }
-    return k;
-}
-
 /* Runs the partial-sum pool on in (dense [n, h, w, c]) with the given split
  * of the input pixels and compares the finished tile of the output against
  * pexc_avg_pool_s8's whole output want. ring: one pixel-ring input view for
@@ -198,7 +186,7 @@ static int acc_run(kref_ops_rng *r, const char *desc, const pexc_pool_params *p,
         for (k = 0; k <= npx; k++) b[k] = k;
         k = npx;
     } else if (split == SPLIT_RANDOM) {
-        k = random_cuts(r, npx, b);
+        k = kref_ops_cuts(r, npx, b);
     } else {
         b[0] = 0;
         b[1] = npx;
