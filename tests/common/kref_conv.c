@@ -262,8 +262,8 @@ int kref_conv_cmp_s8(const char *test, const char *desc, const int8_t *want,
                      const int8_t *got, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (want[i] != got[i]) {
-            printf("FAIL %s: %s\n  first mismatch at index %zu: want %d got %d\n",
-                   test, desc, i, (int)want[i], (int)got[i]);
+            printf("FAIL %s: %s\n  first mismatch at index %lu: want %d got %d\n",
+                   test, desc, (unsigned long)i, (int)want[i], (int)got[i]);
             return 1;
         }
     }

@@ -204,10 +204,10 @@ int kref_ops_stream(kref_ops_rng *r, const char *test, const char *desc,
             kref_ops_window_reads(&s->win, s->h, s->w, ow, &t, &lo, &hi);
             int32_t chk = kref_ops_ring_needed(&s->win, s->h, s->w, ow, &t), need = chk;
             if (hi >= lo && chk < hi - lo + 1)
-                fail = kref_ops_fail(test, "%s: operand %d tile px [%lld,%lld) reads input px "
-                                     "[%lld,%lld] but the check accepts a ring of %d",
-                                     d, (int)k, (long long)qb[i], (long long)qb[i + 1],
-                                     (long long)lo, (long long)hi, (int)chk);
+                fail = kref_ops_fail(test, "%s: operand %d tile px [%ld,%ld) reads input px "
+                                     "[%ld,%ld] but the check accepts a ring of %d",
+                                     d, (int)k, (long)qb[i], (long)qb[i + 1],
+                                     (long)lo, (long)hi, (int)chk);
             if (hi >= lo && hi + 1 > prod) prod = hi + 1;
             if (hi >= lo && prod - lo > need) need = (int32_t)(prod - lo);
             if (need > ring[k]) ring[k] = need;
@@ -256,8 +256,8 @@ int kref_ops_stream(kref_ops_rng *r, const char *test, const char *desc,
         memcpy(before, out.data, obytes);
         pexc_status st = fn(ctx, in, &t, &out);
         if (st != PEXC_OK) {
-            fail = kref_ops_fail(test, "%s: tile px [%lld,%lld) (rows [%d,%d) x0 %d x1 %d) status %d",
-                                 d, (long long)qb[i], (long long)qb[i + 1], t.y0, t.y1, t.x0, t.x1,
+            fail = kref_ops_fail(test, "%s: tile px [%ld,%ld) (rows [%d,%d) x0 %d x1 %d) status %d",
+                                 d, (long)qb[i], (long)qb[i + 1], t.y0, t.y1, t.x0, t.x1,
                                  (int)st);
             break;
         }
@@ -269,8 +269,8 @@ int kref_ops_stream(kref_ops_rng *r, const char *test, const char *desc,
                     memcpy(before + e, (unsigned char *)out.data + e, oelem);
                 }
         if (memcmp(before, out.data, obytes) != 0) {
-            fail = kref_ops_fail(test, "%s: tile px [%lld,%lld) wrote outside its pixels", d,
-                                 (long long)qb[i], (long long)qb[i + 1]);
+            fail = kref_ops_fail(test, "%s: tile px [%ld,%ld) wrote outside its pixels", d,
+                                 (long)qb[i], (long)qb[i + 1]);
             break;
         }
         kref_ops_view_get_px(&out, got, oelem, qb[i], qb[i + 1], t.c0, t.c1);
@@ -289,9 +289,9 @@ int kref_ops_stream(kref_ops_rng *r, const char *test, const char *desc,
         in[k] = saved;
         if (st != PEXC_ERR_ARG)
             fail = kref_ops_fail(test, "%s: operand %d ring of %d px (tile needs %d) for tile px "
-                                 "[%lld,%lld): status %d, want PEXC_ERR_ARG", d, (int)k,
-                                 small_need[k] - 1, small_need[k], (long long)qb[i],
-                                 (long long)qb[i + 1], (int)st);
+                                 "[%ld,%ld): status %d, want PEXC_ERR_ARG", d, (int)k,
+                                 small_need[k] - 1, small_need[k], (long)qb[i],
+                                 (long)qb[i + 1], (int)st);
     }
     for (int32_t k = 0; k < nin; k++) kref_ops_view_free(&in[k]);
     kref_ops_view_free(&out);
@@ -335,8 +335,8 @@ int kref_ops_cmp_s8(const char *test, const char *params, const int8_t *want,
                     const int8_t *got, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (want[i] != got[i]) {
-            printf("FAIL %s [%s]: first mismatch at index %zu: want %d got %d\n", test,
-                   params, i, want[i], got[i]);
+            printf("FAIL %s [%s]: first mismatch at index %lu: want %d got %d\n", test,
+                   params, (unsigned long)i, want[i], got[i]);
             return 1;
         }
     return 0;

@@ -33,7 +33,7 @@ static int transpose_case(kref_ops_rng *r, int idx) {
         p.perm[j] = t;
     }
     char desc[160];
-    int len = snprintf(desc, sizeof desc, "case %d elem %zu dims", idx, es);
+    int len = snprintf(desc, sizeof desc, "case %d elem %lu dims", idx, (unsigned long)es);
     for (int32_t i = 0; i < p.rank; i++) len += snprintf(desc + len, sizeof desc - (size_t)len, " %d", p.in_dims[i]);
     len += snprintf(desc + len, sizeof desc - (size_t)len, " perm");
     for (int32_t i = 0; i < p.rank; i++) len += snprintf(desc + len, sizeof desc - (size_t)len, " %d", p.perm[i]);
@@ -82,7 +82,8 @@ static int concat_case(kref_ops_rng *r, int idx) {
         ins[i] = bufs[i];
     }
     char desc[80];
-    snprintf(desc, sizeof desc, "case %d inputs %d outer %d elem %zu", idx, k, outer, es);
+    snprintf(desc, sizeof desc, "case %d inputs %d outer %d elem %lu", idx, k, outer,
+             (unsigned long)es);
     size_t total = (size_t)outer * row * es;
     unsigned char *want = malloc(total + 1), *got = malloc(total + 1);
     for (int32_t o = 0; o < outer; o++) {
@@ -122,9 +123,9 @@ static int tile_walk(kref_ops_rng *r, const char *desc, const pexc_transpose_par
         pexc_tile t = kref_ops_px_tile(v->w, q0, q1, c0, c1);
         pexc_status st = pexc_transpose_s8_tile(p, in, &t, v);
         char d2[300];
-        snprintf(d2, sizeof d2, "%s view ring %d px ch [%d,%d) stored [%d,%d) tile px [%lld,%lld)",
-                 desc, v->ring_px, c0, c1, v->c_begin, v->c_begin + v->c_stored, (long long)q0,
-                 (long long)q1);
+        snprintf(d2, sizeof d2, "%s view ring %d px ch [%d,%d) stored [%d,%d) tile px [%ld,%ld)",
+                 desc, v->ring_px, c0, c1, v->c_begin, v->c_begin + v->c_stored, (long)q0,
+                 (long)q1);
         if (st != PEXC_OK) {
             fail = kref_ops_fail("transpose_tile", "%s: status %d", d2, (int)st);
             break;

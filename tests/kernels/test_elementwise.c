@@ -139,8 +139,8 @@ static int binary_case(kref_ops_rng *r, int mul, int idx) {
                     int32_t lo = mul ? pm.act_min : pa.act_min, hi = mul ? pm.act_max : pa.act_max;
                     double qc = q < lo ? lo : q > hi ? hi : q;
                     if (!fail && fabs(qc - want[o]) > 1.0)
-                        fail = kref_ops_fail(name, "%s: prepared params give %d, real %.3f at %zu",
-                                             desc, want[o], q, o);
+                        fail = kref_ops_fail(name, "%s: prepared params give %d, real %.3f at %lu",
+                                             desc, want[o], q, (unsigned long)o);
                 }
     for (int tiled = 0; tiled < 2 && !fail; tiled++) {
         memset(got, 0, no);

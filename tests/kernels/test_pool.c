@@ -243,8 +243,8 @@ static int acc_run(kref_ops_rng *r, const char *desc, const pexc_pool_params *p,
         int64_t q0 = (int64_t)t.y0 * ow + t.x0, q1 = (int64_t)(t.y1 - 1) * ow + (t.x1 ? t.x1 : ow);
         kref_ops_view_get_px(&out, got, 1, q0, q1, t.c0, t.c1);
         char d3[420];
-        snprintf(d3, sizeof d3, "%s tile px [%lld,%lld) ch [%d,%d)", d2, (long long)q0,
-                 (long long)q1, t.c0, t.c1);
+        snprintf(d3, sizeof d3, "%s tile px [%ld,%ld) ch [%d,%d)", d2, (long)q0,
+                 (long)q1, t.c0, t.c1);
         fail = kref_ops_cmp_s8("avg_pool_acc", d3, want, got, out_n);
         const int8_t *ob = out.data;
         for (int32_t bn = 0; bn < n && !fail; bn++)
@@ -252,8 +252,8 @@ static int acc_run(kref_ops_rng *r, const char *desc, const pexc_pool_params *p,
                 for (int32_t ch = cb; ch < ce && !fail; ch++)
                     if ((q < q0 || q >= q1 || ch < t.c0 || ch >= t.c1) &&
                         ob[pexc_view_index(&out, bn, (int32_t)(q / ow), (int32_t)(q % ow), ch)] != 0x5A)
-                        fail = kref_ops_fail("avg_pool_acc", "%s: finish wrote px %lld ch %d outside the tile",
-                                             d3, (long long)q, ch);
+                        fail = kref_ops_fail("avg_pool_acc", "%s: finish wrote px %ld ch %d outside the tile",
+                                             d3, (long)q, ch);
         free(got);
     }
     kref_ops_view_free(&acc);
