@@ -158,4 +158,35 @@ static inline void pexc_dw4_s8(const int8_t *x, const int8_t *w, const size_t *t
     acc[3] = a3;
 }
 
+/* As pexc_dw4_s8 for four output channels of one input channel (a depth
+ * multiplier that is a multiple of 4): acc[j] += w[j] * (x[0] + off). */
+static inline void pexc_dw4b_s8(const int8_t *x, const int8_t *w, const size_t *ti,
+                                const size_t *tf, int32_t ntaps, int32_t off, int32_t acc[4]) {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    PEXC_COUNT_MAC(4 * (int64_t)ntaps);
+    for (int32_t k = 0; k < ntaps; k++) {
+        const int8_t *wk = w + tf[k];
+#ifdef PEXC_DOT_DSP
+        const int32_t xv = (x[ti[k]] + off) & 0xFFFF;
+        const int32_t x2 = (int32_t)((uint32_t)xv | ((uint32_t)xv << 16)); /* x + off, twice */
+        const int32_t wv = pexc_ld4(wk);
+        const int32_t we = __sxtb16(wv), wo = pexc_sxtb16_r8(wv);
+        a0 = __smlabb(x2, we, a0);
+        a2 = __smlatt(x2, we, a2);
+        a1 = __smlabb(x2, wo, a1);
+        a3 = __smlatt(x2, wo, a3);
+#else
+        const int32_t xv = x[ti[k]] + off;
+        a0 += wk[0] * xv;
+        a1 += wk[1] * xv;
+        a2 += wk[2] * xv;
+        a3 += wk[3] * xv;
+#endif
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
 #endif
