@@ -245,9 +245,51 @@ static inline int pexc_conv_rows_fit(const pexc_conv_params *p, const pexc_view 
                             (kh - 1) * p->dilation_h + 1, (kw - 1) * p->dilation_w + 1, out_w, t);
 }
 
+/* pexc_requant inline, for the tail every output element of the
+ * convolution-family kernels goes through: the same integers in a few
+ * instructions (a 32x32->64 multiply, an add and a shift on a Cortex-M4)
+ * instead of three calls. TFLite rounds the doubled high product as
+ * trunc((a*b + nudge) / 2^31) with nudge = 2^30 for a*b >= 0 and 1 - 2^30
+ * otherwise; both cases equal floor((a*b + 2^30) / 2^31), an arithmetic
+ * shift (for a*b < 0 the numerator is negative and truncation is the
+ * ceiling, floor((N + 2^31 - 1) / 2^31) = floor((a*b + 2^30) / 2^31)). The
+ * final shift rounds half away from zero, as pexc_rdivpot. Kernel tests
+ * compare it with pexc_requant on random and extreme values. */
+static inline int32_t pexc_requant_inline(int32_t x, int32_t multiplier, int32_t shift) {
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int32_t a = (int32_t)((uint32_t)x << left);
+    int32_t hi = INT32_MAX; /* the one saturating case, a == b == INT32_MIN */
+    if (a != INT32_MIN || multiplier != INT32_MIN)
+        hi = (int32_t)(((int64_t)a * multiplier + (INT64_C(1) << 30)) >> 31);
+    const int32_t mask = (int32_t)((UINT32_C(1) << right) - 1u);
+    const int32_t threshold = (mask >> 1) + (hi < 0 ? 1 : 0);
+    return (hi >> right) + ((hi & mask) > threshold ? 1 : 0);
+}
+
+/* The requantisation fields of a pexc_conv_params copied into locals, for
+ * loops that store int8 outputs: an int8 store may alias anything, so a loop
+ * reading the fields through the params pointer reloads them after each. */
+typedef struct {
+    const int32_t *mult, *shift;
+    int32_t output_offset, act_min, act_max;
+} pexc_out_q;
+
+static inline pexc_out_q pexc_out_q_of(const pexc_conv_params *p) {
+    pexc_out_q q = {p->out_mult, p->out_shift, p->output_offset, p->act_min, p->act_max};
+    return q;
+}
+
+/* As pexc_conv_out_s8, from the copied fields. */
+static inline int8_t pexc_out_q_s8(const pexc_out_q *q, int32_t acc, int32_t oc) {
+    acc = pexc_requant_inline(acc, q->mult[oc], q->shift[oc]) + q->output_offset;
+    if (acc < q->act_min) acc = q->act_min;
+    if (acc > q->act_max) acc = q->act_max;
+    return (int8_t)acc;
+}
+
 /* int32 sum (bias included) of output channel oc -> int8 output value. */
 static inline int8_t pexc_conv_out_s8(const pexc_conv_params *p, int32_t acc, int32_t oc) {
-    acc = pexc_requant(acc, p->out_mult[oc], p->out_shift[oc]) + p->output_offset;
+    acc = pexc_requant_inline(acc, p->out_mult[oc], p->out_shift[oc]) + p->output_offset;
     if (acc < p->act_min) acc = p->act_min;
     if (acc > p->act_max) acc = p->act_max;
     return (int8_t)acc;

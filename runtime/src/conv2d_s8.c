@@ -19,13 +19,15 @@
  * pexc_requant_s32_s8 reproduces the unsplit kernel byte for byte.
  *
  * Geometry of one output pixel (which kernel taps land inside the input) is
- * worked out once per pixel and shared by every output channel; the view
- * address of each input row is computed once per (channel, kernel row), and
- * the innermost loop runs over contiguous input channels. From one tap to the
- * next along a kernel row the offset advances by pexc_view_next, because in
- * a pixel ring an input row may wrap around the end of the buffer.
+ * worked out once per pixel and shared by every output channel. Output
+ * channels go four at a time through pexc_dot4_s8 (pexc_dot.h), which loads
+ * each input word once for all four; the view address of each input row is
+ * computed once per (channel group, kernel row), and a kernel row whose taps
+ * are adjacent in memory is one run. Otherwise the offset advances from one
+ * tap to the next by pexc_view_next, because in a pixel ring an input row may
+ * wrap around the end of the buffer.
  */
-#include "pexc_kernels.h"
+#include "pexc_dot.h"
 
 /* ---- shared inner loop -------------------------------------------------- */
 
@@ -53,37 +55,101 @@ static void window_at(const pexc_conv_params *p, const pexc_view *in,
         win->kx1--;
 }
 
-/* Sum over the window and input channels [ic0, ic1) of
- * filter * (input + input_offset) for output channel oc. base is the start
- * of the batch index's storage (offsets within a batch wrap in a ring). */
-static int32_t conv_dot(const pexc_conv_params *p, const pexc_view *in,
-                        const int8_t *base, const int8_t *filter, int32_t kh,
-                        int32_t kw, int32_t ic0, int32_t ic1,
-                        const conv_window *win, int32_t oc) {
-    const size_t pix_stride = (size_t)in->c_stored * (size_t)p->dilation_w;
+/* A run of memory in one output pixel's window: n input values at offset i
+ * from the batch index's storage meet n weights at offset f of every output
+ * channel's filter. */
+typedef struct {
+    size_t i, f;
+    int32_t n;
+} conv_run;
+
+/* Runs kept at once (on the stack): a whole window of up to 16 kernel rows,
+ * or 16 taps when each tap is a run of its own. */
+#define CONV_RUNS 16
+
+/* The window's taps cut into runs, from tap number *pos on (tap (ky, kx) is
+ * number (ky - ky0) * (kx1 - kx0) + kx - kx0), at most CONV_RUNS of them;
+ * *pos moves past the taps taken. The taps of one kernel row are one run
+ * when they are adjacent in memory: dilation 1, the view stores exactly the
+ * channels summed, all of them, and the row does not wrap around a ring's
+ * end. Otherwise each tap is a run of input channels [ic0, ic1). */
+static int32_t conv_runs(const pexc_conv_params *p, const pexc_view *in, int32_t kw,
+                         int32_t ic0, int32_t ic1, const conv_window *win, int32_t *pos,
+                         conv_run *r) {
     const size_t cin = (size_t)in->c;
-    const int32_t nic = ic1 - ic0;
-    const int32_t off = p->input_offset;
-    int32_t acc = 0;
-    if (win->kx0 >= win->kx1) return 0; /* no tap inside the input */
-    for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
-        int32_t iy = win->iy + ky * p->dilation_h;
-        int32_t ix = win->ix + win->kx0 * p->dilation_w;
-        size_t i = pexc_view_index(in, 0, iy, ix, ic0);
-        const int8_t *f = filter +
-                          (((size_t)oc * (size_t)kh + (size_t)ky) * (size_t)kw +
-                           (size_t)win->kx0) * cin + (size_t)ic0;
-        for (int32_t kx = win->kx0; kx < win->kx1; kx++) {
-            PEXC_COUNT_MAC(nic);
-            const int8_t *px = base + i;
-            for (int32_t c = 0; c < nic; c++) acc += f[c] * (px[c] + off);
-            i = pexc_view_next(in, i, pix_stride);
-            f += cin;
+    const int32_t nic = ic1 - ic0, ntap = win->kx1 - win->kx0;
+    const int32_t total = ntap > 0 && nic > 0 ? (win->ky1 - win->ky0) * ntap : 0;
+    const size_t ring_end = (size_t)in->ring_px * (size_t)in->c_stored;
+    const int adjacent = p->dilation_w == 1 && (size_t)nic == cin && in->c_stored == nic;
+    int32_t k = 0;
+    while (*pos < total && k < CONV_RUNS) {
+        const int32_t ky = win->ky0 + *pos / ntap, kx = win->kx0 + *pos % ntap;
+        const size_t i = pexc_view_index(in, 0, win->iy + ky * p->dilation_h,
+                                         win->ix + kx * p->dilation_w, ic0);
+        r[k].i = i;
+        r[k].f = ((size_t)ky * (size_t)kw + (size_t)kx) * cin + (size_t)ic0;
+        if (adjacent && kx == win->kx0 && (!in->ring_px || i + (size_t)ntap * cin <= ring_end)) {
+            r[k++].n = ntap * nic;
+            *pos += ntap;
+        } else {
+            r[k++].n = nic;
+            *pos += 1;
         }
     }
-    return acc;
+    return k;
 }
 
+/* Sums of filter * (input + input_offset) over one output pixel's window and
+ * input channels [ic0, ic1) for output channels [c0, c1), four at a time
+ * (pexc_dot4_s8 loads each input word once for all four). The runs of the
+ * window are found once for all output channels unless there are more than
+ * CONV_RUNS of them. Each sum is requantised into o[oc - c0] (with the
+ * bias) or, when o is NULL, stored into (first) or added to a[oc - c0]. */
+typedef struct {
+    const pexc_conv_params *p;
+    const pexc_view *in;
+    const int8_t *base; /* start of the batch index's storage */
+    const int8_t *filter;
+    int32_t kh, kw, ic0, ic1;
+} conv_src;
+
+static void conv_pixel(const conv_src *s, const conv_window *win, int32_t c0, int32_t c1,
+                       const int32_t *bias, int8_t *o, int32_t *a, int first) {
+    conv_run runs[CONV_RUNS];
+    const size_t ws = (size_t)s->kh * (size_t)s->kw * (size_t)s->in->c; /* filter bytes per channel */
+    const int32_t off = s->p->input_offset;
+    const pexc_out_q q = pexc_out_q_of(s->p);
+    int32_t pos = 0;
+    const int32_t n0 = conv_runs(s->p, s->in, s->kw, s->ic0, s->ic1, win, &pos, runs);
+    const int more = n0 == CONV_RUNS; /* the window may hold more runs */
+    for (int32_t oc = c0; oc < c1;) {
+        const int32_t nj = c1 - oc >= 4 ? 4 : 1;
+        const int8_t *f = s->filter + (size_t)oc * ws;
+        int32_t acc[4] = {0, 0, 0, 0};
+        int32_t n = n0, next = pos;
+        if (more && oc != c0) {
+            next = 0;
+            n = conv_runs(s->p, s->in, s->kw, s->ic0, s->ic1, win, &next, runs);
+        }
+        for (;;) {
+            for (int32_t k = 0; k < n; k++) {
+                if (nj == 4)
+                    pexc_dot4_s8(s->base + runs[k].i, f + runs[k].f, ws, runs[k].n, off, acc);
+                else
+                    acc[0] += pexc_dot1_s8(s->base + runs[k].i, f + runs[k].f, runs[k].n, off);
+            }
+            if (!more) break;
+            n = conv_runs(s->p, s->in, s->kw, s->ic0, s->ic1, win, &next, runs);
+            if (n == 0) break;
+        }
+        for (int32_t j = 0; j < nj; j++, oc++) {
+            if (o)
+                o[oc - c0] = pexc_out_q_s8(&q, acc[j] + (bias ? bias[oc] : 0), oc);
+            else
+                a[oc - c0] = first ? acc[j] : a[oc - c0] + acc[j];
+        }
+    }
+}
 
 /* ---- kernels ------------------------------------------------------------ */
 
@@ -114,19 +180,15 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
 
     int8_t *obase = (int8_t *)out->data;
     for (int32_t n = 0; n < out->n; n++) {
-        const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
+        const conv_src src = {p, in, (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin),
+                              filter, kh, kw, 0, in->c};
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
             const int32_t xe = pexc_tile_xe(t, oy, out->w);
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 conv_window win;
                 window_at(p, in, kh, kw, oy, ox, &win);
-                int8_t *o = obase + pexc_view_index(out, n, oy, ox, t->c0);
-                for (int32_t oc = t->c0; oc < t->c1; oc++) {
-                    int32_t acc = conv_dot(p, in, ibase, filter, kh, kw, 0, in->c,
-                                           &win, oc);
-                    if (bias) acc += bias[oc];
-                    o[oc - t->c0] = pexc_conv_out_s8(p, acc, oc);
-                }
+                conv_pixel(&src, &win, t->c0, t->c1, bias,
+                           obase + pexc_view_index(out, n, oy, ox, t->c0), NULL, 0);
             }
         }
     }
@@ -158,21 +220,15 @@ pexc_status pexc_conv2d_s8_acc(const pexc_conv_params *p, const pexc_view *in,
 
     int32_t *abase = (int32_t *)acc->data;
     for (int32_t n = 0; n < acc->n; n++) {
-        const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
+        const conv_src src = {p, in, (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin),
+                              filter, kh, kw, ic0, ic1};
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
             const int32_t xe = pexc_tile_xe(t, oy, acc->w);
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 conv_window win;
                 window_at(p, in, kh, kw, oy, ox, &win);
-                int32_t *a = abase + pexc_view_index(acc, n, oy, ox, t->c0);
-                for (int32_t oc = t->c0; oc < t->c1; oc++) {
-                    int32_t s = conv_dot(p, in, ibase, filter, kh, kw, ic0, ic1,
-                                         &win, oc);
-                    if (first)
-                        a[oc - t->c0] = s;
-                    else
-                        a[oc - t->c0] += s;
-                }
+                conv_pixel(&src, &win, t->c0, t->c1, NULL, NULL,
+                           abase + pexc_view_index(acc, n, oy, ox, t->c0), first);
             }
         }
     }

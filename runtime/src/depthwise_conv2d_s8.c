@@ -14,9 +14,97 @@
  * of channel-sliced operators run through a depthwise layer.
  *
  * Along a kernel row the input offset advances by pexc_view_next: in a pixel
- * ring an input row may wrap around the end of the buffer.
+ * ring an input row may wrap around the end of the buffer. With a depth
+ * multiplier of 1, four adjacent channels go through each tap together
+ * (pexc_dw4_s8: one word of input and one of weights, SMLABB/SMLATT on a
+ * core with the DSP extension).
  */
-#include "pexc_kernels.h"
+#include "pexc_dot.h"
+
+/* Taps kept at once (on the stack); a larger window is walked in pieces. */
+#define DW_TAPS 25
+
+/* Kernel taps [ky0, ky1) x [kx0, kx1) of one output pixel fall inside the
+ * input; (iy, ix) is the input position of tap (0, 0). */
+typedef struct {
+    int32_t iy, ix;
+    int32_t ky0, ky1, kx0, kx1;
+} dw_window;
+
+/* Offsets of the window's taps from tap number *pos on (tap (ky, kx) is
+ * number (ky - ky0) * (kx1 - kx0) + kx - kx0), at most DW_TAPS of them: ti
+ * into the input (channel c_begin, from the batch index's storage), tf into
+ * the filter (channel 0). *pos moves past the taps taken. */
+static int32_t dw_taps(const pexc_conv_params *p, const pexc_view *in, int32_t kw, size_t cout,
+                       const dw_window *win, int32_t *pos, size_t *ti, size_t *tf) {
+    const int32_t ntap = win->kx1 - win->kx0;
+    const int32_t total = ntap > 0 ? (win->ky1 - win->ky0) * ntap : 0;
+    const size_t pix_stride = (size_t)in->c_stored * (size_t)p->dilation_w;
+    int32_t k = 0;
+    if (*pos >= total) return 0;
+    int32_t ky = win->ky0 + *pos / ntap, kx = win->kx0 + *pos % ntap;
+    while (k < DW_TAPS && ky < win->ky1) {
+        /* along a row, the next tap is one pixel step on (wrapping in a ring) */
+        size_t i = pexc_view_index(in, 0, win->iy + ky * p->dilation_h, win->ix + kx * p->dilation_w,
+                                   in->c_begin);
+        size_t f = ((size_t)ky * (size_t)kw + (size_t)kx) * cout;
+        for (; kx < win->kx1 && k < DW_TAPS; kx++, k++) {
+            ti[k] = i;
+            tf[k] = f;
+            i = pexc_view_next(in, i, pix_stride);
+            f += cout;
+        }
+        if (kx == win->kx1) {
+            kx = win->kx0;
+            ky++;
+        }
+    }
+    *pos += k;
+    return k;
+}
+
+/* Output channels [c0, c1) of one output pixel into o[0 .. c1 - c0). Four
+ * channels go together when they read four adjacent input channels (depth
+ * multiplier 1) or one input channel (a multiplier that is a multiple of 4,
+ * from a channel that is too); the others one by one. */
+static void dw_pixel(const pexc_conv_params *p, int32_t depth_mult, const pexc_view *in,
+                     const int8_t *ibase, const int8_t *filter, int32_t kw, const int32_t *bias,
+                     const dw_window *win, int32_t c0, int32_t c1, int8_t *o) {
+    const size_t cout = (size_t)in->c * (size_t)depth_mult;
+    const int32_t off = p->input_offset;
+    const pexc_out_q q = pexc_out_q_of(p);
+    size_t ti[DW_TAPS], tf[DW_TAPS];
+    int32_t pos = 0;
+    const int32_t n0 = dw_taps(p, in, kw, cout, win, &pos, ti, tf);
+    const int more = n0 == DW_TAPS; /* the window may hold more taps */
+    for (int32_t oc = c0; oc < c1;) {
+        const int32_t ic = oc / depth_mult;
+        const int32_t nj = oc + 4 <= c1 && (depth_mult == 1 || (depth_mult % 4 == 0 && oc % 4 == 0)) ? 4 : 1;
+        const int8_t *x = ibase + (ic - in->c_begin), *f = filter + oc;
+        int32_t acc[4] = {0, 0, 0, 0};
+        int32_t n = n0, next = pos;
+        if (more && oc != c0) {
+            next = 0;
+            n = dw_taps(p, in, kw, cout, win, &next, ti, tf);
+        }
+        for (;;) {
+            if (nj == 1) {
+                PEXC_COUNT_MAC(n);
+                for (int32_t k = 0; k < n; k++) acc[0] += f[tf[k]] * (x[ti[k]] + off);
+            } else if (depth_mult == 1) {
+                pexc_dw4_s8(x, f, ti, tf, n, off, acc);
+            } else {
+                pexc_dw4b_s8(x, f, ti, tf, n, off, acc);
+            }
+            if (!more) break;
+            n = dw_taps(p, in, kw, cout, win, &next, ti, tf);
+            if (n == 0) break;
+        }
+        for (int32_t j = 0; j < nj; j++, oc++)
+            o[oc - c0] = pexc_out_q_s8(&q, acc[j] + (bias ? bias[oc] : 0), oc);
+    }
+}
+
 
 /**
  * @brief int8 depthwise convolution over one output tile.
@@ -48,10 +136,6 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
         return PEXC_ERR_ARG;
 
     int8_t *obase = (int8_t *)out->data;
-    const size_t cout = (size_t)out->c;
-    const size_t pix_stride = (size_t)in->c_stored * (size_t)p->dilation_w;
-    const int32_t off = p->input_offset;
-
     for (int32_t n = 0; n < out->n; n++) {
         /* Offsets within the batch index's storage wrap in a ring. */
         const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
@@ -69,26 +153,9 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
                 while (kx0 < kw && ix0 + kx0 * p->dilation_w < 0) kx0++;
                 while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dilation_w >= in->w) kx1--;
 
-                int8_t *o = obase + pexc_view_index(out, n, oy, ox, t->c0);
-                for (int32_t oc = t->c0; oc < t->c1; oc++) {
-                    const int32_t ic = oc / depth_mult;
-                    int32_t acc = 0;
-                    for (int32_t ky = ky0; ky < ky1 && kx0 < kx1; ky++) {
-                        const int32_t iy = iy0 + ky * p->dilation_h;
-                        size_t i = pexc_view_index(in, 0, iy, ix0 + kx0 * p->dilation_w, ic);
-                        const int8_t *f = filter +
-                                          ((size_t)ky * (size_t)kw + (size_t)kx0) * cout +
-                                          (size_t)oc;
-                        for (int32_t kx = kx0; kx < kx1; kx++) {
-                            PEXC_COUNT_MAC(1);
-                            acc += *f * (ibase[i] + off);
-                            i = pexc_view_next(in, i, pix_stride);
-                            f += cout;
-                        }
-                    }
-                    if (bias) acc += bias[oc];
-                    o[oc - t->c0] = pexc_conv_out_s8(p, acc, oc);
-                }
+                const dw_window win = {iy0, ix0, ky0, ky1, kx0, kx1};
+                dw_pixel(p, depth_mult, in, ibase, filter, kw, bias, &win, t->c0, t->c1,
+                         obase + pexc_view_index(out, n, oy, ox, t->c0));
             }
         }
     }

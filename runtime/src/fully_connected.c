@@ -19,7 +19,7 @@
  * is a separate statement so a compiler that contracts within expressions
  * (clang's default) cannot fuse it into an FMA.
  */
-#include "pexc_kernels.h"
+#include "pexc_dot.h"
 
 /* in [B, 1, 1, depth], out [B, 1, 1, units], tile channels within out and
  * stored there. Tile rows are ignored. */
@@ -32,16 +32,36 @@ static int fc_shapes_valid(const pexc_view *in, const pexc_tile *t,
 }
 
 
-/* sum over d in [d0, d1) of (w[u][d] + filter_offset) * (x[d] + input_offset);
- * x points at input depth d0. */
-static int32_t fc_dot(const int8_t *w_row, const int8_t *x, int32_t nd,
-                      int32_t filter_offset, int32_t input_offset) {
-    int32_t acc = 0;
-    PEXC_COUNT_MAC(nd);
-    for (int32_t d = 0; d < nd; d++)
-        acc += (w_row[d] + filter_offset) * (x[d] + input_offset);
-    return acc;
+/* s[u - u0] = sum over d in [0, nd) of (w[u][d] + filter_offset) *
+ * (x[d] + input_offset) for units [u0, u1); w points at unit 0's first
+ * summed weight, rows depth bytes apart, and x at the first summed input.
+ * Symmetric weights (filter_offset 0, what the converter makes) go four
+ * units at a time through pexc_dot4_s8. */
+static void fc_dots(const int8_t *w, size_t depth, const int8_t *x, int32_t nd,
+                    int32_t filter_offset, int32_t input_offset, int32_t u0,
+                    int32_t u1, int32_t *s) {
+    int32_t u = u0;
+    if (filter_offset == 0) {
+        for (; u + 4 <= u1; u += 4) {
+            int32_t a[4] = {0, 0, 0, 0};
+            pexc_dot4_s8(x, w + (size_t)u * depth, depth, nd, input_offset, a);
+            memcpy(s + (u - u0), a, sizeof a);
+        }
+        for (; u < u1; u++) s[u - u0] = pexc_dot1_s8(x, w + (size_t)u * depth, nd, input_offset);
+        return;
+    }
+    for (; u < u1; u++) {
+        const int8_t *row = w + (size_t)u * depth;
+        int32_t acc = 0;
+        PEXC_COUNT_MAC(nd);
+        for (int32_t d = 0; d < nd; d++)
+            acc += (row[d] + filter_offset) * (x[d] + input_offset);
+        s[u - u0] = acc;
+    }
 }
+
+/* Units are summed in blocks of this many, into a small array on the stack. */
+#define FC_BLOCK 16
 
 /**
  * @brief int8 fully connected over output units [t->c0, t->c1), all batches.
@@ -64,14 +84,16 @@ pexc_status pexc_fully_connected_s8(const pexc_conv_params *p,
     const int32_t depth = in->c;
     const int8_t *ibase = (const int8_t *)in->data;
     int8_t *obase = (int8_t *)out->data;
+    const pexc_out_q q = pexc_out_q_of(p);
     for (int32_t b = 0; b < out->n && t->c0 < t->c1; b++) {
         const int8_t *x = ibase + pexc_view_index(in, b, 0, 0, 0);
         int8_t *o = obase + pexc_view_index(out, b, 0, 0, t->c0);
-        for (int32_t u = t->c0; u < t->c1; u++) {
-            int32_t acc = fc_dot(weights + (size_t)u * (size_t)depth, x, depth,
-                                 filter_offset, p->input_offset);
-            if (bias) acc += bias[u];
-            o[u - t->c0] = pexc_conv_out_s8(p, acc, u);
+        for (int32_t u0 = t->c0; u0 < t->c1; u0 += FC_BLOCK) {
+            const int32_t u1 = t->c1 - u0 > FC_BLOCK ? u0 + FC_BLOCK : t->c1;
+            int32_t s[FC_BLOCK];
+            fc_dots(weights, (size_t)depth, x, depth, filter_offset, p->input_offset, u0, u1, s);
+            for (int32_t u = u0; u < u1; u++)
+                o[u - t->c0] = pexc_out_q_s8(&q, s[u - u0] + (bias ? bias[u] : 0), u);
         }
     }
     return PEXC_OK;
@@ -105,13 +127,12 @@ pexc_status pexc_fully_connected_s8_acc(const pexc_conv_params *p,
         /* With an empty depth range x is never read; keep it in bounds. */
         const int8_t *x = ibase + (d0 < d1 ? pexc_view_index(in, b, 0, 0, d0) : 0);
         int32_t *a = abase + pexc_view_index(acc, b, 0, 0, t->c0);
-        for (int32_t u = t->c0; u < t->c1; u++) {
-            int32_t s = fc_dot(weights + (size_t)u * (size_t)depth + (size_t)d0,
-                               x, d1 - d0, filter_offset, p->input_offset);
-            if (first)
-                a[u - t->c0] = s;
-            else
-                a[u - t->c0] += s;
+        for (int32_t u0 = t->c0; u0 < t->c1; u0 += FC_BLOCK) {
+            const int32_t u1 = t->c1 - u0 > FC_BLOCK ? u0 + FC_BLOCK : t->c1;
+            int32_t s[FC_BLOCK];
+            fc_dots(weights + d0, (size_t)depth, x, d1 - d0, filter_offset, p->input_offset, u0, u1, s);
+            for (int32_t u = u0; u < u1; u++)
+                a[u - t->c0] = first ? s[u - u0] : a[u - t->c0] + s[u - u0];
         }
     }
     return PEXC_OK;

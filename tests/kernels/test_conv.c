@@ -434,6 +434,32 @@ static int check_fixedpoint(void) {
     bad |= expect_i32("rdivpot(-5, 1)", pexc_rdivpot(-5, 1), -3);
     bad |= expect_i32("rdivpot(5, 1)", pexc_rdivpot(5, 1), 3);
     bad |= expect_i32("srdhm(MIN, MIN)", pexc_srdhm(INT32_MIN, INT32_MIN), INT32_MAX);
+    /* The kernels' inline requantisation gives pexc_requant's integers. */
+    static const int32_t xs[] = {0, 1, -1, 2, -2, 3, -3, 127, -128, 1 << 20, -(1 << 20),
+                                 INT32_MAX, INT32_MIN, INT32_MIN + 1, INT32_MAX - 1};
+    static const int32_t ms[] = {0, INT32_C(1) << 30, INT32_C(1610612736), INT32_MAX, INT32_MAX - 1,
+                                 INT32_MIN, INT32_MIN + 1, -(INT32_C(1) << 30), 1, -1};
+    for (int32_t shift = -31; shift <= 30; shift++) {
+        for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++)
+            for (size_t j = 0; j < sizeof ms / sizeof ms[0]; j++) {
+                /* pexc_requant shifts in uint32, so a left shift may wrap. */
+                checks++;
+                if (pexc_requant_inline(xs[i], ms[j], shift) != pexc_requant(xs[i], ms[j], shift)) {
+                    printf("FAIL requant_inline(%ld, %ld, %ld)\n", (long)xs[i], (long)ms[j], (long)shift);
+                    bad = 1;
+                }
+            }
+        for (int k = 0; k < 20000; k++) {
+            int32_t x = (int32_t)kref_conv_u32(&rng), m = (int32_t)kref_conv_u32(&rng);
+            if (k & 1) x >>= kref_conv_range(&rng, 0, 31);
+            if (k & 2) m = (int32_t)(((uint32_t)m >> 1) | UINT32_C(0x40000000));
+            checks++;
+            if (pexc_requant_inline(x, m, shift) != pexc_requant(x, m, shift)) {
+                printf("FAIL requant_inline(%ld, %ld, %ld)\n", (long)x, (long)m, (long)shift);
+                bad = 1;
+            }
+        }
+    }
     return bad;
 }
 

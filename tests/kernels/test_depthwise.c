@@ -51,14 +51,15 @@ static void fill_random(void *p, size_t bytes) {
 static void make_case(dw_case *c) {
     static const int32_t chans[] = {1, 2, 3, 4, 5, 8, 16, 17, 24, 32, 64};
     static const int32_t ks[] = {1, 3, 3, 3, 5, 7};
-    static const int32_t dms[] = {1, 1, 1, 2, 2, 3};
+    static const int32_t dms[] = {1, 1, 1, 2, 2, 3, 4, 8};
     for (;;) {
         c->n = kref_conv_range(&rng, 0, 4) == 0 ? 2 : 1;
         c->h = kref_conv_range(&rng, 1, kref_conv_range(&rng, 0, 3) == 0 ? 24 : 12);
         c->w = kref_conv_range(&rng, 1, kref_conv_range(&rng, 0, 3) == 0 ? 24 : 12);
         c->cin = kref_conv_pick(&rng, chans, 11);
-        c->dm = kref_conv_pick(&rng, dms, 6);
+        c->dm = kref_conv_pick(&rng, dms, (int32_t)(sizeof dms / sizeof dms[0]));
         c->cout = c->cin * c->dm;
+        if (c->cout > MAXC) continue;
         c->kh = kref_conv_pick(&rng, ks, 6);
         c->kw = kref_conv_range(&rng, 0, 2) ? c->kh : kref_conv_pick(&rng, ks, 6);
         c->sh = kref_conv_range(&rng, 1, 2);

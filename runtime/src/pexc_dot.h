@@ -1,0 +1,192 @@
+/*
+ * Inner products of the int8 convolution-family kernels, with an Arm DSP
+ * path and a plain C twin.
+ *
+ * Every convolution, depthwise convolution and fully-connected kernel spends
+ * nearly all its time summing w * (x + offset) over int8 runs. On a core with
+ * the DSP extension (Cortex-M4/M7/M33/M55: __ARM_FEATURE_DSP) four input bytes
+ * are loaded as one word and widened, offset added, into two pairs of int16
+ * (SXTAB16: bytes 0 and 2, then the word rotated by 8 for bytes 1 and 3); the
+ * weights are widened the same way (SXTB16), so each SMLAD adds two products
+ * at once. x + offset lies in [-255, 255] (x in [-128, 127], offset = -zero
+ * point in [-127, 128]), so the int16 lanes never wrap, and the int32 sums are
+ * the same integers the scalar loop makes: integer addition does not depend
+ * on order, so both paths are byte-identical to TFLite's reference kernels
+ * (the lowering refuses any layer whose worst-case sum could overflow int32).
+ *
+ * Four output channels share each widened input word (pexc_dot4_s8), which is
+ * what makes the DSP path about three times cheaper per multiply-accumulate
+ * than the scalar one. Depthwise layers multiply channel by channel instead
+ * of summing across channels, so pexc_dw4_s8 keeps four accumulators and
+ * uses SMLABB/SMLATT (one 16x16 product each) on the same widened pairs.
+ *
+ * This header is private to the runtime (included by the kernel sources and
+ * copied beside them into generated code). Builds with -DPEXC_NO_DSP take
+ * the plain path on any core, which is how tests compare the two.
+ */
+#ifndef PEXC_DOT_H
+#define PEXC_DOT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "pexc_kernels.h"
+
+#if defined(__ARM_FEATURE_DSP) && !defined(PEXC_NO_DSP)
+#define PEXC_DOT_DSP 1
+#include <arm_acle.h>
+
+/* Four bytes from any address (the cores with DSP allow unaligned LDR). */
+static inline int32_t pexc_ld4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+/* SXTB16 and SXTAB16 of the word rotated right by 8 (bytes 1 and 3), one
+ * instruction each; ACLE has no intrinsic for the rotated forms and GCC does
+ * not fold a separate rotate into them. */
+static inline int32_t pexc_sxtb16_r8(int32_t v) {
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+static inline int32_t pexc_sxtab16_r8(int32_t a, int32_t v) {
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(v));
+    return r;
+}
+/* The input offset in both int16 lanes. */
+static inline int32_t pexc_off2(int32_t off) {
+    uint32_t h = (uint32_t)off & 0xFFFFu;
+    return (int32_t)(h | (h << 16));
+}
+#endif
+
+/* acc[j] += sum over c in [0, n) of w[j * ws + c] * (x[c] + off), j = 0..3:
+ * four rows of weights (ws bytes apart) against one input run. */
+static inline void pexc_dot4_s8(const int8_t *x, const int8_t *w, size_t ws, int32_t n,
+                                int32_t off, int32_t acc[4]) {
+    const int8_t *w0 = w, *w1 = w + ws, *w2 = w1 + ws, *w3 = w2 + ws;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t c = 0;
+    PEXC_COUNT_MAC(4 * (int64_t)n);
+#ifdef PEXC_DOT_DSP
+    /* Two weight pointers (rows 0 and 2) and the row stride: few enough
+     * live registers that the loop does not spill. */
+    const int32_t off2 = pexc_off2(off);
+    const int8_t *end = x + (n & ~3), *xp = x, *wa = w0, *wb = w2;
+    while (xp != end) {
+        const int32_t xv = pexc_ld4(xp);
+        const int32_t xe = __sxtab16(off2, xv), xo = pexc_sxtab16_r8(off2, xv);
+        int32_t wv = pexc_ld4(wa);
+        a0 = __smlad(xe, __sxtb16(wv), a0);
+        a0 = __smlad(xo, pexc_sxtb16_r8(wv), a0);
+        wv = pexc_ld4(wa + ws);
+        a1 = __smlad(xe, __sxtb16(wv), a1);
+        a1 = __smlad(xo, pexc_sxtb16_r8(wv), a1);
+        wv = pexc_ld4(wb);
+        a2 = __smlad(xe, __sxtb16(wv), a2);
+        a2 = __smlad(xo, pexc_sxtb16_r8(wv), a2);
+        wv = pexc_ld4(wb + ws);
+        a3 = __smlad(xe, __sxtb16(wv), a3);
+        a3 = __smlad(xo, pexc_sxtb16_r8(wv), a3);
+        xp += 4;
+        wa += 4;
+        wb += 4;
+    }
+    c = n & ~3;
+#endif
+    for (; c < n; c++) {
+        const int32_t xv = x[c] + off;
+        a0 += w0[c] * xv;
+        a1 += w1[c] * xv;
+        a2 += w2[c] * xv;
+        a3 += w3[c] * xv;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* sum over c in [0, n) of w[c] * (x[c] + off). */
+static inline int32_t pexc_dot1_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t off) {
+    int32_t a = 0, c = 0;
+    PEXC_COUNT_MAC(n);
+#ifdef PEXC_DOT_DSP
+    const int32_t off2 = pexc_off2(off);
+    for (; c + 4 <= n; c += 4) {
+        const int32_t xv = pexc_ld4(x + c), wv = pexc_ld4(w + c);
+        a = __smlad(__sxtab16(off2, xv), __sxtb16(wv), a);
+        a = __smlad(pexc_sxtab16_r8(off2, xv), pexc_sxtb16_r8(wv), a);
+    }
+#endif
+    for (; c < n; c++) a += w[c] * (x[c] + off);
+    return a;
+}
+
+/* acc[j] += w[j] * (x[j] + off), j = 0..3, over ntaps taps: input tap k at
+ * x + ti[k], its weights at w + tf[k]. Four consecutive channels of a
+ * depthwise layer, whose output channel j reads input channel j. */
+static inline void pexc_dw4_s8(const int8_t *x, const int8_t *w, const size_t *ti,
+                               const size_t *tf, int32_t ntaps, int32_t off, int32_t acc[4]) {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    PEXC_COUNT_MAC(4 * (int64_t)ntaps);
+#ifdef PEXC_DOT_DSP
+    const int32_t off2 = pexc_off2(off);
+    for (int32_t k = 0; k < ntaps; k++) {
+        const int32_t xv = pexc_ld4(x + ti[k]), wv = pexc_ld4(w + tf[k]);
+        const int32_t xe = __sxtab16(off2, xv), xo = pexc_sxtab16_r8(off2, xv);
+        const int32_t we = __sxtb16(wv), wo = pexc_sxtb16_r8(wv);
+        a0 = __smlabb(xe, we, a0);
+        a2 = __smlatt(xe, we, a2);
+        a1 = __smlabb(xo, wo, a1);
+        a3 = __smlatt(xo, wo, a3);
+    }
+#else
+    for (int32_t k = 0; k < ntaps; k++) {
+        const int8_t *xk = x + ti[k], *wk = w + tf[k];
+        a0 += wk[0] * (xk[0] + off);
+        a1 += wk[1] * (xk[1] + off);
+        a2 += wk[2] * (xk[2] + off);
+        a3 += wk[3] * (xk[3] + off);
+    }
+#endif
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* As pexc_dw4_s8 for four output channels of one input channel (a depth
+ * multiplier that is a multiple of 4): acc[j] += w[j] * (x[0] + off). */
+static inline void pexc_dw4b_s8(const int8_t *x, const int8_t *w, const size_t *ti,
+                                const size_t *tf, int32_t ntaps, int32_t off, int32_t acc[4]) {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    PEXC_COUNT_MAC(4 * (int64_t)ntaps);
+    for (int32_t k = 0; k < ntaps; k++) {
+        const int8_t *wk = w + tf[k];
+#ifdef PEXC_DOT_DSP
+        const int32_t xv = (x[ti[k]] + off) & 0xFFFF;
+        const int32_t x2 = (int32_t)((uint32_t)xv | ((uint32_t)xv << 16)); /* x + off, twice */
+        const int32_t wv = pexc_ld4(wk);
+        const int32_t we = __sxtb16(wv), wo = pexc_sxtb16_r8(wv);
+        a0 = __smlabb(x2, we, a0);
+        a2 = __smlatt(x2, we, a2);
+        a1 = __smlabb(x2, wo, a1);
+        a3 = __smlatt(x2, wo, a3);
+#else
+        const int32_t xv = x[ti[k]] + off;
+        a0 += wk[0] * xv;
+        a1 += wk[1] * xv;
+        a2 += wk[2] * xv;
+        a3 += wk[3] * xv;
+#endif
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+#endif
