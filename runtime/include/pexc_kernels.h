@@ -261,9 +261,11 @@ static inline int32_t pexc_requant_inline(int32_t x, int32_t multiplier, int32_t
     int32_t hi = INT32_MAX; /* the one saturating case, a == b == INT32_MIN */
     if (a != INT32_MIN || multiplier != INT32_MIN)
         hi = (int32_t)(((int64_t)a * multiplier + (INT64_C(1) << 30)) >> 31);
+    /* + 1 when the remainder passes the threshold: (threshold - remainder)
+     * is then negative (both lie in [0, 2^31), so it cannot overflow). */
     const int32_t mask = (int32_t)((UINT32_C(1) << right) - 1u);
-    const int32_t threshold = (mask >> 1) + (hi < 0 ? 1 : 0);
-    return (hi >> right) + ((hi & mask) > threshold ? 1 : 0);
+    const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)hi >> 31);
+    return (hi >> right) - ((threshold - (hi & mask)) >> 31);
 }
 
 /* The requantisation fields of a pexc_conv_params copied into locals, for
