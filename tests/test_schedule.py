@@ -119,6 +119,23 @@ def test_sram_budget(name):
 
 
 @pytest.mark.skipif(not os.path.isdir(SHARED), reason="../shared missing")
+def test_looser_budget_fewer_steps():
+    """A budget above the least peak buys speed back: kws_ds_cnn's streamed
+    chain covers the whole network on a tensor 5 pixels wide, where a
+    sixteenth and an eighth of a row are both one pixel; relaxing must step
+    past such equal fractions to whole rows and then several rows."""
+    model = os.path.join(SHARED, "kws_ds_cnn_int8.tflite")
+    mins = inspect(model)
+    steps = [mins["steps"]]
+    for budget in (5 * 1024, 8 * 1024, 12 * 1024):
+        j = inspect(model, "--sram", str(budget))
+        assert j["peak_sram_bytes"] <= budget
+        steps.append(j["steps"])
+    assert steps == sorted(steps, reverse=True) and len(set(steps)) == len(steps), steps
+    assert steps[-1] * 10 < steps[0], steps
+
+
+@pytest.mark.skipif(not os.path.isdir(SHARED), reason="../shared missing")
 def test_svg_written(tmp_path):
     svg = tmp_path / "m.svg"
     r = subprocess.run([PEXC, "inspect", os.path.join(SHARED, "vww_96_int8.tflite"), "--svg", str(svg)],
