@@ -2,9 +2,11 @@
 """pexc-generated C on an emulated Cortex-M4 beside TFLite Micro.
 
     .venv/bin/python bench/m4.py [--only SUBSTR] [--opt -O2] [--json FILE] [--keep DIR]
+                                 [--sram 6K,8K]
 
 For every supported model and the three schedules (baseline, channels,
-min-sram):
+min-sram), and each SRAM budget given with --sram (the fastest schedule
+that fits it: `pexc compile --sram B`):
 
   1. `pexc compile MODEL --schedule S --target cortex-m4`;
   2. the generated NAME.c and the runtime sources are compiled one object
@@ -19,6 +21,7 @@ Columns:
   instr        instructions executed inside the mcu_region_begin/end pair
                around NAME_run_io() (mcu-run's count, which includes a
                constant 2 for the region calls), as TFLM's Invoke() was counted
+  x CMSIS-NN   pexc instr over TFLM + CMSIS-NN's (below 1: pexc is faster)
   arena        NAME_ARENA_BYTES: the static activation arena (.bss)
   other RAM    every other .data/.bss byte of the whole firmware (mcu runtime,
                newlib, the driver's output buffer); the stack and heap blocks
@@ -140,7 +143,8 @@ def bench_one(cmd_env, model, schedule, work, opt):
     cmd, env = cmd_env
     d = os.path.join(work, "%s-%s" % (model, schedule))
     shutil.rmtree(d, ignore_errors=True)
-    r = run(cmd + [H.shared_model(model), "-o", d, "--schedule", schedule, "--target", "cortex-m4"], env=env)
+    how = ["--sram", schedule[5:]] if schedule.startswith("sram=") else ["--schedule", schedule]
+    r = run(cmd + [H.shared_model(model), "-o", d] + how + ["--target", "cortex-m4"], env=env)
     if r.returncode:
         return {"error": "pexc compile: " + r.stderr.decode().strip()}
     objs, rt_objs = [], []
@@ -204,7 +208,9 @@ def main():
     ap.add_argument("--opt", default="-O2", help="optimisation flag for the firmware (default -O2, as TFLM's)")
     ap.add_argument("--json", help="also write the raw figures here")
     ap.add_argument("--keep", help="keep generated sources and firmware in this directory")
+    ap.add_argument("--sram", help="also compile with these --sram budgets (comma-separated, e.g. 6K,8K)")
     a = ap.parse_args()
+    schedules = SCHEDULES + ["sram=" + b for b in (a.sram.split(",") if a.sram else [])]
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
         if not shutil.which(tool):
             sys.exit("%s not found: run %s/mcu/install-deps.sh" % (tool, H.SHARED))
@@ -215,7 +221,7 @@ def main():
     results = {}
     models = [m for m in H.SUPPORTED_SHARED if not a.only or a.only in m]
     for model in models:
-        for sched in SCHEDULES:
+        for sched in schedules:
             print("%-22s %-9s ..." % (model, sched), file=sys.stderr, flush=True)
             results["%s/%s" % (model, sched)] = bench_one(cmd_env, model, sched, work, a.opt)
     if not a.keep:
@@ -225,23 +231,24 @@ def main():
             json.dump({"opt": a.opt, "pexc": results, "tflm_source": TFLM_JSON}, f, indent=1)
 
     print("pexc on mps2-an386 (Cortex-M4, QEMU, %s), deterministic input; TFLM 90b983c2 from tflm-m4.json\n" % a.opt)
-    print("| model | schedule | golden | pexc instr | x baseline | TFLM ref instr | TFLM CMSIS-NN instr | pexc arena | TFLM arena "
-          "| pexc other RAM | pexc stack | TFLM stack | pexc weights | pexc steps | pexc code (model + kernels) "
-          "| TFLM lib code |")
-    print("|---|---|:-:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| model | schedule | golden | pexc instr | x baseline | TFLM ref instr | TFLM CMSIS-NN instr | x CMSIS-NN "
+          "| pexc arena | TFLM arena | pexc other RAM | pexc stack | TFLM stack | pexc weights | pexc steps "
+          "| pexc code (model + kernels) | TFLM lib code |")
+    print("|---|---|:-:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for model in models:
         t = tflm.get(model, {})
         ref, cm, cm8 = t.get("m4_ref", {}), t.get("m4_cmsis_nn", {}), t.get("m4_cmsis_nn_int8", {})
-        for sched in SCHEDULES:
+        for sched in schedules:
             r = results["%s/%s" % (model, sched)]
             if "error" in r:
                 print("| %s | %s | error: %s |" % (model, sched, r["error"].replace("|", "/")[:200]))
                 continue
             b = results.get("%s/baseline" % model, {})
             ratio = "%.3f" % (r["instr"] / b["instr"]) if b.get("instr") else "-"
-            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s + %s | %s |" % (
+            vs_cm = "%.2f" % (r["instr"] / cm["invoke_insn"]) if cm.get("invoke_insn") else "-"
+            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s + %s | %s |" % (
                 model, sched, "ok" if r["match"] else "**DIFF**", fmt(r["instr"]), ratio, fmt(ref.get("invoke_insn")),
-                fmt(cm.get("invoke_insn")), fmt(r["arena"]), fmt(cm.get("arena_used_bytes")), fmt(r["other_ram"]),
+                fmt(cm.get("invoke_insn")), vs_cm, fmt(r["arena"]), fmt(cm.get("arena_used_bytes")), fmt(r["other_ram"]),
                 fmt(r["stack"]), fmt(cm.get("thread_stack_used_bytes")), fmt(r["weights"]), fmt(r["tables"]),
                 fmt(r["model_code"]),
                 fmt(r["kernel_code"]), fmt(cm8.get("flash_lib"))))
