@@ -14,9 +14,9 @@
  * on order, so both paths are byte-identical to TFLite's reference kernels
  * (the lowering refuses any layer whose worst-case sum could overflow int32).
  *
- * Four output channels share each widened input word (pexc_dot4_s8), which is
- * what makes the DSP path about three times cheaper per multiply-accumulate
- * than the scalar one. Depthwise layers multiply channel by channel instead
+ * Four output channels share each widened input word (pexc_dot4_s8): 1.75
+ * instructions per multiply-accumulate on the M4 against 3.0 for the plain
+ * C twin of the same loop (bench/kernels_m4.py). Depthwise layers multiply channel by channel instead
  * of summing across channels, so pexc_dw4_s8 keeps four accumulators and
  * uses SMLABB/SMLATT (one 16x16 product each) on the same widened pairs.
  *
