@@ -151,6 +151,37 @@ static void conv_pixel(const conv_src *s, const conv_window *win, int32_t c0, in
     }
 }
 
+/* A 1x1 convolution without padding (the pointwise layers of MobileNets):
+ * output pixel (oy, ox) reads the Cin adjacent channels of input pixel
+ * (oy * stride_h, ox * stride_w), so there is no window to work out. ob is
+ * the start of the output's batch index storage. */
+static void conv_pointwise(const conv_src *s, const int32_t *bias, const pexc_tile *t,
+                           const pexc_view *out, int8_t *ob) {
+    const pexc_conv_params *p = s->p;
+    const int32_t cin = s->in->c, off = p->input_offset;
+    const pexc_out_q q = pexc_out_q_of(p);
+    for (int32_t oy = t->y0; oy < t->y1; oy++) {
+        const int32_t xe = pexc_tile_xe(t, oy, out->w);
+        for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
+            const int8_t *x = s->base + pexc_view_index(s->in, 0, oy * p->stride_h, ox * p->stride_w, 0);
+            int8_t *o = ob + pexc_view_index(out, 0, oy, ox, t->c0);
+            const int8_t *f = s->filter + (size_t)t->c0 * (size_t)cin;
+            int32_t oc = t->c0;
+            for (; oc + 4 <= t->c1; oc += 4, f += 4 * (size_t)cin, o += 4) {
+                int32_t acc[4] = {0, 0, 0, 0};
+                if (bias) memcpy(acc, bias + oc, sizeof acc);
+                pexc_dot4_s8(x, f, (size_t)cin, cin, off, acc);
+                o[0] = pexc_out_q_s8(&q, acc[0], oc);
+                o[1] = pexc_out_q_s8(&q, acc[1], oc + 1);
+                o[2] = pexc_out_q_s8(&q, acc[2], oc + 2);
+                o[3] = pexc_out_q_s8(&q, acc[3], oc + 3);
+            }
+            for (; oc < t->c1; oc++, f += cin, o++)
+                *o = pexc_out_q_s8(&q, (bias ? bias[oc] : 0) + pexc_dot1_s8(x, f, cin, off), oc);
+        }
+    }
+}
+
 /* ---- kernels ------------------------------------------------------------ */
 
 /**
@@ -182,6 +213,10 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
     for (int32_t n = 0; n < out->n; n++) {
         const conv_src src = {p, in, (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin),
                               filter, kh, kw, 0, in->c};
+        if (kh == 1 && kw == 1 && p->pad_top == 0 && p->pad_left == 0) {
+            conv_pointwise(&src, bias, t, out, obase + pexc_view_index(out, n, 0, 0, out->c_begin));
+            continue;
+        }
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
             const int32_t xe = pexc_tile_xe(t, oy, out->w);
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {

@@ -62,57 +62,93 @@ static inline int32_t pexc_off2(int32_t off) {
 }
 #endif
 
+/* The assembly loop needs 13 free registers, which an unoptimised build
+ * (frame pointer, no register allocation worth the name) cannot give. */
+#if defined(PEXC_DOT_DSP) && defined(__OPTIMIZE__)
+#define PEXC_DOT_ASM 1
+#endif
+
+#ifdef PEXC_DOT_ASM
+/* The loop of pexc_dot4_s8 over [x, end) (whole words) in assembly: 28
+ * instructions per 16 multiply-accumulates in 13 registers (GCC's own
+ * allocation of the same C spills three). Rows 2 and 3 are addressed from
+ * row 0 as w + 2 * ws (+ ws). A function of its own, not inlined, so the
+ * 13 registers are free whatever the caller keeps live (inlined into a
+ * kernel loop, the asm can run out of registers). */
+__attribute__((noinline, unused)) static void pexc_dot4_words(const int8_t *x, const int8_t *w, size_t ws,
+                                                                   const int8_t *end, int32_t off2,
+                                                                   int32_t acc[4]) {
+    const int8_t *xp = x, *wp = w;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t xe, xo, wv, tmp;
+    __asm__("1:\n\t"
+            "ldr %[xo], [%[xp]], #4\n\t"
+            "sxtab16 %[xe], %[off2], %[xo]\n\t"
+            "sxtab16 %[xo], %[off2], %[xo], ror #8\n\t"
+            "ldr %[wv], [%[wp]]\n\t"
+            "sxtb16 %[tmp], %[wv]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad %[a0], %[xe], %[tmp], %[a0]\n\t"
+            "smlad %[a0], %[xo], %[wv], %[a0]\n\t"
+            "ldr %[wv], [%[wp], %[ws]]\n\t"
+            "sxtb16 %[tmp], %[wv]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad %[a1], %[xe], %[tmp], %[a1]\n\t"
+            "smlad %[a1], %[xo], %[wv], %[a1]\n\t"
+            "add %[wv], %[wp], %[ws], lsl #1\n\t"
+            "ldr %[wv], [%[wv]]\n\t"
+            "sxtb16 %[tmp], %[wv]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad %[a2], %[xe], %[tmp], %[a2]\n\t"
+            "smlad %[a2], %[xo], %[wv], %[a2]\n\t"
+            "add %[wv], %[wp], %[ws], lsl #1\n\t"
+            "ldr %[wv], [%[wv], %[ws]]\n\t"
+            "sxtb16 %[tmp], %[wv]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad %[a3], %[xe], %[tmp], %[a3]\n\t"
+            "smlad %[a3], %[xo], %[wv], %[a3]\n\t"
+            "add %[wp], %[wp], #4\n\t"
+            "cmp %[xp], %[end]\n\t"
+            "bne 1b\n\t"
+            : [xp] "+&r"(xp), [wp] "+&r"(wp), [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2),
+              [a3] "+&r"(a3), [xe] "=&r"(xe), [xo] "=&r"(xo), [wv] "=&r"(wv), [tmp] "=&r"(tmp)
+            : [end] "r"(end), [ws] "r"(ws), [off2] "r"(off2)
+            : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+#endif
+
 /* acc[j] += sum over c in [0, n) of w[j * ws + c] * (x[c] + off), j = 0..3:
  * four rows of weights (ws bytes apart) against one input run. */
 static inline void pexc_dot4_s8(const int8_t *x, const int8_t *w, size_t ws, int32_t n,
                                 int32_t off, int32_t acc[4]) {
     const int8_t *w0 = w, *w1 = w + ws, *w2 = w1 + ws, *w3 = w2 + ws;
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     int32_t c = 0;
     PEXC_COUNT_MAC(4 * (int64_t)n);
-#ifdef PEXC_DOT_DSP
-    /* The loop in assembly: 28 instructions per 16 multiply-accumulates,
-     * 13 registers (GCC's own allocation of the same code spills). Rows 2
-     * and 3 are addressed from row 0 as w + 2 * ws (+ ws). */
-    const int32_t off2 = pexc_off2(off);
-    const int8_t *xp = x, *wp = w0, *const end = x + (n & ~3);
-    if (xp != end) {
-        int32_t xe, xo, wv, tmp;
-        __asm__("1:\n\t"
-                "ldr %[xo], [%[xp]], #4\n\t"
-                "sxtab16 %[xe], %[off2], %[xo]\n\t"
-                "sxtab16 %[xo], %[off2], %[xo], ror #8\n\t"
-                "ldr %[wv], [%[wp]]\n\t"
-                "sxtb16 %[tmp], %[wv]\n\t"
-                "sxtb16 %[wv], %[wv], ror #8\n\t"
-                "smlad %[a0], %[xe], %[tmp], %[a0]\n\t"
-                "smlad %[a0], %[xo], %[wv], %[a0]\n\t"
-                "ldr %[wv], [%[wp], %[ws]]\n\t"
-                "sxtb16 %[tmp], %[wv]\n\t"
-                "sxtb16 %[wv], %[wv], ror #8\n\t"
-                "smlad %[a1], %[xe], %[tmp], %[a1]\n\t"
-                "smlad %[a1], %[xo], %[wv], %[a1]\n\t"
-                "add %[wv], %[wp], %[ws], lsl #1\n\t"
-                "ldr %[wv], [%[wv]]\n\t"
-                "sxtb16 %[tmp], %[wv]\n\t"
-                "sxtb16 %[wv], %[wv], ror #8\n\t"
-                "smlad %[a2], %[xe], %[tmp], %[a2]\n\t"
-                "smlad %[a2], %[xo], %[wv], %[a2]\n\t"
-                "add %[wv], %[wp], %[ws], lsl #1\n\t"
-                "ldr %[wv], [%[wv], %[ws]]\n\t"
-                "sxtb16 %[tmp], %[wv]\n\t"
-                "sxtb16 %[wv], %[wv], ror #8\n\t"
-                "smlad %[a3], %[xe], %[tmp], %[a3]\n\t"
-                "smlad %[a3], %[xo], %[wv], %[a3]\n\t"
-                "add %[wp], %[wp], #4\n\t"
-                "cmp %[xp], %[end]\n\t"
-                "bne 1b\n\t"
-                : [xp] "+&r"(xp), [wp] "+&r"(wp), [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2),
-                  [a3] "+&r"(a3), [xe] "=&r"(xe), [xo] "=&r"(xo), [wv] "=&r"(wv), [tmp] "=&r"(tmp)
-                : [end] "r"(end), [ws] "r"(ws), [off2] "r"(off2)
-                : "cc", "memory");
+#ifdef PEXC_DOT_ASM
+    if (n >= 4) {
+        pexc_dot4_words(x, w, ws, x + (n & ~3), pexc_off2(off), acc);
+        c = n & ~3;
     }
-    c = n & ~3;
+#endif
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+#if defined(PEXC_DOT_DSP) && !defined(PEXC_DOT_ASM)
+    const int32_t off2 = pexc_off2(off);
+    for (; c + 4 <= n; c += 4) {
+        const int32_t xv = pexc_ld4(x + c);
+        const int32_t xe = __sxtab16(off2, xv), xo = pexc_sxtab16_r8(off2, xv);
+        int32_t wv = pexc_ld4(w0 + c);
+        a0 = __smlad(xo, pexc_sxtb16_r8(wv), __smlad(xe, __sxtb16(wv), a0));
+        wv = pexc_ld4(w1 + c);
+        a1 = __smlad(xo, pexc_sxtb16_r8(wv), __smlad(xe, __sxtb16(wv), a1));
+        wv = pexc_ld4(w2 + c);
+        a2 = __smlad(xo, pexc_sxtb16_r8(wv), __smlad(xe, __sxtb16(wv), a2));
+        wv = pexc_ld4(w3 + c);
+        a3 = __smlad(xo, pexc_sxtb16_r8(wv), __smlad(xe, __sxtb16(wv), a3));
+    }
 #endif
     for (; c < n; c++) {
         const int32_t xv = x[c] + off;
