@@ -67,17 +67,34 @@ static int32_t dw_taps(const pexc_conv_params *p, const pexc_view *in, int32_t k
  * channels go together when they read four adjacent input channels (depth
  * multiplier 1) or one input channel (a multiplier that is a multiple of 4,
  * from a channel that is too); the others one by one. */
+/* ti, tf: the first n0 taps of the window (dw_taps from tap 0); a window
+ * of more than DW_TAPS taps is walked again in pieces for each channel
+ * group, through ti and tf. */
 static void dw_pixel(const pexc_conv_params *p, int32_t depth_mult, const pexc_view *in,
                      const int8_t *ibase, const int8_t *filter, int32_t kw, const int32_t *bias,
-                     const dw_window *win, int32_t c0, int32_t c1, int8_t *o) {
+                     const dw_window *win, size_t *ti, size_t *tf, int32_t n0, int32_t c0,
+                     int32_t c1, int8_t *o) {
     const size_t cout = (size_t)in->c * (size_t)depth_mult;
     const int32_t off = p->input_offset;
     const pexc_out_q q = pexc_out_q_of(p);
-    size_t ti[DW_TAPS], tf[DW_TAPS];
-    int32_t pos = 0;
-    const int32_t n0 = dw_taps(p, in, kw, cout, win, &pos, ti, tf);
+    int32_t pos = n0;
     const int more = n0 == DW_TAPS; /* the window may hold more taps */
-    for (int32_t oc = c0; oc < c1;) {
+    int32_t oc = c0;
+    if (depth_mult == 1 && !more) {
+        /* the common case in a tight loop: bias first, four outputs */
+        const int8_t *x = ibase + (c0 - in->c_begin), *f = filter + c0;
+        int8_t *ob = o;
+        for (; oc + 4 <= c1; oc += 4, x += 4, f += 4, ob += 4) {
+            int32_t acc[4] = {0, 0, 0, 0};
+            if (bias) memcpy(acc, bias + oc, sizeof acc);
+            pexc_dw4_s8(x, f, ti, tf, n0, off, acc);
+            ob[0] = pexc_out_q_s8(&q, acc[0], oc);
+            ob[1] = pexc_out_q_s8(&q, acc[1], oc + 1);
+            ob[2] = pexc_out_q_s8(&q, acc[2], oc + 2);
+            ob[3] = pexc_out_q_s8(&q, acc[3], oc + 3);
+        }
+    }
+    while (oc < c1) {
         const int32_t ic = oc / depth_mult;
         const int32_t nj = oc + 4 <= c1 && (depth_mult == 1 || (depth_mult % 4 == 0 && oc % 4 == 0)) ? 4 : 1;
         const int8_t *x = ibase + (ic - in->c_begin), *f = filter + oc;
@@ -146,6 +163,13 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
             while (ky0 < kh && iy0 + ky0 * p->dilation_h < 0) ky0++;
             while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dilation_h >= in->h) ky1--;
 
+            /* The taps of the previous pixel of the row, moved on by the
+             * stride (pexc_view_next: at most a ring's length), are this
+             * pixel's when its window is clipped the same way and fits the
+             * tap lists whole. */
+            size_t ti[DW_TAPS], tf[DW_TAPS];
+            int32_t ntaps = -1, pkx0 = 0, pkx1 = 0;
+            const size_t step = (size_t)p->stride_w * (size_t)in->c_stored;
             const int32_t xe = pexc_tile_xe(t, oy, out->w);
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
@@ -154,8 +178,18 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
                 while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dilation_w >= in->w) kx1--;
 
                 const dw_window win = {iy0, ix0, ky0, ky1, kx0, kx1};
-                dw_pixel(p, depth_mult, in, ibase, filter, kw, bias, &win, t->c0, t->c1,
+                if (ntaps >= 0 && ntaps < DW_TAPS && kx0 == pkx0 && kx1 == pkx1 &&
+                    (!in->ring_px || p->stride_w <= in->ring_px)) {
+                    for (int32_t k = 0; k < ntaps; k++) ti[k] = pexc_view_next(in, ti[k], step);
+                } else {
+                    int32_t pos = 0;
+                    ntaps = dw_taps(p, in, kw, (size_t)out->c, &win, &pos, ti, tf);
+                    pkx0 = kx0;
+                    pkx1 = kx1;
+                }
+                dw_pixel(p, depth_mult, in, ibase, filter, kw, bias, &win, ti, tf, ntaps, t->c0, t->c1,
                          obase + pexc_view_index(out, n, oy, ox, t->c0));
+                if (ntaps == DW_TAPS) ntaps = -1; /* dw_pixel walked the list on */
             }
         }
     }
