@@ -113,15 +113,20 @@ typedef struct {
     int32_t kh, kw, ic0, ic1;
 } conv_src;
 
-static void conv_pixel(const conv_src *s, const conv_window *win, int32_t c0, int32_t c1,
-                       const int32_t *bias, int8_t *o, int32_t *a, int first) {
-    conv_run runs[CONV_RUNS];
+/* runs: the window's first n0 runs (conv_runs from tap 0); a window of
+ * more than CONV_RUNS runs is walked again in pieces through runs for each
+ * channel group. */
+static void conv_pixel(const conv_src *s, const conv_window *win, conv_run *runs, int32_t n0,
+                       int32_t c0, int32_t c1, const int32_t *bias, int8_t *o, int32_t *a, int first) {
     const size_t ws = (size_t)s->kh * (size_t)s->kw * (size_t)s->in->c; /* filter bytes per channel */
     const int32_t off = s->p->input_offset;
     const pexc_out_q q = pexc_out_q_of(s->p);
-    int32_t pos = 0;
-    const int32_t n0 = conv_runs(s->p, s->in, s->kw, s->ic0, s->ic1, win, &pos, runs);
+    int32_t pos = -1; /* where the first runs end: found again when needed */
     const int more = n0 == CONV_RUNS; /* the window may hold more runs */
+    if (more) {
+        pos = 0;
+        conv_runs(s->p, s->in, s->kw, s->ic0, s->ic1, win, &pos, runs);
+    }
     for (int32_t oc = c0; oc < c1;) {
         const int32_t nj = c1 - oc >= 4 ? 4 : 1;
         const int8_t *f = s->filter + (size_t)oc * ws;
@@ -149,6 +154,36 @@ static void conv_pixel(const conv_src *s, const conv_window *win, int32_t c0, in
                 a[oc - c0] = first ? acc[j] : a[oc - c0] + acc[j];
         }
     }
+}
+
+/* The runs of consecutive pixels of one output row: the previous pixel's
+ * runs moved on by the stride are this pixel's when its window is clipped
+ * the same way, the list held the whole window, and no run of adjacent taps
+ * now wraps around a ring's end. n < 0: nothing kept. */
+typedef struct {
+    conv_run runs[CONV_RUNS];
+    int32_t n, kx0, kx1;
+} conv_row_runs;
+
+static int32_t conv_runs_next(const conv_src *s, const conv_window *win, conv_row_runs *c) {
+    const pexc_view *in = s->in;
+    if (c->n >= 0 && c->n < CONV_RUNS && win->kx0 == c->kx0 && win->kx1 == c->kx1 &&
+        (!in->ring_px || s->p->stride_w <= in->ring_px)) {
+        const size_t step = (size_t)s->p->stride_w * (size_t)in->c_stored;
+        const size_t ring_end = (size_t)in->ring_px * (size_t)in->c_stored;
+        int ok = 1;
+        for (int32_t k = 0; k < c->n; k++) {
+            c->runs[k].i = pexc_view_next(in, c->runs[k].i, step);
+            if (in->ring_px && c->runs[k].n > s->ic1 - s->ic0 && c->runs[k].i + (size_t)c->runs[k].n > ring_end)
+                ok = 0;
+        }
+        if (ok) return c->n;
+    }
+    int32_t pos = 0;
+    c->n = conv_runs(s->p, in, s->kw, s->ic0, s->ic1, win, &pos, c->runs);
+    c->kx0 = win->kx0;
+    c->kx1 = win->kx1;
+    return c->n;
 }
 
 /* A 1x1 convolution without padding (the pointwise layers of MobileNets):
@@ -219,11 +254,15 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
         }
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
             const int32_t xe = pexc_tile_xe(t, oy, out->w);
+            conv_row_runs rr;
+            rr.n = -1;
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 conv_window win;
                 window_at(p, in, kh, kw, oy, ox, &win);
-                conv_pixel(&src, &win, t->c0, t->c1, bias,
+                const int32_t nr = conv_runs_next(&src, &win, &rr);
+                conv_pixel(&src, &win, rr.runs, nr, t->c0, t->c1, bias,
                            obase + pexc_view_index(out, n, oy, ox, t->c0), NULL, 0);
+                if (nr == CONV_RUNS) rr.n = -1; /* conv_pixel walked the list on */
             }
         }
     }
@@ -259,11 +298,15 @@ pexc_status pexc_conv2d_s8_acc(const pexc_conv_params *p, const pexc_view *in,
                               filter, kh, kw, ic0, ic1};
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
             const int32_t xe = pexc_tile_xe(t, oy, acc->w);
+            conv_row_runs rr;
+            rr.n = -1;
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 conv_window win;
                 window_at(p, in, kh, kw, oy, ox, &win);
-                conv_pixel(&src, &win, t->c0, t->c1, NULL, NULL,
+                const int32_t nr = conv_runs_next(&src, &win, &rr);
+                conv_pixel(&src, &win, rr.runs, nr, t->c0, t->c1, NULL, NULL,
                            abase + pexc_view_index(acc, n, oy, ox, t->c0), first);
+                if (nr == CONV_RUNS) rr.n = -1; /* conv_pixel walked the list on */
             }
         }
     }
