@@ -87,7 +87,7 @@ static void dw_pixel(const pexc_conv_params *p, int32_t depth_mult, const pexc_v
         for (; oc + 4 <= c1; oc += 4, x += 4, f += 4, ob += 4) {
             int32_t acc[4] = {0, 0, 0, 0};
             if (bias) memcpy(acc, bias + oc, sizeof acc);
-            pexc_dw4_s8(x, f, ti, tf, n0, off, acc);
+            pexc_dw4_s8(x, f, ti, tf, n0, off, 0, acc);
             ob[0] = pexc_out_q_s8(&q, acc[0], oc);
             ob[1] = pexc_out_q_s8(&q, acc[1], oc + 1);
             ob[2] = pexc_out_q_s8(&q, acc[2], oc + 2);
@@ -108,10 +108,10 @@ static void dw_pixel(const pexc_conv_params *p, int32_t depth_mult, const pexc_v
             if (nj == 1) {
                 PEXC_COUNT_MAC(n);
                 for (int32_t k = 0; k < n; k++) acc[0] += f[tf[k]] * (x[ti[k]] + off);
-            } else if (depth_mult == 1) {
-                pexc_dw4_s8(x, f, ti, tf, n, off, acc);
+            } else if (depth_mult == 1) { /* constant flags: each call specialised */
+                pexc_dw4_s8(x, f, ti, tf, n, off, 0, acc);
             } else {
-                pexc_dw4b_s8(x, f, ti, tf, n, off, acc);
+                pexc_dw4_s8(x, f, ti, tf, n, off, 1, acc);
             }
             if (!more) break;
             n = dw_taps(p, in, kw, cout, win, &next, ti, tf);

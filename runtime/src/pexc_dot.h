@@ -181,60 +181,37 @@ static inline int32_t pexc_dot1_s8(const int8_t *x, const int8_t *w, int32_t n, 
 
 /* acc[j] += w[j] * (x[j] + off), j = 0..3, over ntaps taps: input tap k at
  * x + ti[k], its weights at w + tf[k]. Four consecutive channels of a
- * depthwise layer, whose output channel j reads input channel j. */
-static inline void pexc_dw4_s8(const int8_t *x, const int8_t *w, const size_t *ti,
-                               const size_t *tf, int32_t ntaps, int32_t off, int32_t acc[4]) {
+ * depthwise layer, whose output channel j reads input channel j; with
+ * one_in, all four read x[0] instead (four outputs of one input channel,
+ * a depth multiplier that is a multiple of 4). */
+static inline void pexc_dw4_s8(const int8_t *x, const int8_t *w, const size_t *ti, const size_t *tf,
+                               int32_t ntaps, int32_t off, int one_in, int32_t acc[4]) {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     PEXC_COUNT_MAC(4 * (int64_t)ntaps);
-#ifdef PEXC_DOT_DSP
-    const int32_t off2 = pexc_off2(off);
     for (int32_t k = 0; k < ntaps; k++) {
-        const int32_t xv = pexc_ld4(x + ti[k]), wv = pexc_ld4(w + tf[k]);
-        const int32_t xe = __sxtab16(off2, xv), xo = pexc_sxtab16_r8(off2, xv);
+        const int8_t *xk = x + ti[k], *wk = w + tf[k];
+#ifdef PEXC_DOT_DSP
+        int32_t xe, xo; /* channels 0 and 2, 1 and 3, offset added */
+        if (one_in) {
+            const uint32_t v = (uint32_t)(xk[0] + off) & 0xFFFFu;
+            xe = xo = (int32_t)(v | (v << 16));
+        } else {
+            const int32_t xv = pexc_ld4(xk);
+            xe = __sxtab16(pexc_off2(off), xv);
+            xo = pexc_sxtab16_r8(pexc_off2(off), xv);
+        }
+        const int32_t wv = pexc_ld4(wk);
         const int32_t we = __sxtb16(wv), wo = pexc_sxtb16_r8(wv);
         a0 = __smlabb(xe, we, a0);
         a2 = __smlatt(xe, we, a2);
         a1 = __smlabb(xo, wo, a1);
         a3 = __smlatt(xo, wo, a3);
-    }
 #else
-    for (int32_t k = 0; k < ntaps; k++) {
-        const int8_t *xk = x + ti[k], *wk = w + tf[k];
-        a0 += wk[0] * (xk[0] + off);
-        a1 += wk[1] * (xk[1] + off);
-        a2 += wk[2] * (xk[2] + off);
-        a3 += wk[3] * (xk[3] + off);
-    }
-#endif
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
-
-/* As pexc_dw4_s8 for four output channels of one input channel (a depth
- * multiplier that is a multiple of 4): acc[j] += w[j] * (x[0] + off). */
-static inline void pexc_dw4b_s8(const int8_t *x, const int8_t *w, const size_t *ti,
-                                const size_t *tf, int32_t ntaps, int32_t off, int32_t acc[4]) {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    PEXC_COUNT_MAC(4 * (int64_t)ntaps);
-    for (int32_t k = 0; k < ntaps; k++) {
-        const int8_t *wk = w + tf[k];
-#ifdef PEXC_DOT_DSP
-        const int32_t xv = (x[ti[k]] + off) & 0xFFFF;
-        const int32_t x2 = (int32_t)((uint32_t)xv | ((uint32_t)xv << 16)); /* x + off, twice */
-        const int32_t wv = pexc_ld4(wk);
-        const int32_t we = __sxtb16(wv), wo = pexc_sxtb16_r8(wv);
-        a0 = __smlabb(x2, we, a0);
-        a2 = __smlatt(x2, we, a2);
-        a1 = __smlabb(x2, wo, a1);
-        a3 = __smlatt(x2, wo, a3);
-#else
-        const int32_t xv = x[ti[k]] + off;
-        a0 += wk[0] * xv;
-        a1 += wk[1] * xv;
-        a2 += wk[2] * xv;
-        a3 += wk[3] * xv;
+        const int32_t x0 = xk[0] + off;
+        a0 += wk[0] * x0;
+        a1 += wk[1] * (one_in ? x0 : xk[1] + off);
+        a2 += wk[2] * (one_in ? x0 : xk[2] + off);
+        a3 += wk[3] * (one_in ? x0 : xk[3] + off);
 #endif
     }
     acc[0] = a0;
