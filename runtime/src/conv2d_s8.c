@@ -19,13 +19,13 @@
  * pexc_requant_s32_s8 reproduces the unsplit kernel byte for byte.
  *
  * Geometry of one output pixel (which kernel taps land inside the input) is
- * worked out once per pixel and shared by every output channel. Output
- * channels go four at a time through pexc_dot4_s8 (pexc_dot.h), which loads
- * each input word once for all four; the view address of each input row is
- * computed once per (channel group, kernel row), and a kernel row whose taps
- * are adjacent in memory is one run. Otherwise the offset advances from one
- * tap to the next by pexc_view_next, because in a pixel ring an input row may
- * wrap around the end of the buffer.
+ * worked out once per pixel and shared by every output channel: the window
+ * becomes a list of runs of memory (a kernel row whose taps are adjacent is
+ * one run), which the next pixel of the row takes over moved on by the
+ * stride (pexc_view_next, because in a pixel ring an input row may wrap
+ * around the end of the buffer). Output channels go four at a time through
+ * pexc_dot4_s8 (pexc_dot.h), which loads each input word once for all four.
+ * A 1x1 convolution without padding skips the window work altogether.
  */
 #include "pexc_dot.h"
 

@@ -14,10 +14,12 @@
  * of channel-sliced operators run through a depthwise layer.
  *
  * Along a kernel row the input offset advances by pexc_view_next: in a pixel
- * ring an input row may wrap around the end of the buffer. With a depth
- * multiplier of 1, four adjacent channels go through each tap together
- * (pexc_dw4_s8: one word of input and one of weights, SMLABB/SMLATT on a
- * core with the DSP extension).
+ * ring an input row may wrap around the end of the buffer. The taps of a
+ * pixel are listed once for all its channels, and the next pixel of a row
+ * takes the list over moved on by the stride. Four channels go through each
+ * tap together (pexc_dw4_s8: one word of weights, SMLABB/SMLATT on a core
+ * with the DSP extension), reading four input channels (depth multiplier 1)
+ * or one (a multiplier that is a multiple of 4).
  */
 #include "pexc_dot.h"
 
@@ -66,10 +68,10 @@ static int32_t dw_taps(const pexc_conv_params *p, const pexc_view *in, int32_t k
 /* Output channels [c0, c1) of one output pixel into o[0 .. c1 - c0). Four
  * channels go together when they read four adjacent input channels (depth
  * multiplier 1) or one input channel (a multiplier that is a multiple of 4,
- * from a channel that is too); the others one by one. */
-/* ti, tf: the first n0 taps of the window (dw_taps from tap 0); a window
- * of more than DW_TAPS taps is walked again in pieces for each channel
- * group, through ti and tf. */
+ * from a channel that is too); the others one by one. ti, tf hold the
+ * window's first n0 taps (dw_taps from tap 0); a window of more than
+ * DW_TAPS taps is walked again in pieces for each channel group, through
+ * ti and tf. */
 static void dw_pixel(const pexc_conv_params *p, int32_t depth_mult, const pexc_view *in,
                      const int8_t *ibase, const int8_t *filter, int32_t kw, const int32_t *bias,
                      const dw_window *win, size_t *ti, size_t *tf, int32_t n0, int32_t c0,
