@@ -196,10 +196,16 @@ static inline int pexc_conv_quant_valid(const pexc_conv_params *p) {
            p->act_min <= p->act_max;
 }
 
+/* ...and the input offset is minus an int8 zero point, so x + offset fits
+ * the int16 lanes of the DSP inner products (see runtime/src/pexc_dot.h). */
+static inline int pexc_input_offset_valid(const pexc_conv_params *p) {
+    return p->input_offset >= -127 && p->input_offset <= 128;
+}
+
 /* ...and the geometry too. */
 static inline int pexc_conv_params_valid(const pexc_conv_params *p, int32_t kh, int32_t kw) {
-    return pexc_conv_quant_valid(p) && p->stride_h >= 1 && p->stride_w >= 1 && p->dilation_h >= 1 &&
-           p->dilation_w >= 1 && kh >= 1 && kw >= 1;
+    return pexc_conv_quant_valid(p) && pexc_input_offset_valid(p) && p->stride_h >= 1 &&
+           p->stride_w >= 1 && p->dilation_h >= 1 && p->dilation_w >= 1 && kh >= 1 && kw >= 1;
 }
 
 /* A ring input must hold at once every input pixel from the first the tile

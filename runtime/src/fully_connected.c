@@ -78,7 +78,7 @@ pexc_status pexc_fully_connected_s8(const pexc_conv_params *p,
                                     int32_t filter_offset, const pexc_view *in,
                                     const int8_t *weights, const int32_t *bias,
                                     const pexc_tile *t, pexc_view *out) {
-    if (!pexc_conv_quant_valid(p) || !weights || !fc_shapes_valid(in, t, out) ||
+    if (!pexc_conv_quant_valid(p) || !pexc_input_offset_valid(p) || !weights || !fc_shapes_valid(in, t, out) ||
         !pexc_view_stores(in, 0, in->c))
         return PEXC_ERR_ARG;
     const int32_t depth = in->c;
@@ -117,7 +117,7 @@ pexc_status pexc_fully_connected_s8_acc(const pexc_conv_params *p,
                                         const int8_t *weights, int32_t d0,
                                         int32_t d1, int first,
                                         const pexc_tile *t, pexc_view *acc) {
-    if (!pexc_conv_quant_valid(p) || !weights || !fc_shapes_valid(in, t, acc) ||
+    if (!pexc_conv_quant_valid(p) || !pexc_input_offset_valid(p) || !weights || !fc_shapes_valid(in, t, acc) ||
         d0 < 0 || d0 > d1 || d1 > in->c || !pexc_view_stores(in, d0, d1))
         return PEXC_ERR_ARG;
     const int32_t depth = in->c;

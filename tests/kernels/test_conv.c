@@ -497,6 +497,15 @@ static int check_args(void) {
     bad |= expect_status("NULL filter", pexc_conv2d_s8(&p, &vi, NULL, 3, 3, NULL, &t, &vo), PEXC_ERR_ARG);
     bad |= expect_status("NULL tile", pexc_conv2d_s8(&p, &vi, filter, 3, 3, NULL, NULL, &vo), PEXC_ERR_ARG);
     bad |= expect_status("NULL params", pexc_conv2d_s8(NULL, &vi, filter, 3, 3, NULL, &t, &vo), PEXC_ERR_ARG);
+    {   /* an input offset that is not minus an int8 zero point */
+        pexc_conv_params q = p;
+        q.input_offset = 129;
+        bad |= expect_status("input offset 129", pexc_conv2d_s8(&q, &vi, filter, 3, 3, NULL, &t, &vo), PEXC_ERR_ARG);
+        q.input_offset = -128;
+        bad |= expect_status("input offset -128", pexc_conv2d_s8(&q, &vi, filter, 3, 3, NULL, &t, &vo), PEXC_ERR_ARG);
+        q.input_offset = 128;
+        bad |= expect_status("input offset 128", pexc_conv2d_s8(&q, &vi, filter, 3, 3, NULL, &t, &vo), PEXC_OK);
+    }
     pexc_view v2 = vi;
     v2.data = NULL;
     bad |= expect_status("NULL data", pexc_conv2d_s8(&p, &v2, filter, 3, 3, NULL, &t, &vo), PEXC_ERR_ARG);

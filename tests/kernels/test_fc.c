@@ -312,6 +312,11 @@ static int check_args(void) {
     pexc_tile tb = {0, 1, 2, 5, 0, 0};
     bad |= expect_status("units past end", pexc_fully_connected_s8(&p, 0, &vi, w, NULL, &tb, &vo), PEXC_ERR_ARG);
     bad |= expect_status("NULL weights", pexc_fully_connected_s8(&p, 0, &vi, NULL, NULL, &t, &vo), PEXC_ERR_ARG);
+    {   /* an input offset that is not minus an int8 zero point */
+        pexc_conv_params q = p;
+        q.input_offset = -200;
+        bad |= expect_status("input offset -200", pexc_fully_connected_s8(&q, 0, &vi, w, NULL, &t, &vo), PEXC_ERR_ARG);
+    }
     pexc_view v2 = vi;
     v2.n = 1;
     bad |= expect_status("batch mismatch", pexc_fully_connected_s8(&p, 0, &v2, w, NULL, &t, &vo), PEXC_ERR_ARG);
