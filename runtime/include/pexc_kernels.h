@@ -287,7 +287,7 @@ static inline pexc_out_q pexc_out_q_of(const pexc_conv_params *p) {
     return q;
 }
 
-/* As pexc_conv_out_s8, from the copied fields. */
+/* int32 sum (bias included) of output channel oc -> int8 output value. */
 static inline int8_t pexc_out_q_s8(const pexc_out_q *q, int32_t acc, int32_t oc) {
     acc = pexc_requant_inline(acc, q->mult[oc], q->shift[oc]) + q->output_offset;
     if (acc < q->act_min) acc = q->act_min;
@@ -295,13 +295,6 @@ static inline int8_t pexc_out_q_s8(const pexc_out_q *q, int32_t acc, int32_t oc)
     return (int8_t)acc;
 }
 
-/* int32 sum (bias included) of output channel oc -> int8 output value. */
-static inline int8_t pexc_conv_out_s8(const pexc_conv_params *p, int32_t acc, int32_t oc) {
-    acc = pexc_requant_inline(acc, p->out_mult[oc], p->out_shift[oc]) + p->output_offset;
-    if (acc < p->act_min) acc = p->act_min;
-    if (acc > p->act_max) acc = p->act_max;
-    return (int8_t)acc;
-}
 
 /* filter: [Cout, kh, kw, Cin] int8, Cin == in->c. bias: [Cout] or NULL.
  * Computes output rows/channels of tile t from all input channels. */

@@ -31,30 +31,6 @@
 
 /* ---- shared inner loop -------------------------------------------------- */
 
-/* Kernel taps [ky0, ky1) x [kx0, kx1) of one output pixel fall inside the
- * input; (iy, ix) is the input position of tap (0, 0). */
-typedef struct {
-    int32_t iy, ix;
-    int32_t ky0, ky1, kx0, kx1;
-} conv_window;
-
-static void window_at(const pexc_conv_params *p, const pexc_view *in,
-                      int32_t kh, int32_t kw, int32_t oy, int32_t ox,
-                      conv_window *win) {
-    win->iy = oy * p->stride_h - p->pad_top;
-    win->ix = ox * p->stride_w - p->pad_left;
-    win->ky0 = 0;
-    while (win->ky0 < kh && win->iy + win->ky0 * p->dilation_h < 0) win->ky0++;
-    win->ky1 = kh;
-    while (win->ky1 > win->ky0 && win->iy + (win->ky1 - 1) * p->dilation_h >= in->h)
-        win->ky1--;
-    win->kx0 = 0;
-    while (win->kx0 < kw && win->ix + win->kx0 * p->dilation_w < 0) win->kx0++;
-    win->kx1 = kw;
-    while (win->kx1 > win->kx0 && win->ix + (win->kx1 - 1) * p->dilation_w >= in->w)
-        win->kx1--;
-}
-
 /* A run of memory in one output pixel's window: n input values at offset i
  * from the batch index's storage meet n weights at offset f of every output
  * channel's filter. */
@@ -74,7 +50,7 @@ typedef struct {
  * channels summed, all of them, and the row does not wrap around a ring's
  * end. Otherwise each tap is a run of input channels [ic0, ic1). */
 static int32_t conv_runs(const pexc_conv_params *p, const pexc_view *in, int32_t kw,
-                         int32_t ic0, int32_t ic1, const conv_window *win, int32_t *pos,
+                         int32_t ic0, int32_t ic1, const pexc_window *win, int32_t *pos,
                          conv_run *r) {
     const size_t cin = (size_t)in->c;
     const int32_t nic = ic1 - ic0, ntap = win->kx1 - win->kx0;
@@ -116,7 +92,7 @@ typedef struct {
 /* runs: the window's first n0 runs (conv_runs from tap 0); a window of
  * more than CONV_RUNS runs is walked again in pieces through runs for each
  * channel group. */
-static void conv_pixel(const conv_src *s, const conv_window *win, conv_run *runs, int32_t n0,
+static void conv_pixel(const conv_src *s, const pexc_window *win, conv_run *runs, int32_t n0,
                        int32_t c0, int32_t c1, const int32_t *bias, int8_t *o, int32_t *a, int first) {
     const size_t ws = (size_t)s->kh * (size_t)s->kw * (size_t)s->in->c; /* filter bytes per channel */
     const int32_t off = s->p->input_offset;
@@ -165,7 +141,7 @@ typedef struct {
     int32_t n, kx0, kx1;
 } conv_row_runs;
 
-static int32_t conv_runs_next(const conv_src *s, const conv_window *win, conv_row_runs *c) {
+static int32_t conv_runs_next(const conv_src *s, const pexc_window *win, conv_row_runs *c) {
     const pexc_view *in = s->in;
     if (c->n >= 0 && c->n < CONV_RUNS && win->kx0 == c->kx0 && win->kx1 == c->kx1 &&
         (!in->ring_px || s->p->stride_w <= in->ring_px)) {
@@ -257,8 +233,8 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
             conv_row_runs rr;
             rr.n = -1;
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
-                conv_window win;
-                window_at(p, in, kh, kw, oy, ox, &win);
+                pexc_window win;
+                pexc_window_at(p, in, kh, kw, oy, ox, &win);
                 const int32_t nr = conv_runs_next(&src, &win, &rr);
                 conv_pixel(&src, &win, rr.runs, nr, t->c0, t->c1, bias,
                            obase + pexc_view_index(out, n, oy, ox, t->c0), NULL, 0);
@@ -301,8 +277,8 @@ pexc_status pexc_conv2d_s8_acc(const pexc_conv_params *p, const pexc_view *in,
             conv_row_runs rr;
             rr.n = -1;
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
-                conv_window win;
-                window_at(p, in, kh, kw, oy, ox, &win);
+                pexc_window win;
+                pexc_window_at(p, in, kh, kw, oy, ox, &win);
                 const int32_t nr = conv_runs_next(&src, &win, &rr);
                 conv_pixel(&src, &win, rr.runs, nr, t->c0, t->c1, NULL, NULL,
                            abase + pexc_view_index(acc, n, oy, ox, t->c0), first);
@@ -334,6 +310,7 @@ pexc_status pexc_requant_s32_s8(const pexc_conv_params *p, const int32_t *bias,
 
     const int32_t *abase = (const int32_t *)acc->data;
     int8_t *obase = (int8_t *)out->data;
+    const pexc_out_q q = pexc_out_q_of(p);
     for (int32_t n = 0; n < out->n; n++) {
         for (int32_t y = t->y0; y < t->y1; y++) {
             const int32_t xe = pexc_tile_xe(t, y, out->w);
@@ -343,7 +320,7 @@ pexc_status pexc_requant_s32_s8(const pexc_conv_params *p, const int32_t *bias,
                 for (int32_t c = t->c0; c < t->c1; c++) {
                     int32_t v = a[c - t->c0];
                     if (bias) v += bias[c];
-                    o[c - t->c0] = pexc_conv_out_s8(p, v, c);
+                    o[c - t->c0] = pexc_out_q_s8(&q, v, c);
                 }
             }
         }

@@ -26,19 +26,12 @@
 /* Taps kept at once (on the stack); a larger window is walked in pieces. */
 #define DW_TAPS 25
 
-/* Kernel taps [ky0, ky1) x [kx0, kx1) of one output pixel fall inside the
- * input; (iy, ix) is the input position of tap (0, 0). */
-typedef struct {
-    int32_t iy, ix;
-    int32_t ky0, ky1, kx0, kx1;
-} dw_window;
-
 /* Offsets of the window's taps from tap number *pos on (tap (ky, kx) is
  * number (ky - ky0) * (kx1 - kx0) + kx - kx0), at most DW_TAPS of them: ti
  * into the input (channel c_begin, from the batch index's storage), tf into
  * the filter (channel 0). *pos moves past the taps taken. */
 static int32_t dw_taps(const pexc_conv_params *p, const pexc_view *in, int32_t kw, size_t cout,
-                       const dw_window *win, int32_t *pos, size_t *ti, size_t *tf) {
+                       const pexc_window *win, int32_t *pos, size_t *ti, size_t *tf) {
     const int32_t ntap = win->kx1 - win->kx0;
     const int32_t total = ntap > 0 ? (win->ky1 - win->ky0) * ntap : 0;
     const size_t pix_stride = (size_t)in->c_stored * (size_t)p->dilation_w;
@@ -74,7 +67,7 @@ static int32_t dw_taps(const pexc_conv_params *p, const pexc_view *in, int32_t k
  * ti and tf. */
 static void dw_pixel(const pexc_conv_params *p, int32_t depth_mult, const pexc_view *in,
                      const int8_t *ibase, const int8_t *filter, int32_t kw, const int32_t *bias,
-                     const dw_window *win, size_t *ti, size_t *tf, int32_t n0, int32_t c0,
+                     const pexc_window *win, size_t *ti, size_t *tf, int32_t n0, int32_t c0,
                      int32_t c1, int8_t *o) {
     const size_t cout = (size_t)in->c * (size_t)depth_mult;
     const int32_t off = p->input_offset;
@@ -159,12 +152,6 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
         /* Offsets within the batch index's storage wrap in a ring. */
         const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
-            /* Kernel rows [ky0, ky1) land inside the input for this row. */
-            const int32_t iy0 = oy * p->stride_h - p->pad_top;
-            int32_t ky0 = 0, ky1 = kh;
-            while (ky0 < kh && iy0 + ky0 * p->dilation_h < 0) ky0++;
-            while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dilation_h >= in->h) ky1--;
-
             /* The taps of the previous pixel of the row, moved on by the
              * stride (pexc_view_next: at most a ring's length), are this
              * pixel's when its window is clipped the same way and fits the
@@ -174,20 +161,16 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
             const size_t step = (size_t)p->stride_w * (size_t)in->c_stored;
             const int32_t xe = pexc_tile_xe(t, oy, out->w);
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_left;
-                int32_t kx0 = 0, kx1 = kw;
-                while (kx0 < kw && ix0 + kx0 * p->dilation_w < 0) kx0++;
-                while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dilation_w >= in->w) kx1--;
-
-                const dw_window win = {iy0, ix0, ky0, ky1, kx0, kx1};
-                if (ntaps >= 0 && ntaps < DW_TAPS && kx0 == pkx0 && kx1 == pkx1 &&
+                pexc_window win;
+                pexc_window_at(p, in, kh, kw, oy, ox, &win);
+                if (ntaps >= 0 && ntaps < DW_TAPS && win.kx0 == pkx0 && win.kx1 == pkx1 &&
                     (!in->ring_px || p->stride_w <= in->ring_px)) {
                     for (int32_t k = 0; k < ntaps; k++) ti[k] = pexc_view_next(in, ti[k], step);
                 } else {
                     int32_t pos = 0;
                     ntaps = dw_taps(p, in, kw, (size_t)out->c, &win, &pos, ti, tf);
-                    pkx0 = kx0;
-                    pkx1 = kx1;
+                    pkx0 = win.kx0;
+                    pkx1 = win.kx1;
                 }
                 dw_pixel(p, depth_mult, in, ibase, filter, kw, bias, &win, ti, tf, ntaps, t->c0, t->c1,
                          obase + pexc_view_index(out, n, oy, ox, t->c0));

@@ -16,9 +16,11 @@
  *
  * Four output channels share each widened input word (pexc_dot4_s8): 1.75
  * instructions per multiply-accumulate on the M4 against 3.0 for the plain
- * C twin of the same loop (bench/kernels_m4.py). Depthwise layers multiply channel by channel instead
- * of summing across channels, so pexc_dw4_s8 keeps four accumulators and
- * uses SMLABB/SMLATT (one 16x16 product each) on the same widened pairs.
+ * C twin of the same loop (bench/kernels_m4.py). Depthwise layers multiply
+ * channel by channel instead of summing across channels, so pexc_dw4_s8
+ * keeps four accumulators and uses SMLABB/SMLATT (one 16x16 product each)
+ * on the same widened pairs. Both kernels clip a pixel's window the same
+ * way (pexc_window_at).
  *
  * This header is private to the runtime (included by the kernel sources and
  * copied beside them into generated code). Builds with -DPEXC_NO_DSP take
@@ -62,6 +64,29 @@ static inline int32_t pexc_off2(int32_t off) {
 }
 #endif
 
+/* Kernel taps [ky0, ky1) x [kx0, kx1) of one output pixel fall inside the
+ * input; (iy, ix) is the input position of tap (0, 0). */
+typedef struct {
+    int32_t iy, ix;
+    int32_t ky0, ky1, kx0, kx1;
+} pexc_window;
+
+/* The window of output pixel (oy, ox) of a kh x kw convolution-family
+ * kernel with p's strides, dilations and padding over input in. */
+static inline void pexc_window_at(const pexc_conv_params *p, const pexc_view *in, int32_t kh,
+                                  int32_t kw, int32_t oy, int32_t ox, pexc_window *win) {
+    win->iy = oy * p->stride_h - p->pad_top;
+    win->ix = ox * p->stride_w - p->pad_left;
+    win->ky0 = 0;
+    while (win->ky0 < kh && win->iy + win->ky0 * p->dilation_h < 0) win->ky0++;
+    win->ky1 = kh;
+    while (win->ky1 > win->ky0 && win->iy + (win->ky1 - 1) * p->dilation_h >= in->h) win->ky1--;
+    win->kx0 = 0;
+    while (win->kx0 < kw && win->ix + win->kx0 * p->dilation_w < 0) win->kx0++;
+    win->kx1 = kw;
+    while (win->kx1 > win->kx0 && win->ix + (win->kx1 - 1) * p->dilation_w >= in->w) win->kx1--;
+}
+
 /* The assembly loop needs 13 free registers, which an unoptimised build
  * (frame pointer, no register allocation worth the name) cannot give. */
 #if defined(PEXC_DOT_DSP) && defined(__OPTIMIZE__)
@@ -76,8 +101,8 @@ static inline int32_t pexc_off2(int32_t off) {
  * 13 registers are free whatever the caller keeps live (inlined into a
  * kernel loop, the asm can run out of registers). */
 __attribute__((noinline, unused)) static void pexc_dot4_words(const int8_t *x, const int8_t *w, size_t ws,
-                                                                   const int8_t *end, int32_t off2,
-                                                                   int32_t acc[4]) {
+                                                              const int8_t *end, int32_t off2,
+                                                              int32_t acc[4]) {
     const int8_t *xp = x, *wp = w;
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     int32_t xe, xo, wv, tmp;
