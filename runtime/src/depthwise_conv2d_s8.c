@@ -152,6 +152,10 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
         /* Offsets within the batch index's storage wrap in a ring. */
         const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
+            /* the kernel rows inside the input are the same along a row */
+            pexc_window win;
+            win.iy = oy * p->stride_h - p->pad_top;
+            pexc_window_clip(win.iy, p->dilation_h, kh, in->h, &win.ky0, &win.ky1);
             /* The taps of the previous pixel of the row, moved on by the
              * stride (pexc_view_next: at most a ring's length), are this
              * pixel's when its window is clipped the same way and fits the
@@ -161,8 +165,8 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
             const size_t step = (size_t)p->stride_w * (size_t)in->c_stored;
             const int32_t xe = pexc_tile_xe(t, oy, out->w);
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
-                pexc_window win;
-                pexc_window_at(p, in, kh, kw, oy, ox, &win);
+                win.ix = ox * p->stride_w - p->pad_left;
+                pexc_window_clip(win.ix, p->dilation_w, kw, in->w, &win.kx0, &win.kx1);
                 if (ntaps >= 0 && ntaps < DW_TAPS && win.kx0 == pkx0 && win.kx1 == pkx1 &&
                     (!in->ring_px || p->stride_w <= in->ring_px)) {
                     for (int32_t k = 0; k < ntaps; k++) ti[k] = pexc_view_next(in, ti[k], step);

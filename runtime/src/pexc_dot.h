@@ -71,20 +71,27 @@ typedef struct {
     int32_t ky0, ky1, kx0, kx1;
 } pexc_window;
 
+/* Taps [k0, k1) of k, d apart from position i0, that land in [0, n):
+ * closed form (a division or two instead of a loop over the taps). */
+static inline void pexc_window_clip(int32_t i0, int32_t d, int32_t k, int32_t n, int32_t *k0,
+                                    int32_t *k1) {
+    int32_t lo = i0 >= 0 ? 0 : (-i0 + d - 1) / d;    /* first tap at or past 0 */
+    int32_t hi = n - i0 <= 0 ? 0 : (n - i0 + d - 1) / d; /* first tap at or past n */
+    if (lo > k) lo = k;
+    if (hi > k) hi = k;
+    if (hi < lo) hi = lo;
+    *k0 = lo;
+    *k1 = hi;
+}
+
 /* The window of output pixel (oy, ox) of a kh x kw convolution-family
  * kernel with p's strides, dilations and padding over input in. */
 static inline void pexc_window_at(const pexc_conv_params *p, const pexc_view *in, int32_t kh,
                                   int32_t kw, int32_t oy, int32_t ox, pexc_window *win) {
     win->iy = oy * p->stride_h - p->pad_top;
     win->ix = ox * p->stride_w - p->pad_left;
-    win->ky0 = 0;
-    while (win->ky0 < kh && win->iy + win->ky0 * p->dilation_h < 0) win->ky0++;
-    win->ky1 = kh;
-    while (win->ky1 > win->ky0 && win->iy + (win->ky1 - 1) * p->dilation_h >= in->h) win->ky1--;
-    win->kx0 = 0;
-    while (win->kx0 < kw && win->ix + win->kx0 * p->dilation_w < 0) win->kx0++;
-    win->kx1 = kw;
-    while (win->kx1 > win->kx0 && win->ix + (win->kx1 - 1) * p->dilation_w >= in->w) win->kx1--;
+    pexc_window_clip(win->iy, p->dilation_h, kh, in->h, &win->ky0, &win->ky1);
+    pexc_window_clip(win->ix, p->dilation_w, kw, in->w, &win->kx0, &win->kx1);
 }
 
 /* The assembly loop needs 13 free registers, which an unoptimised build
