@@ -52,13 +52,11 @@ enum {
     IR_BOOL = 6, IR_I16 = 7, IR_C64 = 8, IR_I8 = 9, IR_F64 = 10,
 };
 
-/* TFLite builtin operator codes used by pexc (schema numbering). */
+/* TFLite builtin operator codes, schema numbering: OP_ADD, OP_TANH, ... */
 enum {
-    OP_ADD = 0, OP_AVERAGE_POOL_2D = 1, OP_CONCATENATION = 2, OP_CONV_2D = 3,
-    OP_DEPTHWISE_CONV_2D = 4, OP_DEQUANTIZE = 6, OP_FULLY_CONNECTED = 9,
-    OP_LOGISTIC = 14, OP_MAX_POOL_2D = 17, OP_MUL = 18, OP_RESHAPE = 22,
-    OP_SOFTMAX = 25, OP_CUSTOM = 32, OP_PAD = 34, OP_TRANSPOSE = 39,
-    OP_MEAN = 40, OP_SQUEEZE = 43, OP_QUANTIZE = 114,
+#define PEXC_OP(code, name) OP_##name = code,
+#include "ir/builtin_ops.def"
+#undef PEXC_OP
 };
 
 #define IR_MAX_RANK 6
@@ -103,6 +101,14 @@ typedef struct {
     int32_t *in, *out;           /* tensor indices, -1 = optional absent */
     ir_options opt;
     int has_opt;
+    /* The builtin options table as stored (opt_pos == 0: absent), for
+     * operator families that read their own fields (reader_opt_*). */
+    uint8_t opt_type;
+    size_t opt_pos;
+    /* A multi-output data-movement operator (SPLIT, SPLIT_V, UNPACK) is
+     * expanded into one operator per output (ir_expand): part k of n_parts,
+     * all with the model's operator index src_index. */
+    int32_t part, n_parts, src_index;
 } ir_op;
 
 typedef struct {
@@ -118,6 +124,10 @@ typedef struct {
 } ir_graph;
 
 const char *ir_op_name(int32_t code);
+/* Expands multi-output data-movement operators into one operator per output
+ * (each reads the same inputs and writes one of the outputs). Run before
+ * ir_check; op indices after it are positions in the expanded list. */
+int ir_expand(ir_graph *g, util_err *err);
 const char *ir_type_name(int32_t type);
 size_t ir_type_size(int32_t type);
 /* Structural checks: every operator reads constants, graph inputs or outputs
@@ -134,6 +144,14 @@ int64_t ir_op_macs(const ir_graph *g, const ir_op *op);
  * data: keep it alive). Returns 0, or -1 with err naming the byte offset,
  * operator or tensor at fault. */
 int reader_load(ir_graph *g, const uint8_t *file, size_t len, util_err *err);
+/* Field `id` (schema field order) of op's builtin options table: def when
+ * the table or the field is absent. size is the field's bytes (1 for
+ * bool/enum/byte fields, 4 for int32). -1 with err when the field does not
+ * fit the table or the table's union type is not want_type. */
+int reader_opt_int(const ir_graph *g, const ir_op *op, uint8_t want_type, int id, int size, int32_t def,
+                   int32_t *v, util_err *err);
+int reader_opt_f32(const ir_graph *g, const ir_op *op, uint8_t want_type, int id, float def, float *v,
+                   util_err *err);
 
 /* ========================================================================
  * lower: an IR op as a kernel call
@@ -144,7 +162,12 @@ typedef enum {
     K_CONV, K_DWCONV, K_FC, K_FC_F32, K_AVGPOOL, K_MAXPOOL, K_ADD, K_MUL,
     K_PAD, K_SOFTMAX, K_LOGISTIC, K_MEAN, K_REQUANT, K_QUANT_F32,
     K_DEQUANT_F32, K_TRANSPOSE, K_CONCAT,
+    K_LUT,             /* int8 -> int8 through a 256-entry table (element-wise,
+                          streams and splits like LOGISTIC) */
+    K_GENERIC,         /* a whole-tensor kernel of an operator family (ops_kernel) */
 } k_kind;
+
+struct ops_kernel;
 
 typedef struct {
     k_kind kind;
@@ -172,15 +195,22 @@ typedef struct {
     pexc_mean_params mean;
     pexc_requantize_params requant;
     pexc_transpose_params transpose;
+    /* tensors read whole (concatenation inputs; every input of a
+     * K_GENERIC call, constants included, in the kernel's order) */
+    int32_t n_whole;
+    int32_t *whole_in;           /* tensor indices */
     /* concat */
-    int32_t n_cat;
-    int32_t *cat_in;             /* tensor indices */
     int32_t *cat_inner;
     int32_t cat_outer;
     size_t elem_size;
+    /* K_LUT: out = lut[in + 128] */
+    const int8_t *lut;
+    /* K_GENERIC: the kernel and its parameter struct */
+    const struct ops_kernel *gen;
+    const void *gen_params;
 } k_call;
 
-/* Refuses the first operator pexc has no kernel for, naming it. */
+/* Refuses a model with operators pexc has no kernel for, naming them all. */
 int lower_supported(const ir_graph *g, util_err *err);
 /* Lowers every op of g; calls[i] for op i. */
 int lower_graph(ir_graph *g, k_call **calls, util_err *err);
@@ -362,5 +392,45 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
                util_err *err);
 /* Names of the runtime kernels the emitted code calls (at most max). */
 int32_t emit_kernels_used(const k_call *calls, const plan_t *p, const char **names, int32_t max);
+
+/* ========================================================================
+ * ops: operator families (src/ops/), one file per family
+ *
+ * A family lowers a set of TFLite operators to kernel calls of its own,
+ * without touching the stages after lowering: element-wise int8 functions
+ * become K_LUT calls (a table computed here by the reference arithmetic),
+ * everything else a K_GENERIC call of a whole-tensor kernel with the uniform
+ * runtime signature
+ *
+ *     pexc_status fn(const P *params, const void *const *in, void *out);
+ *
+ * where in[] are the call's whole_in tensors (activations and constants) in
+ * order. The family supplies the host call (run) and the C initialiser of
+ * its parameter struct (emit); the scheduler, planner, executor and emitter
+ * treat every K_GENERIC call the same way.
+ * ====================================================================== */
+
+typedef struct ectx emit_ctx;
+
+typedef struct ops_kernel {
+    const char *fn;    /* runtime function, e.g. "pexc_gather_s8" */
+    const char *ptype; /* its parameter struct type */
+    pexc_status (*run)(const void *params, const void *const *in, void *out);
+    /* Prints "static const <ptype> <var> = {...};" (and any arrays it
+     * points to, before it) through the emit_* helpers below. */
+    int (*emit)(emit_ctx *e, const k_call *k, const char *var);
+} ops_kernel;
+
+/* Lowers op into k when a family handles its code: 0 done, -1 error (err
+ * set), 1 not a family operator. k->op, out, in[0], dims are preset. */
+int ops_lower(ir_graph *g, ir_op *op, k_call *k, util_err *err);
+/* 1 when a family lowers this operator code (for the support list). */
+int ops_known(int32_t code);
+
+/* Emission helpers for families: a static const array of n elements of
+ * IR type `type` (I8, I16, I32, F32, U8) named <model>_<what>; returns its C
+ * name or NULL (out of memory). */
+const char *emit_const_array(emit_ctx *e, const void *data, size_t n, int32_t type, const char *what);
+void emit_printf(emit_ctx *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* PEXC_INTERNAL_H */

@@ -527,6 +527,26 @@ pexc_status pexc_concat(int32_t num_inputs, const void *const *inputs,
                         const int32_t *in_inner, int32_t outer,
                         size_t elem_size, void *out);
 
+/* ---------------------------------------------------------------------------
+ * Table lookup (lut_s8.c): out = table[in + 128], the kernel of every int8
+ * element-wise function the compiler tabulates.
+ * ------------------------------------------------------------------------- */
+pexc_status pexc_lut_s8(const int8_t *table, const pexc_view *in, const pexc_tile *t, pexc_view *out);
+
+/* ---- element-wise binary (binary_*.c) ---- */
+
+/* ---- data movement (move_*.c) ---- */
+
+/* ---- reductions (reduce_*.c) ---- */
+
+/* ---- resize, transpose conv, batch matmul ---- */
+
+/* ---- sequences, state ---- */
+
+/* ---- float32 ---- */
+
+/* ---- int16 ---- */
+
 #ifdef __cplusplus
 }
 #endif

@@ -98,7 +98,7 @@ typedef struct {
 
 enum { EMIT_I8, EMIT_U8, EMIT_I16, EMIT_I32, EMIT_I64, EMIT_F32 };
 
-typedef struct {
+typedef struct ectx {
     FILE *f;
     const char *name;
     const ir_graph *g;
@@ -259,6 +259,26 @@ static const char *emit_const_tensor(ectx *e, int32_t ti) {
     snprintf(what, sizeof what, "t%d", ti);
     snprintf(comment, sizeof comment, "tensor %d (%s), %s", ti, t->name, ir_type_name(t->type));
     return emit_array(e, t->data, (size_t)t->elems, elem, what, comment);
+}
+
+/* ---- helpers for operator families (src/ops/) ------------------------- */
+
+const char *emit_const_array(emit_ctx *e, const void *data, size_t n, int32_t type, const char *what) {
+    int elem = tensor_elem(type);
+    if (elem < 0) {
+        util_fail(e->err, "internal: constant array %s of type %s cannot be emitted", what, ir_type_name(type));
+        return NULL;
+    }
+    const char *r = emit_array(e, data, n, elem, what, what);
+    if (!r) util_fail(e->err, "out of memory");
+    return r;
+}
+
+void emit_printf(emit_ctx *e, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(e->f, fmt, ap);
+    va_end(ap);
 }
 
 /* Name of the already-printed constant at ptr (second pass). */
@@ -448,10 +468,22 @@ static int emit_op_params(ectx *e, const k_call *k) {
         return 0;
     }
     case K_CONCAT: {
-        fprintf(e->f, "static const int32_t %s_op%d_inner[%d] = {", n, op, k->n_cat);
-        for (int32_t i = 0; i < k->n_cat; i++) fprintf(e->f, i ? ", %d" : "%d", k->cat_inner[i]);
+        fprintf(e->f, "static const int32_t %s_op%d_inner[%d] = {", n, op, k->n_whole);
+        for (int32_t i = 0; i < k->n_whole; i++) fprintf(e->f, i ? ", %d" : "%d", k->cat_inner[i]);
         fputs("};\n", e->f);
         return 0;
+    }
+    case K_LUT: {
+        snprintf(what, sizeof what, "op%d_lut", op);
+        snprintf(comment, sizeof comment, "op %d %s: output byte of each input byte (index input + 128)", op,
+                 opname);
+        if (!emit_array(e, k->lut, 256, EMIT_I8, what, comment)) return util_fail(e->err, "out of memory");
+        return 0;
+    }
+    case K_GENERIC: {
+        char var[160];
+        snprintf(var, sizeof var, "%s_op%d", n, op);
+        return k->gen->emit(e, k, var);
     }
     case K_NOP: return 0;
     }
@@ -551,7 +583,8 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
         return 0;
     }
     int tiled_transpose = plan_step_tiled_transpose(k, st);
-    if (st->mode == STEP_FULL && !tiled_transpose && (k->kind == K_TRANSPOSE || k->kind == K_CONCAT)) {
+    if (st->mode == STEP_FULL && !tiled_transpose &&
+        (k->kind == K_TRANSPOSE || k->kind == K_CONCAT || k->kind == K_GENERIC)) {
         char dst[256], src[256];
         size_t off = 0;
         int ia = 0;
@@ -562,14 +595,22 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
             if (tensor_expr(e, k->in[0], src, sizeof src, &off, &ia)) return -1;
             sb_printf(f, "        st = pexc_transpose(&%s_op%d_transpose, %zu, %s, %s);\n", n, k->op,
                     k->elem_size, src, dst);
+        } else if (k->kind == K_GENERIC) {
+            sb_printf(f, "        const void *ins[%d] = {", k->n_whole ? k->n_whole : 1);
+            for (int32_t i = 0; i < k->n_whole; i++) {
+                if (tensor_expr(e, k->whole_in[i], src, sizeof src, &off, &ia)) return -1;
+                sb_printf(f, i ? ", %s" : "%s", src);
+            }
+            sb_puts(f, k->n_whole ? "};\n" : "NULL};\n");
+            sb_printf(f, "        st = %s(&%s_op%d, ins, %s);\n", k->gen->fn, n, k->op, dst);
         } else {
-            sb_printf(f, "        const void *ins[%d] = {", k->n_cat);
-            for (int32_t i = 0; i < k->n_cat; i++) {
-                if (tensor_expr(e, k->cat_in[i], src, sizeof src, &off, &ia)) return -1;
+            sb_printf(f, "        const void *ins[%d] = {", k->n_whole);
+            for (int32_t i = 0; i < k->n_whole; i++) {
+                if (tensor_expr(e, k->whole_in[i], src, sizeof src, &off, &ia)) return -1;
                 sb_printf(f, i ? ", %s" : "%s", src);
             }
             sb_puts(f, "};\n");
-            sb_printf(f, "        st = pexc_concat(%d, ins, %s_op%d_inner, %d, %zu, %s);\n", k->n_cat, n,
+            sb_printf(f, "        st = pexc_concat(%d, ins, %s_op%d_inner, %d, %zu, %s);\n", k->n_whole, n,
                     k->op, k->cat_outer, k->elem_size, dst);
         }
         sb_puts(f, "    }\n");
@@ -672,6 +713,7 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
             break;
         case K_SOFTMAX: sb_printf(f, "pexc_softmax_s8(&%s_op%d_softmax, &in, &t, &out);\n", n, k->op); break;
         case K_LOGISTIC: sb_printf(f, "pexc_logistic_s8(&%s_op%d_logistic, &in, &t, &out);\n", n, k->op); break;
+        case K_LUT: sb_printf(f, "pexc_lut_s8(%s_op%d_lut, &in, &t, &out);\n", n, k->op); break;
         case K_MEAN: sb_printf(f, "pexc_mean_hw_s8(&%s_op%d_mean, &in, &t, &out);\n", n, k->op); break;
         case K_REQUANT: sb_printf(f, "pexc_requantize_s8(&%s_op%d_requant, &in, &t, &out);\n", n, k->op); break;
         case K_QUANT_F32:
@@ -931,6 +973,8 @@ static const char *kernel_of(const k_call *k, const plan_step *st) {
     case K_TRANSPOSE:
         return plan_step_tiled_transpose(k, st) ? "pexc_transpose_s8_tile" : "pexc_transpose";
     case K_CONCAT: return "pexc_concat";
+    case K_LUT: return "pexc_lut_s8";
+    case K_GENERIC: return k->gen->fn;
     }
     return NULL;
 }
@@ -983,8 +1027,8 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
         if (k->kind == K_NOP && k->in[0] >= 0 && g->tensors[k->in[0]].data && !emit_const_tensor(&e, k->in[0]))
             goto done;
         if (k->kind == K_TRANSPOSE && g->tensors[k->in[0]].data && !emit_const_tensor(&e, k->in[0])) goto done;
-        for (int32_t i = 0; k->kind == K_CONCAT && i < k->n_cat; i++)
-            if (g->tensors[k->cat_in[i]].data && !emit_const_tensor(&e, k->cat_in[i])) goto done;
+        for (int32_t i = 0; (k->kind == K_CONCAT || k->kind == K_GENERIC) && i < k->n_whole; i++)
+            if (g->tensors[k->whole_in[i]].data && !emit_const_tensor(&e, k->whole_in[i])) goto done;
         if (e.op_done[k->op]) continue;
         e.op_done[k->op] = 1;
         if (emit_op_params(&e, k)) goto done;

@@ -74,6 +74,7 @@ static pexc_status run_call(const ir_graph *g, const k_call *k, const plan_t *p,
     case K_PAD: return pexc_pad_s8(&k->pad, &in, t, &out);
     case K_SOFTMAX: return pexc_softmax_s8(&k->softmax, &in, t, &out);
     case K_LOGISTIC: return pexc_logistic_s8(&k->logistic, &in, t, &out);
+    case K_LUT: return pexc_lut_s8(k->lut, &in, t, &out);
     case K_MEAN: return pexc_mean_hw_s8(&k->mean, &in, t, &out);
     case K_REQUANT: return pexc_requantize_s8(&k->requant, &in, t, &out);
     case K_QUANT_F32: return pexc_quantize_f32_s8(k->qscale, k->qzp, &in, t, &out);
@@ -82,11 +83,13 @@ static pexc_status run_call(const ir_graph *g, const k_call *k, const plan_t *p,
         if (plan_step_tiled_transpose(k, st))
             return pexc_transpose_s8_tile(&k->transpose, tensor_ptr(g, p, arena, k->in[0]), t, &out);
         return pexc_transpose(&k->transpose, k->elem_size, tensor_ptr(g, p, arena, k->in[0]), out.data);
-    case K_CONCAT: {
+    case K_CONCAT:
+    case K_GENERIC: {
         const void *ins[64];
-        if (k->n_cat > 64) return PEXC_ERR_UNSUPPORTED;
-        for (int32_t i = 0; i < k->n_cat; i++) ins[i] = tensor_ptr(g, p, arena, k->cat_in[i]);
-        return pexc_concat(k->n_cat, ins, k->cat_inner, k->cat_outer, k->elem_size, out.data);
+        if (k->n_whole > 64) return PEXC_ERR_UNSUPPORTED;
+        for (int32_t i = 0; i < k->n_whole; i++) ins[i] = tensor_ptr(g, p, arena, k->whole_in[i]);
+        if (k->kind == K_GENERIC) return k->gen->run(k->gen_params, ins, out.data);
+        return pexc_concat(k->n_whole, ins, k->cat_inner, k->cat_outer, k->elem_size, out.data);
     }
     }
     return PEXC_ERR_UNSUPPORTED;

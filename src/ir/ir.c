@@ -5,24 +5,48 @@
 #include "internal.h"
 
 const char *ir_op_name(int32_t code) {
-    static const struct { int32_t code; const char *name; } names[] = {
-        {0, "ADD"}, {1, "AVERAGE_POOL_2D"}, {2, "CONCATENATION"}, {3, "CONV_2D"},
-        {4, "DEPTHWISE_CONV_2D"}, {5, "DEPTH_TO_SPACE"}, {6, "DEQUANTIZE"},
-        {8, "FLOOR"}, {9, "FULLY_CONNECTED"}, {14, "LOGISTIC"}, {16, "LSTM"},
-        {17, "MAX_POOL_2D"}, {18, "MUL"}, {19, "RELU"}, {21, "RELU6"},
-        {22, "RESHAPE"}, {23, "RESIZE_BILINEAR"}, {25, "SOFTMAX"},
-        {28, "TANH"}, {32, "CUSTOM"}, {34, "PAD"}, {36, "GATHER"},
-        {39, "TRANSPOSE"}, {40, "MEAN"}, {41, "SUB"}, {42, "DIV"},
-        {43, "SQUEEZE"}, {44, "UNIDIRECTIONAL_SEQUENCE_LSTM"},
-        {45, "STRIDED_SLICE"}, {49, "SPLIT"}, {53, "CAST"}, {55, "MAXIMUM"},
-        {57, "MINIMUM"}, {60, "PADV2"}, {67, "TRANSPOSE_CONV"},
-        {74, "SUM"}, {83, "PACK"}, {88, "UNPACK"}, {97, "RESIZE_NEAREST_NEIGHBOR"},
-        {98, "LEAKY_RELU"}, {102, "SPLIT_V"}, {114, "QUANTIZE"},
-        {117, "HARD_SWISH"}, {126, "BATCH_MATMUL"},
+    static const char *const names[] = {
+#define PEXC_OP(code, name) [code] = #name,
+#include "ir/builtin_ops.def"
+#undef PEXC_OP
     };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].code == code) return names[i].name;
+    if (code >= 0 && (size_t)code < sizeof names / sizeof names[0] && names[code]) return names[code];
     return "UNKNOWN_OP";
+}
+
+/* Operators whose outputs are independent pieces of their input: each
+ * output becomes an operator of its own, so every later stage sees
+ * single-output operators. */
+static int is_multi_output(const ir_op *op) {
+    return (op->code == OP_SPLIT || op->code == OP_SPLIT_V || op->code == OP_UNPACK) && op->n_out > 1;
+}
+
+int ir_expand(ir_graph *g, util_err *err) {
+    int64_t n = 0;
+    for (int32_t i = 0; i < g->n_ops; i++) n += is_multi_output(&g->ops[i]) ? g->ops[i].n_out : 1;
+    if (n == g->n_ops) return 0;
+    if (n > 20000) return util_fail(err, "model expands to %lld single-output operators; limit 20000", (long long)n);
+    ir_op *ops = util_alloc(&g->arena, sizeof(ir_op) * (size_t)n);
+    if (!ops) return util_fail(err, "out of memory");
+    int32_t at = 0;
+    for (int32_t i = 0; i < g->n_ops; i++) {
+        const ir_op *op = &g->ops[i];
+        int32_t parts = is_multi_output(op) ? op->n_out : 1;
+        for (int32_t k = 0; k < parts; k++) {
+            ir_op *o = &ops[at];
+            *o = *op;
+            o->index = at++;
+            if (parts > 1) {
+                o->out = op->out + k;
+                o->n_out = 1;
+                o->part = k;
+                o->n_parts = parts;
+            }
+        }
+    }
+    g->ops = ops;
+    g->n_ops = (int32_t)n;
+    return 0;
 }
 
 const char *ir_type_name(int32_t type) {

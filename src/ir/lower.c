@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ir/lower.h"
 #include "prep/prep.h"
 
 void lower_nhwc(const ir_tensor *t, int32_t d[4]) {
@@ -27,55 +28,17 @@ void lower_nhwc(const ir_tensor *t, int32_t d[4]) {
 
 #define FAIL(...) return util_fail(err, __VA_ARGS__)
 
-typedef struct {
-    ir_graph *g;
-    ir_op *op;
-    util_err *err;
-    const char *name;
-} lctx;
-
-static ir_tensor *tin(lctx *c, int k) {
-    if (k >= c->op->n_in || c->op->in[k] < 0) return NULL;
-    return &c->g->tensors[c->op->in[k]];
-}
-
-static int need(lctx *c, ir_tensor *t, int k, const char *role, int32_t type, int constant) {
-    util_err *err = c->err;
-    if (!t) FAIL("operator %d (%s): missing %s (input %d)", c->op->index, c->name, role, k);
-    if (t->type != type)
-        FAIL("operator %d (%s): %s tensor %d (%s) is %s; pexc supports %s here", c->op->index, c->name, role,
-             t->index, t->name, ir_type_name(t->type), ir_type_name(type));
-    if (constant && !t->data)
-        FAIL("operator %d (%s): %s tensor %d (%s) must be a constant", c->op->index, c->name, role, t->index, t->name);
-    return 0;
-}
-
-static int need_q(lctx *c, ir_tensor *t, const char *role) {
-    if (t->nq < 1)
-        return util_fail(c->err, "operator %d (%s): %s tensor %d (%s) has no quantization parameters", c->op->index,
-                         c->name, role, t->index, t->name);
-    /* kernels add zero points to int32 sums: keep them in the type's range */
-    for (int32_t i = 0; t->type == IR_I8 && i < t->nq; i++)
-        if (t->zero_point[i] < -128 || t->zero_point[i] > 127)
-            return util_fail(c->err, "operator %d (%s): %s tensor %d (%s) has zero point %lld outside the int8 range",
-                             c->op->index, c->name, role, t->index, t->name, (long long)t->zero_point[i]);
-    return 0;
-}
-
-static int32_t zp0(const ir_tensor *t) { return t->nq ? (int32_t)t->zero_point[0] : 0; }
-static float sc0(const ir_tensor *t) { return t->nq ? t->scale[0] : 1.0f; }
-
 /* The int8 kernels accumulate sum((x - zp_x) * (w - zp_w)) + bias in int32,
  * shift it left by the requantisation shift (when positive), scale it and add
  * the output zero point. Refuse sizes, bias values and shifts for which any of
  * that could overflow: keep |sum| << shift below 2^31 - 256 (each product is at
  * most 255 * 256 once zero points are in the int8 range). */
-static int check_accumulator(lctx *c, int64_t depth, const ir_tensor *in, const ir_tensor *w,
+static int check_accumulator(lower_ctx *c, int64_t depth, const ir_tensor *in, const ir_tensor *w,
                              const ir_tensor *b, const int32_t *shift, int32_t n_shift) {
     if (depth < 1 || depth > ((int64_t)1 << 24))
         return util_fail(c->err, "operator %d (%s): %lld-term sums are not supported", c->op->index, c->name,
                          (long long)depth);
-    int64_t zx = zp0(in), zw = zp0(w);
+    int64_t zx = lower_zp(in), zw = lower_zp(w);
     int64_t worst = depth * (128 + (zx < 0 ? -zx : zx)) * (128 + (zw < 0 ? -zw : zw));
     int64_t bmax = 0;
     for (int64_t i = 0; b && b->data && i < b->elems; i++) {
@@ -115,25 +78,13 @@ static int conv_axis(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t
     return 0;
 }
 
-static int check_dims(lctx *c, const ir_tensor *t, const int32_t want[4], const char *role) {
-    int32_t d[4];
-    lower_nhwc(t, d);
-    for (int i = 0; i < 4; i++)
-        if (d[i] != want[i])
-            return util_fail(c->err,
-                             "operator %d (%s): %s tensor %d (%s) has shape [%d,%d,%d,%d], expected [%d,%d,%d,%d]",
-                             c->op->index, c->name, role, t->index, t->name, d[0], d[1], d[2], d[3], want[0],
-                             want[1], want[2], want[3]);
-    return 0;
-}
-
-static int lower_conv(lctx *c, k_call *k, int depthwise) {
+static int lower_conv(lower_ctx *c, k_call *k, int depthwise) {
     util_err *err = c->err;
     ir_op *op = c->op;
-    ir_tensor *in = tin(c, 0), *w = tin(c, 1), *b = tin(c, 2), *out = &c->g->tensors[op->out[0]];
-    if (need(c, in, 0, "input", IR_I8, 0) || need(c, w, 1, "filter", IR_I8, 1) ||
-        need(c, out, 0, "output", IR_I8, 0) || need_q(c, in, "input") || need_q(c, w, "filter") ||
-        need_q(c, out, "output"))
+    ir_tensor *in = lower_in(c, 0), *w = lower_in(c, 1), *b = lower_in(c, 2), *out = &c->g->tensors[op->out[0]];
+    if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, w, 1, "filter", IR_I8, 1) ||
+        lower_need(c, out, 0, "output", IR_I8, 0) || lower_need_q(c, in, "input") || lower_need_q(c, w, "filter") ||
+        lower_need_q(c, out, "output"))
         return -1;
     if (in->rank != 4 || w->rank != 4 || out->rank != 4)
         FAIL("operator %d (%s): input, filter and output must be 4-D", op->index, c->name);
@@ -153,7 +104,7 @@ static int lower_conv(lctx *c, k_call *k, int depthwise) {
             FAIL("operator %d (%s): filter zero point %lld; int8 filters must be symmetric", op->index, c->name,
                  (long long)w->zero_point[i]);
     if (b) {
-        if (need(c, b, 2, "bias", IR_I32, 1)) return -1;
+        if (lower_need(c, b, 2, "bias", IR_I32, 1)) return -1;
         if (b->elems != cout) FAIL("operator %d (%s): bias has %lld values for %d channels", op->index, c->name,
                                    (long long)b->elems, cout);
         k->bias = (const int32_t *)(const void *)b->data;
@@ -166,7 +117,7 @@ static int lower_conv(lctx *c, k_call *k, int depthwise) {
              op->index, c->name, o->stride_h, o->stride_w, o->dilation_h, o->dilation_w, o->padding, in->shape[1],
              in->shape[2], w->shape[1], w->shape[2]);
     int32_t want[4] = {in->shape[0], oh, ow, cout};
-    if (check_dims(c, out, want, "output")) return -1;
+    if (lower_check_dims(c, out, want, "output")) return -1;
     k->kind = depthwise ? K_DWCONV : K_CONV;
     k->weights = (const int8_t *)(const void *)w->data;
     k->kh = w->shape[1];
@@ -179,32 +130,32 @@ static int lower_conv(lctx *c, k_call *k, int depthwise) {
     p->dilation_w = o->dilation_w;
     p->pad_top = pt;
     p->pad_left = pl;
-    p->input_offset = -zp0(in);
-    p->output_offset = zp0(out);
+    p->input_offset = -lower_zp(in);
+    p->output_offset = lower_zp(out);
     int32_t *m = util_alloc(&c->g->arena, 4 * (size_t)cout), *s = util_alloc(&c->g->arena, 4 * (size_t)cout);
     if (!m || !s) FAIL("out of memory");
-    if (prep_conv_multipliers(sc0(in), w->scale, w->nq, sc0(out), cout, m, s))
+    if (prep_conv_multipliers(lower_scale(in), w->scale, w->nq, lower_scale(out), cout, m, s))
         FAIL("operator %d (%s): requantisation scale out of range", op->index, c->name);
     if (check_accumulator(c, (int64_t)w->shape[1] * w->shape[2] * (depthwise ? 1 : cin), in, w, b, s, cout))
         return -1;
-    if (prep_activation_s8(o->activation, sc0(out), zp0(out), &p->act_min, &p->act_max))
+    if (prep_activation_s8(o->activation, lower_scale(out), lower_zp(out), &p->act_min, &p->act_max))
         FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, o->activation);
     p->out_mult = m;
     p->out_shift = s;
     return 0;
 }
 
-static int lower_fc(lctx *c, k_call *k) {
+static int lower_fc(lower_ctx *c, k_call *k) {
     util_err *err = c->err;
     ir_op *op = c->op;
-    ir_tensor *in = tin(c, 0), *w = tin(c, 1), *b = tin(c, 2), *out = &c->g->tensors[op->out[0]];
+    ir_tensor *in = lower_in(c, 0), *w = lower_in(c, 1), *b = lower_in(c, 2), *out = &c->g->tensors[op->out[0]];
     if (!in || !w) FAIL("operator %d (%s): needs input and weights", op->index, c->name);
     if (op->opt.weights_format != 0)
         FAIL("operator %d (%s): shuffled weights format %d is not supported", op->index, c->name,
              op->opt.weights_format);
     int is_f = in->type == IR_F32;
     int32_t dt = is_f ? IR_F32 : IR_I8;
-    if (need(c, in, 0, "input", dt, 0) || need(c, w, 1, "weights", dt, 1) || need(c, out, 0, "output", dt, 0))
+    if (lower_need(c, in, 0, "input", dt, 0) || lower_need(c, w, 1, "weights", dt, 1) || lower_need(c, out, 0, "output", dt, 0))
         return -1;
     if (w->rank != 2) FAIL("operator %d (%s): weights must be 2-D", op->index, c->name);
     int32_t units = w->shape[0], depth = w->shape[1];
@@ -222,7 +173,7 @@ static int lower_fc(lctx *c, k_call *k) {
         k->kind = K_FC_F32;
         k->weights_f32 = (const float *)(const void *)w->data;
         if (b) {
-            if (need(c, b, 2, "bias", IR_F32, 1)) return -1;
+            if (lower_need(c, b, 2, "bias", IR_F32, 1)) return -1;
             if (b->elems != units) FAIL("operator %d (%s): bias size mismatch", op->index, c->name);
             k->bias_f32 = (const float *)(const void *)b->data;
         }
@@ -230,38 +181,38 @@ static int lower_fc(lctx *c, k_call *k) {
             FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, op->opt.activation);
         return 0;
     }
-    if (need_q(c, in, "input") || need_q(c, w, "weights") || need_q(c, out, "output")) return -1;
+    if (lower_need_q(c, in, "input") || lower_need_q(c, w, "weights") || lower_need_q(c, out, "output")) return -1;
     if (w->nq != 1 && w->nq != units)
         FAIL("operator %d (%s): weights have %d scales for %d units", op->index, c->name, w->nq, units);
     if (b) {
-        if (need(c, b, 2, "bias", IR_I32, 1)) return -1;
+        if (lower_need(c, b, 2, "bias", IR_I32, 1)) return -1;
         if (b->elems != units) FAIL("operator %d (%s): bias has %lld values for %d units", op->index, c->name,
                                     (long long)b->elems, units);
         k->bias = (const int32_t *)(const void *)b->data;
     }
     k->kind = K_FC;
     k->weights = (const int8_t *)(const void *)w->data;
-    k->filter_offset = -zp0(w);
+    k->filter_offset = -lower_zp(w);
     pexc_conv_params *p = &k->conv;
-    p->input_offset = -zp0(in);
-    p->output_offset = zp0(out);
+    p->input_offset = -lower_zp(in);
+    p->output_offset = lower_zp(out);
     int32_t *m = util_alloc(&c->g->arena, 4 * (size_t)units), *s = util_alloc(&c->g->arena, 4 * (size_t)units);
     if (!m || !s) FAIL("out of memory");
-    if (prep_conv_multipliers(sc0(in), w->scale, w->nq, sc0(out), units, m, s))
+    if (prep_conv_multipliers(lower_scale(in), w->scale, w->nq, lower_scale(out), units, m, s))
         FAIL("operator %d (%s): requantisation scale out of range", op->index, c->name);
     if (check_accumulator(c, depth, in, w, b, s, units)) return -1;
-    if (prep_activation_s8(op->opt.activation, sc0(out), zp0(out), &p->act_min, &p->act_max))
+    if (prep_activation_s8(op->opt.activation, lower_scale(out), lower_zp(out), &p->act_min, &p->act_max))
         FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, op->opt.activation);
     p->out_mult = m;
     p->out_shift = s;
     return 0;
 }
 
-static int lower_pool(lctx *c, k_call *k) {
+static int lower_pool(lower_ctx *c, k_call *k) {
     util_err *err = c->err;
     ir_op *op = c->op;
-    ir_tensor *in = tin(c, 0), *out = &c->g->tensors[op->out[0]];
-    if (need(c, in, 0, "input", IR_I8, 0) || need(c, out, 0, "output", IR_I8, 0) || need_q(c, out, "output"))
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
+    if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) || lower_need_q(c, out, "output"))
         return -1;
     if (in->rank != 4) FAIL("operator %d (%s): input must be 4-D", op->index, c->name);
     ir_options *o = &op->opt;
@@ -271,7 +222,7 @@ static int lower_pool(lctx *c, k_call *k) {
         FAIL("operator %d (%s): invalid window %dx%d / stride %dx%d for input %dx%d", op->index, c->name,
              o->filter_h, o->filter_w, o->stride_h, o->stride_w, in->shape[1], in->shape[2]);
     int32_t want[4] = {in->shape[0], oh, ow, in->shape[3]};
-    if (check_dims(c, out, want, "output")) return -1;
+    if (lower_check_dims(c, out, want, "output")) return -1;
     k->kind = op->code == OP_AVERAGE_POOL_2D ? K_AVGPOOL : K_MAXPOOL;
     pexc_pool_params *p = &k->pool;
     p->stride_h = o->stride_h;
@@ -280,17 +231,17 @@ static int lower_pool(lctx *c, k_call *k) {
     p->filter_w = o->filter_w;
     p->pad_top = pt;
     p->pad_left = pl;
-    if (prep_activation_s8(o->activation, sc0(out), zp0(out), &p->act_min, &p->act_max))
+    if (prep_activation_s8(o->activation, lower_scale(out), lower_zp(out), &p->act_min, &p->act_max))
         FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, o->activation);
     return 0;
 }
 
-static int lower_binary(lctx *c, k_call *k) {
+static int lower_binary(lower_ctx *c, k_call *k) {
     util_err *err = c->err;
     ir_op *op = c->op;
-    ir_tensor *a = tin(c, 0), *b = tin(c, 1), *out = &c->g->tensors[op->out[0]];
-    if (need(c, a, 0, "input", IR_I8, 0) || need(c, b, 1, "input", IR_I8, 0) || need(c, out, 0, "output", IR_I8, 0) ||
-        need_q(c, a, "input") || need_q(c, b, "input") || need_q(c, out, "output"))
+    ir_tensor *a = lower_in(c, 0), *b = lower_in(c, 1), *out = &c->g->tensors[op->out[0]];
+    if (lower_need(c, a, 0, "input", IR_I8, 0) || lower_need(c, b, 1, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) ||
+        lower_need_q(c, a, "input") || lower_need_q(c, b, "input") || lower_need_q(c, out, "output"))
         return -1;
     if (a->rank > 4 || b->rank > 4 || out->rank > 4)
         FAIL("operator %d (%s): tensors of rank above 4 are not supported", op->index, c->name);
@@ -309,44 +260,23 @@ static int lower_binary(lctx *c, k_call *k) {
     int r;
     if (op->code == OP_ADD) {
         k->kind = K_ADD;
-        r = prep_add_s8(sc0(a), zp0(a), sc0(b), zp0(b), sc0(out), zp0(out), op->opt.activation, &k->add);
+        r = prep_add_s8(lower_scale(a), lower_zp(a), lower_scale(b), lower_zp(b), lower_scale(out), lower_zp(out), op->opt.activation, &k->add);
     } else {
         k->kind = K_MUL;
-        r = prep_mul_s8(sc0(a), zp0(a), sc0(b), zp0(b), sc0(out), zp0(out), op->opt.activation, &k->mul);
+        r = prep_mul_s8(lower_scale(a), lower_zp(a), lower_scale(b), lower_zp(b), lower_scale(out), lower_zp(out), op->opt.activation, &k->mul);
     }
     if (r) FAIL("operator %d (%s): unsupported quantisation or activation", op->index, c->name);
     return 0;
 }
 
-static int const_ints(lctx *c, ir_tensor *t, int64_t *v, int64_t max_n, int64_t *n, const char *role) {
-    util_err *err = c->err;
-    if (!t || !t->data) FAIL("operator %d (%s): %s must be a constant tensor", c->op->index, c->name, role);
-    if (t->type != IR_I32 && t->type != IR_I64)
-        FAIL("operator %d (%s): %s tensor %d is %s; expected int32 or int64", c->op->index, c->name, role, t->index,
-             ir_type_name(t->type));
-    if (t->elems > max_n) FAIL("operator %d (%s): %s has %lld values (at most %lld)", c->op->index, c->name, role,
-                               (long long)t->elems, (long long)max_n);
-    for (int64_t i = 0; i < t->elems; i++) {
-        if (t->type == IR_I32) {
-            int32_t x;
-            memcpy(&x, t->data + 4 * i, 4);
-            v[i] = x;
-        } else {
-            memcpy(&v[i], t->data + 8 * i, 8);
-        }
-    }
-    *n = t->elems;
-    return 0;
-}
-
-static int lower_pad(lctx *c, k_call *k) {
+static int lower_pad(lower_ctx *c, k_call *k) {
     util_err *err = c->err;
     ir_op *op = c->op;
-    ir_tensor *in = tin(c, 0), *out = &c->g->tensors[op->out[0]];
-    if (need(c, in, 0, "input", IR_I8, 0) || need(c, out, 0, "output", IR_I8, 0)) return -1;
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
+    if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0)) return -1;
     if (in->rank > 4) FAIL("operator %d (%s): rank %d padding is not supported", op->index, c->name, in->rank);
     int64_t v[8], n;
-    if (const_ints(c, tin(c, 1), v, 8, &n, "paddings")) return -1;
+    if (lower_const_ints(c, lower_in(c, 1), v, 8, &n, "paddings")) return -1;
     if (n != 2 * in->rank) FAIL("operator %d (%s): paddings has %lld values for rank %d", op->index, c->name,
                                 (long long)n, in->rank);
     int32_t want[4] = {1, 1, 1, 1};
@@ -357,21 +287,21 @@ static int lower_pad(lctx *c, k_call *k) {
         k->pad.before[off + i] = (int32_t)v[2 * i];
         want[off + i] = in->shape[i] + (int32_t)v[2 * i] + (int32_t)v[2 * i + 1];
     }
-    if (check_dims(c, out, want, "output")) return -1;
+    if (lower_check_dims(c, out, want, "output")) return -1;
     k->kind = K_PAD;
-    k->pad.pad_value = (int8_t)zp0(out);
+    k->pad.pad_value = (int8_t)lower_zp(out);
     return 0;
 }
 
-static int lower_mean(lctx *c, k_call *k) {
+static int lower_mean(lower_ctx *c, k_call *k) {
     util_err *err = c->err;
     ir_op *op = c->op;
-    ir_tensor *in = tin(c, 0), *out = &c->g->tensors[op->out[0]];
-    if (need(c, in, 0, "input", IR_I8, 0) || need(c, out, 0, "output", IR_I8, 0) || need_q(c, in, "input") ||
-        need_q(c, out, "output"))
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
+    if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) || lower_need_q(c, in, "input") ||
+        lower_need_q(c, out, "output"))
         return -1;
     int64_t ax[8], n;
-    if (const_ints(c, tin(c, 1), ax, 8, &n, "axes")) return -1;
+    if (lower_const_ints(c, lower_in(c, 1), ax, 8, &n, "axes")) return -1;
     int has1 = 0, has2 = 0;
     for (int64_t i = 0; i < n; i++) {
         int64_t a = ax[i] < 0 ? ax[i] + in->rank : ax[i];
@@ -387,21 +317,21 @@ static int lower_mean(lctx *c, k_call *k) {
     k->out_dims[0] = in->shape[0];
     k->out_dims[1] = k->out_dims[2] = 1;
     k->out_dims[3] = in->shape[3];
-    if (prep_mean_s8(sc0(in), zp0(in), sc0(out), zp0(out), in->shape[1] * in->shape[2], &k->mean))
+    if (prep_mean_s8(lower_scale(in), lower_zp(in), lower_scale(out), lower_zp(out), in->shape[1] * in->shape[2], &k->mean))
         FAIL("operator %d (%s): unsupported quantisation", op->index, c->name);
     return 0;
 }
 
-static int lower_transpose(lctx *c, k_call *k) {
+static int lower_transpose(lower_ctx *c, k_call *k) {
     util_err *err = c->err;
     ir_op *op = c->op;
-    ir_tensor *in = tin(c, 0), *out = &c->g->tensors[op->out[0]];
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
     if (!in) FAIL("operator %d (%s): missing input", op->index, c->name);
     if (in->type != out->type || (ir_type_size(in->type) != 1 && ir_type_size(in->type) != 4))
         FAIL("operator %d (%s): unsupported types %s -> %s", op->index, c->name, ir_type_name(in->type),
              ir_type_name(out->type));
     int64_t perm[6], n;
-    if (const_ints(c, tin(c, 1), perm, 6, &n, "permutation")) return -1;
+    if (lower_const_ints(c, lower_in(c, 1), perm, 6, &n, "permutation")) return -1;
     if (n != in->rank || out->rank != in->rank)
         FAIL("operator %d (%s): permutation of %lld axes for rank %d", op->index, c->name, (long long)n, in->rank);
     int seen[6] = {0};
@@ -421,7 +351,7 @@ static int lower_transpose(lctx *c, k_call *k) {
     return 0;
 }
 
-static int lower_concat(lctx *c, k_call *k) {
+static int lower_concat(lower_ctx *c, k_call *k) {
     util_err *err = c->err;
     ir_op *op = c->op;
     ir_tensor *out = &c->g->tensors[op->out[0]];
@@ -432,15 +362,15 @@ static int lower_concat(lctx *c, k_call *k) {
     if (op->n_in < 1) FAIL("operator %d (%s): no inputs", op->index, c->name);
     k->kind = K_CONCAT;
     k->elem_size = ir_type_size(out->type);
-    k->n_cat = op->n_in;
-    k->cat_in = util_alloc(&c->g->arena, 4 * (size_t)op->n_in);
+    k->n_whole = op->n_in;
+    k->whole_in = util_alloc(&c->g->arena, 4 * (size_t)op->n_in);
     k->cat_inner = util_alloc(&c->g->arena, 4 * (size_t)op->n_in);
-    if (!k->cat_in || !k->cat_inner) FAIL("out of memory");
+    if (!k->whole_in || !k->cat_inner) FAIL("out of memory");
     int64_t outer = 1, inner = 1, sum = 0;
     for (int i = 0; i < axis; i++) outer *= out->shape[i];
     for (int i = axis + 1; i < out->rank; i++) inner *= out->shape[i];
     for (int32_t j = 0; j < op->n_in; j++) {
-        ir_tensor *t = tin(c, j);
+        ir_tensor *t = lower_in(c, j);
         if (!t || t->type != out->type || t->rank != out->rank)
             FAIL("operator %d (%s): input %d does not match the output's type and rank", op->index, c->name, j);
         for (int i = 0; i < out->rank; i++)
@@ -448,7 +378,7 @@ static int lower_concat(lctx *c, k_call *k) {
                 FAIL("operator %d (%s): input %d (tensor %d) differs from the output in axis %d", op->index, c->name,
                      j, t->index, i);
         sum += t->shape[axis];
-        k->cat_in[j] = t->index;
+        k->whole_in[j] = t->index;
         k->cat_inner[j] = (int32_t)(t->shape[axis] * inner);
     }
     if (sum != out->shape[axis])
@@ -458,17 +388,17 @@ static int lower_concat(lctx *c, k_call *k) {
     return 0;
 }
 
-static int lower_op(lctx *c, k_call *k) {
+static int lower_op(lower_ctx *c, k_call *k) {
     util_err *err = c->err;
     ir_op *op = c->op;
     if (op->n_out != 1 || op->out[0] < 0)
         FAIL("operator %d (%s): has %d outputs; pexc supports single-output operators", op->index, c->name,
              op->n_out);
-    ir_tensor *in = tin(c, 0), *out = &c->g->tensors[op->out[0]];
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
     /* a 0 dimension anywhere would let the other dimensions be arbitrarily
      * large: refuse empty activation tensors before any shape arithmetic */
     for (int32_t i = -1; i < op->n_in; i++) {
-        const ir_tensor *t = i < 0 ? out : tin(c, i);
+        const ir_tensor *t = i < 0 ? out : lower_in(c, i);
         if (t && !t->data && t->elems == 0)
             FAIL("operator %d (%s): tensor %d (%s) is empty (a dimension is 0)", op->index, c->name, t->index,
                  t->name);
@@ -501,70 +431,96 @@ static int lower_op(lctx *c, k_call *k) {
     case OP_SOFTMAX:
     case OP_LOGISTIC:
         /* both map int8 to probabilities: output scale 1/256, zero point -128 */
-        if (need(c, in, 0, "input", IR_I8, 0) || need(c, out, 0, "output", IR_I8, 0) || need_q(c, in, "input") ||
-            need_q(c, out, "output"))
+        if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) || lower_need_q(c, in, "input") ||
+            lower_need_q(c, out, "output"))
             return -1;
         if (in->elems != out->elems) FAIL("operator %d (%s): input and output sizes differ", op->index, c->name);
-        if (zp0(out) != -128 || sc0(out) != 1.0f / 256.0f)
+        if (lower_zp(out) != -128 || lower_scale(out) != 1.0f / 256.0f)
             FAIL("operator %d (%s): int8 output must have scale 1/256 and zero point -128", op->index, c->name);
         k->kind = op->code == OP_SOFTMAX ? K_SOFTMAX : K_LOGISTIC;
-        if (op->code == OP_SOFTMAX ? prep_softmax_s8(op->opt.beta, sc0(in), &k->softmax)
-                                   : prep_logistic_s8(sc0(in), zp0(in), &k->logistic))
+        if (op->code == OP_SOFTMAX ? prep_softmax_s8(op->opt.beta, lower_scale(in), &k->softmax)
+                                   : prep_logistic_s8(lower_scale(in), lower_zp(in), &k->logistic))
             FAIL("operator %d (%s): unsupported input scale or beta", op->index, c->name);
         return 0;
     case OP_QUANTIZE:
         if (!in || in->elems != out->elems) FAIL("operator %d (%s): input and output sizes differ", op->index, c->name);
-        if (need(c, out, 0, "output", IR_I8, 0) || need_q(c, out, "output")) return -1;
+        if (lower_need(c, out, 0, "output", IR_I8, 0) || lower_need_q(c, out, "output")) return -1;
         if (in->type == IR_F32) {
             k->kind = K_QUANT_F32;
-            k->qscale = sc0(out);
-            k->qzp = zp0(out);
+            k->qscale = lower_scale(out);
+            k->qzp = lower_zp(out);
             return 0;
         }
-        if (need(c, in, 0, "input", IR_I8, 0) || need_q(c, in, "input")) return -1;
+        if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need_q(c, in, "input")) return -1;
         k->kind = K_REQUANT;
-        if (prep_requantize_s8(sc0(in), zp0(in), sc0(out), zp0(out), &k->requant))
+        if (prep_requantize_s8(lower_scale(in), lower_zp(in), lower_scale(out), lower_zp(out), &k->requant))
             FAIL("operator %d (%s): unsupported scales", op->index, c->name);
         return 0;
     case OP_DEQUANTIZE:
-        if (need(c, in, 0, "input", IR_I8, 0) || need(c, out, 0, "output", IR_F32, 0) || need_q(c, in, "input"))
+        if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_F32, 0) || lower_need_q(c, in, "input"))
             return -1;
         if (in->elems != out->elems) FAIL("operator %d (%s): input and output sizes differ", op->index, c->name);
         k->kind = K_DEQUANT_F32;
-        k->qscale = sc0(in);
-        k->qzp = zp0(in);
+        k->qscale = lower_scale(in);
+        k->qzp = lower_zp(in);
         return 0;
     case OP_CUSTOM:
         FAIL("operator %d: custom operator \"%s\" is not supported", op->index,
              op->custom_name ? op->custom_name : "?");
-    default:
+    default: {
+        int r = ops_lower(c->g, op, k, err);
+        if (r <= 0) return r;
         FAIL("operator %d (%s, builtin code %d): operator not supported by pexc", op->index, c->name, op->code);
+    }
+    }
+}
+
+/* Operators the core kernels above lower (the families in src/ops/ add
+ * theirs through ops_known). */
+static int core_supported(int32_t code) {
+    switch (code) {
+    case OP_CONV_2D: case OP_DEPTHWISE_CONV_2D: case OP_FULLY_CONNECTED: case OP_AVERAGE_POOL_2D:
+    case OP_MAX_POOL_2D: case OP_ADD: case OP_MUL: case OP_PAD: case OP_MEAN: case OP_TRANSPOSE:
+    case OP_CONCATENATION: case OP_RESHAPE: case OP_SQUEEZE: case OP_SOFTMAX: case OP_LOGISTIC:
+    case OP_QUANTIZE: case OP_DEQUANTIZE: return 1;
+    default: return 0;
     }
 }
 
 int lower_supported(const ir_graph *g, util_err *err) {
+    char list[sizeof err->msg];
+    size_t at = 0;
+    int32_t bad = 0;
     for (int32_t i = 0; i < g->n_ops; i++) {
         const ir_op *op = &g->ops[i];
-        switch (op->code) {
-        case OP_CONV_2D: case OP_DEPTHWISE_CONV_2D: case OP_FULLY_CONNECTED: case OP_AVERAGE_POOL_2D:
-        case OP_MAX_POOL_2D: case OP_ADD: case OP_MUL: case OP_PAD: case OP_MEAN: case OP_TRANSPOSE:
-        case OP_CONCATENATION: case OP_RESHAPE: case OP_SQUEEZE: case OP_SOFTMAX: case OP_LOGISTIC:
-        case OP_QUANTIZE: case OP_DEQUANTIZE: break;
-        case OP_CUSTOM:
-            FAIL("operator %d: custom operator \"%s\" is not supported", i, op->custom_name ? op->custom_name : "?");
-        default:
-            FAIL("operator %d (%s, builtin code %d): operator not supported by pexc", i, ir_op_name(op->code),
-                 op->code);
+        if (op->code != OP_CUSTOM && (core_supported(op->code) || ops_known(op->code))) continue;
+        if (at + 80 < sizeof list) {
+            int w;
+            const char *nm = ir_op_name(op->code);
+            if (op->code == OP_CUSTOM)
+                w = snprintf(list + at, sizeof list - at, "%soperator %d (custom \"%s\")", bad ? ", " : "",
+                             op->src_index, op->custom_name ? op->custom_name : "?");
+            else if (!strcmp(nm, "UNKNOWN_OP"))
+                w = snprintf(list + at, sizeof list - at, "%soperator %d (builtin code %d, not in the TFLite schema)",
+                             bad ? ", " : "", op->src_index, op->code);
+            else
+                w = snprintf(list + at, sizeof list - at, "%soperator %d (%s)", bad ? ", " : "", op->src_index, nm);
+            if (w > 0) at += (size_t)w < sizeof list - at ? (size_t)w : sizeof list - at - 1;
+        } else if (at + 5 < sizeof list && list[at - 1] != '.') {
+            at += (size_t)snprintf(list + at, sizeof list - at, ", ...");
         }
+        bad++;
     }
-    return 0;
+    if (!bad) return 0;
+    if (bad == 1) return util_fail(err, "%s: operator not supported by pexc", list);
+    return util_fail(err, "%d operators not supported by pexc: %s", bad, list);
 }
 
 int lower_graph(ir_graph *g, k_call **calls, util_err *err) {
     *calls = util_alloc(&g->arena, sizeof(k_call) * (size_t)(g->n_ops ? g->n_ops : 1));
     if (!*calls) return util_fail(err, "out of memory");
     for (int32_t i = 0; i < g->n_ops; i++) {
-        lctx c = {g, &g->ops[i], err, ir_op_name(g->ops[i].code)};
+        lower_ctx c = {g, &g->ops[i], err, ir_op_name(g->ops[i].code)};
         if (lower_op(&c, &(*calls)[i])) return -1;
     }
     return 0;

@@ -402,7 +402,7 @@ static void needed_channels(const k_call *k, const plan_step *st, int which, con
         *c1 = b < 0 ? 0 : b > d[3] ? d[3] : b;
         return;
     }
-    case K_AVGPOOL: case K_MAXPOOL: case K_REQUANT: case K_LOGISTIC: case K_MEAN:
+    case K_AVGPOOL: case K_MAXPOOL: case K_REQUANT: case K_LOGISTIC: case K_LUT: case K_MEAN:
         *c0 = st->tile.c0;
         *c1 = st->tile.c1;
         return;

@@ -521,6 +521,56 @@ int reader_load(ir_graph *g, const uint8_t *file, size_t len, util_err *err) {
         if (r == 1 && fb_table(&f, opos, &ot, "builtin_options"))
             return fail_ctx(err, "operator %u", i);
         if (read_options(&f, r == 1 ? &ot : NULL, utype, op)) return -1;
+        op->opt_type = utype;
+        op->opt_pos = r == 1 ? opos : 0;
+        op->src_index = op->index;
+        op->n_parts = 1;
     }
+    return 0;
+}
+
+/* The options table of op, checked again (the reader verified it once). */
+static int op_table(const ir_graph *g, const ir_op *op, uint8_t want_type, fb_file *f, fb_tab *t, int *present,
+                    util_err *err) {
+    f->b = g->file;
+    f->n = g->file_len;
+    f->err = err;
+    *present = 0;
+    if (!op->opt_pos) return 0;
+    if (op->opt_type != want_type)
+        return util_fail(err, "operator %d (%s): builtin options have union type %u, expected %u", op->index,
+                         ir_op_name(op->code), op->opt_type, want_type);
+    if (fb_table(f, op->opt_pos, t, "builtin_options")) return fail_ctx(err, "operator %d", op->index);
+    *present = 1;
+    return 0;
+}
+
+int reader_opt_int(const ir_graph *g, const ir_op *op, uint8_t want_type, int id, int size, int32_t def,
+                   int32_t *v, util_err *err) {
+    fb_file f;
+    fb_tab t;
+    int present;
+    *v = def;
+    if (op_table(g, op, want_type, &f, &t, &present, err)) return -1;
+    if (!present) return 0;
+    if (size == 1) {
+        uint8_t u;
+        if (fb_u8(&f, &t, id, (uint8_t)def, &u, ir_op_name(op->code))) return fail_ctx(err, "operator %d", op->index);
+        *v = u;
+        return 0;
+    }
+    if (fb_i32(&f, &t, id, def, v, ir_op_name(op->code))) return fail_ctx(err, "operator %d", op->index);
+    return 0;
+}
+
+int reader_opt_f32(const ir_graph *g, const ir_op *op, uint8_t want_type, int id, float def, float *v,
+                   util_err *err) {
+    fb_file f;
+    fb_tab t;
+    int present;
+    *v = def;
+    if (op_table(g, op, want_type, &f, &t, &present, err)) return -1;
+    if (!present) return 0;
+    if (fb_f32(&f, &t, id, def, v, ir_op_name(op->code))) return fail_ctx(err, "operator %d", op->index);
     return 0;
 }

@@ -208,7 +208,7 @@ static int is_producer(const k_call *k) { return k->kind == K_CONV || k->kind ==
 
 static int is_chanwise(const k_call *k) {
     switch (k->kind) {
-    case K_DWCONV: case K_AVGPOOL: case K_MAXPOOL: case K_REQUANT: case K_LOGISTIC: return 1;
+    case K_DWCONV: case K_AVGPOOL: case K_MAXPOOL: case K_REQUANT: case K_LOGISTIC: case K_LUT: return 1;
     case K_MEAN: return k->in_dims[0][3] == k->out_dims[3];
     case K_PAD: return k->pad.before[3] == 0 && k->in_dims[0][3] == k->out_dims[3] && k->pad.before[0] == 0 &&
                        k->in_dims[0][0] == k->out_dims[0];
@@ -361,7 +361,7 @@ static int add_segment(builder *b, const plan_segment *sg) {
 static int is_streamable(const k_call *k) {
     switch (k->kind) {
     case K_CONV: case K_DWCONV: case K_AVGPOOL: case K_MAXPOOL: case K_ADD: case K_MUL: case K_REQUANT:
-    case K_LOGISTIC: return 1;
+    case K_LOGISTIC: case K_LUT: return 1;
     case K_PAD: return k->pad.before[0] == 0 && k->in_dims[0][0] == k->out_dims[0];
     case K_TRANSPOSE: return k->elem_size == 1 && k->transpose.rank <= 4; /* reads its input whole */
     default: return 0;
@@ -401,7 +401,7 @@ int sched_window(const k_call *k, int which, int32_t *sh, int32_t *sw, int32_t *
         *pt = k->pad.before[1];
         *pl = k->pad.before[2];
         return 1;
-    case K_ADD: case K_MUL: case K_REQUANT: case K_LOGISTIC: case K_QUANT_F32: case K_DEQUANT_F32:
+    case K_ADD: case K_MUL: case K_REQUANT: case K_LOGISTIC: case K_LUT: case K_QUANT_F32: case K_DEQUANT_F32:
         /* same pixels; an operand broadcast along H or W is read whole */
         return k->in_dims[which][1] == k->out_dims[1] && k->in_dims[which][2] == k->out_dims[2];
     default: return 0;
@@ -1346,11 +1346,10 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
             touch(p, v, s, r0, r1);
         }
         const k_call *k = &calls[st->call];
-        if (k->kind == K_CONCAT)
-            for (int32_t i = 0; i < k->n_cat; i++) {
-                plan_view v = whole_view(b, k->cat_in[i]);
-                touch(p, &v, s, 0, INT32_MAX);
-            }
+        for (int32_t i = 0; i < k->n_whole; i++) {
+            plan_view v = whole_view(b, k->whole_in[i]);
+            touch(p, &v, s, 0, INT32_MAX);
+        }
     }
     int32_t last = p->n_steps ? p->n_steps - 1 : 0;
     for (int32_t i = 0; i < p->n_buffers; i++) {

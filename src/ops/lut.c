@@ -1,0 +1,86 @@
+/*
+ * Element-wise int8 functions as tables.
+ *
+ * An int8 -> int8 operator is a function of 256 input values, whatever
+ * arithmetic TFLite's kernel does inside: fixed-point polynomials, float
+ * transforms, requantisation. So the compiler runs that exact arithmetic
+ * once per possible input byte, here on the host, and the device runs one
+ * kernel for all of them, pexc_lut_s8: out = table[in + 128]. The table is
+ * 256 bytes of flash per operator, usually less than the code of the
+ * function it replaces, and a K_LUT call streams and splits like any
+ * element-wise operator.
+ *
+ * Adding a function: a case in lut_fill() computing out[x + 128] for every
+ * x in [-128, 127] exactly as TFLM's reference kernel computes it (its
+ * Prepare() parameters included), after the checks TFLM's Prepare() makes.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ops/ops.h"
+#include "prep/prep.h"
+
+#define FAIL(...) return util_fail(c->err, __VA_ARGS__)
+
+static int32_t clamp8(int32_t v) { return v < -128 ? -128 : v > 127 ? 127 : v; }
+
+int ops_lut_known(int32_t code) {
+    switch (code) {
+    case OP_RELU: case OP_RELU6: return 1;
+    default: return 0;
+    }
+}
+
+/* Fills t[256] with the operator's output for each int8 input. */
+static int lut_fill(lower_ctx *c, const ir_tensor *in, const ir_tensor *out, int8_t *t) {
+    float si = lower_scale(in), so = lower_scale(out);
+    int32_t zi = lower_zp(in), zo = lower_zp(out);
+    switch (c->op->code) {
+    case OP_RELU: {
+        /* requantise, then clamp at the output's zero (TFLM ReluQuantized) */
+        int32_t m, s;
+        if (prep_quantize_multiplier((double)(si / so), &m, &s))
+            FAIL("operator %d (%s): input scale %g over output scale %g cannot be requantised", c->op->index,
+                 c->name, (double)si, (double)so);
+        int32_t lo = zo + (int32_t)roundf(0.0f / so);
+        if (lo < -128) lo = -128;
+        for (int32_t x = -128; x < 128; x++) {
+            int32_t v = zo + pexc_requant(x - zi, m, s);
+            t[x + 128] = (int8_t)clamp8(v < lo ? lo : v);
+        }
+        return 0;
+    }
+    case OP_RELU6: {
+        /* clamps the input bytes between zero and six in the input's
+         * quantisation, without rescaling (TFLM Relu6Quantized) */
+        /* FloatToQuantizedType: round(6 / scale) + zero point, clamped to int8 */
+        float q = roundf(6.0f / si);
+        int32_t six = !(q < 1024.0f) ? 127 : clamp8((int32_t)q + zi);
+        for (int32_t x = -128; x < 128; x++) t[x + 128] = (int8_t)(x > six ? six : x < zi ? zi : x);
+        return 0;
+    }
+    default: break;
+    }
+    return 1;
+}
+
+int ops_lut_lower(lower_ctx *c, k_call *k) {
+    ir_op *op = c->op;
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
+    if (!ops_lut_known(op->code)) return 1;
+    if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) ||
+        lower_need_q(c, in, "input") || lower_need_q(c, out, "output"))
+        return -1;
+    if (in->elems != out->elems)
+        FAIL("operator %d (%s): input tensor %d has %lld elements, output tensor %d has %lld", op->index, c->name,
+             in->index, (long long)in->elems, out->index, (long long)out->elems);
+    int8_t *t = ops_alloc(c, 256);
+    if (!t) return -1;
+    int r = lut_fill(c, in, out, t);
+    if (r) return r < 0 ? -1 : util_fail(c->err, "operator %d (%s): no table for this operator", op->index, c->name);
+    k->kind = K_LUT;
+    k->lut = t;
+    /* element-wise: both sides seen in the output's NHWC shape */
+    lower_nhwc(out, k->in_dims[0]);
+    return 0;
+}
