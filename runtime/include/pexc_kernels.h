@@ -545,6 +545,50 @@ pexc_status pexc_lut_s8(const int8_t *table, const pexc_view *in, const pexc_til
 
 /* ---- float32 ---- */
 
+/* float32 CONV_2D (depth_multiplier 0) and DEPTHWISE_CONV_2D (float_conv.c):
+ * in[0] [N, H, W, C] -> out [N, OH, OW, OC]. */
+typedef struct {
+    int32_t in_dims[4], out_dims[4];
+    int32_t kh, kw, depth_multiplier;
+    int32_t stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+    float act_min, act_max;
+    const float *filter; /* [OC, KH, KW, C] or, depthwise, [1, KH, KW, OC] */
+    const float *bias;   /* [OC] or NULL */
+} pexc_conv_f32_params;
+pexc_status pexc_conv_f32(const pexc_conv_f32_params *p, const void *const *in, void *out);
+
+/* float32 AVERAGE_POOL_2D / MAX_POOL_2D (float_conv.c). */
+typedef struct {
+    int32_t in_dims[4], out_dims[4];
+    int32_t filter_h, filter_w, stride_h, stride_w, pad_top, pad_left, is_max;
+    float act_min, act_max;
+} pexc_pool_f32_params;
+pexc_status pexc_pool_f32(const pexc_pool_f32_params *p, const void *const *in, void *out);
+
+/* float32 ADD / SUB / MUL with broadcasting (float_elementwise.c). */
+enum { PEXC_BIN_ADD = 0, PEXC_BIN_SUB = 1, PEXC_BIN_MUL = 2 };
+typedef struct {
+    int32_t op, rank;
+    int32_t dims[6];               /* output extents */
+    int32_t stride_a[6], stride_b[6]; /* element strides per output axis, 0 = broadcast */
+    float act_min, act_max;
+} pexc_binary_f32_params;
+pexc_status pexc_binary_f32(const pexc_binary_f32_params *p, const void *const *in, void *out);
+
+/* float32 RELU, RELU6, TANH, LOGISTIC over n elements (float_elementwise.c). */
+enum { PEXC_UN_RELU = 0, PEXC_UN_RELU6 = 1, PEXC_UN_TANH = 2, PEXC_UN_LOGISTIC = 3 };
+typedef struct {
+    int32_t op, n;
+} pexc_unary_f32_params;
+pexc_status pexc_unary_f32(const pexc_unary_f32_params *p, const void *const *in, void *out);
+
+/* float32 SOFTMAX over the innermost axis (float_elementwise.c). */
+typedef struct {
+    int32_t outer, depth;
+    float beta;
+} pexc_softmax_f32_params;
+pexc_status pexc_softmax_f32(const pexc_softmax_f32_params *p, const void *const *in, void *out);
+
 /* ---- int16 ---- */
 
 #ifdef __cplusplus

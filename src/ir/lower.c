@@ -58,26 +58,6 @@ static int check_accumulator(lower_ctx *c, int64_t depth, const ir_tensor *in, c
     return 0;
 }
 
-/* TFLite output size and padding for one spatial axis. */
-static int conv_axis(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t padding, int32_t *out,
-                     int32_t *pad) {
-    if (stride < 1 || dil < 1 || k < 1 || in < 1) return -1;
-    /* 64-bit: hostile strides and dilations must not overflow here, and the
-     * padding is bounded so the kernels' int32 index arithmetic cannot */
-    int64_t eff = (int64_t)(k - 1) * dil + 1, o;
-    if (padding == 0)
-        o = ((int64_t)in + stride - 1) / stride;
-    else if (padding == 1)
-        o = in >= eff ? ((int64_t)in - eff + stride) / stride : 0;
-    else
-        return -1;
-    int64_t total = (o - 1) * stride + eff - in;
-    if (o < 1 || total > ((int64_t)1 << 29)) return -1;
-    *out = (int32_t)o;
-    *pad = total > 0 ? (int32_t)(total / 2) : 0;
-    return 0;
-}
-
 static int lower_conv(lower_ctx *c, k_call *k, int depthwise) {
     util_err *err = c->err;
     ir_op *op = c->op;
@@ -111,8 +91,8 @@ static int lower_conv(lower_ctx *c, k_call *k, int depthwise) {
     }
     ir_options *o = &op->opt;
     int32_t oh, ow, pt, pl;
-    if (conv_axis(in->shape[1], w->shape[1], o->stride_h, o->dilation_h, o->padding, &oh, &pt) ||
-        conv_axis(in->shape[2], w->shape[2], o->stride_w, o->dilation_w, o->padding, &ow, &pl))
+    if (lower_conv_axis(in->shape[1], w->shape[1], o->stride_h, o->dilation_h, o->padding, &oh, &pt) ||
+        lower_conv_axis(in->shape[2], w->shape[2], o->stride_w, o->dilation_w, o->padding, &ow, &pl))
         FAIL("operator %d (%s): invalid stride %dx%d / dilation %dx%d / padding %d for input %dx%d and kernel %dx%d",
              op->index, c->name, o->stride_h, o->stride_w, o->dilation_h, o->dilation_w, o->padding, in->shape[1],
              in->shape[2], w->shape[1], w->shape[2]);
@@ -217,8 +197,8 @@ static int lower_pool(lower_ctx *c, k_call *k) {
     if (in->rank != 4) FAIL("operator %d (%s): input must be 4-D", op->index, c->name);
     ir_options *o = &op->opt;
     int32_t oh, ow, pt, pl;
-    if (conv_axis(in->shape[1], o->filter_h, o->stride_h, 1, o->padding, &oh, &pt) ||
-        conv_axis(in->shape[2], o->filter_w, o->stride_w, 1, o->padding, &ow, &pl))
+    if (lower_conv_axis(in->shape[1], o->filter_h, o->stride_h, 1, o->padding, &oh, &pt) ||
+        lower_conv_axis(in->shape[2], o->filter_w, o->stride_w, 1, o->padding, &ow, &pl))
         FAIL("operator %d (%s): invalid window %dx%d / stride %dx%d for input %dx%d", op->index, c->name,
              o->filter_h, o->filter_w, o->stride_h, o->stride_w, in->shape[1], in->shape[2]);
     int32_t want[4] = {in->shape[0], oh, ow, in->shape[3]};
@@ -410,6 +390,9 @@ static int lower_op(lower_ctx *c, k_call *k) {
     if (in) lower_nhwc(in, k->in_dims[0]);
     lower_nhwc(out, k->out_dims);
     k->elem_size = ir_type_size(out->type);
+    /* operator families first: they decline (1) what the core lowers below */
+    int r = ops_lower(c->g, op, k, err);
+    if (r <= 0) return r;
     switch (op->code) {
     case OP_CONV_2D: return lower_conv(c, k, 0);
     case OP_DEPTHWISE_CONV_2D: return lower_conv(c, k, 1);
@@ -467,11 +450,8 @@ static int lower_op(lower_ctx *c, k_call *k) {
     case OP_CUSTOM:
         FAIL("operator %d: custom operator \"%s\" is not supported", op->index,
              op->custom_name ? op->custom_name : "?");
-    default: {
-        int r = ops_lower(c->g, op, k, err);
-        if (r <= 0) return r;
+    default:
         FAIL("operator %d (%s, builtin code %d): operator not supported by pexc", op->index, c->name, op->code);
-    }
     }
 }
 

@@ -78,3 +78,23 @@ int lower_const_ints(lower_ctx *c, ir_tensor *t, int64_t *v, int64_t max_n, int6
     return 0;
 }
 
+
+/* TFLite output size and padding for one spatial axis. */
+int lower_conv_axis(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t padding, int32_t *out,
+                     int32_t *pad) {
+    if (stride < 1 || dil < 1 || k < 1 || in < 1) return -1;
+    /* 64-bit: hostile strides and dilations must not overflow here, and the
+     * padding is bounded so the kernels' int32 index arithmetic cannot */
+    int64_t eff = (int64_t)(k - 1) * dil + 1, o;
+    if (padding == 0)
+        o = ((int64_t)in + stride - 1) / stride;
+    else if (padding == 1)
+        o = in >= eff ? ((int64_t)in - eff + stride) / stride : 0;
+    else
+        return -1;
+    int64_t total = (o - 1) * stride + eff - in;
+    if (o < 1 || total > ((int64_t)1 << 29)) return -1;
+    *out = (int32_t)o;
+    *pad = total > 0 ? (int32_t)(total / 2) : 0;
+    return 0;
+}

@@ -10,13 +10,14 @@ static const struct {
     int (*known)(int32_t code);
     int (*lower)(lower_ctx *c, k_call *k);
 } families[] = {
+    /* type-specific families first: they claim only operators on their type */
+    {ops_float_known, ops_float_lower},
     {ops_lut_known, ops_lut_lower},
     /* ---- element-wise binary (binary.c) ---- */
     /* ---- data movement (move.c) ---- */
     /* ---- reductions (reduce.c) ---- */
     /* ---- resize, transpose conv, batch matmul (spatial.c) ---- */
     /* ---- sequences, state (seq.c) ---- */
-    /* ---- float32 (float.c) ---- */
     /* ---- int16 (int16.c) ---- */
 };
 
@@ -28,10 +29,15 @@ int ops_known(int32_t code) {
     return 0;
 }
 
+/* The first family that takes the operator lowers it; a family may decline
+ * (1) an operator it knows on a type it does not handle. */
 int ops_lower(ir_graph *g, ir_op *op, k_call *k, util_err *err) {
     lower_ctx c = {g, op, err, ir_op_name(op->code)};
-    for (size_t i = 0; i < N_FAMILIES; i++)
-        if (families[i].known(op->code)) return families[i].lower(&c, k);
+    for (size_t i = 0; i < N_FAMILIES; i++) {
+        if (!families[i].known(op->code)) continue;
+        int r = families[i].lower(&c, k);
+        if (r <= 0) return r;
+    }
     return 1;
 }
 

@@ -5,7 +5,10 @@
  * Adding a family: write src/ops/<family>.c with
  *     int ops_<family>_known(int32_t code);          1 for the codes it lowers
  *     int ops_<family>_lower(lower_ctx *c, k_call *k); 0, -1 (c->err), 1 not mine
- * declare both below and add one line to the table in ops.c. Its runtime
+ * declare both below and add one line to the table in ops.c. Families are
+ * asked before the core lowering (src/ir/lower.c), so a family that knows a
+ * core operator (PAD, MEAN, ...) must decline (1) the cases the core
+ * lowers, and a family that handles one type declines the others. Its runtime
  * kernels go in runtime/src/ (one idea per file) and pexc_kernels.h.
  */
 #ifndef PEXC_OPS_H
@@ -28,6 +31,8 @@ int ops_lut_lower(lower_ctx *c, k_call *k);
 /* ---- sequences, state (seq.c) ---- */
 
 /* ---- float32 (float.c) ---- */
+int ops_float_known(int32_t code);
+int ops_float_lower(lower_ctx *c, k_call *k);
 
 /* ---- int16 (int16.c) ---- */
 

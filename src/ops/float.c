@@ -1,0 +1,270 @@
+/*
+ * float32 models: the CNN operators on float tensors, computed as TFLite's
+ * reference float kernels compute them (same summation order, same libm
+ * functions), each a whole-tensor K_GENERIC call. The int8 core kernels
+ * keep their operators; this family claims an operator only when its
+ * activations are float32, so it sits first in the family table.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ops/ops.h"
+#include "prep/prep.h"
+
+#define FAIL(...) return util_fail(c->err, __VA_ARGS__)
+
+int ops_float_known(int32_t code) {
+    switch (code) {
+    case OP_CONV_2D: case OP_DEPTHWISE_CONV_2D: case OP_AVERAGE_POOL_2D: case OP_MAX_POOL_2D: case OP_ADD:
+    case OP_SUB: case OP_MUL: case OP_SOFTMAX: case OP_LOGISTIC: case OP_TANH: case OP_RELU: case OP_RELU6:
+        return 1;
+    default: return 0;
+    }
+}
+
+/* ---- emission -------------------------------------------------------------- */
+
+/* A float as a C constant expression, exactly (hex float, or an infinity). */
+static const char *f32_c(float x, char buf[48]) {
+    if (isinf(x)) snprintf(buf, 48, "%s__builtin_inff()", x < 0 ? "-" : "");
+    else snprintf(buf, 48, "%af", (double)x);
+    return buf;
+}
+
+static void print_dims(emit_ctx *e, const char *field, const int32_t *d, int n) {
+    emit_printf(e, ".%s = {", field);
+    for (int i = 0; i < n; i++) emit_printf(e, i ? ", %d" : "%d", d[i]);
+    emit_printf(e, "}, ");
+}
+
+static int emit_conv(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_conv_f32_params *p = k->gen_params;
+    char what[64], a[48], b[48];
+    size_t nf = p->depth_multiplier ? (size_t)p->kh * p->kw * p->out_dims[3]
+                                    : (size_t)p->out_dims[3] * p->kh * p->kw * p->in_dims[3];
+    snprintf(what, sizeof what, "op%d_filter", k->op);
+    const char *f = emit_const_array(e, p->filter, nf, IR_F32, what), *bias = "NULL";
+    if (!f) return -1;
+    if (p->bias) {
+        snprintf(what, sizeof what, "op%d_bias", k->op);
+        if (!(bias = emit_const_array(e, p->bias, (size_t)p->out_dims[3], IR_F32, what))) return -1;
+    }
+    emit_printf(e, "static const pexc_conv_f32_params %s = {\n    ", var);
+    print_dims(e, "in_dims", p->in_dims, 4);
+    print_dims(e, "out_dims", p->out_dims, 4);
+    emit_printf(e,
+                "\n    .kh = %d, .kw = %d, .depth_multiplier = %d, .stride_h = %d, .stride_w = %d,\n"
+                "    .dilation_h = %d, .dilation_w = %d, .pad_top = %d, .pad_left = %d,\n"
+                "    .act_min = %s, .act_max = %s, .filter = %s, .bias = %s,\n};\n",
+                p->kh, p->kw, p->depth_multiplier, p->stride_h, p->stride_w, p->dilation_h, p->dilation_w,
+                p->pad_top, p->pad_left, f32_c(p->act_min, a), f32_c(p->act_max, b), f, bias);
+    return 0;
+}
+
+static int emit_pool(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_pool_f32_params *p = k->gen_params;
+    char a[48], b[48];
+    emit_printf(e, "static const pexc_pool_f32_params %s = {\n    ", var);
+    print_dims(e, "in_dims", p->in_dims, 4);
+    print_dims(e, "out_dims", p->out_dims, 4);
+    emit_printf(e,
+                "\n    .filter_h = %d, .filter_w = %d, .stride_h = %d, .stride_w = %d, .pad_top = %d,\n"
+                "    .pad_left = %d, .is_max = %d, .act_min = %s, .act_max = %s,\n};\n",
+                p->filter_h, p->filter_w, p->stride_h, p->stride_w, p->pad_top, p->pad_left, p->is_max,
+                f32_c(p->act_min, a), f32_c(p->act_max, b));
+    return 0;
+}
+
+static int emit_binary(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_binary_f32_params *p = k->gen_params;
+    char a[48], b[48];
+    (void)k;
+    emit_printf(e, "static const pexc_binary_f32_params %s = {\n    .op = %d, .rank = %d, ", var, p->op, p->rank);
+    print_dims(e, "dims", p->dims, 6);
+    emit_printf(e, "\n    ");
+    print_dims(e, "stride_a", p->stride_a, 6);
+    print_dims(e, "stride_b", p->stride_b, 6);
+    emit_printf(e, "\n    .act_min = %s, .act_max = %s,\n};\n", f32_c(p->act_min, a), f32_c(p->act_max, b));
+    return 0;
+}
+
+static int emit_unary(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_unary_f32_params *p = k->gen_params;
+    (void)k;
+    emit_printf(e, "static const pexc_unary_f32_params %s = {.op = %d, .n = %d};\n", var, p->op, p->n);
+    return 0;
+}
+
+static int emit_softmax(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_softmax_f32_params *p = k->gen_params;
+    char a[48];
+    (void)k;
+    emit_printf(e, "static const pexc_softmax_f32_params %s = {.outer = %d, .depth = %d, .beta = %s};\n", var,
+                p->outer, p->depth, f32_c(p->beta, a));
+    return 0;
+}
+
+/* ---- host calls ------------------------------------------------------------- */
+
+static pexc_status run_conv(const void *p, const void *const *in, void *out) { return pexc_conv_f32(p, in, out); }
+static pexc_status run_pool(const void *p, const void *const *in, void *out) { return pexc_pool_f32(p, in, out); }
+static pexc_status run_binary(const void *p, const void *const *in, void *out) {
+    return pexc_binary_f32(p, in, out);
+}
+static pexc_status run_unary(const void *p, const void *const *in, void *out) { return pexc_unary_f32(p, in, out); }
+static pexc_status run_softmax(const void *p, const void *const *in, void *out) {
+    return pexc_softmax_f32(p, in, out);
+}
+
+static const ops_kernel k_conv = {"pexc_conv_f32", "pexc_conv_f32_params", run_conv, emit_conv};
+static const ops_kernel k_pool = {"pexc_pool_f32", "pexc_pool_f32_params", run_pool, emit_pool};
+static const ops_kernel k_binary = {"pexc_binary_f32", "pexc_binary_f32_params", run_binary, emit_binary};
+static const ops_kernel k_unary = {"pexc_unary_f32", "pexc_unary_f32_params", run_unary, emit_unary};
+static const ops_kernel k_softmax = {"pexc_softmax_f32", "pexc_softmax_f32_params", run_softmax, emit_softmax};
+
+/* ---- lowering ------------------------------------------------------------------ */
+
+static int act_of(lower_ctx *c, int32_t code, float *lo, float *hi) {
+    if (prep_activation_f32(code, lo, hi))
+        FAIL("operator %d (%s): fused activation %d is not one TFLite defines for float", c->op->index, c->name, code);
+    return 0;
+}
+
+static int lower_conv_f32(lower_ctx *c, k_call *k, ir_tensor *in, ir_tensor *out) {
+    ir_op *op = c->op;
+    int dw = op->code == OP_DEPTHWISE_CONV_2D;
+    ir_tensor *w = lower_in(c, 1), *b = lower_in(c, 2);
+    if (lower_need(c, w, 1, "filter", IR_F32, 1)) return -1;
+    if (b && lower_need(c, b, 2, "bias", IR_F32, 1)) return -1;
+    if (in->rank != 4 || w->rank != 4 || out->rank != 4)
+        FAIL("operator %d (%s): input, filter and output must be 4-D", op->index, c->name);
+    int32_t C = in->shape[3], OC = dw ? w->shape[3] : w->shape[0];
+    if (C < 1 || OC < 1 || (dw ? (w->shape[0] != 1 || OC % C) : w->shape[3] != C))
+        FAIL("operator %d (%s): filter tensor %d shape [%d,%d,%d,%d] does not fit %d input channels", op->index,
+             c->name, w->index, w->shape[0], w->shape[1], w->shape[2], w->shape[3], C);
+    if (b && b->elems != OC)
+        FAIL("operator %d (%s): bias tensor %d has %lld values for %d output channels", op->index, c->name,
+             b->index, (long long)b->elems, OC);
+    pexc_conv_f32_params *p = ops_alloc(c, sizeof *p);
+    if (!p) return -1;
+    const ir_options *o = &op->opt;
+    int32_t oh, ow;
+    if (lower_conv_axis(in->shape[1], w->shape[1], o->stride_h, o->dilation_h, o->padding, &oh, &p->pad_top) ||
+        lower_conv_axis(in->shape[2], w->shape[2], o->stride_w, o->dilation_w, o->padding, &ow, &p->pad_left))
+        FAIL("operator %d (%s): invalid stride %dx%d / dilation %dx%d / padding %d for input %dx%d and kernel %dx%d",
+             op->index, c->name, o->stride_h, o->stride_w, o->dilation_h, o->dilation_w, o->padding, in->shape[1],
+             in->shape[2], w->shape[1], w->shape[2]);
+    int32_t want[4] = {in->shape[0], oh, ow, OC};
+    if (lower_check_dims(c, out, want, "output")) return -1;
+    memcpy(p->in_dims, in->shape, sizeof p->in_dims);
+    memcpy(p->out_dims, want, sizeof want);
+    p->kh = w->shape[1];
+    p->kw = w->shape[2];
+    p->depth_multiplier = dw ? OC / C : 0;
+    p->stride_h = o->stride_h;
+    p->stride_w = o->stride_w;
+    p->dilation_h = o->dilation_h;
+    p->dilation_w = o->dilation_w;
+    p->filter = (const float *)(const void *)w->data;
+    p->bias = b ? (const float *)(const void *)b->data : NULL;
+    if (act_of(c, o->activation, &p->act_min, &p->act_max)) return -1;
+    int32_t ts[3] = {in->index, w->index, b ? b->index : -1};
+    return ops_generic(c, k, &k_conv, p, ts, 1);
+}
+
+static int lower_pool_f32(lower_ctx *c, k_call *k, ir_tensor *in, ir_tensor *out) {
+    ir_op *op = c->op;
+    const ir_options *o = &op->opt;
+    if (in->rank != 4) FAIL("operator %d (%s): input tensor %d must be 4-D", op->index, c->name, in->index);
+    pexc_pool_f32_params *p = ops_alloc(c, sizeof *p);
+    if (!p) return -1;
+    int32_t oh, ow;
+    if (lower_conv_axis(in->shape[1], o->filter_h, o->stride_h, 1, o->padding, &oh, &p->pad_top) ||
+        lower_conv_axis(in->shape[2], o->filter_w, o->stride_w, 1, o->padding, &ow, &p->pad_left))
+        FAIL("operator %d (%s): invalid window %dx%d / stride %dx%d for input %dx%d", op->index, c->name, o->filter_h,
+             o->filter_w, o->stride_h, o->stride_w, in->shape[1], in->shape[2]);
+    int32_t want[4] = {in->shape[0], oh, ow, in->shape[3]};
+    if (lower_check_dims(c, out, want, "output")) return -1;
+    memcpy(p->in_dims, in->shape, sizeof p->in_dims);
+    memcpy(p->out_dims, want, sizeof want);
+    p->filter_h = o->filter_h;
+    p->filter_w = o->filter_w;
+    p->stride_h = o->stride_h;
+    p->stride_w = o->stride_w;
+    p->is_max = op->code == OP_MAX_POOL_2D;
+    if (act_of(c, o->activation, &p->act_min, &p->act_max)) return -1;
+    return ops_generic(c, k, &k_pool, p, &in->index, 1);
+}
+
+/* Broadcast strides of operand t against the output's rank-r shape. */
+static int bcast(lower_ctx *c, const ir_tensor *t, const ir_tensor *out, int32_t *stride) {
+    int32_t r = out->rank, off = r - t->rank;
+    if (off < 0) FAIL("operator %d (%s): tensor %d has rank %d above the output's %d", c->op->index, c->name,
+                      t->index, t->rank, r);
+    int64_t s = 1;
+    for (int32_t d = r - 1; d >= 0; d--) {
+        int32_t e = d >= off ? t->shape[d - off] : 1;
+        if (e != 1 && e != out->shape[d])
+            FAIL("operator %d (%s): tensor %d axis %d has extent %d, which does not broadcast to the output's %d",
+                 c->op->index, c->name, t->index, d - off, e, out->shape[d]);
+        stride[d] = e == 1 ? 0 : (int32_t)s;
+        s *= e;
+    }
+    return 0;
+}
+
+static int lower_binary_f32(lower_ctx *c, k_call *k, ir_tensor *a, ir_tensor *out) {
+    ir_op *op = c->op;
+    ir_tensor *b = lower_in(c, 1);
+    if (lower_need(c, b, 1, "input", IR_F32, 0)) return -1;
+    if (out->rank > 6) FAIL("operator %d (%s): output of rank %d (at most 6)", op->index, c->name, out->rank);
+    pexc_binary_f32_params *p = ops_alloc(c, sizeof *p);
+    if (!p) return -1;
+    p->op = op->code == OP_ADD ? PEXC_BIN_ADD : op->code == OP_SUB ? PEXC_BIN_SUB : PEXC_BIN_MUL;
+    p->rank = out->rank ? out->rank : 1;
+    for (int d = 0; d < 6; d++) p->dims[d] = 1;
+    for (int32_t d = 0; d < out->rank; d++) p->dims[d] = out->shape[d];
+    if (out->rank && (bcast(c, a, out, p->stride_a) || bcast(c, b, out, p->stride_b))) return -1;
+    int32_t act = op->opt.activation;
+    if (op->code == OP_SUB && reader_opt_int(c->g, op, 28 /* SubOptions */, 0, 1, 0, &act, c->err)) return -1;
+    if (act_of(c, act, &p->act_min, &p->act_max)) return -1;
+    int32_t ts[2] = {a->index, b->index};
+    return ops_generic(c, k, &k_binary, p, ts, 2);
+}
+
+int ops_float_lower(lower_ctx *c, k_call *k) {
+    ir_op *op = c->op;
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
+    if (!ops_float_known(op->code) || !in || in->type != IR_F32) return 1;
+    if (lower_need(c, out, 0, "output", IR_F32, 0)) return -1;
+    switch (op->code) {
+    case OP_CONV_2D:
+    case OP_DEPTHWISE_CONV_2D: return lower_conv_f32(c, k, in, out);
+    case OP_AVERAGE_POOL_2D:
+    case OP_MAX_POOL_2D: return lower_pool_f32(c, k, in, out);
+    case OP_ADD:
+    case OP_SUB:
+    case OP_MUL: return lower_binary_f32(c, k, in, out);
+    default: break;
+    }
+    if (in->elems != out->elems)
+        FAIL("operator %d (%s): input tensor %d has %lld elements, output tensor %d has %lld", op->index, c->name,
+             in->index, (long long)in->elems, out->index, (long long)out->elems);
+    if (in->elems > INT32_MAX) FAIL("operator %d (%s): too many elements", op->index, c->name);
+    if (op->code == OP_SOFTMAX) {
+        pexc_softmax_f32_params *p = ops_alloc(c, sizeof *p);
+        if (!p) return -1;
+        p->depth = in->rank ? in->shape[in->rank - 1] : 1;
+        p->outer = (int32_t)(in->elems / (p->depth ? p->depth : 1));
+        p->beta = op->opt.beta;
+        return ops_generic(c, k, &k_softmax, p, &in->index, 1);
+    }
+    pexc_unary_f32_params *p = ops_alloc(c, sizeof *p);
+    if (!p) return -1;
+    p->n = (int32_t)in->elems;
+    p->op = op->code == OP_RELU ? PEXC_UN_RELU
+            : op->code == OP_RELU6 ? PEXC_UN_RELU6
+            : op->code == OP_TANH ? PEXC_UN_TANH
+                                   : PEXC_UN_LOGISTIC;
+    return ops_generic(c, k, &k_unary, p, &in->index, 1);
+}
