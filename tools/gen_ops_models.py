@@ -452,12 +452,12 @@ def _catalogue():
     unary("logical_and_or_not", (1, 5, 5, 6),
           lambda t: tf.where(tf.logical_or(tf.logical_and(t[..., :2] > 0.0, t[..., 2:4] < 0.25),
                                            tf.logical_not(t[..., 4:] > -0.25)),
-                             t[..., :2], t[..., 2:4]),
-          {"op": "LOGICAL_AND"}, "LOGICAL_AND / LOGICAL_OR feeding SELECT (the converter "
+                             t[..., :2], c_else[..., :2]),
+          {"op": "LOGICAL_AND"}, "LOGICAL_AND / LOGICAL_OR feeding SELECT_V2 (the converter "
           "folds LOGICAL_NOT into the comparison)")
-    spec("multi_select_v2_inputs", [(1, 4, 5), (1, 4, 5), (1, 4, 5)],
+    spec("multi_select_v2_inputs", [(1, 4, 1), (1, 4, 5), (1, 4, 5)],
          lambda c, a, b: lam(lambda p, q, r: tf.where(p > 0.0, q, r), c, a, b),
-         [{"op": "SELECT"}], "tf.where(c > 0, a, b) of three model inputs (SELECT)")
+         [{"op": "SELECT_V2"}], "tf.where(c > 0, a, b) of three model inputs, c broadcast")
 
     # -- reductions ---------------------------------------------------------------------------
     red = {"REDUCE_MAX": tf.reduce_max, "REDUCE_MIN": tf.reduce_min, "SUM": tf.reduce_sum,
