@@ -196,19 +196,8 @@ def test_ops_model(m, schedule):
     except H.PexcError as exc:
         pytest.fail("%s [%s]: pexc failed and the model is not in EXPECTED_REFUSED.txt: %s"
                     % (name, schedule, exc), pytrace=False)
-    problems = []
-    for (label, data), want, have in zip(inputs, expected, got):
-        why = H.describe_mismatch(want, have, ref.output_dtype)
-        if why:
-            problems.append((label, data, why))
-    if problems:
-        label, data, why = problems[0]
-        msg = "%s [%s] input %s: %s" % (name, schedule, label, why)
-        where = H.first_bad_operator(model, data, schedule)
-        if where:
-            msg += "\n  first differing operator: " + where
-        if len(problems) > 1:
-            msg += "\n  also differs on: " + ", ".join(p[0] for p in problems[1:])
+    msg = H.mismatch_report(name, schedule, model, inputs, expected, got, ref.output_dtype)
+    if msg:
         pytest.fail(msg, pytrace=False)
 
 

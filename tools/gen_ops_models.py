@@ -481,37 +481,26 @@ def _catalogue():
                   rng=(-1, 1) if op != "SUM" else (-0.3, 0.3))
 
     # -- RESIZE ----------------------------------------------------------------------------------
-    unary("resize_nearest_x2_hpc", (1, 5, 6, 4),
-          lambda t: tf.image.resize(t, [10, 12], method="nearest"),
-          {"op": "RESIZE_NEAREST_NEIGHBOR", "half_pixel_centers": True}, "nearest x2, half-pixel centres")
-    unary("resize_nearest_align", (1, 5, 6, 4),
-          lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, [9, 11], align_corners=True),
-          {"op": "RESIZE_NEAREST_NEIGHBOR", "align_corners": True}, "nearest 5x6 -> 9x11, align_corners")
-    unary("resize_nearest_plain", (1, 4, 5, 3),
-          lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, [7, 13], align_corners=False,
-                                                               half_pixel_centers=False),
-          {"op": "RESIZE_NEAREST_NEIGHBOR", "align_corners": False, "half_pixel_centers": False},
-          "nearest 4x5 -> 7x13, neither flag")
-    unary("resize_nearest_down", (1, 9, 10, 3),
-          lambda t: tf.image.resize(t, [4, 3], method="nearest"),
-          {"op": "RESIZE_NEAREST_NEIGHBOR", "size": [4, 3]}, "nearest down 9x10 -> 4x3")
+    for kind, op, v1 in (("nearest", "RESIZE_NEAREST_NEIGHBOR",
+                          tf.compat.v1.image.resize_nearest_neighbor),
+                         ("bilinear", "RESIZE_BILINEAR", tf.compat.v1.image.resize_bilinear)):
+        unary("resize_%s_x2_hpc" % kind, (1, 5, 6, 4),
+              lambda t, kind=kind: tf.image.resize(t, [10, 12], method=kind),
+              {"op": op, "half_pixel_centers": True}, "%s x2, half-pixel centres" % kind)
+        unary("resize_%s_align" % kind, (1, 5, 6, 4),
+              lambda t, v1=v1: v1(t, [9, 11], align_corners=True),
+              {"op": op, "align_corners": True}, "%s 5x6 -> 9x11, align_corners" % kind)
+        unary("resize_%s_plain" % kind, (1, 4, 5, 3),
+              lambda t, v1=v1: v1(t, [7, 13], align_corners=False, half_pixel_centers=False),
+              {"op": op, "align_corners": False, "half_pixel_centers": False},
+              "%s 4x5 -> 7x13, neither flag" % kind)
+        down = [4, 3] if kind == "nearest" else [4, 5]
+        unary("resize_%s_down" % kind, (1, 9, 10, 3) if kind == "nearest" else (1, 11, 9, 5),
+              lambda t, kind=kind, down=down: tf.image.resize(t, down, method=kind),
+              {"op": op, "size": down}, "%s down to %s" % (kind, down))
     spec("resize_upsampling2d", (1, 4, 4, 6), lambda x: L.UpSampling2D(2)(x),
          [{"op": "TILE"}, {"op": "RESHAPE"}],
          "Keras UpSampling2D(2): TF 2.21 writes RESHAPE/TILE, not RESIZE_NEAREST_NEIGHBOR")
-    unary("resize_bilinear_hpc", (1, 5, 6, 4),
-          lambda t: tf.image.resize(t, [10, 12], method="bilinear"),
-          {"op": "RESIZE_BILINEAR", "half_pixel_centers": True}, "bilinear x2, half-pixel centres")
-    unary("resize_bilinear_align", (1, 5, 6, 4),
-          lambda t: tf.compat.v1.image.resize_bilinear(t, [9, 11], align_corners=True),
-          {"op": "RESIZE_BILINEAR", "align_corners": True}, "bilinear 5x6 -> 9x11, align_corners")
-    unary("resize_bilinear_plain", (1, 4, 5, 3),
-          lambda t: tf.compat.v1.image.resize_bilinear(t, [7, 13], align_corners=False,
-                                                       half_pixel_centers=False),
-          {"op": "RESIZE_BILINEAR", "align_corners": False, "half_pixel_centers": False},
-          "bilinear 4x5 -> 7x13, neither flag")
-    unary("resize_bilinear_down", (1, 11, 9, 5),
-          lambda t: tf.image.resize(t, [4, 5], method="bilinear", antialias=False),
-          {"op": "RESIZE_BILINEAR", "size": [4, 5]}, "bilinear down 11x9 -> 4x5")
 
     # -- TRANSPOSE_CONV ----------------------------------------------------------------------
     def tconv(name, shape, filters, k, s, pad, bias=True, act=None, flags=None, per_channel=True):
@@ -836,46 +825,6 @@ def coverage(models):
 # Conversion and the TFLM check
 # ---------------------------------------------------------------------------
 
-def convert(entry, seed, tf, keras):
-    keras.utils.set_random_seed(seed)
-    inps = [keras.Input(shape=s[1:], batch_size=s[0], name="input%d" % k)
-            for k, s in enumerate(entry["shapes"])]
-    out = entry["build"](*inps)
-    model = keras.Model(inps if len(inps) > 1 else inps[0], out, name=entry["name"])
-    lo, hi = entry["range"]
-    rng = np.random.default_rng(seed)
-
-    def representative():
-        for k in range(48):
-            xs = []
-            for s in entry["shapes"]:
-                x = rng.uniform(lo, hi, size=s).astype(np.float32)
-                if k % 4 == 3:
-                    x = (x * rng.uniform(0.2, 1.0)).astype(np.float32)
-                xs.append(x)
-            yield xs
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    for k, v in entry["flags"].items():
-        setattr(conv, k, v)
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        return conv.convert()
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
 _TFLM_CHILD = r"""
 import sys, numpy as np
 sys.path.insert(0, sys.argv[1])
@@ -1000,7 +949,7 @@ def main(argv=None):
                 continue
             seed = 2000 + idx
             try:
-                blob = convert(entry, seed, tf, keras)
+                blob = G.convert(entry, seed, tf, keras)
             except Exception as exc:  # the converter refuses: record, go on
                 why = " ".join(str(exc).split())[-400:]
                 not_made.append({"name": name, "description": entry["desc"],
