@@ -196,6 +196,27 @@ def describe_mismatch(expected, got, dtype):
                                 np.max(np.abs(e[diff].astype(np.float64) - g[diff].astype(np.float64)))))
 
 
+def mismatch_report(name, schedule, model, inputs, expected, got, dtype):
+    """None if every output matches, else the failure text: the first
+    differing input, the first differing operator when pexc can dump
+    tensors, and the other inputs that differ.  inputs: [(label, bytes)]."""
+    problems = []
+    for (label, data), want, have in zip(inputs, expected, got):
+        why = describe_mismatch(want, have, dtype)
+        if why:
+            problems.append((label, data, why))
+    if not problems:
+        return None
+    label, data, why = problems[0]
+    msg = "%s [%s] input %s: %s" % (name, schedule, label, why)
+    where = first_bad_operator(model, data, schedule)
+    if where:
+        msg += "\n  first differing operator: " + where
+    if len(problems) > 1:
+        msg += "\n  also differs on: " + ", ".join(p[0] for p in problems[1:])
+    return msg
+
+
 def first_bad_operator(model, data, schedule=None):
     """Name the first operator whose output differs between TFLM and pexc.
 

@@ -110,19 +110,8 @@ def test_matches_tflm(model, origin, schedule):
         pass
     _MEMORY.append((name, schedule, ref.arena_bytes, peak))
 
-    problems = []
-    for (label, data), want, have in zip(inputs, expected, got):
-        why = H.describe_mismatch(want, have, ref.output_dtype)
-        if why:
-            problems.append((label, data, why))
-    if problems:
-        label, data, why = problems[0]
-        msg = "%s [%s] input %s: %s" % (name, schedule, label, why)
-        where = H.first_bad_operator(model, data, schedule)
-        if where:
-            msg += "\n  first differing operator: " + where
-        if len(problems) > 1:
-            msg += "\n  also differs on: " + ", ".join(p[0] for p in problems[1:])
+    msg = H.mismatch_report(name, schedule, model, inputs, expected, got, ref.output_dtype)
+    if msg:
         pytest.fail(msg, pytrace=False)
 
 

@@ -650,18 +650,27 @@ def coverage(models):
 # ---------------------------------------------------------------------------
 
 def convert(entry, seed, tf, keras):
+    """entry["shape"], or entry["shapes"] for several model inputs
+    (tools/gen_ops_models.py): build(*inputs) gets one Keras input each."""
     keras.utils.set_random_seed(seed)
-    inp = keras.Input(shape=entry["shape"][1:], batch_size=1, name="input")
-    model = keras.Model(inp, entry["build"](inp), name=entry["name"])
+    shapes = entry.get("shapes") or [entry["shape"]]
+    inps = [keras.Input(shape=s[1:], batch_size=s[0],
+                        name="input" if len(shapes) == 1 else "input%d" % k)
+            for k, s in enumerate(shapes)]
+    model = keras.Model(inps[0] if len(inps) == 1 else inps, entry["build"](*inps),
+                        name=entry["name"])
     lo, hi = entry["range"]
     rng = np.random.default_rng(seed)
 
     def representative():
         for k in range(48):
-            x = rng.uniform(lo, hi, size=entry["shape"]).astype(np.float32)
-            if k % 4 == 3:  # some smoother, less extreme samples too
-                x = (x * rng.uniform(0.2, 1.0)).astype(np.float32)
-            yield [x]
+            xs = []
+            for s in shapes:
+                x = rng.uniform(lo, hi, size=s).astype(np.float32)
+                if k % 4 == 3:  # some smoother, less extreme samples too
+                    x = (x * rng.uniform(0.2, 1.0)).astype(np.float32)
+                xs.append(x)
+            yield xs
 
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]

@@ -1,0 +1,256 @@
+"""pexc against TFLite Micro on the operator models of tests/models/ops.
+
+The models (tools/gen_ops_models.py, described by tests/models/ops/MANIFEST.json)
+cover the int8 operators pexc is gaining.  For each one-input one-output
+model, under `--schedule baseline` and `--schedule min-sram`:
+
+- TFLM runs it (manifest "tflm": "ok") and it is not listed in
+  tests/models/ops/EXPECTED_REFUSED.txt: `pexc run --batch` on 3 seeded
+  random inputs, all -128, all 127 and the deterministic input must give
+  TFLM's output bytes exactly.
+- It is listed in EXPECTED_REFUSED.txt (pexc does not support it yet):
+  pexc must refuse it -- exit status 1, one line on stderr naming an
+  operator, no output -- never crash or produce output.  When an operator
+  lands, its models start running and this test fails until they are taken
+  off the list, after which they must match TFLM; the list only shrinks.
+- TFLM refuses it (manifest "tflm" holds TFLM's error): pexc must refuse it
+  too (exit status 1, one line, no output).
+
+Models with several inputs or outputs (`multi_*`) are skipped: pexc_harness
+feeds one input and reads one output.
+
+Regenerate the list after an operator lands (pexc built):
+
+    .venv/bin/python tests/test_ops_conformance.py --write-expected
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pexc_harness as H  # noqa: E402
+
+OPS_DIR = os.path.join(H.ROOT, "tests", "models", "ops")
+EXPECTED_FILE = os.path.join(OPS_DIR, "EXPECTED_REFUSED.txt")
+SCHEDULES = ["baseline", "min-sram"]
+N_RANDOM = 3
+
+
+def _manifest():
+    path = os.path.join(OPS_DIR, "MANIFEST.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return json.load(f)["models"]
+
+
+MODELS = _manifest()
+
+
+def _expected_refused():
+    if not os.path.exists(EXPECTED_FILE):
+        return set()
+    with open(EXPECTED_FILE) as f:
+        return {ln.strip() for ln in f if ln.strip() and not ln.startswith("#")}
+
+
+EXPECTED_REFUSED = _expected_refused()
+
+
+def _single_io(m):
+    return m["n_inputs"] == 1 and m["n_outputs"] == 1
+
+
+# ---------------------------------------------------------------------------
+# TFLM reference, shared by both schedules
+# ---------------------------------------------------------------------------
+
+_REF_CACHE = {}
+
+
+def _reference(m):
+    """(TflmModel, [(label, input bytes)], [TFLM output bytes]) for a model."""
+    name = m["name"]
+    if name not in _REF_CACHE:
+        ref = H.tflm_ref.TflmModel(os.path.join(OPS_DIR, m["file"]))
+        inputs = H.conformance_inputs(ref, n_random=N_RANDOM, model_name=name)
+        inputs.append(("det", ref.det_bytes()))
+        _REF_CACHE[name] = (ref, inputs, [ref.run(d) for _, d in inputs])
+    return _REF_CACHE[name]
+
+
+def _random_inputs(m, n=N_RANDOM):
+    """Input bytes for a model TFLM cannot load (so no TflmModel): from the manifest."""
+    t = m["inputs"][0]
+    dt = np.dtype(t["dtype"])
+    count = int(np.prod(t["shape"]))
+    rng = np.random.default_rng([0, sum(map(ord, m["name"]))])
+    raw = rng.integers(0, 256, size=n * count * dt.itemsize, dtype=np.uint8)
+    return raw.tobytes(), n
+
+
+# ---------------------------------------------------------------------------
+# pexc refusing a model
+# ---------------------------------------------------------------------------
+
+def _run_raw(model, blob, n, schedule):
+    """`pexc run --batch n` on blob; (returncode, stderr text, output bytes or None)."""
+    with tempfile.TemporaryDirectory(prefix="pexc_ops_") as tmp:
+        inp, out = os.path.join(tmp, "in.bin"), os.path.join(tmp, "out.bin")
+        with open(inp, "wb") as f:
+            f.write(blob)
+        cmd = [H.PEXC, "run", model, "--input", inp, "--output", out, "--batch", str(n),
+               "--schedule", schedule]
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=H.TIMEOUT)
+        data = None
+        if os.path.exists(out):
+            with open(out, "rb") as f:
+                data = f.read()
+        return p.returncode, p.stderr.decode("utf-8", "replace"), data
+
+
+def _refusal_problem(m, rc, err, data, need_operator):
+    """None if pexc refused properly, else what is wrong."""
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    if rc < 0:
+        return "pexc crashed (signal %d): %s" % (-rc, err.strip()[:500])
+    if rc == 0:
+        return "pexc ran it (exit 0)"
+    if rc != 1:
+        return "exit status %d, not 1: %s" % (rc, err.strip()[:500])
+    if len(lines) != 1:
+        return "%d lines on stderr, not one: %r" % (len(lines), err[:500])
+    if data:
+        return "refused but wrote %d output bytes" % len(data)
+    if need_operator:
+        low = lines[0].lower()
+        names = set(m["ops"]) | {o.replace("_", " ") for o in m["ops"]}
+        if "operator" not in low and not any(o.lower() in low for o in names):
+            return "the message names no operator: %r" % lines[0]
+    return None
+
+
+# ---------------------------------------------------------------------------
+# tests
+# ---------------------------------------------------------------------------
+
+def _params():
+    items = []
+    for m in MODELS:
+        marks = []
+        if not _single_io(m):
+            marks.append(pytest.mark.skip(
+                reason="%d inputs / %d outputs: pexc_harness feeds one input and reads one "
+                       "output" % (m["n_inputs"], m["n_outputs"])))
+        items.append(pytest.param(m, id=m["name"], marks=marks))
+    return items
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _needs():
+    if not MODELS:
+        pytest.skip("tests/models/ops/MANIFEST.json is missing (tools/gen_ops_models.py)")
+    if not H.tflm_ref.available():
+        pytest.skip("tflite-micro is not installed (sh tools/setup.sh)")
+    if not H.pexc_available():
+        pytest.skip("%s is not built" % H.PEXC)
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+@pytest.mark.parametrize("m", _params())
+def test_ops_model(m, schedule):
+    name = m["name"]
+    model = os.path.join(OPS_DIR, m["file"])
+    if m["tflm"] != "ok":
+        blob, n = _random_inputs(m)
+        rc, err, data = _run_raw(model, blob, n, schedule)
+        why = _refusal_problem(m, rc, err, data, need_operator=False)
+        if why:
+            pytest.fail("%s [%s]: TFLM refuses it (%s), so pexc must refuse it too: %s"
+                        % (name, schedule, m["tflm"][:200], why), pytrace=False)
+        return
+    ref, inputs, expected = _reference(m)
+    if name in EXPECTED_REFUSED:
+        blob = b"".join(d for _, d in inputs)
+        rc, err, data = _run_raw(model, blob, len(inputs), schedule)
+        why = _refusal_problem(m, rc, err, data, need_operator=True)
+        if why == "pexc ran it (exit 0)":
+            pytest.fail("%s [%s]: pexc runs it now; take it off tests/models/ops/"
+                        "EXPECTED_REFUSED.txt (it must then match TFLM)" % (name, schedule),
+                        pytrace=False)
+        if why:
+            pytest.fail("%s [%s]: listed as refused, but %s" % (name, schedule, why),
+                        pytrace=False)
+        return
+    try:
+        got = H.run_pexc(model, [d for _, d in inputs], ref.output_nbytes, schedule=schedule)
+    except H.ScheduleUnsupported as exc:
+        pytest.skip(str(exc))
+    except H.PexcError as exc:
+        pytest.fail("%s [%s]: pexc failed and the model is not in EXPECTED_REFUSED.txt: %s"
+                    % (name, schedule, exc), pytrace=False)
+    msg = H.mismatch_report(name, schedule, model, inputs, expected, got, ref.output_dtype)
+    if msg:
+        pytest.fail(msg, pytrace=False)
+
+
+def test_expected_refused_names_exist():
+    """Every name in EXPECTED_REFUSED.txt is a single-I/O model TFLM runs."""
+    ok = {m["name"] for m in MODELS if m["tflm"] == "ok" and _single_io(m)}
+    stale = sorted(EXPECTED_REFUSED - ok)
+    assert not stale, "EXPECTED_REFUSED.txt lists unknown or non-applicable models: %s" % stale
+
+
+def test_ops_manifest_is_current():
+    """The files are the ones MANIFEST.json describes, and its claims hold."""
+    import hashlib
+    on_disk = sorted(fn for fn in os.listdir(OPS_DIR) if fn.endswith(".tflite"))
+    assert on_disk == sorted(m["file"] for m in MODELS)
+    sys.path.insert(0, os.path.join(H.ROOT, "tools"))
+    import gen_ops_models
+    for m in MODELS:
+        path = os.path.join(OPS_DIR, m["file"])
+        with open(path, "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == m["sha256"], m["file"]
+        ops = gen_ops_models.analyse_ops(path)["ops"]
+        for c in m["claims"]:
+            assert H.gen_models.claim_holds(c["claim"], ops), (m["name"], c["claim"])
+        assert _single_io(m) or m["name"].startswith("multi_"), m["name"]
+
+
+def write_expected():
+    """Write EXPECTED_REFUSED.txt: the single-I/O models TFLM runs that pexc
+    refuses today (exit status 1 under the baseline schedule)."""
+    refused = []
+    for m in MODELS:
+        if m["tflm"] != "ok" or not _single_io(m):
+            continue
+        blob, n = _random_inputs(m, 1)
+        rc, err, data = _run_raw(os.path.join(OPS_DIR, m["file"]), blob, n, "baseline")
+        if rc != 0:
+            refused.append(m["name"])
+            print("%-36s refused: %s" % (m["name"], err.strip().splitlines()[-1][:120]
+                                         if err.strip() else "exit %d" % rc))
+    with open(EXPECTED_FILE, "w") as f:
+        f.write("# Models of tests/models/ops that pexc refuses today (written by\n"
+                "# `tests/test_ops_conformance.py --write-expected`). pexc must refuse\n"
+                "# each with exit status 1 and a one-line message naming an operator;\n"
+                "# take a model off when its operators land: it must then match TFLM.\n")
+        for name in refused:
+            f.write(name + "\n")
+    print("%d of %d single-I/O TFLM-run models refused" % (
+        len(refused), sum(1 for m in MODELS if m["tflm"] == "ok" and _single_io(m))))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write-expected"]:
+        write_expected()
+    else:
+        sys.exit("usage: %s --write-expected   (otherwise run it with pytest)" % sys.argv[0])
