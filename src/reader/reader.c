@@ -314,6 +314,11 @@ static int read_tensor(const fb_file *f, const fb_tab *t, int32_t idx, ir_graph 
             return fail_ctx(err, "tensor %d", idx);
         if (sc.len != zp.len && zp.len != 0)
             return util_fail(err, "tensor %d (%s): %u scales but %u zero points", idx, x->name, sc.len, zp.len);
+        /* TFLM (micro_allocator.cc) treats a tensor as quantised only when
+         * both the scale and the zero-point vectors are non-empty */
+        if (sc.len > 0 && zp.len == 0)
+            return util_fail(err, "tensor %d (%s): quantization has %u scales and no zero points", idx, x->name,
+                             sc.len);
         if (sc.len > 0) {
             if (sc.len > 1 && (int64_t)sc.len > x->elems)
                 return util_fail(err, "tensor %d (%s): %u per-channel scales for %lld elements", idx, x->name,
@@ -361,9 +366,9 @@ static int read_options(const fb_file *f, const fb_tab *opt_tab, uint8_t utype, 
     default: return 0; /* options unused */
     }
     ir_options *o = &op->opt;
+    /* absent fields take the schema's defaults (schema.fbs), as TFLM's
+     * flatbuffer parsing does: dilations 1, everything else 0 */
     o->dilation_w = o->dilation_h = 1;
-    o->depth_multiplier = 1;
-    o->beta = 1.0f;
     if (!opt_tab) {
         if (op->code == OP_FULLY_CONNECTED || op->code == OP_ADD || op->code == OP_MUL || op->code == OP_MEAN)
             return 0; /* all-default options are legal */
@@ -388,7 +393,7 @@ static int read_options(const fb_file *f, const fb_tab *opt_tab, uint8_t utype, 
         e |= fb_u8(f, t, 0, 0, &u8, on); o->padding = u8;
         e |= fb_i32(f, t, 1, 0, &o->stride_w, on);
         e |= fb_i32(f, t, 2, 0, &o->stride_h, on);
-        e |= fb_i32(f, t, 3, 1, &o->depth_multiplier, on);
+        e |= fb_i32(f, t, 3, 0, &o->depth_multiplier, on);
         e |= fb_u8(f, t, 4, 0, &u8, on); o->activation = u8;
         e |= fb_i32(f, t, 5, 1, &o->dilation_w, on);
         e |= fb_i32(f, t, 6, 1, &o->dilation_h, on);
@@ -407,7 +412,7 @@ static int read_options(const fb_file *f, const fb_tab *opt_tab, uint8_t utype, 
         e |= fb_u8(f, t, 1, 0, &u8, on); o->weights_format = u8;
         e |= fb_u8(f, t, 2, 0, &u8, on); o->keep_dims = u8;
         break;
-    case OP_SOFTMAX: e |= fb_f32(f, t, 0, 1.0f, &o->beta, on); break;
+    case OP_SOFTMAX: e |= fb_f32(f, t, 0, 0.0f, &o->beta, on); break;
     case OP_CONCATENATION:
         e |= fb_i32(f, t, 0, 0, &o->axis, on);
         e |= fb_u8(f, t, 1, 0, &u8, on); o->activation = u8;
