@@ -132,6 +132,19 @@ static int v_window(vctx *c, const ir_options *o, int dilations) {
     return 0;
 }
 
+/* TFLM keeps the resolved padding in int16 (PaddingValues, types.h): a
+ * SAME window wider than that would be computed with a wrapped padding. */
+static int v_padding(vctx *c, const ir_options *o, const char *axis, int32_t in, int32_t k, int32_t stride,
+                     int32_t dil) {
+    if (o->padding != 0 || in < 1 || k < 1) return 0;
+    int64_t eff = (int64_t)(k - 1) * dil + 1, out = ((int64_t)in + stride - 1) / stride;
+    int64_t total = (out - 1) * stride + eff - in;
+    if (total / 2 > INT16_MAX)
+        VFAIL(c, "SAME padding of %lld along %s (input %d, window %lld) exceeds TFLM's int16 padding", (long long)(total / 2),
+              axis, in, (long long)eff);
+    return 0;
+}
+
 /* Per-channel quantisation of a filter: TFLM's PopulateConvolutionQuantizationParams
  * (and FC's CalculateOpDataFullyConnected) require scale count == channels
  * == filter dims[quantized_dimension]. */
@@ -189,7 +202,10 @@ static int v_conv(vctx *c) {
               w->name, w->shape[0], w->shape[1], w->shape[2], w->shape[3], cin, cout);
     }
     if (v_filter_q(c, w, "filter", cout) || v_symmetric(c, w, "filter") || v_bias(c, b, IR_I32, cout)) return -1;
-    return 0;
+    /* TFLM's depthwise kernel does not finish with an absent (-1) bias */
+    if (dw && !b && c->op->n_in == 3) VFAIL(c, "bias (input 2) is -1; TFLM needs a bias tensor here");
+    return v_padding(c, o, "the height", in->shape[1], w->shape[1], o->stride_h, o->dilation_h) ||
+           v_padding(c, o, "the width", in->shape[2], w->shape[2], o->stride_w, o->dilation_w);
 }
 
 static int v_fc(vctx *c) {
@@ -235,6 +251,9 @@ static int v_pool(vctx *c) {
         v_range(c, "filter_width", o->filter_w, 1, V_MAX_STRIDE) ||
         v_range(c, "filter_height", o->filter_h, 1, V_MAX_STRIDE))
         return -1;
+    if (v_padding(c, o, "the height", in->shape[1], o->filter_h, o->stride_h, 1) ||
+        v_padding(c, o, "the width", in->shape[2], o->filter_w, o->stride_w, 1))
+        return -1;
     return v_same_q(c, in, out, 0); /* pooling_common.cc */
 }
 
@@ -246,22 +265,24 @@ static int v_binary(vctx *c) {
 }
 
 /* A constant int32 vector operand (TFLM reads it as int32). */
-static int v_i32_const(vctx *c, int k, const char *role) {
+static int v_i32_const(vctx *c, int k, const char *role, int32_t rank) {
     const ir_tensor *t = v_in(c, k);
     if (v_present(c, t, k, role) || v_type(c, t, role, IR_I32) || v_const(c, t, role)) return -1;
+    if (t->rank != rank && !(rank == 1 && t->rank == 0))
+        VFAIL(c, "%s tensor %d (%s) has rank %d; TFLM needs %d", role, t->index, t->name, t->rank, rank);
     return 0;
 }
 
 static int v_pad(vctx *c) {
     const ir_tensor *in = v_in(c, 0), *out = v_out(c);
     if (v_type(c, in, "input", IR_I8) || v_type(c, out, "output", IR_I8)) return -1;
-    return v_i32_const(c, 1, "paddings");
+    return v_i32_const(c, 1, "paddings", 2);
 }
 
 static int v_mean(vctx *c) {
     const ir_tensor *in = v_in(c, 0), *out = v_out(c);
     if (v_type(c, in, "input", IR_I8) || v_type(c, out, "output", IR_I8)) return -1;
-    return v_i32_const(c, 1, "axis"); /* reduce_common.cc */
+    return v_i32_const(c, 1, "axis", 1); /* reduce_common.cc */
 }
 
 static int v_transpose(vctx *c) {
@@ -269,7 +290,7 @@ static int v_transpose(vctx *c) {
     if (in->type != out->type)
         VFAIL(c, "input tensor %d is %s, output tensor %d is %s", in->index, ir_type_name(in->type), out->index,
               ir_type_name(out->type));
-    return v_i32_const(c, 1, "permutation");
+    return v_i32_const(c, 1, "permutation", 1);
 }
 
 static int v_concat(vctx *c) {
@@ -364,6 +385,10 @@ static const v_rule *v_find(int32_t code) {
  * per-channel (filters: v_filter_q checks their quantized_dimension; TFLM
  * never looks at a bias's). */
 static int v_operand_q(vctx *c, const ir_tensor *t, int slot, uint32_t per_channel) {
+    for (int32_t i = 0; t->type == IR_I8 && i < t->nq; i++)
+        if (t->zero_point[i] < -128 || t->zero_point[i] > 127)
+            VFAIL(c, "tensor %d (%s) has zero point %lld outside the int8 range", t->index, t->name,
+                  (long long)t->zero_point[i]);
     if (t->nq > 1 && (slot < 0 || !(per_channel >> slot & 1u)))
         VFAIL(c, "%s tensor %d (%s) has %d quantization scales; TFLM reads only the first here",
               slot < 0 ? "output" : "input", t->index, t->name, t->nq);
