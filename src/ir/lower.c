@@ -184,7 +184,9 @@ static int lower_conv(lctx *c, k_call *k, int depthwise) {
     int32_t *m = util_alloc(&c->g->arena, 4 * (size_t)cout), *s = util_alloc(&c->g->arena, 4 * (size_t)cout);
     if (!m || !s) FAIL("out of memory");
     if (prep_conv_multipliers(sc0(in), w->scale, w->nq, sc0(out), cout, m, s))
-        FAIL("operator %d (%s): requantisation scale out of range", op->index, c->name);
+        FAIL("operator %d (%s): requantisation scale %g (input %g x filter %g / output %g) out of range", op->index,
+             c->name, (double)sc0(in) * (double)w->scale[0] / (double)sc0(out), (double)sc0(in),
+             (double)w->scale[0], (double)sc0(out));
     if (check_accumulator(c, (int64_t)w->shape[1] * w->shape[2] * (depthwise ? 1 : cin), in, w, b, s, cout))
         return -1;
     if (prep_activation_s8(o->activation, sc0(out), zp0(out), &p->act_min, &p->act_max))
@@ -248,7 +250,9 @@ static int lower_fc(lctx *c, k_call *k) {
     int32_t *m = util_alloc(&c->g->arena, 4 * (size_t)units), *s = util_alloc(&c->g->arena, 4 * (size_t)units);
     if (!m || !s) FAIL("out of memory");
     if (prep_conv_multipliers(sc0(in), w->scale, w->nq, sc0(out), units, m, s))
-        FAIL("operator %d (%s): requantisation scale out of range", op->index, c->name);
+        FAIL("operator %d (%s): requantisation scale %g (input %g x filter %g / output %g) out of range", op->index,
+             c->name, (double)sc0(in) * (double)w->scale[0] / (double)sc0(out), (double)sc0(in),
+             (double)w->scale[0], (double)sc0(out));
     if (check_accumulator(c, depth, in, w, b, s, units)) return -1;
     if (prep_activation_s8(op->opt.activation, sc0(out), zp0(out), &p->act_min, &p->act_max))
         FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, op->opt.activation);
@@ -510,7 +514,8 @@ static int lower_op(lctx *c, k_call *k) {
         k->kind = op->code == OP_SOFTMAX ? K_SOFTMAX : K_LOGISTIC;
         if (op->code == OP_SOFTMAX ? prep_softmax_s8(op->opt.beta, sc0(in), &k->softmax)
                                    : prep_logistic_s8(sc0(in), zp0(in), &k->logistic))
-            FAIL("operator %d (%s): unsupported input scale or beta", op->index, c->name);
+            FAIL("operator %d (%s): unsupported input scale %g (zero point %d) or beta %g", op->index, c->name,
+                 (double)sc0(in), zp0(in), (double)op->opt.beta);
         return 0;
     case OP_QUANTIZE:
         if (!in || in->elems != out->elems) FAIL("operator %d (%s): input and output sizes differ", op->index, c->name);
