@@ -230,5 +230,69 @@ def main():
     sys.exit(1 if failures else 0)
 
 
+
+# ---- outputs whose last dimension is 1 (issue 18: plan-check text reached users)
+
+def _one_channel(model, op_index, w_axis):
+    """Makes operator op_index (CONV_2D / FULLY_CONNECTED: filter axis 0) keep
+    only its first output channel: filter, bias and quantisation sliced."""
+    import numpy as np
+    import mutate
+    g = model.subgraphs[0]
+    op = g.operators[op_index]
+    w = g.tensors[op.inputs[1]]
+    raw = bytes(np.asarray(model.buffers[w.buffer].data, dtype=np.uint8))
+    arr = np.take(np.frombuffer(raw, dtype=np.int8).reshape([int(d) for d in w.shape]), [0], axis=w_axis)
+    keep = [(w, arr.tobytes(), list(arr.shape))]
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        b = g.tensors[op.inputs[2]]
+        keep.append((b, bytes(np.asarray(model.buffers[b.buffer].data, dtype=np.uint8))[:4], [1]))
+    for t, data, shape in keep:
+        buf = mutate.S.BufferT()
+        buf.data = list(data)
+        model.buffers.append(buf)
+        t.buffer, t.shape = len(model.buffers) - 1, shape
+        q = t.quantization
+        if q is not None and q.scale is not None and len(q.scale) > 1:
+            q.scale, q.zeroPoint = q.scale[:1], q.zeroPoint[:1]
+
+
+TRAILING_ONE = {
+    # model: (operator to narrow, output shapes of its operators after it)
+    "logistic_conv": (0, [[1, 8, 8, 1], [1, 8, 8, 1]]),
+    "logistic_fc": (0, [[1, 1], [1, 1]]),
+    "mean_hw_keepdims": (0, [[1, 7, 7, 1], [1, 1, 1, 1]]),
+    "mean_hw_nokeep": (0, [[1, 5, 9, 1], [1, 1]]),
+    "fc_after_flatten": (2, [[1, 1]]),
+}
+
+
+def test_trailing_dimension_one(tmp_path):
+    """FC, MEAN and LOGISTIC outputs whose last dimension is 1 run under both
+    schedules and equal TFLM's bytes."""
+    import pytest
+    import mutate
+    import tflm_ref
+    if not tflm_ref.available():
+        pytest.skip("tflite-micro is not importable")
+    pexc = os.environ.get("PEXC", os.path.join(ROOT, "build", "pexc"))
+    for name, (k, shapes) in TRAILING_ONE.items():
+        m = mutate.load(open(os.path.join(ROOT, "tests", "models", "gen", name + ".tflite"), "rb").read())
+        g = m.subgraphs[0]
+        _one_channel(m, k, 0)
+        for op, shape in zip(g.operators[k:], shapes):
+            g.tensors[op.outputs[0]].shape = shape
+        path = str(tmp_path / (name + "_c1.tflite"))
+        with open(path, "wb") as f:
+            f.write(mutate.dump(m))
+        want = tflm_ref.TflmModel(path).run()
+        for schedule in ("baseline", "min-sram"):
+            out = str(tmp_path / "out.bin")
+            r = subprocess.run([pexc, "run", path, "--schedule", schedule, "--output", out], capture_output=True,
+                               text=True, timeout=TIMEOUT)
+            assert r.returncode == 0, f"{name} ({schedule}): {r.stderr}"
+            assert open(out, "rb").read() == want, f"{name} ({schedule}): output differs from TFLM"
+
+
 if __name__ == "__main__":
     main()
