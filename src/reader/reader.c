@@ -486,8 +486,10 @@ int reader_load(ir_graph *g, const uint8_t *file, size_t len, util_err *err) {
     /* The planner and scheduler are quadratic in the number of buffers: more
      * operators than any microcontroller model has would only let a small
      * hostile file burn minutes of CPU. */
-    if (tv.len > 100000 || ov.len > 10000)
-        return util_fail(err, "subgraph has %u tensors and %u operators; limits 100000 and 10000", tv.len, ov.len);
+    /* the scheduler's search builds per-tensor tables for every candidate
+     * plan in the 256 MiB compiler arena: 10,000 tensors fit it */
+    if (tv.len > 10000 || ov.len > 10000)
+        return util_fail(err, "subgraph has %u tensors and %u operators; limits 10000 and 10000", tv.len, ov.len);
     g->n_tensors = (int32_t)tv.len;
     g->n_ops = (int32_t)ov.len;
     g->tensors = util_alloc(&g->arena, sizeof(ir_tensor) * (tv.len ? tv.len : 1));
