@@ -276,6 +276,9 @@ static int v_i32_const(vctx *c, int k, const char *role, int32_t rank) {
 static int v_pad(vctx *c) {
     const ir_tensor *in = v_in(c, 0), *out = v_out(c);
     if (v_type(c, in, "input", IR_I8) || v_type(c, out, "output", IR_I8)) return -1;
+    if (out->rank != in->rank)
+        VFAIL(c, "output tensor %d (%s) has rank %d, input tensor %d (%s) rank %d", out->index, out->name, out->rank,
+              in->index, in->name, in->rank);
     return v_i32_const(c, 1, "paddings", 2);
 }
 
