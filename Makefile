@@ -3,6 +3,7 @@
 #   make test      install what is missing, build, run every test (second)
 #   make asan      the same build with AddressSanitizer + UBSan in build-asan/
 #   make fuzz      libFuzzer target on reader + IR + planner (clang)
+#   make difffuzz  N mutants through pexc and TFLM (N=2000 SEED=1)
 BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -21,7 +22,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c tests/kernels/test_*.c)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_COMMON := $(wildcard tests/common/*.c)
 
-.PHONY: all demo test test-asan asan fuzz clean venv tests-bin deps
+.PHONY: all demo test test-asan asan fuzz clean venv tests-bin deps difffuzz
 all: $(BUILD)/pexc tests-bin
 
 # `pexc compile` finds the runtime sources next to the executable
@@ -78,3 +79,11 @@ clean:
 	rm -rf build build-asan build-fuzz build-macs
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Differential fuzzing against TFLM: N structure-aware mutants (tests/mutate.py)
+# through `pexc run` and TFLM; prints files tried / refused / identical /
+# different. Failing mutants are kept in build/difffuzz/.
+N    ?= 2000
+SEED ?= 1
+difffuzz: $(BUILD)/pexc venv
+	.venv/bin/python tests/test_differential.py -n $(N) --seed $(SEED) --pexc $(BUILD)/pexc

@@ -135,6 +135,10 @@ size_t ir_type_size(int32_t type);
 int ir_check(ir_graph *g, util_err *err);
 /* Multiply-accumulates of one operator (conv, depthwise, FC; 0 otherwise). */
 int64_t ir_op_macs(const ir_graph *g, const ir_op *op);
+/* The contract with TFLM (validate.c): refuses every operator field TFLM
+ * refuses or reads differently, and activations beyond the host limit.
+ * Runs after ir_check, before lowering. */
+int ir_validate(const ir_graph *g, util_err *err);
 
 /* ========================================================================
  * reader

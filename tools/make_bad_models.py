@@ -545,11 +545,6 @@ def cases(models):
         lambda r: [f"operator {r[0]}", "2 scales for", f"{r[1]} output channels"], per_channel_mismatch)
 
     def zp_count_mismatch(m):
-        q = m.quant(m.inputs.i32(0))
-        zp = q.vector(QUANT["zero_point"])
-        m.fb.put(zp.len_pos, "I", 0)
-        sc = q.vector(QUANT["scale"])
-        m.fb.put(sc.len_pos, "I", 1)
         zp2 = m.quant(m.outputs.i32(0)).vector(QUANT["zero_point"])
         m.fb.put(zp2.len_pos, "I", 3)
         return m.outputs.i32(0)
@@ -632,7 +627,7 @@ def cases(models):
         m.fb.put(o.need(DWCONV_OPTS["stride_w"], "dwconv.stride_w"), "i", 0x7FFFFFFF)
         return i
     add("dwconv_stride_int_max", S, "the DEPTHWISE_CONV_2D has stride_w 2^31-1",
-        lambda i: [f"operator {i}", "DEPTHWISE_CONV_2D", "output"], dw_stride_int_max)
+        lambda i: [f"operator {i}", "DEPTHWISE_CONV_2D", "stride_w is 2147483647"], dw_stride_int_max)
 
     def empty_input(m):
         # a 0 dimension: used to reach a division by the channel count
@@ -693,7 +688,77 @@ def cases(models):
         m.fb.put(o.need(3, "pool.filter_width"), "i", 0)
         return i
     add("avgpool_filter_zero", K, "the AVERAGE_POOL_2D has a filter width of 0",
-        lambda i: [f"operator {i}", "AVERAGE_POOL_2D", "window"], pool_filter_zero)
+        lambda i: [f"operator {i}", "AVERAGE_POOL_2D", "filter_width is 0"], pool_filter_zero)
+
+    # --- the TFLM contract (src/ir/validate.c) ----------------------------------
+    def dw_multiplier(value):
+        def f(m):
+            i = m.find_op(OP_DWCONV)
+            o = m.op(i).table(OPERATOR["options"])
+            m.fb.put(o.need(DWCONV_OPTS["depth_multiplier"], "dwconv.depth_multiplier"), "i", value)
+            return i
+        return f
+    for label, v in (("0", 0), ("minus1", -1), ("3", 3), ("int_max", 0x7FFFFFFF)):
+        add(f"dwconv_depth_multiplier_{label}", S, f"the first DEPTHWISE_CONV_2D has depth_multiplier {v}",
+            lambda i, v=v: [f"operator {i}", "DEPTHWISE_CONV_2D", f"depth_multiplier is {v}"], dw_multiplier(v))
+
+    def no_zero_points(m):
+        t = m.inputs.i32(0)
+        zp = m.quant(t).vector(QUANT["zero_point"])
+        m.fb.put(zp.len_pos, "I", 0)
+        return t
+    add("scales_without_zero_points", H, "the graph input has a scale and an empty zero-point vector",
+        lambda t: [f"tensor {t}", "1 scales and no zero points"], no_zero_points)
+
+    def pool_requantises(m):
+        i = m.find_op(1)  # AVERAGE_POOL_2D
+        t = m.op_io(i, "outputs").i32(0)
+        sc = m.quant(t).vector(QUANT["scale"])
+        m.fb.put(sc.elem(0), "f", sc.f32(0) * 2)
+        return i, t
+    add("avgpool_output_scale_differs", K, "the AVERAGE_POOL_2D's output scale is twice its input's",
+        lambda r: [f"operator {r[0]}", "AVERAGE_POOL_2D", f"output tensor {r[1]}", "scale"], pool_requantises)
+
+    def fc_one_input(m):
+        m.fb.put(m.op_io(0, "inputs").len_pos, "I", 1)
+    add("fc_one_input", H, "operator 0 (FULLY_CONNECTED) lists only its input, no weights",
+        ["operator 0", "FULLY_CONNECTED", "has 1 inputs", "2 to 3"], fc_one_input)
+
+    def dw_quant_dim(m):
+        i = m.find_op(OP_DWCONV)
+        w = m.op_io(i, "inputs").i32(1)
+        q = m.quant(w)
+        m.fb.put(q.need(QUANT["quantized_dimension"], "quantized_dimension"), "i", 0)
+        return i, w
+    add("dwconv_filter_quantized_dimension_0", S, "the first DEPTHWISE_CONV_2D's per-channel filter names axis 0",
+        lambda r: [f"operator {r[0]}", f"filter tensor {r[1]}", "quantized_dimension 0"], dw_quant_dim)
+
+    def fc_bias_scale(m):
+        b = m.op_io(0, "inputs").i32(2)
+        sc = m.quant(b).vector(QUANT["scale"])
+        m.fb.put(sc.elem(0), "f", sc.f32(0) * 4)
+        return b
+    add("fc_bias_scale_wrong", H, "operator 0's bias scale is 4x input scale x weights scale",
+        lambda b: ["operator 0", "FULLY_CONNECTED", f"bias tensor {b}", "scale"], fc_bias_scale)
+
+    def op_version(value):
+        def f(m):
+            c = m.opcode(m.op_code_index(0))
+            m.fb.put(c.need(OPCODE["version"], "operator_code.version"), "i", value)
+        return f
+    for label, v in (("0", 0), ("minus1", -1), ("1000", 1000)):
+        add(f"op_version_{label}", H, f"operator 0 (FULLY_CONNECTED) has version {v}",
+            ["operator 0", "FULLY_CONNECTED", f"version {v}"], op_version(v))
+
+    def huge_activation(m):
+        # a 536-byte-like model asking for a 128 MiB input: refused before
+        # anything is sized by it, naming the tensor
+        t = m.inputs.i32(0)
+        v = m.tensor(t).vector(TENSOR["shape"])
+        m.fb.put(v.elem(0), "i", 1 << 27)
+        return t
+    add("activation_128mib", H, "the graph input has shape [2^27, 1] (128 MiB of activations)",
+        lambda t: [f"tensor {t}", "host limit"], huge_activation)
     return out
 
 

@@ -115,7 +115,9 @@ static int lower_conv(lower_ctx *c, k_call *k, int depthwise) {
     int32_t *m = util_alloc(&c->g->arena, 4 * (size_t)cout), *s = util_alloc(&c->g->arena, 4 * (size_t)cout);
     if (!m || !s) FAIL("out of memory");
     if (prep_conv_multipliers(lower_scale(in), w->scale, w->nq, lower_scale(out), cout, m, s))
-        FAIL("operator %d (%s): requantisation scale out of range", op->index, c->name);
+        FAIL("operator %d (%s): requantisation scale %g (input %g x filter %g / output %g) out of range", op->index,
+             c->name, (double)lower_scale(in) * (double)w->scale[0] / (double)lower_scale(out), (double)lower_scale(in),
+             (double)w->scale[0], (double)lower_scale(out));
     if (check_accumulator(c, (int64_t)w->shape[1] * w->shape[2] * (depthwise ? 1 : cin), in, w, b, s, cout))
         return -1;
     if (prep_activation_s8(o->activation, lower_scale(out), lower_zp(out), &p->act_min, &p->act_max))
@@ -179,7 +181,9 @@ static int lower_fc(lower_ctx *c, k_call *k) {
     int32_t *m = util_alloc(&c->g->arena, 4 * (size_t)units), *s = util_alloc(&c->g->arena, 4 * (size_t)units);
     if (!m || !s) FAIL("out of memory");
     if (prep_conv_multipliers(lower_scale(in), w->scale, w->nq, lower_scale(out), units, m, s))
-        FAIL("operator %d (%s): requantisation scale out of range", op->index, c->name);
+        FAIL("operator %d (%s): requantisation scale %g (input %g x filter %g / output %g) out of range", op->index,
+             c->name, (double)lower_scale(in) * (double)w->scale[0] / (double)lower_scale(out), (double)lower_scale(in),
+             (double)w->scale[0], (double)lower_scale(out));
     if (check_accumulator(c, depth, in, w, b, s, units)) return -1;
     if (prep_activation_s8(op->opt.activation, lower_scale(out), lower_zp(out), &p->act_min, &p->act_max))
         FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, op->opt.activation);
@@ -423,7 +427,8 @@ static int lower_op(lower_ctx *c, k_call *k) {
         k->kind = op->code == OP_SOFTMAX ? K_SOFTMAX : K_LOGISTIC;
         if (op->code == OP_SOFTMAX ? prep_softmax_s8(op->opt.beta, lower_scale(in), &k->softmax)
                                    : prep_logistic_s8(lower_scale(in), lower_zp(in), &k->logistic))
-            FAIL("operator %d (%s): unsupported input scale or beta", op->index, c->name);
+            FAIL("operator %d (%s): unsupported input scale %g (zero point %d) or beta %g", op->index, c->name,
+                 (double)lower_scale(in), lower_zp(in), (double)op->opt.beta);
         return 0;
     case OP_QUANTIZE:
         if (!in || in->elems != out->elems) FAIL("operator %d (%s): input and output sizes differ", op->index, c->name);

@@ -314,6 +314,11 @@ static int read_tensor(const fb_file *f, const fb_tab *t, int32_t idx, ir_graph 
             return fail_ctx(err, "tensor %d", idx);
         if (sc.len != zp.len && zp.len != 0)
             return util_fail(err, "tensor %d (%s): %u scales but %u zero points", idx, x->name, sc.len, zp.len);
+        /* TFLM (micro_allocator.cc) treats a tensor as quantised only when
+         * both the scale and the zero-point vectors are non-empty */
+        if (sc.len > 0 && zp.len == 0)
+            return util_fail(err, "tensor %d (%s): quantization has %u scales and no zero points", idx, x->name,
+                             sc.len);
         if (sc.len > 0) {
             if (sc.len > 1 && (int64_t)sc.len > x->elems)
                 return util_fail(err, "tensor %d (%s): %u per-channel scales for %lld elements", idx, x->name,
@@ -361,9 +366,9 @@ static int read_options(const fb_file *f, const fb_tab *opt_tab, uint8_t utype, 
     default: return 0; /* options unused */
     }
     ir_options *o = &op->opt;
+    /* absent fields take the schema's defaults (schema.fbs), as TFLM's
+     * flatbuffer parsing does: dilations 1, everything else 0 */
     o->dilation_w = o->dilation_h = 1;
-    o->depth_multiplier = 1;
-    o->beta = 1.0f;
     if (!opt_tab) {
         if (op->code == OP_FULLY_CONNECTED || op->code == OP_ADD || op->code == OP_MUL || op->code == OP_MEAN)
             return 0; /* all-default options are legal */
@@ -388,7 +393,7 @@ static int read_options(const fb_file *f, const fb_tab *opt_tab, uint8_t utype, 
         e |= fb_u8(f, t, 0, 0, &u8, on); o->padding = u8;
         e |= fb_i32(f, t, 1, 0, &o->stride_w, on);
         e |= fb_i32(f, t, 2, 0, &o->stride_h, on);
-        e |= fb_i32(f, t, 3, 1, &o->depth_multiplier, on);
+        e |= fb_i32(f, t, 3, 0, &o->depth_multiplier, on);
         e |= fb_u8(f, t, 4, 0, &u8, on); o->activation = u8;
         e |= fb_i32(f, t, 5, 1, &o->dilation_w, on);
         e |= fb_i32(f, t, 6, 1, &o->dilation_h, on);
@@ -407,7 +412,7 @@ static int read_options(const fb_file *f, const fb_tab *opt_tab, uint8_t utype, 
         e |= fb_u8(f, t, 1, 0, &u8, on); o->weights_format = u8;
         e |= fb_u8(f, t, 2, 0, &u8, on); o->keep_dims = u8;
         break;
-    case OP_SOFTMAX: e |= fb_f32(f, t, 0, 1.0f, &o->beta, on); break;
+    case OP_SOFTMAX: e |= fb_f32(f, t, 0, 0.0f, &o->beta, on); break;
     case OP_CONCATENATION:
         e |= fb_i32(f, t, 0, 0, &o->axis, on);
         e |= fb_u8(f, t, 1, 0, &u8, on); o->activation = u8;
@@ -481,8 +486,10 @@ int reader_load(ir_graph *g, const uint8_t *file, size_t len, util_err *err) {
     /* The planner and scheduler are quadratic in the number of buffers: more
      * operators than any microcontroller model has would only let a small
      * hostile file burn minutes of CPU. */
-    if (tv.len > 100000 || ov.len > 10000)
-        return util_fail(err, "subgraph has %u tensors and %u operators; limits 100000 and 10000", tv.len, ov.len);
+    /* the scheduler's search builds per-tensor tables for every candidate
+     * plan in the 256 MiB compiler arena: 10,000 tensors fit it */
+    if (tv.len > 10000 || ov.len > 10000)
+        return util_fail(err, "subgraph has %u tensors and %u operators; limits 10000 and 10000", tv.len, ov.len);
     g->n_tensors = (int32_t)tv.len;
     g->n_ops = (int32_t)ov.len;
     g->tensors = util_alloc(&g->arena, sizeof(ir_tensor) * (tv.len ? tv.len : 1));
