@@ -328,7 +328,9 @@ int64_t sched_px_need(const k_call *k, int which, int64_t q);
 int64_t sched_px_low(const k_call *k, int which, int64_t q);
 /* Multiply-accumulates of one step, counting padded taps like ir_op_macs. */
 int64_t plan_step_macs(const ir_graph *g, const k_call *calls, const plan_step *st);
-/* One line: the peak's live bytes, step, operator and the buffers alive. */
+/* One line: where the peak sits: the step with the most live bytes, its
+ * operator and the buffers alive there (no byte total: callers state the
+ * arena's). */
 int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p, char *buf, size_t n);
 
 /* ========================================================================

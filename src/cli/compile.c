@@ -26,19 +26,11 @@
 #include <unistd.h>
 
 #include "api/model.h"
+#include "cli/cli.h"
 #include "internal.h"
 #include "pexc.h"
 
-int cli_compile(int argc, char **argv);
-
 static const char *const TARGETS[] = {"host", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"};
-
-static void compile_usage(FILE *f) {
-    fprintf(f, "usage: pexc compile MODEL -o DIR [--name NAME] [--schedule baseline|min-sram] [--sram BYTES]\n"
-               "                    [--target host|cortex-m4|cortex-m7|cortex-m33|cortex-m55]\n"
-               "  writes DIR/NAME.h, DIR/NAME.c and the runtime kernel sources they need;\n"
-               "  --sram fails (exit 1) when no schedule fits BYTES (suffix K = 1024 allowed)\n");
-}
 
 static int is_ident(const char *s) {
     if (!*s || (*s >= '0' && *s <= '9')) return 0;
@@ -65,21 +57,6 @@ static void default_name(const char *path, char *out, size_t n) {
     if (!at) snprintf(out, n, "model");
 }
 
-static int parse_bytes(const char *s, size_t *out) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || errno || s[0] == '-') return -1;
-    if (*end == 'k' || *end == 'K') {
-        v *= 1024;
-        end++;
-        if (*end == 'B' || *end == 'b') end++;
-    }
-    if (*end || v == 0 || v > ((unsigned long long)1 << 40)) return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
 /* ---- files -------------------------------------------------------------- */
 
 /* buf = a + b; -1 when it does not fit. */
@@ -92,20 +69,6 @@ static int pjoin(char *buf, size_t n, const char *a, const char *b) {
 static int pjoin3(char *buf, size_t n, const char *a, const char *b, const char *c) {
     int r = snprintf(buf, n, "%s/%s%s", a, b, c);
     return r < 0 || (size_t)r >= n ? -1 : 0;
-}
-
-static int mkdir_p(const char *dir) {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) return -1;
-    for (char *q = tmp + 1; *q; q++) {
-        if (*q != '/') continue;
-        *q = 0;
-        if (mkdir(tmp, 0777) && errno != EEXIST) return -1;
-        *q = '/';
-    }
-    if (mkdir(tmp, 0777) && errno != EEXIST) return -1;
-    struct stat sb;
-    return stat(tmp, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : -1;
 }
 
 static char *read_text(const char *path, size_t *len) {
@@ -396,40 +359,49 @@ done:
 /* ---- the command ------------------------------------------------------- */
 
 int cli_compile(int argc, char **argv) {
-    const char *model = NULL, *out_dir = NULL, *name = NULL, *schedule = NULL, *target = "host";
+    const char *model = NULL, *out_dir = NULL, *name = NULL, *schedule = NULL, *target = "host", *arena = "static";
     size_t budget = 0;
     for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if ((!strcmp(s, "-o") || !strcmp(s, "--output")) && v) out_dir = argv[++i];
-        else if (!strcmp(s, "--name") && v) name = argv[++i];
-        else if (!strcmp(s, "--schedule") && v) schedule = argv[++i];
-        else if (!strcmp(s, "--target") && v) target = argv[++i];
-        else if (!strcmp(s, "--sram") && v) {
-            if (parse_bytes(argv[++i], &budget)) {
-                fprintf(stderr, "pexc: --sram takes a byte count (e.g. 65536 or 64K), got '%s'\n", argv[i]);
-                return 2;
-            }
-        } else if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
-            compile_usage(stdout);
+        const char *s = argv[i], *v = NULL;
+        int r = 0;
+        if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
+            cli_usage(stdout, "compile");
             return 0;
-        } else if (s[0] == '-') {
-            fprintf(stderr, "pexc: compile: unknown or incomplete option '%s'\n", s);
+        }
+        if ((r = cli_opt_value(argc, argv, &i, "-o", &v)) || (r = cli_opt_value(argc, argv, &i, "--output", &v))) {
+            out_dir = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--name", &v))) {
+            name = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--schedule", &v))) {
+            schedule = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--target", &v))) {
+            target = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--arena", &v))) {
+            arena = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--sram", &v))) {
+            if (r > 0 && cli_parse_size("--sram", v, &budget)) return 2;
+        } else if (s[0] == '-' && s[1]) {
+            fprintf(stderr, "pexc: compile: unknown option '%s' (see pexc help compile)\n", s);
             return 2;
         } else if (!model) model = s;
         else {
             fprintf(stderr, "pexc: compile: unexpected argument '%s'\n", s);
             return 2;
         }
+        if (r < 0) return 2;
     }
     if (!model || !out_dir) {
-        compile_usage(stderr);
+        cli_usage(stderr, "compile");
         return 2;
     }
     int known = 0;
     for (size_t i = 0; i < sizeof TARGETS / sizeof TARGETS[0]; i++) known |= !strcmp(target, TARGETS[i]);
     if (!known) {
         fprintf(stderr, "pexc: unknown target '%s' (host, cortex-m4, cortex-m7, cortex-m33 or cortex-m55)\n", target);
+        return 2;
+    }
+    if (strcmp(arena, "static") && strcmp(arena, "caller")) {
+        fprintf(stderr, "pexc: --arena takes static or caller, got '%s'\n", arena);
         return 2;
     }
     pexc_schedule sched = PEXC_SCHEDULE_MIN_SRAM;
@@ -458,35 +430,21 @@ int cli_compile(int argc, char **argv) {
         return 1;
     }
 
-    /* With an SRAM budget the library picks the fastest schedule that fits and
-     * fails, naming the bottleneck step, when none does. An explicit
-     * --schedule baseline is held to the budget as it is. */
+    /* With an SRAM budget the library picks the fastest schedule that fits
+     * (or holds --schedule baseline to it) and fails, naming the bottleneck,
+     * when none does. */
     pexc_model *m;
     char err[800];
-    size_t api_budget = sched == PEXC_SCHEDULE_BASELINE ? 0 : budget;
-    if (pexc_model_open_budget(model, sched, api_budget, &m, err, sizeof err)) {
+    if (pexc_model_open_budget(model, sched, budget, &m, err, sizeof err)) {
         fprintf(stderr, "pexc: %s\n", err);
         return 1;
     }
     int rc = 1;
     const plan_t *p = m->plan;
-    if (budget && p->arena_bytes > budget) {
-        int32_t at = 0;
-        size_t live = plan_live_profile(p, NULL, &at);
-        const k_call *k = &m->calls[p->steps[at].call];
-        fprintf(stderr,
-                "pexc: %s: the %s schedule needs %zu bytes of SRAM, above the budget of %zu; bottleneck: step %d "
-                "(op %d %s, %zu live bytes)\n",
-                model, schedule ? schedule : "chosen", p->arena_bytes, budget, at, k->op,
-                ir_op_name(m->g.ops[k->op].code), live);
-        goto out;
-    }
-    const char *sched_name = p != &m->baseline ? (sched == PEXC_SCHEDULE_CHANNELS ? "channels" : "min-sram")
-                             : sched == PEXC_SCHEDULE_BASELINE || budget ? "baseline"
-                                                                          : "min-sram (the baseline: no split lowers its peak)";
+    const char *sched_name = pexc_model_schedule_name(m);
 
-    if (mkdir_p(out_dir)) {
-        fprintf(stderr, "pexc: %s: cannot create the output directory\n", out_dir);
+    if (cli_mkdir_p(out_dir)) {
+        fprintf(stderr, "pexc: %s: cannot create the output directory: %s\n", out_dir, strerror(errno));
         goto out;
     }
     char hpath[4200], cpath[4200];
