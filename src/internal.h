@@ -356,6 +356,8 @@ typedef struct {
     const char *model_path; /* for comments */
     const char *schedule;   /* "baseline", "min-sram", ... for comments */
     const char *target;     /* "host", "cortex-m4", ... for comments */
+    int caller_arena;       /* NAME_run takes the arena as its first argument */
+    const char *figures_note; /* more " *   ..." lines for the header's figures, or NULL */
 } emit_options;
 
 /* Prints NAME.h to h and NAME.c to c: the verified plan p as straight-line
