@@ -167,7 +167,7 @@ def bench_one(cmd_env, model, schedule, work, opt):
     bdir = os.path.join(d, "fw")
     counts = os.path.join(d, "counts.txt")
     r = run([MCU_RUN, "-q", "-t", "600", "--count", "--count-out", counts, "--heap", "0", "-b", bdir, "mps2-an386",
-             MCU_MAIN, inp] + objs + ["-I" + d, "-DPEXC_MODEL=" + model, opt, "-ffp-contract=off"], timeout=900)
+             MCU_MAIN, inp] + objs + ["-I" + d, "-DPEXC_MODEL=" + model, "-DPEXC_MACRO=" + model.upper(), opt, "-ffp-contract=off"], timeout=900)
     out = r.stdout.decode()
     if r.returncode:
         return {"error": "mcu-run exit %d: %s %s" % (r.returncode, out[-300:], r.stderr.decode()[-500:])}
@@ -180,7 +180,7 @@ def bench_one(cmd_env, model, schedule, work, opt):
     gen = secs.get(model + ".o", {"text": 0, "rodata": 0, "tables": 0, "data": 0, "bss": 0})
     kernels = sum(secs.get(o, {}).get("text", 0) + secs.get(o, {}).get("rodata", 0) for o in rt_objs)
     kernels_ram = sum(secs.get(o, {}).get("data", 0) + secs.get(o, {}).get("bss", 0) for o in rt_objs)
-    arena = int(re.search(r"#define %s_ARENA_BYTES (\d+)" % model, open(os.path.join(d, model + ".h")).read()).group(1))
+    arena = int(re.search(r"#define %s_ARENA_BYTES (\d+)" % model.upper(), open(os.path.join(d, model + ".h")).read()).group(1))
     es = elf_sections(os.path.join(bdir, "prog.elf"))
     ram = sum(v for k, v in es.items() if k in (".data", ".bss", ".tdata", ".tbss"))
     return {

@@ -31,7 +31,9 @@ typedef struct pexc_model pexc_model;
 int pexc_model_open(const char *path, pexc_schedule schedule, pexc_model **out, char *err, size_t err_len);
 /* As pexc_model_open, with an SRAM budget in bytes (0: none). With a budget
  * the fastest schedule whose peak fits is chosen (the baseline if it fits);
- * a budget below the least reachable peak fails, naming the bottleneck. */
+ * a budget below the least reachable peak fails, naming the bottleneck.
+ * PEXC_SCHEDULE_BASELINE with a budget: the baseline if it fits, else an
+ * error; PEXC_SCHEDULE_CHANNELS: the fastest channel-split plan that fits. */
 int pexc_model_open_budget(const char *path, pexc_schedule schedule, size_t sram_budget, pexc_model **out,
                            char *err, size_t err_len);
 int pexc_model_open_bytes(const uint8_t *data, size_t len, pexc_schedule schedule, pexc_model **out, char *err,
@@ -41,6 +43,12 @@ int pexc_model_open_bytes_budget(const uint8_t *data, size_t len, pexc_schedule 
 void pexc_model_free(pexc_model *m);
 
 size_t pexc_model_arena_bytes(const pexc_model *m);
+/* Peak of the baseline schedule (TFLite's order, whole tensors). */
+size_t pexc_model_baseline_arena_bytes(const pexc_model *m);
+/* The schedule the plan actually is: "baseline" (also when min-sram or a
+ * budget kept TFLite's order because nothing lowers its peak or it fits),
+ * "channels" or "min-sram". */
+const char *pexc_model_schedule_name(const pexc_model *m);
 int pexc_model_num_inputs(const pexc_model *m);
 int pexc_model_num_outputs(const pexc_model *m);
 size_t pexc_model_input_bytes(const pexc_model *m, int i);

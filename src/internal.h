@@ -362,7 +362,9 @@ int64_t sched_px_need(const k_call *k, int which, int64_t q);
 int64_t sched_px_low(const k_call *k, int which, int64_t q);
 /* Multiply-accumulates of one step, counting padded taps like ir_op_macs. */
 int64_t plan_step_macs(const ir_graph *g, const k_call *calls, const plan_step *st);
-/* One line: the peak's live bytes, step, operator and the buffers alive. */
+/* One line: where the peak sits: the step with the most live bytes, its
+ * operator and the buffers alive there (no byte total: callers state the
+ * arena's). */
 int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p, char *buf, size_t n);
 
 /* ========================================================================
@@ -388,6 +390,8 @@ typedef struct {
     const char *model_path; /* for comments */
     const char *schedule;   /* "baseline", "min-sram", ... for comments */
     const char *target;     /* "host", "cortex-m4", ... for comments */
+    int caller_arena;       /* NAME_run takes the arena as its first argument */
+    const char *figures_note; /* more " *   ..." lines for the header's figures, or NULL */
 } emit_options;
 
 /* Prints NAME.h to h and NAME.c to c: the verified plan p as straight-line

@@ -134,8 +134,8 @@ def pexc_run(model, schedule, data, tmp):
 
 def header_define(d, model, what):
     text = (d / (model + ".h")).read_text()
-    m = re.search(r"#define %s_%s (\d+)" % (re.escape(model), what), text)
-    assert m, "%s.h has no %s_%s" % (model, model, what)
+    m = re.search(r"#define %s_%s (\d+)" % (re.escape(model.upper()), what), text)
+    assert m, "%s.h has no %s_%s" % (model, model.upper(), what)
     return int(m.group(1))
 
 
@@ -145,7 +145,7 @@ def build_host(d, model, cc, exe):
     obj = os.path.join(os.path.dirname(exe), "%s.%s.o" % (model, cc))
     r = _run([cc] + STRICT + GENERATED_EXTRA + ["-I" + str(d), "-c", gen, "-o", obj])
     assert r.returncode == 0, "%s on the generated %s.c:\n%s" % (cc, model, r.stderr.decode()[-3000:])
-    r = _run([cc] + STRICT + ["-DPEXC_MODEL=" + model, "-I" + str(d), HOST_MAIN] + c_sources(d) + ["-o", exe])
+    r = _run([cc] + STRICT + ["-DPEXC_MODEL=" + model, "-DPEXC_MACRO=" + model.upper(), "-I" + str(d), HOST_MAIN] + c_sources(d) + ["-o", exe])
     assert r.returncode == 0, "%s build of %s:\n%s" % (cc, model, r.stderr.decode()[-3000:])
 
 
@@ -272,7 +272,8 @@ def mcu_run(d, model, data, board="mps2-an386", timeout=120, extra_opts=()):
     """Runs the model on the board; returns (output bytes, peak stack, CompletedProcess)."""
     inp = write_input_c(d, data)
     cmd = ([MCU_RUN, "-q", "-t", str(timeout), "--heap", "0"] + list(extra_opts) + [board, MCU_MAIN, inp]
-           + c_sources(d) + ["-I" + str(d), "-DPEXC_MODEL=" + model, "-ffp-contract=off", "-Werror"])
+           + c_sources(d) + ["-I" + str(d), "-DPEXC_MODEL=" + model, "-DPEXC_MACRO=" + model.upper(), "-ffp-contract=off",
+                                    "-Werror"])
     r = _run(cmd, timeout=timeout + 120)
     out = r.stdout.decode()
     assert r.returncode == 0, "%s on %s: exit %d\n%s\n%s" % (model, board, r.returncode, out[-2000:],

@@ -6,7 +6,7 @@
  *
  * gives gen/kws_ds_cnn_int8.{h,c} and the runtime kernels they call. The
  * header says how many bytes go in and out; kws_ds_cnn_int8_run() does the
- * rest in a static arena of kws_ds_cnn_int8_ARENA_BYTES (no heap).
+ * rest in a static arena of KWS_DS_CNN_INT8_ARENA_BYTES (no heap).
  *
  * Here the input is the deterministic test pattern of
  * ../shared/models/golden/README.md, so the scores can be checked against
@@ -18,12 +18,12 @@
 #include "kws_ds_cnn_int8.h"
 
 /* MLPerf Tiny keyword-spotting classes, in the model's output order. */
-static const char *const labels[kws_ds_cnn_int8_OUTPUT_BYTES] = {
+static const char *const labels[KWS_DS_CNN_INT8_OUTPUT_BYTES] = {
     "down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes", "silence", "unknown",
 };
 
-static int8_t features[kws_ds_cnn_int8_INPUT_BYTES]; /* [1, 49, 10, 1] int8 */
-static int8_t scores[kws_ds_cnn_int8_OUTPUT_BYTES];  /* [1, 12] int8, scale 1/256, zero point -128 */
+static int8_t features[KWS_DS_CNN_INT8_INPUT_BYTES]; /* [1, 49, 10, 1] int8 */
+static int8_t scores[KWS_DS_CNN_INT8_OUTPUT_BYTES];  /* [1, 12] int8, scale 1/256, zero point -128 */
 
 int main(void) {
     for (unsigned i = 0; i < sizeof features; i++) features[i] = (int8_t)(uint8_t)((i * 37u + 11u) & 0xFFu);
@@ -39,6 +39,6 @@ int main(void) {
         printf("%s%d", i ? " " : "scores: ", scores[i]);
         if (scores[i] > scores[best]) best = i;
     }
-    printf("\nkeyword: %s (arena %u bytes)\n", labels[best], (unsigned)kws_ds_cnn_int8_ARENA_BYTES);
+    printf("\nkeyword: %s (arena %u bytes)\n", labels[best], (unsigned)KWS_DS_CNN_INT8_ARENA_BYTES);
     return 0;
 }

@@ -1,4 +1,7 @@
 /* The public API: ties reader, IR checks, lowering, planning and execution. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,24 +55,36 @@ int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e) {
     if (lower_graph(&m->g, &m->calls, e)) return -1;
     if (plan_baseline(&m->g, m->calls, &m->baseline, &m->g.arena, e)) return -1;
     m->plan = &m->baseline;
-    if (m->budget) {
+    if (m->budget && schedule == PEXC_SCHEDULE_BASELINE) {
+        /* the baseline is held to the budget as it is */
         if (m->baseline.arena_bytes > m->budget) {
-            if (sched_min_sram(&m->g, m->calls, m->budget, 1, &m->chosen, &m->g.arena, e)) return -1;
+            char why[400];
+            sched_describe_peak(&m->g, m->calls, &m->baseline, why, sizeof why);
+            return util_fail(e, "SRAM budget of %zu bytes is below the baseline schedule's peak, %zu bytes; "
+                                "bottleneck: %s", m->budget, m->baseline.arena_bytes, why);
+        }
+    } else if (m->budget) {
+        int stream = schedule != PEXC_SCHEDULE_CHANNELS;
+        if (m->baseline.arena_bytes > m->budget) {
+            if (sched_min_sram(&m->g, m->calls, m->budget, stream, &m->chosen, &m->g.arena, e)) return -1;
             if (m->chosen.arena_bytes > m->budget &&
-                sched_min_sram(&m->g, m->calls, 0, 1, &m->chosen, &m->g.arena, e))
+                sched_min_sram(&m->g, m->calls, 0, stream, &m->chosen, &m->g.arena, e))
                 return -1;
             if (m->chosen.arena_bytes > m->budget) {
                 char why[400];
                 sched_describe_peak(&m->g, m->calls, &m->chosen, why, sizeof why);
-                return util_fail(e, "SRAM budget of %zu bytes is below the least peak pexc reaches, %zu bytes; "
-                                    "bottleneck: %s", m->budget, m->chosen.arena_bytes, why);
+                return util_fail(e, "SRAM budget of %zu bytes is below the least peak pexc reaches%s, %zu bytes; "
+                                    "bottleneck: %s", m->budget, stream ? "" : " with channel splits",
+                                 m->chosen.arena_bytes, why);
             }
             m->plan = &m->chosen;
+            m->stream = stream;
         }
     } else if (schedule == PEXC_SCHEDULE_MIN_SRAM || schedule == PEXC_SCHEDULE_CHANNELS) {
         if (sched_min_sram(&m->g, m->calls, 0, schedule == PEXC_SCHEDULE_MIN_SRAM, &m->chosen, &m->g.arena, e))
             return -1;
         if (m->chosen.arena_bytes < m->baseline.arena_bytes) m->plan = &m->chosen;
+        m->stream = schedule == PEXC_SCHEDULE_MIN_SRAM;
     }
     if (m->plan->arena_bytes > ((size_t)1 << 30))
         return util_fail(e, "model needs %zu bytes of activations; the host limit is 1 GiB", m->plan->arena_bytes);
@@ -85,6 +100,11 @@ int pexc_model_open(const char *path, pexc_schedule schedule, pexc_model **out, 
 int pexc_model_open_budget(const char *path, pexc_schedule schedule, size_t sram_budget, pexc_model **out,
                            char *err, size_t err_len) {
     *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        snprintf(err, err_len, "%s: is a directory, expected a .tflite model file", path);
+        return -1;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, err_len, "%s: cannot open", path);
@@ -129,6 +149,12 @@ void pexc_model_free(pexc_model *m) {
 }
 
 size_t pexc_model_arena_bytes(const pexc_model *m) { return m->plan->arena_bytes; }
+size_t pexc_model_baseline_arena_bytes(const pexc_model *m) { return m->baseline.arena_bytes; }
+
+const char *pexc_model_schedule_name(const pexc_model *m) {
+    if (m->plan == &m->baseline) return "baseline";
+    return m->stream ? "min-sram" : "channels";
+}
 int pexc_model_num_inputs(const pexc_model *m) { return m->g.n_inputs; }
 int pexc_model_num_outputs(const pexc_model *m) { return m->g.n_outputs; }
 size_t pexc_model_input_bytes(const pexc_model *m, int i) { return m->g.tensors[m->g.inputs[i]].bytes; }

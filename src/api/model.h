@@ -15,6 +15,7 @@ struct pexc_model {
     plan_t *plan;     /* the chosen schedule */
     uint8_t *arena;   /* host arena of plan->arena_bytes */
     size_t budget;    /* SRAM budget in bytes, 0: none */
+    int stream;       /* chosen was searched with row streaming (min-sram), else channels */
 };
 
 int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e);

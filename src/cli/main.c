@@ -1,43 +1,30 @@
 /*
  * The pexc command.
  *
- *   pexc inspect MODEL [--json] [--schedule baseline|min-sram]
- *   pexc run MODEL [--input FILE] [--output FILE] [--batch N] [--schedule ...]
+ *   pexc inspect MODEL [--json] [--schedule S] [--sram SIZE] [--svg FILE]
+ *   pexc run MODEL [--input FILE|-] [--output FILE|-] [--batch N] [--schedule S] [--sram SIZE] [--dump-dir DIR]
+ *   pexc compile MODEL -o DIR ...          (compile.c)
+ *   pexc help [COMMAND], pexc COMMAND --help, pexc --version
  *
- * Errors: one line on stderr, exit status 1 (2 for usage errors).
+ * Every option also takes the form --option=value. Errors: one line on
+ * stderr, exit status 1 (2 for usage errors).
  */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/model.h"
+#include "cli/cli.h"
 #include "pexc.h"
 
 #define PEXC_VERSION "0.1.0"
 
-int cli_write_svg(const char *path, const pexc_model *m, const char *title);
-int cli_compile(int argc, char **argv);
-
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: pexc <command> MODEL [options]\n"
-            "  inspect MODEL [--json] [--schedule baseline|min-sram] [--sram BYTES] [--svg FILE]\n"
-            "      the schedule step by step: operator, tile, MACs, live bytes; the peak\n"
-            "      SRAM and where it sits; --svg draws memory over time, baseline beside\n"
-            "      the chosen schedule\n"
-            "  run MODEL [--input FILE] [--output FILE] [--batch N] [--schedule S] [--sram BYTES]\n"
-            "      run on raw input bytes (default: the deterministic input);\n"
-            "      --batch N reads N inputs back to back and writes N outputs;\n"
-            "      --dump-dir DIR writes every whole intermediate tensor as DIR/<index>.bin\n"
-            "  compile MODEL -o DIR [--name NAME] [--schedule S] [--sram BYTES] [--target T]\n"
-            "      standalone C (NAME.h, NAME.c, runtime kernels) for host or Cortex-M\n"
-            "  --schedule: baseline (TFLite order, whole tensors) or min-sram (default)\n"
-            "  --sram BYTES: fastest schedule whose peak fits, or an error naming the bottleneck\n");
-}
-
 typedef struct {
     const char *cmd, *model, *input, *output, *schedule, *svg, *dump_dir;
-    int json;
+    int json, help;
     long batch;
     size_t sram;
 } cli_args;
@@ -49,40 +36,46 @@ static int parse(int argc, char **argv, cli_args *a) {
     if (argc < 2) return -1;
     a->cmd = argv[1];
     for (int i = 2; i < argc; i++) {
-        const char *s = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(s, "--json")) a->json = 1;
-        else if (!strcmp(s, "--input") && v) a->input = argv[++i];
-        else if (!strcmp(s, "--output") && v) a->output = argv[++i];
-        else if (!strcmp(s, "--schedule") && v) a->schedule = argv[++i];
-        else if (!strcmp(s, "--svg") && v) a->svg = argv[++i];
-        else if (!strcmp(s, "--dump-dir") && v) a->dump_dir = argv[++i];
-        else if (!strcmp(s, "--sram") && v) {
+        const char *s = argv[i], *v = NULL;
+        int r;
+        if (!strcmp(s, "--help") || !strcmp(s, "-h")) a->help = 1;
+        else if (!strcmp(s, "--json")) a->json = 1;
+        else if ((r = cli_opt_value(argc, argv, &i, "--input", &v))) {
+            if (r < 0) return -2;
+            a->input = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--output", &v))) {
+            if (r < 0) return -2;
+            a->output = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--schedule", &v))) {
+            if (r < 0) return -2;
+            a->schedule = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--svg", &v))) {
+            if (r < 0) return -2;
+            a->svg = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--dump-dir", &v))) {
+            if (r < 0) return -2;
+            a->dump_dir = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--sram", &v))) {
+            if (r < 0 || cli_parse_size("--sram", v, &a->sram)) return -2;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--batch", &v))) {
             char *end;
-            unsigned long long x = strtoull(argv[++i], &end, 10);
-            if (*end == 'K' || *end == 'k') { x *= 1024; end++; }
-            if (*end || x == 0 || argv[i][0] == '-') {
-                fprintf(stderr, "pexc: --sram takes a positive byte count (e.g. 65536 or 64K), got '%s'\n", argv[i]);
+            if (r < 0) return -2;
+            errno = 0;
+            a->batch = strtol(v, &end, 10);
+            if (*end || !*v || errno || a->batch < 1 || a->batch > 1000000) {
+                fprintf(stderr, "pexc: --batch takes a count from 1 to 1000000, got '%s'\n", v);
                 return -2;
             }
-            a->sram = (size_t)x;
-        }
-        else if (!strcmp(s, "--batch") && v) {
-            char *end;
-            a->batch = strtol(argv[++i], &end, 10);
-            if (*end || a->batch < 1 || a->batch > 1000000) {
-                fprintf(stderr, "pexc: --batch takes a count from 1 to 1000000, got '%s'\n", argv[i]);
-                return -2;
-            }
-        } else if (s[0] == '-' ) {
-            fprintf(stderr, "pexc: unknown or incomplete option '%s'\n", s);
+        } else if (s[0] == '-' && s[1]) {
+            fprintf(stderr, "pexc: %s: unknown option '%s' (see pexc help %s)\n", a->cmd, s, a->cmd);
             return -2;
         } else if (!a->model) a->model = s;
         else {
-            fprintf(stderr, "pexc: unexpected argument '%s'\n", s);
+            fprintf(stderr, "pexc: %s: unexpected argument '%s'\n", a->cmd, s);
             return -2;
         }
     }
+    if (a->help) return 0;
     if (!a->model) return -1;
     return 0;
 }
@@ -111,9 +104,10 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
     const plan_t *p = m->plan;
     int64_t total_macs = 0;
     for (int32_t i = 0; i < g->n_ops; i++) total_macs += ir_op_macs(g, &g->ops[i]);
+    const char *sched_name = pexc_model_schedule_name(m);
     if (a->json) {
         if (a->svg && cli_write_svg(a->svg, m, a->model)) return 1;
-        printf("{\n  \"model\": \"%s\",\n  \"schedule\": \"%s\",\n", a->model, a->schedule);
+        printf("{\n  \"model\": \"%s\",\n  \"schedule\": \"%s\",\n", a->model, sched_name);
         printf("  \"peak_sram_bytes\": %zu,\n  \"baseline_peak_sram_bytes\": %zu,\n", p->arena_bytes,
                m->baseline.arena_bytes);
         char why[600];
@@ -195,7 +189,7 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
     for (int32_t i = 0; i < p->n_segments; i++) n_streamed += p->segments[i].rows > 0;
     printf("schedule %s: peak SRAM %zu bytes (lower bound %zu; baseline %zu), %lld MACs, %d steps, %d channel-split "
            "and %d streamed segments\n",
-           a->schedule, p->arena_bytes, p->lower_bound, m->baseline.arena_bytes, (long long)total_macs, p->n_steps,
+           sched_name, p->arena_bytes, p->lower_bound, m->baseline.arena_bytes, (long long)total_macs, p->n_steps,
            p->n_segments - n_streamed, n_streamed);
     printf("peak: %s\n", why);
     if (a->svg && cli_write_svg(a->svg, m, a->model)) return 1;
@@ -221,16 +215,29 @@ static int cmd_run(pexc_model *m, const cli_args *a) {
     }
     int rc = 1;
     if (a->input) {
-        FILE *f = fopen(a->input, "rb");
-        if (!f) {
-            fprintf(stderr, "pexc: %s: cannot open input\n", a->input);
+        int std = !strcmp(a->input, "-");
+        if (!std && cli_is_dir(a->input)) {
+            fprintf(stderr, "pexc: %s: is a directory, expected the input file\n", a->input);
             goto done;
         }
-        size_t got = fread(in, 1, isz * n + 1, f);
-        fclose(f);
+        FILE *f = std ? stdin : fopen(a->input, "rb");
+        if (!f) {
+            fprintf(stderr, "pexc: %s: cannot open input: %s\n", a->input, strerror(errno));
+            goto done;
+        }
+        /* read it all: a file that is too long is reported with its real size */
+        size_t got = fread(in, 1, isz * n, f);
+        char extra[4096];
+        for (size_t k; (k = fread(extra, 1, sizeof extra, f)) > 0;) got += k;
+        int bad = ferror(f);
+        if (!std) fclose(f);
+        if (bad) {
+            fprintf(stderr, "pexc: %s: read error\n", std ? "stdin" : a->input);
+            goto done;
+        }
         if (got != isz * n) {
-            fprintf(stderr, "pexc: %s: %zu bytes, expected %zu (%zu input%s of %zu bytes)\n", a->input, got, isz * n,
-                    n, n == 1 ? "" : "s", isz);
+            fprintf(stderr, "pexc: %s: %zu bytes, expected %zu (%zu input%s of %zu bytes)\n", std ? "stdin" : a->input,
+                    got, isz * n, n, n == 1 ? "" : "s", isz);
             goto done;
         }
     } else {
@@ -254,15 +261,21 @@ static int cmd_run(pexc_model *m, const cli_args *a) {
 #ifdef PEXC_COUNT_MACS
     fprintf(stderr, "macs_executed %llu\n", (unsigned long long)pexc_mac_count);
 #endif
-    if (a->output) {
-        FILE *f = fopen(a->output, "wb");
+    if (a->output && !strcmp(a->output, "-")) {
+        if (fwrite(out, 1, osz * n, stdout) != osz * n || fflush(stdout)) {
+            fprintf(stderr, "pexc: cannot write the output to stdout\n");
+            goto done;
+        }
+    } else if (a->output) {
+        FILE *f = cli_is_dir(a->output) ? NULL : fopen(a->output, "wb");
         if (!f || fwrite(out, 1, osz * n, f) != osz * n) {
-            fprintf(stderr, "pexc: %s: cannot write output\n", a->output);
+            if (cli_is_dir(a->output)) fprintf(stderr, "pexc: %s: is a directory, expected the output file\n", a->output);
+            else fprintf(stderr, "pexc: %s: cannot write output: %s\n", a->output, strerror(errno));
             if (f) fclose(f);
             goto done;
         }
         if (fclose(f) != 0) {
-            fprintf(stderr, "pexc: %s: cannot write output\n", a->output);
+            fprintf(stderr, "pexc: %s: cannot write output: %s\n", a->output, strerror(errno));
             goto done;
         }
     } else {
@@ -286,28 +299,54 @@ done:
 }
 
 int main(int argc, char **argv) {
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
-        usage(stdout);
+    if (argc < 2) {
+        cli_usage(stderr, NULL);
+        return 2;
+    }
+    const char *c1 = argv[1];
+    if (!strcmp(c1, "--help") || !strcmp(c1, "-h") || !strcmp(c1, "help")) {
+        if (argc > 2 && !cli_is_command(argv[2])) {
+            fprintf(stderr, "pexc: help: unknown command '%s' (inspect, run or compile)\n", argv[2]);
+            return 2;
+        }
+        cli_usage(stdout, argc > 2 ? argv[2] : NULL);
         return 0;
     }
-    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+    if (!strcmp(c1, "--version") || !strcmp(c1, "-V")) {
         printf("pexc %s\n", PEXC_VERSION);
         return 0;
     }
-    if (argc >= 2 && !strcmp(argv[1], "compile")) return cli_compile(argc - 1, argv + 1);
-    cli_args a;
-    int r = parse(argc, argv, &a);
-    if (r) {
-        if (r == -1) usage(stderr);
+    if (!cli_is_command(c1)) {
+        fprintf(stderr, "pexc: unknown command '%s' (inspect, run or compile; see pexc --help)\n", c1);
         return 2;
     }
-    if (strcmp(a.cmd, "inspect") && strcmp(a.cmd, "run")) {
-        fprintf(stderr, "pexc: unknown command '%s'\n", a.cmd);
-        usage(stderr);
+    if (!strcmp(c1, "compile")) return cli_compile(argc - 1, argv + 1);
+    cli_args a;
+    int r = parse(argc, argv, &a);
+    if (r == 0 && a.help) {
+        cli_usage(stdout, a.cmd);
+        return 0;
+    }
+    if (r) {
+        if (r == -1) cli_usage(stderr, a.cmd);
         return 2;
     }
     pexc_schedule sched;
     if (schedule_of(a.schedule, &sched)) return 2;
+    if (a.svg) {
+        /* fail before printing anything */
+        FILE *f = cli_is_dir(a.svg) ? NULL : fopen(a.svg, "w");
+        if (!f) {
+            fprintf(stderr, "pexc: %s: cannot write the SVG: %s\n", a.svg,
+                    cli_is_dir(a.svg) ? "is a directory" : strerror(errno));
+            return 1;
+        }
+        fclose(f);
+    }
+    if (a.dump_dir && cli_mkdir_p(a.dump_dir)) {
+        fprintf(stderr, "pexc: %s: cannot create the dump directory: %s\n", a.dump_dir, strerror(errno));
+        return 1;
+    }
     pexc_model *m;
     char err[700];
     if (pexc_model_open_budget(a.model, sched, a.sram, &m, err, sizeof err)) {

@@ -1740,11 +1740,10 @@ int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int st
 
 int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p, char *buf, size_t n) {
     int32_t at = 0;
-    size_t peak = plan_live_profile(p, NULL, &at);
+    plan_live_profile(p, NULL, &at);
     if (!p->n_steps) return snprintf(buf, n, "no steps");
     const k_call *k = &calls[p->steps[at].call];
-    int len = snprintf(buf, n, "%zu live bytes at step %d (op %d %s):", peak, at, k->op,
-                       ir_op_name(g->ops[k->op].code));
+    int len = snprintf(buf, n, "step %d (op %d %s):", at, k->op, ir_op_name(g->ops[k->op].code));
     for (int32_t i = 0; i < p->n_buffers && len >= 0 && (size_t)len < n; i++) {
         const plan_buffer *b = &p->buffers[i];
         size_t size = b->size;

@@ -1,7 +1,7 @@
 /*
  * Host driver for a model compiled by `pexc compile` (tests/test_codegen.py).
  *
- *   cc -std=c11 -ffp-contract=off -DPEXC_MODEL=<name> -I<dir> host_main.c <dir>/<every .c>
+ *   cc -std=c11 -ffp-contract=off -DPEXC_MODEL=<name> -DPEXC_MACRO=<NAME> -I<dir> host_main.c <dir>/<every .c>
  *   ./a.out INPUT.bin OUTPUT.bin
  *
  * INPUT.bin holds the model's inputs back to back (NAME_INPUTi_BYTES each),
@@ -9,6 +9,7 @@
  * results must agree: the generated code keeps no state between runs.
  * Exit status: 0 ok, 1 usage or I/O error, 2 kernel error, 3 runs disagree.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,44 +19,54 @@
 #define PEXC_CAT(a, b) a##b
 #define PEXC_XCAT(a, b) PEXC_CAT(a, b)
 #define M(suffix) PEXC_XCAT(PEXC_MODEL, suffix)
+/* macros are the name in upper case: -DPEXC_MACRO=<NAME> */
+#define U(suffix) PEXC_XCAT(PEXC_MACRO, suffix)
 
 #include PEXC_XSTR(PEXC_MODEL.h)
 
+/* -DPEXC_CALLER_ARENA: the model was compiled with --arena caller */
+#ifdef PEXC_CALLER_ARENA
+static uint8_t arena[U(_ARENA_BYTES)] __attribute__((aligned(U(_ARENA_ALIGN))));
+#define ARENA arena,
+#else
+#define ARENA
+#endif
+
 static const size_t in_bytes[] = {
-#define X(i) M(_INPUT##i##_BYTES)
+#define X(i) U(_INPUT##i##_BYTES)
     X(0),
-#if M(_NUM_INPUTS) > 1
+#if U(_NUM_INPUTS) > 1
     X(1),
 #endif
-#if M(_NUM_INPUTS) > 2
+#if U(_NUM_INPUTS) > 2
     X(2),
 #endif
-#if M(_NUM_INPUTS) > 3
+#if U(_NUM_INPUTS) > 3
     X(3),
 #endif
 #undef X
 };
 static const size_t out_bytes[] = {
-#define X(i) M(_OUTPUT##i##_BYTES)
+#define X(i) U(_OUTPUT##i##_BYTES)
     X(0),
-#if M(_NUM_OUTPUTS) > 1
+#if U(_NUM_OUTPUTS) > 1
     X(1),
 #endif
-#if M(_NUM_OUTPUTS) > 2
+#if U(_NUM_OUTPUTS) > 2
     X(2),
 #endif
-#if M(_NUM_OUTPUTS) > 3
+#if U(_NUM_OUTPUTS) > 3
     X(3),
 #endif
 #undef X
 };
 
-#if M(_NUM_INPUTS) > 4 || M(_NUM_OUTPUTS) > 4
+#if U(_NUM_INPUTS) > 4 || U(_NUM_OUTPUTS) > 4
 #error "host_main.c handles up to 4 inputs and 4 outputs"
 #endif
 
 int main(int argc, char **argv) {
-    enum { NI = M(_NUM_INPUTS), NO = M(_NUM_OUTPUTS) };
+    enum { NI = U(_NUM_INPUTS), NO = U(_NUM_OUTPUTS) };
     if (argc != 3) {
         fprintf(stderr, "usage: %s INPUT.bin OUTPUT.bin\n", argv[0]);
         return 1;
@@ -84,20 +95,20 @@ int main(int argc, char **argv) {
         outs2[i] = out2 + at;
     }
     memset(out2, 0x5a, to);
-    int rc = M(_run_io)(ins, outs);
+    int rc = M(_run_io)(ARENA ins, outs);
     if (rc) {
         fprintf(stderr, "run failed: kernel status %d\n", rc);
         return 2;
     }
-    rc = M(_run_io)(ins, outs2);
+    rc = M(_run_io)(ARENA ins, outs2);
     if (rc || memcmp(out, out2, to)) {
         fprintf(stderr, "second run differs (status %d)\n", rc);
         return 3;
     }
-#if M(_NUM_INPUTS) == 1 && M(_NUM_OUTPUTS) == 1
+#if U(_NUM_INPUTS) == 1 && U(_NUM_OUTPUTS) == 1
     /* the single-tensor entry point must agree too */
     memset(out2, 0xa5, to);
-    if (M(_run)(in, out2) || memcmp(out, out2, to)) {
+    if (M(_run)(ARENA in, out2) || memcmp(out, out2, to)) {
         fprintf(stderr, "NAME_run differs from NAME_run_io\n");
         return 3;
     }

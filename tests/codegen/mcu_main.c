@@ -4,7 +4,7 @@
  * bench/m4.py):
  *
  *   mcu-run mps2-an386 mcu_main.c input.c <dir>/<every .c> -I<dir>
- *           -DPEXC_MODEL=<name> -ffp-contract=off
+ *           -DPEXC_MODEL=<name> -DPEXC_MACRO=<NAME> -ffp-contract=off
  *
  * input.c (generated per model) defines pexc_test_input[]: the inputs back to
  * back. The firmware paints the unused thread stack, runs NAME_run_io() once
@@ -25,41 +25,51 @@
 #define PEXC_CAT(a, b) a##b
 #define PEXC_XCAT(a, b) PEXC_CAT(a, b)
 #define M(suffix) PEXC_XCAT(PEXC_MODEL, suffix)
+/* macros are the name in upper case: -DPEXC_MACRO=<NAME> */
+#define U(suffix) PEXC_XCAT(PEXC_MACRO, suffix)
 
 #include PEXC_XSTR(PEXC_MODEL.h)
 
-#if M(_NUM_INPUTS) > 4 || M(_NUM_OUTPUTS) > 4
+/* -DPEXC_CALLER_ARENA: the model was compiled with --arena caller */
+#ifdef PEXC_CALLER_ARENA
+static uint8_t arena[U(_ARENA_BYTES)] __attribute__((aligned(U(_ARENA_ALIGN))));
+#define ARENA arena,
+#else
+#define ARENA
+#endif
+
+#if U(_NUM_INPUTS) > 4 || U(_NUM_OUTPUTS) > 4
 #error "mcu_main.c handles up to 4 inputs and 4 outputs"
 #endif
 
 extern const uint8_t pexc_test_input[];
 
 static const uint32_t in_bytes[] = {
-    M(_INPUT0_BYTES),
-#if M(_NUM_INPUTS) > 1
-    M(_INPUT1_BYTES),
+    U(_INPUT0_BYTES),
+#if U(_NUM_INPUTS) > 1
+    U(_INPUT1_BYTES),
 #endif
-#if M(_NUM_INPUTS) > 2
-    M(_INPUT2_BYTES),
+#if U(_NUM_INPUTS) > 2
+    U(_INPUT2_BYTES),
 #endif
-#if M(_NUM_INPUTS) > 3
-    M(_INPUT3_BYTES),
+#if U(_NUM_INPUTS) > 3
+    U(_INPUT3_BYTES),
 #endif
 };
 static const uint32_t out_bytes[] = {
-    M(_OUTPUT0_BYTES),
-#if M(_NUM_OUTPUTS) > 1
-    M(_OUTPUT1_BYTES),
+    U(_OUTPUT0_BYTES),
+#if U(_NUM_OUTPUTS) > 1
+    U(_OUTPUT1_BYTES),
 #endif
-#if M(_NUM_OUTPUTS) > 2
-    M(_OUTPUT2_BYTES),
+#if U(_NUM_OUTPUTS) > 2
+    U(_OUTPUT2_BYTES),
 #endif
-#if M(_NUM_OUTPUTS) > 3
-    M(_OUTPUT3_BYTES),
+#if U(_NUM_OUTPUTS) > 3
+    U(_OUTPUT3_BYTES),
 #endif
 };
 
-#define OUT_TOTAL (sizeof out_bytes / sizeof out_bytes[0] > 1 ? 4096 : M(_OUTPUT0_BYTES))
+#define OUT_TOTAL (sizeof out_bytes / sizeof out_bytes[0] > 1 ? 4096 : U(_OUTPUT0_BYTES))
 static uint8_t output[OUT_TOTAL] __attribute__((aligned(8)));
 
 /* ---- stack painting --------------------------------------------------
@@ -104,7 +114,7 @@ static void print_hex(const uint8_t *b, uint32_t n) {
 }
 
 int main(void) {
-    enum { NI = M(_NUM_INPUTS), NO = M(_NUM_OUTPUTS) };
+    enum { NI = U(_NUM_INPUTS), NO = U(_NUM_OUTPUTS) };
     const void *ins[NI];
     void *outs[NO];
     uint32_t at = 0, total = 0;
@@ -119,7 +129,7 @@ int main(void) {
     if (total > sizeof output) return 4;
     paint_stack();
     mcu_region_begin();
-    int rc = M(_run_io)(ins, outs);
+    int rc = M(_run_io)(ARENA ins, outs);
     mcu_region_end();
     uint32_t stack = stack_used();
     if (rc) {

@@ -1,0 +1,148 @@
+/*
+ * What the pexc subcommands share: the usage texts, sizes (--sram), and
+ * directories.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+
+#define SCHEDULES "baseline, channels or min-sram (the default)"
+#define TARGETS "host (default), cortex-m4, cortex-m7, cortex-m33 or cortex-m55"
+#define SIZE_FORMS "a byte count (65536), or K or KiB (x 1024: 64K), or M or MiB (x 1048576: 1MiB)"
+
+static const char *const USAGE_INSPECT =
+    "usage: pexc inspect MODEL [--json] [--schedule S] [--sram SIZE] [--svg FILE]\n"
+    "  the schedule step by step (operator, tile, MACs, live bytes), the peak SRAM\n"
+    "  and where it sits\n"
+    "  --json         the same as JSON (peak_sram_bytes, baseline_peak_sram_bytes, ...)\n"
+    "  --svg FILE     memory over time, the baseline beside the chosen schedule\n";
+static const char *const USAGE_RUN =
+    "usage: pexc run MODEL [--input FILE] [--output FILE] [--batch N] [--schedule S]\n"
+    "                [--sram SIZE] [--dump-dir DIR]\n"
+    "  runs the model on raw input bytes (row-major, little-endian)\n"
+    "  --input FILE   the input bytes; '-' reads stdin (default: the deterministic input)\n"
+    "  --output FILE  the output bytes; '-' writes stdout (default: print the values)\n"
+    "  --batch N      N inputs back to back in, N outputs back to back out\n"
+    "  --dump-dir DIR writes every whole intermediate tensor as DIR/<index>.bin\n"
+    "                 (DIR is created when missing)\n";
+static const char *const USAGE_COMPILE =
+    "usage: pexc compile MODEL -o DIR [--name NAME] [--schedule S] [--sram SIZE]\n"
+    "                    [--target T] [--arena static|caller]\n"
+    "  writes DIR/NAME.h, DIR/NAME.c, the runtime kernel sources they need and\n"
+    "  DIR/CMakeLists.txt (a static library target NAME)\n"
+    "  -o, --output DIR  the output directory (created when missing)\n"
+    "  --name NAME    prefix of the generated functions (macros: NAME in upper case);\n"
+    "                 default: the model file's name\n"
+    "  --target T     " TARGETS "\n"
+    "  --arena A      static (default): one static arena in NAME.c; caller: NAME_run\n"
+    "                 takes the arena as its first argument\n";
+static const char *const USAGE_COMMON =
+    "  --schedule S   " SCHEDULES "\n"
+    "  --sram SIZE    the fastest schedule whose peak fits SIZE, or exit 1 naming the\n"
+    "                 bottleneck; SIZE is " SIZE_FORMS "\n"
+    "  -h, --help     this text\n"
+    "Every option also takes the form --option=value.\n";
+
+void cli_usage(FILE *f, const char *cmd) {
+    if (cmd && !strcmp(cmd, "inspect")) fprintf(f, "%s%s", USAGE_INSPECT, USAGE_COMMON);
+    else if (cmd && !strcmp(cmd, "run")) fprintf(f, "%s%s", USAGE_RUN, USAGE_COMMON);
+    else if (cmd && !strcmp(cmd, "compile")) fprintf(f, "%s%s", USAGE_COMPILE, USAGE_COMMON);
+    else
+        fprintf(f,
+                "usage: pexc <command> MODEL [options]\n"
+                "       pexc help <command> | pexc <command> --help | pexc --version\n"
+                "commands:\n"
+                "  inspect MODEL [--json] [--schedule S] [--sram SIZE] [--svg FILE]\n"
+                "      the schedule step by step, the peak SRAM and where it sits\n"
+                "  run MODEL [--input FILE] [--output FILE] [--batch N] [--schedule S] [--sram SIZE]\n"
+                "            [--dump-dir DIR]\n"
+                "      runs the model on raw input bytes ('-': stdin / stdout)\n"
+                "  compile MODEL -o DIR [--name NAME] [--schedule S] [--sram SIZE] [--target T]\n"
+                "                [--arena static|caller]\n"
+                "      standalone C (NAME.h, NAME.c, runtime kernels, CMakeLists.txt)\n"
+                "  --schedule S   " SCHEDULES "\n"
+                "  --sram SIZE    " SIZE_FORMS "\n"
+                "  --target T     " TARGETS "\n"
+                "Every option also takes the form --option=value.\n");
+}
+
+/* The value of option name at argv[*i]: "--name VALUE" or "--name=VALUE".
+ * 1 and *val set when argv[*i] is that option, 0 when it is another, -1
+ * (reported) when its value is missing. */
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **val) {
+    const char *s = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(s, name, n)) return 0;
+    if (s[n] == '=') {
+        *val = s + n + 1;
+        return 1;
+    }
+    if (s[n]) return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "pexc: %s needs a value (see pexc help)\n", name);
+        return -1;
+    }
+    *val = argv[++*i];
+    return 1;
+}
+
+int cli_is_command(const char *cmd) {
+    return cmd && (!strcmp(cmd, "inspect") || !strcmp(cmd, "run") || !strcmp(cmd, "compile"));
+}
+
+/* Sizes above 4 GiB cannot be the SRAM of a 32-bit microcontroller. */
+int cli_parse_size(const char *opt, const char *s, size_t *out) {
+    const unsigned long long limit = (unsigned long long)1 << 32;
+    unsigned long long v = 0, mult = 1;
+    const char *c = s;
+    int ok = *c >= '0' && *c <= '9', big = 0;
+    for (; *c >= '0' && *c <= '9'; c++) {
+        v = v * 10 + (unsigned long long)(*c - '0');
+        if (v > limit) {
+            big = 1;
+            v = limit;
+        }
+    }
+    if (ok && *c) {
+        if (!strcmp(c, "K") || !strcmp(c, "k") || !strcmp(c, "KiB")) mult = 1024;
+        else if (!strcmp(c, "M") || !strcmp(c, "MiB")) mult = 1024 * 1024;
+        else ok = 0;
+    }
+    if (!ok || v == 0) {
+        fprintf(stderr, "pexc: %s takes a positive size: " SIZE_FORMS "; got '%s'\n", opt, s);
+        return -1;
+    }
+    if (big || v * mult > limit) {
+        fprintf(stderr, "pexc: %s '%s' is more than 4 GiB, the address space of a 32-bit microcontroller\n", opt, s);
+        return -1;
+    }
+    *out = (size_t)(v * mult);
+    return 0;
+}
+
+int cli_is_dir(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+int cli_mkdir_p(const char *dir) {
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) return -1;
+    for (char *q = tmp + 1; *q; q++) {
+        if (*q != '/') continue;
+        *q = 0;
+        if (mkdir(tmp, 0777) && errno != EEXIST) return -1;
+        *q = '/';
+    }
+    if (mkdir(tmp, 0777) && errno != EEXIST) return -1;
+    if (!cli_is_dir(tmp)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}

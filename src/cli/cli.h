@@ -1,0 +1,28 @@
+/* What the pexc subcommands share (src/cli/args.c). */
+#ifndef PEXC_CLI_H
+#define PEXC_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "pexc.h"
+
+/* Usage of one command ("inspect", "run", "compile"), or of pexc (NULL). */
+void cli_usage(FILE *f, const char *cmd);
+int cli_is_command(const char *cmd);
+/* The value of option name at argv[*i]: "--name VALUE" or "--name=VALUE".
+ * 1 and *val set when argv[*i] is that option, 0 when it is another, -1
+ * (reported) when its value is missing. */
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **val);
+/* A size option: digits, optionally K/k/KiB (x 1024) or M/MiB (x 1048576);
+ * at most 4 GiB. Prints the error (naming opt and the accepted forms) and
+ * returns -1 when s is not one. */
+int cli_parse_size(const char *opt, const char *s, size_t *out);
+int cli_is_dir(const char *path);
+/* mkdir -p; -1 with errno set when dir cannot be made a directory. */
+int cli_mkdir_p(const char *dir);
+
+int cli_compile(int argc, char **argv);
+int cli_write_svg(const char *path, const pexc_model *m, const char *title);
+
+#endif
