@@ -16,8 +16,8 @@ model, under `--schedule baseline` and `--schedule min-sram`:
 - TFLM refuses it (manifest "tflm" holds TFLM's error): pexc must refuse it
   too (exit status 1, one line, no output).
 
-Models with several inputs or outputs (`multi_*`) are skipped: pexc_harness
-feeds one input and reads one output.
+Models with several inputs or outputs (`multi_*`) run the same way, one
+`--input` file per input tensor and one `--output` file per output tensor.
 
 Regenerate the list after an operator lands (pexc built):
 
@@ -74,45 +74,74 @@ def _single_io(m):
 _REF_CACHE = {}
 
 
+def _input_sets(m):
+    """[(label, [bytes of each input])]: seeded random inputs, the extremes
+    (int8 inputs) and the deterministic input, for every input tensor."""
+    rng = np.random.default_rng([1, sum(map(ord, m["name"]))])
+    sets = []
+    for k in range(N_RANDOM):
+        one = []
+        for t in m["inputs"]:
+            dt, count = np.dtype(t["dtype"]), int(np.prod(t["shape"]))
+            if dt.kind == "f":
+                one.append(rng.uniform(-4, 4, size=count).astype(dt).tobytes())
+            else:
+                one.append(rng.integers(0, 256, size=count * dt.itemsize, dtype=np.uint8).tobytes())
+        sets.append(("random%d" % k, one))
+    if all(np.dtype(t["dtype"]) == np.int8 for t in m["inputs"]):
+        for label, v in (("min", -128), ("max", 127)):
+            sets.append((label, [np.full(int(np.prod(t["shape"])), v, np.int8).tobytes()
+                                 for t in m["inputs"]]))
+    sets.append(("det", [H.tflm_ref.det_input(np.dtype(t["dtype"]), int(np.prod(t["shape"]))).tobytes()
+                         for t in m["inputs"]]))
+    return sets
+
+
 def _reference(m):
-    """(TflmModel, [(label, input bytes)], [TFLM output bytes]) for a model."""
+    """([(label, [input bytes])], [[TFLM output bytes per output]]) for a model."""
     name = m["name"]
     if name not in _REF_CACHE:
         ref = H.tflm_ref.TflmModel(os.path.join(OPS_DIR, m["file"]))
-        inputs = H.conformance_inputs(ref, n_random=N_RANDOM, model_name=name)
-        inputs.append(("det", ref.det_bytes()))
-        _REF_CACHE[name] = (ref, inputs, [ref.run(d) for _, d in inputs])
+        sets = _input_sets(m)
+        _REF_CACHE[name] = (ref, sets, [ref.run_io(d, m["n_outputs"]) for _, d in sets])
     return _REF_CACHE[name]
 
 
 def _random_inputs(m, n=N_RANDOM):
-    """Input bytes for a model TFLM cannot load (so no TflmModel): from the manifest."""
-    t = m["inputs"][0]
-    dt = np.dtype(t["dtype"])
-    count = int(np.prod(t["shape"]))
+    """Input sets for a model TFLM cannot load: random bytes per input tensor."""
     rng = np.random.default_rng([0, sum(map(ord, m["name"]))])
-    raw = rng.integers(0, 256, size=n * count * dt.itemsize, dtype=np.uint8)
-    return raw.tobytes(), n
+    blobs = []
+    for t in m["inputs"]:
+        dt, count = np.dtype(t["dtype"]), int(np.prod(t["shape"]))
+        blobs.append(rng.integers(0, 256, size=n * count * dt.itemsize, dtype=np.uint8).tobytes())
+    return blobs, n
 
 
 # ---------------------------------------------------------------------------
 # pexc refusing a model
 # ---------------------------------------------------------------------------
 
-def _run_raw(model, blob, n, schedule):
-    """`pexc run --batch n` on blob; (returncode, stderr text, output bytes or None)."""
+def _run_raw(model, blobs, n, schedule, n_outputs):
+    """`pexc run --batch n` with blobs[i] as input i; (returncode, stderr text,
+    [output bytes per output] or None when no output file was written)."""
     with tempfile.TemporaryDirectory(prefix="pexc_ops_") as tmp:
-        inp, out = os.path.join(tmp, "in.bin"), os.path.join(tmp, "out.bin")
-        with open(inp, "wb") as f:
-            f.write(blob)
-        cmd = [H.PEXC, "run", model, "--input", inp, "--output", out, "--batch", str(n),
-               "--schedule", schedule]
+        cmd = [H.PEXC, "run", model, "--batch", str(n), "--schedule", schedule]
+        for i, blob in enumerate(blobs):
+            path = os.path.join(tmp, "in%d.bin" % i)
+            with open(path, "wb") as f:
+                f.write(blob)
+            cmd += ["--input", path]
+        outs = [os.path.join(tmp, "out%d.bin" % o) for o in range(n_outputs)]
+        for path in outs:
+            cmd += ["--output", path]
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=H.TIMEOUT)
         data = None
-        if os.path.exists(out):
-            with open(out, "rb") as f:
-                data = f.read()
+        if any(os.path.exists(path) for path in outs):
+            data = []
+            for path in outs:
+                with open(path, "rb") as f:
+                    data.append(f.read())
         return p.returncode, p.stderr.decode("utf-8", "replace"), data
 
 
@@ -127,8 +156,8 @@ def _refusal_problem(m, rc, err, data, need_operator):
         return "exit status %d, not 1: %s" % (rc, err.strip()[:500])
     if len(lines) != 1:
         return "%d lines on stderr, not one: %r" % (len(lines), err[:500])
-    if data:
-        return "refused but wrote %d output bytes" % len(data)
+    if data and any(data):
+        return "refused but wrote %d output bytes" % sum(len(d) for d in data)
     if need_operator:
         low = lines[0].lower()
         names = set(m["ops"]) | {o.replace("_", " ") for o in m["ops"]}
@@ -144,12 +173,7 @@ def _refusal_problem(m, rc, err, data, need_operator):
 def _params():
     items = []
     for m in MODELS:
-        marks = []
-        if not _single_io(m):
-            marks.append(pytest.mark.skip(
-                reason="%d inputs / %d outputs: pexc_harness feeds one input and reads one "
-                       "output" % (m["n_inputs"], m["n_outputs"])))
-        items.append(pytest.param(m, id=m["name"], marks=marks))
+        items.append(pytest.param(m, id=m["name"]))
     return items
 
 
@@ -168,18 +192,19 @@ def _needs():
 def test_ops_model(m, schedule):
     name = m["name"]
     model = os.path.join(OPS_DIR, m["file"])
+    n_out = m["n_outputs"]
     if m["tflm"] != "ok":
-        blob, n = _random_inputs(m)
-        rc, err, data = _run_raw(model, blob, n, schedule)
+        blobs, n = _random_inputs(m)
+        rc, err, data = _run_raw(model, blobs, n, schedule, n_out)
         why = _refusal_problem(m, rc, err, data, need_operator=False)
         if why:
             pytest.fail("%s [%s]: TFLM refuses it (%s), so pexc must refuse it too: %s"
                         % (name, schedule, m["tflm"][:200], why), pytrace=False)
         return
-    ref, inputs, expected = _reference(m)
+    ref, sets, expected = _reference(m)
+    blobs = [b"".join(d[i] for _, d in sets) for i in range(m["n_inputs"])]
+    rc, err, data = _run_raw(model, blobs, len(sets), schedule, n_out)
     if name in EXPECTED_REFUSED:
-        blob = b"".join(d for _, d in inputs)
-        rc, err, data = _run_raw(model, blob, len(inputs), schedule)
         why = _refusal_problem(m, rc, err, data, need_operator=True)
         if why == "pexc ran it (exit 0)":
             pytest.fail("%s [%s]: pexc runs it now; take it off tests/models/ops/"
@@ -189,21 +214,23 @@ def test_ops_model(m, schedule):
             pytest.fail("%s [%s]: listed as refused, but %s" % (name, schedule, why),
                         pytrace=False)
         return
-    try:
-        got = H.run_pexc(model, [d for _, d in inputs], ref.output_nbytes, schedule=schedule)
-    except H.ScheduleUnsupported as exc:
-        pytest.skip(str(exc))
-    except H.PexcError as exc:
+    if rc != 0 or data is None:
         pytest.fail("%s [%s]: pexc failed and the model is not in EXPECTED_REFUSED.txt: %s"
-                    % (name, schedule, exc), pytrace=False)
-    msg = H.mismatch_report(name, schedule, model, inputs, expected, got, ref.output_dtype)
-    if msg:
-        pytest.fail(msg, pytrace=False)
+                    % (name, schedule, err.strip()[:1000]), pytrace=False)
+    for o in range(n_out):
+        size = len(expected[0][o])
+        got = [data[o][k * size:(k + 1) * size] for k in range(len(sets))]
+        want = [e[o] for e in expected]
+        dtype = np.dtype(m["outputs"][o]["dtype"]) if "outputs" in m else ref.output_dtype
+        msg = H.mismatch_report("%s output %d" % (name, o), schedule, model,
+                                [(label, d[0]) for label, d in sets], want, got, dtype)
+        if msg:
+            pytest.fail(msg, pytrace=False)
 
 
 def test_expected_refused_names_exist():
-    """Every name in EXPECTED_REFUSED.txt is a single-I/O model TFLM runs."""
-    ok = {m["name"] for m in MODELS if m["tflm"] == "ok" and _single_io(m)}
+    """Every name in EXPECTED_REFUSED.txt is a model TFLM runs."""
+    ok = {m["name"] for m in MODELS if m["tflm"] == "ok"}
     stale = sorted(EXPECTED_REFUSED - ok)
     assert not stale, "EXPECTED_REFUSED.txt lists unknown or non-applicable models: %s" % stale
 
@@ -230,10 +257,10 @@ def write_expected():
     refuses today (exit status 1 under the baseline schedule)."""
     refused = []
     for m in MODELS:
-        if m["tflm"] != "ok" or not _single_io(m):
+        if m["tflm"] != "ok":
             continue
-        blob, n = _random_inputs(m, 1)
-        rc, err, data = _run_raw(os.path.join(OPS_DIR, m["file"]), blob, n, "baseline")
+        blobs, n = _random_inputs(m, 1)
+        rc, err, data = _run_raw(os.path.join(OPS_DIR, m["file"]), blobs, n, "baseline", m["n_outputs"])
         if rc != 0:
             refused.append(m["name"])
             print("%-36s refused: %s" % (m["name"], err.strip().splitlines()[-1][:120]
@@ -245,8 +272,8 @@ def write_expected():
                 "# take a model off when its operators land: it must then match TFLM.\n")
         for name in refused:
             f.write(name + "\n")
-    print("%d of %d single-I/O TFLM-run models refused" % (
-        len(refused), sum(1 for m in MODELS if m["tflm"] == "ok" and _single_io(m))))
+    print("%d of %d TFLM-run models refused" % (
+        len(refused), sum(1 for m in MODELS if m["tflm"] == "ok")))
 
 
 if __name__ == "__main__":

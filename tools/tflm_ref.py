@@ -152,6 +152,21 @@ class TflmModel:
         self._invoked = True
         return np.array(self._interp.get_output(0), copy=True).reshape(self.output_shape)
 
+    def run_io(self, datas, n_outputs):
+        """Run a model with several inputs and outputs: datas[i] are the raw
+        bytes of input i; returns the raw bytes of outputs 0..n_outputs-1."""
+        if self.reset_between and self._invoked:
+            self._interp.reset()
+        for i, d in enumerate(datas):
+            det = self._interp.get_input_details(i)
+            x = np.frombuffer(d, dtype=np.dtype(det["dtype"])).reshape(
+                tuple(int(v) for v in det["shape"]))
+            self._interp.set_input(x, i)
+        self._interp.invoke()
+        self._invoked = True
+        return [np.array(self._interp.get_output(o), copy=True).tobytes()
+                for o in range(n_outputs)]
+
     def run(self, data=None):
         """Run on raw input bytes (None = deterministic input); return bytes."""
         if data is None:

@@ -25,8 +25,10 @@ static const char *const USAGE_RUN =
     "usage: pexc run MODEL [--input FILE] [--output FILE] [--batch N] [--schedule S]\n"
     "                [--sram SIZE] [--dump-dir DIR]\n"
     "  runs the model on raw input bytes (row-major, little-endian)\n"
-    "  --input FILE   the input bytes; '-' reads stdin (default: the deterministic input)\n"
-    "  --output FILE  the output bytes; '-' writes stdout (default: print the values)\n"
+    "  --input FILE   the input bytes; '-' reads stdin (default: the deterministic input);\n"
+    "                 a model with several inputs takes one --input per input, in order\n"
+    "  --output FILE  the output bytes; '-' writes stdout (default: print the values, one\n"
+    "                 line per output); one --output per output, in order\n"
     "  --batch N      N inputs back to back in, N outputs back to back out\n"
     "  --dump-dir DIR writes every whole intermediate tensor as DIR/<index>.bin\n"
     "                 (DIR is created when missing)\n";

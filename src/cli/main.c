@@ -2,7 +2,8 @@
  * The pexc command.
  *
  *   pexc inspect MODEL [--json] [--schedule S] [--sram SIZE] [--svg FILE]
- *   pexc run MODEL [--input FILE|-] [--output FILE|-] [--batch N] [--schedule S] [--sram SIZE] [--dump-dir DIR]
+ *   pexc run MODEL [--input FILE|-]... [--output FILE|-]... [--batch N] [--schedule S] [--sram SIZE]
+ *            [--dump-dir DIR]            (one --input per model input, one --output per output)
  *   pexc compile MODEL -o DIR ...          (compile.c)
  *   pexc help [COMMAND], pexc COMMAND --help, pexc --version
  *
@@ -22,8 +23,12 @@
 
 #define PEXC_VERSION "0.1.0"
 
+#define CLI_MAX_IO 16
+
 typedef struct {
-    const char *cmd, *model, *input, *output, *schedule, *svg, *dump_dir;
+    const char *cmd, *model, *schedule, *svg, *dump_dir;
+    const char *input[CLI_MAX_IO], *output[CLI_MAX_IO]; /* one file per model input / output, in order */
+    int n_input, n_output;
     int json, help;
     long batch;
     size_t sram;
@@ -42,10 +47,18 @@ static int parse(int argc, char **argv, cli_args *a) {
         else if (!strcmp(s, "--json")) a->json = 1;
         else if ((r = cli_opt_value(argc, argv, &i, "--input", &v))) {
             if (r < 0) return -2;
-            a->input = v;
+            if (a->n_input == CLI_MAX_IO) {
+                fprintf(stderr, "pexc: at most %d --input files\n", CLI_MAX_IO);
+                return -2;
+            }
+            a->input[a->n_input++] = v;
         } else if ((r = cli_opt_value(argc, argv, &i, "--output", &v))) {
             if (r < 0) return -2;
-            a->output = v;
+            if (a->n_output == CLI_MAX_IO) {
+                fprintf(stderr, "pexc: at most %d --output files\n", CLI_MAX_IO);
+                return -2;
+            }
+            a->output[a->n_output++] = v;
         } else if ((r = cli_opt_value(argc, argv, &i, "--schedule", &v))) {
             if (r < 0) return -2;
             a->schedule = v;
@@ -196,63 +209,139 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
     return 0;
 }
 
+/* Reads exactly `want` bytes from path ("-": stdin) into buf; a file of
+ * another size is reported with its real size. */
+static int read_exact(const char *path, uint8_t *buf, size_t want, size_t n, size_t one) {
+    int std = !strcmp(path, "-");
+    if (!std && cli_is_dir(path)) {
+        fprintf(stderr, "pexc: %s: is a directory, expected the input file\n", path);
+        return -1;
+    }
+    FILE *f = std ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "pexc: %s: cannot open input: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t got = fread(buf, 1, want, f);
+    char extra[4096];
+    for (size_t k; (k = fread(extra, 1, sizeof extra, f)) > 0;) got += k;
+    int bad = ferror(f);
+    if (!std) fclose(f);
+    if (bad) {
+        fprintf(stderr, "pexc: %s: read error\n", std ? "stdin" : path);
+        return -1;
+    }
+    if (got != want) {
+        fprintf(stderr, "pexc: %s: %zu bytes, expected %zu (%zu input%s of %zu bytes)\n", std ? "stdin" : path, got,
+                want, n, n == 1 ? "" : "s", one);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_all(const char *path, const uint8_t *buf, size_t n) {
+    if (!strcmp(path, "-")) {
+        if (fwrite(buf, 1, n, stdout) != n || fflush(stdout)) {
+            fprintf(stderr, "pexc: cannot write the output to stdout\n");
+            return -1;
+        }
+        return 0;
+    }
+    if (cli_is_dir(path)) {
+        fprintf(stderr, "pexc: %s: is a directory, expected the output file\n", path);
+        return -1;
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(buf, 1, n, f) != n) {
+        fprintf(stderr, "pexc: %s: cannot write output: %s\n", path, strerror(errno));
+        if (f) fclose(f);
+        return -1;
+    }
+    if (fclose(f) != 0) {
+        fprintf(stderr, "pexc: %s: cannot write output: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Prints output tensor o's values (batch after batch) on one line. */
+static void print_values(const pexc_model *m, int o, const uint8_t *out, size_t bytes) {
+    int type = m->g.tensors[m->g.outputs[o]].type;
+    size_t es = type == IR_F32 || type == IR_I32 ? 4 : type == IR_I16 ? 2 : type == IR_I64 ? 8 : 1;
+    for (size_t i = 0; i < bytes / es; i++) {
+        const char *sep = i ? " " : "";
+        if (type == IR_F32) {
+            float v;
+            memcpy(&v, out + 4 * i, 4);
+            printf("%s%g", sep, (double)v);
+        } else if (type == IR_I32) {
+            int32_t v;
+            memcpy(&v, out + 4 * i, 4);
+            printf("%s%d", sep, (int)v);
+        } else if (type == IR_I16) {
+            int16_t v;
+            memcpy(&v, out + 2 * i, 2);
+            printf("%s%d", sep, (int)v);
+        } else if (type == IR_I64) {
+            int64_t v;
+            memcpy(&v, out + 8 * i, 8);
+            printf("%s%lld", sep, (long long)v);
+        } else if (type == IR_U8 || type == IR_BOOL) {
+            printf("%s%u", sep, (unsigned)out[i]);
+        } else {
+            printf("%s%d", sep, (int)(int8_t)out[i]);
+        }
+    }
+    printf("\n");
+}
+
 static int cmd_run(pexc_model *m, const cli_args *a) {
     char err[600];
     int ni = pexc_model_num_inputs(m), no = pexc_model_num_outputs(m);
-    if (ni != 1 || no != 1) {
-        fprintf(stderr, "pexc: run supports single-input single-output models (this one has %d inputs, %d outputs)\n",
-                ni, no);
+    if (ni > CLI_MAX_IO || no > CLI_MAX_IO) {
+        fprintf(stderr, "pexc: run supports up to %d inputs and outputs (this model has %d inputs, %d outputs)\n",
+                CLI_MAX_IO, ni, no);
         return 1;
     }
-    size_t isz = pexc_model_input_bytes(m, 0), osz = pexc_model_output_bytes(m, 0);
+    if (a->n_input && a->n_input != ni) {
+        fprintf(stderr, "pexc: %s: the model has %d input%s; give one --input file per input, in order (got %d)\n",
+                a->model, ni, ni == 1 ? "" : "s", a->n_input);
+        return 1;
+    }
+    if (a->n_output && a->n_output != no) {
+        fprintf(stderr, "pexc: %s: the model has %d output%s; give one --output file per output, in order (got %d)\n",
+                a->model, no, no == 1 ? "" : "s", a->n_output);
+        return 1;
+    }
     size_t n = (size_t)a->batch;
-    uint8_t *in = malloc(isz * n + 1), *out = malloc(osz * n + 1);
-    if (!in || !out) {
-        fprintf(stderr, "pexc: out of memory for %zu inputs\n", n);
-        free(in);
-        free(out);
-        return 1;
-    }
+    uint8_t *in[CLI_MAX_IO] = {0}, *out[CLI_MAX_IO] = {0};
+    size_t isz[CLI_MAX_IO], osz[CLI_MAX_IO];
     int rc = 1;
-    if (a->input) {
-        int std = !strcmp(a->input, "-");
-        if (!std && cli_is_dir(a->input)) {
-            fprintf(stderr, "pexc: %s: is a directory, expected the input file\n", a->input);
-            goto done;
+    for (int i = 0; i < ni; i++) {
+        isz[i] = pexc_model_input_bytes(m, i);
+        if (!(in[i] = malloc(isz[i] * n + 1))) goto oom;
+        if (a->n_input) {
+            if (read_exact(a->input[i], in[i], isz[i] * n, n, isz[i])) goto done;
+            continue;
         }
-        FILE *f = std ? stdin : fopen(a->input, "rb");
-        if (!f) {
-            fprintf(stderr, "pexc: %s: cannot open input: %s\n", a->input, strerror(errno));
-            goto done;
-        }
-        /* read it all: a file that is too long is reported with its real size */
-        size_t got = fread(in, 1, isz * n, f);
-        char extra[4096];
-        for (size_t k; (k = fread(extra, 1, sizeof extra, f)) > 0;) got += k;
-        int bad = ferror(f);
-        if (!std) fclose(f);
-        if (bad) {
-            fprintf(stderr, "pexc: %s: read error\n", std ? "stdin" : a->input);
-            goto done;
-        }
-        if (got != isz * n) {
-            fprintf(stderr, "pexc: %s: %zu bytes, expected %zu (%zu input%s of %zu bytes)\n", std ? "stdin" : a->input,
-                    got, isz * n, n, n == 1 ? "" : "s", isz);
-            goto done;
-        }
-    } else {
         for (size_t b = 0; b < n; b++)
-            if (pexc_model_det_input(m, 0, in + b * isz)) {
-                fprintf(stderr, "pexc: no deterministic input for this input type\n");
+            if (pexc_model_det_input(m, i, in[i] + b * isz[i])) {
+                fprintf(stderr, "pexc: no deterministic input for the type of input %d\n", i);
                 goto done;
             }
+    }
+    for (int o = 0; o < no; o++) {
+        osz[o] = pexc_model_output_bytes(m, o);
+        if (!(out[o] = malloc(osz[o] * n + 1))) goto oom;
     }
 #ifdef PEXC_COUNT_MACS
     pexc_mac_count = 0;
 #endif
     for (size_t b = 0; b < n; b++) {
-        const void *ins[1] = {in + b * isz};
-        void *outs[1] = {out + b * osz};
+        const void *ins[CLI_MAX_IO];
+        void *outs[CLI_MAX_IO];
+        for (int i = 0; i < ni; i++) ins[i] = in[i] + b * isz[i];
+        for (int o = 0; o < no; o++) outs[o] = out[o] + b * osz[o];
         if (pexc_model_run_dump(m, ins, outs, a->dump_dir, err, sizeof err)) {
             fprintf(stderr, "pexc: %s: %s\n", a->model, err);
             goto done;
@@ -261,40 +350,22 @@ static int cmd_run(pexc_model *m, const cli_args *a) {
 #ifdef PEXC_COUNT_MACS
     fprintf(stderr, "macs_executed %llu\n", (unsigned long long)pexc_mac_count);
 #endif
-    if (a->output && !strcmp(a->output, "-")) {
-        if (fwrite(out, 1, osz * n, stdout) != osz * n || fflush(stdout)) {
-            fprintf(stderr, "pexc: cannot write the output to stdout\n");
-            goto done;
+    for (int o = 0; o < no; o++) {
+        if (a->n_output) {
+            if (write_all(a->output[o], out[o], osz[o] * n)) goto done;
+        } else {
+            print_values(m, o, out[o], osz[o] * n);
         }
-    } else if (a->output) {
-        FILE *f = cli_is_dir(a->output) ? NULL : fopen(a->output, "wb");
-        if (!f || fwrite(out, 1, osz * n, f) != osz * n) {
-            if (cli_is_dir(a->output)) fprintf(stderr, "pexc: %s: is a directory, expected the output file\n", a->output);
-            else fprintf(stderr, "pexc: %s: cannot write output: %s\n", a->output, strerror(errno));
-            if (f) fclose(f);
-            goto done;
-        }
-        if (fclose(f) != 0) {
-            fprintf(stderr, "pexc: %s: cannot write output: %s\n", a->output, strerror(errno));
-            goto done;
-        }
-    } else {
-        int type = m->g.tensors[m->g.outputs[0]].type;
-        for (size_t i = 0; i < (type == IR_F32 ? osz * n / 4 : osz * n); i++) {
-            if (type == IR_F32) {
-                float v;
-                memcpy(&v, out + 4 * i, 4);
-                printf("%s%g", i ? " " : "", (double)v);
-            } else {
-                printf("%s%d", i ? " " : "", (int)(int8_t)out[i]);
-            }
-        }
-        printf("\n");
     }
     rc = 0;
+    goto done;
+oom:
+    fprintf(stderr, "pexc: out of memory for %zu inputs\n", n);
 done:
-    free(in);
-    free(out);
+    for (int i = 0; i < CLI_MAX_IO; i++) {
+        free(in[i]);
+        free(out[i]);
+    }
     return rc;
 }
 
