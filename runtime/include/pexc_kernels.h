@@ -147,6 +147,9 @@ int32_t pexc_sat_shl(int32_t x, int32_t e);
 int32_t pexc_exp_on_negative(int32_t a, int32_t int_bits);
 /* 1 / (1 + a) for a in [0, 1] as Q0.31; result Q0.31 (Newton-Raphson). */
 int32_t pexc_one_over_one_plus_x(int32_t a);
+/* 2 / (1 + a) for a in [0, 1] as Q0.31; result Q2.29, before any rescaling
+ * (what both gemmlowp divisions start from). */
+int32_t pexc_two_over_one_plus_x(int32_t a);
 
 /* ---------------------------------------------------------------------------
  * Argument checks and the requantising tail shared by the convolution-family
