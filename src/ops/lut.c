@@ -13,6 +13,8 @@
  * Adding a function: a case in lut_fill() computing out[x + 128] for every
  * x in [-128, 127] exactly as TFLM's reference kernel computes it (its
  * Prepare() parameters included), after the checks TFLM's Prepare() makes.
+ * Float and int16 forms of the same operators are other families' (this
+ * one answers "not mine" for them).
  */
 #include <math.h>
 #include <string.h>
@@ -68,6 +70,8 @@ int ops_lut_lower(lower_ctx *c, k_call *k) {
     ir_op *op = c->op;
     ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
     if (!ops_lut_known(op->code)) return 1;
+    /* float and int16 forms belong to other families */
+    if (in && in->type != IR_I8) return 1;
     if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) ||
         lower_need_q(c, in, "input") || lower_need_q(c, out, "output"))
         return -1;

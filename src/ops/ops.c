@@ -30,9 +30,21 @@ int ops_known(int32_t code) {
 
 int ops_lower(ir_graph *g, ir_op *op, k_call *k, util_err *err) {
     lower_ctx c = {g, op, err, ir_op_name(op->code)};
-    for (size_t i = 0; i < N_FAMILIES; i++)
-        if (families[i].known(op->code)) return families[i].lower(&c, k);
-    return 1;
+    int known = 0;
+    /* several families may know one code (TANH is a table for int8 and a
+     * kernel of the float and int16 families): each takes the types it
+     * handles and answers 1 for the others */
+    for (size_t i = 0; i < N_FAMILIES; i++) {
+        if (!families[i].known(op->code)) continue;
+        known = 1;
+        int r = families[i].lower(&c, k);
+        if (r <= 0) return r;
+    }
+    if (!known) return 1;
+    const ir_tensor *in = lower_in(&c, 0);
+    if (!in) return util_fail(err, "operator %d (%s): missing input 0", op->index, c.name);
+    return util_fail(err, "operator %d (%s): input tensor %d of type %s is not supported", op->index, c.name,
+                     in->index, ir_type_name(in->type));
 }
 
 void *ops_alloc(lower_ctx *c, size_t bytes) {
