@@ -26,9 +26,21 @@
 
 static int32_t clamp8(int32_t v) { return v < -128 ? -128 : v > 127 ? 127 : v; }
 
+/* gemmlowp tanh: a in Q4.27, result in Q0.31. tanh(|a|) is (1 - e) / (1 + e)
+ * with e = exp(-2|a|), computed as 2 / (1 + e) - 1 by the Newton-Raphson
+ * division the logistic also uses; the sign is put back after. Reading the
+ * raw value with five integer bits is the exact doubling (gemmlowp's
+ * ExactMulByPot<1>). */
+static int32_t lut_tanh_q4(int32_t a) {
+    if (a == 0) return 0;
+    int32_t e = pexc_exp_on_negative(a < 0 ? a : -a, 5);
+    int32_t t = pexc_sat_shl(pexc_two_over_one_plus_x(e) - (1 << 29), 2);
+    return a < 0 ? -t : t;
+}
+
 int ops_lut_known(int32_t code) {
     switch (code) {
-    case OP_RELU: case OP_RELU6: return 1;
+    case OP_RELU: case OP_RELU6: case OP_TANH: return 1;
     default: return 0;
     }
 }
@@ -59,6 +71,24 @@ static int lut_fill(lower_ctx *c, const ir_tensor *in, const ir_tensor *out, int
         float q = roundf(6.0f / si);
         int32_t six = !(q < 1024.0f) ? 127 : clamp8((int32_t)q + zi);
         for (int32_t x = -128; x < 128; x++) t[x + 128] = (int8_t)(x > six ? six : x < zi ? zi : x);
+        return 0;
+    }
+    case OP_TANH: {
+        /* TFLM's int8 tanh: the input rescaled to Q4.27 exactly as for
+         * LOGISTIC (same Prepare arithmetic), saturated beyond the radius,
+         * the Q0.31 result rounded to 1/128 steps. TFLM reads neither the
+         * output scale nor its zero point, so neither is checked here. */
+        pexc_logistic_params p;
+        if (prep_logistic_s8(si, zi, &p))
+            FAIL("operator %d (%s): input scale %g is below 2^-27, outside TFLM's tanh rescaling", c->op->index,
+                 c->name, (double)si);
+        for (int32_t x = -128; x < 128; x++) {
+            int32_t v = x - zi, r;
+            if (v <= -p.input_range_radius) r = -128;
+            else if (v >= p.input_range_radius) r = 127;
+            else r = clamp8(pexc_rdivpot(lut_tanh_q4(pexc_requant(v, p.input_multiplier, p.input_left_shift)), 24));
+            t[x + 128] = (int8_t)r;
+        }
         return 0;
     }
     default: break;
