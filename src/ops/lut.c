@@ -38,9 +38,73 @@ static int32_t lut_tanh_q4(int32_t a) {
     return a < 0 ? -t : t;
 }
 
+/* ---- HARD_SWISH: TFLite's reference arithmetic is on int16 ---------------- */
+
+/* gemmlowp SaturatingRoundingDoublingHighMul on int16. */
+static int16_t hs_srdhm(int16_t a, int16_t b) {
+    if (a == INT16_MIN && b == INT16_MIN) return INT16_MAX;
+    int32_t ab = (int32_t)a * b;
+    return (int16_t)((ab + (ab >= 0 ? (1 << 14) : 1 - (1 << 14))) / (1 << 15));
+}
+
+/* The same product truncated toward zero (TFLite SaturatingDoublingHighMul). */
+static int16_t hs_sdhm(int16_t a, int16_t b) {
+    if (a == INT16_MIN && b == INT16_MIN) return INT16_MAX;
+    return (int16_t)((int32_t)a * b / (1 << 15));
+}
+
+/* gemmlowp RoundingDivideByPOT on int16, e in [0, 31]: its mask is the low
+ * 16 bits of 2^e - 1, so for e >= 16 it is -1 (kept for fidelity). */
+static int16_t hs_rdivpot(int16_t x, int32_t e) {
+    int16_t mask = (int16_t)(uint16_t)((UINT64_C(1) << e) - 1u);
+    int32_t rem = x & mask, thr = (mask >> 1) + (x < 0);
+    return (int16_t)(uint16_t)((x >> e) + (rem > thr));
+}
+
+static int16_t hs_sat_shl(int16_t x, int32_t e) {
+    int64_t v = (int64_t)x * ((int64_t)1 << e);
+    return (int16_t)(v > INT16_MAX ? INT16_MAX : v < INT16_MIN ? INT16_MIN : v);
+}
+
+/* TFLite DownScaleInt32ToInt16Multiplier. */
+static int16_t hs_mult16(int32_t m) {
+    if (m >= INT32_MAX - (1 << 15)) return INT16_MAX;
+    return (int16_t)((m + (1 << 15)) >> 16);
+}
+
+static int lut_hard_swish(lower_ctx *c, float si, int32_t zi, float so, int32_t zo, int8_t *t) {
+    /* TFLM HardSwishPrepare: the input on a scale 128 times finer, the
+     * "relu-ish" ramp on a scale where 3.0 is 32768; float quotients */
+    float hires = (1.0f / 128.0f) * si;
+    int32_t om, oe, rm, re;
+    if (prep_quantize_multiplier((double)(hires / so), &om, &oe) || oe > 0)
+        FAIL("operator %d (%s): input scale %g over output scale %g needs an output multiplier exponent above 0, "
+             "which TFLM refuses",
+             c->op->index, c->name, (double)si, (double)so);
+    if (prep_quantize_multiplier((double)(hires / (3.0f / 32768.0f)), &rm, &re))
+        FAIL("operator %d (%s): input scale %g cannot be rescaled by TFLM's hard-swish arithmetic", c->op->index,
+             c->name, (double)si);
+    int16_t om16 = hs_mult16(om), rm16 = hs_mult16(rm);
+    for (int32_t x = -128; x < 128; x++) {
+        int16_t hi = (int16_t)((x - zi) * 128);
+        int16_t pre = hs_srdhm(hi, om16);
+        int16_t r = hi;
+        /* all but the last bit of a left shift first, so saturation can only
+         * happen in the final one */
+        if (re > 0) r = hs_sat_shl(r, re - 1);
+        r = hs_srdhm(r, rm16);
+        if (re > 0) r = hs_sat_shl(r, 1);
+        if (re < 0) r = hs_rdivpot(r, -re);
+        r = (int16_t)((r + (1 << 15)) >> 1); /* [-1, 1] to [0, 1] */
+        int16_t v = (int16_t)(uint16_t)(hs_rdivpot(hs_sdhm(r, pre), -oe) + zo);
+        t[x + 128] = (int8_t)clamp8(v);
+    }
+    return 0;
+}
+
 int ops_lut_known(int32_t code) {
     switch (code) {
-    case OP_RELU: case OP_RELU6: case OP_TANH: return 1;
+    case OP_RELU: case OP_RELU6: case OP_TANH: case OP_HARD_SWISH: return 1;
     default: return 0;
     }
 }
@@ -91,6 +155,7 @@ static int lut_fill(lower_ctx *c, const ir_tensor *in, const ir_tensor *out, int
         }
         return 0;
     }
+    case OP_HARD_SWISH: return lut_hard_swish(c, si, zi, so, zo, t);
     default: break;
     }
     return 1;
