@@ -102,9 +102,54 @@ static int lut_hard_swish(lower_ctx *c, float si, int32_t zi, float so, int32_t 
     return 0;
 }
 
+/* ---- LEAKY_RELU ----------------------------------------------------------- */
+
+/* TFLite QuantizeMultiplier for a multiplier of either sign: a negative one
+ * keeps a Q31 mantissa in [-2^31, -2^30] (TFLite's renormalisation of a
+ * mantissa rounded up to 2^31 never fires for it). */
+static int lut_signed_multiplier(double d, int32_t *m, int32_t *s) {
+    if (!(d < 0.0)) return prep_quantize_multiplier(d, m, s);
+    int e;
+    double q = frexp(d, &e);
+    int64_t qf = (int64_t)round(q * (double)(INT64_C(1) << 31));
+    if (e < -31) e = 0, qf = 0;
+    if (e > 30 || isinf(d)) return -1;
+    *m = (int32_t)qf;
+    *s = e;
+    return 0;
+}
+
+static int lut_leaky_relu(lower_ctx *c, float si, int32_t zi, float so, int32_t zo, int8_t *t) {
+    float alpha;
+    /* LeakyReluOptions (union type 75), field 0: alpha, schema default 0 */
+    if (reader_opt_f32(c->g, c->op, 75, 0, 0.0f, &alpha, c->err)) return -1;
+    int32_t am, as, im, is;
+    if (lut_signed_multiplier((double)(si * alpha / so), &am, &as))
+        FAIL("operator %d (%s): alpha %g with input scale %g and output scale %g cannot be requantised",
+             c->op->index, c->name, (double)alpha, (double)si, (double)so);
+    if (prep_quantize_multiplier((double)(si / so), &im, &is))
+        FAIL("operator %d (%s): input scale %g over output scale %g cannot be requantised", c->op->index, c->name,
+             (double)si, (double)so);
+    /* TFLM scales negative inputs by |alpha| and negates after; the
+     * magnitude of -2^31 wraps to itself, as it does there */
+    int neg = am < 0;
+    int32_t mag = neg ? (int32_t)(0u - (uint32_t)am) : am;
+    for (int32_t x = -128; x < 128; x++) {
+        int32_t v = x - zi, r;
+        if (v >= 0) {
+            r = pexc_requant(v, im, is);
+        } else {
+            r = pexc_requant(v, mag, as);
+            if (neg) r = -r;
+        }
+        t[x + 128] = (int8_t)clamp8(zo + r);
+    }
+    return 0;
+}
+
 int ops_lut_known(int32_t code) {
     switch (code) {
-    case OP_RELU: case OP_RELU6: case OP_TANH: case OP_HARD_SWISH: return 1;
+    case OP_RELU: case OP_RELU6: case OP_TANH: case OP_HARD_SWISH: case OP_LEAKY_RELU: return 1;
     default: return 0;
     }
 }
@@ -156,6 +201,7 @@ static int lut_fill(lower_ctx *c, const ir_tensor *in, const ir_tensor *out, int
         return 0;
     }
     case OP_HARD_SWISH: return lut_hard_swish(c, si, zi, so, zo, t);
+    case OP_LEAKY_RELU: return lut_leaky_relu(c, si, zi, so, zo, t);
     default: break;
     }
     return 1;
