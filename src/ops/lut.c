@@ -149,7 +149,7 @@ static int lut_leaky_relu(lower_ctx *c, float si, int32_t zi, float so, int32_t 
 
 int ops_lut_known(int32_t code) {
     switch (code) {
-    case OP_RELU: case OP_RELU6: case OP_TANH: case OP_HARD_SWISH: case OP_LEAKY_RELU: return 1;
+    case OP_RELU: case OP_RELU6: case OP_TANH: case OP_HARD_SWISH: case OP_LEAKY_RELU: case OP_ELU: return 1;
     default: return 0;
     }
 }
@@ -202,6 +202,17 @@ static int lut_fill(lower_ctx *c, const ir_tensor *in, const ir_tensor *out, int
     }
     case OP_HARD_SWISH: return lut_hard_swish(c, si, zi, so, zo, t);
     case OP_LEAKY_RELU: return lut_leaky_relu(c, si, zi, so, zo, t);
+    case OP_ELU: {
+        /* TFLM builds this very table in float: dequantise, exp(x) - 1 below
+         * zero, round(y / output scale) + zero point, clamp */
+        float inv = 1.0f / so;
+        for (int32_t x = -128; x < 128; x++) {
+            float d = si * (float)(x - zi);
+            float r = roundf((d < 0.0f ? expf(d) - 1.0f : d) * inv) + (float)zo;
+            t[x + 128] = (int8_t)(r >= 127.0f ? 127 : r <= -128.0f ? -128 : (int32_t)r);
+        }
+        return 0;
+    }
     default: break;
     }
     return 1;
