@@ -149,7 +149,8 @@ static int lut_leaky_relu(lower_ctx *c, float si, int32_t zi, float so, int32_t 
 
 int ops_lut_known(int32_t code) {
     switch (code) {
-    case OP_RELU: case OP_RELU6: case OP_TANH: case OP_HARD_SWISH: case OP_LEAKY_RELU: case OP_ELU: return 1;
+    case OP_RELU: case OP_RELU6: case OP_TANH: case OP_HARD_SWISH: case OP_LEAKY_RELU: case OP_ELU: case OP_ABS:
+     return 1;
     default: return 0;
     }
 }
@@ -210,6 +211,18 @@ static int lut_fill(lower_ctx *c, const ir_tensor *in, const ir_tensor *out, int
             float d = si * (float)(x - zi);
             float r = roundf((d < 0.0f ? expf(d) - 1.0f : d) * inv) + (float)zo;
             t[x + 128] = (int8_t)(r >= 127.0f ? 127 : r <= -128.0f ? -128 : (int32_t)r);
+        }
+        return 0;
+    }
+    case OP_ABS: {
+        /* |x - zi|, requantised only when the two scales differ */
+        int32_t m = 0, s = 0;
+        if (si != so && prep_quantize_multiplier((double)(si / so), &m, &s))
+            FAIL("operator %d (%s): input scale %g over output scale %g cannot be requantised", c->op->index,
+                 c->name, (double)si, (double)so);
+        for (int32_t x = -128; x < 128; x++) {
+            int32_t v = x < zi ? zi - x : x - zi;
+            t[x + 128] = (int8_t)clamp8((si != so ? pexc_requant(v, m, s) : v) + zo);
         }
         return 0;
     }
