@@ -536,6 +536,17 @@ pexc_status pexc_concat(int32_t num_inputs, const void *const *inputs,
  * ------------------------------------------------------------------------- */
 pexc_status pexc_lut_s8(const int8_t *table, const pexc_view *in, const pexc_tile *t, pexc_view *out);
 
+/* The same on a whole tensor for a function TFLM refuses on inputs below
+ * min_input (lut_checked_s8.c): PEXC_ERR_ARG at the first such input, as
+ * TFLM's Invoke fails there. table: 256 int8 outputs, index input + 128. */
+typedef struct {
+    const int8_t *table;
+    int32_t min_input; /* [-128, 127] */
+    int32_t n;         /* elements of the input and of the output */
+} pexc_lut_checked_params;
+
+pexc_status pexc_lut_checked_s8(const pexc_lut_checked_params *p, const void *const *in, void *out);
+
 /* ---- element-wise binary (binary_*.c) ---- */
 
 /* ---- data movement (move_*.c) ---- */

@@ -15,8 +15,14 @@
  * Prepare() parameters included), after the checks TFLM's Prepare() makes.
  * Float and int16 forms of the same operators are other families' (this
  * one answers "not mine" for them).
+ *
+ * One function is not total: TFLM's RSQRT fails at Invoke on an input below
+ * its zero point. When such inputs exist (zero point above -128) the table
+ * goes to a whole-tensor kernel that checks each input, pexc_lut_checked_s8,
+ * so the model fails where TFLM fails instead of returning a made-up value.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ops/ops.h"
@@ -102,6 +108,57 @@ static int lut_hard_swish(lower_ctx *c, float si, int32_t zi, float so, int32_t 
     return 0;
 }
 
+/* ---- RSQRT ---------------------------------------------------------------- */
+
+/* TFLite GetInvSqrtQuantizedMultiplierExp for v in [0, 255] with the
+ * reversed shift: 1 / sqrt(v) as *m * 2^*s, by five Newton-Raphson steps in
+ * Q3.28 from x = 1 after normalising v into [2^27, 2^29). */
+static void lut_inv_sqrt(int32_t v, int32_t *m, int32_t *s) {
+    if (v <= 1) {
+        *m = INT32_MAX;
+        *s = 0;
+        return;
+    }
+    int32_t sh = 11, lz = 0;
+    while (!(((uint32_t)v << lz) & 0x80000000u)) lz++;
+    int32_t pairs = (lz - 1) / 2 - 1;
+    sh -= pairs;
+    v <<= 2 * pairs;
+    int32_t half = pexc_rdivpot(v >> 1, 1), x = 1 << 28;
+    for (int i = 0; i < 5; i++) {
+        int32_t x3 = pexc_sat_shl(pexc_srdhm(pexc_srdhm(x, x), x), 6);
+        x = pexc_sat_shl(pexc_srdhm((1 << 28) + (1 << 27), x) - pexc_srdhm(half, x3), 3);
+    }
+    x = pexc_srdhm(x, 1518500250); /* sqrt(2) / 2 */
+    if (sh < 0) {
+        x = (int32_t)((uint32_t)x << -sh);
+        sh = 0;
+    }
+    *m = x;
+    *s = -sh;
+}
+
+static int lut_rsqrt(lower_ctx *c, float si, int32_t zi, float so, int32_t zo, int8_t *t) {
+    /* TFLM: 1 / (sqrtf(input scale) * output scale), the product in float */
+    int32_t m, sh;
+    if (prep_quantize_multiplier(1.0 / (double)(sqrtf(si) * so), &m, &sh) || sh - 20 < -31)
+        FAIL("operator %d (%s): input scale %g and output scale %g give a multiplier TFLM's rsqrt cannot apply",
+             c->op->index, c->name, (double)si, (double)so);
+    /* inputs below the zero point are outside the domain: TFLM's Invoke
+     * fails on them, the table leaves them 0 (see lut_checked_s8.c) */
+    for (int32_t x = zi; x < 128; x++) {
+        int32_t r = 127;
+        if (x != zi) {
+            int32_t im, is;
+            lut_inv_sqrt(x - zi, &im, &is);
+            /* 2^20 keeps 1/sqrt(v) an integer before the output rescale */
+            r = clamp8(pexc_requant(pexc_requant(1, im, is + 20), m, sh - 20) + zo);
+        }
+        t[x + 128] = (int8_t)r;
+    }
+    return 0;
+}
+
 /* ---- LEAKY_RELU ----------------------------------------------------------- */
 
 /* TFLite QuantizeMultiplier for a multiplier of either sign: a negative one
@@ -150,7 +207,7 @@ static int lut_leaky_relu(lower_ctx *c, float si, int32_t zi, float so, int32_t 
 int ops_lut_known(int32_t code) {
     switch (code) {
     case OP_RELU: case OP_RELU6: case OP_TANH: case OP_HARD_SWISH: case OP_LEAKY_RELU: case OP_ELU: case OP_ABS:
-     return 1;
+    case OP_RSQRT: return 1;
     default: return 0;
     }
 }
@@ -226,10 +283,28 @@ static int lut_fill(lower_ctx *c, const ir_tensor *in, const ir_tensor *out, int
         }
         return 0;
     }
+    case OP_RSQRT: return lut_rsqrt(c, si, zi, so, zo, t);
     default: break;
     }
     return 1;
 }
+
+static pexc_status lut_checked_run(const void *params, const void *const *in, void *out) {
+    return pexc_lut_checked_s8(params, in, out);
+}
+
+static int lut_checked_emit(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_lut_checked_params *p = k->gen_params;
+    char what[48];
+    snprintf(what, sizeof what, "op%d_table", k->op);
+    const char *table = emit_const_array(e, p->table, 256, IR_I8, what);
+    if (!table) return -1;
+    emit_printf(e, "static const pexc_lut_checked_params %s = {%s, %d, %d};\n", var, table, p->min_input, p->n);
+    return 0;
+}
+
+static const ops_kernel lut_checked_kernel = {"pexc_lut_checked_s8", "pexc_lut_checked_params", lut_checked_run,
+                                              lut_checked_emit};
 
 int ops_lut_lower(lower_ctx *c, k_call *k) {
     ir_op *op = c->op;
@@ -247,6 +322,17 @@ int ops_lut_lower(lower_ctx *c, k_call *k) {
     if (!t) return -1;
     int r = lut_fill(c, in, out, t);
     if (r) return r < 0 ? -1 : util_fail(c->err, "operator %d (%s): no table for this operator", op->index, c->name);
+    if (op->code == OP_RSQRT && lower_zp(in) > -128) {
+        /* inputs below the zero point make TFLM's Invoke fail: a whole-tensor
+         * kernel that checks each input (a zero point of -128 leaves no
+         * input outside the domain, and the plain table streams) */
+        pexc_lut_checked_params *p = ops_alloc(c, sizeof *p);
+        if (!p) return -1;
+        p->table = t;
+        p->min_input = lower_zp(in);
+        p->n = (int32_t)out->elems;
+        return ops_generic(c, k, &lut_checked_kernel, p, &in->index, 1);
+    }
     k->kind = K_LUT;
     k->lut = t;
     /* element-wise: both sides seen in the output's NHWC shape */
