@@ -147,6 +147,9 @@ int32_t pexc_sat_shl(int32_t x, int32_t e);
 int32_t pexc_exp_on_negative(int32_t a, int32_t int_bits);
 /* 1 / (1 + a) for a in [0, 1] as Q0.31; result Q0.31 (Newton-Raphson). */
 int32_t pexc_one_over_one_plus_x(int32_t a);
+/* 2 / (1 + a) for a in [0, 1] as Q0.31; result Q2.29, before any rescaling
+ * (what both gemmlowp divisions start from). */
+int32_t pexc_two_over_one_plus_x(int32_t a);
 
 /* ---------------------------------------------------------------------------
  * Argument checks and the requantising tail shared by the convolution-family
@@ -532,6 +535,17 @@ pexc_status pexc_concat(int32_t num_inputs, const void *const *inputs,
  * element-wise function the compiler tabulates.
  * ------------------------------------------------------------------------- */
 pexc_status pexc_lut_s8(const int8_t *table, const pexc_view *in, const pexc_tile *t, pexc_view *out);
+
+/* The same on a whole tensor for a function TFLM refuses on inputs below
+ * min_input (lut_checked_s8.c): PEXC_ERR_ARG at the first such input, as
+ * TFLM's Invoke fails there. table: 256 int8 outputs, index input + 128. */
+typedef struct {
+    const int8_t *table;
+    int32_t min_input; /* [-128, 127] */
+    int32_t n;         /* elements of the input and of the output */
+} pexc_lut_checked_params;
+
+pexc_status pexc_lut_checked_s8(const pexc_lut_checked_params *p, const void *const *in, void *out);
 
 /* ---- element-wise binary (binary_*.c) ---- */
 

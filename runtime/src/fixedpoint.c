@@ -83,9 +83,10 @@ int32_t pexc_exp_on_negative(int32_t a, int32_t int_bits) {
     return result;
 }
 
-/* gemmlowp one_over_one_plus_x_for_x_in_0_1: a in Q0.31 (value in [0, 1]),
- * returns 1 / (1 + a) in Q0.31. */
-int32_t pexc_one_over_one_plus_x(int32_t a) {
+/* gemmlowp's Newton-Raphson division: a in Q0.31 (value in [0, 1]), returns
+ * 2 / (1 + a) in Q2.29. Both one_over_one_plus_x (logistic, softmax) and
+ * one_minus_x_over_one_plus_x (tanh) start from this same estimate. */
+int32_t pexc_two_over_one_plus_x(int32_t a) {
     int64_t s = (int64_t)a + INT32_MAX;
     int32_t half_den = (int32_t)((s + (s >= 0 ? 1 : -1)) / 2); /* RoundingHalfSum */
     /* Newton-Raphson in Q2.29 starting from 48/17 - 32/17 * half_den. */
@@ -95,5 +96,9 @@ int32_t pexc_one_over_one_plus_x(int32_t a) {
         int32_t one_minus = (1 << 29) - hdx;
         x = x + pexc_sat_shl(pexc_srdhm(x, one_minus), 2);
     }
-    return pexc_sat_shl(x, 1);
+    return x;
 }
+
+/* gemmlowp one_over_one_plus_x_for_x_in_0_1: a in Q0.31 (value in [0, 1]),
+ * returns 1 / (1 + a) in Q0.31. */
+int32_t pexc_one_over_one_plus_x(int32_t a) { return pexc_sat_shl(pexc_two_over_one_plus_x(a), 1); }

@@ -33,6 +33,10 @@ int ops_known(int32_t code) {
  * (1) an operator it knows on a type it does not handle. */
 int ops_lower(ir_graph *g, ir_op *op, k_call *k, util_err *err) {
     lower_ctx c = {g, op, err, ir_op_name(op->code)};
+    /* several families may know one code (TANH is a table for int8 and a
+     * kernel of the float and int16 families): each takes the types it
+     * handles and answers 1 for the others, and what none takes goes on to
+     * the core lowering */
     for (size_t i = 0; i < N_FAMILIES; i++) {
         if (!families[i].known(op->code)) continue;
         int r = families[i].lower(&c, k);
