@@ -264,7 +264,7 @@ def first_bad_operator(model, data, schedule=None):
 def conformance_inputs(ref, n_random=5, seed=0, model_name=""):
     """[(label, bytes)]: n_random seeded random inputs, then the extremes.
 
-    int8: uniform over [-128, 127], then all -128 and all 127.
+    int8: uniform over [-128, 127], then all -128 and all 127 (uint8: 0, 255).
     float32: uniform floats over a range that suits the model (hello_world
     takes x in [0, 2*pi]); no extremes.
     """
@@ -275,6 +275,8 @@ def conformance_inputs(ref, n_random=5, seed=0, model_name=""):
     for k in range(n_random):
         if dt == np.int8:
             x = rng.integers(-128, 128, size=n, dtype=np.int8)
+        elif dt == np.uint8:
+            x = rng.integers(0, 256, size=n, dtype=np.uint8)
         elif dt == np.int16:
             x = rng.integers(-32768, 32768, size=n, dtype=np.int16)
         elif dt == np.float32:
@@ -286,4 +288,7 @@ def conformance_inputs(ref, n_random=5, seed=0, model_name=""):
     if dt == np.int8:
         items.append(("all-128", np.full(n, -128, np.int8).tobytes()))
         items.append(("all127", np.full(n, 127, np.int8).tobytes()))
+    if dt == np.uint8:
+        items.append(("all0", np.zeros(n, np.uint8).tobytes()))
+        items.append(("all255", np.full(n, 255, np.uint8).tobytes()))
     return items

@@ -335,6 +335,8 @@ static int v_prob(vctx *c) {
 
 static int v_quantize(vctx *c) {
     const ir_tensor *in = v_in(c, 0), *out = v_out(c);
+    /* uint8 model interfaces: uint8 -> int8 and int8 -> uint8 (quantize_common.cc) */
+    if ((in->type == IR_U8 && out->type == IR_I8) || (in->type == IR_I8 && out->type == IR_U8)) return 0;
     if (v_type(c, out, "output", IR_I8)) return -1;
     if (in->type != IR_F32 && in->type != IR_I8)
         VFAIL(c, "input tensor %d (%s) has type %s; pexc supports float32 and int8", in->index, in->name,

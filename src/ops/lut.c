@@ -207,9 +207,43 @@ static int lut_leaky_relu(lower_ctx *c, float si, int32_t zi, float so, int32_t 
 int ops_lut_known(int32_t code) {
     switch (code) {
     case OP_RELU: case OP_RELU6: case OP_TANH: case OP_HARD_SWISH: case OP_LEAKY_RELU: case OP_ELU: case OP_ABS:
-    case OP_RSQRT: return 1;
+    case OP_RSQRT: case OP_QUANTIZE: return 1;
     default: return 0;
     }
+}
+
+/* QUANTIZE between uint8 and int8 (the converter's uint8 model interfaces):
+ * TFLM requantises by input scale / output scale and clamps to the output
+ * type. The table is indexed by the input byte read as int8 (plus 128), so
+ * a uint8 value b sits at index b ^ 0x80; a uint8 output is stored as its
+ * byte. */
+static int lut_quantize_u8(lower_ctx *c, k_call *k, const ir_tensor *in, const ir_tensor *out) {
+    int u8_in = in->type == IR_U8;
+    if (lower_need_q(c, (ir_tensor *)in, "input") || lower_need_q(c, (ir_tensor *)out, "output")) return -1;
+    if (in->elems != out->elems)
+        FAIL("operator %d (%s): input tensor %d has %lld elements, output tensor %d has %lld", c->op->index, c->name,
+             in->index, (long long)in->elems, out->index, (long long)out->elems);
+    int32_t zi = lower_zp(in), zo = lower_zp(out), m, sh;
+    int32_t lo = u8_in ? -128 : 0, hi = u8_in ? 127 : 255;
+    if (zi < (u8_in ? 0 : -128) || zi > (u8_in ? 255 : 127) || zo < lo || zo > hi)
+        FAIL("operator %d (%s): zero points %d (input tensor %d) and %d (output tensor %d) are outside their types",
+             c->op->index, c->name, zi, in->index, zo, out->index);
+    if (prep_quantize_multiplier((double)lower_scale(in) / (double)lower_scale(out), &m, &sh))
+        FAIL("operator %d (%s): scale ratio %g (input %g / output %g) cannot be requantised", c->op->index, c->name,
+             (double)lower_scale(in) / (double)lower_scale(out), (double)lower_scale(in), (double)lower_scale(out));
+    int8_t *t = ops_alloc(c, 256);
+    if (!t) return -1;
+    for (int32_t i = 0; i < 256; i++) {
+        /* table index i: the input byte read as int8, plus 128 */
+        int32_t x = u8_in ? (i ^ 0x80) : i - 128;
+        int32_t v = pexc_requant(x - zi, m, sh) + zo;
+        v = v < lo ? lo : v > hi ? hi : v;
+        t[i] = (int8_t)(uint8_t)v;
+    }
+    k->kind = K_LUT;
+    k->lut = t;
+    lower_nhwc(out, k->in_dims[0]);
+    return 0;
 }
 
 /* Fills t[256] with the operator's output for each int8 input. */
@@ -310,6 +344,12 @@ int ops_lut_lower(lower_ctx *c, k_call *k) {
     ir_op *op = c->op;
     ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
     if (!ops_lut_known(op->code)) return 1;
+    if (op->code == OP_QUANTIZE) {
+        /* uint8 <-> int8 only; float and int8 -> int8 are the core's */
+        if (in && ((in->type == IR_U8 && out->type == IR_I8) || (in->type == IR_I8 && out->type == IR_U8)))
+            return lut_quantize_u8(c, k, in, out);
+        return 1;
+    }
     /* float and int16 forms belong to other families */
     if (in && in->type != IR_I8) return 1;
     if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) ||
