@@ -28,7 +28,9 @@ static void usage(FILE *f) {
             "  run MODEL [--input FILE] [--output FILE] [--batch N] [--schedule S] [--sram BYTES]\n"
             "      run on raw input bytes (default: the deterministic input);\n"
             "      --batch N reads N inputs back to back and writes N outputs;\n"
-            "      --dump-dir DIR writes every whole intermediate tensor as DIR/<index>.bin\n"
+            "      --dump-dir DIR writes every whole intermediate tensor as DIR/<index>.bin;\n"
+            "      each input starts from fresh operator state (LSTM state) unless\n"
+            "      --keep-state carries it from one input to the next\n"
             "  compile MODEL -o DIR [--name NAME] [--schedule S] [--sram BYTES] [--target T]\n"
             "      standalone C (NAME.h, NAME.c, runtime kernels) for host or Cortex-M\n"
             "  --schedule: baseline (TFLite order, whole tensors) or min-sram (default)\n"
@@ -37,7 +39,7 @@ static void usage(FILE *f) {
 
 typedef struct {
     const char *cmd, *model, *input, *output, *schedule, *svg, *dump_dir;
-    int json;
+    int json, keep_state;
     long batch;
     size_t sram;
 } cli_args;
@@ -52,6 +54,7 @@ static int parse(int argc, char **argv, cli_args *a) {
         const char *s = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(s, "--json")) a->json = 1;
+        else if (!strcmp(s, "--keep-state")) a->keep_state = 1;
         else if (!strcmp(s, "--input") && v) a->input = argv[++i];
         else if (!strcmp(s, "--output") && v) a->output = argv[++i];
         else if (!strcmp(s, "--schedule") && v) a->schedule = argv[++i];
@@ -246,6 +249,9 @@ static int cmd_run(pexc_model *m, const cli_args *a) {
     for (size_t b = 0; b < n; b++) {
         const void *ins[1] = {in + b * isz};
         void *outs[1] = {out + b * osz};
+        /* each input as on a freshly built TFLM interpreter (what the
+         * golden files hold), unless asked to run them as one stream */
+        if (!a->keep_state) pexc_model_reset(m);
         if (pexc_model_run_dump(m, ins, outs, a->dump_dir, err, sizeof err)) {
             fprintf(stderr, "pexc: %s: %s\n", a->model, err);
             goto done;
