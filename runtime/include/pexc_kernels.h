@@ -596,6 +596,15 @@ typedef struct {
 
 pexc_status pexc_lstm_f32(const pexc_lstm_f32_params *p, const void *const *in, void *out);
 
+/* SOFTMAX float32 over the last axis (softmax_f32.c), which the float LSTM
+ * models end with: in[0] and out are [rows, depth] float32. */
+typedef struct {
+    int32_t rows, depth;
+    uint32_t beta_bits; /* IEEE-754 bits of beta */
+} pexc_softmax_f32_params;
+
+pexc_status pexc_softmax_f32(const pexc_softmax_f32_params *p, const void *const *in, void *out);
+
 /* ---- float32 ---- */
 
 /* ---- int16 ---- */

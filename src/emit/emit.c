@@ -966,8 +966,8 @@ static void emit_header(const ir_graph *g, const plan_t *p, const emit_options *
                 "/* Operator state (an LSTM's hidden and cell state) carries from one run to\n"
                 " * the next, as across TFLite Micro Invoke() calls; the first run starts\n"
                 " * from its initial value. This puts it back there (TFLM's Reset()). */\n"
-                "void %s_reset(void);\n",
-                n);
+                "void %s_reset(void);\n#define %s_HAS_STATE 1\n",
+                n, n);
     fprintf(f, "\n#ifdef __cplusplus\n}\n#endif\n#endif /* %s_H */\n", guard);
 }
 

@@ -430,6 +430,10 @@ static int lower_op(lower_ctx *c, k_call *k) {
         return 0;
     case OP_SOFTMAX:
     case OP_LOGISTIC:
+        if (in && in->type == IR_F32) { /* other types: an operator family's */
+            int r = ops_lower(c->g, op, k, err);
+            if (r <= 0) return r;
+        }
         /* both map int8 to probabilities: output scale 1/256, zero point -128 */
         if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) || lower_need_q(c, in, "input") ||
             lower_need_q(c, out, "output"))

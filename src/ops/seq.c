@@ -1,5 +1,6 @@
 /*
- * Sequence operators: UNIDIRECTIONAL_SEQUENCE_LSTM, int8 and float32.
+ * Sequence operators: UNIDIRECTIONAL_SEQUENCE_LSTM, int8 and float32 (and,
+ * for now, the float32 SOFTMAX the float LSTM models end with).
  *
  * An LSTM keeps a hidden and a cell state from one time step to the next,
  * and, in TFLite, from one Invoke() to the next: the two state tensors are
@@ -45,7 +46,10 @@ enum {
 #define LSTM_OPTIONS 71
 #define ACT_TANH 4
 
-int ops_seq_known(int32_t code) { return code == OP_UNIDIRECTIONAL_SEQUENCE_LSTM; }
+/* SOFTMAX is core-lowered for int8; the core hands float32 ones here (the
+ * float LSTM models end with one). It belongs with the float32 family once
+ * that lands. */
+int ops_seq_known(int32_t code) { return code == OP_UNIDIRECTIONAL_SEQUENCE_LSTM || code == OP_SOFTMAX; }
 
 /* ---- kernels ------------------------------------------------------------ */
 
@@ -92,8 +96,21 @@ static int emit_lstm_f32(emit_ctx *e, const k_call *k, const char *var) {
     return 0;
 }
 
+static pexc_status run_softmax_f32(const void *params, const void *const *in, void *out) {
+    return pexc_softmax_f32(params, in, out);
+}
+
+static int emit_softmax_f32(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_softmax_f32_params *p = k->gen_params;
+    emit_printf(e, "static const pexc_softmax_f32_params %s = {.rows = %d, .depth = %d, .beta_bits = 0x%08lxu};\n",
+                var, p->rows, p->depth, (unsigned long)p->beta_bits);
+    return 0;
+}
+
 static const ops_kernel kernel_lstm_s8 = {"pexc_lstm_s8", "pexc_lstm_s8_params", run_lstm_s8, emit_lstm_s8};
 static const ops_kernel kernel_lstm_f32 = {"pexc_lstm_f32", "pexc_lstm_f32_params", run_lstm_f32, emit_lstm_f32};
+static const ops_kernel kernel_softmax_f32 = {"pexc_softmax_f32", "pexc_softmax_f32_params", run_softmax_f32,
+                                             emit_softmax_f32};
 
 /* ---- UNIDIRECTIONAL_SEQUENCE_LSTM ---------------------------------------- */
 
@@ -314,9 +331,31 @@ static int lower_lstm(lower_ctx *c, k_call *k) {
     return ops_generic(c, k, &kernel_lstm_s8, p, tensors, 15);
 }
 
+/* float32 SOFTMAX over the last axis (TFLM SoftmaxPrepare: one input of
+ * rank >= 1; the reference kernel takes every other axis as rows). */
+static int lower_softmax_f32(lower_ctx *c, k_call *k) {
+    ir_op *op = c->op;
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
+    if (!in || in->type != IR_F32) return 1;
+    if (op->n_in != 1) FAIL("operator %d (%s): %d inputs; TFLM requires 1", op->index, c->name, op->n_in);
+    if (lower_need(c, out, 0, "output", IR_F32, 0)) return -1;
+    if (in->rank < 1 || out->elems != in->elems || out->rank != in->rank ||
+        out->shape[out->rank - 1] != in->shape[in->rank - 1])
+        FAIL("operator %d (%s): input tensor %d and output tensor %d differ in shape", op->index, c->name, in->index,
+             out->index);
+    pexc_softmax_f32_params *p = ops_alloc(c, sizeof *p);
+    if (!p) return -1;
+    p->depth = in->shape[in->rank - 1];
+    p->rows = (int32_t)(in->elems / p->depth);
+    memcpy(&p->beta_bits, &op->opt.beta, sizeof op->opt.beta);
+    int32_t t = in->index;
+    return ops_generic(c, k, &kernel_softmax_f32, p, &t, 1);
+}
+
 int ops_seq_lower(lower_ctx *c, k_call *k) {
     switch (c->op->code) {
     case OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return lower_lstm(c, k);
+    case OP_SOFTMAX: return lower_softmax_f32(c, k);
     default: return 1;
     }
 }

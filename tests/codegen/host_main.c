@@ -6,7 +6,9 @@
  *
  * INPUT.bin holds the model's inputs back to back (NAME_INPUTi_BYTES each),
  * OUTPUT.bin receives its outputs back to back. The model runs twice and both
- * results must agree: the generated code keeps no state between runs.
+ * results must agree: the generated code keeps no state between runs but
+ * operator state (NAME_HAS_STATE), which NAME_reset() puts back between the
+ * two runs so both start as a fresh TFLM interpreter.
  * Exit status: 0 ok, 1 usage or I/O error, 2 kernel error, 3 runs disagree.
  */
 #include <stdio.h>
@@ -89,6 +91,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "run failed: kernel status %d\n", rc);
         return 2;
     }
+#if M(_HAS_STATE)
+    M(_reset)();
+#endif
     rc = M(_run_io)(ins, outs2);
     if (rc || memcmp(out, out2, to)) {
         fprintf(stderr, "second run differs (status %d)\n", rc);
@@ -97,6 +102,9 @@ int main(int argc, char **argv) {
 #if M(_NUM_INPUTS) == 1 && M(_NUM_OUTPUTS) == 1
     /* the single-tensor entry point must agree too */
     memset(out2, 0xa5, to);
+#if M(_HAS_STATE)
+    M(_reset)();
+#endif
     if (M(_run)(in, out2) || memcmp(out, out2, to)) {
         fprintf(stderr, "NAME_run differs from NAME_run_io\n");
         return 3;
