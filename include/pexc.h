@@ -56,9 +56,14 @@ size_t pexc_model_output_bytes(const pexc_model *m, int i);
 /* TFLite tensor type code (9 = int8, 0 = float32, ...) */
 int pexc_model_input_type(const pexc_model *m, int i);
 
-/* Runs one inference: inputs[i] and outputs[i] hold the tensors' bytes. */
+/* Runs one inference: inputs[i] and outputs[i] hold the tensors' bytes.
+ * Operator state (an LSTM's variable tensors) carries from one run to the
+ * next, as across TFLM Invoke() calls; it starts at its initial value when
+ * the model is opened and after pexc_model_reset. */
 int pexc_model_run(pexc_model *m, const void *const *inputs, void *const *outputs, char *err, size_t err_len);
 
+/* Puts operator state back to its initial value (TFLM's Reset()). */
+void pexc_model_reset(pexc_model *m);
 /* As pexc_model_run, also writing every intermediate tensor the schedule
  * holds whole to dump_dir/<tensor index>.bin (for finding the first operator
  * that differs from a reference). */

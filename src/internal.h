@@ -77,6 +77,16 @@ typedef struct {
     int32_t q_dim;
     /* roles */
     int is_input, is_output;
+    /* A variable tensor (schema is_variable) is operator state, such as an
+     * LSTM's hidden and cell state: TFLM gives it a buffer of its own for
+     * the interpreter's life, fills it with its zero point (int8) or zeros
+     * at AllocateTensors() and Reset(), and operators read and write it in
+     * place, so it keeps its value from one Invoke() to the next. pexc
+     * does the same: the buffer lives across the whole plan (sched.c), is
+     * filled at open and reset (exec_reset_state, NAME_reset), and counts as
+     * written from the start (plan_verify). Any file data is ignored, as
+     * TFLM ignores it. */
+    int is_variable;
     int producer;                /* op index writing it, -1 if none (ir_check) */
 } ir_tensor;
 
@@ -371,6 +381,13 @@ int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p,
  * exec
  * ====================================================================== */
 
+/* Gives every variable tensor (operator state) its initial value, as TFLM's
+ * AllocateTensors() and Reset() do: the zero point of an int8 tensor, zeros
+ * otherwise. exec_run leaves state alone, so it carries from one run to the
+ * next until this is called again. */
+void exec_reset_state(const ir_graph *g, const plan_t *p, uint8_t *arena);
+/* The byte a variable tensor is filled with at reset. */
+uint8_t exec_state_fill(const ir_tensor *t);
 /* Runs the plan; inputs/outputs are raw tensor bytes in graph order. */
 int exec_run(const ir_graph *g, const k_call *calls, const plan_t *p,
              uint8_t *arena, const void *const *inputs, void *const *outputs,

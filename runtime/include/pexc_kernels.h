@@ -557,6 +557,60 @@ pexc_status pexc_lut_checked_s8(const pexc_lut_checked_params *p, const void *co
 
 /* ---- sequences, state ---- */
 
+/* TFLite's int16 logistic and tanh of one value (sigmoid_s16.c): x scaled
+ * by (x * multiplier + 2^(shift-1)) >> shift, then interpolated in TFLite's
+ * sigmoid table. Logistic: output Q0.15 in [0, 32767]; tanh: Q0.15 in
+ * [-32767, 32767]. Input Q3.12 for multiplier 3, shift 0. */
+int16_t pexc_logistic_s16(int16_t x, int32_t multiplier, int32_t shift);
+int16_t pexc_tanh_s16(int16_t x, int32_t multiplier, int32_t shift);
+
+/* UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations and weights, int32 bias,
+ * int16 cell state (lstm_s8.c), as TFLite Micro's integer LSTM: each gate
+ * is an int8 x int8 fully-connected layer of the input plus one of the
+ * previous hidden state, each requantised to int16 Q3.12 and added with
+ * saturation, then logistic (tanh for the cell gate) to Q0.15; the cell
+ * state and the hidden state are int16 / int8 products requantised to
+ * their scales. Gates are numbered as TFLite's tensors: 0 input,
+ * 1 forget, 2 cell, 3 output. Every multiplier and shift is computed by the
+ * compiler (src/ops/seq.c). */
+typedef struct {
+    int32_t batches, steps;      /* B, T */
+    int32_t time_major;          /* 1: rows in [T, B] order; 0: [B, T] */
+    int32_t n_input, n_state;    /* I, S */
+    int32_t input_offset;        /* -input zero point */
+    int32_t hidden_offset;       /* -hidden state zero point */
+    int32_t in_mult[4], in_shift[4];   /* input FC sum -> Q3.12 */
+    int32_t rec_mult[4], rec_shift[4]; /* recurrent FC sum -> Q3.12 */
+    int32_t forget_mult, forget_shift; /* forget gate x cell -> cell */
+    int32_t update_mult, update_shift; /* input gate x cell gate -> cell */
+    int32_t hidden_mult, hidden_shift; /* tanh(cell) x output gate -> hidden */
+    int32_t hidden_zp;
+    int32_t tanh_mult, tanh_shift;     /* tanh of the cell state (its scale) */
+    int32_t clip_on, cell_clip;        /* clip_on: |cell| <= cell_clip */
+} pexc_lstm_s8_params;
+
+/* in[0]: input [B*T, I] int8, rows in time-major or batch-major order;
+ * in[1..4]: input weights [S, I], in[5..8]: recurrent weights [S, S] int8
+ * (gates 0..3); in[9..12]: biases [S] int32; in[13]: hidden state [B, S]
+ * int8 and in[14]: cell state [B, S] int16, the model's variable tensors,
+ * read and updated in place (they carry over to the next call).
+ * out: [B*T, S] int8, the hidden state after each step, same row order. */
+pexc_status pexc_lstm_s8(const pexc_lstm_s8_params *p, const void *const *in, void *out);
+
+/* The float32 UNIDIRECTIONAL_SEQUENCE_LSTM (lstm_f32.c), TFLite's reference
+ * float arithmetic in its order: each gate's two fully-connected sums from
+ * zero, the bias added last, logistic 1 / (1 + exp(-x)) with TFLite's
+ * cut-offs, tanh, products and sums clamped to the finite floats as
+ * TFLite's "no activation" range does. Same tensors as pexc_lstm_s8, all
+ * float32. Build with -ffp-contract=off. */
+typedef struct {
+    int32_t batches, steps, time_major, n_input, n_state;
+    uint32_t cell_clip_bits; /* IEEE-754 bits of the cell clip; clipping when > 0 */
+} pexc_lstm_f32_params;
+
+pexc_status pexc_lstm_f32(const pexc_lstm_f32_params *p, const void *const *in, void *out);
+
+
 /* ---- float32 ---- */
 
 /* float32 CONV_2D (depth_multiplier 0) and DEPTHWISE_CONV_2D (float_conv.c):

@@ -90,6 +90,7 @@ int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e) {
         return util_fail(e, "model needs %zu bytes of activations; the host limit is 1 GiB", m->plan->arena_bytes);
     m->arena = calloc(1, m->plan->arena_bytes ? m->plan->arena_bytes : 1);
     if (!m->arena) return util_fail(e, "out of memory allocating a %zu-byte arena", m->plan->arena_bytes);
+    exec_reset_state(&m->g, m->plan, m->arena);
     return 0;
 }
 
@@ -169,6 +170,8 @@ int pexc_model_run(pexc_model *m, const void *const *inputs, void *const *output
     }
     return 0;
 }
+
+void pexc_model_reset(pexc_model *m) { exec_reset_state(&m->g, m->plan, m->arena); }
 
 int pexc_model_run_dump(pexc_model *m, const void *const *inputs, void *const *outputs, const char *dump_dir,
                         char *err, size_t err_len) {

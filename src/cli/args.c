@@ -22,14 +22,16 @@ static const char *const USAGE_INSPECT =
     "  --json         the same as JSON (peak_sram_bytes, baseline_peak_sram_bytes, ...)\n"
     "  --svg FILE     memory over time, the baseline beside the chosen schedule\n";
 static const char *const USAGE_RUN =
-    "usage: pexc run MODEL [--input FILE] [--output FILE] [--batch N] [--schedule S]\n"
-    "                [--sram SIZE] [--dump-dir DIR]\n"
+    "usage: pexc run MODEL [--input FILE]... [--output FILE]... [--batch N] [--schedule S]\n"
+    "                [--sram SIZE] [--keep-state] [--dump-dir DIR]\n"
     "  runs the model on raw input bytes (row-major, little-endian)\n"
     "  --input FILE   the input bytes; '-' reads stdin (default: the deterministic input);\n"
     "                 a model with several inputs takes one --input per input, in order\n"
     "  --output FILE  the output bytes; '-' writes stdout (default: print the values, one\n"
     "                 line per output); one --output per output, in order\n"
     "  --batch N      N inputs back to back in, N outputs back to back out\n"
+    "  --keep-state   carry operator state (LSTM state) from one input to the next\n"
+    "                 (default: each input starts from the initial state)\n"
     "  --dump-dir DIR writes every whole intermediate tensor as DIR/<index>.bin\n"
     "                 (DIR is created when missing)\n";
 static const char *const USAGE_COMPILE =

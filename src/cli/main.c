@@ -29,7 +29,7 @@ typedef struct {
     const char *cmd, *model, *schedule, *svg, *dump_dir;
     const char *input[CLI_MAX_IO], *output[CLI_MAX_IO]; /* one file per model input / output, in order */
     int n_input, n_output;
-    int json, help;
+    int json, help, keep_state;
     long batch;
     size_t sram;
 } cli_args;
@@ -45,6 +45,7 @@ static int parse(int argc, char **argv, cli_args *a) {
         int r;
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) a->help = 1;
         else if (!strcmp(s, "--json")) a->json = 1;
+        else if (!strcmp(s, "--keep-state")) a->keep_state = 1;
         else if ((r = cli_opt_value(argc, argv, &i, "--input", &v))) {
             if (r < 0) return -2;
             if (a->n_input == CLI_MAX_IO) {
@@ -342,6 +343,9 @@ static int cmd_run(pexc_model *m, const cli_args *a) {
         void *outs[CLI_MAX_IO];
         for (int i = 0; i < ni; i++) ins[i] = in[i] + b * isz[i];
         for (int o = 0; o < no; o++) outs[o] = out[o] + b * osz[o];
+        /* each input as on a freshly built TFLM interpreter (what the
+         * golden files hold), unless asked to run them as one stream */
+        if (!a->keep_state) pexc_model_reset(m);
         if (pexc_model_run_dump(m, ins, outs, a->dump_dir, err, sizeof err)) {
             fprintf(stderr, "pexc: %s: %s\n", a->model, err);
             goto done;

@@ -892,6 +892,30 @@ static const char *target_flags(const char *target) {
     return NULL;
 }
 
+/* Does the plan hold variable tensors (operator state kept between runs)? */
+static int has_state(const ir_graph *g, const plan_t *p) {
+    for (int32_t i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].is_variable && p->tensor_buffer[i] >= 0) return 1;
+    return 0;
+}
+
+/* NAME_reset(): each variable tensor's initial bytes (exec_reset_state).
+ * With a caller's arena the state lives there, so reset takes it too. */
+static void emit_reset(const ir_graph *g, const plan_t *p, const char *n, int caller_arena, FILE *c) {
+    fprintf(c, "\n/* Set once the state holds its initial value. */\nstatic uint8_t %s_state_ready;\n\n", n);
+    if (caller_arena)
+        fprintf(c, "void %s_reset(void *arena) {\n    uint8_t *const %s_arena = (uint8_t *)arena;\n", n, n);
+    else
+        fprintf(c, "void %s_reset(void) {\n", n);
+    for (int32_t i = 0; i < g->n_tensors; i++) {
+        const ir_tensor *t = &g->tensors[i];
+        if (!t->is_variable || p->tensor_buffer[i] < 0) continue;
+        fprintf(c, "    memset(%s_arena + %zu, %u, %zu); /* tensor %d (%s) */\n", n,
+                p->buffers[p->tensor_buffer[i]].offset, (unsigned)exec_state_fill(t), t->bytes, i, t->name);
+    }
+    fprintf(c, "    %s_state_ready = 1;\n}\n", n);
+}
+
 /* What the header states beside the interface: the figures a user plans
  * the device's memory with. */
 typedef struct {
@@ -976,6 +1000,13 @@ static void emit_header(const ir_graph *g, const plan_t *p, const emit_options *
     if (single)
         fprintf(f, "/* The same for this single-input, single-output model. */\n"
                    "int %s_run(%sconst void *input, void *output);\n", n, arg);
+    if (has_state(g, p))
+        fprintf(f,
+                "/* Operator state (an LSTM's hidden and cell state) carries from one run to\n"
+                " * the next, as across TFLite Micro Invoke() calls; the first run starts\n"
+                " * from its initial value. This puts it back there (TFLM's Reset()). */\n"
+                "void %s_reset(%s);\n#define %s_HAS_STATE 1\n",
+                n, o->caller_arena ? "void *arena" : "void", u);
     fprintf(f, "\n#ifdef __cplusplus\n}\n#endif\n#endif /* %s_H */\n", u);
 }
 
@@ -1083,6 +1114,8 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
     free(sb.s);
     if (bad) goto done;
     print_table(&e, &tb);
+    int state = has_state(g, p);
+    if (state) emit_reset(g, p, n, o->caller_arena, c);
     if (o->caller_arena)
         fprintf(c,
                 "\nint %s_run_io(void *arena, const void *const *inputs, void *const *outputs) {\n"
@@ -1092,6 +1125,7 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
                 n, n, u);
     else
         fprintf(c, "\nint %s_run_io(const void *const *inputs, void *const *outputs) {\n", n);
+    if (state) fprintf(c, "    if (!%s_state_ready) %s_reset(%s);\n", n, n, o->caller_arena ? "arena" : "");
     char expr[256];
     size_t off;
     int ia;

@@ -114,6 +114,20 @@ static int dump_tensor(const ir_graph *g, const plan_t *p, uint8_t *arena, int32
     return fclose(f) == 0 ? 0 : util_fail(err, "cannot write %s", path);
 }
 
+uint8_t exec_state_fill(const ir_tensor *t) {
+    /* TFLM ResetTensorData: memset with the first zero point of an int8
+     * tensor, with 0 for any other type */
+    return t->type == IR_I8 && t->nq > 0 ? (uint8_t)(int8_t)t->zero_point[0] : 0;
+}
+
+void exec_reset_state(const ir_graph *g, const plan_t *p, uint8_t *arena) {
+    for (int32_t i = 0; i < g->n_tensors; i++) {
+        const ir_tensor *t = &g->tensors[i];
+        if (t->is_variable && p->tensor_buffer[i] >= 0)
+            memset(arena + p->buffers[p->tensor_buffer[i]].offset, exec_state_fill(t), t->bytes);
+    }
+}
+
 int exec_run(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena, const void *const *inputs,
              void *const *outputs, util_err *err) {
     return exec_run_dump(g, calls, p, arena, inputs, outputs, NULL, err);

@@ -85,6 +85,9 @@ int ir_check(ir_graph *g, util_err *err) {
         t->producer = -1;
         if (t->is_input && t->data)
             return util_fail(err, "tensor %d (%s) is both a graph input and a constant", i, t->name);
+        if (t->is_variable && (t->is_input || t->is_output))
+            return util_fail(err, "tensor %d (%s) is both a graph %s and a variable (operator state)", i, t->name,
+                             t->is_input ? "input" : "output");
     }
     for (int32_t o = 0; o < g->n_ops; o++) {
         ir_op *op = &g->ops[o];
@@ -92,17 +95,20 @@ int ir_check(ir_graph *g, util_err *err) {
             int32_t ti = op->out[k];
             if (ti < 0) return util_fail(err, "operator %d (%s): output %d is -1", o, ir_op_name(op->code), k);
             ir_tensor *t = &g->tensors[ti];
-            if (t->data || t->is_input || t->producer >= 0)
+            if (t->data || t->is_input || t->is_variable || t->producer >= 0)
                 return util_fail(err, "operator %d (%s): output tensor %d (%s) is already %s", o,
                                  ir_op_name(op->code), ti, t->name,
-                                 t->data ? "a constant" : t->is_input ? "a graph input" : "written by an earlier operator");
+                                 t->data         ? "a constant"
+                                 : t->is_input   ? "a graph input"
+                                 : t->is_variable ? "a variable (operator state)"
+                                                 : "written by an earlier operator");
             t->producer = o;
         }
         for (int32_t k = 0; k < op->n_in; k++) {
             int32_t ti = op->in[k];
             if (ti < 0) continue;
             ir_tensor *t = &g->tensors[ti];
-            if (!t->data && !t->is_input && (t->producer < 0 || t->producer == o))
+            if (!t->data && !t->is_input && !t->is_variable && (t->producer < 0 || t->producer == o))
                 return util_fail(err, "operator %d (%s): input tensor %d (%s) is read before any operator writes it",
                                  o, ir_op_name(op->code), ti, t->name);
         }
@@ -130,6 +136,9 @@ int64_t ir_op_macs(const ir_graph *g, const ir_op *op) {
     case OP_FULLY_CONNECTED:
         if (w->rank != 2) return 0;
         return out->elems * w->shape[1];
+    case OP_UNIDIRECTIONAL_SEQUENCE_LSTM: /* per output value: 4 gates x (input + state) terms */
+        if (w->rank != 2) return 0;
+        return out->elems * 4 * ((int64_t)w->shape[1] + w->shape[0]);
     default: (void)in; return 0;
     }
 }

@@ -17,7 +17,7 @@ static const struct {
     /* ---- data movement (move.c) ---- */
     /* ---- reductions (reduce.c) ---- */
     /* ---- resize, transpose conv, batch matmul (spatial.c) ---- */
-    /* ---- sequences, state (seq.c) ---- */
+    {ops_seq_known, ops_seq_lower},
     /* ---- int16 (int16.c) ---- */
 };
 

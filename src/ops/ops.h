@@ -30,6 +30,10 @@ int ops_lut_lower(lower_ctx *c, k_call *k);
 
 /* ---- sequences, state (seq.c) ---- */
 
+/* UNIDIRECTIONAL_SEQUENCE_LSTM (int8, float32) with its state tensors */
+int ops_seq_known(int32_t code);
+int ops_seq_lower(lower_ctx *c, k_call *k);
+
 /* ---- float32 (float.c) ---- */
 int ops_float_known(int32_t code);
 int ops_float_lower(lower_ctx *c, k_call *k);

@@ -486,7 +486,7 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             }
             for (int32_t r = 0; r < b->ring_px; r++) cv[i].slot[r] = -1;
         }
-        if (g->tensors[b->tensor].is_input && b->kind == BUF_TENSOR) {
+        if ((g->tensors[b->tensor].is_input || g->tensors[b->tensor].is_variable) && b->kind == BUF_TENSOR) {
             for (size_t k = 0; k < (size_t)cv[i].px * (size_t)b->c_stored; k++) cv[i].count[k] = 1;
             for (int64_t k = 0; k < cv[i].px; k++) cv[i].full[k] = b->c_stored;
         }

@@ -295,7 +295,10 @@ static int read_tensor(const fb_file *f, const fb_tab *t, int32_t idx, ir_graph 
     if ((uint32_t)buf >= n_bufs && buf != 0)
         return util_fail(err, "tensor %d (%s): buffer index %u out of range (%u buffers)", idx, x->name, (uint32_t)buf,
                          n_bufs);
-    if (buf > 0 && bufs[buf].len > 0) {
+    uint8_t var;
+    if (fb_u8(f, t, 5, 0, &var, "tensor")) return fail_ctx(err, "tensor %d", idx);
+    x->is_variable = var != 0;
+    if (buf > 0 && bufs[buf].len > 0 && !x->is_variable) {
         if (bufs[buf].len != x->bytes)
             return util_fail(err, "tensor %d (%s): constant buffer %d holds %zu bytes, shape needs %zu", idx, x->name,
                              buf, bufs[buf].len, x->bytes);

@@ -1274,6 +1274,10 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
     const k_call *calls = b->calls;
     plan_t *p = b->p;
     for (int32_t i = 0; i < g->n_inputs; i++) tensor_buf(b, g->inputs[i]);
+    /* variable tensors (operator state) have a buffer whether or not an
+     * operator reads them, as in TFLM */
+    for (int32_t i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].is_variable) tensor_buf(b, i);
     for (int32_t pos = 0; pos < g->n_ops;) {
         const plan_segment *sg = NULL;
         for (int32_t i = 0; i < n_segs; i++)
@@ -1361,6 +1365,13 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
             if (x->last < 0) x->last = 0;
         }
     }
+    /* operator state keeps its value from one run to the next: alive at
+     * every step, so no other buffer ever shares its bytes */
+    for (int32_t i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].is_variable && p->tensor_buffer[i] >= 0) {
+            p->buffers[p->tensor_buffer[i]].first = 0;
+            p->buffers[p->tensor_buffer[i]].last = last;
+        }
     for (int32_t i = 0; i < g->n_outputs; i++) {
         int32_t bi = p->tensor_buffer[g->outputs[i]];
         if (bi < 0) continue;
@@ -1806,7 +1817,6 @@ int64_t plan_step_macs(const ir_graph *g, const k_call *calls, const plan_step *
     const k_call *k = &calls[st->call];
     int64_t px = (int64_t)k->out_dims[0] * pexc_tile_pixels(&st->tile, k->out_dims[2]);
     int64_t ch = st->tile.c1 - st->tile.c0;
-    (void)g;
     if (st->mode == STEP_FINISH) return 0;
     switch (k->kind) {
     case K_CONV: {
@@ -1819,6 +1829,7 @@ int64_t plan_step_macs(const ir_graph *g, const k_call *calls, const plan_step *
         int64_t depth = st->mode == STEP_ACC ? st->ic1 - st->ic0 : k->in_dims[0][3];
         return (int64_t)k->out_dims[0] * ch * depth;
     }
+    case K_GENERIC: return ir_op_macs(g, &g->ops[k->op]); /* always one whole step */
     default: return 0;
     }
 }

@@ -6,7 +6,9 @@
  *
  * INPUT.bin holds the model's inputs back to back (NAME_INPUTi_BYTES each),
  * OUTPUT.bin receives its outputs back to back. The model runs twice and both
- * results must agree: the generated code keeps no state between runs.
+ * results must agree: the generated code keeps no state between runs but
+ * operator state (NAME_HAS_STATE), which NAME_reset() puts back between the
+ * two runs so both start as a fresh TFLM interpreter.
  * Exit status: 0 ok, 1 usage or I/O error, 2 kernel error, 3 runs disagree.
  */
 #include <stdint.h>
@@ -20,6 +22,9 @@
 #define PEXC_XCAT(a, b) PEXC_CAT(a, b)
 #define M(suffix) PEXC_XCAT(PEXC_MODEL, suffix)
 /* macros are the name in upper case: -DPEXC_MACRO=<NAME> */
+#ifndef PEXC_MACRO
+#error "build with -DPEXC_MODEL=<name> -DPEXC_MACRO=<NAME in upper case>"
+#endif
 #define U(suffix) PEXC_XCAT(PEXC_MACRO, suffix)
 
 #include PEXC_XSTR(PEXC_MODEL.h)
@@ -30,6 +35,16 @@ static uint8_t arena[U(_ARENA_BYTES)] __attribute__((aligned(U(_ARENA_ALIGN))));
 #define ARENA arena,
 #else
 #define ARENA
+#endif
+
+/* a model with operator state (NAME_HAS_STATE) runs each time from its
+ * initial state, so that repeated runs must agree */
+#if U(_HAS_STATE)
+#ifdef PEXC_CALLER_ARENA
+#define RESET M(_reset)(arena)
+#else
+#define RESET M(_reset)()
+#endif
 #endif
 
 static const size_t in_bytes[] = {
@@ -100,6 +115,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "run failed: kernel status %d\n", rc);
         return 2;
     }
+#ifdef RESET
+    RESET;
+#endif
     rc = M(_run_io)(ARENA ins, outs2);
     if (rc || memcmp(out, out2, to)) {
         fprintf(stderr, "second run differs (status %d)\n", rc);
@@ -108,6 +126,9 @@ int main(int argc, char **argv) {
 #if U(_NUM_INPUTS) == 1 && U(_NUM_OUTPUTS) == 1
     /* the single-tensor entry point must agree too */
     memset(out2, 0xa5, to);
+#ifdef RESET
+    RESET;
+#endif
     if (M(_run)(ARENA in, out2) || memcmp(out, out2, to)) {
         fprintf(stderr, "NAME_run differs from NAME_run_io\n");
         return 3;
