@@ -224,6 +224,9 @@ typedef struct {
     const void *gen_params;
 } k_call;
 
+/* 1 when the core or an operator family lowers some form (type) of this
+ * builtin operator. */
+int lower_known(int32_t code);
 /* Refuses a model with operators pexc has no kernel for, naming them all. */
 int lower_supported(const ir_graph *g, util_err *err);
 /* Lowers every op of g; calls[i] for op i. */
@@ -451,6 +454,9 @@ typedef struct ops_kernel {
 int ops_lower(ir_graph *g, ir_op *op, k_call *k, util_err *err);
 /* 1 when a family lowers this operator code (for the support list). */
 int ops_known(int32_t code);
+/* Why pexc does not lower this builtin operator, or NULL when it does or
+ * no reason is recorded (the coverage table in docs/operators.md). */
+const char *ops_missing_reason(int32_t code);
 
 /* Emission helpers for families: a static const array of n elements of
  * IR type `type` (I8, I16, I32, F32, U8) named <model>_<what>; returns its C

@@ -52,8 +52,14 @@ static const char *const USAGE_COMMON =
     "  -h, --help     this text\n"
     "Every option also takes the form --option=value.\n";
 
+static const char *const USAGE_OPS =
+    "usage: pexc ops [--json]\n"
+    "  every builtin operator of the TFLite schema: whether pexc compiles it (in\n"
+    "  some type) and, when not, why\n";
+
 void cli_usage(FILE *f, const char *cmd) {
-    if (cmd && !strcmp(cmd, "inspect")) fprintf(f, "%s%s", USAGE_INSPECT, USAGE_COMMON);
+    if (cmd && !strcmp(cmd, "ops")) fprintf(f, "%s", USAGE_OPS);
+    else if (cmd && !strcmp(cmd, "inspect")) fprintf(f, "%s%s", USAGE_INSPECT, USAGE_COMMON);
     else if (cmd && !strcmp(cmd, "run")) fprintf(f, "%s%s", USAGE_RUN, USAGE_COMMON);
     else if (cmd && !strcmp(cmd, "compile")) fprintf(f, "%s%s", USAGE_COMPILE, USAGE_COMMON);
     else
@@ -69,6 +75,8 @@ void cli_usage(FILE *f, const char *cmd) {
                 "  compile MODEL -o DIR [--name NAME] [--schedule S] [--sram SIZE] [--target T]\n"
                 "                [--arena static|caller]\n"
                 "      standalone C (NAME.h, NAME.c, runtime kernels, CMakeLists.txt)\n"
+                "  ops [--json]\n"
+                "      the TFLite operators pexc compiles, and why the others are left out\n"
                 "  --schedule S   " SCHEDULES "\n"
                 "  --sram SIZE    " SIZE_FORMS "\n"
                 "  --target T     " TARGETS "\n"
@@ -96,7 +104,7 @@ int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **
 }
 
 int cli_is_command(const char *cmd) {
-    return cmd && (!strcmp(cmd, "inspect") || !strcmp(cmd, "run") || !strcmp(cmd, "compile"));
+    return cmd && (!strcmp(cmd, "inspect") || !strcmp(cmd, "run") || !strcmp(cmd, "compile") || !strcmp(cmd, "ops"));
 }
 
 /* Sizes above 4 GiB cannot be the SRAM of a 32-bit microcontroller. */

@@ -113,6 +113,43 @@ static void shape_str(const ir_tensor *t, char *buf, size_t n) {
     if (at < n) snprintf(buf + at, n - at, "]");
 }
 
+/* `pexc ops [--json]`: every builtin operator of the TFLite schema, whether
+ * pexc lowers it and, when not, why (the coverage table's source). */
+static int cmd_ops(int argc, char **argv) {
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            cli_usage(stdout, "ops");
+            return 0;
+        } else {
+            fprintf(stderr, "pexc: ops: unknown option '%s' (see pexc help ops)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (json) printf("[\n");
+    int first = 1;
+    for (int32_t code = 0; code < 256; code++) {
+        const char *name = ir_op_name(code);
+        if (!strcmp(name, "UNKNOWN_OP") || code == OP_CUSTOM || code == OP_DELEGATE ||
+            code == OP_PLACEHOLDER_FOR_GREATER_OP_CODES)
+            continue;
+        int ok = lower_known(code);
+        const char *why = ops_missing_reason(code);
+        if (json) {
+            printf("%s  {\"code\": %d, \"name\": \"%s\", \"supported\": %s", first ? "" : ",\n", code, name,
+                   ok ? "true" : "false");
+            if (why) printf(", \"reason\": \"%s\"", why);
+            printf("}");
+        } else {
+            printf("%4d %-34s %s%s%s\n", code, name, ok ? "yes" : "no", why ? ": " : "", why ? why : "");
+        }
+        first = 0;
+    }
+    if (json) printf("\n]\n");
+    return 0;
+}
+
 static int cmd_inspect(pexc_model *m, const cli_args *a) {
     const ir_graph *g = &m->g;
     const plan_t *p = m->plan;
@@ -392,10 +429,11 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!cli_is_command(c1)) {
-        fprintf(stderr, "pexc: unknown command '%s' (inspect, run or compile; see pexc --help)\n", c1);
+        fprintf(stderr, "pexc: unknown command '%s' (inspect, run, compile or ops; see pexc --help)\n", c1);
         return 2;
     }
     if (!strcmp(c1, "compile")) return cli_compile(argc - 1, argv + 1);
+    if (!strcmp(c1, "ops")) return cmd_ops(argc, argv);
     cli_args a;
     int r = parse(argc, argv, &a);
     if (r == 0 && a.help) {

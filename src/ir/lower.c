@@ -472,6 +472,8 @@ static int core_supported(int32_t code) {
     }
 }
 
+int lower_known(int32_t code) { return code != OP_CUSTOM && (core_supported(code) || ops_known(code)); }
+
 int lower_supported(const ir_graph *g, util_err *err) {
     char list[sizeof err->msg];
     size_t at = 0;

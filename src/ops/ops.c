@@ -73,3 +73,26 @@ int ops_generic(lower_ctx *c, k_call *k, const ops_kernel *kn, const void *param
         }
     return 0;
 }
+
+/* Why an operator is left out. Kept here, beside the families, so that
+ * `pexc ops` and the generated coverage table (tools/op_coverage.py ->
+ * docs/operators.md) say it from the code. */
+const char *ops_missing_reason(int32_t code) {
+    if (lower_known(code)) return NULL;
+    switch (code) {
+    case OP_WHILE: case OP_IF: case OP_CALL_ONCE:
+        return "control flow between subgraphs: pexc compiles models of one subgraph";
+    case OP_VAR_HANDLE: case OP_READ_VARIABLE: case OP_ASSIGN_VARIABLE:
+        return "resource variables (Keras 3 stateful layers): state is supported as variable tensors of fused "
+               "operators (LSTM), not as resources yet";
+    case OP_EXP: case OP_LOG: case OP_SIN: case OP_COS: case OP_SQRT: case OP_SQUARE: case OP_NEG: case OP_FLOOR:
+    case OP_CEIL: case OP_ROUND: case OP_L2_POOL_2D: case OP_FLOOR_DIV: case OP_FLOOR_MOD:
+        return "TFLM runs it in float32 only; pexc's float family does not have it yet";
+    case OP_SVDF: return "not implemented yet (int8 and float SVDF of TFLM)";
+    case OP_DYNAMIC_UPDATE_SLICE: return "not implemented yet";
+    case OP_EMBEDDING_LOOKUP: case OP_ZEROS_LIKE: case OP_FILL: case OP_SHAPE: case OP_EXPAND_DIMS:
+    case OP_BROADCAST_ARGS:
+        return "the TF converter folds it into constants or reshapes in int8 models; not implemented yet";
+    default: return NULL;
+    }
+}
