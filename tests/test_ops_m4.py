@@ -31,14 +31,12 @@ runtime kernel file the firmwares use (tools/kernel_flash.py; informative).
 """
 
 import concurrent.futures
-import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -326,8 +324,7 @@ def m4(tmp_path_factory):
         pytest.skip("tflite-micro is not installed (sh tools/setup.sh)")
     t0 = time.time()
     root = str(tmp_path_factory.mktemp("ops_m4"))
-    res = {"skipped": {}, "compile_error": {}, "firmware_error": {}, "outputs": {}, "cases": {},
-           "out_dtypes": {}}
+    res = {"skipped": {}, "compile_error": {}, "firmware_error": {}, "outputs": {}, "out_dtypes": {}}
 
     jobs = [(key, path, s) for key, path, _ in MODELS for s in SCHEDULES]
     with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
@@ -382,7 +379,6 @@ def m4(tmp_path_factory):
             problem = "firmware %s (%d models) exit %d: %s\n%s" % (
                 os.path.basename(fw_dir), len(entries), r.returncode, out[-1500:], r.stderr.decode()[-3000:])
         for k, (key, s, label) in enumerate(cases):
-            res["cases"].setdefault((key, s), []).append(label)
             if k in got:
                 res["outputs"][(key, s, label)] = got[k]
             elif problem:
@@ -444,10 +440,10 @@ def test_ops_m4_summary(m4, capsys):
     sizes = kernel_flash.flash_sizes(m4["used_runtime"])
     with capsys.disabled():
         print("\n[ops-m4] %d models x %d schedules = %d runs of generated C on %s in %d firmwares (%s "
-              "model-schedules each), %d inputs each: %s; %d models skipped (TFLM refuses); "
-              "TFLM %.1f s, compile+build+run %.1f s"
+              "model-schedules each), %d inferences: %s; %d models skipped (TFLM refuses); "
+              "pexc compile + TFLM %.1f s, firmware build + run %.1f s"
               % (len(ran) // len(SCHEDULES), len(SCHEDULES), len(ran), BOARD, m4["n_firmwares"],
-                 "/".join(map(str, m4["per_firmware"])), N_RANDOM + 1,
+                 "/".join(map(str, m4["per_firmware"])), len(m4["outputs"]),
                  "all byte-identical to TFLM" if not bad else "%d differ" % len(bad),
                  len(m4["skipped"]), m4["times"][0], m4["times"][1]))
         print("[ops-m4] flash per runtime kernel file used (arm-none-eabi-gcc -Os -mcpu=cortex-m4, text):")
