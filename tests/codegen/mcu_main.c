@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "mcu.h"
+#include "mcu_hex.h"
 
 #define PEXC_STR(x) #x
 #define PEXC_XSTR(x) PEXC_STR(x)
@@ -96,21 +97,6 @@ __attribute__((noinline)) static uint32_t stack_used(void) {
     uint32_t *p = __stack_limit__;
     while (p < __thread_stack_top__ && *p == PAINT) p++;
     return (uint32_t)((uintptr_t)__thread_stack_top__ - (uintptr_t)p);
-}
-
-static void print_hex(const uint8_t *b, uint32_t n) {
-    static const char digits[] = "0123456789abcdef";
-    char line[129];
-    uint32_t at = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        line[at++] = digits[b[i] >> 4];
-        line[at++] = digits[b[i] & 15];
-        if (at == sizeof line - 1) {
-            mcu_write(line, at);
-            at = 0;
-        }
-    }
-    if (at) mcu_write(line, at);
 }
 
 int main(void) {
