@@ -12,13 +12,13 @@ static const struct {
 } families[] = {
     /* type-specific families first: they claim only operators on their type */
     {ops_float_known, ops_float_lower},
+    {ops_int16_known, ops_int16_lower}, /* int16 (int16.c) */
     {ops_lut_known, ops_lut_lower},
     /* ---- element-wise binary (binary.c) ---- */
     /* ---- data movement (move.c) ---- */
     /* ---- reductions (reduce.c) ---- */
     /* ---- resize, transpose conv, batch matmul (spatial.c) ---- */
     /* ---- sequences, state (seq.c) ---- */
-    /* ---- int16 (int16.c) ---- */
 };
 
 #define N_FAMILIES (sizeof families / sizeof families[0])

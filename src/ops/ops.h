@@ -35,6 +35,9 @@ int ops_float_known(int32_t code);
 int ops_float_lower(lower_ctx *c, k_call *k);
 
 /* ---- int16 (int16.c) ---- */
+/* int16x8 operators (int16 activations, int8 weights) as whole-tensor calls */
+int ops_int16_known(int32_t code);
+int ops_int16_lower(lower_ctx *c, k_call *k);
 
 /* Makes k a K_GENERIC call of kernel kn with the given parameters (kept in
  * the model's arena), reading tensors[0..n) whole, in that order. */
