@@ -157,6 +157,127 @@ def _catalogue():
     return tf, keras
 
 
+# ---------------------------------------------------------------------------
+# Crafted variants: cases the converter does not make, derived from a
+# converted model by editing its flatbuffer (schema object API)
+# ---------------------------------------------------------------------------
+
+def _load(name):
+    s = G._schema()
+    with open(os.path.join(OUT, name + ".tflite"), "rb") as f:
+        return s, s.ModelT.InitFromObj(s.Model.GetRootAsModel(f.read(), 0))
+
+
+def _save(s, model, name):
+    import flatbuffers
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    with open(os.path.join(OUT, name + ".tflite"), "wb") as f:
+        f.write(b.Output())
+
+
+def _add_tensor(s, model, like, ttype, scale, zp, name):
+    g = model.subgraphs[0]
+    t = s.TensorT()
+    t.shape, t.type, t.name, t.buffer = list(like.shape), ttype, name.encode(), 0
+    t.quantization = s.QuantizationParametersT()
+    t.quantization.scale, t.quantization.zeroPoint = [scale], [zp]
+    g.tensors.append(t)
+    return len(g.tensors) - 1
+
+
+def _opcode(s, model, code):
+    for i, oc in enumerate(model.operatorCodes):
+        if max(oc.builtinCode, oc.deprecatedBuiltinCode) == code:
+            return i
+    oc = s.OperatorCodeT()
+    oc.builtinCode, oc.deprecatedBuiltinCode, oc.version = code, min(code, 127), 2
+    model.operatorCodes.append(oc)
+    return len(model.operatorCodes) - 1
+
+
+def _requant_io(src, name, at_input, ttype, scale, zp):
+    """src with a QUANTIZE from (at_input) or to an int8/int16 tensor."""
+    s, model = _load(src)
+    g = model.subgraphs[0]
+    op = s.OperatorT()
+    op.opcodeIndex = _opcode(s, model, s.BuiltinOperator.QUANTIZE)
+    if at_input:
+        old = g.inputs[0]
+        t = _add_tensor(s, model, g.tensors[old], ttype, scale, zp, "requant_in")
+        op.inputs, op.outputs = [t], [old]
+        g.operators.insert(0, op)
+        g.inputs = [t]
+    else:
+        old = g.outputs[0]
+        t = _add_tensor(s, model, g.tensors[old], ttype, scale, zp, "requant_out")
+        op.inputs, op.outputs = [old], [t]
+        g.operators.append(op)
+        g.outputs = [t]
+    _save(s, model, name)
+
+
+def _edit(src, name, fn):
+    s, model = _load(src)
+    fn(s, model.subgraphs[0], model)
+    _save(s, model, name)
+
+
+def crafted():
+    """[(name, source, description)] written next to the converted models."""
+    out = []
+
+    def q(t):
+        return t.quantization
+
+    _requant_io("conv_k3_s2_valid", "requant_s16_to_s8", False, G._schema().TensorType.INT8, 0.02, 3)
+    out.append(("requant_s16_to_s8", "conv_k3_s2_valid", "QUANTIZE int16 -> int8 (scale 0.02, zero point 3)"))
+    _requant_io("conv_k3_s2_valid", "requant_s8_to_s16", True, G._schema().TensorType.INT8, 1.0 / 128, -5)
+    out.append(("requant_s8_to_s16", "conv_k3_s2_valid", "QUANTIZE int8 (zero point -5) -> int16"))
+
+    def pot(scale):
+        def fn(s, g, m):
+            q(g.tensors[g.inputs[0]]).scale = [scale]
+        return fn
+    _edit("logistic_input", "logistic_pot", pot(2.0 ** -12))
+    out.append(("logistic_pot", "logistic_input", "LOGISTIC with input scale 2^-12 (TFLM's power-of-two path)"))
+    _edit("tanh_input", "tanh_pot", pot(2.0 ** -11))
+    out.append(("tanh_pot", "tanh_input", "TANH with input scale 2^-11 (power-of-two path, shift 1)"))
+
+    def bias32(s, g, m):
+        op = g.operators[0]
+        b = g.tensors[op.inputs[2]]
+        buf = m.buffers[b.buffer]
+        v = np.frombuffer(bytes(bytearray(buf.data)), np.int64)
+        buf.data = list(v.astype(np.int32).tobytes())
+        b.type = s.TensorType.INT32
+    _edit("conv_k3_s1_same_relu", "conv_bias32", bias32)
+    out.append(("conv_bias32", "conv_k3_s1_same_relu", "CONV_2D with an int32 bias (TFLM's int32 accumulator)"))
+    _edit("fc_relu", "fc_bias32", bias32)
+    out.append(("fc_bias32", "fc_relu", "FULLY_CONNECTED with an int32 bias"))
+
+    def per_tensor(s, g, m):
+        op = g.operators[0]
+        w, b = g.tensors[op.inputs[1]], g.tensors[op.inputs[2]]
+        ws = float(max(q(w).scale))
+        q(w).scale, q(w).zeroPoint, q(w).quantizedDimension = [ws], [0], 0
+        q(b).scale = [float(np.float32(q(g.tensors[op.inputs[0]]).scale[0]) * np.float32(ws))]
+        q(b).zeroPoint = [0]
+    _edit("fc_relu", "fc_per_tensor", per_tensor)
+    out.append(("fc_per_tensor", "fc_relu", "FULLY_CONNECTED with per-tensor weights"))
+
+    def mul_zp(s, g, m):
+        q(g.tensors[g.operators[-1].inputs[0]]).zeroPoint = [5]
+    _edit("mul_branches", "mul_zp5", mul_zp)
+    out.append(("mul_zp5", "mul_branches", "MUL with an int16 input zero point of 5 (TFLM refuses)"))
+
+    def softmax_scale(s, g, m):
+        q(g.tensors[g.outputs[0]]).scale = [1.0 / 16384]
+    _edit("softmax_fc10", "softmax_bad_scale", softmax_scale)
+    out.append(("softmax_bad_scale", "softmax_fc10", "SOFTMAX with output scale 1/16384 (TFLM refuses)"))
+    return out
+
+
 def tflm_status(path):
     """"ok", or TFLM's error text (run in a child: a crash is an answer too)."""
     code = ("import sys, numpy as np; sys.path.insert(0, %r); import tflm_ref; "
@@ -200,6 +321,13 @@ def main(argv=None):
         failed += ["%s: %s" % (e["name"], b) for b in bad]
         print("%-22s %6d B  tflm %-4s %s%s" % (e["name"], d["bytes"], d["tflm"][:40], " ".join(d["ops"]),
                                               ("   CLAIM FAILED: %s" % bad) if bad else ""))
+    for name, src, desc in ([] if args.only else crafted()):
+        path = os.path.join(OUT, name + ".tflite")
+        d = G.describe(name, path, [], desc, None, (), {"crafted_from": src})
+        del d["analysis"]
+        d["tflm"] = tflm_status(path)
+        models.append(d)
+        print("%-22s %6d B  tflm %-4s %s (crafted)" % (name, d["bytes"], d["tflm"][:40], " ".join(d["ops"])))
     with open(mpath, "w") as f:
         json.dump({"generator": "tools/gen_models_int16.py", "tensorflow_version": tf.__version__,
                    "converter": "Optimize.DEFAULT, representative dataset (48 seeded uniform samples), "
