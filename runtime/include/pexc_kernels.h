@@ -148,6 +148,25 @@ int32_t pexc_exp_on_negative(int32_t a, int32_t int_bits);
 /* 1 / (1 + a) for a in [0, 1] as Q0.31; result Q0.31 (Newton-Raphson). */
 int32_t pexc_one_over_one_plus_x(int32_t a);
 
+/* std::round for floats (half away from zero) without libm, for QUANTIZE
+ * from float. Values of magnitude >= 2^23, infinities and NaN are returned
+ * unchanged. */
+static inline float pexc_round_half_away_f32(float v) {
+    if (!(v > -8388608.0f && v < 8388608.0f)) return v;
+    float t = (float)(int32_t)v; /* truncation; v - t is exact */
+    float d = v - t;
+    if (d >= 0.5f) t += 1.0f;
+    else if (d <= -0.5f) t -= 1.0f;
+    return t;
+}
+
+/* float -> int32 as x86 converts it: out of range or NaN gives INT32_MIN
+ * (TFLite casts without a range check, so this is what its host build does). */
+static inline int32_t pexc_f32_to_i32_x86(float v) {
+    if (!(v >= -2147483648.0f && v < 2147483648.0f)) return INT32_MIN;
+    return (int32_t)v;
+}
+
 /* ---------------------------------------------------------------------------
  * Argument checks and the requantising tail shared by the convolution-family
  * kernels (inline so each kernel file still stands alone in generated code).

@@ -7,23 +7,6 @@
  */
 #include "pexc_kernels.h"
 
-/* roundf without libm: half away from zero; |v| >= 2^23 is integral */
-static float round_half_away(float v) {
-    if (!(v > -8388608.0f && v < 8388608.0f)) return v;
-    float t = (float)(int32_t)v; /* truncation; v - t is exact */
-    float d = v - t;
-    if (d >= 0.5f) t += 1.0f;
-    else if (d <= -0.5f) t -= 1.0f;
-    return t;
-}
-
-/* float -> int32 as x86 converts it (TFLM casts without a range check):
- * out of range or NaN gives INT32_MIN. */
-static int32_t to_i32(float v) {
-    if (!(v >= -2147483648.0f && v < 2147483648.0f)) return INT32_MIN;
-    return (int32_t)v;
-}
-
 static int32_t load(int32_t type, const void *p, int32_t i) {
     return type == PEXC_Q_S8 ? ((const int8_t *)p)[i] : ((const int16_t *)p)[i];
 }
@@ -45,7 +28,7 @@ pexc_status pexc_quantize_s16(const pexc_quantize_s16_params *p, const void *con
             continue;
         }
         if (p->in_type == PEXC_Q_F32) {
-            const int32_t q = to_i32(round_half_away(((const float *)x)[i] / p->scale));
+            const int32_t q = pexc_f32_to_i32_x86(pexc_round_half_away_f32(((const float *)x)[i] / p->scale));
             v = (int32_t)((uint32_t)q + (uint32_t)p->out_zp);
         } else {
             v = pexc_requant(load(p->in_type, x, i) - p->in_zp, p->mult, p->shift) + p->out_zp;

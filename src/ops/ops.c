@@ -69,3 +69,22 @@ int ops_generic(lower_ctx *c, k_call *k, const ops_kernel *kn, const void *param
         }
     return 0;
 }
+
+int ops_bcast_strides(lower_ctx *c, const ir_tensor *t, const ir_tensor *out, int32_t *stride) {
+    int32_t r = out->rank, off = r - t->rank;
+    if (off < 0)
+        return util_fail(c->err, "operator %d (%s): tensor %d has rank %d above the output's %d", c->op->index,
+                         c->name, t->index, t->rank, r);
+    int64_t s = 1;
+    for (int32_t d = r - 1; d >= 0; d--) {
+        int32_t e = d >= off ? t->shape[d - off] : 1;
+        if (e != 1 && e != out->shape[d])
+            return util_fail(c->err,
+                             "operator %d (%s): tensor %d axis %d has extent %d, which does not broadcast to the "
+                             "output's %d",
+                             c->op->index, c->name, t->index, d - off, e, out->shape[d]);
+        stride[d] = e == 1 ? 0 : (int32_t)s;
+        s *= e;
+    }
+    return 0;
+}

@@ -43,6 +43,9 @@ int ops_int16_lower(lower_ctx *c, k_call *k);
  * the model's arena), reading tensors[0..n) whole, in that order. */
 int ops_generic(lower_ctx *c, k_call *k, const ops_kernel *kn, const void *params, const int32_t *tensors,
                 int32_t n);
+/* Element strides of operand t along each axis of the output's shape
+ * (numpy broadcasting: 0 where t's extent is 1 or t has no such axis). */
+int ops_bcast_strides(lower_ctx *c, const ir_tensor *t, const ir_tensor *out, int32_t *stride);
 /* Zeroed memory in the model's arena; NULL and c->err set when exhausted. */
 void *ops_alloc(lower_ctx *c, size_t bytes);
 
