@@ -584,6 +584,21 @@ typedef struct {
 } pexc_pool_f32_params;
 pexc_status pexc_pool_f32(const pexc_pool_f32_params *p, const void *const *in, void *out);
 
+/* Steps the output index idx (rank axes, innermost fastest) of a broadcast
+ * binary kernel and the element offsets *ia, *ib of its two operands, read
+ * through element strides sa, sb (0 along a broadcast axis). */
+static inline void pexc_bcast_next(int32_t rank, const int32_t *dims, const int32_t *sa, const int32_t *sb,
+                                   int32_t *idx, size_t *ia, size_t *ib) {
+    for (int32_t d = rank - 1; d >= 0; d--) {
+        *ia += (size_t)sa[d];
+        *ib += (size_t)sb[d];
+        if (++idx[d] < dims[d]) return;
+        *ia -= (size_t)sa[d] * (size_t)dims[d];
+        *ib -= (size_t)sb[d] * (size_t)dims[d];
+        idx[d] = 0;
+    }
+}
+
 /* float32 ADD / SUB / MUL with broadcasting (float_elementwise.c). */
 enum { PEXC_BIN_ADD = 0, PEXC_BIN_SUB = 1, PEXC_BIN_MUL = 2 };
 typedef struct {

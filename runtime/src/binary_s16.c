@@ -40,15 +40,7 @@ pexc_status pexc_binary_s16(const pexc_binary_s16_params *p, const void *const *
     for (int32_t d = 0; d < p->rank; d++) n *= (size_t)p->dims[d];
     for (size_t i = 0; i < n; i++) {
         y[i] = (int16_t)binary_one(p, a[ia], b[ib]);
-        /* odometer over the output index, innermost axis fastest */
-        for (int32_t d = p->rank - 1; d >= 0; d--) {
-            ia += (size_t)p->stride_a[d];
-            ib += (size_t)p->stride_b[d];
-            if (++idx[d] < p->dims[d]) break;
-            ia -= (size_t)p->stride_a[d] * (size_t)p->dims[d];
-            ib -= (size_t)p->stride_b[d] * (size_t)p->dims[d];
-            idx[d] = 0;
-        }
+        pexc_bcast_next(p->rank, p->dims, p->stride_a, p->stride_b, idx, &ia, &ib);
     }
     return PEXC_OK;
 }

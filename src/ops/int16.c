@@ -524,17 +524,9 @@ static int lower_binary16(lower_ctx *c, k_call *k, ir_tensor *a, ir_tensor *out)
     ir_op *op = c->op;
     ir_tensor *b = lower_in(c, 1);
     if (n_inputs(c, 2, 2) || need_act(c, b, 1, "input", IR_I16)) return -1;
-    if (out->rank > 6 || a->rank > 6 || b->rank > 6)
-        FAIL("operator %d (%s): tensors of rank above 6", op->index, c->name);
     pexc_binary_s16_params *p = ops_alloc(c, sizeof *p);
-    if (!p) return -1;
-    p->op = op->code == OP_ADD ? PEXC_BIN_ADD : op->code == OP_SUB ? PEXC_BIN_SUB : PEXC_BIN_MUL;
-    p->rank = out->rank ? out->rank : 1;
-    for (int d = 0; d < 6; d++) p->dims[d] = 1;
-    for (int32_t d = 0; d < out->rank; d++) p->dims[d] = out->shape[d];
-    if (out->rank && (ops_bcast_strides(c, a, out, p->stride_a) || ops_bcast_strides(c, b, out, p->stride_b))) return -1;
-    int32_t act = op->opt.activation;
-    if (op->code == OP_SUB && reader_opt_int(c->g, op, 28 /* SubOptions */, 0, 1, 0, &act, c->err)) return -1;
+    int32_t act;
+    if (!p || ops_binary_layout(c, a, b, out, &p->op, &p->rank, p->dims, p->stride_a, p->stride_b, &act)) return -1;
     if (act_range(c, act, out, &p->act_min, &p->act_max)) return -1;
     float s1 = lower_scale(a), s2 = lower_scale(b), so = lower_scale(out);
     p->input1_offset = -lower_zp(a);
