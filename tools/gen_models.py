@@ -678,6 +678,13 @@ def convert(entry, seed, tf, keras):
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
+    if entry.get("int16x8"):
+        # 16-bit activations, 8-bit weights (tools/gen_models_int16.py); the
+        # model's input and output are int16 unless the entry's io says so
+        conv.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        io = {"int16": tf.int16, "float32": tf.float32}[entry.get("io", "int16")]
+        conv.inference_input_type = conv.inference_output_type = io
     for k, v in entry["flags"].items():
         setattr(conv, k, v)
     # Keras prints a "Saved artifact ..." report on stdout; keep ours readable.

@@ -151,6 +151,25 @@ int32_t pexc_one_over_one_plus_x(int32_t a);
  * (what both gemmlowp divisions start from). */
 int32_t pexc_two_over_one_plus_x(int32_t a);
 
+/* std::round for floats (half away from zero) without libm, for QUANTIZE
+ * from float. Values of magnitude >= 2^23, infinities and NaN are returned
+ * unchanged. */
+static inline float pexc_round_half_away_f32(float v) {
+    if (!(v > -8388608.0f && v < 8388608.0f)) return v;
+    float t = (float)(int32_t)v; /* truncation; v - t is exact */
+    float d = v - t;
+    if (d >= 0.5f) t += 1.0f;
+    else if (d <= -0.5f) t -= 1.0f;
+    return t;
+}
+
+/* float -> int32 as x86 converts it: out of range or NaN gives INT32_MIN
+ * (TFLite casts without a range check, so this is what its host build does). */
+static inline int32_t pexc_f32_to_i32_x86(float v) {
+    if (!(v >= -2147483648.0f && v < 2147483648.0f)) return INT32_MIN;
+    return (int32_t)v;
+}
+
 /* ---------------------------------------------------------------------------
  * Argument checks and the requantising tail shared by the convolution-family
  * kernels (inline so each kernel file still stands alone in generated code).
@@ -633,6 +652,21 @@ typedef struct {
 } pexc_pool_f32_params;
 pexc_status pexc_pool_f32(const pexc_pool_f32_params *p, const void *const *in, void *out);
 
+/* Steps the output index idx (rank axes, innermost fastest) of a broadcast
+ * binary kernel and the element offsets *ia, *ib of its two operands, read
+ * through element strides sa, sb (0 along a broadcast axis). */
+static inline void pexc_bcast_next(int32_t rank, const int32_t *dims, const int32_t *sa, const int32_t *sb,
+                                   int32_t *idx, size_t *ia, size_t *ib) {
+    for (int32_t d = rank - 1; d >= 0; d--) {
+        *ia += (size_t)sa[d];
+        *ib += (size_t)sb[d];
+        if (++idx[d] < dims[d]) return;
+        *ia -= (size_t)sa[d] * (size_t)dims[d];
+        *ib -= (size_t)sb[d] * (size_t)dims[d];
+        idx[d] = 0;
+    }
+}
+
 /* float32 ADD / SUB / MUL with broadcasting (float_elementwise.c). */
 enum { PEXC_BIN_ADD = 0, PEXC_BIN_SUB = 1, PEXC_BIN_MUL = 2 };
 typedef struct {
@@ -658,6 +692,125 @@ typedef struct {
 pexc_status pexc_softmax_f32(const pexc_softmax_f32_params *p, const void *const *in, void *out);
 
 /* ---- int16 ---- */
+
+/* int16x8 kernels: 16-bit activations, 8-bit weights, as TFLite's
+ * "16x8" quantisation makes them (int16 zero points 0, int64 biases). Each
+ * computes a whole tensor, arithmetic exactly as TFLM's reference kernels. */
+
+/* TFLM's 64-bit MultiplyByQuantizedMultiplier: the Q31 multiplier rounded to
+ * Q15, x * m rounded at bit 15 - shift, truncated to int32 (x in
+ * [-2^47, 2^47) for the result to mean anything; wraps like TFLM outside). */
+int32_t pexc_requant_s64(int64_t x, int32_t multiplier, int32_t shift);
+/* TFLM's LUTLookup of an int16 over a 513-entry table: entry 256 + (x >> 7)
+ * and the next, interpolated by the low 7 bits. */
+int16_t pexc_lut_lookup_s16(int16_t x, const int16_t *lut);
+
+/* CONV_2D (depth_multiplier 0, filter [OC, KH, KW, filter_depth], groups of
+ * filter_depth input channels) and DEPTHWISE_CONV_2D (filter [1, KH, KW, OC],
+ * OC = C * depth_multiplier), int16 input [N, H, W, C] -> int16 output
+ * [N, OH, OW, OC] (conv_s16.c). Zero points play no part (TFLM's 16x8
+ * kernels take none). acc32: the sums, bias32 and requantisation are
+ * int32 (TFLM's path for an int32 bias); else int64 with bias64. */
+typedef struct {
+    int32_t in_dims[4], out_dims[4];
+    int32_t kh, kw, filter_depth, depth_multiplier;
+    int32_t stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+    int32_t act_min, act_max, acc32;
+    const int8_t *filter;
+    const int64_t *bias64; /* [OC] or NULL */
+    const int32_t *bias32; /* [OC] or NULL (acc32) */
+    const int32_t *mult, *shift; /* [OC] */
+} pexc_conv_s16_params;
+pexc_status pexc_conv_s16(const pexc_conv_s16_params *p, const void *const *in, void *out);
+
+/* FULLY_CONNECTED int16 [batches, depth] x int8 weights [units, depth] ->
+ * int16 [batches, units] (fully_connected_s16.c): sum of
+ * (w + filter_offset) * (x + input_offset), + bias, requantised per unit,
+ * + output_offset; acc32 as for convolutions. */
+typedef struct {
+    int32_t batches, depth, units;
+    int32_t input_offset, filter_offset, output_offset;
+    int32_t act_min, act_max, acc32;
+    const int8_t *weights;
+    const int64_t *bias64; /* [units] or NULL */
+    const int32_t *bias32; /* [units] or NULL (acc32) */
+    const int32_t *mult, *shift; /* [units] */
+} pexc_fully_connected_s16_params;
+pexc_status pexc_fully_connected_s16(const pexc_fully_connected_s16_params *p, const void *const *in, void *out);
+
+/* AVERAGE_POOL_2D / MAX_POOL_2D int16 (pool_s16.c): windows clipped to the
+ * input; the average rounds half away from zero. */
+typedef struct {
+    int32_t in_dims[4], out_dims[4];
+    int32_t filter_h, filter_w, stride_h, stride_w, pad_top, pad_left, is_max;
+    int32_t act_min, act_max;
+} pexc_pool_s16_params;
+pexc_status pexc_pool_s16(const pexc_pool_s16_params *p, const void *const *in, void *out);
+
+/* ADD / SUB (TFLM's general rescaling, left_shift 15) and MUL (product
+ * requantised) of int16 tensors with broadcasting (binary_s16.c); op is
+ * PEXC_BIN_ADD / _SUB / _MUL. Element strides per output axis (0 =
+ * broadcast), rank <= 6. */
+typedef struct {
+    int32_t op, rank;
+    int32_t dims[6];
+    int32_t stride_a[6], stride_b[6];
+    int32_t left_shift, input1_offset, input2_offset;
+    int32_t input1_mult, input1_shift, input2_mult, input2_shift;
+    int32_t output_mult, output_shift, output_offset;
+    int32_t act_min, act_max;
+} pexc_binary_s16_params;
+pexc_status pexc_binary_s16(const pexc_binary_s16_params *p, const void *const *in, void *out);
+
+/* SOFTMAX int16 -> int16 over the innermost axis (softmax_s16.c): output
+ * scale 1/32768; exp and 1/(1+x) through two 513-entry tables the compiler
+ * computes as TFLM's Prepare does. */
+typedef struct {
+    int32_t outer, depth;
+    int32_t input_multiplier, input_left_shift;
+    const int16_t *exp_lut, *recip_lut; /* [513] each */
+} pexc_softmax_s16_params;
+pexc_status pexc_softmax_s16(const pexc_softmax_s16_params *p, const void *const *in, void *out);
+
+/* LOGISTIC and TANH int16 -> int16 over n elements (sigmoid_s16.c):
+ * x * input_multiplier >> input_left_shift (rounded), then TFLM's 256-entry
+ * sigmoid table, interpolated. Output scale 2^-15. */
+typedef struct {
+    int32_t n, is_tanh;
+    int32_t input_multiplier, input_left_shift;
+} pexc_sigmoid_s16_params;
+pexc_status pexc_sigmoid_s16(const pexc_sigmoid_s16_params *p, const void *const *in, void *out);
+
+/* QUANTIZE and DEQUANTIZE touching int16 over n elements (quantize_s16.c):
+ * float32 -> int16 (round(x / scale) + out_zp), int16 or int8 -> int16 or
+ * int8 (TFLM's Requantize: (x - in_zp) requantised + out_zp, clamped),
+ * int16 -> float32 (scale * (x - in_zp) in double). */
+enum { PEXC_Q_S8 = 0, PEXC_Q_S16 = 1, PEXC_Q_F32 = 2 };
+typedef struct {
+    int32_t n, in_type, out_type;
+    int32_t in_zp, out_zp, mult, shift;
+    float scale; /* float sides: the output's (quantize) or input's scale */
+} pexc_quantize_s16_params;
+pexc_status pexc_quantize_s16(const pexc_quantize_s16_params *p, const void *const *in, void *out);
+
+/* MEAN / SUM of int16 over the axes in reduce_mask (bit k = axis k) of a
+ * rank <= 6 tensor (reduce_s16.c): int32 sums, minus in_zp * count,
+ * requantised, + out_zp. Outputs in the input's order with the reduced
+ * axes removed. */
+typedef struct {
+    int32_t rank, reduce_mask;
+    int32_t in_dims[6];
+    int32_t count, in_zp, out_zp, mult, shift;
+} pexc_reduce_s16_params;
+pexc_status pexc_reduce_s16(const pexc_reduce_s16_params *p, const void *const *in, void *out);
+
+/* PAD / PADV2 of int16 (pad_s16.c): out[i] = in[i - before] inside, value
+ * elsewhere; NHWC dims (rank <= 4, leading 1s). */
+typedef struct {
+    int32_t in_dims[4], out_dims[4], before[4];
+    int32_t value;
+} pexc_pad_s16_params;
+pexc_status pexc_pad_s16(const pexc_pad_s16_params *p, const void *const *in, void *out);
 
 #ifdef __cplusplus
 }

@@ -161,24 +161,6 @@ pexc_status pexc_requantize_s8(const pexc_requantize_params *p,
     return PEXC_OK;
 }
 
-/* std::round for floats (half away from zero) without libm. Values of
- * magnitude >= 2^23, infinities and NaN are returned unchanged. */
-static float round_away(float v) {
-    if (!(v > -8388608.0f && v < 8388608.0f)) return v;
-    float t = (float)(int32_t)v; /* truncation; v - t is exact */
-    float d = v - t;
-    if (d >= 0.5f) t += 1.0f;
-    else if (d <= -0.5f) t -= 1.0f;
-    return t;
-}
-
-/* float -> int32 as x86 converts it: out of range or NaN gives INT32_MIN
- * (TFLite casts without a range check, so this is what its host build does). */
-static int32_t to_i32_x86(float v) {
-    if (!(v >= -2147483648.0f && v < 2147483648.0f)) return INT32_MIN;
-    return (int32_t)v;
-}
-
 /**
  * @brief QUANTIZE float32 -> int8 (TFLite AffineQuantize).
  *
@@ -195,7 +177,7 @@ pexc_status pexc_quantize_f32_s8(float scale, int32_t zero_point,
             for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++)
                 for (int32_t c = t->c0; c < t->c1; c++) {
                     float v = PEXC_AT_F32(in, n, y, x, c);
-                    int32_t q = to_i32_x86(round_away(v / scale));
+                    int32_t q = pexc_f32_to_i32_x86(pexc_round_half_away_f32(v / scale));
                     int32_t r = (int32_t)((uint32_t)q + (uint32_t)zero_point);
                     PEXC_AT_S8(out, n, y, x, c) = (int8_t)clamp(r, -128, 127);
                 }

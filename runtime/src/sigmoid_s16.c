@@ -76,3 +76,18 @@ int16_t pexc_tanh_s16(int16_t x, int32_t multiplier, int32_t shift) {
     /* an arithmetic shift, rounding towards minus infinity as TFLite's */
     return (int16_t)(r >> 8);
 }
+
+/**
+ * @brief LOGISTIC (is_tanh == 0) or TANH over n int16 values, the whole
+ * tensor (the int16 family's kernel); output scale 2^-15 (logistic in
+ * [0, 32767], tanh in [-32768, 32767]).
+ */
+pexc_status pexc_sigmoid_s16(const pexc_sigmoid_s16_params *p, const void *const *in, void *out) {
+    if (!p || !in || !in[0] || !out || p->input_left_shift < 0 || p->input_left_shift > 31) return PEXC_ERR_ARG;
+    const int16_t *x = in[0];
+    int16_t *y = out;
+    for (int32_t i = 0; i < p->n; i++)
+        y[i] = p->is_tanh ? pexc_tanh_s16(x[i], p->input_multiplier, p->input_left_shift)
+                          : pexc_logistic_s16(x[i], p->input_multiplier, p->input_left_shift);
+    return PEXC_OK;
+}

@@ -341,7 +341,10 @@ static int lower_concat(lower_ctx *c, k_call *k) {
     ir_tensor *out = &c->g->tensors[op->out[0]];
     int32_t axis = op->opt.axis < 0 ? op->opt.axis + out->rank : op->opt.axis;
     if (axis < 0 || axis >= out->rank) FAIL("operator %d (%s): axis %d out of range", op->index, c->name, op->opt.axis);
-    if (ir_type_size(out->type) != 1 && ir_type_size(out->type) != 4)
+    /* pexc_concat copies elements of 1, 2 (int16: src/ops/int16.c checks
+     * them first) or 4 bytes */
+    size_t es = ir_type_size(out->type);
+    if (es != 1 && es != 2 && es != 4)
         FAIL("operator %d (%s): unsupported type %s", op->index, c->name, ir_type_name(out->type));
     if (op->n_in < 1) FAIL("operator %d (%s): no inputs", op->index, c->name);
     k->kind = K_CONCAT;

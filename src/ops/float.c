@@ -196,37 +196,12 @@ static int lower_pool_f32(lower_ctx *c, k_call *k, ir_tensor *in, ir_tensor *out
     return ops_generic(c, k, &k_pool, p, &in->index, 1);
 }
 
-/* Broadcast strides of operand t against the output's rank-r shape. */
-static int bcast(lower_ctx *c, const ir_tensor *t, const ir_tensor *out, int32_t *stride) {
-    int32_t r = out->rank, off = r - t->rank;
-    if (off < 0) FAIL("operator %d (%s): tensor %d has rank %d above the output's %d", c->op->index, c->name,
-                      t->index, t->rank, r);
-    int64_t s = 1;
-    for (int32_t d = r - 1; d >= 0; d--) {
-        int32_t e = d >= off ? t->shape[d - off] : 1;
-        if (e != 1 && e != out->shape[d])
-            FAIL("operator %d (%s): tensor %d axis %d has extent %d, which does not broadcast to the output's %d",
-                 c->op->index, c->name, t->index, d - off, e, out->shape[d]);
-        stride[d] = e == 1 ? 0 : (int32_t)s;
-        s *= e;
-    }
-    return 0;
-}
-
 static int lower_binary_f32(lower_ctx *c, k_call *k, ir_tensor *a, ir_tensor *out) {
-    ir_op *op = c->op;
     ir_tensor *b = lower_in(c, 1);
     if (lower_need(c, b, 1, "input", IR_F32, 0)) return -1;
-    if (out->rank > 6) FAIL("operator %d (%s): output of rank %d (at most 6)", op->index, c->name, out->rank);
     pexc_binary_f32_params *p = ops_alloc(c, sizeof *p);
-    if (!p) return -1;
-    p->op = op->code == OP_ADD ? PEXC_BIN_ADD : op->code == OP_SUB ? PEXC_BIN_SUB : PEXC_BIN_MUL;
-    p->rank = out->rank ? out->rank : 1;
-    for (int d = 0; d < 6; d++) p->dims[d] = 1;
-    for (int32_t d = 0; d < out->rank; d++) p->dims[d] = out->shape[d];
-    if (out->rank && (bcast(c, a, out, p->stride_a) || bcast(c, b, out, p->stride_b))) return -1;
-    int32_t act = op->opt.activation;
-    if (op->code == OP_SUB && reader_opt_int(c->g, op, 28 /* SubOptions */, 0, 1, 0, &act, c->err)) return -1;
+    int32_t act;
+    if (!p || ops_binary_layout(c, a, b, out, &p->op, &p->rank, p->dims, p->stride_a, p->stride_b, &act)) return -1;
     if (act_of(c, act, &p->act_min, &p->act_max)) return -1;
     int32_t ts[2] = {a->index, b->index};
     return ops_generic(c, k, &k_binary, p, ts, 2);

@@ -12,13 +12,13 @@ static const struct {
 } families[] = {
     /* type-specific families first: they claim only operators on their type */
     {ops_float_known, ops_float_lower},
+    {ops_int16_known, ops_int16_lower}, /* int16 (int16.c) */
     {ops_lut_known, ops_lut_lower},
     /* ---- element-wise binary (binary.c) ---- */
     /* ---- data movement (move.c) ---- */
     /* ---- reductions (reduce.c) ---- */
     /* ---- resize, transpose conv, batch matmul (spatial.c) ---- */
     {ops_seq_known, ops_seq_lower},
-    /* ---- int16 (int16.c) ---- */
 };
 
 #define N_FAMILIES (sizeof families / sizeof families[0])
@@ -71,6 +71,41 @@ int ops_generic(lower_ctx *c, k_call *k, const ops_kernel *kn, const void *param
             lower_nhwc(&c->g->tensors[tensors[i]], k->in_dims[0]);
             break;
         }
+    return 0;
+}
+
+static int bcast_strides(lower_ctx *c, const ir_tensor *t, const ir_tensor *out, int32_t *stride) {
+    int32_t r = out->rank, off = r - t->rank;
+    if (off < 0)
+        return util_fail(c->err, "operator %d (%s): tensor %d has rank %d above the output's %d", c->op->index,
+                         c->name, t->index, t->rank, r);
+    int64_t s = 1;
+    for (int32_t d = r - 1; d >= 0; d--) {
+        int32_t e = d >= off ? t->shape[d - off] : 1;
+        if (e != 1 && e != out->shape[d])
+            return util_fail(c->err,
+                             "operator %d (%s): tensor %d axis %d has extent %d, which does not broadcast to the "
+                             "output's %d",
+                             c->op->index, c->name, t->index, d - off, e, out->shape[d]);
+        stride[d] = e == 1 ? 0 : (int32_t)s;
+        s *= e;
+    }
+    return 0;
+}
+
+int ops_binary_layout(lower_ctx *c, const ir_tensor *a, const ir_tensor *b, const ir_tensor *out, int32_t *op,
+                      int32_t *rank, int32_t dims[6], int32_t stride_a[6], int32_t stride_b[6], int32_t *act) {
+    const ir_op *o = c->op;
+    if (out->rank > 6 || a->rank > 6 || b->rank > 6)
+        return util_fail(c->err, "operator %d (%s): tensors of rank above 6", o->index, c->name);
+    *op = o->code == OP_ADD ? PEXC_BIN_ADD : o->code == OP_SUB ? PEXC_BIN_SUB : PEXC_BIN_MUL;
+    *rank = out->rank ? out->rank : 1;
+    for (int d = 0; d < 6; d++) dims[d] = 1;
+    for (int32_t d = 0; d < out->rank; d++) dims[d] = out->shape[d];
+    if (out->rank && (bcast_strides(c, a, out, stride_a) || bcast_strides(c, b, out, stride_b))) return -1;
+    *act = o->opt.activation;
+    /* the reader keeps ADD's and MUL's activation; SUB's is read here */
+    if (o->code == OP_SUB && reader_opt_int(c->g, o, 28 /* SubOptions */, 0, 1, 0, act, c->err)) return -1;
     return 0;
 }
 

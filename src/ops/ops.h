@@ -39,11 +39,20 @@ int ops_float_known(int32_t code);
 int ops_float_lower(lower_ctx *c, k_call *k);
 
 /* ---- int16 (int16.c) ---- */
+/* int16x8 operators (int16 activations, int8 weights) as whole-tensor calls */
+int ops_int16_known(int32_t code);
+int ops_int16_lower(lower_ctx *c, k_call *k);
 
 /* Makes k a K_GENERIC call of kernel kn with the given parameters (kept in
  * the model's arena), reading tensors[0..n) whole, in that order. */
 int ops_generic(lower_ctx *c, k_call *k, const ops_kernel *kn, const void *params, const int32_t *tensors,
                 int32_t n);
+/* ADD / SUB / MUL (c->op) of a and b into out, rank <= 6: the PEXC_BIN_*
+ * code, the output's extents, each operand's element strides along them
+ * (numpy broadcasting: 0 where its extent is 1 or it has no such axis) and
+ * the fused activation. */
+int ops_binary_layout(lower_ctx *c, const ir_tensor *a, const ir_tensor *b, const ir_tensor *out, int32_t *op,
+                      int32_t *rank, int32_t dims[6], int32_t stride_a[6], int32_t stride_b[6], int32_t *act);
 /* Zeroed memory in the model's arena; NULL and c->err set when exhausted. */
 void *ops_alloc(lower_ctx *c, size_t bytes);
 
