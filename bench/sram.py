@@ -22,7 +22,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "models"))
 PEXC = os.environ.get("PEXC", os.path.join(ROOT, "build", "pexc"))
 MODELS = ["vww_96_int8", "person_detect_int8", "kws_ds_cnn_int8", "ic_resnet8_int8", "ad_autoencoder_int8",
-          "micro_speech_int8", "sww_int8", "hello_world_int8", "hello_world_float", "mobilenet_v2_int8"]
+          "micro_speech_int8", "sww_int8", "hello_world_int8", "hello_world_float", "mobilenet_v2_int8",
+          "mnist_lstm_int8", "mnist_lstm_float", "micro_speech_lstm_int8", "dtln_int8"]
+BLOCKS = os.path.join(ROOT, "tests", "models", "ops")
 TARGET = ["vww_96_int8", "person_detect_int8", "kws_ds_cnn_int8", "ic_resnet8_int8", "ad_autoencoder_int8",
           "micro_speech_int8", "sww_int8", "mobilenet_v2_int8"]
 
@@ -60,7 +62,11 @@ def short_peak(desc):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--blocks", action="store_true",
+                    help="the model-level blocks of tests/models/ops (block_*.tflite), TFLM's arena measured live")
     args = ap.parse_args()
+    if args.blocks:
+        return blocks()
     if not os.path.isdir(SHARED):
         sys.exit("bench/sram.py needs ../shared/models")
     tflm = tflm_numbers()
@@ -89,6 +95,30 @@ def main():
     target = [n for n in TARGET if n in ratios]
     if len(target) == len(TARGET):
         print(f"over the 8 models of the streaming target ({', '.join(TARGET)}): {geo(target):.2f}x")
+
+
+def blocks():
+    """The converter-made model-level blocks: TFLM's arena (its recording
+    allocator's total, measured here) against pexc's baseline and min-sram."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import tflm_ref
+    print("| block | TFLM arena (total) | pexc baseline | pexc min-sram | TFLM / pexc min-sram | where the min-sram peak sits |")
+    print("|---|---:|---:|---:|---:|---|")
+    for fn in sorted(os.listdir(BLOCKS)):
+        if not (fn.startswith("block_") and fn.endswith(".tflite")):
+            continue
+        model = os.path.join(BLOCKS, fn)
+        try:
+            base = inspect(model, "--schedule", "baseline")
+            best = inspect(model)
+        except subprocess.CalledProcessError as exc:
+            print(f"| {fn[:-7]} | | refused: {exc.stderr.strip()[:90]} | | | |")
+            continue
+        ref = tflm_ref.TflmModel(model)
+        ref.run(None)
+        arena = ref.arena_bytes["total"]
+        print(f"| {fn[:-7]} | {arena:,} | {base['peak_sram_bytes']:,} | {best['peak_sram_bytes']:,} | "
+              f"{arena / best['peak_sram_bytes']:.2f}x | {short_peak(best['peak'])} |")
 
 
 if __name__ == "__main__":
