@@ -539,6 +539,55 @@ pexc_status pexc_lut_s8(const int8_t *table, const pexc_view *in, const pexc_til
 
 /* ---- reductions (reduce_*.c) ---- */
 
+/* A reduction over any set of axes of a tensor of rank <= 6, seen as two
+ * nested index spaces: the kept axes (outermost first) number the outputs in
+ * row-major order, and for each output the reduced axes (outermost first)
+ * number its inputs in the order TFLite visits them. Adjacent axes of the
+ * same kind are merged by the compiler, so n_keep, n_red <= 3 in practice.
+ * Strides are in input elements. n_keep == 0: one output; n_red == 0: each
+ * output reads one input (a requantising copy). */
+#define PEXC_REDUCE_RANK 6
+enum {
+    PEXC_REDUCE_SUM = 0,  /* int8: requantised sum (MEAN folds 1/count into the multiplier) */
+    PEXC_REDUCE_MEAN = 1, /* float: sum / count */
+    PEXC_REDUCE_MAX = 2,
+    PEXC_REDUCE_MIN = 3,
+    PEXC_REDUCE_ALL = 4,  /* bool */
+};
+typedef struct {
+    int32_t op;                           /* PEXC_REDUCE_* */
+    int32_t n_keep, n_red;
+    int32_t keep_ext[PEXC_REDUCE_RANK], keep_stride[PEXC_REDUCE_RANK];
+    int32_t red_ext[PEXC_REDUCE_RANK], red_stride[PEXC_REDUCE_RANK];
+    int32_t count;                        /* inputs per output (product of red_ext) */
+    int32_t input_zp, output_zp;          /* int8 SUM */
+    int32_t multiplier, shift;            /* int8 SUM: Q31, shift in [-31, 30] */
+} pexc_reduce_params;
+
+/**
+ * @brief MEAN / SUM / REDUCE_MAX / REDUCE_MIN of an int8 tensor (reduce.c).
+ *
+ * in[0]: the input, int8, row-major; out: int8, the outputs in row-major
+ * order of the kept axes. SUM: out = clamp(requant(sum - input_zp * count)
+ * + output_zp) with TFLite's int32 sum (wrapping); MAX/MIN: the raw extreme
+ * (input and output share their quantisation).
+ */
+pexc_status pexc_reduce_s8(const pexc_reduce_params *p, const void *const *in, void *out);
+/** float32 SUM, MEAN (sum / count), MAX, MIN, adding in TFLite's order. */
+pexc_status pexc_reduce_f32(const pexc_reduce_params *p, const void *const *in, void *out);
+/** bool (one byte, 0 or 1) REDUCE_ALL. */
+pexc_status pexc_reduce_bool(const pexc_reduce_params *p, const void *const *in, void *out);
+
+/* ARG_MAX / ARG_MIN along one axis: the input seen as [outer, axis, inner]
+ * (row-major); out[o * inner + i] = the first index along the axis holding
+ * the largest (smallest) value, int32 (arg_minmax.c). */
+typedef struct {
+    int32_t outer, axis, inner;
+    int32_t is_max;
+} pexc_arg_params;
+pexc_status pexc_arg_minmax_s8(const pexc_arg_params *p, const void *const *in, void *out);
+pexc_status pexc_arg_minmax_f32(const pexc_arg_params *p, const void *const *in, void *out);
+
 /* ---- resize, transpose conv, batch matmul ---- */
 
 /* ---- sequences, state ---- */

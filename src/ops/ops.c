@@ -13,7 +13,7 @@ static const struct {
     {ops_lut_known, ops_lut_lower},
     /* ---- element-wise binary (binary.c) ---- */
     /* ---- data movement (move.c) ---- */
-    /* ---- reductions (reduce.c) ---- */
+    {ops_reduce_known, ops_reduce_lower},
     /* ---- resize, transpose conv, batch matmul (spatial.c) ---- */
     /* ---- sequences, state (seq.c) ---- */
     /* ---- float32 (float.c) ---- */

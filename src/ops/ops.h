@@ -22,6 +22,8 @@ int ops_lut_lower(lower_ctx *c, k_call *k);
 /* ---- data movement (move.c) ---- */
 
 /* ---- reductions (reduce.c) ---- */
+int ops_reduce_known(int32_t code);
+int ops_reduce_lower(lower_ctx *c, k_call *k);
 
 /* ---- resize, transpose conv, batch matmul (spatial.c) ---- */
 

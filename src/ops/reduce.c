@@ -1,0 +1,238 @@
+/*
+ * Reductions: MEAN (every axis set the core K_MEAN lowering does not take),
+ * SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL, ARG_MAX and ARG_MIN.
+ *
+ * TFLite Micro reduces any axis set with one generic walk over the input
+ * (reference_ops::QuantizedMeanOrSum and ReduceGeneric), after resolving the
+ * axis list: negative axes count from the end and duplicates are dropped.
+ * The compiler does that resolution here and hands the kernel the input as
+ * two nested index spaces (kept axes, reduced axes), merging neighbouring
+ * axes of the same kind, so a reduction over the channel axis of a 4-D
+ * tensor becomes one loop of H * W * N outputs over one loop of C inputs.
+ *
+ * Quantisation follows TFLM's Prepare: int8 MEAN and SUM requantise the
+ * int32 sum (zero point removed once) by input scale / output scale, MEAN
+ * with 1/count folded into that multiplier (the same fold as the core
+ * K_MEAN, prep_mean_s8), so a mean rounds to nearest; int8 MAX and MIN need
+ * equal input and output quantisation and copy the extreme byte. TFLM has no
+ * REDUCE_PROD or REDUCE_ANY kernel, so those stay unsupported.
+ */
+#include <string.h>
+
+#include "ops/ops.h"
+#include "prep/prep.h"
+
+#define FAIL(...) return util_fail(c->err, __VA_ARGS__)
+
+int ops_reduce_known(int32_t code) {
+    switch (code) {
+    case OP_MEAN: case OP_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_REDUCE_ALL:
+    case OP_ARG_MAX: case OP_ARG_MIN: return 1;
+    default: return 0;
+    }
+}
+
+/* ---- kernels ------------------------------------------------------------- */
+
+static void emit_ints(emit_ctx *e, const int32_t *v, int32_t n) {
+    emit_printf(e, "{");
+    for (int32_t i = 0; i < n; i++) emit_printf(e, i ? ", %d" : "%d", v[i]);
+    emit_printf(e, "}");
+}
+
+static int reduce_emit(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_reduce_params *p = k->gen_params;
+    emit_printf(e, "static const pexc_reduce_params %s = {%d, %d, %d, ", var, p->op, p->n_keep, p->n_red);
+    emit_ints(e, p->keep_ext, PEXC_REDUCE_RANK);
+    emit_printf(e, ", ");
+    emit_ints(e, p->keep_stride, PEXC_REDUCE_RANK);
+    emit_printf(e, ", ");
+    emit_ints(e, p->red_ext, PEXC_REDUCE_RANK);
+    emit_printf(e, ", ");
+    emit_ints(e, p->red_stride, PEXC_REDUCE_RANK);
+    emit_printf(e, ", %d, %d, %d, %d, %d};\n", p->count, p->input_zp, p->output_zp, p->multiplier, p->shift);
+    return 0;
+}
+
+static pexc_status run_reduce_s8(const void *p, const void *const *in, void *out) {
+    return pexc_reduce_s8(p, in, out);
+}
+static pexc_status run_reduce_f32(const void *p, const void *const *in, void *out) {
+    return pexc_reduce_f32(p, in, out);
+}
+static pexc_status run_reduce_bool(const void *p, const void *const *in, void *out) {
+    return pexc_reduce_bool(p, in, out);
+}
+
+static const ops_kernel k_reduce_s8 = {"pexc_reduce_s8", "pexc_reduce_params", run_reduce_s8, reduce_emit};
+static const ops_kernel k_reduce_f32 = {"pexc_reduce_f32", "pexc_reduce_params", run_reduce_f32, reduce_emit};
+static const ops_kernel k_reduce_bool = {"pexc_reduce_bool", "pexc_reduce_params", run_reduce_bool, reduce_emit};
+
+static int arg_emit(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_arg_params *p = k->gen_params;
+    emit_printf(e, "static const pexc_arg_params %s = {%d, %d, %d, %d};\n", var, p->outer, p->axis, p->inner,
+                p->is_max);
+    return 0;
+}
+
+static pexc_status run_arg_s8(const void *p, const void *const *in, void *out) {
+    return pexc_arg_minmax_s8(p, in, out);
+}
+static pexc_status run_arg_f32(const void *p, const void *const *in, void *out) {
+    return pexc_arg_minmax_f32(p, in, out);
+}
+
+static const ops_kernel k_arg_s8 = {"pexc_arg_minmax_s8", "pexc_arg_params", run_arg_s8, arg_emit};
+static const ops_kernel k_arg_f32 = {"pexc_arg_minmax_f32", "pexc_arg_params", run_arg_f32, arg_emit};
+
+/* ---- lowering ------------------------------------------------------------ */
+
+/* The axis operand: an int32 constant (TFLM's Prepare requires int32)
+ * resolved like TFLM's ResolveAxis into mask[axis] = 1. */
+static int reduce_axes(lower_ctx *c, const ir_tensor *in, int mask[IR_MAX_RANK]) {
+    ir_tensor *ax = lower_in(c, 1);
+    if (lower_need(c, ax, 1, "axis", IR_I32, 1)) return -1;
+    int64_t v[64], n;
+    if (lower_const_ints(c, ax, v, 64, &n, "axis")) return -1;
+    memset(mask, 0, sizeof(int) * IR_MAX_RANK);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t a = v[i] < 0 ? v[i] + in->rank : v[i];
+        if (a < 0 || a >= in->rank)
+            FAIL("operator %d (%s): axis tensor %d value %lld is out of range for the rank %d input tensor %d",
+                 c->op->index, c->name, ax->index, (long long)v[i], in->rank, in->index);
+        mask[a] = 1;
+    }
+    return 0;
+}
+
+/* The reduction's index spaces, adjacent axes of the same kind merged (an
+ * extent-1 axis belongs to neither: it moves no offset). */
+static void reduce_spaces(const ir_tensor *in, const int mask[IR_MAX_RANK], pexc_reduce_params *p) {
+    int32_t stride[IR_MAX_RANK];
+    int64_t s = 1;
+    for (int32_t i = in->rank - 1; i >= 0; i--) {
+        stride[i] = (int32_t)s;
+        s *= in->shape[i];
+    }
+    int64_t count = 1;
+    for (int32_t i = 0; i < in->rank; i++) {
+        if (in->shape[i] == 1) continue;
+        int32_t *n = mask[i] ? &p->n_red : &p->n_keep;
+        int32_t *ext = mask[i] ? p->red_ext : p->keep_ext, *st = mask[i] ? p->red_stride : p->keep_stride;
+        if (*n && st[*n - 1] == stride[i] * in->shape[i]) {
+            ext[*n - 1] *= in->shape[i];
+            st[*n - 1] = stride[i];
+        } else {
+            ext[*n] = in->shape[i];
+            st[*n] = stride[i];
+            (*n)++;
+        }
+        if (mask[i]) count *= in->shape[i];
+    }
+    p->count = (int32_t)count;
+}
+
+static int lower_reduce(lower_ctx *c, k_call *k) {
+    ir_op *op = c->op;
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
+    if (!in) FAIL("operator %d (%s): missing input", op->index, c->name);
+    int bool_op = op->code == OP_REDUCE_ALL;
+    if (bool_op ? in->type != IR_BOOL
+                : in->type != IR_I8 && in->type != IR_F32)
+        FAIL("operator %d (%s): input tensor %d (%s) is %s; TFLite Micro supports %s here", op->index, c->name,
+             in->index, in->name, ir_type_name(in->type), bool_op ? "bool" : "int8 and float32");
+    if (lower_need(c, out, 0, "output", in->type, 0)) return -1;
+    int mask[IR_MAX_RANK];
+    if (reduce_axes(c, in, mask)) return -1;
+    pexc_reduce_params *p = ops_alloc(c, sizeof *p);
+    if (!p) return -1;
+    reduce_spaces(in, mask, p);
+    int64_t n_out = 1;
+    for (int32_t i = 0; i < in->rank; i++)
+        if (!mask[i]) n_out *= in->shape[i];
+    if (out->elems != n_out)
+        FAIL("operator %d (%s): output tensor %d has %lld elements; reducing input tensor %d over the given axes "
+             "leaves %lld",
+             op->index, c->name, out->index, (long long)out->elems, in->index, (long long)n_out);
+    const ops_kernel *kn;
+    switch (op->code) {
+    case OP_MEAN: p->op = in->type == IR_I8 ? PEXC_REDUCE_SUM : PEXC_REDUCE_MEAN; break;
+    case OP_SUM: p->op = PEXC_REDUCE_SUM; break;
+    case OP_REDUCE_MAX: p->op = PEXC_REDUCE_MAX; break;
+    case OP_REDUCE_MIN: p->op = PEXC_REDUCE_MIN; break;
+    default: p->op = PEXC_REDUCE_ALL; break;
+    }
+    if (in->type == IR_I8) {
+        kn = &k_reduce_s8;
+        if (lower_need_q(c, in, "input") || lower_need_q(c, out, "output")) return -1;
+        float si = lower_scale(in), so = lower_scale(out);
+        int32_t zi = lower_zp(in), zo = lower_zp(out);
+        if (p->op == PEXC_REDUCE_SUM) {
+            pexc_mean_params m = {0, 0, 0, 0};
+            pexc_requantize_params q = {0, 0, 0, 0};
+            int r = op->code == OP_MEAN ? prep_mean_s8(si, zi, so, zo, p->count, &m)
+                                        : prep_requantize_s8(si, zi, so, zo, &q);
+            if (op->code != OP_MEAN) {
+                m.multiplier = q.multiplier;
+                m.shift = q.shift;
+            }
+            if (r || m.shift < -31 || m.shift > 30)
+                FAIL("operator %d (%s): input scale %g over output scale %g (over %d elements) cannot be requantised",
+                     op->index, c->name, (double)si, (double)so, p->count);
+            p->input_zp = zi;
+            p->output_zp = zo;
+            p->multiplier = m.multiplier;
+            p->shift = m.shift;
+        } else if (si != so || zi != zo) {
+            FAIL("operator %d (%s): input tensor %d (scale %g, zero point %d) and output tensor %d (scale %g, zero "
+                 "point %d) must share their quantisation",
+                 op->index, c->name, in->index, (double)si, zi, out->index, (double)so, zo);
+        }
+    } else {
+        kn = in->type == IR_F32 ? &k_reduce_f32 : &k_reduce_bool;
+    }
+    int32_t t = in->index;
+    return ops_generic(c, k, kn, p, &t, 1);
+}
+
+static int lower_arg(lower_ctx *c, k_call *k) {
+    ir_op *op = c->op;
+    ir_tensor *in = lower_in(c, 0), *ax = lower_in(c, 1), *out = &c->g->tensors[op->out[0]];
+    if (!in) FAIL("operator %d (%s): missing input", op->index, c->name);
+    if (in->type != IR_I8 && in->type != IR_F32)
+        FAIL("operator %d (%s): input tensor %d (%s) is %s; TFLite Micro supports int8 and float32 here", op->index,
+             c->name, in->index, in->name, ir_type_name(in->type));
+    /* TFLM computes int32 indices only (output_type int64 is refused) */
+    if (lower_need(c, out, 0, "output", IR_I32, 0) || lower_need(c, ax, 1, "axis", IR_I32, 1)) return -1;
+    int64_t v[1], n;
+    if (lower_const_ints(c, ax, v, 1, &n, "axis")) return -1;
+    if (n != 1) FAIL("operator %d (%s): axis tensor %d has %lld values, expected 1", op->index, c->name, ax->index,
+                     (long long)n);
+    int64_t a = v[0] < 0 ? v[0] + in->rank : v[0];
+    if (in->rank < 1 || a < 0 || a >= in->rank)
+        FAIL("operator %d (%s): axis %lld is out of range for the rank %d input tensor %d", op->index, c->name,
+             (long long)v[0], in->rank, in->index);
+    pexc_arg_params *p = ops_alloc(c, sizeof *p);
+    if (!p) return -1;
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < a; i++) outer *= in->shape[i];
+    for (int64_t i = a + 1; i < in->rank; i++) inner *= in->shape[i];
+    if (out->elems != outer * inner)
+        FAIL("operator %d (%s): output tensor %d has %lld elements, expected %lld", op->index, c->name, out->index,
+             (long long)out->elems, (long long)(outer * inner));
+    p->outer = (int32_t)outer;
+    p->axis = in->shape[a];
+    p->inner = (int32_t)inner;
+    p->is_max = op->code == OP_ARG_MAX;
+    int32_t t = in->index;
+    return ops_generic(c, k, in->type == IR_I8 ? &k_arg_s8 : &k_arg_f32, p, &t, 1);
+}
+
+int ops_reduce_lower(lower_ctx *c, k_call *k) {
+    switch (c->op->code) {
+    case OP_MEAN: case OP_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_REDUCE_ALL:
+        return lower_reduce(c, k);
+    case OP_ARG_MAX: case OP_ARG_MIN: return lower_arg(c, k);
+    default: return 1;
+    }
+}

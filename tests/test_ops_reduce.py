@@ -1,0 +1,114 @@
+"""Reductions and spatial/matmul operators (src/ops/reduce.c, src/ops/spatial.c)
+against TFLite Micro, byte for byte.
+
+Every model in tests/models/reduce (tools/gen_models_reduce.py: converter-made,
+int8 or float32) runs in TFLM's Python interpreter and in `pexc run` under
+the baseline and min-sram schedules on 5 seeded random inputs and, for int8,
+all -128 and all 127; every output byte must agree. One model per runtime
+kernel is also compiled with `pexc compile`, built with gcc -Werror around
+tests/codegen/host_main.c and run on the same inputs.
+"""
+
+import os
+import subprocess
+
+import pytest
+
+import pexc_harness as H
+
+MODELS_DIR = os.path.join(H.ROOT, "tests", "models", "reduce")
+SCHEDULES = ["baseline", "min-sram"]
+# one model per runtime kernel, built as generated C
+CODEGEN = ["mean_c", "f_mean_c", "f_argmax_c", "argmax_c", "resize_bilinear", "transpose_conv",
+           "batch_matmul", "f_resize_bilinear"]
+
+
+def _models():
+    if not os.path.isdir(MODELS_DIR):
+        return []
+    return sorted(fn[:-7] for fn in os.listdir(MODELS_DIR) if fn.endswith(".tflite"))
+
+
+_REF = {}
+
+
+def _reference(name):
+    if name not in _REF:
+        path = os.path.join(MODELS_DIR, name + ".tflite")
+        ref = H.tflm_ref.TflmModel(path)
+        inputs = H.conformance_inputs(ref, n_random=5, model_name=name)
+        _REF[name] = (path, ref, inputs, [ref.run(d) for _, d in inputs])
+    return _REF[name]
+
+
+def _compare(name, got, ref, inputs, expected, how):
+    for (label, _), want, mine in zip(inputs, expected, got):
+        if mine != want:
+            pytest.fail("%s, %s, input %s: %s" % (name, how, label,
+                                                   H.describe_mismatch(want, mine, ref.output_dtype)))
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+@pytest.mark.parametrize("name", _models())
+def test_matches_tflm(name, schedule):
+    path, ref, inputs, expected = _reference(name)
+    got = H.run_pexc(path, [d for _, d in inputs], ref.output_nbytes, schedule)
+    _compare(name, got, ref, inputs, expected, schedule)
+
+
+@pytest.mark.parametrize("name", [m for m in CODEGEN if m in _models()])
+def test_generated_c(name, tmp_path):
+    path, ref, inputs, expected = _reference(name)
+    gen = tmp_path / "gen"
+    r = subprocess.run([H.PEXC, "compile", path, "-o", str(gen), "--name", "m", "--schedule", "min-sram"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    srcs = sorted(str(gen / f) for f in os.listdir(gen) if f.endswith(".c"))
+    exe = str(tmp_path / "m")
+    main = os.path.join(H.ROOT, "tests", "codegen", "host_main.c")
+    r = subprocess.run(["gcc", "-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                        "-DPEXC_MODEL=m", "-I" + str(gen), main] + srcs + ["-o", exe, "-lm"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    got = []
+    for k, (_, d) in enumerate(inputs):
+        fin, fout = str(tmp_path / ("in%d" % k)), str(tmp_path / ("out%d" % k))
+        with open(fin, "wb") as f:
+            f.write(d)
+        r = subprocess.run([exe, fin, fout], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        with open(fout, "rb") as f:
+            got.append(f.read())
+    _compare(name, got, ref, inputs, expected, "generated C")
+
+
+def _patched(tmp_path, name, old, new):
+    """A copy of model `name` with the int32 constant `old` replaced by `new`
+    (same length): axis lists the converter never writes."""
+    import struct
+    with open(os.path.join(MODELS_DIR, name + ".tflite"), "rb") as f:
+        data = f.read()
+    a, b = struct.pack("<%di" % len(old), *old), struct.pack("<%di" % len(new), *new)
+    assert data.count(a) == 1
+    path = str(tmp_path / (name + "_patched.tflite"))
+    with open(path, "wb") as f:
+        f.write(data.replace(a, b))
+    return path
+
+
+def test_mean_negative_and_duplicate_axes(tmp_path):
+    # [1, -3, 2, 3] resolves to {1, 2, 3}: axis 1 twice, batch (extent 1) not at all
+    path = _patched(tmp_path, "mean_all", [0, 1, 2, 3], [1, -3, 2, 3])
+    ref = H.tflm_ref.TflmModel(path)
+    inputs = H.conformance_inputs(ref, n_random=3, model_name="mean_dup")
+    expected = [ref.run(d) for _, d in inputs]
+    for schedule in SCHEDULES:
+        got = H.run_pexc(path, [d for _, d in inputs], ref.output_nbytes, schedule)
+        _compare("mean_dup", got, ref, inputs, expected, schedule)
+
+
+def test_axis_out_of_range_refused(tmp_path):
+    path = _patched(tmp_path, "mean_all", [0, 1, 2, 3], [0, 1, 2, 4])
+    r = subprocess.run([H.PEXC, "run", path, "--output", str(tmp_path / "o")], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "axis tensor" in r.stderr and "value 4 is out of range" in r.stderr, r.stderr

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Generate the reduction and spatial/matmul test models in tests/models/reduce/.
+
+Each model is a tiny tf.function converted by the real TFLite converter with
+full-integer post-training quantisation (representative dataset, int8
+builtins, int8 input and output), or a float32 model where noted. After
+conversion the operator list is checked against the operators the entry
+claims (so a converter that rewrites a pattern is noticed), and the list
+goes into MANIFEST.json with the TensorFlow version.
+
+    .venv/bin/python tools/gen_models_reduce.py [--only SUBSTR]
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+OUT = os.path.join(ROOT, "tests", "models", "reduce")
+sys.path.insert(0, HERE)
+
+
+def _entries(tf):
+    """(name, input shape, function of the input, claimed operators, float?)"""
+    rng = np.random.default_rng(7)
+
+    def const(shape, lo=-1.0, hi=1.0):
+        return tf.constant(rng.uniform(lo, hi, size=shape).astype(np.float32))
+
+    w_tc = const([3, 3, 5, 4])            # transpose conv filter [out, kh, kw, in]
+    w_tc2 = const([6, 2, 3, 3])
+    b_tc = const([5], -0.5, 0.5)
+    m_rhs = const([8, 6])
+    m_rhs3 = const([2, 8, 5])
+    return [
+        # reductions
+        ("mean_c", [1, 4, 5, 8], lambda x: tf.reduce_mean(x, axis=[3]), ["MEAN"], False),
+        ("mean_c_keep", [1, 4, 5, 8], lambda x: tf.reduce_mean(x, axis=[-1], keepdims=True), ["MEAN"], False),
+        ("mean_hwc", [1, 4, 5, 8], lambda x: tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True), ["MEAN"], False),
+        ("mean_h", [1, 6, 5, 3], lambda x: tf.reduce_mean(x, axis=[1]), ["MEAN"], False),
+        ("mean_3d", [1, 6, 10], lambda x: tf.reduce_mean(x, axis=[-1]), ["MEAN"], False),
+        ("mean_3d_mid", [2, 6, 10], lambda x: tf.reduce_mean(x, axis=[0, 2]), ["MEAN"], False),
+        ("mean_big", [1, 9, 9, 40], lambda x: tf.reduce_mean(x, axis=[1, 3]), ["MEAN"], False),
+        ("mean_all", [1, 4, 5, 8], lambda x: tf.reduce_mean(x, axis=[0, 1, 2, 3]), ["MEAN"], False),
+        ("sum_c", [1, 4, 5, 8], lambda x: tf.reduce_sum(x, axis=[3]), ["SUM"], False),
+        ("sum_hw_keep", [1, 4, 5, 8], lambda x: tf.reduce_sum(x, axis=[1, 2], keepdims=True), ["SUM"], False),
+        ("sum_2d", [3, 7], lambda x: tf.reduce_sum(x, axis=[0]), ["SUM"], False),
+        ("max_c", [1, 4, 5, 8], lambda x: tf.reduce_max(x, axis=[3]), ["REDUCE_MAX"], False),
+        ("max_hw", [1, 4, 5, 8], lambda x: tf.reduce_max(x, axis=[1, 2], keepdims=True), ["REDUCE_MAX"], False),
+        ("min_w", [1, 4, 5, 8], lambda x: tf.reduce_min(x, axis=[-2]), ["REDUCE_MIN"], False),
+        ("argmax_c", [1, 4, 5, 8], lambda x: tf.math.argmax(x, axis=3, output_type=tf.int32), ["ARG_MAX"], False),
+        ("argmin_w", [1, 4, 5, 8], lambda x: tf.math.argmin(x, axis=-2, output_type=tf.int32), ["ARG_MIN"], False),
+        ("argmax_2d", [6, 9], lambda x: tf.math.argmax(x, axis=0, output_type=tf.int32), ["ARG_MAX"], False),
+        # float32 reductions
+        ("f_mean_c", [1, 4, 5, 8], lambda x: tf.reduce_mean(x, axis=[3]), ["MEAN"], True),
+        ("f_mean_hw", [1, 4, 5, 8], lambda x: tf.reduce_mean(x, axis=[1, 2], keepdims=True), ["MEAN"], True),
+        ("f_sum_hc", [1, 4, 5, 8], lambda x: tf.reduce_sum(x, axis=[1, 3]), ["SUM"], True),
+        ("f_max_c", [1, 4, 5, 8], lambda x: tf.reduce_max(x, axis=[3]), ["REDUCE_MAX"], True),
+        ("f_min_hw", [1, 4, 5, 8], lambda x: tf.reduce_min(x, axis=[1, 2]), ["REDUCE_MIN"], True),
+        ("f_argmax_c", [1, 4, 5, 8], lambda x: tf.math.argmax(x, axis=3, output_type=tf.int32), ["ARG_MAX"], True),
+        ("f_argmin_h", [1, 4, 5, 8], lambda x: tf.math.argmin(x, axis=1, output_type=tf.int32), ["ARG_MIN"], True),
+    ]
+
+
+def convert(tf, shape, fn, is_float, seed=0):
+    f = tf.function(fn, input_signature=[tf.TensorSpec(shape, tf.float32)])
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([f.get_concrete_function()], f)
+    if not is_float:
+        rng = np.random.default_rng(seed)
+
+        def representative():
+            for k in range(48):
+                x = rng.uniform(-1, 1, size=shape).astype(np.float32)
+                if k % 4 == 3:
+                    x = (x * rng.uniform(0.2, 1.0)).astype(np.float32)
+                yield [x]
+
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = representative
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=OUT)
+    ap.add_argument("--only")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+    import gen_models
+    os.makedirs(args.out, exist_ok=True)
+    manifest_path = os.path.join(args.out, "MANIFEST.json")
+    manifest = {}
+    if os.path.exists(manifest_path):
+        with open(manifest_path) as f:
+            manifest = json.load(f).get("models", {})
+    for name, shape, fn, claim, is_float in _entries(tf):
+        if args.only and args.only not in name:
+            continue
+        data = convert(tf, shape, fn, is_float)
+        path = os.path.join(args.out, name + ".tflite")
+        with open(path, "wb") as f:
+            f.write(data)
+        ops = [d["op"] for d in gen_models.analyse(path)["ops"]]
+        for c in claim:
+            if c not in ops:
+                raise SystemExit("%s: claimed %s, converter made %s" % (name, c, ops))
+        manifest[name] = {"ops": ops, "input": shape, "float": is_float}
+        print("%-16s %s" % (name, " ".join(ops)))
+    with open(manifest_path, "w") as f:
+        json.dump({"tensorflow": tf.__version__, "models": manifest}, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
