@@ -590,6 +590,53 @@ pexc_status pexc_arg_minmax_f32(const pexc_arg_params *p, const void *const *in,
 
 /* ---- resize, transpose conv, batch matmul ---- */
 
+/* RESIZE_BILINEAR of an [N, H, W, C] tensor to [N, OH, OW, C]
+ * (resize_bilinear.c). scale_y/scale_x: the source step per output pixel,
+ * in 1/1024 for int8 (TFLite's integer kernel) and as float bits for
+ * float32; half_pixel: sample at pixel centres. */
+typedef struct {
+    int32_t n, h, w, c, out_h, out_w;
+    int32_t half_pixel;
+    int32_t scale_y, scale_x;     /* int8: Q10 */
+    float scale_yf, scale_xf;     /* float32 */
+} pexc_resize_params;
+/** int8: each output the four-tap sum in Q20 rounded half away from zero. */
+pexc_status pexc_resize_bilinear_s8(const pexc_resize_params *p, const void *const *in, void *out);
+/** float32, the reference kernel's float expression term by term. */
+pexc_status pexc_resize_bilinear_f32(const pexc_resize_params *p, const void *const *in, void *out);
+
+/* TRANSPOSE_CONV int8 (transpose_conv_s8.c): in[0] the input [N, H, W, Cin],
+ * in[1] the filter [Cout, KH, KW, Cin] int8 (used raw, as TFLM does), in[2]
+ * the int32 bias [Cout] when has_bias; out [N, OH, OW, Cout]. Input pixel
+ * (y, x) tap (ky, kx) lands on output (y * stride_h - pad_top + ky,
+ * x * stride_w - pad_left + kx); taps outside the output are dropped. */
+typedef struct {
+    int32_t n, h, w, cin, out_h, out_w, cout, kh, kw;
+    int32_t stride_h, stride_w, pad_top, pad_left;
+    int32_t has_bias;
+    int32_t input_offset, output_offset, act_min, act_max;
+    const int32_t *out_mult, *out_shift; /* [cout] */
+} pexc_transpose_conv_params;
+pexc_status pexc_transpose_conv_s8(const pexc_transpose_conv_params *p, const void *const *in, void *out);
+
+/* BATCH_MATMUL (batch_matmul.c): out[b] = lhs[b] x rhs[b] for the batch
+ * index b of the output (broadcast: an operand's batch stride is 0 along an
+ * axis where it has extent 1). in[0] lhs, in[1] rhs, row-major with the two
+ * matrix axes last; adj_x / adj_y: that operand is stored transposed. out:
+ * [batch..., rows, cols]. int8: (lhs - lhs_zp) . (rhs - rhs_zp) summed in
+ * int32, requantised, plus output_zp, clamped. */
+typedef struct {
+    int32_t batch[3];                 /* output batch extents, outermost first */
+    int32_t lhs_bstride[3], rhs_bstride[3]; /* elements */
+    int32_t rows, cols, depth;
+    int32_t adj_x, adj_y;
+    int32_t lhs_offset, rhs_offset;   /* -zero points */
+    int32_t output_offset, multiplier, shift;
+} pexc_batch_matmul_params;
+pexc_status pexc_batch_matmul_s8(const pexc_batch_matmul_params *p, const void *const *in, void *out);
+/** float32: each output summed over depth in order from 0.0f. */
+pexc_status pexc_batch_matmul_f32(const pexc_batch_matmul_params *p, const void *const *in, void *out);
+
 /* ---- sequences, state ---- */
 
 /* ---- float32 ---- */

@@ -14,7 +14,7 @@ static const struct {
     /* ---- element-wise binary (binary.c) ---- */
     /* ---- data movement (move.c) ---- */
     {ops_reduce_known, ops_reduce_lower},
-    /* ---- resize, transpose conv, batch matmul (spatial.c) ---- */
+    {ops_spatial_known, ops_spatial_lower},
     /* ---- sequences, state (seq.c) ---- */
     /* ---- float32 (float.c) ---- */
     /* ---- int16 (int16.c) ---- */

@@ -26,6 +26,8 @@ int ops_reduce_known(int32_t code);
 int ops_reduce_lower(lower_ctx *c, k_call *k);
 
 /* ---- resize, transpose conv, batch matmul (spatial.c) ---- */
+int ops_spatial_known(int32_t code);
+int ops_spatial_lower(lower_ctx *c, k_call *k);
 
 /* ---- sequences, state (seq.c) ---- */
 
