@@ -55,6 +55,9 @@ def _entries(tf):
         ("argmax_c", [1, 4, 5, 8], lambda x: tf.math.argmax(x, axis=3, output_type=tf.int32), ["ARG_MAX"], False),
         ("argmin_w", [1, 4, 5, 8], lambda x: tf.math.argmin(x, axis=-2, output_type=tf.int32), ["ARG_MIN"], False),
         ("argmax_2d", [6, 9], lambda x: tf.math.argmax(x, axis=0, output_type=tf.int32), ["ARG_MAX"], False),
+        ("log_softmax", [1, 3, 10], lambda x: tf.nn.log_softmax(x * 4.0), ["LOG_SOFTMAX"], False),
+        ("log_softmax_wide", [2, 70], lambda x: tf.nn.log_softmax(x * 9.0), ["LOG_SOFTMAX"], False),
+        ("log_softmax_narrow", [4, 5], lambda x: tf.nn.log_softmax(x * 0.2), ["LOG_SOFTMAX"], False),
         # resize
         ("resize_bilinear", [1, 5, 6, 3], lambda x: tf.image.resize(x, [9, 13], "bilinear"),
          ["RESIZE_BILINEAR"], False),

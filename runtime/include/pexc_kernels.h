@@ -588,6 +588,19 @@ typedef struct {
 pexc_status pexc_arg_minmax_s8(const pexc_arg_params *p, const void *const *in, void *out);
 pexc_status pexc_arg_minmax_f32(const pexc_arg_params *p, const void *const *in, void *out);
 
+/* LOG_SOFTMAX int8 over the last axis (log_softmax_s8.c): the input as
+ * [outer, depth] rows; output scale 16/256, zero point 127. The fields are
+ * TFLM's Prepare results: the input multiplier and left shift moving input
+ * differences to Q5.26, the reverse scaling (multiplier, shift <= 0 in
+ * pexc_requant's sign convention) and diff_min. */
+typedef struct {
+    int32_t outer, depth;
+    int32_t input_multiplier, input_left_shift;
+    int32_t reverse_multiplier, reverse_shift;
+    int32_t diff_min;
+} pexc_log_softmax_params;
+pexc_status pexc_log_softmax_s8(const pexc_log_softmax_params *p, const void *const *in, void *out);
+
 /* ---- resize, transpose conv, batch matmul ---- */
 
 /* RESIZE_BILINEAR of an [N, H, W, C] tensor to [N, OH, OW, C]

@@ -10,8 +10,6 @@
  * share their quantisation, so no requantisation follows. The float kernel
  * evaluates the reference's float expression in its order, term by term.
  */
-#include <math.h>
-
 #include "pexc_kernels.h"
 
 static int resize_ok(const pexc_resize_params *p, const void *const *in, const void *out) {
@@ -55,10 +53,13 @@ pexc_status pexc_resize_bilinear_s8(const pexc_resize_params *p, const void *con
     return PEXC_OK;
 }
 
-/* Float source position of output index v, and its two source indices. */
+/* Float source position of output index v, and its two source indices:
+ * floor and ceiling without libm (positions are far inside int32). */
 static void src_f32(int32_t v, float scale, int32_t half, int32_t size, float *pos, int32_t *lo, int32_t *hi) {
     *pos = half ? ((float)v + 0.5f) * scale - 0.5f : (float)v * scale;
-    int32_t l = (int32_t)floorf(*pos), u = (int32_t)ceilf(*pos);
+    int32_t l = (int32_t)*pos, u = l;
+    if ((float)l > *pos) l--;
+    if ((float)u < *pos) u++;
     *lo = l > 0 ? l : 0;
     *hi = u < size - 1 ? u : size - 1;
 }

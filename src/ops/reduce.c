@@ -1,6 +1,7 @@
 /*
  * Reductions: MEAN (every axis set the core K_MEAN lowering does not take),
- * SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL, ARG_MAX and ARG_MIN.
+ * SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL, ARG_MAX and ARG_MIN, and the
+ * row-wise LOG_SOFTMAX.
  *
  * TFLite Micro reduces any axis set with one generic walk over the input
  * (reference_ops::QuantizedMeanOrSum and ReduceGeneric), after resolving the
@@ -27,7 +28,7 @@
 int ops_reduce_known(int32_t code) {
     switch (code) {
     case OP_MEAN: case OP_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_REDUCE_ALL:
-    case OP_ARG_MAX: case OP_ARG_MIN: return 1;
+    case OP_ARG_MAX: case OP_ARG_MIN: case OP_LOG_SOFTMAX: return 1;
     default: return 0;
     }
 }
@@ -84,6 +85,19 @@ static pexc_status run_arg_f32(const void *p, const void *const *in, void *out) 
 
 static const ops_kernel k_arg_s8 = {"pexc_arg_minmax_s8", "pexc_arg_params", run_arg_s8, arg_emit};
 static const ops_kernel k_arg_f32 = {"pexc_arg_minmax_f32", "pexc_arg_params", run_arg_f32, arg_emit};
+
+static int log_softmax_emit(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_log_softmax_params *p = k->gen_params;
+    emit_printf(e, "static const pexc_log_softmax_params %s = {%d, %d, %d, %d, %d, %d, %d};\n", var, p->outer,
+                p->depth, p->input_multiplier, p->input_left_shift, p->reverse_multiplier, p->reverse_shift,
+                p->diff_min);
+    return 0;
+}
+static pexc_status run_log_softmax(const void *p, const void *const *in, void *out) {
+    return pexc_log_softmax_s8(p, in, out);
+}
+static const ops_kernel k_log_softmax = {"pexc_log_softmax_s8", "pexc_log_softmax_params", run_log_softmax,
+                                         log_softmax_emit};
 
 /* ---- lowering ------------------------------------------------------------ */
 
@@ -228,11 +242,53 @@ static int lower_arg(lower_ctx *c, k_call *k) {
     return ops_generic(c, k, in->type == IR_I8 ? &k_arg_s8 : &k_arg_f32, p, &t, 1);
 }
 
+/* LOG_SOFTMAX int8 over the last axis. TFLM's Prepare fixes the output at
+ * scale 16/256, zero point 127, and derives the parameters as SOFTMAX does
+ * with beta 1 (prep_softmax_s8), plus the reverse scaling that turns the
+ * log-sum back into an input difference. */
+static int lower_log_softmax(lower_ctx *c, k_call *k) {
+    ir_op *op = c->op;
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
+    if (in && in->type == IR_F32)
+        FAIL("operator %d (%s): float32 input tensor %d: pexc has no float log-softmax (it would need libm's exp "
+             "and log on the device)",
+             op->index, c->name, in->index);
+    if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) ||
+        lower_need_q(c, in, "input") || lower_need_q(c, out, "output"))
+        return -1;
+    if (in->rank < 1 || out->rank != in->rank || memcmp(in->shape, out->shape, sizeof(int32_t) * (size_t)in->rank))
+        FAIL("operator %d (%s): input tensor %d and output tensor %d differ in shape", op->index, c->name,
+             in->index, out->index);
+    if (lower_scale(out) != 16.0f / 256.0f || lower_zp(out) != 127)
+        FAIL("operator %d (%s): output tensor %d has scale %g and zero point %d; TFLite Micro needs 16/256 and 127",
+             op->index, c->name, out->index, (double)lower_scale(out), lower_zp(out));
+    pexc_log_softmax_params *p = ops_alloc(c, sizeof *p);
+    if (!p) return -1;
+    pexc_softmax_params sp;
+    if (prep_softmax_s8(1.0f, lower_scale(in), &sp) || sp.input_left_shift < 1 || sp.input_left_shift > 30)
+        FAIL("operator %d (%s): input tensor %d scale %g is out of range", op->index, c->name, in->index,
+             (double)lower_scale(in));
+    /* PreprocessLogSoftmaxScalingExp: 2^(31 - left_shift) / multiplier */
+    double rev = (double)(INT64_C(1) << (31 - sp.input_left_shift)) / (double)sp.input_multiplier;
+    if (prep_quantize_multiplier(rev, &p->reverse_multiplier, &p->reverse_shift) || p->reverse_shift < -31 ||
+        p->reverse_shift > 30)
+        FAIL("operator %d (%s): input tensor %d scale %g is out of range", op->index, c->name, in->index,
+             (double)lower_scale(in));
+    p->depth = in->shape[in->rank - 1];
+    p->outer = (int32_t)(in->elems / p->depth);
+    p->input_multiplier = sp.input_multiplier;
+    p->input_left_shift = sp.input_left_shift;
+    p->diff_min = sp.diff_min;
+    int32_t t = in->index;
+    return ops_generic(c, k, &k_log_softmax, p, &t, 1);
+}
+
 int ops_reduce_lower(lower_ctx *c, k_call *k) {
     switch (c->op->code) {
     case OP_MEAN: case OP_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_REDUCE_ALL:
         return lower_reduce(c, k);
     case OP_ARG_MAX: case OP_ARG_MIN: return lower_arg(c, k);
+    case OP_LOG_SOFTMAX: return lower_log_softmax(c, k);
     default: return 1;
     }
 }
