@@ -58,6 +58,10 @@ def _entries(tf):
         ("log_softmax", [1, 3, 10], lambda x: tf.nn.log_softmax(x * 4.0), ["LOG_SOFTMAX"], False),
         ("log_softmax_wide", [2, 70], lambda x: tf.nn.log_softmax(x * 9.0), ["LOG_SOFTMAX"], False),
         ("log_softmax_narrow", [4, 5], lambda x: tf.nn.log_softmax(x * 0.2), ["LOG_SOFTMAX"], False),
+        ("l2_norm", [1, 3, 16], lambda x: tf.math.l2_normalize(x, axis=-1), ["L2_NORMALIZATION"], False),
+        ("l2_norm_4d", [1, 2, 3, 40], lambda x: tf.math.l2_normalize(x * 3.0 + 0.5, axis=-1),
+         ["L2_NORMALIZATION"], False),
+        ("l2_norm_small", [4, 3], lambda x: tf.math.l2_normalize(x * 0.01, axis=-1), ["L2_NORMALIZATION"], False),
         # resize
         ("resize_bilinear", [1, 5, 6, 3], lambda x: tf.image.resize(x, [9, 13], "bilinear"),
          ["RESIZE_BILINEAR"], False),

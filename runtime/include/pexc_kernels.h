@@ -601,6 +601,15 @@ typedef struct {
 } pexc_log_softmax_params;
 pexc_status pexc_log_softmax_s8(const pexc_log_softmax_params *p, const void *const *in, void *out);
 
+/* L2_NORMALIZATION int8 over the last axis (l2_norm_s8.c): rows of depth
+ * values; each output is (x - input_zp) / ||row|| in Q7 (scale 1/128, zero
+ * point 0, whatever the output tensor says: TFLM writes that fixed format). */
+typedef struct {
+    int32_t outer, depth;
+    int32_t input_zp;
+} pexc_l2_norm_params;
+pexc_status pexc_l2_norm_s8(const pexc_l2_norm_params *p, const void *const *in, void *out);
+
 /* ---- resize, transpose conv, batch matmul ---- */
 
 /* RESIZE_BILINEAR of an [N, H, W, C] tensor to [N, OH, OW, C]

@@ -1,7 +1,7 @@
 /*
  * Reductions: MEAN (every axis set the core K_MEAN lowering does not take),
  * SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL, ARG_MAX and ARG_MIN, and the
- * row-wise LOG_SOFTMAX.
+ * row-wise LOG_SOFTMAX and L2_NORMALIZATION.
  *
  * TFLite Micro reduces any axis set with one generic walk over the input
  * (reference_ops::QuantizedMeanOrSum and ReduceGeneric), after resolving the
@@ -28,7 +28,7 @@
 int ops_reduce_known(int32_t code) {
     switch (code) {
     case OP_MEAN: case OP_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_REDUCE_ALL:
-    case OP_ARG_MAX: case OP_ARG_MIN: case OP_LOG_SOFTMAX: return 1;
+    case OP_ARG_MAX: case OP_ARG_MIN: case OP_LOG_SOFTMAX: case OP_L2_NORMALIZATION: return 1;
     default: return 0;
     }
 }
@@ -98,6 +98,16 @@ static pexc_status run_log_softmax(const void *p, const void *const *in, void *o
 }
 static const ops_kernel k_log_softmax = {"pexc_log_softmax_s8", "pexc_log_softmax_params", run_log_softmax,
                                          log_softmax_emit};
+
+static int l2_norm_emit(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_l2_norm_params *p = k->gen_params;
+    emit_printf(e, "static const pexc_l2_norm_params %s = {%d, %d, %d};\n", var, p->outer, p->depth, p->input_zp);
+    return 0;
+}
+static pexc_status run_l2_norm(const void *p, const void *const *in, void *out) {
+    return pexc_l2_norm_s8(p, in, out);
+}
+static const ops_kernel k_l2_norm = {"pexc_l2_norm_s8", "pexc_l2_norm_params", run_l2_norm, l2_norm_emit};
 
 /* ---- lowering ------------------------------------------------------------ */
 
@@ -283,12 +293,43 @@ static int lower_log_softmax(lower_ctx *c, k_call *k) {
     return ops_generic(c, k, &k_log_softmax, p, &t, 1);
 }
 
+/* L2_NORMALIZATION int8 over the last axis, rank <= 4, no fused activation
+ * (TFLM's Prepare). TFLM writes Q7 whatever the output quantisation, so the
+ * output's scale and zero point are not consulted. */
+static int lower_l2_norm(lower_ctx *c, k_call *k) {
+    ir_op *op = c->op;
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
+    if (in && in->type == IR_F32)
+        FAIL("operator %d (%s): float32 input tensor %d: pexc has no float L2 normalisation (it would need libm's "
+             "sqrt on the device)",
+             op->index, c->name, in->index);
+    if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) ||
+        lower_need_q(c, in, "input"))
+        return -1;
+    if (in->rank < 1 || in->rank > 4 || out->rank != in->rank ||
+        memcmp(in->shape, out->shape, sizeof(int32_t) * (size_t)in->rank))
+        FAIL("operator %d (%s): input tensor %d (rank %d) and output tensor %d must have one shape of rank 1 to 4",
+             op->index, c->name, in->index, in->rank, out->index);
+    int32_t act;
+    if (reader_opt_int(c->g, op, 12, 0, 1, 0, &act, c->err)) return -1; /* L2NormOptions */
+    if (act != 0)
+        FAIL("operator %d (%s): fused activation %d; TFLite Micro takes none here", op->index, c->name, act);
+    pexc_l2_norm_params *p = ops_alloc(c, sizeof *p);
+    if (!p) return -1;
+    p->depth = in->shape[in->rank - 1];
+    p->outer = (int32_t)(in->elems / p->depth);
+    p->input_zp = lower_zp(in);
+    int32_t t = in->index;
+    return ops_generic(c, k, &k_l2_norm, p, &t, 1);
+}
+
 int ops_reduce_lower(lower_ctx *c, k_call *k) {
     switch (c->op->code) {
     case OP_MEAN: case OP_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_REDUCE_ALL:
         return lower_reduce(c, k);
     case OP_ARG_MAX: case OP_ARG_MIN: return lower_arg(c, k);
     case OP_LOG_SOFTMAX: return lower_log_softmax(c, k);
+    case OP_L2_NORMALIZATION: return lower_l2_norm(c, k);
     default: return 1;
     }
 }
