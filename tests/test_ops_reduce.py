@@ -19,8 +19,9 @@ import pexc_harness as H
 MODELS_DIR = os.path.join(H.ROOT, "tests", "models", "reduce")
 SCHEDULES = ["baseline", "min-sram"]
 # one model per runtime kernel, built as generated C
-CODEGEN = ["mean_c", "f_mean_c", "f_argmax_c", "argmax_c", "resize_bilinear", "transpose_conv",
-           "batch_matmul", "f_resize_bilinear"]
+CODEGEN = ["mean_c", "f_mean_c", "f_argmax_c", "argmax_c", "resize_bilinear", "transpose_conv_bias",
+           "batch_matmul", "f_resize_bilinear", "f_batch_matmul", "log_softmax", "l2_norm", "cumsum_excl_rev",
+           "f_cumsum"]
 
 
 def _models():

@@ -62,6 +62,10 @@ def _entries(tf):
         ("l2_norm_4d", [1, 2, 3, 40], lambda x: tf.math.l2_normalize(x * 3.0 + 0.5, axis=-1),
          ["L2_NORMALIZATION"], False),
         ("l2_norm_small", [4, 3], lambda x: tf.math.l2_normalize(x * 0.01, axis=-1), ["L2_NORMALIZATION"], False),
+        ("cumsum", [1, 4, 6], lambda x: tf.math.cumsum(x, axis=2), ["CUMSUM"], False),
+        ("cumsum_excl_rev", [2, 5, 3], lambda x: tf.math.cumsum(x, axis=1, exclusive=True, reverse=True),
+         ["CUMSUM"], False),
+        ("cumsum_rev", [3, 4], lambda x: tf.math.cumsum(x, axis=-2, reverse=True), ["CUMSUM"], False),
         # resize
         ("resize_bilinear", [1, 5, 6, 3], lambda x: tf.image.resize(x, [9, 13], "bilinear"),
          ["RESIZE_BILINEAR"], False),
@@ -105,8 +109,14 @@ def _entries(tf):
         ("f_resize_align", [1, 5, 6, 3],
          lambda x: tf.compat.v1.image.resize_bilinear(x, [9, 11], align_corners=True), ["RESIZE_BILINEAR"], True),
         ("f_batch_matmul", [2, 4, 8], lambda x: tf.matmul(x, x, transpose_b=True), ["BATCH_MATMUL"], True),
+        ("f_cumsum", [2, 5, 3], lambda x: tf.math.cumsum(x, axis=1, exclusive=True), ["CUMSUM"], True),
+        ("f_cumsum_rev", [2, 5, 3], lambda x: tf.math.cumsum(x, axis=0, reverse=True), ["CUMSUM"], True),
         ("f_argmin_h", [1, 4, 5, 8], lambda x: tf.math.argmin(x, axis=1, output_type=tf.int32), ["ARG_MIN"], True),
     ]
+
+
+# converter output rewired to the int8 kernel (see int8_core)
+INT8_CORE = {"cumsum", "cumsum_excl_rev", "cumsum_rev"}
 
 
 def convert(tf, shape, fn, is_float, seed=0):
@@ -130,6 +140,29 @@ def convert(tf, shape, fn, is_float, seed=0):
     return conv.convert()
 
 
+def int8_core(data):
+    """The converter keeps some operators (CUMSUM) in float between a
+    DEQUANTIZE and a QUANTIZE even in an int8 model. Rewire such a
+    DEQUANTIZE -> OP -> QUANTIZE chain so OP reads the int8 input and writes
+    the int8 output directly: the int8 kernel TFLM would run."""
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as s
+    m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
+    g = m.subgraphs[0]
+    codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in m.operatorCodes]
+    ops = g.operators
+    if [codes[o.opcodeIndex] for o in ops][0] != s.BuiltinOperator.DEQUANTIZE or \
+            codes[ops[-1].opcodeIndex] != s.BuiltinOperator.QUANTIZE or len(ops) != 3:
+        raise SystemExit("int8_core: expected DEQUANTIZE, OP, QUANTIZE")
+    core = ops[1]
+    core.inputs = [int(ops[0].inputs[0])] + [int(i) for i in core.inputs[1:]]
+    core.outputs = [int(ops[2].outputs[0])]
+    g.operators = [core]
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=OUT)
@@ -148,6 +181,8 @@ def main(argv=None):
         if args.only and args.only not in name:
             continue
         data = convert(tf, shape, fn, is_float)
+        if name in INT8_CORE:
+            data = int8_core(data)
         path = os.path.join(args.out, name + ".tflite")
         with open(path, "wb") as f:
             f.write(data)

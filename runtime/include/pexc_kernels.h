@@ -610,6 +610,20 @@ typedef struct {
 } pexc_l2_norm_params;
 pexc_status pexc_l2_norm_s8(const pexc_l2_norm_params *p, const void *const *in, void *out);
 
+/* CUMSUM along one axis (cumsum.c): the tensor as [before, axis, after]
+ * row-major; exclusive: each output leaves out its own input; reverse: sums
+ * run from the end. int8 follows TFLM: values rescaled like ADD's inputs
+ * (offset, << 20, input multiplier), summed in int32 from the rescaled input
+ * offset, each partial sum requantised (both shifts <= 0). */
+typedef struct {
+    int32_t before, axis, after;
+    int32_t exclusive, reverse;
+    int32_t input_offset, input_multiplier, input_shift;
+    int32_t output_offset, output_multiplier, output_shift;
+} pexc_cumsum_params;
+pexc_status pexc_cumsum_s8(const pexc_cumsum_params *p, const void *const *in, void *out);
+pexc_status pexc_cumsum_f32(const pexc_cumsum_params *p, const void *const *in, void *out);
+
 /* ---- resize, transpose conv, batch matmul ---- */
 
 /* RESIZE_BILINEAR of an [N, H, W, C] tensor to [N, OH, OW, C]

@@ -1,7 +1,7 @@
 /*
  * Reductions: MEAN (every axis set the core K_MEAN lowering does not take),
  * SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL, ARG_MAX and ARG_MIN, and the
- * row-wise LOG_SOFTMAX and L2_NORMALIZATION.
+ * row-wise LOG_SOFTMAX, L2_NORMALIZATION and CUMSUM.
  *
  * TFLite Micro reduces any axis set with one generic walk over the input
  * (reference_ops::QuantizedMeanOrSum and ReduceGeneric), after resolving the
@@ -28,7 +28,8 @@
 int ops_reduce_known(int32_t code) {
     switch (code) {
     case OP_MEAN: case OP_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_REDUCE_ALL:
-    case OP_ARG_MAX: case OP_ARG_MIN: case OP_LOG_SOFTMAX: case OP_L2_NORMALIZATION: return 1;
+    case OP_ARG_MAX: case OP_ARG_MIN: case OP_LOG_SOFTMAX: case OP_L2_NORMALIZATION:
+    case OP_CUMSUM: return 1;
     default: return 0;
     }
 }
@@ -108,6 +109,22 @@ static pexc_status run_l2_norm(const void *p, const void *const *in, void *out) 
     return pexc_l2_norm_s8(p, in, out);
 }
 static const ops_kernel k_l2_norm = {"pexc_l2_norm_s8", "pexc_l2_norm_params", run_l2_norm, l2_norm_emit};
+
+static int cumsum_emit(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_cumsum_params *p = k->gen_params;
+    emit_printf(e, "static const pexc_cumsum_params %s = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d};\n", var,
+                p->before, p->axis, p->after, p->exclusive, p->reverse, p->input_offset, p->input_multiplier,
+                p->input_shift, p->output_offset, p->output_multiplier, p->output_shift);
+    return 0;
+}
+static pexc_status run_cumsum_s8(const void *p, const void *const *in, void *out) {
+    return pexc_cumsum_s8(p, in, out);
+}
+static pexc_status run_cumsum_f32(const void *p, const void *const *in, void *out) {
+    return pexc_cumsum_f32(p, in, out);
+}
+static const ops_kernel k_cumsum_s8 = {"pexc_cumsum_s8", "pexc_cumsum_params", run_cumsum_s8, cumsum_emit};
+static const ops_kernel k_cumsum_f32 = {"pexc_cumsum_f32", "pexc_cumsum_params", run_cumsum_f32, cumsum_emit};
 
 /* ---- lowering ------------------------------------------------------------ */
 
@@ -323,6 +340,58 @@ static int lower_l2_norm(lower_ctx *c, k_call *k) {
     return ops_generic(c, k, &k_l2_norm, p, &t, 1);
 }
 
+/* CUMSUM int8 or float32 along a constant int32 axis. int8: TFLM's
+ * Prepare rescales inputs by 1/2 after a 20-bit left shift and the sums by
+ * 2 * input scale / (2^20 * output scale), both as multipliers below one. */
+static int lower_cumsum(lower_ctx *c, k_call *k) {
+    ir_op *op = c->op;
+    ir_tensor *in = lower_in(c, 0), *ax = lower_in(c, 1), *out = &c->g->tensors[op->out[0]];
+    if (!in) FAIL("operator %d (%s): missing input", op->index, c->name);
+    if (in->type != IR_I8 && in->type != IR_F32)
+        FAIL("operator %d (%s): input tensor %d (%s) is %s; TFLite Micro supports int8 and float32 here", op->index,
+             c->name, in->index, in->name, ir_type_name(in->type));
+    if (lower_need(c, out, 0, "output", in->type, 0) || lower_need(c, ax, 1, "axis", IR_I32, 1)) return -1;
+    if (in->rank < 1 || out->rank != in->rank || memcmp(in->shape, out->shape, sizeof(int32_t) * (size_t)in->rank))
+        FAIL("operator %d (%s): input tensor %d and output tensor %d differ in shape", op->index, c->name,
+             in->index, out->index);
+    int64_t v[1], n;
+    if (lower_const_ints(c, ax, v, 1, &n, "axis")) return -1;
+    if (n != 1) FAIL("operator %d (%s): axis tensor %d has %lld values, expected 1", op->index, c->name, ax->index,
+                     (long long)n);
+    int64_t a = v[0] < 0 ? v[0] + in->rank : v[0];
+    if (a < 0 || a >= in->rank)
+        FAIL("operator %d (%s): axis %lld is out of range for the rank %d input tensor %d", op->index, c->name,
+             (long long)v[0], in->rank, in->index);
+    pexc_cumsum_params *p = ops_alloc(c, sizeof *p);
+    if (!p) return -1;
+    int32_t excl, rev;
+    if (reader_opt_int(c->g, op, 102, 0, 1, 0, &excl, c->err) || /* CumsumOptions */
+        reader_opt_int(c->g, op, 102, 1, 1, 0, &rev, c->err))
+        return -1;
+    int64_t before = 1, after = 1;
+    for (int64_t i = 0; i < a; i++) before *= in->shape[i];
+    for (int64_t i = a + 1; i < in->rank; i++) after *= in->shape[i];
+    p->before = (int32_t)before;
+    p->axis = in->shape[a];
+    p->after = (int32_t)after;
+    p->exclusive = excl != 0;
+    p->reverse = rev != 0;
+    if (in->type == IR_I8) {
+        if (lower_need_q(c, in, "input") || lower_need_q(c, out, "output")) return -1;
+        double twice = 2 * (double)lower_scale(in);
+        if (prep_quantize_multiplier((double)lower_scale(in) / twice, &p->input_multiplier, &p->input_shift) ||
+            prep_quantize_multiplier(twice / ((double)(1 << 20) * (double)lower_scale(out)), &p->output_multiplier,
+                                     &p->output_shift) ||
+            p->input_shift > 0 || p->output_shift > 0 || p->output_shift < -31)
+            FAIL("operator %d (%s): input scale %g over output scale %g is out of range", op->index, c->name,
+                 (double)lower_scale(in), (double)lower_scale(out));
+        p->input_offset = -lower_zp(in);
+        p->output_offset = lower_zp(out);
+    }
+    int32_t t = in->index;
+    return ops_generic(c, k, in->type == IR_I8 ? &k_cumsum_s8 : &k_cumsum_f32, p, &t, 1);
+}
+
 int ops_reduce_lower(lower_ctx *c, k_call *k) {
     switch (c->op->code) {
     case OP_MEAN: case OP_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_REDUCE_ALL:
@@ -330,6 +399,7 @@ int ops_reduce_lower(lower_ctx *c, k_call *k) {
     case OP_ARG_MAX: case OP_ARG_MIN: return lower_arg(c, k);
     case OP_LOG_SOFTMAX: return lower_log_softmax(c, k);
     case OP_L2_NORMALIZATION: return lower_l2_norm(c, k);
+    case OP_CUMSUM: return lower_cumsum(c, k);
     default: return 1;
     }
 }
