@@ -111,6 +111,11 @@ def _entries(tf):
         ("f_batch_matmul", [2, 4, 8], lambda x: tf.matmul(x, x, transpose_b=True), ["BATCH_MATMUL"], True),
         ("f_cumsum", [2, 5, 3], lambda x: tf.math.cumsum(x, axis=1, exclusive=True), ["CUMSUM"], True),
         ("f_cumsum_rev", [2, 5, 3], lambda x: tf.math.cumsum(x, axis=0, reverse=True), ["CUMSUM"], True),
+        ("f_l2_norm", [2, 3, 16], lambda x: tf.math.l2_normalize(x, axis=-1), ["L2_NORMALIZATION"], True),
+        ("f_l2_pool", [1, 6, 7, 3],
+         lambda x: tf.nn.avg_pool2d(x, 3, 2, "SAME"), ["L2_POOL_2D"], True),
+        ("f_l2_pool_valid", [1, 6, 7, 3],
+         lambda x: tf.nn.relu6(tf.nn.avg_pool2d(x, [2, 3], [2, 1], "VALID")), ["L2_POOL_2D"], True),
         ("f_argmin_h", [1, 4, 5, 8], lambda x: tf.math.argmin(x, axis=1, output_type=tf.int32), ["ARG_MIN"], True),
     ]
 
@@ -163,6 +168,25 @@ def int8_core(data):
     return bytes(b.Output())
 
 
+def as_l2_pool(data):
+    """The converter never writes L2_POOL_2D (sqrt(avg_pool(x^2)) stays three
+    operators), so an AVERAGE_POOL_2D model is retyped: both read the same
+    Pool2DOptions."""
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as s
+    m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
+    n = 0
+    for c in m.operatorCodes:
+        if max(c.builtinCode, c.deprecatedBuiltinCode) == s.BuiltinOperator.AVERAGE_POOL_2D:
+            c.builtinCode = c.deprecatedBuiltinCode = s.BuiltinOperator.L2_POOL_2D
+            n += 1
+    if n != 1:
+        raise SystemExit("as_l2_pool: expected one AVERAGE_POOL_2D operator code")
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=OUT)
@@ -183,6 +207,8 @@ def main(argv=None):
         data = convert(tf, shape, fn, is_float)
         if name in INT8_CORE:
             data = int8_core(data)
+        if "l2_pool" in name:
+            data = as_l2_pool(data)
         path = os.path.join(args.out, name + ".tflite")
         with open(path, "wb") as f:
             f.write(data)

@@ -609,6 +609,21 @@ typedef struct {
     int32_t input_zp;
 } pexc_l2_norm_params;
 pexc_status pexc_l2_norm_s8(const pexc_l2_norm_params *p, const void *const *in, void *out);
+/** float32: x / max(sqrt(sum of squares), 1e-6), summed in order (l2_norm.c). */
+pexc_status pexc_l2_norm_f32(const pexc_l2_norm_params *p, const void *const *in, void *out);
+/* Correctly rounded float square root without libm (sqrt_f32.c): the bits
+ * of IEEE sqrt, so of std::sqrt in TFLite's float kernels. */
+float pexc_sqrt_f32(float x);
+
+/* L2_POOL_2D float32 (l2_pool_f32.c): sqrt of the mean of squares over the
+ * window taps inside the input, then the fused activation clamp. in[0]
+ * [N, H, W, C], out [N, OH, OW, C]. */
+typedef struct {
+    int32_t n, h, w, c, out_h, out_w;
+    int32_t filter_h, filter_w, stride_h, stride_w, pad_top, pad_left;
+    float act_min, act_max;
+} pexc_l2_pool_params;
+pexc_status pexc_l2_pool_f32(const pexc_l2_pool_params *p, const void *const *in, void *out);
 
 /* CUMSUM along one axis (cumsum.c): the tensor as [before, axis, after]
  * row-major; exclusive: each output leaves out its own input; reverse: sums

@@ -1,7 +1,7 @@
 /*
  * Reductions: MEAN (every axis set the core K_MEAN lowering does not take),
  * SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL, ARG_MAX and ARG_MIN, and the
- * row-wise LOG_SOFTMAX, L2_NORMALIZATION and CUMSUM.
+ * row-wise LOG_SOFTMAX, L2_NORMALIZATION and CUMSUM, and L2_POOL_2D.
  *
  * TFLite Micro reduces any axis set with one generic walk over the input
  * (reference_ops::QuantizedMeanOrSum and ReduceGeneric), after resolving the
@@ -18,6 +18,7 @@
  * equal input and output quantisation and copy the extreme byte. TFLM has no
  * REDUCE_PROD or REDUCE_ANY kernel, so those stay unsupported.
  */
+#include <float.h>
 #include <string.h>
 
 #include "ops/ops.h"
@@ -29,7 +30,7 @@ int ops_reduce_known(int32_t code) {
     switch (code) {
     case OP_MEAN: case OP_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_REDUCE_ALL:
     case OP_ARG_MAX: case OP_ARG_MIN: case OP_LOG_SOFTMAX: case OP_L2_NORMALIZATION:
-    case OP_CUMSUM: return 1;
+    case OP_CUMSUM: case OP_L2_POOL_2D: return 1;
     default: return 0;
     }
 }
@@ -108,7 +109,25 @@ static int l2_norm_emit(emit_ctx *e, const k_call *k, const char *var) {
 static pexc_status run_l2_norm(const void *p, const void *const *in, void *out) {
     return pexc_l2_norm_s8(p, in, out);
 }
+static pexc_status run_l2_norm_f32(const void *p, const void *const *in, void *out) {
+    return pexc_l2_norm_f32(p, in, out);
+}
 static const ops_kernel k_l2_norm = {"pexc_l2_norm_s8", "pexc_l2_norm_params", run_l2_norm, l2_norm_emit};
+static const ops_kernel k_l2_norm_f32 = {"pexc_l2_norm_f32", "pexc_l2_norm_params", run_l2_norm_f32,
+                                         l2_norm_emit};
+
+static int l2_pool_emit(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_l2_pool_params *p = k->gen_params;
+    emit_printf(e,
+                "static const pexc_l2_pool_params %s = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %af, %af};\n",
+                var, p->n, p->h, p->w, p->c, p->out_h, p->out_w, p->filter_h, p->filter_w, p->stride_h, p->stride_w,
+                p->pad_top, p->pad_left, (double)p->act_min, (double)p->act_max);
+    return 0;
+}
+static pexc_status run_l2_pool(const void *p, const void *const *in, void *out) {
+    return pexc_l2_pool_f32(p, in, out);
+}
+static const ops_kernel k_l2_pool = {"pexc_l2_pool_f32", "pexc_l2_pool_params", run_l2_pool, l2_pool_emit};
 
 static int cumsum_emit(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_cumsum_params *p = k->gen_params;
@@ -310,18 +329,15 @@ static int lower_log_softmax(lower_ctx *c, k_call *k) {
     return ops_generic(c, k, &k_log_softmax, p, &t, 1);
 }
 
-/* L2_NORMALIZATION int8 over the last axis, rank <= 4, no fused activation
- * (TFLM's Prepare). TFLM writes Q7 whatever the output quantisation, so the
- * output's scale and zero point are not consulted. */
+/* L2_NORMALIZATION int8 or float32 over the last axis, rank <= 4, no fused
+ * activation (TFLM's Prepare). int8: TFLM writes Q7 whatever the output
+ * quantisation, so the output's scale and zero point are not consulted. */
 static int lower_l2_norm(lower_ctx *c, k_call *k) {
     ir_op *op = c->op;
     ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
-    if (in && in->type == IR_F32)
-        FAIL("operator %d (%s): float32 input tensor %d: pexc has no float L2 normalisation (it would need libm's "
-             "sqrt on the device)",
-             op->index, c->name, in->index);
-    if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) ||
-        lower_need_q(c, in, "input"))
+    int is_f = in && in->type == IR_F32;
+    if (lower_need(c, in, 0, "input", is_f ? IR_F32 : IR_I8, 0) ||
+        lower_need(c, out, 0, "output", is_f ? IR_F32 : IR_I8, 0) || (!is_f && lower_need_q(c, in, "input")))
         return -1;
     if (in->rank < 1 || in->rank > 4 || out->rank != in->rank ||
         memcmp(in->shape, out->shape, sizeof(int32_t) * (size_t)in->rank))
@@ -335,9 +351,9 @@ static int lower_l2_norm(lower_ctx *c, k_call *k) {
     if (!p) return -1;
     p->depth = in->shape[in->rank - 1];
     p->outer = (int32_t)(in->elems / p->depth);
-    p->input_zp = lower_zp(in);
+    p->input_zp = is_f ? 0 : lower_zp(in);
     int32_t t = in->index;
-    return ops_generic(c, k, &k_l2_norm, p, &t, 1);
+    return ops_generic(c, k, is_f ? &k_l2_norm_f32 : &k_l2_norm, p, &t, 1);
 }
 
 /* CUMSUM int8 or float32 along a constant int32 axis. int8: TFLM's
@@ -392,6 +408,55 @@ static int lower_cumsum(lower_ctx *c, k_call *k) {
     return ops_generic(c, k, in->type == IR_I8 ? &k_cumsum_s8 : &k_cumsum_f32, p, &t, 1);
 }
 
+/* One spatial axis of a pooling window, TFLM's ComputePaddingHeightWidth. */
+static int pool_axis(int32_t in, int32_t k, int32_t s, int32_t padding, int32_t *out, int32_t *pad) {
+    if (in < 1 || k < 1 || s < 1 || (padding != 0 && padding != 1)) return -1;
+    int64_t o = padding == 0 ? ((int64_t)in + s - 1) / s : ((int64_t)in + s - k) / s;
+    if (o < 1) return -1;
+    int64_t total = (o - 1) * s + k - in;
+    *out = (int32_t)o;
+    *pad = total > 0 ? (int32_t)(total / 2) : 0;
+    return 0;
+}
+
+/* L2_POOL_2D: float32 only in TFLM. */
+static int lower_l2_pool(lower_ctx *c, k_call *k) {
+    ir_op *op = c->op;
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
+    if (lower_need(c, in, 0, "input", IR_F32, 0) || lower_need(c, out, 0, "output", IR_F32, 0)) return -1;
+    if (in->rank != 4 || out->rank != 4)
+        FAIL("operator %d (%s): input tensor %d and output tensor %d must be 4-D", op->index, c->name, in->index,
+             out->index);
+    int32_t padding, sw, sh, fw, fh, act;
+    if (reader_opt_int(c->g, op, 5, 0, 1, 0, &padding, c->err) || /* Pool2DOptions */
+        reader_opt_int(c->g, op, 5, 1, 4, 0, &sw, c->err) || reader_opt_int(c->g, op, 5, 2, 4, 0, &sh, c->err) ||
+        reader_opt_int(c->g, op, 5, 3, 4, 0, &fw, c->err) || reader_opt_int(c->g, op, 5, 4, 4, 0, &fh, c->err) ||
+        reader_opt_int(c->g, op, 5, 5, 1, 0, &act, c->err))
+        return -1;
+    pexc_l2_pool_params *p = ops_alloc(c, sizeof *p);
+    if (!p) return -1;
+    if (pool_axis(in->shape[1], fh, sh, padding, &p->out_h, &p->pad_top) ||
+        pool_axis(in->shape[2], fw, sw, padding, &p->out_w, &p->pad_left))
+        FAIL("operator %d (%s): invalid window %dx%d / stride %dx%d / padding %d for input %dx%d", op->index,
+             c->name, fh, fw, sh, sw, padding, in->shape[1], in->shape[2]);
+    int32_t want[4] = {in->shape[0], p->out_h, p->out_w, in->shape[3]};
+    if (lower_check_dims(c, out, want, "output")) return -1;
+    /* TFLM's CalculateActivationRange: finite bounds (an infinite root is
+     * clamped to the largest float), and no clamp for other activations */
+    p->act_min = act == 1 || act == 3 ? 0.0f : act == 2 ? -1.0f : -FLT_MAX;
+    p->act_max = act == 3 ? 6.0f : act == 2 ? 1.0f : FLT_MAX;
+    p->n = in->shape[0];
+    p->h = in->shape[1];
+    p->w = in->shape[2];
+    p->c = in->shape[3];
+    p->filter_h = fh;
+    p->filter_w = fw;
+    p->stride_h = sh;
+    p->stride_w = sw;
+    int32_t t = in->index;
+    return ops_generic(c, k, &k_l2_pool, p, &t, 1);
+}
+
 int ops_reduce_lower(lower_ctx *c, k_call *k) {
     switch (c->op->code) {
     case OP_MEAN: case OP_SUM: case OP_REDUCE_MAX: case OP_REDUCE_MIN: case OP_REDUCE_ALL:
@@ -400,6 +465,7 @@ int ops_reduce_lower(lower_ctx *c, k_call *k) {
     case OP_LOG_SOFTMAX: return lower_log_softmax(c, k);
     case OP_L2_NORMALIZATION: return lower_l2_norm(c, k);
     case OP_CUMSUM: return lower_cumsum(c, k);
+    case OP_L2_POOL_2D: return lower_l2_pool(c, k);
     default: return 1;
     }
 }

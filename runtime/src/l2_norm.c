@@ -1,10 +1,12 @@
 /*
- * L2_NORMALIZATION int8, as TFLite's reference integer kernel: the sum of
+ * L2_NORMALIZATION as TFLite's reference kernels. int8: the sum of
  * squares of a row (int32), its inverse square root as a Q31 multiplier and
  * a shift (TFLite's GetInvSqrtQuantizedMultiplierExp: the sum is brought to
  * [2^27, 2^29) by whole bit pairs, then five Newton-Raphson steps for
  * 1/sqrt in Q3.28 from x = 1, times sqrt(2)/2), and every value of the row
- * requantised by it into Q7.
+ * requantised by it into Q7. float32: the sum of squares in order, its
+ * square root (correctly rounded, pexc_sqrt_f32) at least 1e-6, divided into
+ * every value of the row.
  */
 #include "pexc_kernels.h"
 
@@ -62,6 +64,22 @@ pexc_status pexc_l2_norm_s8(const pexc_l2_norm_params *p, const void *const *in,
             int32_t v = pexc_requant(row[i] - p->input_zp, m, s + 7);
             y[o * depth + i] = (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v);
         }
+    }
+    return PEXC_OK;
+}
+
+pexc_status pexc_l2_norm_f32(const pexc_l2_norm_params *p, const void *const *in, void *out) {
+    if (!p || !in || !in[0] || !out || p->outer < 1 || p->depth < 1) return PEXC_ERR_ARG;
+    const float *x = in[0];
+    float *y = out;
+    const size_t depth = (size_t)p->depth;
+    for (size_t o = 0; o < (size_t)p->outer; o++) {
+        const float *row = x + o * depth;
+        float sq = 0.0f;
+        for (size_t i = 0; i < depth; i++) sq += row[i] * row[i];
+        float norm = pexc_sqrt_f32(sq);
+        if (norm < 1e-6f) norm = 1e-6f;
+        for (size_t i = 0; i < depth; i++) y[o * depth + i] = row[i] / norm;
     }
     return PEXC_OK;
 }
