@@ -12,6 +12,7 @@ tests/codegen/host_main.c and run on the same inputs.
 import os
 import subprocess
 
+import numpy as np
 import pytest
 
 import pexc_harness as H
@@ -37,7 +38,13 @@ def _reference(name):
     if name not in _REF:
         path = os.path.join(MODELS_DIR, name + ".tflite")
         ref = H.tflm_ref.TflmModel(path)
-        inputs = H.conformance_inputs(ref, n_random=5, model_name=name)
+        if ref.input_dtype == np.bool_:
+            rng = np.random.default_rng(len(name))
+            inputs = [("random%d" % k, (rng.random(ref.input_count) < 0.9).astype(np.uint8).tobytes())
+                      for k in range(5)]
+            inputs += [("all0", bytes(ref.input_count)), ("all1", b"\x01" * ref.input_count)]
+        else:
+            inputs = H.conformance_inputs(ref, n_random=5, model_name=name)
         _REF[name] = (path, ref, inputs, [ref.run(d) for _, d in inputs])
     return _REF[name]
 
