@@ -90,17 +90,18 @@ def test_generated_c(name, tmp_path):
     _compare(name, got, ref, inputs, expected, "generated C")
 
 
-def _patched(tmp_path, name, old, new):
-    """A copy of model `name` with the int32 constant `old` replaced by `new`
-    (same length): axis lists the converter never writes."""
+def _patched(tmp_path, name, old, new, unique=True):
+    """A copy of model `name` with the int32 vector `old` replaced by `new`
+    (same length; its first occurrence when not unique): axis lists and
+    shapes the converter never writes."""
     import struct
     with open(os.path.join(MODELS_DIR, name + ".tflite"), "rb") as f:
         data = f.read()
     a, b = struct.pack("<%di" % len(old), *old), struct.pack("<%di" % len(new), *new)
-    assert data.count(a) == 1
+    assert data.count(a) == 1 or (not unique and data.count(a) > 1)
     path = str(tmp_path / (name + "_patched.tflite"))
     with open(path, "wb") as f:
-        f.write(data.replace(a, b))
+        f.write(data.replace(a, b, 1))
     return path
 
 
@@ -120,3 +121,25 @@ def test_axis_out_of_range_refused(tmp_path):
     r = subprocess.run([H.PEXC, "run", path, "--output", str(tmp_path / "o")], capture_output=True, text=True)
     assert r.returncode == 1
     assert "axis tensor" in r.stderr and "value 4 is out of range" in r.stderr, r.stderr
+
+
+def _refused(path, tmp_path, *words):
+    r = subprocess.run([H.PEXC, "run", path, "--output", str(tmp_path / "o")], capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
+    line = r.stderr.strip()
+    assert "\n" not in line and all(w in line for w in words), line
+
+
+def test_argmax_int64_refused(tmp_path):
+    # TFLM computes int32 indices only and fails ARG_MAX with int64 output
+    path = os.path.join(MODELS_DIR, "refused", "argmax_i64.tflite")
+    with pytest.raises(Exception):
+        H.tflm_ref.TflmModel(path).run(None)
+    _refused(path, tmp_path, "operator 0 (ARG_MAX)", "output tensor", "int64")
+
+
+def test_transpose_conv_output_shape_mismatch_refused(tmp_path):
+    # [1, 8, 10, 3] is both the output_shape operand and the output tensor's
+    # shape: changing either one makes them disagree
+    path = _patched(tmp_path, "transpose_conv", [1, 8, 10, 3], [1, 8, 9, 3], unique=False)
+    _refused(path, tmp_path, "TRANSPOSE_CONV", "output_shape tensor", "does not match output tensor")

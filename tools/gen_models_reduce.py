@@ -95,6 +95,8 @@ def _entries(tf):
         ("batch_matmul_const", [2, 4, 8], lambda x: tf.matmul(x, m_rhs3), ["BATCH_MATMUL"], False),
         ("batch_matmul_bcast", [2, 1, 4, 8], lambda x: tf.matmul(x, tf.reshape(x, [1, 2, 8, 4]) * 0.5 + 0.1),
          ["BATCH_MATMUL"], False),
+        # refused
+        ("argmax_i64", [1, 4, 5, 8], lambda x: tf.math.argmax(x, axis=3, output_type=tf.int64), ["ARG_MAX"], False),
         # float32 reductions
         ("f_mean_c", [1, 4, 5, 8], lambda x: tf.reduce_mean(x, axis=[3]), ["MEAN"], True),
         ("f_mean_hw", [1, 4, 5, 8], lambda x: tf.reduce_mean(x, axis=[1, 2], keepdims=True), ["MEAN"], True),
@@ -122,6 +124,10 @@ def _entries(tf):
 
 # converter output rewired to the int8 kernel (see int8_core)
 INT8_CORE = {"cumsum", "cumsum_excl_rev", "cumsum_rev"}
+
+
+# models TFLM refuses (and so must pexc), in tests/models/reduce/refused/
+REFUSED = {"argmax_i64"}
 
 
 def convert(tf, shape, fn, is_float, seed=0):
@@ -223,7 +229,8 @@ def main(argv=None):
             data = int8_core(data)
         if "l2_pool" in name:
             data = as_l2_pool(data)
-        path = os.path.join(args.out, name + ".tflite")
+        path = os.path.join(args.out, "refused" if name in REFUSED else "", name + ".tflite")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(data)
         ops = op_names(data)

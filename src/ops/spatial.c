@@ -185,11 +185,14 @@ static int lower_tconv(lower_ctx *c, k_call *k) {
              in->shape[0], cout);
     int64_t os[4], n;
     if (lower_const_ints(c, shape, os, 4, &n, "output_shape")) return -1;
-    if (n != 4 || os[0] != out->shape[0] || os[1] != out->shape[1] || os[2] != out->shape[2] ||
-        os[3] != out->shape[3])
-        FAIL("operator %d (%s): output_shape tensor %d does not match output tensor %d of shape [%d,%d,%d,%d]",
-             op->index, c->name, shape->index, out->index, out->shape[0], out->shape[1], out->shape[2],
-             out->shape[3]);
+    if (n != 4)
+        FAIL("operator %d (%s): output_shape tensor %d has %lld values, expected 4", op->index, c->name,
+             shape->index, (long long)n);
+    if (os[0] != out->shape[0] || os[1] != out->shape[1] || os[2] != out->shape[2] || os[3] != out->shape[3])
+        FAIL("operator %d (%s): output_shape tensor %d holds [%lld,%lld,%lld,%lld], which does not match output "
+             "tensor %d of shape [%d,%d,%d,%d]",
+             op->index, c->name, shape->index, (long long)os[0], (long long)os[1], (long long)os[2],
+             (long long)os[3], out->index, out->shape[0], out->shape[1], out->shape[2], out->shape[3]);
     if (w->nq != 1 && w->nq != cout)
         FAIL("operator %d (%s): filter tensor %d has %d scales for %d output channels", op->index, c->name,
              w->index, w->nq, cout);
