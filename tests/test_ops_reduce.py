@@ -22,7 +22,7 @@ SCHEDULES = ["baseline", "min-sram"]
 # one model per runtime kernel, built as generated C
 CODEGEN = ["mean_c", "f_mean_c", "f_argmax_c", "argmax_c", "resize_bilinear", "transpose_conv_bias",
            "batch_matmul", "f_resize_bilinear", "f_batch_matmul", "log_softmax", "l2_norm", "cumsum_excl_rev",
-           "f_cumsum", "f_l2_norm", "f_l2_pool"]
+           "f_cumsum", "f_l2_norm", "f_l2_pool", "f_transpose_conv"]
 
 
 def _models():

@@ -118,6 +118,12 @@ def _entries(tf):
          lambda x: tf.nn.relu6(tf.nn.avg_pool2d(x, [2, 3], [2, 1], "VALID")), ["L2_POOL_2D"], True),
         ("b_all_c", [1, 4, 5, 8], lambda x: tf.reduce_all(x, axis=[3]), ["REDUCE_ALL"], True),
         ("b_all_hw", [2, 3, 4], lambda x: tf.reduce_all(x, axis=[0, -1], keepdims=True), ["REDUCE_ALL"], True),
+        ("f_transpose_conv", [1, 4, 5, 4],
+         lambda x: tf.nn.relu(tf.nn.conv2d_transpose(x, tf.transpose(w_tc, [1, 2, 0, 3]), [1, 8, 10, 3], 2, "SAME")
+                              + b_tc[:3]), ["TRANSPOSE_CONV"], True),
+        ("f_transpose_conv_valid", [1, 4, 3, 3],
+         lambda x: tf.nn.conv2d_transpose(x, tf.transpose(w_tc2, [1, 2, 0, 3]), [1, 5, 7, 6], [1, 2], "VALID"),
+         ["TRANSPOSE_CONV"], True),
         ("f_argmin_h", [1, 4, 5, 8], lambda x: tf.math.argmin(x, axis=1, output_type=tf.int32), ["ARG_MIN"], True),
     ]
 

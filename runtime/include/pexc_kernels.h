@@ -656,9 +656,9 @@ pexc_status pexc_resize_bilinear_s8(const pexc_resize_params *p, const void *con
 /** float32, the reference kernel's float expression term by term. */
 pexc_status pexc_resize_bilinear_f32(const pexc_resize_params *p, const void *const *in, void *out);
 
-/* TRANSPOSE_CONV int8 (transpose_conv_s8.c): in[0] the input [N, H, W, Cin],
- * in[1] the filter [Cout, KH, KW, Cin] int8 (used raw, as TFLM does), in[2]
- * the int32 bias [Cout] when has_bias; out [N, OH, OW, Cout]. Input pixel
+/* TRANSPOSE_CONV (transpose_conv_s8.c, _f32.c): in[0] the input [N, H, W,
+ * Cin], in[1] the filter [Cout, KH, KW, Cin] (int8 used raw, as TFLM does),
+ * in[2] the bias [Cout] (int32 / float) when has_bias; out [N, OH, OW, Cout]. Input pixel
  * (y, x) tap (ky, kx) lands on output (y * stride_h - pad_top + ky,
  * x * stride_w - pad_left + kx); taps outside the output are dropped. */
 typedef struct {
@@ -667,8 +667,13 @@ typedef struct {
     int32_t has_bias;
     int32_t input_offset, output_offset, act_min, act_max;
     const int32_t *out_mult, *out_shift; /* [cout] */
+    float act_min_f, act_max_f;          /* float32 */
 } pexc_transpose_conv_params;
 pexc_status pexc_transpose_conv_s8(const pexc_transpose_conv_params *p, const void *const *in, void *out);
+/** float32 (transpose_conv_f32.c): each output summed over its (input row,
+ * input column, input channel) contributions in TFLM's scatter order, from
+ * 0.0f, then the bias, then the activation clamp. */
+pexc_status pexc_transpose_conv_f32(const pexc_transpose_conv_params *p, const void *const *in, void *out);
 
 /* BATCH_MATMUL (batch_matmul.c): out[b] = lhs[b] x rhs[b] for the batch
  * index b of the output (broadcast: an operand's batch stride is 0 along an

@@ -1,7 +1,7 @@
 /*
  * Resize, transposed convolution and batched matrix products:
- * RESIZE_BILINEAR (int8, float32), TRANSPOSE_CONV (int8, per-channel
- * weights) and BATCH_MATMUL (int8, float32).
+ * RESIZE_BILINEAR, TRANSPOSE_CONV (int8 with per-channel weights) and
+ * BATCH_MATMUL, each in int8 and float32.
  *
  * Each is one whole-tensor kernel (K_GENERIC). The compiler does everything
  * TFLM's Prepare() does once: the resize step in Q10 (rounded the way
@@ -14,6 +14,7 @@
  * operands, while pexc's kernels gather each output's sum in a register
  * (integer sums do not depend on order; float sums keep TFLM's order).
  */
+#include <float.h>
 #include <string.h>
 
 #include "ops/ops.h"
@@ -54,24 +55,32 @@ static const ops_kernel k_resize_f32 = {"pexc_resize_bilinear_f32", "pexc_resize
 static int tconv_emit(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_transpose_conv_params *p = k->gen_params;
     char what[64];
-    snprintf(what, sizeof what, "op%d_mult", k->op);
-    const char *m = emit_const_array(e, p->out_mult, (size_t)p->cout, IR_I32, what);
-    if (!m) return -1;
-    snprintf(what, sizeof what, "op%d_shift", k->op);
-    const char *s = emit_const_array(e, p->out_shift, (size_t)p->cout, IR_I32, what);
-    if (!s) return -1;
+    const char *m = "NULL", *s = "NULL";
+    if (p->out_mult) { /* int8 */
+        snprintf(what, sizeof what, "op%d_mult", k->op);
+        m = emit_const_array(e, p->out_mult, (size_t)p->cout, IR_I32, what);
+        if (!m) return -1;
+        snprintf(what, sizeof what, "op%d_shift", k->op);
+        s = emit_const_array(e, p->out_shift, (size_t)p->cout, IR_I32, what);
+        if (!s) return -1;
+    }
     emit_printf(e,
                 "static const pexc_transpose_conv_params %s = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
-                "%d, %d, %d, %d, %d, %s, %s};\n",
+                "%d, %d, %d, %d, %d, %s, %s, %af, %af};\n",
                 var, p->n, p->h, p->w, p->cin, p->out_h, p->out_w, p->cout, p->kh, p->kw, p->stride_h, p->stride_w,
                 p->pad_top, p->pad_left, p->has_bias, p->input_offset, p->output_offset, p->act_min, p->act_max, m,
-                s);
+                s, (double)p->act_min_f, (double)p->act_max_f);
     return 0;
 }
 static pexc_status run_tconv(const void *p, const void *const *in, void *out) {
     return pexc_transpose_conv_s8(p, in, out);
 }
+static pexc_status run_tconv_f32(const void *p, const void *const *in, void *out) {
+    return pexc_transpose_conv_f32(p, in, out);
+}
 static const ops_kernel k_tconv = {"pexc_transpose_conv_s8", "pexc_transpose_conv_params", run_tconv, tconv_emit};
+static const ops_kernel k_tconv_f32 = {"pexc_transpose_conv_f32", "pexc_transpose_conv_params", run_tconv_f32,
+                                       tconv_emit};
 
 static int bmm_emit(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_batch_matmul_params *p = k->gen_params;
@@ -169,9 +178,12 @@ static int lower_tconv(lower_ctx *c, k_call *k) {
     ir_op *op = c->op;
     ir_tensor *shape = lower_in(c, 0), *w = lower_in(c, 1), *in = lower_in(c, 2), *b = lower_in(c, 3);
     ir_tensor *out = &c->g->tensors[op->out[0]];
-    if (lower_need(c, in, 2, "input", IR_I8, 0) || lower_need(c, w, 1, "filter", IR_I8, 1) ||
-        lower_need(c, out, 0, "output", IR_I8, 0) || lower_need_q(c, in, "input") || lower_need_q(c, w, "filter") ||
-        lower_need_q(c, out, "output") || lower_need(c, shape, 0, "output_shape", IR_I32, 1))
+    int is_f = in && in->type == IR_F32;
+    int32_t dt = is_f ? IR_F32 : IR_I8;
+    if (lower_need(c, in, 2, "input", dt, 0) || lower_need(c, w, 1, "filter", dt, 1) ||
+        lower_need(c, out, 0, "output", dt, 0) || lower_need(c, shape, 0, "output_shape", IR_I32, 1))
+        return -1;
+    if (!is_f && (lower_need_q(c, in, "input") || lower_need_q(c, w, "filter") || lower_need_q(c, out, "output")))
         return -1;
     if (in->rank != 4 || w->rank != 4 || out->rank != 4)
         FAIL("operator %d (%s): input, filter and output must be 4-D", op->index, c->name);
@@ -193,14 +205,14 @@ static int lower_tconv(lower_ctx *c, k_call *k) {
              "tensor %d of shape [%d,%d,%d,%d]",
              op->index, c->name, shape->index, (long long)os[0], (long long)os[1], (long long)os[2],
              (long long)os[3], out->index, out->shape[0], out->shape[1], out->shape[2], out->shape[3]);
-    if (w->nq != 1 && w->nq != cout)
+    if (!is_f && w->nq != 1 && w->nq != cout)
         FAIL("operator %d (%s): filter tensor %d has %d scales for %d output channels", op->index, c->name,
              w->index, w->nq, cout);
-    if (w->nq > 1 && w->q_dim != 0)
+    if (!is_f && w->nq > 1 && w->q_dim != 0)
         FAIL("operator %d (%s): filter tensor %d is quantised along axis %d; TFLite Micro needs axis 0", op->index,
              c->name, w->index, w->q_dim);
     if (b) {
-        if (lower_need(c, b, 3, "bias", IR_I32, 1)) return -1;
+        if (lower_need(c, b, 3, "bias", is_f ? IR_F32 : IR_I32, 1)) return -1;
         if (b->elems != cout)
             FAIL("operator %d (%s): bias tensor %d has %lld values for %d output channels", op->index, c->name,
                  b->index, (long long)b->elems, cout);
@@ -216,12 +228,22 @@ static int lower_tconv(lower_ctx *c, k_call *k) {
     if (sw < 1 || sh < 1 || sw > (1 << 16) || sh > (1 << 16))
         FAIL("operator %d (%s): stride %dx%d is out of range", op->index, c->name, sh, sw);
     pexc_transpose_conv_params *p = ops_alloc(c, sizeof *p);
-    int32_t *m = ops_alloc(c, 4 * (size_t)cout), *s = ops_alloc(c, 4 * (size_t)cout);
-    if (!p || !m || !s) return -1;
-    if (prep_conv_multipliers(lower_scale(in), w->scale, w->nq, lower_scale(out), cout, m, s))
-        FAIL("operator %d (%s): requantisation scale out of range", op->index, c->name);
-    if (prep_activation_s8(act, lower_scale(out), lower_zp(out), &p->act_min, &p->act_max))
-        FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, act);
+    if (!p) return -1;
+    if (is_f) {
+        /* TFLM's CalculateActivationRange: finite bounds, no clamp for
+         * activations other than the ReLUs */
+        p->act_min_f = act == 1 || act == 3 ? 0.0f : act == 2 ? -1.0f : -FLT_MAX;
+        p->act_max_f = act == 3 ? 6.0f : act == 2 ? 1.0f : FLT_MAX;
+    } else {
+        int32_t *m = ops_alloc(c, 4 * (size_t)cout), *s = ops_alloc(c, 4 * (size_t)cout);
+        if (!m || !s) return -1;
+        if (prep_conv_multipliers(lower_scale(in), w->scale, w->nq, lower_scale(out), cout, m, s))
+            FAIL("operator %d (%s): requantisation scale out of range", op->index, c->name);
+        if (prep_activation_s8(act, lower_scale(out), lower_zp(out), &p->act_min, &p->act_max))
+            FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, act);
+        p->out_mult = m;
+        p->out_shift = s;
+    }
     p->n = in->shape[0];
     p->h = in->shape[1];
     p->w = in->shape[2];
@@ -237,12 +259,10 @@ static int lower_tconv(lower_ctx *c, k_call *k) {
     p->pad_left = tconv_pad(padding, p->out_w, p->kw, sw);
     p->has_bias = b != NULL;
     /* TFLM multiplies the raw filter values: its weights offset is unused */
-    p->input_offset = -lower_zp(in);
-    p->output_offset = lower_zp(out);
-    p->out_mult = m;
-    p->out_shift = s;
+    p->input_offset = is_f ? 0 : -lower_zp(in);
+    p->output_offset = is_f ? 0 : lower_zp(out);
     int32_t t[3] = {in->index, w->index, b ? b->index : -1};
-    return ops_generic(c, k, &k_tconv, p, t, b ? 3 : 2);
+    return ops_generic(c, k, is_f ? &k_tconv_f32 : &k_tconv, p, t, b ? 3 : 2);
 }
 
 /* ---- BATCH_MATMUL -------------------------------------------------------- */
