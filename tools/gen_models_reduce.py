@@ -34,6 +34,14 @@ def _entries(tf):
     b_tc = const([5], -0.5, 0.5)
     m_rhs = const([8, 6])
     m_rhs3 = const([2, 8, 5])
+
+    def tconv_bias(x):  # SAME, stride 2, bias, ReLU
+        y = tf.nn.conv2d_transpose(x, tf.transpose(w_tc, [1, 2, 0, 3]), [1, 8, 10, 3], 2, "SAME")
+        return tf.nn.relu(y + b_tc[:3])
+
+    def tconv_valid(x):  # VALID, strides 1x2
+        return tf.nn.conv2d_transpose(x, tf.transpose(w_tc2, [1, 2, 0, 3]), [1, 5, 7, 6], [1, 2], "VALID")
+
     return [
         # reductions
         ("mean_c", [1, 4, 5, 8], lambda x: tf.reduce_mean(x, axis=[3]), ["MEAN"], False),
@@ -77,12 +85,8 @@ def _entries(tf):
         ("transpose_conv", [1, 4, 5, 4],
          lambda x: tf.nn.conv2d_transpose(x, tf.transpose(w_tc, [1, 2, 0, 3]), [1, 8, 10, 3], 2, "SAME"),
          ["TRANSPOSE_CONV"], False),
-        ("transpose_conv_bias", [1, 4, 5, 4],
-         lambda x: tf.nn.relu(tf.nn.conv2d_transpose(x, tf.transpose(w_tc, [1, 2, 0, 3]), [1, 8, 10, 3], 2, "SAME")
-                              + b_tc[:3]), ["TRANSPOSE_CONV"], False),
-        ("transpose_conv_valid", [1, 4, 3, 3],
-         lambda x: tf.nn.conv2d_transpose(x, tf.transpose(w_tc2, [1, 2, 0, 3]), [1, 5, 7, 6], [1, 2], "VALID"),
-         ["TRANSPOSE_CONV"], False),
+        ("transpose_conv_bias", [1, 4, 5, 4], tconv_bias, ["TRANSPOSE_CONV"], False),
+        ("transpose_conv_valid", [1, 4, 3, 3], tconv_valid, ["TRANSPOSE_CONV"], False),
         ("transpose_conv_s1", [1, 4, 5, 4],
          lambda x: tf.nn.conv2d_transpose(x, tf.transpose(w_tc, [1, 2, 0, 3]), [1, 4, 5, 3], 1, "SAME"),
          ["TRANSPOSE_CONV"], False),
@@ -118,12 +122,8 @@ def _entries(tf):
          lambda x: tf.nn.relu6(tf.nn.avg_pool2d(x, [2, 3], [2, 1], "VALID")), ["L2_POOL_2D"], True),
         ("b_all_c", [1, 4, 5, 8], lambda x: tf.reduce_all(x, axis=[3]), ["REDUCE_ALL"], True),
         ("b_all_hw", [2, 3, 4], lambda x: tf.reduce_all(x, axis=[0, -1], keepdims=True), ["REDUCE_ALL"], True),
-        ("f_transpose_conv", [1, 4, 5, 4],
-         lambda x: tf.nn.relu(tf.nn.conv2d_transpose(x, tf.transpose(w_tc, [1, 2, 0, 3]), [1, 8, 10, 3], 2, "SAME")
-                              + b_tc[:3]), ["TRANSPOSE_CONV"], True),
-        ("f_transpose_conv_valid", [1, 4, 3, 3],
-         lambda x: tf.nn.conv2d_transpose(x, tf.transpose(w_tc2, [1, 2, 0, 3]), [1, 5, 7, 6], [1, 2], "VALID"),
-         ["TRANSPOSE_CONV"], True),
+        ("f_transpose_conv", [1, 4, 5, 4], tconv_bias, ["TRANSPOSE_CONV"], True),
+        ("f_transpose_conv_valid", [1, 4, 3, 3], tconv_valid, ["TRANSPOSE_CONV"], True),
         ("f_argmin_h", [1, 4, 5, 8], lambda x: tf.math.argmin(x, axis=1, output_type=tf.int32), ["ARG_MIN"], True),
     ]
 
@@ -137,7 +137,7 @@ REFUSED = {"argmax_i64"}
 
 
 def convert(tf, shape, fn, is_float, seed=0):
-    dtype = tf.bool if fn.__name__ == "<lambda>" and getattr(fn, "bool_input", False) else tf.float32
+    dtype = tf.bool if getattr(fn, "bool_input", False) else tf.float32
     f = tf.function(fn, input_signature=[tf.TensorSpec(shape, dtype)])
     conv = tf.lite.TFLiteConverter.from_concrete_functions([f.get_concrete_function()], f)
     if not is_float:
@@ -171,14 +171,24 @@ def op_names(data):
     return out
 
 
+def _model(data):
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as s
+    return s, s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
+
+
+def _pack(m):
+    import flatbuffers
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
 def int8_core(data):
     """The converter keeps some operators (CUMSUM) in float between a
     DEQUANTIZE and a QUANTIZE even in an int8 model. Rewire such a
     DEQUANTIZE -> OP -> QUANTIZE chain so OP reads the int8 input and writes
     the int8 output directly: the int8 kernel TFLM would run."""
-    import flatbuffers
-    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as s
-    m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
+    s, m = _model(data)
     g = m.subgraphs[0]
     codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in m.operatorCodes]
     ops = g.operators
@@ -189,18 +199,14 @@ def int8_core(data):
     core.inputs = [int(ops[0].inputs[0])] + [int(i) for i in core.inputs[1:]]
     core.outputs = [int(ops[2].outputs[0])]
     g.operators = [core]
-    b = flatbuffers.Builder(1024)
-    b.Finish(m.Pack(b), file_identifier=b"TFL3")
-    return bytes(b.Output())
+    return _pack(m)
 
 
 def as_l2_pool(data):
     """The converter never writes L2_POOL_2D (sqrt(avg_pool(x^2)) stays three
     operators), so an AVERAGE_POOL_2D model is retyped: both read the same
     Pool2DOptions."""
-    import flatbuffers
-    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as s
-    m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
+    s, m = _model(data)
     n = 0
     for c in m.operatorCodes:
         if max(c.builtinCode, c.deprecatedBuiltinCode) == s.BuiltinOperator.AVERAGE_POOL_2D:
@@ -208,9 +214,7 @@ def as_l2_pool(data):
             n += 1
     if n != 1:
         raise SystemExit("as_l2_pool: expected one AVERAGE_POOL_2D operator code")
-    b = flatbuffers.Builder(1024)
-    b.Finish(m.Pack(b), file_identifier=b"TFL3")
-    return bytes(b.Output())
+    return _pack(m)
 
 
 def main(argv=None):
@@ -229,7 +233,8 @@ def main(argv=None):
     for name, shape, fn, claim, is_float in _entries(tf):
         if args.only and args.only not in name:
             continue
-        fn.bool_input = name.startswith("b_")
+        if name.startswith("b_"):
+            fn.bool_input = True
         data = convert(tf, shape, fn, is_float)
         if name in INT8_CORE:
             data = int8_core(data)

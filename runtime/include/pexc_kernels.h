@@ -656,7 +656,7 @@ pexc_status pexc_resize_bilinear_s8(const pexc_resize_params *p, const void *con
 /** float32, the reference kernel's float expression term by term. */
 pexc_status pexc_resize_bilinear_f32(const pexc_resize_params *p, const void *const *in, void *out);
 
-/* TRANSPOSE_CONV (transpose_conv_s8.c, _f32.c): in[0] the input [N, H, W,
+/* TRANSPOSE_CONV (transpose_conv.c): in[0] the input [N, H, W,
  * Cin], in[1] the filter [Cout, KH, KW, Cin] (int8 used raw, as TFLM does),
  * in[2] the bias [Cout] (int32 / float) when has_bias; out [N, OH, OW, Cout]. Input pixel
  * (y, x) tap (ky, kx) lands on output (y * stride_h - pad_top + ky,
@@ -670,7 +670,7 @@ typedef struct {
     float act_min_f, act_max_f;          /* float32 */
 } pexc_transpose_conv_params;
 pexc_status pexc_transpose_conv_s8(const pexc_transpose_conv_params *p, const void *const *in, void *out);
-/** float32 (transpose_conv_f32.c): each output summed over its (input row,
+/** float32: each output summed over its (input row,
  * input column, input channel) contributions in TFLM's scatter order, from
  * 0.0f, then the bias, then the activation clamp. */
 pexc_status pexc_transpose_conv_f32(const pexc_transpose_conv_params *p, const void *const *in, void *out);

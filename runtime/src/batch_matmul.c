@@ -17,53 +17,54 @@ static int bmm_ok(const pexc_batch_matmul_params *p, const void *const *in, cons
     return 1;
 }
 
+/* Element offsets of the operands' matrices for flat output batch index b. */
+static void bmm_batch(const pexc_batch_matmul_params *p, size_t b, size_t *lo, size_t *ro) {
+    size_t b2 = b % (size_t)p->batch[2], b1 = b / (size_t)p->batch[2] % (size_t)p->batch[1],
+           b0 = b / (size_t)p->batch[2] / (size_t)p->batch[1];
+    *lo = b0 * (size_t)p->lhs_bstride[0] + b1 * (size_t)p->lhs_bstride[1] + b2 * (size_t)p->lhs_bstride[2];
+    *ro = b0 * (size_t)p->rhs_bstride[0] + b1 * (size_t)p->rhs_bstride[1] + b2 * (size_t)p->rhs_bstride[2];
+}
+
+/* The loop of both kernels over elements of type T: for every output,
+ * ACC_INIT starts `acc`, TERM adds the product of a = lhs(i, k) and
+ * b = rhs(k, j), FINISH stores *y++. */
+#define BMM_LOOP(T, ACC_INIT, TERM, FINISH)                                                                  \
+    do {                                                                                                     \
+        /* element steps along a row / the depth of each stored operand */                                 \
+        const size_t lr = p->adj_x ? 1 : (size_t)p->depth, ld = p->adj_x ? (size_t)p->rows : 1;            \
+        const size_t rd = p->adj_y ? 1 : (size_t)p->cols, rc = p->adj_y ? (size_t)p->depth : 1;            \
+        const size_t nb = (size_t)p->batch[0] * (size_t)p->batch[1] * (size_t)p->batch[2];                 \
+        for (size_t bi = 0; bi < nb; bi++) {                                                                 \
+            size_t lo, ro;                                                                                   \
+            bmm_batch(p, bi, &lo, &ro);                                                                      \
+            const T *l = (const T *)in[0] + lo, *r = (const T *)in[1] + ro;                                  \
+            for (size_t i = 0; i < (size_t)p->rows; i++)                                                     \
+                for (size_t j = 0; j < (size_t)p->cols; j++) {                                               \
+                    ACC_INIT;                                                                                \
+                    for (size_t k = 0; k < (size_t)p->depth; k++) {                                          \
+                        const T a = l[i * lr + k * ld], b = r[k * rd + j * rc];                              \
+                        TERM;                                                                                \
+                    }                                                                                        \
+                    PEXC_COUNT_MAC(p->depth);                                                                \
+                    FINISH;                                                                                  \
+                }                                                                                            \
+        }                                                                                                    \
+    } while (0)
+
 pexc_status pexc_batch_matmul_s8(const pexc_batch_matmul_params *p, const void *const *in, void *out) {
     if (!bmm_ok(p, in, out) || p->shift < -31 || p->shift > 30) return PEXC_ERR_ARG;
-    const int8_t *lhs = in[0], *rhs = in[1];
     int8_t *y = out;
-    /* element steps along a row / depth of each stored operand */
-    const size_t lr = p->adj_x ? 1 : (size_t)p->depth, ld = p->adj_x ? (size_t)p->rows : 1;
-    const size_t rd = p->adj_y ? 1 : (size_t)p->cols, rc = p->adj_y ? (size_t)p->depth : 1;
-    for (int32_t b0 = 0; b0 < p->batch[0]; b0++)
-        for (int32_t b1 = 0; b1 < p->batch[1]; b1++)
-            for (int32_t b2 = 0; b2 < p->batch[2]; b2++) {
-                const int8_t *l = lhs + (size_t)b0 * (size_t)p->lhs_bstride[0] +
-                                  (size_t)b1 * (size_t)p->lhs_bstride[1] + (size_t)b2 * (size_t)p->lhs_bstride[2];
-                const int8_t *r = rhs + (size_t)b0 * (size_t)p->rhs_bstride[0] +
-                                  (size_t)b1 * (size_t)p->rhs_bstride[1] + (size_t)b2 * (size_t)p->rhs_bstride[2];
-                for (size_t i = 0; i < (size_t)p->rows; i++)
-                    for (size_t j = 0; j < (size_t)p->cols; j++) {
-                        uint32_t acc = 0; /* TFLM's int32 sum, wrapping */
-                        for (size_t k = 0; k < (size_t)p->depth; k++)
-                            acc += (uint32_t)((l[i * lr + k * ld] + p->lhs_offset) * (r[k * rd + j * rc] + p->rhs_offset));
-                        PEXC_COUNT_MAC(p->depth);
-                        int32_t v = pexc_requant((int32_t)acc, p->multiplier, p->shift) + p->output_offset;
-                        *y++ = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
-                    }
-            }
+    /* TFLM's int32 sum, wrapping */
+    BMM_LOOP(int8_t, uint32_t acc = 0, acc += (uint32_t)((a + p->lhs_offset) * (b + p->rhs_offset)), {
+        int32_t v = pexc_requant((int32_t)acc, p->multiplier, p->shift) + p->output_offset;
+        *y++ = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+    });
     return PEXC_OK;
 }
 
 pexc_status pexc_batch_matmul_f32(const pexc_batch_matmul_params *p, const void *const *in, void *out) {
     if (!bmm_ok(p, in, out)) return PEXC_ERR_ARG;
-    const float *lhs = in[0], *rhs = in[1];
     float *y = out;
-    const size_t lr = p->adj_x ? 1 : (size_t)p->depth, ld = p->adj_x ? (size_t)p->rows : 1;
-    const size_t rd = p->adj_y ? 1 : (size_t)p->cols, rc = p->adj_y ? (size_t)p->depth : 1;
-    for (int32_t b0 = 0; b0 < p->batch[0]; b0++)
-        for (int32_t b1 = 0; b1 < p->batch[1]; b1++)
-            for (int32_t b2 = 0; b2 < p->batch[2]; b2++) {
-                const float *l = lhs + (size_t)b0 * (size_t)p->lhs_bstride[0] +
-                                 (size_t)b1 * (size_t)p->lhs_bstride[1] + (size_t)b2 * (size_t)p->lhs_bstride[2];
-                const float *r = rhs + (size_t)b0 * (size_t)p->rhs_bstride[0] +
-                                 (size_t)b1 * (size_t)p->rhs_bstride[1] + (size_t)b2 * (size_t)p->rhs_bstride[2];
-                for (size_t i = 0; i < (size_t)p->rows; i++)
-                    for (size_t j = 0; j < (size_t)p->cols; j++) {
-                        float acc = 0.0f;
-                        for (size_t k = 0; k < (size_t)p->depth; k++) acc += l[i * lr + k * ld] * r[k * rd + j * rc];
-                        PEXC_COUNT_MAC(p->depth);
-                        *y++ = acc;
-                    }
-            }
+    BMM_LOOP(float, float acc = 0.0f, acc += a * b, *y++ = acc);
     return PEXC_OK;
 }

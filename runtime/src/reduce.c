@@ -14,6 +14,37 @@
  */
 #include "pexc_kernels.h"
 
+/* A row-major walk over n axes of extents ext and element strides stride:
+ * off is the element offset of the current index, more is 0 once done. */
+typedef struct {
+    int32_t n;
+    const int32_t *ext, *stride;
+    int32_t idx[PEXC_REDUCE_RANK];
+    size_t off;
+    int more;
+} reduce_walk;
+
+static reduce_walk walk_start(int32_t n, const int32_t *ext, const int32_t *stride, size_t base) {
+    reduce_walk w = {n, ext, stride, {0}, base, 1};
+    return w;
+}
+
+static void walk_next(reduce_walk *w) {
+    for (int32_t i = w->n - 1; i >= 0; i--) {
+        if (++w->idx[i] < w->ext[i]) {
+            w->off += (size_t)w->stride[i];
+            return;
+        }
+        w->off -= (size_t)w->stride[i] * (size_t)(w->ext[i] - 1);
+        w->idx[i] = 0;
+    }
+    w->more = 0;
+}
+
+/* Walks of the outputs, and of one output's inputs. */
+#define FOR_OUTPUTS(p, k) for (reduce_walk k = walk_start((p)->n_keep, (p)->keep_ext, (p)->keep_stride, 0); k.more; walk_next(&k))
+#define FOR_INPUTS(p, k, r) for (reduce_walk r = walk_start((p)->n_red, (p)->red_ext, (p)->red_stride, (k).off); r.more; walk_next(&r))
+
 static int params_ok(const pexc_reduce_params *p, const void *const *in, const void *out) {
     if (!p || !in || !in[0] || !out) return 0;
     if (p->n_keep < 0 || p->n_keep > PEXC_REDUCE_RANK || p->n_red < 0 || p->n_red > PEXC_REDUCE_RANK) return 0;
@@ -27,87 +58,50 @@ static int params_ok(const pexc_reduce_params *p, const void *const *in, const v
     return count == p->count;
 }
 
-/* Advances the row-major index idx over ext[0..n) and the matching element
- * offset; 0 when the walk is complete. */
-static int reduce_next(int32_t n, const int32_t *ext, const int32_t *stride, int32_t *idx, size_t *off) {
-    for (int32_t i = n - 1; i >= 0; i--) {
-        if (++idx[i] < ext[i]) {
-            *off += (size_t)stride[i];
-            return 1;
-        }
-        *off -= (size_t)stride[i] * (size_t)(ext[i] - 1);
-        idx[i] = 0;
-    }
-    return 0;
-}
-
 pexc_status pexc_reduce_s8(const pexc_reduce_params *p, const void *const *in, void *out) {
-    if (!params_ok(p, in, out)) return PEXC_ERR_ARG;
+    if (!params_ok(p, in, out) || p->op < PEXC_REDUCE_SUM || p->op > PEXC_REDUCE_MIN || p->op == PEXC_REDUCE_MEAN)
+        return PEXC_ERR_ARG;
     if (p->op == PEXC_REDUCE_SUM && (p->shift < -31 || p->shift > 30)) return PEXC_ERR_ARG;
     const int8_t *x = in[0];
     int8_t *y = out;
-    int32_t ko[PEXC_REDUCE_RANK] = {0};
-    size_t base = 0, o = 0;
-    do {
-        int32_t ri[PEXC_REDUCE_RANK] = {0};
-        size_t off = base;
+    FOR_OUTPUTS(p, k) {
         int32_t v;
         if (p->op == PEXC_REDUCE_SUM) {
             /* TFLM sums in int32 (wrapping) and removes the zero point in
              * 64 bits before narrowing back to int32 */
             uint32_t sum = 0;
-            do sum += (uint32_t)(int32_t)x[off];
-            while (reduce_next(p->n_red, p->red_ext, p->red_stride, ri, &off));
+            FOR_INPUTS(p, k, r) sum += (uint32_t)(int32_t)x[r.off];
             int32_t shifted = (int32_t)(uint32_t)((int64_t)(int32_t)sum - (int64_t)p->input_zp * p->count);
             v = pexc_requant(shifted, p->multiplier, p->shift) + p->output_zp;
             v = v < -128 ? -128 : v > 127 ? 127 : v;
-        } else if (p->op == PEXC_REDUCE_MAX) {
-            v = -128;
-            do v = x[off] > v ? x[off] : v;
-            while (reduce_next(p->n_red, p->red_ext, p->red_stride, ri, &off));
-        } else if (p->op == PEXC_REDUCE_MIN) {
-            v = 127;
-            do v = x[off] < v ? x[off] : v;
-            while (reduce_next(p->n_red, p->red_ext, p->red_stride, ri, &off));
         } else {
-            return PEXC_ERR_ARG;
+            v = p->op == PEXC_REDUCE_MAX ? -128 : 127;
+            FOR_INPUTS(p, k, r) v = (p->op == PEXC_REDUCE_MAX ? x[r.off] > v : x[r.off] < v) ? x[r.off] : v;
         }
-        y[o++] = (int8_t)v;
-    } while (reduce_next(p->n_keep, p->keep_ext, p->keep_stride, ko, &base));
+        *y++ = (int8_t)v;
+    }
     return PEXC_OK;
 }
 
 pexc_status pexc_reduce_f32(const pexc_reduce_params *p, const void *const *in, void *out) {
-    if (!params_ok(p, in, out)) return PEXC_ERR_ARG;
+    if (!params_ok(p, in, out) || p->op < PEXC_REDUCE_SUM || p->op > PEXC_REDUCE_MIN) return PEXC_ERR_ARG;
     const float *x = in[0];
     float *y = out;
-    int32_t ko[PEXC_REDUCE_RANK] = {0};
-    size_t base = 0, o = 0;
-    do {
-        int32_t ri[PEXC_REDUCE_RANK] = {0};
-        size_t off = base;
+    FOR_OUTPUTS(p, k) {
         float v;
         if (p->op == PEXC_REDUCE_SUM || p->op == PEXC_REDUCE_MEAN) {
             /* from 0.0f like TFLM's accumulator, so -0.0 inputs give +0.0 */
             v = 0.0f;
-            do v = x[off] + v;
-            while (reduce_next(p->n_red, p->red_ext, p->red_stride, ri, &off));
+            FOR_INPUTS(p, k, r) v = x[r.off] + v;
             if (p->op == PEXC_REDUCE_MEAN) v = v / (float)p->count;
-        } else if (p->op == PEXC_REDUCE_MAX) {
-            /* TFLM starts from the lowest float and keeps the current value
-             * unless the new one is larger (so NaN inputs are skipped) */
-            v = -3.40282347e38f;
-            do v = x[off] > v ? x[off] : v;
-            while (reduce_next(p->n_red, p->red_ext, p->red_stride, ri, &off));
-        } else if (p->op == PEXC_REDUCE_MIN) {
-            v = 3.40282347e38f;
-            do v = x[off] < v ? x[off] : v;
-            while (reduce_next(p->n_red, p->red_ext, p->red_stride, ri, &off));
         } else {
-            return PEXC_ERR_ARG;
+            /* TFLM starts from the lowest (largest) float and keeps the
+             * current value unless the new one beats it, so NaNs are skipped */
+            v = p->op == PEXC_REDUCE_MAX ? -3.40282347e38f : 3.40282347e38f;
+            FOR_INPUTS(p, k, r) v = (p->op == PEXC_REDUCE_MAX ? x[r.off] > v : x[r.off] < v) ? x[r.off] : v;
         }
-        y[o++] = v;
-    } while (reduce_next(p->n_keep, p->keep_ext, p->keep_stride, ko, &base));
+        *y++ = v;
+    }
     return PEXC_OK;
 }
 
@@ -115,15 +109,10 @@ pexc_status pexc_reduce_bool(const pexc_reduce_params *p, const void *const *in,
     if (!params_ok(p, in, out) || p->op != PEXC_REDUCE_ALL) return PEXC_ERR_ARG;
     const uint8_t *x = in[0];
     uint8_t *y = out;
-    int32_t ko[PEXC_REDUCE_RANK] = {0};
-    size_t base = 0, o = 0;
-    do {
-        int32_t ri[PEXC_REDUCE_RANK] = {0};
-        size_t off = base;
+    FOR_OUTPUTS(p, k) {
         uint8_t v = 1;
-        do v = (uint8_t)(v && x[off]);
-        while (reduce_next(p->n_red, p->red_ext, p->red_stride, ri, &off));
-        y[o++] = v;
-    } while (reduce_next(p->n_keep, p->keep_ext, p->keep_stride, ko, &base));
+        FOR_INPUTS(p, k, r) v = (uint8_t)(v && x[r.off]);
+        *y++ = v;
+    }
     return PEXC_OK;
 }

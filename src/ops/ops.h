@@ -39,6 +39,14 @@ int ops_spatial_lower(lower_ctx *c, k_call *k);
  * the model's arena), reading tensors[0..n) whole, in that order. */
 int ops_generic(lower_ctx *c, k_call *k, const ops_kernel *kn, const void *params, const int32_t *tensors,
                 int32_t n);
+/* Defines `static const ops_kernel var` for the runtime function fn with
+ * parameter struct ptype and emit function emit, and its host wrapper. */
+#define OPS_KERNEL(var, fn, ptype, emit)                                      \
+    static pexc_status var##_run(const void *p, const void *const *in, void *out) { \
+        return fn((const ptype *)p, in, out);                                 \
+    }                                                                         \
+    static const ops_kernel var = {#fn, #ptype, var##_run, emit}
+
 /* Zeroed memory in the model's arena; NULL and c->err set when exhausted. */
 void *ops_alloc(lower_ctx *c, size_t bytes);
 

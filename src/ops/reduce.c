@@ -57,19 +57,10 @@ static int reduce_emit(emit_ctx *e, const k_call *k, const char *var) {
     return 0;
 }
 
-static pexc_status run_reduce_s8(const void *p, const void *const *in, void *out) {
-    return pexc_reduce_s8(p, in, out);
-}
-static pexc_status run_reduce_f32(const void *p, const void *const *in, void *out) {
-    return pexc_reduce_f32(p, in, out);
-}
-static pexc_status run_reduce_bool(const void *p, const void *const *in, void *out) {
-    return pexc_reduce_bool(p, in, out);
-}
 
-static const ops_kernel k_reduce_s8 = {"pexc_reduce_s8", "pexc_reduce_params", run_reduce_s8, reduce_emit};
-static const ops_kernel k_reduce_f32 = {"pexc_reduce_f32", "pexc_reduce_params", run_reduce_f32, reduce_emit};
-static const ops_kernel k_reduce_bool = {"pexc_reduce_bool", "pexc_reduce_params", run_reduce_bool, reduce_emit};
+OPS_KERNEL(k_reduce_s8, pexc_reduce_s8, pexc_reduce_params, reduce_emit);
+OPS_KERNEL(k_reduce_f32, pexc_reduce_f32, pexc_reduce_params, reduce_emit);
+OPS_KERNEL(k_reduce_bool, pexc_reduce_bool, pexc_reduce_params, reduce_emit);
 
 static int arg_emit(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_arg_params *p = k->gen_params;
@@ -78,15 +69,9 @@ static int arg_emit(emit_ctx *e, const k_call *k, const char *var) {
     return 0;
 }
 
-static pexc_status run_arg_s8(const void *p, const void *const *in, void *out) {
-    return pexc_arg_minmax_s8(p, in, out);
-}
-static pexc_status run_arg_f32(const void *p, const void *const *in, void *out) {
-    return pexc_arg_minmax_f32(p, in, out);
-}
 
-static const ops_kernel k_arg_s8 = {"pexc_arg_minmax_s8", "pexc_arg_params", run_arg_s8, arg_emit};
-static const ops_kernel k_arg_f32 = {"pexc_arg_minmax_f32", "pexc_arg_params", run_arg_f32, arg_emit};
+OPS_KERNEL(k_arg_s8, pexc_arg_minmax_s8, pexc_arg_params, arg_emit);
+OPS_KERNEL(k_arg_f32, pexc_arg_minmax_f32, pexc_arg_params, arg_emit);
 
 static int log_softmax_emit(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_log_softmax_params *p = k->gen_params;
@@ -95,26 +80,15 @@ static int log_softmax_emit(emit_ctx *e, const k_call *k, const char *var) {
                 p->diff_min);
     return 0;
 }
-static pexc_status run_log_softmax(const void *p, const void *const *in, void *out) {
-    return pexc_log_softmax_s8(p, in, out);
-}
-static const ops_kernel k_log_softmax = {"pexc_log_softmax_s8", "pexc_log_softmax_params", run_log_softmax,
-                                         log_softmax_emit};
+OPS_KERNEL(k_log_softmax, pexc_log_softmax_s8, pexc_log_softmax_params, log_softmax_emit);
 
 static int l2_norm_emit(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_l2_norm_params *p = k->gen_params;
     emit_printf(e, "static const pexc_l2_norm_params %s = {%d, %d, %d};\n", var, p->outer, p->depth, p->input_zp);
     return 0;
 }
-static pexc_status run_l2_norm(const void *p, const void *const *in, void *out) {
-    return pexc_l2_norm_s8(p, in, out);
-}
-static pexc_status run_l2_norm_f32(const void *p, const void *const *in, void *out) {
-    return pexc_l2_norm_f32(p, in, out);
-}
-static const ops_kernel k_l2_norm = {"pexc_l2_norm_s8", "pexc_l2_norm_params", run_l2_norm, l2_norm_emit};
-static const ops_kernel k_l2_norm_f32 = {"pexc_l2_norm_f32", "pexc_l2_norm_params", run_l2_norm_f32,
-                                         l2_norm_emit};
+OPS_KERNEL(k_l2_norm, pexc_l2_norm_s8, pexc_l2_norm_params, l2_norm_emit);
+OPS_KERNEL(k_l2_norm_f32, pexc_l2_norm_f32, pexc_l2_norm_params, l2_norm_emit);
 
 static int l2_pool_emit(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_l2_pool_params *p = k->gen_params;
@@ -124,10 +98,7 @@ static int l2_pool_emit(emit_ctx *e, const k_call *k, const char *var) {
                 p->pad_top, p->pad_left, (double)p->act_min, (double)p->act_max);
     return 0;
 }
-static pexc_status run_l2_pool(const void *p, const void *const *in, void *out) {
-    return pexc_l2_pool_f32(p, in, out);
-}
-static const ops_kernel k_l2_pool = {"pexc_l2_pool_f32", "pexc_l2_pool_params", run_l2_pool, l2_pool_emit};
+OPS_KERNEL(k_l2_pool, pexc_l2_pool_f32, pexc_l2_pool_params, l2_pool_emit);
 
 static int cumsum_emit(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_cumsum_params *p = k->gen_params;
@@ -136,14 +107,8 @@ static int cumsum_emit(emit_ctx *e, const k_call *k, const char *var) {
                 p->input_shift, p->output_offset, p->output_multiplier, p->output_shift);
     return 0;
 }
-static pexc_status run_cumsum_s8(const void *p, const void *const *in, void *out) {
-    return pexc_cumsum_s8(p, in, out);
-}
-static pexc_status run_cumsum_f32(const void *p, const void *const *in, void *out) {
-    return pexc_cumsum_f32(p, in, out);
-}
-static const ops_kernel k_cumsum_s8 = {"pexc_cumsum_s8", "pexc_cumsum_params", run_cumsum_s8, cumsum_emit};
-static const ops_kernel k_cumsum_f32 = {"pexc_cumsum_f32", "pexc_cumsum_params", run_cumsum_f32, cumsum_emit};
+OPS_KERNEL(k_cumsum_s8, pexc_cumsum_s8, pexc_cumsum_params, cumsum_emit);
+OPS_KERNEL(k_cumsum_f32, pexc_cumsum_f32, pexc_cumsum_params, cumsum_emit);
 
 /* ---- lowering ------------------------------------------------------------ */
 
@@ -255,23 +220,35 @@ static int lower_reduce(lower_ctx *c, k_call *k) {
     return ops_generic(c, k, kn, p, &t, 1);
 }
 
+/* Input 0 exists and is int8 or float32 (what TFLM's kernels take). */
+static int need_i8_or_f32(lower_ctx *c, const ir_tensor *in) {
+    if (!in) FAIL("operator %d (%s): missing input", c->op->index, c->name);
+    if (in->type != IR_I8 && in->type != IR_F32)
+        FAIL("operator %d (%s): input tensor %d (%s) is %s; TFLite Micro supports int8 and float32 here",
+             c->op->index, c->name, in->index, in->name, ir_type_name(in->type));
+    return 0;
+}
+
+/* Input 1: one int32 constant axis of in, resolved into *a. */
+static int single_axis(lower_ctx *c, const ir_tensor *in, int64_t *a) {
+    ir_tensor *ax = lower_in(c, 1);
+    int64_t v[1], n;
+    if (lower_need(c, ax, 1, "axis", IR_I32, 1) || lower_const_ints(c, ax, v, 1, &n, "axis")) return -1;
+    if (n != 1) FAIL("operator %d (%s): axis tensor %d has %lld values, expected 1", c->op->index, c->name,
+                     ax->index, (long long)n);
+    *a = v[0] < 0 ? v[0] + in->rank : v[0];
+    if (in->rank < 1 || *a < 0 || *a >= in->rank)
+        FAIL("operator %d (%s): axis %lld is out of range for the rank %d input tensor %d", c->op->index, c->name,
+             (long long)v[0], in->rank, in->index);
+    return 0;
+}
+
 static int lower_arg(lower_ctx *c, k_call *k) {
     ir_op *op = c->op;
-    ir_tensor *in = lower_in(c, 0), *ax = lower_in(c, 1), *out = &c->g->tensors[op->out[0]];
-    if (!in) FAIL("operator %d (%s): missing input", op->index, c->name);
-    if (in->type != IR_I8 && in->type != IR_F32)
-        FAIL("operator %d (%s): input tensor %d (%s) is %s; TFLite Micro supports int8 and float32 here", op->index,
-             c->name, in->index, in->name, ir_type_name(in->type));
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
+    int64_t a;
     /* TFLM computes int32 indices only (output_type int64 is refused) */
-    if (lower_need(c, out, 0, "output", IR_I32, 0) || lower_need(c, ax, 1, "axis", IR_I32, 1)) return -1;
-    int64_t v[1], n;
-    if (lower_const_ints(c, ax, v, 1, &n, "axis")) return -1;
-    if (n != 1) FAIL("operator %d (%s): axis tensor %d has %lld values, expected 1", op->index, c->name, ax->index,
-                     (long long)n);
-    int64_t a = v[0] < 0 ? v[0] + in->rank : v[0];
-    if (in->rank < 1 || a < 0 || a >= in->rank)
-        FAIL("operator %d (%s): axis %lld is out of range for the rank %d input tensor %d", op->index, c->name,
-             (long long)v[0], in->rank, in->index);
+    if (need_i8_or_f32(c, in) || lower_need(c, out, 0, "output", IR_I32, 0) || single_axis(c, in, &a)) return -1;
     pexc_arg_params *p = ops_alloc(c, sizeof *p);
     if (!p) return -1;
     int64_t outer = 1, inner = 1;
@@ -361,23 +338,12 @@ static int lower_l2_norm(lower_ctx *c, k_call *k) {
  * 2 * input scale / (2^20 * output scale), both as multipliers below one. */
 static int lower_cumsum(lower_ctx *c, k_call *k) {
     ir_op *op = c->op;
-    ir_tensor *in = lower_in(c, 0), *ax = lower_in(c, 1), *out = &c->g->tensors[op->out[0]];
-    if (!in) FAIL("operator %d (%s): missing input", op->index, c->name);
-    if (in->type != IR_I8 && in->type != IR_F32)
-        FAIL("operator %d (%s): input tensor %d (%s) is %s; TFLite Micro supports int8 and float32 here", op->index,
-             c->name, in->index, in->name, ir_type_name(in->type));
-    if (lower_need(c, out, 0, "output", in->type, 0) || lower_need(c, ax, 1, "axis", IR_I32, 1)) return -1;
-    if (in->rank < 1 || out->rank != in->rank || memcmp(in->shape, out->shape, sizeof(int32_t) * (size_t)in->rank))
+    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
+    int64_t a;
+    if (need_i8_or_f32(c, in) || lower_need(c, out, 0, "output", in->type, 0) || single_axis(c, in, &a)) return -1;
+    if (out->rank != in->rank || memcmp(in->shape, out->shape, sizeof(int32_t) * (size_t)in->rank))
         FAIL("operator %d (%s): input tensor %d and output tensor %d differ in shape", op->index, c->name,
              in->index, out->index);
-    int64_t v[1], n;
-    if (lower_const_ints(c, ax, v, 1, &n, "axis")) return -1;
-    if (n != 1) FAIL("operator %d (%s): axis tensor %d has %lld values, expected 1", op->index, c->name, ax->index,
-                     (long long)n);
-    int64_t a = v[0] < 0 ? v[0] + in->rank : v[0];
-    if (a < 0 || a >= in->rank)
-        FAIL("operator %d (%s): axis %lld is out of range for the rank %d input tensor %d", op->index, c->name,
-             (long long)v[0], in->rank, in->index);
     pexc_cumsum_params *p = ops_alloc(c, sizeof *p);
     if (!p) return -1;
     int32_t excl, rev;

@@ -42,15 +42,8 @@ static int resize_emit(emit_ctx *e, const k_call *k, const char *var) {
                 (double)p->scale_yf, (double)p->scale_xf);
     return 0;
 }
-static pexc_status run_resize_s8(const void *p, const void *const *in, void *out) {
-    return pexc_resize_bilinear_s8(p, in, out);
-}
-static pexc_status run_resize_f32(const void *p, const void *const *in, void *out) {
-    return pexc_resize_bilinear_f32(p, in, out);
-}
-static const ops_kernel k_resize_s8 = {"pexc_resize_bilinear_s8", "pexc_resize_params", run_resize_s8, resize_emit};
-static const ops_kernel k_resize_f32 = {"pexc_resize_bilinear_f32", "pexc_resize_params", run_resize_f32,
-                                        resize_emit};
+OPS_KERNEL(k_resize_s8, pexc_resize_bilinear_s8, pexc_resize_params, resize_emit);
+OPS_KERNEL(k_resize_f32, pexc_resize_bilinear_f32, pexc_resize_params, resize_emit);
 
 static int tconv_emit(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_transpose_conv_params *p = k->gen_params;
@@ -72,15 +65,8 @@ static int tconv_emit(emit_ctx *e, const k_call *k, const char *var) {
                 s, (double)p->act_min_f, (double)p->act_max_f);
     return 0;
 }
-static pexc_status run_tconv(const void *p, const void *const *in, void *out) {
-    return pexc_transpose_conv_s8(p, in, out);
-}
-static pexc_status run_tconv_f32(const void *p, const void *const *in, void *out) {
-    return pexc_transpose_conv_f32(p, in, out);
-}
-static const ops_kernel k_tconv = {"pexc_transpose_conv_s8", "pexc_transpose_conv_params", run_tconv, tconv_emit};
-static const ops_kernel k_tconv_f32 = {"pexc_transpose_conv_f32", "pexc_transpose_conv_params", run_tconv_f32,
-                                       tconv_emit};
+OPS_KERNEL(k_tconv, pexc_transpose_conv_s8, pexc_transpose_conv_params, tconv_emit);
+OPS_KERNEL(k_tconv_f32, pexc_transpose_conv_f32, pexc_transpose_conv_params, tconv_emit);
 
 static int bmm_emit(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_batch_matmul_params *p = k->gen_params;
@@ -92,14 +78,8 @@ static int bmm_emit(emit_ctx *e, const k_call *k, const char *var) {
                 p->adj_y, p->lhs_offset, p->rhs_offset, p->output_offset, p->multiplier, p->shift);
     return 0;
 }
-static pexc_status run_bmm_s8(const void *p, const void *const *in, void *out) {
-    return pexc_batch_matmul_s8(p, in, out);
-}
-static pexc_status run_bmm_f32(const void *p, const void *const *in, void *out) {
-    return pexc_batch_matmul_f32(p, in, out);
-}
-static const ops_kernel k_bmm_s8 = {"pexc_batch_matmul_s8", "pexc_batch_matmul_params", run_bmm_s8, bmm_emit};
-static const ops_kernel k_bmm_f32 = {"pexc_batch_matmul_f32", "pexc_batch_matmul_params", run_bmm_f32, bmm_emit};
+OPS_KERNEL(k_bmm_s8, pexc_batch_matmul_s8, pexc_batch_matmul_params, bmm_emit);
+OPS_KERNEL(k_bmm_f32, pexc_batch_matmul_f32, pexc_batch_matmul_params, bmm_emit);
 
 /* ---- RESIZE_BILINEAR ----------------------------------------------------- */
 
