@@ -74,9 +74,12 @@ def test_generated_c(name, tmp_path):
     srcs = sorted(str(gen / f) for f in os.listdir(gen) if f.endswith(".c"))
     exe = str(tmp_path / "m")
     main = os.path.join(H.ROOT, "tests", "codegen", "host_main.c")
-    r = subprocess.run(["gcc", "-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_MODEL=m", "-I" + str(gen), main] + srcs + ["-o", exe, "-lm"],
-                       capture_output=True, text=True)
+    strict = ["gcc", "-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off", "-I" + str(gen)]
+    # the generated file is held to the extra warnings test_codegen.py uses
+    r = subprocess.run(strict + ["-pedantic", "-Wconversion", "-Wshadow", "-Wcast-qual", "-Wstrict-prototypes",
+                                 "-c", str(gen / "m.c"), "-o", str(tmp_path / "m.o")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(strict + ["-DPEXC_MODEL=m", main] + srcs + ["-o", exe, "-lm"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     got = []
     for k, (_, d) in enumerate(inputs):
@@ -143,3 +146,22 @@ def test_transpose_conv_output_shape_mismatch_refused(tmp_path):
     # shape: changing either one makes them disagree
     path = _patched(tmp_path, "transpose_conv", [1, 8, 10, 3], [1, 8, 9, 3], unique=False)
     _refused(path, tmp_path, "TRANSPOSE_CONV", "output_shape tensor", "does not match output tensor")
+
+
+M4_MODELS = ["resize_bilinear", "f_resize_bilinear", "f_l2_pool", "log_softmax", "f_transpose_conv"]
+
+
+@pytest.mark.parametrize("name", [m for m in M4_MODELS if m in _models()])
+def test_cortex_m4(name, tmp_path):
+    """The generated C on an emulated Cortex-M4 (FPU float arithmetic, no
+    heap): the first random input must give TFLM's bytes."""
+    import test_codegen as CG
+    if not CG._have_mcu():
+        pytest.skip("arm-none-eabi-gcc / qemu-system-arm not installed")
+    path, ref, inputs, expected = _reference(name)
+    gen = tmp_path / "gen"
+    r = subprocess.run([H.PEXC, "compile", path, "-o", str(gen), "--name", "m", "--target", "cortex-m4"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    got, _, _ = CG.mcu_run(gen, "m", inputs[0][1])
+    _compare(name, [got], ref, inputs[:1], expected[:1], "cortex-m4")
