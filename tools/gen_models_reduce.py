@@ -52,6 +52,7 @@ def _entries(tf):
         ("mean_3d_mid", [2, 6, 10], lambda x: tf.reduce_mean(x, axis=[0, 2]), ["MEAN"], False),
         ("mean_big", [1, 9, 9, 40], lambda x: tf.reduce_mean(x, axis=[1, 3]), ["MEAN"], False),
         ("mean_all", [1, 4, 5, 8], lambda x: tf.reduce_mean(x, axis=[0, 1, 2, 3]), ["MEAN"], False),
+        ("mean_5d", [1, 2, 3, 4, 5], lambda x: tf.reduce_mean(x, axis=[2, 4]), ["MEAN"], False),
         ("sum_c", [1, 4, 5, 8], lambda x: tf.reduce_sum(x, axis=[3]), ["SUM"], False),
         ("sum_hw_keep", [1, 4, 5, 8], lambda x: tf.reduce_sum(x, axis=[1, 2], keepdims=True), ["SUM"], False),
         ("sum_2d", [3, 7], lambda x: tf.reduce_sum(x, axis=[0]), ["SUM"], False),
@@ -97,6 +98,7 @@ def _entries(tf):
         ("batch_matmul", [1, 4, 8], lambda x: tf.matmul(x, x, transpose_b=True), ["BATCH_MATMUL"], False),
         ("batch_matmul_adjx", [2, 4, 8], lambda x: tf.matmul(x, x, transpose_a=True), ["BATCH_MATMUL"], False),
         ("batch_matmul_const", [2, 4, 8], lambda x: tf.matmul(x, m_rhs3), ["BATCH_MATMUL"], False),
+        ("batch_matmul_lconst", [2, 5, 3], lambda x: tf.matmul(m_rhs3[:, :4, :], x), ["BATCH_MATMUL"], False),
         ("batch_matmul_bcast", [2, 1, 4, 8], lambda x: tf.matmul(x, tf.reshape(x, [1, 2, 8, 4]) * 0.5 + 0.1),
          ["BATCH_MATMUL"], False),
         # refused
