@@ -2,9 +2,10 @@
 against TFLite Micro, byte for byte.
 
 Every model in tests/models/reduce (tools/gen_models_reduce.py: converter-made,
-int8 or float32) runs in TFLM's Python interpreter and in `pexc run` under
-the baseline and min-sram schedules on 5 seeded random inputs and, for int8,
-all -128 and all 127; every output byte must agree. One model per runtime
+int8, float32 or bool) runs in TFLM's Python interpreter and in `pexc run`
+under the baseline and min-sram schedules on 5 seeded random inputs and, for
+int8, all -128, all 127 and all at the input zero point; every output byte
+must agree. One model per runtime
 kernel is also compiled with `pexc compile`, built with gcc -Werror around
 tests/codegen/host_main.c and run on the same inputs.
 """
@@ -45,6 +46,11 @@ def _reference(name):
             inputs += [("all0", bytes(ref.input_count)), ("all1", b"\x01" * ref.input_count)]
         else:
             inputs = H.conformance_inputs(ref, n_random=5, model_name=name)
+            zps = ref.input_quant.get("zero_points")
+            if ref.input_dtype == np.int8 and zps is not None and len(zps):
+                # every value at the zero point: real zeros (L2 norm's
+                # zero-sum path, sums that cancel)
+                inputs.append(("all-zp", np.full(ref.input_count, int(zps[0]), np.int8).tobytes()))
         _REF[name] = (path, ref, inputs, [ref.run(d) for _, d in inputs])
     return _REF[name]
 
