@@ -143,7 +143,8 @@ size_t ir_type_size(int32_t type);
 /* Structural checks: every operator reads constants, graph inputs or outputs
  * of earlier operators (no cycles); fills is_input/is_output/producer. */
 int ir_check(ir_graph *g, util_err *err);
-/* Multiply-accumulates of one operator (conv, depthwise, FC; 0 otherwise). */
+/* Multiply-accumulates of one operator (conv, depthwise, FC, transpose conv,
+ * batch matmul; 0 otherwise). */
 int64_t ir_op_macs(const ir_graph *g, const ir_op *op);
 /* The contract with TFLM (validate.c): refuses every operator field TFLM
  * refuses or reads differently, and activations beyond the host limit.

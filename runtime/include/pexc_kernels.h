@@ -572,7 +572,159 @@ pexc_status pexc_lut_checked_s8(const pexc_lut_checked_params *p, const void *co
 
 /* ---- reductions (reduce_*.c) ---- */
 
+/* A reduction over any set of axes of a tensor of rank <= 6, seen as two
+ * nested index spaces: the kept axes (outermost first) number the outputs in
+ * row-major order, and for each output the reduced axes (outermost first)
+ * number its inputs in the order TFLite visits them. Adjacent axes of the
+ * same kind are merged by the compiler, so n_keep, n_red <= 3 in practice.
+ * Strides are in input elements. n_keep == 0: one output; n_red == 0: each
+ * output reads one input (a requantising copy). */
+#define PEXC_REDUCE_RANK 6
+enum {
+    PEXC_REDUCE_SUM = 0,  /* int8: requantised sum (MEAN folds 1/count into the multiplier) */
+    PEXC_REDUCE_MEAN = 1, /* float: sum / count */
+    PEXC_REDUCE_MAX = 2,
+    PEXC_REDUCE_MIN = 3,
+    PEXC_REDUCE_ALL = 4,  /* bool */
+};
+typedef struct {
+    int32_t op;                           /* PEXC_REDUCE_* */
+    int32_t n_keep, n_red;
+    int32_t keep_ext[PEXC_REDUCE_RANK], keep_stride[PEXC_REDUCE_RANK];
+    int32_t red_ext[PEXC_REDUCE_RANK], red_stride[PEXC_REDUCE_RANK];
+    int32_t count;                        /* inputs per output (product of red_ext) */
+    int32_t input_zp, output_zp;          /* int8 SUM */
+    int32_t multiplier, shift;            /* int8 SUM: Q31, shift in [-31, 30] */
+} pexc_reduce_params;
+
+/**
+ * @brief MEAN / SUM / REDUCE_MAX / REDUCE_MIN of an int8 tensor (reduce.c).
+ *
+ * in[0]: the input, int8, row-major; out: int8, the outputs in row-major
+ * order of the kept axes. SUM: out = clamp(requant(sum - input_zp * count)
+ * + output_zp) with TFLite's int32 sum (wrapping); MAX/MIN: the raw extreme
+ * (input and output share their quantisation).
+ */
+pexc_status pexc_reduce_s8(const pexc_reduce_params *p, const void *const *in, void *out);
+/** float32 SUM, MEAN (sum / count), MAX, MIN, adding in TFLite's order. */
+pexc_status pexc_reduce_f32(const pexc_reduce_params *p, const void *const *in, void *out);
+/** bool (one byte, 0 or 1) REDUCE_ALL. */
+pexc_status pexc_reduce_bool(const pexc_reduce_params *p, const void *const *in, void *out);
+
+/* ARG_MAX / ARG_MIN along one axis: the input seen as [outer, axis, inner]
+ * (row-major); out[o * inner + i] = the first index along the axis holding
+ * the largest (smallest) value, int32 (arg_minmax.c). */
+typedef struct {
+    int32_t outer, axis, inner;
+    int32_t is_max;
+} pexc_arg_params;
+pexc_status pexc_arg_minmax_s8(const pexc_arg_params *p, const void *const *in, void *out);
+pexc_status pexc_arg_minmax_f32(const pexc_arg_params *p, const void *const *in, void *out);
+
+/* LOG_SOFTMAX int8 over the last axis (log_softmax_s8.c): the input as
+ * [outer, depth] rows; output scale 16/256, zero point 127. The fields are
+ * TFLM's Prepare results: the input multiplier and left shift moving input
+ * differences to Q5.26, the reverse scaling (multiplier, shift <= 0 in
+ * pexc_requant's sign convention) and diff_min. */
+typedef struct {
+    int32_t outer, depth;
+    int32_t input_multiplier, input_left_shift;
+    int32_t reverse_multiplier, reverse_shift;
+    int32_t diff_min;
+} pexc_log_softmax_params;
+pexc_status pexc_log_softmax_s8(const pexc_log_softmax_params *p, const void *const *in, void *out);
+
+/* L2_NORMALIZATION int8 over the last axis (l2_norm_s8.c): rows of depth
+ * values; each output is (x - input_zp) / ||row|| in Q7 (scale 1/128, zero
+ * point 0, whatever the output tensor says: TFLM writes that fixed format). */
+typedef struct {
+    int32_t outer, depth;
+    int32_t input_zp;
+} pexc_l2_norm_params;
+pexc_status pexc_l2_norm_s8(const pexc_l2_norm_params *p, const void *const *in, void *out);
+/** float32: x / max(sqrt(sum of squares), 1e-6), summed in order (l2_norm.c). */
+pexc_status pexc_l2_norm_f32(const pexc_l2_norm_params *p, const void *const *in, void *out);
+/* Correctly rounded float square root without libm (sqrt_f32.c): the bits
+ * of IEEE sqrt, so of std::sqrt in TFLite's float kernels. */
+float pexc_sqrt_f32(float x);
+
+/* L2_POOL_2D float32 (l2_pool_f32.c): sqrt of the mean of squares over the
+ * window taps inside the input, then the fused activation clamp. in[0]
+ * [N, H, W, C], out [N, OH, OW, C]. */
+typedef struct {
+    int32_t n, h, w, c, out_h, out_w;
+    int32_t filter_h, filter_w, stride_h, stride_w, pad_top, pad_left;
+    float act_min, act_max;
+} pexc_l2_pool_params;
+pexc_status pexc_l2_pool_f32(const pexc_l2_pool_params *p, const void *const *in, void *out);
+
+/* CUMSUM along one axis (cumsum.c): the tensor as [before, axis, after]
+ * row-major; exclusive: each output leaves out its own input; reverse: sums
+ * run from the end. int8 follows TFLM: values rescaled like ADD's inputs
+ * (offset, << 20, input multiplier), summed in int32 from the rescaled input
+ * offset, each partial sum requantised (both shifts <= 0). */
+typedef struct {
+    int32_t before, axis, after;
+    int32_t exclusive, reverse;
+    int32_t input_offset, input_multiplier, input_shift;
+    int32_t output_offset, output_multiplier, output_shift;
+} pexc_cumsum_params;
+pexc_status pexc_cumsum_s8(const pexc_cumsum_params *p, const void *const *in, void *out);
+pexc_status pexc_cumsum_f32(const pexc_cumsum_params *p, const void *const *in, void *out);
+
 /* ---- resize, transpose conv, batch matmul ---- */
+
+/* RESIZE_BILINEAR of an [N, H, W, C] tensor to [N, OH, OW, C]
+ * (resize_bilinear.c). scale_y/scale_x: the source step per output pixel,
+ * in 1/1024 for int8 (TFLite's integer kernel) and as float bits for
+ * float32; half_pixel: sample at pixel centres. */
+typedef struct {
+    int32_t n, h, w, c, out_h, out_w;
+    int32_t half_pixel;
+    int32_t scale_y, scale_x;     /* int8: Q10 */
+    float scale_yf, scale_xf;     /* float32 */
+} pexc_resize_params;
+/** int8: each output the four-tap sum in Q20 rounded half away from zero. */
+pexc_status pexc_resize_bilinear_s8(const pexc_resize_params *p, const void *const *in, void *out);
+/** float32, the reference kernel's float expression term by term. */
+pexc_status pexc_resize_bilinear_f32(const pexc_resize_params *p, const void *const *in, void *out);
+
+/* TRANSPOSE_CONV (transpose_conv.c): in[0] the input [N, H, W,
+ * Cin], in[1] the filter [Cout, KH, KW, Cin] (int8 used raw, as TFLM does),
+ * in[2] the bias [Cout] (int32 / float) when has_bias; out [N, OH, OW, Cout]. Input pixel
+ * (y, x) tap (ky, kx) lands on output (y * stride_h - pad_top + ky,
+ * x * stride_w - pad_left + kx); taps outside the output are dropped. */
+typedef struct {
+    int32_t n, h, w, cin, out_h, out_w, cout, kh, kw;
+    int32_t stride_h, stride_w, pad_top, pad_left;
+    int32_t has_bias;
+    int32_t input_offset, output_offset, act_min, act_max;
+    const int32_t *out_mult, *out_shift; /* [cout] */
+    float act_min_f, act_max_f;          /* float32 */
+} pexc_transpose_conv_params;
+pexc_status pexc_transpose_conv_s8(const pexc_transpose_conv_params *p, const void *const *in, void *out);
+/** float32: each output summed over its (input row,
+ * input column, input channel) contributions in TFLM's scatter order, from
+ * 0.0f, then the bias, then the activation clamp. */
+pexc_status pexc_transpose_conv_f32(const pexc_transpose_conv_params *p, const void *const *in, void *out);
+
+/* BATCH_MATMUL (batch_matmul.c): out[b] = lhs[b] x rhs[b] for the batch
+ * index b of the output (broadcast: an operand's batch stride is 0 along an
+ * axis where it has extent 1). in[0] lhs, in[1] rhs, row-major with the two
+ * matrix axes last; adj_x / adj_y: that operand is stored transposed. out:
+ * [batch..., rows, cols]. int8: (lhs - lhs_zp) . (rhs - rhs_zp) summed in
+ * int32, requantised, plus output_zp, clamped. */
+typedef struct {
+    int32_t batch[3];                 /* output batch extents, outermost first */
+    int32_t lhs_bstride[3], rhs_bstride[3]; /* elements */
+    int32_t rows, cols, depth;
+    int32_t adj_x, adj_y;
+    int32_t lhs_offset, rhs_offset;   /* -zero points */
+    int32_t output_offset, multiplier, shift;
+} pexc_batch_matmul_params;
+pexc_status pexc_batch_matmul_s8(const pexc_batch_matmul_params *p, const void *const *in, void *out);
+/** float32: each output summed over depth in order from 0.0f. */
+pexc_status pexc_batch_matmul_f32(const pexc_batch_matmul_params *p, const void *const *in, void *out);
 
 /* ---- sequences, state ---- */
 

@@ -139,6 +139,15 @@ int64_t ir_op_macs(const ir_graph *g, const ir_op *op) {
     case OP_UNIDIRECTIONAL_SEQUENCE_LSTM: /* per output value: 4 gates x (input + state) terms */
         if (w->rank != 2) return 0;
         return out->elems * 4 * ((int64_t)w->shape[1] + w->shape[0]);
-    default: (void)in; return 0;
+    case OP_TRANSPOSE_CONV: { /* input elems * kh * kw * cout, taps falling outside the output included */
+        if (op->n_in < 3 || op->in[2] < 0 || w->rank != 4) return 0;
+        return g->tensors[op->in[2]].elems * w->shape[1] * w->shape[2] * w->shape[0];
+    }
+    case OP_BATCH_MATMUL: { /* out elems * depth; depth = lhs matrix size / output rows */
+        if (in->rank < 2 || out->rank < 2 || out->shape[out->rank - 2] < 1) return 0;
+        int64_t m = (int64_t)in->shape[in->rank - 2] * in->shape[in->rank - 1];
+        return out->elems * (m / out->shape[out->rank - 2]);
+    }
+    default: return 0;
     }
 }

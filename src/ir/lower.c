@@ -277,15 +277,20 @@ static int lower_pad(lower_ctx *c, k_call *k) {
     return 0;
 }
 
+/* The int8 mean over H and W of a 4-D tensor, which streams (K_MEAN); any
+ * other mean goes to the reductions family (src/ops/reduce.c). */
 static int lower_mean(lower_ctx *c, k_call *k) {
     util_err *err = c->err;
     ir_op *op = c->op;
-    ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
-    if (lower_need(c, in, 0, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) || lower_need_q(c, in, "input") ||
-        lower_need_q(c, out, "output"))
-        return -1;
-    int64_t ax[8], n;
-    if (lower_const_ints(c, lower_in(c, 1), ax, 8, &n, "axes")) return -1;
+    ir_tensor *in = lower_in(c, 0), *ax_t = lower_in(c, 1), *out = &c->g->tensors[op->out[0]];
+    int64_t ax[8], n = 0;
+    if (!in || in->type != IR_I8 || out->type != IR_I8 || in->rank != 4 || !ax_t || !ax_t->data ||
+        ax_t->type != IR_I32 || ax_t->elems > 8 || lower_const_ints(c, ax_t, ax, 8, &n, "axes")) {
+        int r = ops_lower(c->g, op, k, err);
+        if (r <= 0) return r;
+        FAIL("operator %d (%s): operator not supported by pexc", op->index, c->name);
+    }
+    if (lower_need_q(c, in, "input") || lower_need_q(c, out, "output")) return -1;
     int has1 = 0, has2 = 0;
     for (int64_t i = 0; i < n; i++) {
         int64_t a = ax[i] < 0 ? ax[i] + in->rank : ax[i];
@@ -293,8 +298,11 @@ static int lower_mean(lower_ctx *c, k_call *k) {
         else if (a == 2) has2 = 1;
         else has1 = has2 = -1000;
     }
-    if (in->rank != 4 || has1 != 1 || has2 != 1)
+    if (has1 != 1 || has2 != 1) {
+        int r = ops_lower(c->g, op, k, err);
+        if (r <= 0) return r;
         FAIL("operator %d (%s): only the mean over axes 1 and 2 of a 4-D tensor is supported", op->index, c->name);
+    }
     if (out->elems != (int64_t)in->shape[0] * in->shape[3])
         FAIL("operator %d (%s): output shape does not match a spatial mean", op->index, c->name);
     k->kind = K_MEAN;

@@ -16,8 +16,8 @@ static const struct {
     {ops_lut_known, ops_lut_lower},
     /* ---- element-wise binary (binary.c) ---- */
     /* ---- data movement (move.c) ---- */
-    /* ---- reductions (reduce.c) ---- */
-    /* ---- resize, transpose conv, batch matmul (spatial.c) ---- */
+    {ops_reduce_known, ops_reduce_lower},
+    {ops_spatial_known, ops_spatial_lower},
     {ops_seq_known, ops_seq_lower},
 };
 

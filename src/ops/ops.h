@@ -25,8 +25,12 @@ int ops_lut_lower(lower_ctx *c, k_call *k);
 /* ---- data movement (move.c) ---- */
 
 /* ---- reductions (reduce.c) ---- */
+int ops_reduce_known(int32_t code);
+int ops_reduce_lower(lower_ctx *c, k_call *k);
 
 /* ---- resize, transpose conv, batch matmul (spatial.c) ---- */
+int ops_spatial_known(int32_t code);
+int ops_spatial_lower(lower_ctx *c, k_call *k);
 
 /* ---- sequences, state (seq.c) ---- */
 
@@ -53,6 +57,15 @@ int ops_generic(lower_ctx *c, k_call *k, const ops_kernel *kn, const void *param
  * the fused activation. */
 int ops_binary_layout(lower_ctx *c, const ir_tensor *a, const ir_tensor *b, const ir_tensor *out, int32_t *op,
                       int32_t *rank, int32_t dims[6], int32_t stride_a[6], int32_t stride_b[6], int32_t *act);
+
+/* Defines `static const ops_kernel var` for the runtime function fn with
+ * parameter struct ptype and emit function emit, and its host wrapper. */
+#define OPS_KERNEL(var, fn, ptype, emit)                                      \
+    static pexc_status var##_run(const void *p, const void *const *in, void *out) { \
+        return fn((const ptype *)p, in, out);                                 \
+    }                                                                         \
+    static const ops_kernel var = {#fn, #ptype, var##_run, emit}
+
 /* Zeroed memory in the model's arena; NULL and c->err set when exhausted. */
 void *ops_alloc(lower_ctx *c, size_t bytes);
 

@@ -1,4 +1,5 @@
 /* Quantisation parameters shared by every operator's prepare step. */
+#include <float.h>
 #include <math.h>
 
 #include "prep/prep.h"
@@ -70,8 +71,10 @@ int prep_activation_s8(int32_t fused_activation, float out_scale, int32_t out_zp
 int prep_activation_f32(int32_t fused_activation, float *act_min,
                         float *act_max) {
     switch (fused_activation) {
-    case 0: *act_min = -INFINITY; *act_max = INFINITY; return 0;
-    case 1: *act_min = 0.0f; *act_max = INFINITY; return 0;
+    /* TFLite's CalculateActivationRange: the float type's lowest and max,
+     * so an overflowed infinity clamps to FLT_MAX as it does there */
+    case 0: *act_min = -FLT_MAX; *act_max = FLT_MAX; return 0;
+    case 1: *act_min = 0.0f; *act_max = FLT_MAX; return 0;
     case 2: *act_min = -1.0f; *act_max = 1.0f; return 0;
     case 3: *act_min = 0.0f; *act_max = 6.0f; return 0;
     default: return -1;
