@@ -1,0 +1,78 @@
+/*
+ * CAST between int8, int16, int32, float32 and bool, as C++ static_cast
+ * behaves on the x86-64 host TFLM's reference runs on, so the device gives
+ * the same bytes for every input, out-of-range floats included: an integer
+ * narrows by keeping its low bits, a float converts to a 32-bit integer
+ * first (cvttss2si: truncation toward zero, INT32_MIN when the value is NaN
+ * or outside the int32 range) and then narrows.
+ */
+#include <string.h>
+
+#include "pexc_kernels.h"
+
+/* float -> int32 as cvttss2si does it, without C's undefined behaviour. */
+static int32_t cast_f32_i32(float f) {
+    if (!(f >= -2147483648.0f && f < 2147483648.0f)) return INT32_MIN;
+    return (int32_t)f;
+}
+
+/* Element k of a tensor of type t as an int32 (floats truncated). */
+static int32_t cast_load_int(const unsigned char *s, int32_t t, int32_t k) {
+    switch (t) {
+    case PEXC_CAST_I8: return (int8_t)s[k];
+    case PEXC_CAST_BOOL: return s[k] != 0;
+    case PEXC_CAST_I16: {
+        int16_t v;
+        memcpy(&v, s + 2 * (size_t)k, 2);
+        return v;
+    }
+    case PEXC_CAST_I32: {
+        int32_t v;
+        memcpy(&v, s + 4 * (size_t)k, 4);
+        return v;
+    }
+    default: {
+        float v;
+        memcpy(&v, s + 4 * (size_t)k, 4);
+        return cast_f32_i32(v);
+    }
+    }
+}
+
+static int cast_type_ok(int32_t t) {
+    return t == PEXC_CAST_F32 || t == PEXC_CAST_I32 || t == PEXC_CAST_BOOL || t == PEXC_CAST_I16 ||
+           t == PEXC_CAST_I8;
+}
+
+/**
+ * @brief out[k] = (to) in[0][k] for k in [0, count) (see pexc_kernels.h).
+ *
+ * Output types int8, int16, int32 and float32 (not bool, as TFLM).
+ */
+pexc_status pexc_cast(const pexc_cast_params *p, const void *const *in, void *out) {
+    if (!p || !in || !in[0] || !out || p->count < 0 || !cast_type_ok(p->from) || !cast_type_ok(p->to) ||
+        p->to == PEXC_CAST_BOOL)
+        return PEXC_ERR_ARG;
+    const unsigned char *s = in[0];
+    unsigned char *d = out;
+    for (int32_t k = 0; k < p->count; k++) {
+        if (p->to == PEXC_CAST_F32) {
+            float v;
+            if (p->from == PEXC_CAST_F32) memcpy(&v, s + 4 * (size_t)k, 4);
+            else v = (float)cast_load_int(s, p->from, k);
+            memcpy(d + 4 * (size_t)k, &v, 4);
+            continue;
+        }
+        /* narrowing keeps the low bits (two's complement) */
+        uint32_t u = (uint32_t)cast_load_int(s, p->from, k);
+        if (p->to == PEXC_CAST_I8) {
+            d[k] = (unsigned char)u;
+        } else if (p->to == PEXC_CAST_I16) {
+            uint16_t h = (uint16_t)u;
+            memcpy(d + 2 * (size_t)k, &h, 2);
+        } else {
+            memcpy(d + 4 * (size_t)k, &u, 4);
+        }
+    }
+    return PEXC_OK;
+}
