@@ -12,7 +12,7 @@ static const struct {
 } families[] = {
     {ops_lut_known, ops_lut_lower},
     /* ---- element-wise binary (binary.c) ---- */
-    /* ---- data movement (move.c) ---- */
+    {ops_move_known, ops_move_lower}, /* data movement (move.c) */
     /* ---- reductions (reduce.c) ---- */
     /* ---- resize, transpose conv, batch matmul (spatial.c) ---- */
     /* ---- sequences, state (seq.c) ---- */
