@@ -605,10 +605,9 @@ typedef struct {
 pexc_status pexc_move_fill(const pexc_move_fill_params *p, const void *const *in, void *out);
 
 /* CAST (move_cast.c): count elements of type from converted to type to, as
- * TFLM's C++ static_cast does on its reference host (x86-64): int ->
- * narrower int wraps, float -> int truncates toward zero through a 32-bit
- * conversion (out of range or NaN gives INT32_MIN before narrowing), bool
- * is 0 or 1. Types: PEXC_CAST_* below. */
+ * TFLM's reference gives them: int -> narrower int wraps, float -> int
+ * truncates toward zero and saturates at the target type's limits (NaN
+ * gives 0), bool is 0 or 1. Types: PEXC_CAST_* below. */
 enum { PEXC_CAST_F32 = 0, PEXC_CAST_I32 = 2, PEXC_CAST_BOOL = 6, PEXC_CAST_I16 = 7, PEXC_CAST_I8 = 9 };
 typedef struct {
     int32_t count, from, to;

@@ -1,18 +1,20 @@
 /*
- * CAST between int8, int16, int32, float32 and bool, as C++ static_cast
- * behaves on the x86-64 host TFLM's reference runs on, so the device gives
- * the same bytes for every input, out-of-range floats included: an integer
- * narrows by keeping its low bits, a float converts to a 32-bit integer
- * first (cvttss2si: truncation toward zero, INT32_MIN when the value is NaN
- * or outside the int32 range) and then narrows.
+ * CAST between int8, int16, int32, float32 and bool, giving the bytes TFLM's
+ * reference build gives for every input, out-of-range floats included
+ * (C's own conversion is undefined there): an integer narrows by keeping
+ * its low bits; a float converts to an integer type by truncation toward
+ * zero, saturating at the type's limits, NaN giving 0 (measured on TFLM's
+ * Python interpreter; Cortex-M's VCVT behaves the same way for int32).
  */
 #include <string.h>
 
 #include "pexc_kernels.h"
 
-/* float -> int32 as cvttss2si does it, without C's undefined behaviour. */
-static int32_t cast_f32_i32(float f) {
-    if (!(f >= -2147483648.0f && f < 2147483648.0f)) return INT32_MIN;
+/* float -> an integer type of range [lo, hi], saturating, NaN -> 0. */
+static int32_t cast_f32_sat(float f, int32_t lo, int32_t hi) {
+    if (f != f) return 0;
+    if (f >= (float)hi) return hi; /* (float)INT32_MAX rounds up to 2^31 */
+    if (f <= (float)lo) return lo;
     return (int32_t)f;
 }
 
@@ -34,7 +36,7 @@ static int32_t cast_load_int(const unsigned char *s, int32_t t, int32_t k) {
     default: {
         float v;
         memcpy(&v, s + 4 * (size_t)k, 4);
-        return cast_f32_i32(v);
+        return cast_f32_sat(v, INT32_MIN, INT32_MAX);
     }
     }
 }
@@ -63,8 +65,18 @@ pexc_status pexc_cast(const pexc_cast_params *p, const void *const *in, void *ou
             memcpy(d + 4 * (size_t)k, &v, 4);
             continue;
         }
-        /* narrowing keeps the low bits (two's complement) */
-        uint32_t u = (uint32_t)cast_load_int(s, p->from, k);
+        /* integers narrow by keeping the low bits (two's complement);
+         * floats saturate at the target's own limits */
+        uint32_t u;
+        if (p->from == PEXC_CAST_F32) {
+            float v;
+            memcpy(&v, s + 4 * (size_t)k, 4);
+            u = (uint32_t)(p->to == PEXC_CAST_I8    ? cast_f32_sat(v, INT8_MIN, INT8_MAX)
+                           : p->to == PEXC_CAST_I16 ? cast_f32_sat(v, INT16_MIN, INT16_MAX)
+                                                    : cast_f32_sat(v, INT32_MIN, INT32_MAX));
+        } else {
+            u = (uint32_t)cast_load_int(s, p->from, k);
+        }
         if (p->to == PEXC_CAST_I8) {
             d[k] = (unsigned char)u;
         } else if (p->to == PEXC_CAST_I16) {
