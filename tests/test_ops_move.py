@@ -117,3 +117,50 @@ def test_move_generated_c_builds_and_matches():
             subprocess.run([exe, inp, outp], check=True, timeout=60)
             with open(outp, "rb") as f:
                 assert f.read() == ref.run(data), name
+
+
+def _bad_models():
+    """(id, tensors, ops, does TFLM refuse it too) for models pexc must refuse."""
+    q = (0.05, 0)
+    x = ("x", "INT8", [2, 3, 4], None, q)
+    i32 = lambda name, v: (name, "INT32", [len(v)], np.array(v, np.int32), None)  # noqa: E731
+    return [
+        ("reverse_non_contiguous", [x, i32("ax", [0, 2]), ("y", "INT8", [2, 3, 4], None, q)],
+         [("REVERSE_V2", [0, 1], [2], None, {})], True),
+        ("gather_int16", [("x", "INT16", [4, 3], None, None), i32("i", [1, 0]), ("y", "INT16", [2, 3], None, None)],
+         [("GATHER", [0, 1], [2], "GatherOptions", {"axis": 0})], True),
+        ("gather_const_index_out_of_range", [x, i32("i", [1, 2]), ("y", "INT8", [2, 3, 4], None, q)],
+         [("GATHER", [0, 1], [2], "GatherOptions", {"axis": 0})], False),
+        ("cast_to_int64", [x, ("y", "INT64", [2, 3, 4], None, None)], [("CAST", [0], [1], None, {})], True),
+        ("transpose_int32", [("x", "INT32", [2, 3], None, None), i32("p", [1, 0]),
+                             ("y", "INT32", [3, 2], None, None)], [("TRANSPOSE", [0, 1], [2], None, {})], True),
+        ("concat_rescale", [x, ("x2", "INT8", [2, 3, 4], None, (0.1, 0)), ("y", "INT8", [2, 3, 8], None, q)],
+         [("CONCATENATION", [0, 1], [2], "ConcatenationOptions", {"axis": 2})], True),
+        ("padv2_value_quant", [x, ("p", "INT32", [3, 2], np.array([[0, 0], [1, 1], [0, 0]], np.int32), None),
+                               ("v", "INT8", [], np.array([5], np.int8), (0.1, 0)),
+                               ("y", "INT8", [2, 5, 4], None, q)],
+         [("PADV2", [0, 1, 2], [3], None, {})], True),
+        ("strided_slice_new_axis", [x, i32("b", [0, 0, 0]), i32("e", [2, 3, 4]), i32("s", [1, 1, 1]),
+                                    ("y", "INT8", [2, 1, 3, 4], None, q)],
+         [("STRIDED_SLICE", [0, 1, 2, 3], [4], "StridedSliceOptions", {"newAxisMask": 2})], True),
+        ("tile", [x, i32("m", [1, 2, 1]), ("y", "INT8", [2, 6, 4], None, q)],
+         [("TILE", [0, 1], [2], None, {})], True),
+    ]
+
+
+@pytest.mark.parametrize("case", _bad_models(), ids=[b[0] for b in _bad_models()])
+def test_move_refuses_what_tflm_refuses(case):
+    import gen_models_move as G
+    name, tensors, ops, tflm_refuses = case
+    blob = G.build_handmade(name, tensors, ops, [0], [len(tensors) - 1])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, name + ".tflite")
+        with open(path, "wb") as f:
+            f.write(blob)
+        p = subprocess.run([H.PEXC, "inspect", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        err = p.stderr.decode()
+        assert p.returncode == 1 and "operator" in err and err.count("\n") == 1, err
+        if tflm_refuses and H.tflm_ref.available():
+            with pytest.raises(Exception):
+                ref = H.tflm_ref.TflmModel(path)
+                ref.run(bytes(ref.input_nbytes))

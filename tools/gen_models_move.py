@@ -150,6 +150,10 @@ def _handmade():
               [("CAST", [0], [1], None, {}), ("CAST", [1], [2], None, {}), ("CAST", [2], [3], None, {}),
                ("CAST", [3], [4], None, {})],
               [0], [4]))
+    m.append(("hand_cast_bool",
+              [("x", "FLOAT32", [16], None, None), ("b", "BOOL", [16], None, None),
+               ("c", "INT16", [16], None, None)],
+              [("CAST", [0], [1], None, {}), ("CAST", [1], [2], None, {})], [0], [2]))
     m.append(("hand_cast_f2i8",
               [("x", "FLOAT32", [16], None, None), ("c", "INT8", [16], None, None)],
               [("CAST", [0], [1], None, {})], [0], [1]))

@@ -607,7 +607,8 @@ pexc_status pexc_move_fill(const pexc_move_fill_params *p, const void *const *in
 /* CAST (move_cast.c): count elements of type from converted to type to, as
  * TFLM's reference gives them: int -> narrower int wraps, float -> int
  * truncates toward zero and saturates at the target type's limits (NaN
- * gives 0), bool is 0 or 1. Types: PEXC_CAST_* below. */
+ * gives 0), bool is 0 or 1 in and out (any non-zero value, NaN too, is
+ * true). Types: PEXC_CAST_* below. */
 enum { PEXC_CAST_F32 = 0, PEXC_CAST_I32 = 2, PEXC_CAST_BOOL = 6, PEXC_CAST_I16 = 7, PEXC_CAST_I8 = 9 };
 typedef struct {
     int32_t count, from, to;

@@ -48,12 +48,9 @@ static int cast_type_ok(int32_t t) {
 
 /**
  * @brief out[k] = (to) in[0][k] for k in [0, count) (see pexc_kernels.h).
- *
- * Output types int8, int16, int32 and float32 (not bool, as TFLM).
  */
 pexc_status pexc_cast(const pexc_cast_params *p, const void *const *in, void *out) {
-    if (!p || !in || !in[0] || !out || p->count < 0 || !cast_type_ok(p->from) || !cast_type_ok(p->to) ||
-        p->to == PEXC_CAST_BOOL)
+    if (!p || !in || !in[0] || !out || p->count < 0 || !cast_type_ok(p->from) || !cast_type_ok(p->to))
         return PEXC_ERR_ARG;
     const unsigned char *s = in[0];
     unsigned char *d = out;
@@ -63,6 +60,16 @@ pexc_status pexc_cast(const pexc_cast_params *p, const void *const *in, void *ou
             if (p->from == PEXC_CAST_F32) memcpy(&v, s + 4 * (size_t)k, 4);
             else v = (float)cast_load_int(s, p->from, k);
             memcpy(d + 4 * (size_t)k, &v, 4);
+            continue;
+        }
+        if (p->to == PEXC_CAST_BOOL) { /* anything but zero is true, NaN too */
+            if (p->from == PEXC_CAST_F32) {
+                float v;
+                memcpy(&v, s + 4 * (size_t)k, 4);
+                d[k] = v != 0.0f;
+            } else {
+                d[k] = cast_load_int(s, p->from, k) != 0;
+            }
             continue;
         }
         /* integers narrow by keeping the low bits (two's complement);

@@ -381,7 +381,8 @@ static int lower_slice(lower_ctx *c, k_call *k) {
     ir_tensor *in = lower_in(c, 0), *out = mv_out(c);
     static const int32_t types[] = {IR_F32, IR_I32, IR_I8, IR_I16, IR_BOOL};
     if (mv_type_in(c, in, "input", types, 5) || mv_same_type(c, in, out)) return -1;
-    if (in->rank > 4) FAIL("operator %d (%s): input has rank %d; TFLM supports at most 4", OPN, in->rank);
+    if (in->rank > 4) FAIL("operator %d (%s): input has rank %d; TFLM supports at most 4 (its parameter arrays have 4 entries)", OPN,
+                               in->rank);
     int64_t b[4], sz[4], nb, ns;
     ir_tensor *bt = lower_in(c, 1), *zt = lower_in(c, 2);
     if (lower_const_ints(c, bt, b, 4, &nb, "begin") || lower_const_ints(c, zt, sz, 4, &ns, "size")) return -1;
@@ -1094,9 +1095,8 @@ static int lower_cast(lower_ctx *c, k_call *k) {
     ir_tensor *in = lower_in(c, 0), *out = mv_out(c);
     if (!in) FAIL("operator %d (%s): missing input", OPN);
     int32_t from = cast_code(in->type), to = cast_code(out->type);
-    if (from < 0 || to < 0 || to == PEXC_CAST_BOOL)
-        FAIL("operator %d (%s): cast from %s to %s is not supported (TFLM: from int8, int16, int32, float32, bool "
-             "to int8, int16, int32, float32)",
+    if (from < 0 || to < 0)
+        FAIL("operator %d (%s): cast from %s to %s is not supported (int8, int16, int32, float32 and bool are)",
              OPN, ir_type_name(in->type), ir_type_name(out->type));
     if (in->elems != out->elems) FAIL("operator %d (%s): input and output sizes differ", OPN);
     if (in->elems > INT32_MAX) FAIL("operator %d (%s): tensor too large", OPN);

@@ -197,8 +197,9 @@ static int cast_tests(void) {
     p = (pexc_cast_params){4, PEXC_CAST_BOOL, PEXC_CAST_I16};
     if (pexc_cast(&p, in, o16) || o16[0] != 0 || o16[1] != 1 || o16[2] != 1 || o16[3] != 1)
         return kref_ops_fail("cast", "bool->i16");
-    p.to = PEXC_CAST_BOOL;
-    if (pexc_cast(&p, in, o8) != PEXC_ERR_ARG) return kref_ops_fail("cast", "bool output accepted");
+    in[0] = f;
+    p = (pexc_cast_params){12, PEXC_CAST_F32, PEXC_CAST_BOOL};
+    if (pexc_cast(&p, in, o8) || o8[0] != 0 || o8[1] != 1 || o8[10] != 1) return kref_ops_fail("cast", "f32->bool");
     return 0;
 }
 
