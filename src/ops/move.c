@@ -886,14 +886,24 @@ static int check_const_indices(lower_ctx *c, const ir_tensor *idx, int64_t limit
     return 0;
 }
 
-static int lower_gather(lower_ctx *c, k_call *k) {
-    ir_tensor *in = lower_in(c, 0), *idx = lower_in(c, 1), *out = mv_out(c);
+/* GATHER and GATHER_ND read float32 or int8 data through int32 indices,
+ * writing the data's type (TFLM's Prepare checks). */
+static int gather_operands(lower_ctx *c, const char *data_role, const char *idx_role, ir_tensor **in,
+                           ir_tensor **idx) {
     static const int32_t types[] = {IR_F32, IR_I8};
-    if (!in || !idx) FAIL("operator %d (%s): needs input and positions", OPN);
-    if (mv_type_in(c, in, "input", types, 2) || mv_same_type(c, in, out)) return -1;
-    if (idx->type != IR_I32)
-        FAIL("operator %d (%s): positions tensor %d is %s; TFLM supports int32", OPN, idx->index,
-             ir_type_name(idx->type));
+    *in = lower_in(c, 0);
+    *idx = lower_in(c, 1);
+    if (!*in || !*idx) FAIL("operator %d (%s): needs %s and %s", OPN, data_role, idx_role);
+    if (mv_type_in(c, *in, data_role, types, 2) || mv_same_type(c, *in, mv_out(c))) return -1;
+    if ((*idx)->type != IR_I32)
+        FAIL("operator %d (%s): %s tensor %d is %s; TFLM supports int32", OPN, idx_role, (*idx)->index,
+             ir_type_name((*idx)->type));
+    return 0;
+}
+
+static int lower_gather(lower_ctx *c, k_call *k) {
+    ir_tensor *in, *idx, *out = mv_out(c);
+    if (gather_operands(c, "input", "positions", &in, &idx)) return -1;
     int32_t axis, bd;
     if (reader_opt_int(c->g, c->op, MV_OPT_GATHER, 0, 4, 0, &axis, c->err) ||
         reader_opt_int(c->g, c->op, MV_OPT_GATHER, 1, 4, 0, &bd, c->err))
@@ -956,13 +966,8 @@ static int lower_embedding_lookup(lower_ctx *c, k_call *k) {
 }
 
 static int lower_gather_nd(lower_ctx *c, k_call *k) {
-    ir_tensor *in = lower_in(c, 0), *idx = lower_in(c, 1), *out = mv_out(c);
-    static const int32_t types[] = {IR_F32, IR_I8};
-    if (!in || !idx) FAIL("operator %d (%s): needs params and indices", OPN);
-    if (mv_type_in(c, in, "params", types, 2) || mv_same_type(c, in, out)) return -1;
-    if (idx->type != IR_I32)
-        FAIL("operator %d (%s): indices tensor %d is %s; TFLM supports int32", OPN, idx->index,
-             ir_type_name(idx->type));
+    ir_tensor *in, *idx, *out = mv_out(c);
+    if (gather_operands(c, "params", "indices", &in, &idx)) return -1;
     if (in->rank < 1 || idx->rank < 1) FAIL("operator %d (%s): params and indices must be at least vectors", OPN);
     int32_t nd = idx->shape[idx->rank - 1];
     if (nd < 1 || nd > in->rank || nd > 5)
