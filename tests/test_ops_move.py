@@ -79,7 +79,7 @@ def test_move_runtime_index_out_of_range_fails(name):
     assert p.returncode == 1 and b"kernel returned status" in p.stderr, p.stderr
 
 
-BUILD_MODELS = ["strided_slice_neg", "pack_unpack", "space_to_batch", "mirror_pad_reflect", "padv2", "gather",
+BUILD_MODELS = ["strided_slice_neg", "pack_unpack", "split_h", "slice", "space_to_batch", "mirror_pad_reflect", "padv2", "gather",
                 "gather_nd", "resize_nn_align", "hand_cast", "hand_shape", "hand_gather_nd_rt", "f32_pad5",
                 "hand_int16"]
 

@@ -261,6 +261,18 @@ static int mv_finish(lower_ctx *c, k_call *k, mv_desc *m, int64_t in_elems, int6
              (long long)hi, (long long)in_elems);
     p->base = (int32_t)m->base;
     p->elem_size = m->es;
+    /* one contiguous run of one input (a split part or unpacked slice along
+     * the outermost axis, a slice of whole rows): no copy, the output is a
+     * view into the input's buffer at the run's byte offset */
+    if (p->rank == 1 && !p->axis[0].table && p->axis[0].stride == 1 && p->sel_axis < 0 && p->pad_input < 0 &&
+        n == 1) {
+        k->kind = K_NOP;
+        k->in[0] = tensors[0];
+        k->in[1] = -1;
+        lower_nhwc(&c->g->tensors[tensors[0]], k->in_dims[0]);
+        k->alias_off = (size_t)p->base * (size_t)m->es;
+        return 0;
+    }
     pexc_move_params *kp = ops_alloc(c, sizeof *kp);
     if (!kp) return -1;
     *kp = *p;
