@@ -25,7 +25,8 @@ MODELS = sorted(glob.glob(os.path.join(MOVE_DIR, "*.tflite")))
 SCHEDULES = ["baseline", "min-sram"]
 
 # inputs for models whose input values become indices: [lo, hi)
-INDEX_RANGE = {"hand_gather_rt": (0, 8), "hand_gather_nd_rt": (0, 4), "hand_embedding_rt": (0, 8)}
+INDEX_RANGE = {"hand_gather_rt": (0, 8), "hand_gather_nd_rt": (0, 4), "hand_embedding_rt": (0, 8),
+               "hand_embedding_hybrid_rt": (0, 8)}
 
 
 def _name(path):
@@ -80,7 +81,7 @@ def test_move_runtime_index_out_of_range_fails(name):
 
 
 BUILD_MODELS = ["strided_slice_neg", "pack_unpack", "split_h", "slice", "space_to_batch", "mirror_pad_reflect", "padv2", "gather",
-                "gather_nd", "resize_nn_align", "hand_cast", "hand_shape", "hand_gather_nd_rt", "f32_pad5",
+                "gather_nd", "resize_nn_align", "hand_cast", "hand_embedding_hybrid_rt", "hand_shape", "hand_gather_nd_rt", "f32_pad5",
                 "hand_int16"]
 
 

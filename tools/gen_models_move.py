@@ -142,6 +142,12 @@ def _handmade():
                ("v", "FLOAT32", [8, 3], grid.ravel(), None), ("y", "FLOAT32", [5, 3], None, None)],
               [("CAST", [0], [1], None, {}), ("EMBEDDING_LOOKUP", [1, 2], [3], None, {})],
               [0], [3]))
+    m.append(("hand_embedding_hybrid_rt",
+              [("x", "INT8", [4], None, i8q), ("ids", "INT32", [4], None, None),
+               ("v", "INT8", [8, 2, 3], (np.arange(48) * 5 - 120).astype(np.int8), (0.0371, 0)),
+               ("y", "FLOAT32", [4, 2, 3], None, None)],
+              [("CAST", [0], [1], None, {}), ("EMBEDDING_LOOKUP", [1, 2], [3], None, {})],
+              [0], [3]))
     # CAST: float -> int8, int16, int32 (truncation, wrapping), back to float
     m.append(("hand_cast",
               [("x", "FLOAT32", [12], None, None), ("a", "INT32", [12], None, None),

@@ -582,6 +582,10 @@ pexc_status pexc_move(const pexc_move_params *p, const void *const *in, void *ou
 typedef struct {
     int32_t batch, outer, axis_size, coords;
     int32_t inner_bytes;
+    /* 0: rows are copied; else int8 rows become float32 rows of
+     * (float)v * dequant_scale (EMBEDDING_LOOKUP of int8 values into a
+     * float output; zero point 0) */
+    float dequant_scale;
 } pexc_gather_params;
 pexc_status pexc_gather(const pexc_gather_params *p, const void *const *in, void *out);
 

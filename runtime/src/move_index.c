@@ -12,7 +12,8 @@
  * @brief out[b][o][j][:] = data[b][o][idx[b][j]][:] (see pexc_kernels.h).
  *
  * in[0]: data [batch][outer][axis_size][inner_bytes bytes]; in[1]: int32
- * indices [batch][coords]; out: [batch][outer][coords][inner_bytes bytes].
+ * indices [batch][coords]; out: [batch][outer][coords][inner_bytes bytes]
+ * (4 times as many, float32, when dequant_scale is not 0).
  */
 pexc_status pexc_gather(const pexc_gather_params *p, const void *const *in, void *out) {
     if (!p || !in || !in[0] || !in[1] || !out) return PEXC_ERR_ARG;
@@ -29,8 +30,16 @@ pexc_status pexc_gather(const pexc_gather_params *p, const void *const *in, void
                 int32_t k;
                 memcpy(&k, idx + (size_t)b * (size_t)p->coords + (size_t)j, 4);
                 if (k < 0 || k >= p->axis_size) return PEXC_ERR_ARG;
-                memcpy(dst, plane + (size_t)k * blk, blk);
-                dst += blk;
+                const unsigned char *row = plane + (size_t)k * blk;
+                if (p->dequant_scale == 0.0f) {
+                    memcpy(dst, row, blk);
+                    dst += blk;
+                    continue;
+                }
+                for (size_t i = 0; i < blk; i++, dst += 4) {
+                    float v = (float)(int8_t)row[i] * p->dequant_scale;
+                    memcpy(dst, &v, 4);
+                }
             }
         }
     return PEXC_OK;

@@ -84,8 +84,9 @@ static int emit_move(emit_ctx *e, const k_call *k, const char *var) {
 
 static int emit_gather(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_gather_params *p = k->gen_params;
-    emit_printf(e, "static const pexc_gather_params %s = {%d, %d, %d, %d, %d};\n", var, p->batch, p->outer,
-                p->axis_size, p->coords, p->inner_bytes);
+    /* the scale as a hexadecimal float literal: exact */
+    emit_printf(e, "static const pexc_gather_params %s = {%d, %d, %d, %d, %d, %af};\n", var, p->batch, p->outer,
+                p->axis_size, p->coords, p->inner_bytes, (double)p->dequant_scale);
     return 0;
 }
 
@@ -960,9 +961,11 @@ static int lower_embedding_lookup(lower_ctx *c, k_call *k) {
     static const int32_t types[] = {IR_F32, IR_I8};
     if (mv_type_in(c, val, "value", types, 2)) return -1;
     if (val->rank < 2) FAIL("operator %d (%s): value tensor %d must have rank 2 or more", OPN, val->index);
-    if (val->type == IR_I8 && out->type == IR_F32)
-        FAIL("operator %d (%s): int8 values into a float32 output (hybrid lookup) are not supported by pexc", OPN);
-    if (mv_same_type(c, val, out)) return -1;
+    int hybrid = val->type == IR_I8 && out->type == IR_F32;
+    if (hybrid && lower_zp(val) != 0)
+        FAIL("operator %d (%s): int8 value tensor %d has zero point %d; TFLM requires 0 for a float output", OPN,
+             val->index, lower_zp(val));
+    if (!hybrid && mv_same_type(c, val, out)) return -1;
     int64_t want[6] = {ids->shape[0]};
     for (int32_t i = 1; i < val->rank; i++) want[i] = val->shape[i];
     if (mv_shape_is(c, out, want, val->rank, "output")) return -1;
@@ -973,6 +976,9 @@ static int lower_embedding_lookup(lower_ctx *c, k_call *k) {
     p->axis_size = val->shape[0];
     p->coords = ids->shape[0];
     p->inner_bytes = (int32_t)(val->bytes / (size_t)val->shape[0]);
+    p->dequant_scale = hybrid ? lower_scale(val) : 0.0f;
+    if (hybrid && !(p->dequant_scale != 0.0f))
+        FAIL("operator %d (%s): int8 value tensor %d has scale 0", OPN, val->index);
     int32_t ts[2] = {val->index, ids->index};
     return ops_generic(c, k, &k_gather, p, ts, 2);
 }

@@ -108,7 +108,7 @@ static int move_case(kref_ops_rng *r, int idx) {
 
 static int gather_case(kref_ops_rng *r, int idx) {
     pexc_gather_params p = {kref_ops_range(r, 1, 3), kref_ops_range(r, 1, 3), kref_ops_range(r, 1, 5),
-                            kref_ops_range(r, 0, 6), kref_ops_range(r, 0, 9)};
+                            kref_ops_range(r, 0, 6), kref_ops_range(r, 0, 9), 0.0f};
     size_t in_bytes = (size_t)p.batch * p.outer * p.axis_size * p.inner_bytes + 1;
     size_t out_bytes = (size_t)p.batch * p.outer * p.coords * p.inner_bytes + 1;
     unsigned char *in = malloc(in_bytes), *want = malloc(out_bytes), *got = malloc(out_bytes);
