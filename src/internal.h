@@ -218,6 +218,9 @@ typedef struct {
     int32_t *cat_inner;
     int32_t cat_outer;
     size_t elem_size;
+    /* K_NOP: the output is the input's bytes from alias_off on (0 for a
+     * reshape; a contiguous slice or split part is a view at an offset) */
+    size_t alias_off;
     /* K_LUT: out = lut[in + 128] */
     const int8_t *lut;
     /* K_GENERIC: the kernel and its parameter struct */
@@ -331,6 +334,11 @@ static inline int plan_step_tiled_transpose(const k_call *k, const plan_step *st
 static inline int32_t plan_band(const plan_t *p, int32_t h, int32_t k) {
     return k == 0 ? h : p->buffers[h].band_next + k - 1;
 }
+
+/* Byte offset of whole tensor t inside its buffer: 0, except for views
+ * (K_NOP outputs with an alias_off, and reshapes of them), which share the
+ * buffer of the tensor they view. */
+size_t plan_tensor_offset(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t t);
 
 /* Places p's buffers (offsets, arena_bytes, live_bytes, lower_bound). */
 int plan_memory(plan_t *p, util_arena *a, util_err *err);

@@ -570,6 +570,88 @@ pexc_status pexc_lut_checked_s8(const pexc_lut_checked_params *p, const void *co
 
 /* ---- data movement (move_*.c) ---- */
 
+/* The one kernel behind nearly every data-movement operator (move_table.c):
+ * out[i] = in[base + sum over axes d of contrib_d(i_d)] over the output's
+ * multi-index (i_0, ..., i_{rank-1}), row-major. An axis contributes
+ * i_d * stride when it has no table, else table[i_d] (or, for an axis
+ * paired with an outer axis p, table[i_p * ext + i_d]); a table entry
+ * PEXC_MOVE_PAD means "no input element here": the output element takes
+ * the pad value. Offsets and strides count elements. The compiler computes
+ * every table and proves every offset in range; the kernel does no shape
+ * arithmetic. */
+#define PEXC_MOVE_MAX_AXES 8
+#define PEXC_MOVE_PAD INT32_MIN
+
+typedef struct {
+    int32_t ext;          /* output extent, >= 1 */
+    int32_t stride;       /* input offset per index when table is NULL (may be 0 or negative) */
+    const int32_t *table; /* NULL, or ext (x ext of the pair axis) offsets or PEXC_MOVE_PAD */
+    int32_t pair;         /* -1, or an outer axis whose index selects a row of table */
+} pexc_move_axis;
+
+typedef struct {
+    int32_t rank;         /* axes, 1..PEXC_MOVE_MAX_AXES */
+    int32_t elem_size;    /* bytes per element: 1, 2 or 4 */
+    int32_t base;         /* input offset of output element 0 before the axes' parts */
+    int32_t sel_axis;     /* -1: read in[0]; else an axis (not the last) whose index picks in[i] */
+    int32_t pad_input;    /* -1: pad with pad[]; else in[pad_input][0] is the pad value */
+    uint8_t pad[4];       /* pad value bytes (little-endian element) */
+    pexc_move_axis axis[PEXC_MOVE_MAX_AXES];
+} pexc_move_params;
+
+/**
+ * @brief Table-driven copy of elements from in[] to out (see above).
+ *
+ * in: whole contiguous tensors (several only with sel_axis); out: the whole
+ * output, prod(ext) elements, which must not overlap an input.
+ */
+pexc_status pexc_move(const pexc_move_params *p, const void *const *in, void *out);
+
+/* GATHER with indices read at run time (move_index.c): for every batch b,
+ * outer o and coordinate j, out[b][o][j][:] = in[0][b][o][idx[b][j]][:],
+ * with inner_bytes bytes per [:] and idx = in[1] (int32, [batch][coords]).
+ * An index outside [0, axis_size) gives PEXC_ERR_ARG (TFLM's
+ * EMBEDDING_LOOKUP errors there too). */
+typedef struct {
+    int32_t batch, outer, axis_size, coords;
+    int32_t inner_bytes;
+    /* 0: rows are copied; else int8 rows become float32 rows of
+     * (float)v * dequant_scale (EMBEDDING_LOOKUP of int8 values into a
+     * float output; zero point 0) */
+    float dequant_scale;
+} pexc_gather_params;
+pexc_status pexc_gather(const pexc_gather_params *p, const void *const *in, void *out);
+
+/* GATHER_ND with indices read at run time (move_index.c): in[0] params
+ * (flat_elems elements), in[1] int32 indices [n_slices][nd]. Slice i starts
+ * at flat element sum_j idx[i][j] * dim_count[j] and has slice_elems
+ * elements; a slice outside [0, flat_elems) gives PEXC_ERR_ARG, as TFLM. */
+typedef struct {
+    int32_t n_slices, nd, slice_elems, flat_elems, elem_size;
+    int32_t dim_count[5];
+} pexc_gather_nd_params;
+pexc_status pexc_gather_nd(const pexc_gather_nd_params *p, const void *const *in, void *out);
+
+/* A compile-time constant output (move_fill.c): the pattern's bytes
+ * repeated over out's bytes (SHAPE, BROADCAST_ARGS, FILL of a constant,
+ * ZEROS_LIKE). bytes is a multiple of pattern_bytes. */
+typedef struct {
+    int32_t bytes, pattern_bytes;
+    const uint8_t *pattern;
+} pexc_move_fill_params;
+pexc_status pexc_move_fill(const pexc_move_fill_params *p, const void *const *in, void *out);
+
+/* CAST (move_cast.c): count elements of type from converted to type to, as
+ * TFLM's reference gives them: int -> narrower int wraps, float -> int
+ * truncates toward zero and saturates at the target type's limits (NaN
+ * gives 0), bool is 0 or 1 in and out (any non-zero value, NaN too, is
+ * true). Types: PEXC_CAST_* below. */
+enum { PEXC_CAST_F32 = 0, PEXC_CAST_I32 = 2, PEXC_CAST_BOOL = 6, PEXC_CAST_I16 = 7, PEXC_CAST_I8 = 9 };
+typedef struct {
+    int32_t count, from, to;
+} pexc_cast_params;
+pexc_status pexc_cast(const pexc_cast_params *p, const void *const *in, void *out);
+
 /* ---- reductions (reduce_*.c) ---- */
 
 /* A reduction over any set of axes of a tensor of rank <= 6, seen as two

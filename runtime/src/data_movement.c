@@ -1,8 +1,8 @@
 /*
  * TRANSPOSE and CONCATENATION on whole, contiguous tensors. Neither touches
- * values, so they serve every element type of size 1, 2 or 4 bytes, and
- * quantised tensors pass through unchanged (the converter gives the inputs
- * and output of both the same quantisation).
+ * values, so they serve every element type of size 1, 2 or 4 bytes (and 8
+ * for CONCATENATION), and quantised tensors pass through unchanged (TFLM
+ * requires the inputs and output of both to share one quantisation).
  *
  * pexc_transpose_s8_tile is the tiled form for 1-byte elements: it writes the
  * output pixels of a tile (a raster range) into an output view (possibly a
@@ -126,13 +126,13 @@ pexc_status pexc_transpose_s8_tile(const pexc_transpose_params *p, const void *i
  *
  * For each of the outer indices, input i contributes in_inner[i] elements
  * (its extent along the axis times the inner extents), in input order.
- * out holds outer * sum(in_inner) elements. elem_size 1, 2 or 4.
+ * out holds outer * sum(in_inner) elements. elem_size 1, 2, 4 or 8.
  */
 pexc_status pexc_concat(int32_t num_inputs, const void *const *inputs,
                         const int32_t *in_inner, int32_t outer,
                         size_t elem_size, void *out) {
     if (num_inputs < 1 || !inputs || !in_inner || !out || outer < 0) return PEXC_ERR_ARG;
-    if (elem_size != 1 && elem_size != 2 && elem_size != 4) return PEXC_ERR_ARG;
+    if (elem_size != 1 && elem_size != 2 && elem_size != 4 && elem_size != 8) return PEXC_ERR_ARG;
     for (int32_t i = 0; i < num_inputs; i++)
         if (in_inner[i] < 0 || (in_inner[i] > 0 && !inputs[i])) return PEXC_ERR_ARG;
     unsigned char *dst = (unsigned char *)out;

@@ -505,7 +505,8 @@ static int make_view(ectx *e, const plan_view *pv, const int32_t d[4], emit_view
     memset(v, 0, sizeof *v);
     if (pv->buf >= 0) {
         v->in_arena = 1;
-        v->off = p->buffers[pv->buf].offset;
+        v->off = p->buffers[pv->buf].offset +
+                 (p->tensor_buffer[pv->tensor] == pv->buf ? plan_tensor_offset(e->g, e->calls, p, pv->tensor) : 0);
     } else {
         v->cref = ref_of(e, e->g->tensors[pv->tensor].data);
         if (!v->cref) return util_fail(e->err, "internal: constant tensor %d was not emitted", pv->tensor);
@@ -548,7 +549,7 @@ static int tensor_expr(ectx *e, int32_t ti, char *buf, size_t n, size_t *off, in
     }
     int32_t b = e->p->tensor_buffer[ti];
     if (b < 0) return util_fail(e->err, "tensor %d (%s) has no buffer in the plan", ti, t->name);
-    *off = e->p->buffers[b].offset;
+    *off = e->p->buffers[b].offset + plan_tensor_offset(e->g, e->calls, e->p, ti);
     *in_arena = 1;
     snprintf(buf, n, "%s_arena + %zu", e->name, *off);
     return 0;
@@ -577,10 +578,13 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
         int sa = 0;
         if (tensor_expr(e, k->in[0], src, sizeof src, &soff, &sa)) return -1;
         if (st->out.buf < 0) return util_fail(e->err, "step %d: output has no buffer", s);
-        size_t doff = e->p->buffers[st->out.buf].offset;
-        if (sa && soff == doff) sb_printf(f, "    /* output shares its input's buffer: nothing to do */\n");
+        size_t doff = e->p->buffers[st->out.buf].offset + plan_tensor_offset(g, e->calls, e->p, k->out);
+        if (sa && soff + k->alias_off == doff)
+            sb_printf(f, "    /* output %s its input's buffer: nothing to do */\n",
+                      k->alias_off ? "is a view into" : "shares");
         else
-            sb_printf(f, "    memmove(%s_arena + %zu, %s, %zu);\n", n, doff, src, g->tensors[k->out].bytes);
+            sb_printf(f, "    memmove(%s_arena + %zu, (const uint8_t *)%s + %zu, %zu);\n", n, doff, src, k->alias_off,
+                      g->tensors[k->out].bytes);
         return 0;
     }
     int tiled_transpose = plan_step_tiled_transpose(k, st);

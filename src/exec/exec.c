@@ -8,10 +8,11 @@
 
 #include "internal.h"
 
-static void make_view(const ir_graph *g, const plan_t *p, uint8_t *arena, const plan_view *pv, const int32_t d[4],
-                      pexc_view *v) {
+static void make_view(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena, const plan_view *pv,
+                      const int32_t d[4], pexc_view *v) {
     if (pv->buf >= 0)
-        v->data = arena + p->buffers[pv->buf].offset;
+        v->data = arena + p->buffers[pv->buf].offset +
+                  (p->tensor_buffer[pv->tensor] == pv->buf ? plan_tensor_offset(g, calls, p, pv->tensor) : 0);
     else
         v->data = (void *)(uintptr_t)g->tensors[pv->tensor].data; /* constants are only read */
     v->n = d[0];
@@ -26,19 +27,19 @@ static void make_view(const ir_graph *g, const plan_t *p, uint8_t *arena, const 
     v->ring_px = pv->ring_px;
 }
 
-static void *tensor_ptr(const ir_graph *g, const plan_t *p, uint8_t *arena, int32_t ti) {
+static void *tensor_ptr(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena, int32_t ti) {
     const ir_tensor *t = &g->tensors[ti];
     if (t->data) return (void *)(uintptr_t)t->data;
-    return arena + p->buffers[p->tensor_buffer[ti]].offset;
+    return arena + p->buffers[p->tensor_buffer[ti]].offset + plan_tensor_offset(g, calls, p, ti);
 }
 
-static pexc_status run_call(const ir_graph *g, const k_call *k, const plan_t *p, uint8_t *arena,
+static pexc_status run_call(const ir_graph *g, const k_call *calls, const k_call *k, const plan_t *p, uint8_t *arena,
                             const plan_step *st) {
     pexc_view in, in2, out;
     const pexc_tile *t = &st->tile;
-    if (st->in[0].tensor >= 0) make_view(g, p, arena, &st->in[0], st->mode == STEP_FINISH ? k->out_dims : k->in_dims[0], &in);
-    if (st->in[1].tensor >= 0) make_view(g, p, arena, &st->in[1], k->in_dims[1], &in2);
-    make_view(g, p, arena, &st->out, k->out_dims, &out);
+    if (st->in[0].tensor >= 0) make_view(g, calls, p, arena, &st->in[0], st->mode == STEP_FINISH ? k->out_dims : k->in_dims[0], &in);
+    if (st->in[1].tensor >= 0) make_view(g, calls, p, arena, &st->in[1], k->in_dims[1], &in2);
+    make_view(g, calls, p, arena, &st->out, k->out_dims, &out);
     if (st->mode == STEP_FINISH && k->kind == K_AVGPOOL)
         return pexc_avg_pool_s8_finish(&k->pool, k->in_dims[0][1], k->in_dims[0][2], &in, t, &out);
     if (st->mode == STEP_FINISH) return pexc_requant_s32_s8(&k->conv, k->bias, &in, t, &out);
@@ -57,7 +58,7 @@ static pexc_status run_call(const ir_graph *g, const k_call *k, const plan_t *p,
     }
     switch (k->kind) {
     case K_NOP: {
-        void *src = tensor_ptr(g, p, arena, k->in[0]);
+        unsigned char *src = (unsigned char *)tensor_ptr(g, calls, p, arena, k->in[0]) + k->alias_off;
         if (src != out.data) memmove(out.data, src, g->tensors[k->out].bytes);
         return PEXC_OK;
     }
@@ -81,13 +82,13 @@ static pexc_status run_call(const ir_graph *g, const k_call *k, const plan_t *p,
     case K_DEQUANT_F32: return pexc_dequantize_s8_f32(k->qscale, k->qzp, &in, t, &out);
     case K_TRANSPOSE:
         if (plan_step_tiled_transpose(k, st))
-            return pexc_transpose_s8_tile(&k->transpose, tensor_ptr(g, p, arena, k->in[0]), t, &out);
-        return pexc_transpose(&k->transpose, k->elem_size, tensor_ptr(g, p, arena, k->in[0]), out.data);
+            return pexc_transpose_s8_tile(&k->transpose, tensor_ptr(g, calls, p, arena, k->in[0]), t, &out);
+        return pexc_transpose(&k->transpose, k->elem_size, tensor_ptr(g, calls, p, arena, k->in[0]), out.data);
     case K_CONCAT:
     case K_GENERIC: {
         const void *ins[64];
         if (k->n_whole > 64) return PEXC_ERR_UNSUPPORTED;
-        for (int32_t i = 0; i < k->n_whole; i++) ins[i] = tensor_ptr(g, p, arena, k->whole_in[i]);
+        for (int32_t i = 0; i < k->n_whole; i++) ins[i] = tensor_ptr(g, calls, p, arena, k->whole_in[i]);
         if (k->kind == K_GENERIC) return k->gen->run(k->gen_params, ins, out.data);
         return pexc_concat(k->n_whole, ins, k->cat_inner, k->cat_outer, k->elem_size, out.data);
     }
@@ -96,8 +97,8 @@ static pexc_status run_call(const ir_graph *g, const k_call *k, const plan_t *p,
 }
 
 /* Writes a tensor that step s has just completed to dir/<index>.bin. */
-static int dump_tensor(const ir_graph *g, const plan_t *p, uint8_t *arena, int32_t s, const char *dir,
-                       util_err *err) {
+static int dump_tensor(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena, int32_t s,
+                       const char *dir, util_err *err) {
     const plan_step *st = &p->steps[s];
     int32_t t = st->out.tensor;
     if (st->mode == STEP_ACC || st->out.buf < 0 || p->buffers[st->out.buf].kind != BUF_TENSOR) return 0;
@@ -107,7 +108,7 @@ static int dump_tensor(const ir_graph *g, const plan_t *p, uint8_t *arena, int32
     snprintf(path, sizeof path, "%s/%d.bin", dir, t);
     FILE *f = fopen(path, "wb");
     size_t n = g->tensors[t].bytes;
-    if (!f || fwrite(arena + p->buffers[st->out.buf].offset, 1, n, f) != n) {
+    if (!f || fwrite(tensor_ptr(g, calls, p, arena, t), 1, n, f) != n) {
         if (f) fclose(f);
         return util_fail(err, "cannot write %s", path);
     }
@@ -137,19 +138,19 @@ int exec_run_dump(const ir_graph *g, const k_call *calls, const plan_t *p, uint8
                   const void *const *inputs, void *const *outputs, const char *dump_dir, util_err *err) {
     for (int32_t i = 0; i < g->n_inputs; i++) {
         int32_t ti = g->inputs[i];
-        memcpy(tensor_ptr(g, p, arena, ti), inputs[i], g->tensors[ti].bytes);
+        memcpy(tensor_ptr(g, calls, p, arena, ti), inputs[i], g->tensors[ti].bytes);
     }
     for (int32_t s = 0; s < p->n_steps; s++) {
         const k_call *k = &calls[p->steps[s].call];
-        pexc_status st = run_call(g, k, p, arena, &p->steps[s]);
+        pexc_status st = run_call(g, calls, k, p, arena, &p->steps[s]);
         if (st != PEXC_OK)
             return util_fail(err, "step %d (operator %d, %s): kernel returned status %d", s, k->op,
                              ir_op_name(g->ops[k->op].code), (int)st);
-        if (dump_dir && dump_tensor(g, p, arena, s, dump_dir, err)) return -1;
+        if (dump_dir && dump_tensor(g, calls, p, arena, s, dump_dir, err)) return -1;
     }
     for (int32_t i = 0; i < g->n_outputs; i++) {
         int32_t ti = g->outputs[i];
-        memcpy(outputs[i], tensor_ptr(g, p, arena, ti), g->tensors[ti].bytes);
+        memcpy(outputs[i], tensor_ptr(g, calls, p, arena, ti), g->tensors[ti].bytes);
     }
     return 0;
 }

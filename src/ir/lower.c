@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "ir/lower.h"
+#include "ops/ops.h"
 #include "prep/prep.h"
 
 void lower_nhwc(const ir_tensor *t, int32_t d[4]) {
@@ -319,9 +320,11 @@ static int lower_transpose(lower_ctx *c, k_call *k) {
     ir_op *op = c->op;
     ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
     if (!in) FAIL("operator %d (%s): missing input", op->index, c->name);
-    if (in->type != out->type || (ir_type_size(in->type) != 1 && ir_type_size(in->type) != 4))
+    /* TFLM transposes float32, int8 and int16 tensors of rank 5 or less */
+    if (in->type != out->type || (in->type != IR_F32 && in->type != IR_I8 && in->type != IR_I16))
         FAIL("operator %d (%s): unsupported types %s -> %s", op->index, c->name, ir_type_name(in->type),
              ir_type_name(out->type));
+    if (in->rank > 5) FAIL("operator %d (%s): rank %d; TFLM transposes at most 5 axes", op->index, c->name, in->rank);
     int64_t perm[6], n;
     if (lower_const_ints(c, lower_in(c, 1), perm, 6, &n, "permutation")) return -1;
     if (n != in->rank || out->rank != in->rank)
@@ -349,12 +352,17 @@ static int lower_concat(lower_ctx *c, k_call *k) {
     ir_tensor *out = &c->g->tensors[op->out[0]];
     int32_t axis = op->opt.axis < 0 ? op->opt.axis + out->rank : op->opt.axis;
     if (axis < 0 || axis >= out->rank) FAIL("operator %d (%s): axis %d out of range", op->index, c->name, op->opt.axis);
-    /* pexc_concat copies elements of 1, 2 (int16: src/ops/int16.c checks
-     * them first) or 4 bytes */
-    size_t es = ir_type_size(out->type);
-    if (es != 1 && es != 2 && es != 4)
-        FAIL("operator %d (%s): unsupported type %s", op->index, c->name, ir_type_name(out->type));
-    if (op->n_in < 1) FAIL("operator %d (%s): no inputs", op->index, c->name);
+    /* TFLM's types, input count and quantisation rules */
+    switch (out->type) {
+    case IR_BOOL: case IR_F32: case IR_I8: case IR_I16: case IR_I32: case IR_I64: break;
+    default: FAIL("operator %d (%s): unsupported type %s", op->index, c->name, ir_type_name(out->type));
+    }
+    if (op->opt.activation != 0)
+        FAIL("operator %d (%s): fused activation %d; TFLM supports none here", op->index, c->name, op->opt.activation);
+    if (op->n_in < 1 || op->n_in > 10)
+        FAIL("operator %d (%s): %d inputs; TFLM supports 1 to 10", op->index, c->name, op->n_in);
+    if (out->type == IR_I16 && lower_zp(out) != 0)
+        FAIL("operator %d (%s): int16 output zero point %d; TFLM requires 0", op->index, c->name, lower_zp(out));
     k->kind = K_CONCAT;
     k->elem_size = ir_type_size(out->type);
     k->n_whole = op->n_in;
@@ -372,6 +380,14 @@ static int lower_concat(lower_ctx *c, k_call *k) {
             if (i != axis && t->shape[i] != out->shape[i])
                 FAIL("operator %d (%s): input %d (tensor %d) differs from the output in axis %d", op->index, c->name,
                      j, t->index, i);
+        if (t->type == IR_I8 && (lower_scale(t) != lower_scale(out) || lower_zp(t) != lower_zp(out)))
+            FAIL("operator %d (%s): input %d (tensor %d) quantisation (scale %g, zero point %d) differs from the "
+                 "output's (scale %g, zero point %d); TFLM does not rescale",
+                 op->index, c->name, j, t->index, (double)lower_scale(t), lower_zp(t), (double)lower_scale(out),
+                 lower_zp(out));
+        if (t->type == IR_I16 && lower_zp(t) != 0)
+            FAIL("operator %d (%s): input %d (tensor %d) int16 zero point %d; TFLM requires 0", op->index, c->name,
+                 j, t->index, lower_zp(t));
         sum += t->shape[axis];
         k->whole_in[j] = t->index;
         k->cat_inner[j] = (int32_t)(t->shape[axis] * inner);
@@ -416,7 +432,7 @@ static int lower_op(lower_ctx *c, k_call *k) {
     case OP_MAX_POOL_2D: return lower_pool(c, k);
     case OP_ADD:
     case OP_MUL: return lower_binary(c, k);
-    case OP_PAD: return lower_pad(c, k);
+    case OP_PAD: return ops_move_claims(c->g, op) ? ops_move_lower(c, k) : lower_pad(c, k);
     case OP_MEAN: return lower_mean(c, k);
     case OP_TRANSPOSE: return lower_transpose(c, k);
     case OP_CONCATENATION: return lower_concat(c, k);

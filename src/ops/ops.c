@@ -15,7 +15,7 @@ static const struct {
     {ops_int16_known, ops_int16_lower}, /* int16 (int16.c) */
     {ops_lut_known, ops_lut_lower},
     /* ---- element-wise binary (binary.c) ---- */
-    /* ---- data movement (move.c) ---- */
+    {ops_move_known, ops_move_lower}, /* data movement (move.c) */
     {ops_reduce_known, ops_reduce_lower},
     {ops_spatial_known, ops_spatial_lower},
     {ops_seq_known, ops_seq_lower},

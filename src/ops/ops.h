@@ -23,6 +23,11 @@ int ops_lut_lower(lower_ctx *c, k_call *k);
 /* ---- element-wise binary (binary.c) ---- */
 
 /* ---- data movement (move.c) ---- */
+int ops_move_known(int32_t code);
+int ops_move_lower(lower_ctx *c, k_call *k);
+/* 1 when a core operator (PAD, PADV2) is one the core kernel does not
+ * handle and move.c lowers instead (other types, higher ranks). */
+int ops_move_claims(const ir_graph *g, const ir_op *op);
 
 /* ---- reductions (reduce.c) ---- */
 int ops_reduce_known(int32_t code);

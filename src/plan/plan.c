@@ -435,6 +435,21 @@ static int bands_alive(const plan_t *p, int32_t bi, int32_t s, int32_t r0, int32
     return 1;
 }
 
+size_t plan_tensor_offset(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t t) {
+    size_t off = 0;
+    /* follow views back to the tensor that owns the buffer (a chain of
+     * operators, so at most n_ops steps) */
+    for (int32_t n = 0; t >= 0 && n < g->n_ops; n++) {
+        int32_t op = g->tensors[t].producer;
+        if (op < 0 || calls[op].kind != K_NOP || calls[op].in[0] < 0) break;
+        int32_t src = calls[op].in[0];
+        if (g->tensors[src].data || p->tensor_buffer[t] < 0 || p->tensor_buffer[t] != p->tensor_buffer[src]) break;
+        off += calls[op].alias_off;
+        t = src;
+    }
+    return off;
+}
+
 int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_err *err) {
     int rc = -1;
     for (int32_t i = 0; i < p->n_buffers; i++) {
@@ -452,6 +467,17 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
                 return util_fail(err, "plan: buffers %d and %d (tensors %d, %d) are both live at step %d and overlap",
                                  i, j, a->tensor, b->tensor, a->first > b->first ? a->first : b->first);
         }
+    }
+    /* views lie inside the buffer of the tensor they view */
+    for (int32_t t = 0; t < g->n_tensors; t++) {
+        int32_t bi = p->tensor_buffer[t];
+        if (bi < 0 || g->tensors[t].data) continue;
+        size_t off = plan_tensor_offset(g, calls, p, t), whole = p->buffers[bi].size;
+        for (int32_t k = 1; p->buffers[bi].head == bi && k < p->buffers[bi].n_bands; k++)
+            whole += p->buffers[plan_band(p, bi, k)].size;
+        if (off + g->tensors[t].bytes > whole)
+            return util_fail(err, "plan: tensor %d viewed at byte %zu of buffer %d reaches past its %zu bytes", t, off,
+                             bi, whole);
     }
     cover *cv = calloc((size_t)p->n_buffers + 1, sizeof(cover));
     if (!cv) return util_fail(err, "out of memory verifying the plan");
