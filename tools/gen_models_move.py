@@ -148,6 +148,14 @@ def _handmade():
                ("y", "FLOAT32", [4, 2, 3], None, None)],
               [("CAST", [0], [1], None, {}), ("EMBEDDING_LOOKUP", [1, 2], [3], None, {})],
               [0], [3]))
+    # PADV2 whose pad value is computed (a one-element slice of the input,
+    # itself a view into the input's buffer)
+    m.append(("hand_padv2_dynamic",
+              [("x", "INT8", [2, 3], None, i8q), ("b", "INT32", [2], np.array([1, 2], np.int32), None),
+               ("sz", "INT32", [2], np.array([1, 1], np.int32), None), ("v", "INT8", [1, 1], None, i8q),
+               ("p", "INT32", [2, 2], np.array([[1, 0], [2, 1]], np.int32), None),
+               ("y", "INT8", [3, 6], None, i8q)],
+              [("SLICE", [0, 1, 2], [3], None, {}), ("PADV2", [0, 4, 3], [5], None, {})], [0], [5]))
     # CAST: float -> int8, int16, int32 (truncation, wrapping), back to float
     m.append(("hand_cast",
               [("x", "FLOAT32", [12], None, None), ("a", "INT32", [12], None, None),
