@@ -82,6 +82,14 @@ def catalogue(tf):
     add("broadcast_to", [1, 1, 5, 1], lambda x: tf.broadcast_to(x, [2, 3, 5, 4]), ["BROADCAST_TO"])
     add("expand_dims", [1, 6, 5],
         lambda x: tf.reverse(tf.expand_dims(x, 2), axis=[1]), ["REVERSE_V2"])
+    # views feeding and fed by convolutions (the split parts along H share
+    # the convolution's output buffer; both schedules stream around them)
+    w1 = np.random.default_rng(5).uniform(-0.5, 0.5, (3, 3, 4, 6)).astype(np.float32)
+    w2 = np.random.default_rng(6).uniform(-0.5, 0.5, (3, 3, 6, 5)).astype(np.float32)
+
+    add("split_conv", [1, 12, 10, 4], lambda x: tf.concat(
+        [tf.nn.conv2d(p, w2, 1, "SAME") for p in tf.split(tf.nn.relu(tf.nn.conv2d(x, w1, 1, "SAME")), 2, axis=1)],
+        axis=1), ["SPLIT", "CONV_2D"])
     # float32 models: other element types and ranks
     add("f32_pad5", [1, 2, 3, 4, 2],
         lambda x: tf.pad(x, [[0, 1], [1, 0], [0, 2], [1, 1], [0, 0]]), ["PAD"], int8=False)
@@ -148,6 +156,14 @@ def _handmade():
                ("y", "FLOAT32", [4, 2, 3], None, None)],
               [("CAST", [0], [1], None, {}), ("EMBEDDING_LOOKUP", [1, 2], [3], None, {})],
               [0], [3]))
+    # PADV2 whose pad value is computed (a one-element slice of the input,
+    # itself a view into the input's buffer)
+    m.append(("hand_padv2_dynamic",
+              [("x", "INT8", [2, 3], None, i8q), ("b", "INT32", [2], np.array([1, 2], np.int32), None),
+               ("sz", "INT32", [2], np.array([1, 1], np.int32), None), ("v", "INT8", [1, 1], None, i8q),
+               ("p", "INT32", [2, 2], np.array([[1, 0], [2, 1]], np.int32), None),
+               ("y", "INT8", [3, 6], None, i8q)],
+              [("SLICE", [0, 1, 2], [3], None, {}), ("PADV2", [0, 4, 3], [5], None, {})], [0], [5]))
     # CAST: float -> int8, int16, int32 (truncation, wrapping), back to float
     m.append(("hand_cast",
               [("x", "FLOAT32", [12], None, None), ("a", "INT32", [12], None, None),

@@ -76,6 +76,12 @@ pexc_status pexc_move(const pexc_move_params *p, const void *const *in, void *ou
             move_fill(dst, pad, es, n);
         } else if (!src) {
             return PEXC_ERR_ARG;
+        } else if (last->table && es == 1) {
+            /* int8 and bool rows, the common case, without the per-element
+             * size dispatch */
+            const int32_t *t = last->table + (last->pair >= 0 ? idx[last->pair] * n : 0);
+            const unsigned char *s = src + off;
+            for (int32_t i = 0; i < n; i++) dst[i] = t[i] == PEXC_MOVE_PAD ? *pad : s[t[i]];
         } else if (last->table) {
             const int32_t *t = last->table + (last->pair >= 0 ? idx[last->pair] * n : 0);
             for (int32_t i = 0; i < n; i++) {
@@ -85,6 +91,9 @@ pexc_status pexc_move(const pexc_move_params *p, const void *const *in, void *ou
             }
         } else if (last->stride == 1) {
             memcpy(dst, src + (size_t)off * (size_t)es, row_bytes);
+        } else if (es == 1) {
+            const unsigned char *s = src + off;
+            for (int32_t i = 0; i < n; i++) dst[i] = s[i * last->stride];
         } else {
             for (int32_t i = 0; i < n; i++)
                 move_elem(dst + (size_t)i * (size_t)es, src + (size_t)(off + i * last->stride) * (size_t)es, es);

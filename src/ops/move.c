@@ -229,7 +229,7 @@ static int mv_finish(lower_ctx *c, k_call *k, mv_desc *m, int64_t in_elems, int6
         if (p->axis[d].pair >= 0) p->axis[d].pair = map[p->axis[d].pair];
     if (p->sel_axis >= 0) p->sel_axis = map[p->sel_axis];
     if (r == 0) {
-        p->axis[0] = (pexc_move_axis){1, 0, NULL, -1};
+        p->axis[0] = (pexc_move_axis){1, 1, NULL, -1};
         r = 1;
     }
     p->rank = r;
