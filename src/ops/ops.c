@@ -11,7 +11,7 @@ static const struct {
     int (*lower)(lower_ctx *c, k_call *k);
 } families[] = {
     {ops_lut_known, ops_lut_lower},
-    /* ---- element-wise binary (binary.c) ---- */
+    {ops_binary_known, ops_binary_lower},
     /* ---- data movement (move.c) ---- */
     /* ---- reductions (reduce.c) ---- */
     /* ---- resize, transpose conv, batch matmul (spatial.c) ---- */

@@ -1,0 +1,381 @@
+/*
+ * Element-wise operators of two or more operands, one broadcasting kernel.
+ *
+ * TFLite Micro runs every binary element-wise operator through the same
+ * broadcast loop (BroadcastBinaryOpSimple: shapes extended with leading 1s,
+ * an operand of extent 1 along an axis read at index 0 there, up to rank
+ * 8) with a per-operator lambda. pexc does the shape half of that here, at
+ * compile time: binary_shape() checks that the shapes broadcast, gives each
+ * operand an element stride per output axis (0 where it broadcasts), drops
+ * axes of extent 1 and folds neighbouring axes along which every operand
+ * steps uniformly, so the device kernel (runtime/src/binary_walk.c) walks at
+ * most 6 axes with no shape arithmetic and its inner loop is one run. The
+ * other half, each operator's integer parameters, is TFLM's Prepare()
+ * arithmetic, in the precision TFLM computes it (SUB and DIV derive their
+ * multipliers in float, ADD and SQUARED_DIFFERENCE in double: the last bit
+ * of a multiplier can differ), refusing what its Prepare() refuses.
+ *
+ * ADD and MUL keep their streaming 4-D kernels (lower.c); they come here
+ * only for shapes those refuse (rank 5 or 6, or broadcasts that do not fold
+ * into NHWC).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ops/ops.h"
+#include "prep/prep.h"
+
+#define FAIL(...) return util_fail(c->err, __VA_ARGS__)
+
+/* BuiltinOptions union types (schema.fbs order) */
+enum { OPT_ADD = 11, OPT_MUL = 21, OPT_SUB = 28, OPT_DIV = 29 };
+
+int ops_binary_known(int32_t code) {
+    switch (code) {
+    case OP_SUB: case OP_MINIMUM: case OP_MAXIMUM: case OP_SQUARED_DIFFERENCE: case OP_DIV: case OP_PRELU:
+    case OP_EQUAL: case OP_NOT_EQUAL: case OP_LESS: case OP_LESS_EQUAL: case OP_GREATER: case OP_GREATER_EQUAL:
+    case OP_LOGICAL_AND: case OP_LOGICAL_OR: case OP_SELECT_V2: case OP_ADD_N:
+        return 1;
+    default: return 0;
+    }
+}
+
+/* ---- shapes ------------------------------------------------------------ */
+
+/* Fills p->rank, dims and stride[k] for operands t[0..n) (n <= 3) against
+ * out, or fails naming the axis that does not broadcast. */
+static int binary_shape(lower_ctx *c, ir_tensor *const *t, int n, const ir_tensor *out, pexc_binary_params *p) {
+    int32_t r = out->rank;
+    for (int k = 0; k < n; k++)
+        if (t[k]->rank > r) r = t[k]->rank;
+    if (r > PEXC_BINARY_MAX_RANK)
+        FAIL("operator %d (%s): rank %d; at most %d is supported", c->op->index, c->name, r, PEXC_BINARY_MAX_RANK);
+    int32_t od[PEXC_BINARY_MAX_RANK], id[3][PEXC_BINARY_MAX_RANK], st[3][PEXC_BINARY_MAX_RANK];
+    for (int32_t a = 0; a < r; a++) {
+        od[a] = a < r - out->rank ? 1 : out->shape[a - (r - out->rank)];
+        int32_t want = 1;
+        for (int k = 0; k < n; k++) {
+            id[k][a] = a < r - t[k]->rank ? 1 : t[k]->shape[a - (r - t[k]->rank)];
+            if (id[k][a] != 1) want = id[k][a];
+        }
+        for (int k = 0; k < n; k++)
+            if ((id[k][a] != 1 && id[k][a] != want) || od[a] != want)
+                FAIL("operator %d (%s): input tensor %d (%s) and output tensor %d do not broadcast along axis %d "
+                     "(%d against output %d)",
+                     c->op->index, c->name, t[k]->index, t[k]->name, out->index, a, id[k][a], od[a]);
+    }
+    for (int k = 0; k < n; k++) {
+        int64_t acc = 1;
+        for (int32_t a = r - 1; a >= 0; a--) {
+            st[k][a] = id[k][a] == 1 ? 0 : (int32_t)acc;
+            acc *= id[k][a];
+        }
+    }
+    /* drop extent-1 axes, and fold each axis into the outer one before it
+     * when every operand's outer stride is this stride times this extent
+     * (true of a broadcast pair too: 0 = 0 * extent) */
+    int32_t m = 0;
+    for (int32_t a = 0; a < r; a++) {
+        if (od[a] == 1) continue;
+        int fold = m > 0;
+        for (int k = 0; k < n && fold; k++) fold = (int64_t)p->stride[k][m - 1] == (int64_t)st[k][a] * od[a];
+        if (fold) {
+            /* the previous (outer) axis absorbs this one: extents multiply,
+             * strides become this axis's */
+            p->dims[m - 1] *= od[a];
+            for (int k = 0; k < n; k++) p->stride[k][m - 1] = st[k][a];
+            continue;
+        }
+        p->dims[m] = od[a];
+        for (int k = 0; k < n; k++) p->stride[k][m] = st[k][a];
+        m++;
+    }
+    if (m == 0) {
+        p->dims[0] = 1;
+        m = 1;
+    }
+    p->rank = m;
+    return 0;
+}
+
+/* ---- quantisation -------------------------------------------------------- */
+
+/* TFLite QuantizeMultiplierSmallerThanOneExp: 0 < m < 1 or TFLM aborts. */
+static int mult_lt1(lower_ctx *c, double m, int32_t *mult, int32_t *shift, const char *what) {
+    if (!(m > 0.0 && m < 1.0) || prep_quantize_multiplier(m, mult, shift) || *shift > 0)
+        FAIL("operator %d (%s): %s multiplier %g is not in (0, 1) as TFLite requires", c->op->index, c->name, what,
+             m);
+    return 0;
+}
+
+/* TFLite QuantizeMultiplier, within the shifts the kernels take. */
+static int mult_any(lower_ctx *c, double m, int32_t *mult, int32_t *shift, const char *what) {
+    if (prep_quantize_multiplier(m, mult, shift))
+        FAIL("operator %d (%s): %s multiplier %g is out of range", c->op->index, c->name, what, m);
+    return 0;
+}
+
+/* Fused activation option (field 0 of the operator's options table). */
+static int fused_act(lower_ctx *c, uint8_t opt_type, int32_t *act) {
+    return reader_opt_int(c->g, c->op, opt_type, 0, 1, 0, act, c->err);
+}
+
+static int act_s8(lower_ctx *c, int32_t act, const ir_tensor *out, pexc_binary_params *p) {
+    if (prep_activation_s8(act, lower_scale(out), lower_zp(out), &p->act_min, &p->act_max))
+        FAIL("operator %d (%s): unsupported fused activation %d", c->op->index, c->name, act);
+    return 0;
+}
+
+/* Checks every operand is of IR type `type` (quantised for int8). */
+static int need_all(lower_ctx *c, ir_tensor *const *t, int n, int32_t type, const char *const *roles) {
+    for (int k = 0; k < n; k++) {
+        if (lower_need(c, t[k], k, roles[k], type, 0)) return -1;
+        if (type == IR_I8 && lower_need_q(c, t[k], roles[k])) return -1;
+    }
+    return 0;
+}
+
+/* ---- the kernel as the rest of the compiler sees it ----------------------- */
+
+static pexc_status binary_run_s8(const void *params, const void *const *in, void *out) {
+    return pexc_binary_s8(params, in, out);
+}
+
+static void emit_ints(emit_ctx *e, const int32_t *v, int n) {
+    emit_printf(e, "{");
+    for (int i = 0; i < n; i++) {
+        if (v[i] == INT32_MIN) emit_printf(e, i ? ", (-2147483647 - 1)" : "(-2147483647 - 1)");
+        else emit_printf(e, i ? ", %d" : "%d", (int)v[i]);
+    }
+    emit_printf(e, "}");
+}
+
+static int binary_emit(emit_ctx *e, const k_call *k, const char *var) {
+    const pexc_binary_params *p = k->gen_params;
+    emit_printf(e, "static const pexc_binary_params %s = {%d, %d, %d, ", var, (int)p->op, (int)p->n_in,
+                (int)p->rank);
+    emit_ints(e, p->dims, PEXC_BINARY_MAX_RANK);
+    emit_printf(e, ", {");
+    for (int i = 0; i < 3; i++) {
+        if (i) emit_printf(e, ", ");
+        emit_ints(e, p->stride[i], PEXC_BINARY_MAX_RANK);
+    }
+    emit_printf(e, "}, ");
+    emit_ints(e, p->in_offset, 2);
+    emit_printf(e, ", %d, %d, ", (int)p->out_offset, (int)p->left_shift);
+    emit_ints(e, p->in_mult, 2);
+    emit_printf(e, ", ");
+    emit_ints(e, p->in_shift, 2);
+    int32_t rest[6] = {p->out_mult, p->out_shift, p->out_mult2, p->out_shift2, p->act_min, p->act_max};
+    for (int i = 0; i < 6; i++) {
+        emit_printf(e, ", ");
+        if (rest[i] == INT32_MIN) emit_printf(e, "(-2147483647 - 1)");
+        else emit_printf(e, "%d", (int)rest[i]);
+    }
+    emit_printf(e, ", %af, %af};\n", (double)p->act_min_f, (double)p->act_max_f);
+    return 0;
+}
+
+static const ops_kernel binary_s8 = {"pexc_binary_s8", "pexc_binary_params", binary_run_s8, binary_emit};
+
+/* ---- operators ------------------------------------------------------------ */
+
+/* ADD and SUB: TFLM add_common.cc (double) and sub_common.cc (float). */
+static int prep_add_sub(lower_ctx *c, ir_tensor *a, ir_tensor *b, ir_tensor *out, pexc_binary_params *p) {
+    int32_t act;
+    int sub = c->op->code == OP_SUB;
+    if (fused_act(c, sub ? OPT_SUB : OPT_ADD, &act) || act_s8(c, act, out, p)) return -1;
+    float s1 = lower_scale(a), s2 = lower_scale(b), so = lower_scale(out);
+    p->op = sub ? PEXC_BIN_SUB : PEXC_BIN_ADD;
+    p->left_shift = 20;
+    double m1, m2, mo;
+    if (sub) {
+        float twice = 2.0f * (s1 > s2 ? s1 : s2);
+        m1 = (double)(s1 / twice);
+        m2 = (double)(s2 / twice);
+        mo = (double)(twice / ((float)(1 << 20) * so));
+    } else {
+        double twice = 2.0 * (double)(s1 > s2 ? s1 : s2);
+        m1 = (double)s1 / twice;
+        m2 = (double)s2 / twice;
+        mo = twice / ((double)(1 << 20) * (double)so);
+    }
+    return mult_lt1(c, m1, &p->in_mult[0], &p->in_shift[0], "input 1") ||
+           mult_lt1(c, m2, &p->in_mult[1], &p->in_shift[1], "input 2") ||
+           mult_lt1(c, mo, &p->out_mult, &p->out_shift, "output");
+}
+
+static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_binary_params *p) {
+    static const char *const roles[3] = {"input 1", "input 2", "input 3"};
+    ir_tensor *a = t[0], *b = t[1];
+    p->act_min = -128;
+    p->act_max = 127;
+    if (n >= 2) {
+        p->in_offset[0] = -lower_zp(a);
+        p->in_offset[1] = -lower_zp(b);
+    }
+    p->out_offset = lower_zp(out);
+    switch (c->op->code) {
+    case OP_ADD:
+    case OP_SUB:
+        if (need_all(c, t, 2, IR_I8, roles) || lower_need(c, out, 0, "output", IR_I8, 0) ||
+            lower_need_q(c, out, "output"))
+            return -1;
+        return prep_add_sub(c, a, b, out, p);
+    case OP_MUL: {
+        if (need_all(c, t, 2, IR_I8, roles) || lower_need(c, out, 0, "output", IR_I8, 0) ||
+            lower_need_q(c, out, "output"))
+            return -1;
+        int32_t act;
+        if (fused_act(c, OPT_MUL, &act) || act_s8(c, act, out, p)) return -1;
+        p->op = PEXC_BIN_MUL;
+        return mult_any(c, (double)lower_scale(a) * (double)lower_scale(b) / (double)lower_scale(out), &p->out_mult,
+                        &p->out_shift, "output");
+    }
+    case OP_SQUARED_DIFFERENCE: {
+        if (need_all(c, t, 2, IR_I8, roles) || lower_need(c, out, 0, "output", IR_I8, 0) ||
+            lower_need_q(c, out, "output"))
+            return -1;
+        float s1 = lower_scale(a), s2 = lower_scale(b);
+        double twice = 2.0 * (double)(s1 > s2 ? s1 : s2);
+        p->op = PEXC_BIN_SQDIFF;
+        p->left_shift = 7;
+        return mult_lt1(c, (double)s1 / twice, &p->in_mult[0], &p->in_shift[0], "input 1") ||
+               mult_lt1(c, (double)s2 / twice, &p->in_mult[1], &p->in_shift[1], "input 2") ||
+               mult_any(c, twice * twice / (double)((float)(1 << 14) * lower_scale(out)), &p->out_mult,
+                        &p->out_shift, "output");
+    }
+    case OP_MINIMUM:
+    case OP_MAXIMUM:
+        /* raw bytes compared, no quantisation involved (TFLM has no Prepare) */
+        if (need_all(c, t, 2, IR_I8, roles) || lower_need(c, out, 0, "output", IR_I8, 0)) return -1;
+        p->op = c->op->code == OP_MINIMUM ? PEXC_BIN_MIN : PEXC_BIN_MAX;
+        p->in_offset[0] = p->in_offset[1] = p->out_offset = 0;
+        return 0;
+    case OP_DIV: {
+        if (need_all(c, t, 2, IR_I8, roles) || lower_need(c, out, 0, "output", IR_I8, 0) ||
+            lower_need_q(c, out, "output"))
+            return -1;
+        int32_t act;
+        if (fused_act(c, OPT_DIV, &act) || act_s8(c, act, out, p)) return -1;
+        p->op = PEXC_BIN_DIV;
+        /* float arithmetic, as div.cc */
+        float m = lower_scale(a) / (lower_scale(b) * lower_scale(out));
+        if (mult_any(c, (double)m, &p->out_mult, &p->out_shift, "output")) return -1;
+        /* The final rounding shift is recip_shift + headroom - out_shift with
+         * recip_shift in [0, 8] and headroom in [23, 31]: a positive shift
+         * must not turn into a left shift */
+        if (p->out_shift > 23)
+            FAIL("operator %d (%s): output multiplier %g is too large for TFLite's division", c->op->index, c->name,
+                 (double)m);
+        return 0;
+    }
+    case OP_PRELU: {
+        static const char *const pr[2] = {"input", "alpha"};
+        if (need_all(c, t, 2, IR_I8, pr) || lower_need(c, out, 0, "output", IR_I8, 0) ||
+            lower_need_q(c, out, "output"))
+            return -1;
+        double si = (double)lower_scale(a), sa = (double)lower_scale(b), so = (double)lower_scale(out);
+        p->op = PEXC_BIN_PRELU;
+        return mult_any(c, si / so, &p->out_mult, &p->out_shift, "positive") ||
+               mult_any(c, si * sa / so, &p->out_mult2, &p->out_shift2, "alpha");
+    }
+    case OP_EQUAL: case OP_NOT_EQUAL: case OP_LESS: case OP_LESS_EQUAL: case OP_GREATER: case OP_GREATER_EQUAL: {
+        static const int32_t cmp[6] = {PEXC_BIN_EQ, PEXC_BIN_NE, PEXC_BIN_LT, PEXC_BIN_LE, PEXC_BIN_GT, PEXC_BIN_GE};
+        static const int32_t codes[6] = {OP_EQUAL, OP_NOT_EQUAL, OP_LESS, OP_LESS_EQUAL, OP_GREATER,
+                                         OP_GREATER_EQUAL};
+        for (int i = 0; i < 6; i++)
+            if (codes[i] == c->op->code) p->op = cmp[i];
+        if (lower_need(c, out, 0, "output", IR_BOOL, 0)) return -1;
+        p->in_offset[0] = p->in_offset[1] = p->out_offset = 0;
+        if (a && a->type == IR_BOOL && (p->op == PEXC_BIN_EQ || p->op == PEXC_BIN_NE))
+            return need_all(c, t, 2, IR_BOOL, roles);
+        if (need_all(c, t, 2, IR_I8, roles)) return -1;
+        /* each operand rescaled by its own scale after a shift of 8 */
+        p->left_shift = 8;
+        p->in_offset[0] = -lower_zp(a);
+        p->in_offset[1] = -lower_zp(b);
+        return mult_lt1(c, (double)lower_scale(a), &p->in_mult[0], &p->in_shift[0], "input 1 scale as") ||
+               mult_lt1(c, (double)lower_scale(b), &p->in_mult[1], &p->in_shift[1], "input 2 scale as");
+    }
+    case OP_LOGICAL_AND:
+    case OP_LOGICAL_OR:
+        if (need_all(c, t, 2, IR_BOOL, roles) || lower_need(c, out, 0, "output", IR_BOOL, 0)) return -1;
+        p->op = c->op->code == OP_LOGICAL_AND ? PEXC_BIN_AND : PEXC_BIN_OR;
+        p->out_offset = 0;
+        return 0;
+    case OP_SELECT_V2: {
+        static const char *const sr[3] = {"condition", "x", "y"};
+        if (lower_need(c, t[0], 0, sr[0], IR_BOOL, 0) || lower_need(c, t[1], 1, sr[1], IR_I8, 0) ||
+            lower_need(c, t[2], 2, sr[2], IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0))
+            return -1;
+        p->op = PEXC_BIN_SELECT;
+        p->in_offset[0] = p->in_offset[1] = p->out_offset = 0;
+        return 0;
+    }
+    default: break;
+    }
+    return 1;
+}
+
+/* ADD_N: n operands of one shape and quantisation (TFLM add_n.cc). */
+static int lower_add_n(lower_ctx *c, k_call *k, pexc_binary_params *p) {
+    ir_op *op = c->op;
+    ir_tensor *out = &c->g->tensors[op->out[0]], *first = lower_in(c, 0);
+    if (op->n_in < 2) FAIL("operator %d (%s): %d inputs; TFLite requires at least 2", op->index, c->name, op->n_in);
+    if (lower_need(c, out, 0, "output", IR_I8, 0) || lower_need_q(c, out, "output")) return -1;
+    int32_t *ins = ops_alloc(c, sizeof(int32_t) * (size_t)op->n_in);
+    if (!ins) return -1;
+    for (int32_t i = 0; i < op->n_in; i++) {
+        ir_tensor *t = lower_in(c, i);
+        if (lower_need(c, t, i, "input", IR_I8, 0) || lower_need_q(c, t, "input")) return -1;
+        if (t->rank != first->rank || memcmp(t->shape, first->shape, sizeof(int32_t) * (size_t)t->rank))
+            FAIL("operator %d (%s): input tensor %d has another shape than input tensor %d", op->index, c->name,
+                 t->index, first->index);
+        if (lower_zp(t) != lower_zp(first) || lower_scale(t) != lower_scale(first))
+            FAIL("operator %d (%s): input tensor %d is quantised unlike input tensor %d (TFLite requires one "
+                 "scale and zero point)",
+                 op->index, c->name, t->index, first->index);
+        ins[i] = t->index;
+    }
+    if (out->elems != first->elems)
+        FAIL("operator %d (%s): output tensor %d has %lld elements, inputs %lld", op->index, c->name, out->index,
+             (long long)out->elems, (long long)first->elems);
+    p->op = PEXC_BIN_ADD_N;
+    p->n_in = op->n_in;
+    p->rank = 1;
+    p->dims[0] = (int32_t)out->elems;
+    p->stride[0][0] = 1;
+    p->left_shift = 20;
+    p->in_offset[0] = -lower_zp(first);
+    p->out_offset = lower_zp(out);
+    p->act_min = -128;
+    p->act_max = 127;
+    double twice = 2.0 * (double)lower_scale(first);
+    if (mult_lt1(c, (double)lower_scale(first) / twice, &p->in_mult[0], &p->in_shift[0], "input") ||
+        mult_lt1(c, twice / ((double)(1 << 20) * (double)lower_scale(out)), &p->out_mult, &p->out_shift, "output"))
+        return -1;
+    return ops_generic(c, k, &binary_s8, p, ins, op->n_in);
+}
+
+int ops_binary_lower(lower_ctx *c, k_call *k) {
+    ir_op *op = c->op;
+    if (!ops_binary_known(op->code) && op->code != OP_ADD && op->code != OP_MUL) return 1;
+    pexc_binary_params *p = ops_alloc(c, sizeof *p);
+    if (!p) return -1;
+    if (op->code == OP_ADD_N) return lower_add_n(c, k, p);
+    int n = op->code == OP_SELECT_V2 ? 3 : 2;
+    if (op->n_in != n) FAIL("operator %d (%s): %d inputs; expected %d", op->index, c->name, op->n_in, n);
+    ir_tensor *t[3] = {NULL, NULL, NULL}, *out = &c->g->tensors[op->out[0]];
+    int32_t ins[3];
+    for (int i = 0; i < n; i++) {
+        t[i] = lower_in(c, i);
+        if (!t[i]) FAIL("operator %d (%s): input %d is missing", op->index, c->name, i);
+        ins[i] = t[i]->index;
+    }
+    p->n_in = n;
+    int r = prep_op(c, t, n, out, p);
+    if (r) return r < 0 ? -1 : util_fail(c->err, "operator %d (%s): not an element-wise operator", op->index, c->name);
+    if (binary_shape(c, t, n, out, p)) return -1;
+    return ops_generic(c, k, &binary_s8, p, ins, n);
+}
