@@ -6,7 +6,8 @@ with full-integer quantisation, int8 input and output, like
 tools/gen_models.py. `pexc run` takes one input today, so every model in
 the main set has ONE int8 input and computes the second operand from it (a
 1x1 convolution of it, a constant, a slice); the models in two_input/ have
-two graph inputs and are kept for when `pexc run` takes several.
+two graph inputs and are kept for when `pexc run` takes several, those in
+later/ need float operators pexc does not run yet.
 
 Each model claims the operators it must contain (after conversion the
 flatbuffer is parsed and every claim must hold, so a converter that
@@ -18,6 +19,7 @@ rewrites a pattern is noticed).
 import argparse
 import os
 import sys
+import zlib
 
 import numpy as np
 
@@ -31,13 +33,38 @@ DEFAULT_OUT = os.path.join(ROOT, "tests", "models", "binary")
 MODELS = []  # (name, input shapes, build(inputs) -> output, claimed ops, data range)
 
 
-def model(name, shapes, ops, data_range=(-1.0, 1.0)):
-    """Decorator: registers build(tf, L, *inputs) for the given input shapes."""
+def model(name, shapes, ops, data_range=(-1.0, 1.0), recode=None, later=False):
+    """Decorator: registers build(tf, L, *inputs) for the given input shapes.
+
+    recode {"LESS": "EQUAL", ...} renames operator codes after conversion:
+    the converter compares int8 tensors for EQUAL and NOT_EQUAL only in
+    float, so int8 EQUAL is made from a converted int8 LESS (the same
+    operands, quantisation and options-free Prepare in TFLM).
+    later: the model needs what pexc does not do yet (float operators);
+    it goes to later/ with the two-input models."""
     def reg(build):
         MODELS.append({"name": name, "shapes": [tuple(s) for s in shapes], "build": build,
-                       "ops": ops, "range": data_range})
+                       "ops": ops, "range": data_range, "recode": recode or {},
+                       "later": later})
         return build
     return reg
+
+
+def recode_ops(blob, recode):
+    """The model with operator codes renamed (BuiltinOperator names)."""
+    if not recode:
+        return blob
+    import flatbuffers
+    s = gen_models._schema()
+    m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(blob, 0))
+    for oc in m.operatorCodes:
+        name = {v: k for k, v in vars(s.BuiltinOperator).items() if not k.startswith("_")}[oc.builtinCode]
+        if name in recode:
+            oc.builtinCode = getattr(s.BuiltinOperator, recode[name])
+            oc.deprecatedBuiltinCode = min(oc.builtinCode, 127)
+    b = flatbuffers.Builder(len(blob) + 1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
 
 
 def conv1(L, x, c, seed):
@@ -75,6 +102,13 @@ def _(tf, L, x):
     return L.Lambda(lambda t: t - c)(x)
 
 
+@model("sub_outer", [(1, 4, 1, 6)], ["SUB"])
+def _(tf, L, x):
+    # both operands broadcast: [1,4,1,6] - [5,1] -> [1,4,5,6]
+    c = const((5, 1), -1.0, 1.0, 23)
+    return L.Lambda(lambda t: t - c)(x)
+
+
 # ---- MINIMUM / MAXIMUM ---------------------------------------------------------
 
 @model("min_conv", [(1, 6, 6, 8)], ["MINIMUM"])
@@ -107,6 +141,14 @@ def _(tf, L, x):
 def _(tf, L, x):
     d = L.Lambda(lambda t: t + 0.5)(L.ReLU()(conv1(L, x, 6, 9)))
     return L.Lambda(lambda t: t[0] / t[1])([x, d])
+
+
+@model("div_zero", [(1, 4, 4, 6)], ["DIV"])
+def _(tf, L, x):
+    # divisor and dividend both hit their zero point often: TFLite's
+    # arithmetic at 0 / y and its undefined x / 0 as its x86 build computes
+    d = L.ReLU()(conv1(L, x, 6, 10))
+    return L.Lambda(lambda t: t[0] / t[1])([L.ReLU()(x), d])
 
 
 # ---- PRELU --------------------------------------------------------------------------
@@ -146,8 +188,22 @@ def _(tf, L, x):
     return L.Lambda(f)([x, y])
 
 
+@model("equal_int8", [(1, 4, 4, 4)], ["EQUAL", "NOT_EQUAL", "GREATER"],
+       recode={"LESS": "EQUAL", "LESS_EQUAL": "NOT_EQUAL", "GREATER_EQUAL": "GREATER"})
+def _(tf, L, x):
+    y = L.Conv2D(4, 1, kernel_initializer="ones", bias_initializer="zeros")(x)
+    c = const((4,), -0.5, 0.5, 16)
+
+    def f(t):
+        a, b = t
+        r = tf.raw_ops.SelectV2(condition=a < b, t=a, e=c)
+        r = tf.raw_ops.SelectV2(condition=a <= b * 0.5, t=r, e=c * 0.5)
+        return tf.raw_ops.SelectV2(condition=a >= 0.25, t=r, e=c * 0.25)
+    return L.Lambda(f)([x, y])
+
+
 # The converter compares in float for EQUAL and NOT_EQUAL (DEQUANTIZE before)
-@model("equal_float", [(1, 4, 4, 4)], ["EQUAL", "NOT_EQUAL"])
+@model("equal_float", [(1, 4, 4, 4)], ["EQUAL", "NOT_EQUAL"], later=True)
 def _(tf, L, x):
     y = L.Conv2D(4, 1, kernel_initializer="ones", bias_initializer="zeros")(x)
     c = const((4,), -0.5, 0.5, 15)
@@ -173,9 +229,17 @@ def _(tf, L, x):
 
 # ---- ADD_N ----------------------------------------------------------------------------------
 
-@model("add_n3", [(1, 5, 5, 6)], ["ADD_N"])
+@model("add_n_float", [(1, 5, 5, 6)], ["ADD_N"], later=True)
 def _(tf, L, x):
     return L.Lambda(lambda t: tf.add_n(t))([x, conv1(L, x, 6, 16), conv1(L, x, 6, 18)])
+
+
+# The converter keeps ADD_N in float; an ADD of one tensor with itself
+# (one scale and zero point, as TFLM's ADD_N requires) recoded gives int8.
+@model("add_n_int8", [(1, 5, 5, 6)], ["ADD_N"], recode={"ADD": "ADD_N"})
+def _(tf, L, x):
+    y = conv1(L, x, 6, 22)
+    return L.Add()([y, y])
 
 
 # ---- ADD / MUL beyond the 4-D kernels ------------------------------------------------------
@@ -190,6 +254,12 @@ def _(tf, L, x):
 def _(tf, L, x):
     c = const((2, 1, 1, 5), -2.0, 2.0, 21)
     return L.Lambda(lambda t: t * c)(x)
+
+
+@model("add_rank6", [(1, 2, 2, 3, 2, 4)], ["ADD"])
+def _(tf, L, x):
+    c = const((2, 1, 3, 1, 4), -1.0, 1.0, 24)
+    return L.Lambda(lambda t: t + c)(x)
 
 
 # ---- two graph inputs (for a future multi-input `pexc run`) -----------------------------------
@@ -253,11 +323,16 @@ def main(argv=None):
     import tensorflow as tf
     import keras
     bad = 0
-    for idx, entry in enumerate(MODELS):
+    for entry in MODELS:
         if args.only and args.only not in entry["name"]:
             continue
-        blob = convert(entry, 2000 + idx, tf, keras)
-        sub = args.out if len(entry["shapes"]) == 1 else os.path.join(args.out, "two_input")
+        seed = 2000 + zlib.crc32(entry["name"].encode()) % 1000  # stable when models are added
+        blob = recode_ops(convert(entry, seed, tf, keras), entry["recode"])
+        sub = args.out
+        if len(entry["shapes"]) > 1:
+            sub = os.path.join(args.out, "two_input")
+        elif entry["later"]:
+            sub = os.path.join(args.out, "later")
         os.makedirs(sub, exist_ok=True)
         path = os.path.join(sub, entry["name"] + ".tflite")
         with open(path, "wb") as f:

@@ -50,17 +50,20 @@ static int32_t sign_bits(int32_t x) {
     return n;
 }
 
-/* TFLite's quantised division of x by y (y != 0; |x|, |y| <= 256). */
+/* TFLite's quantised division of x by y (|x|, |y| <= 256). */
 static int32_t div_q(const pexc_binary_params *p, int32_t x, int32_t y) {
     if (y < 0) {
         x = -x;
         y = -y;
     }
-    /* GetReciprocal(y, 31): y = 2^bits * (1 + f) with f in [0, 1) */
+    /* GetReciprocal(y, 31): y = 2^bits * (1 + f) with f in [0, 1). For
+     * y = 0 (undefined in TFLite) its count of leading zeros is 32 and the
+     * shifted value 0, so f = -1 and bits = -1, which is what TFLM's build
+     * then computes. */
     int32_t lz = 0;
-    while (!((uint32_t)y & (UINT32_C(1) << (31 - lz)))) lz++;
+    while (lz < 32 && !((uint32_t)y & (UINT32_C(1) << (31 - lz)))) lz++;
     const int32_t recip_shift = 31 - lz;
-    const int32_t f = (int32_t)(((uint32_t)y << lz) - (UINT32_C(1) << 31));
+    const int32_t f = (int32_t)((lz < 32 ? (uint32_t)y << lz : 0u) - (UINT32_C(1) << 31));
     const int32_t inv = pexc_one_over_one_plus_x(f);
     const int32_t headroom = sign_bits(x);
     const int32_t q = pexc_srdhm((int32_t)((uint32_t)x << headroom), inv);
@@ -110,9 +113,7 @@ static void row_s8(const pexc_binary_params *p, const void *const *in, const siz
         return;
     case PEXC_BIN_DIV:
         for (int32_t i = 0; i < n; i++, a += sa, b += sb) {
-            int32_t y = *b + p->in_offset[1];
-            /* a zero divisor is undefined in TFLite; give the clamp's top */
-            int32_t v = y ? div_q(p, *a + p->in_offset[0], y) + p->out_offset : hi;
+            int32_t v = div_q(p, *a + p->in_offset[0], *b + p->in_offset[1]) + p->out_offset;
             dst[i] = (int8_t)clamp(v, lo, hi);
         }
         return;

@@ -200,9 +200,9 @@ static int prep_add_sub(lower_ctx *c, ir_tensor *a, ir_tensor *b, ir_tensor *out
         m2 = (double)s2 / twice;
         mo = twice / ((double)(1 << 20) * (double)so);
     }
-    return mult_lt1(c, m1, &p->in_mult[0], &p->in_shift[0], "input 1") ||
+    return (mult_lt1(c, m1, &p->in_mult[0], &p->in_shift[0], "input 1") ||
            mult_lt1(c, m2, &p->in_mult[1], &p->in_shift[1], "input 2") ||
-           mult_lt1(c, mo, &p->out_mult, &p->out_shift, "output");
+           mult_lt1(c, mo, &p->out_mult, &p->out_shift, "output")) ? -1 : 0;
 }
 
 static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_binary_params *p) {
@@ -240,10 +240,10 @@ static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_bina
         double twice = 2.0 * (double)(s1 > s2 ? s1 : s2);
         p->op = PEXC_BIN_SQDIFF;
         p->left_shift = 7;
-        return mult_lt1(c, (double)s1 / twice, &p->in_mult[0], &p->in_shift[0], "input 1") ||
+        return (mult_lt1(c, (double)s1 / twice, &p->in_mult[0], &p->in_shift[0], "input 1") ||
                mult_lt1(c, (double)s2 / twice, &p->in_mult[1], &p->in_shift[1], "input 2") ||
                mult_any(c, twice * twice / (double)((float)(1 << 14) * lower_scale(out)), &p->out_mult,
-                        &p->out_shift, "output");
+                        &p->out_shift, "output")) ? -1 : 0;
     }
     case OP_MINIMUM:
     case OP_MAXIMUM:
@@ -277,8 +277,8 @@ static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_bina
             return -1;
         double si = (double)lower_scale(a), sa = (double)lower_scale(b), so = (double)lower_scale(out);
         p->op = PEXC_BIN_PRELU;
-        return mult_any(c, si / so, &p->out_mult, &p->out_shift, "positive") ||
-               mult_any(c, si * sa / so, &p->out_mult2, &p->out_shift2, "alpha");
+        return (mult_any(c, si / so, &p->out_mult, &p->out_shift, "positive") ||
+               mult_any(c, si * sa / so, &p->out_mult2, &p->out_shift2, "alpha")) ? -1 : 0;
     }
     case OP_EQUAL: case OP_NOT_EQUAL: case OP_LESS: case OP_LESS_EQUAL: case OP_GREATER: case OP_GREATER_EQUAL: {
         static const int32_t cmp[6] = {PEXC_BIN_EQ, PEXC_BIN_NE, PEXC_BIN_LT, PEXC_BIN_LE, PEXC_BIN_GT, PEXC_BIN_GE};
@@ -295,8 +295,8 @@ static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_bina
         p->left_shift = 8;
         p->in_offset[0] = -lower_zp(a);
         p->in_offset[1] = -lower_zp(b);
-        return mult_lt1(c, (double)lower_scale(a), &p->in_mult[0], &p->in_shift[0], "input 1 scale as") ||
-               mult_lt1(c, (double)lower_scale(b), &p->in_mult[1], &p->in_shift[1], "input 2 scale as");
+        return (mult_lt1(c, (double)lower_scale(a), &p->in_mult[0], &p->in_shift[0], "input 1 scale as") ||
+               mult_lt1(c, (double)lower_scale(b), &p->in_mult[1], &p->in_shift[1], "input 2 scale as")) ? -1 : 0;
     }
     case OP_LOGICAL_AND:
     case OP_LOGICAL_OR:

@@ -1,0 +1,116 @@
+"""Element-wise binary operators (src/ops/binary.c) against TFLite Micro.
+
+Every model in tests/models/binary/ (tools/gen_models_binary.py: one int8
+input, the other operand computed from it or constant) runs in TFLM and in
+`pexc run` under both schedules, on 5 seeded random inputs, all -128, all
+127 and the deterministic input: every output byte must agree. A few of
+them are also compiled to C and built with gcc -Werror (the generated file
+with the project's extra warnings), and the built program must print the
+bytes `pexc run` does. pexc must refuse what TFLM refuses: a comparison
+whose input scale is not below 1 (TFLM aborts in Prepare).
+"""
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import pexc_harness as H
+
+MODEL_DIR = os.path.join(H.ROOT, "tests", "models", "binary")
+SCHEDULES = ["baseline", "min-sram"]
+HOST_MAIN = os.path.join(H.ROOT, "tests", "codegen", "host_main.c")
+STRICT = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off"]
+GENERATED_EXTRA = ["-pedantic", "-Wconversion", "-Wshadow", "-Wcast-qual", "-Wstrict-prototypes"]
+# one model per arithmetic path of pexc_binary_s8 worth building as C
+CODEGEN = ["sub_outer", "div_zero", "logical_select", "add_n_int8", "prelu_channel", "add_rank6"]
+
+pytestmark = pytest.mark.skipif(not H.pexc_available() or not H.tflm_ref.available(),
+                                reason="needs build/pexc and tflite-micro")
+
+
+def _models():
+    if not os.path.isdir(MODEL_DIR):
+        return []
+    return sorted(fn[:-7] for fn in os.listdir(MODEL_DIR) if fn.endswith(".tflite"))
+
+
+def _path(name):
+    return os.path.join(MODEL_DIR, name + ".tflite")
+
+
+_REF = {}
+
+
+def _reference(name):
+    if name not in _REF:
+        ref = H.tflm_ref.TflmModel(_path(name))
+        inputs = H.conformance_inputs(ref, n_random=5, model_name=name)
+        inputs.append(("det", ref.det_bytes()))
+        _REF[name] = (ref, inputs, ref.run_many([d for _, d in inputs]))
+    return _REF[name]
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+@pytest.mark.parametrize("name", _models())
+def test_matches_tflm(name, schedule):
+    ref, inputs, want = _reference(name)
+    got = H.run_pexc(_path(name), [d for _, d in inputs], ref.output_nbytes, schedule)
+    for (label, _), w, g in zip(inputs, want, got):
+        why = H.describe_mismatch(w, g, np.int8)
+        assert why is None, "%s %s %s: %s" % (name, schedule, label, why)
+
+
+def _run(cmd):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+
+
+@pytest.mark.parametrize("name", CODEGEN)
+def test_generated_c_builds_and_agrees(name, tmp_path):
+    d = tmp_path / "gen"
+    r = _run([H.PEXC, "compile", _path(name), "-o", str(d), "--name", "m", "--schedule", "min-sram"])
+    assert r.returncode == 0, r.stderr.decode()
+    srcs = sorted(str(p) for p in d.iterdir() if p.suffix == ".c")
+    assert any(os.path.basename(s).startswith("binary_") for s in srcs), srcs
+    r = _run(["gcc"] + STRICT + GENERATED_EXTRA + ["-I" + str(d), "-c", str(d / "m.c"), "-o",
+                                                   str(tmp_path / "m.o")])
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    exe = str(tmp_path / "host")
+    r = _run(["gcc"] + STRICT + ["-DPEXC_MODEL=m", "-I" + str(d), HOST_MAIN] + srcs + ["-o", exe])
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    ref, inputs, want = _reference(name)
+    for label, data in inputs[:3]:
+        inp, out = str(tmp_path / "in.bin"), str(tmp_path / "out.bin")
+        with open(inp, "wb") as f:
+            f.write(data)
+        r = _run([exe, inp, out])
+        assert r.returncode == 0, "%s %s: exit %d %s" % (name, label, r.returncode, r.stderr.decode())
+        with open(out, "rb") as f:
+            got = f.read()
+        assert got == want[[lbl for lbl, _ in inputs].index(label)], "%s %s: generated C differs" % (name, label)
+
+
+def _with_scale(src, dst, op_name, scale):
+    """Copy of src with input 0 of the first op_name operator given `scale`."""
+    import flatbuffers
+    s = H.gen_models._schema()
+    with open(src, "rb") as f:
+        blob = f.read()
+    m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(blob, 0))
+    code = getattr(s.BuiltinOperator, op_name)
+    g = m.subgraphs[0]
+    op = next(o for o in g.operators if m.operatorCodes[o.opcodeIndex].builtinCode == code)
+    g.tensors[op.inputs[0]].quantization.scale = [scale]
+    b = flatbuffers.Builder(len(blob) + 1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    with open(dst, "wb") as f:
+        f.write(bytes(b.Output()))
+
+
+def test_refuses_comparison_scale_not_below_one(tmp_path):
+    bad = str(tmp_path / "bad.tflite")
+    _with_scale(_path("compare_all"), bad, "LESS", 1.5)
+    r = _run([H.PEXC, "run", bad, "--output", str(tmp_path / "o.bin")])
+    err = r.stderr.decode()
+    assert r.returncode == 1 and "(LESS" in err and "(0, 1)" in err and err.count("\n") == 1, err
