@@ -663,13 +663,18 @@ def convert(entry, seed, tf, keras):
                 x = (x * rng.uniform(0.2, 1.0)).astype(np.float32)
             yield [x]
 
+    return convert_int8(tf, model, representative, entry["flags"])
+
+
+def convert_int8(tf, model, representative, flags=None):
+    """Full-integer conversion of a Keras model (int8 input and output)."""
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = representative
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
-    for k, v in entry["flags"].items():
+    for k, v in (flags or {}).items():
         setattr(conv, k, v)
     # Keras prints a "Saved artifact ..." report on stdout; keep ours readable.
     sys.stdout.flush()

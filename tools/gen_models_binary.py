@@ -175,8 +175,7 @@ def _(tf, L, x):
     return L.Lambda(lambda t: tf.raw_ops.SelectV2(condition=t[0] > t[1], t=t[0], e=c))([x, y])
 
 
-@model("compare_all", [(1, 4, 4, 4)], ["LESS", "LESS_EQUAL", "GREATER_EQUAL"])
-def _(tf, L, x):
+def compare_three(tf, L, x):
     y = L.Conv2D(4, 1, kernel_initializer="ones", bias_initializer="zeros")(x)
     c = const((4,), -0.5, 0.5, 14)
 
@@ -188,18 +187,9 @@ def _(tf, L, x):
     return L.Lambda(f)([x, y])
 
 
-@model("equal_int8", [(1, 4, 4, 4)], ["EQUAL", "NOT_EQUAL", "GREATER"],
-       recode={"LESS": "EQUAL", "LESS_EQUAL": "NOT_EQUAL", "GREATER_EQUAL": "GREATER"})
-def _(tf, L, x):
-    y = L.Conv2D(4, 1, kernel_initializer="ones", bias_initializer="zeros")(x)
-    c = const((4,), -0.5, 0.5, 16)
-
-    def f(t):
-        a, b = t
-        r = tf.raw_ops.SelectV2(condition=a < b, t=a, e=c)
-        r = tf.raw_ops.SelectV2(condition=a <= b * 0.5, t=r, e=c * 0.5)
-        return tf.raw_ops.SelectV2(condition=a >= 0.25, t=r, e=c * 0.25)
-    return L.Lambda(f)([x, y])
+model("compare_all", [(1, 4, 4, 4)], ["LESS", "LESS_EQUAL", "GREATER_EQUAL"])(compare_three)
+model("equal_int8", [(1, 4, 4, 4)], ["EQUAL", "NOT_EQUAL", "GREATER"],
+      recode={"LESS": "EQUAL", "LESS_EQUAL": "NOT_EQUAL", "GREATER_EQUAL": "GREATER"})(compare_three)
 
 
 # The converter compares in float for EQUAL and NOT_EQUAL (DEQUANTIZE before)
@@ -295,23 +285,7 @@ def convert(entry, seed, tf, keras):
                 xs = [(x * rng.uniform(0.2, 1.0)).astype(np.float32) for x in xs]
             yield xs
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(m)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        return conv.convert()
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+    return gen_models.convert_int8(tf, m, representative)
 
 
 def main(argv=None):

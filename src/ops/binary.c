@@ -135,6 +135,12 @@ static int need_all(lower_ctx *c, ir_tensor *const *t, int n, int32_t type, cons
     return 0;
 }
 
+/* Two quantised int8 operands and a quantised int8 output. */
+static int need_q8(lower_ctx *c, ir_tensor *const *t, const char *const *roles, ir_tensor *out) {
+    if (need_all(c, t, 2, IR_I8, roles) || lower_need(c, out, 0, "output", IR_I8, 0)) return -1;
+    return lower_need_q(c, out, "output");
+}
+
 /* ---- the kernel as the rest of the compiler sees it ----------------------- */
 
 static pexc_status binary_run_s8(const void *params, const void *const *in, void *out) {
@@ -218,14 +224,10 @@ static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_bina
     switch (c->op->code) {
     case OP_ADD:
     case OP_SUB:
-        if (need_all(c, t, 2, IR_I8, roles) || lower_need(c, out, 0, "output", IR_I8, 0) ||
-            lower_need_q(c, out, "output"))
-            return -1;
+        if (need_q8(c, t, roles, out)) return -1;
         return prep_add_sub(c, a, b, out, p);
     case OP_MUL: {
-        if (need_all(c, t, 2, IR_I8, roles) || lower_need(c, out, 0, "output", IR_I8, 0) ||
-            lower_need_q(c, out, "output"))
-            return -1;
+        if (need_q8(c, t, roles, out)) return -1;
         int32_t act;
         if (fused_act(c, OPT_MUL, &act) || act_s8(c, act, out, p)) return -1;
         p->op = PEXC_BIN_MUL;
@@ -233,9 +235,7 @@ static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_bina
                         &p->out_shift, "output");
     }
     case OP_SQUARED_DIFFERENCE: {
-        if (need_all(c, t, 2, IR_I8, roles) || lower_need(c, out, 0, "output", IR_I8, 0) ||
-            lower_need_q(c, out, "output"))
-            return -1;
+        if (need_q8(c, t, roles, out)) return -1;
         float s1 = lower_scale(a), s2 = lower_scale(b);
         double twice = 2.0 * (double)(s1 > s2 ? s1 : s2);
         p->op = PEXC_BIN_SQDIFF;
@@ -253,9 +253,7 @@ static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_bina
         p->in_offset[0] = p->in_offset[1] = p->out_offset = 0;
         return 0;
     case OP_DIV: {
-        if (need_all(c, t, 2, IR_I8, roles) || lower_need(c, out, 0, "output", IR_I8, 0) ||
-            lower_need_q(c, out, "output"))
-            return -1;
+        if (need_q8(c, t, roles, out)) return -1;
         int32_t act;
         if (fused_act(c, OPT_DIV, &act) || act_s8(c, act, out, p)) return -1;
         p->op = PEXC_BIN_DIV;
@@ -272,9 +270,7 @@ static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_bina
     }
     case OP_PRELU: {
         static const char *const pr[2] = {"input", "alpha"};
-        if (need_all(c, t, 2, IR_I8, pr) || lower_need(c, out, 0, "output", IR_I8, 0) ||
-            lower_need_q(c, out, "output"))
-            return -1;
+        if (need_q8(c, t, pr, out)) return -1;
         double si = (double)lower_scale(a), sa = (double)lower_scale(b), so = (double)lower_scale(out);
         p->op = PEXC_BIN_PRELU;
         return (mult_any(c, si / so, &p->out_mult, &p->out_shift, "positive") ||
