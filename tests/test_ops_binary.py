@@ -24,7 +24,8 @@ HOST_MAIN = os.path.join(H.ROOT, "tests", "codegen", "host_main.c")
 STRICT = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off"]
 GENERATED_EXTRA = ["-pedantic", "-Wconversion", "-Wshadow", "-Wcast-qual", "-Wstrict-prototypes"]
 # one model per arithmetic path of pexc_binary_s8 worth building as C
-CODEGEN = ["sub_outer", "div_zero", "logical_select", "add_n_int8", "prelu_channel", "add_rank6"]
+CODEGEN = ["sub_outer", "div_zero", "logical_select", "add_n_int8", "prelu_channel", "add_rank6", "add_n_float",
+           "equal_float"]
 
 pytestmark = pytest.mark.skipif(not H.pexc_available() or not H.tflm_ref.available(),
                                 reason="needs build/pexc and tflite-micro")

@@ -6,8 +6,9 @@ with full-integer quantisation, int8 input and output, like
 tools/gen_models.py. `pexc run` takes one input today, so every model in
 the main set has ONE int8 input and computes the second operand from it (a
 1x1 convolution of it, a constant, a slice); the models in two_input/ have
-two graph inputs and are kept for when `pexc run` takes several, those in
-later/ need float operators pexc does not run yet.
+two graph inputs and are kept for when `pexc run` takes several. Where the
+converter keeps an operator in float (EQUAL, NOT_EQUAL, ADD_N between
+DEQUANTIZE and QUANTIZE) the model tests the float32 kernel.
 
 Each model claims the operators it must contain (after conversion the
 flatbuffer is parsed and every claim must hold, so a converter that
@@ -33,19 +34,16 @@ DEFAULT_OUT = os.path.join(ROOT, "tests", "models", "binary")
 MODELS = []  # (name, input shapes, build(inputs) -> output, claimed ops, data range)
 
 
-def model(name, shapes, ops, data_range=(-1.0, 1.0), recode=None, later=False):
+def model(name, shapes, ops, data_range=(-1.0, 1.0), recode=None):
     """Decorator: registers build(tf, L, *inputs) for the given input shapes.
 
     recode {"LESS": "EQUAL", ...} renames operator codes after conversion:
     the converter compares int8 tensors for EQUAL and NOT_EQUAL only in
     float, so int8 EQUAL is made from a converted int8 LESS (the same
-    operands, quantisation and options-free Prepare in TFLM).
-    later: the model needs what pexc does not do yet (float operators);
-    it goes to later/ with the two-input models."""
+    operands, quantisation and options-free Prepare in TFLM)."""
     def reg(build):
         MODELS.append({"name": name, "shapes": [tuple(s) for s in shapes], "build": build,
-                       "ops": ops, "range": data_range, "recode": recode or {},
-                       "later": later})
+                       "ops": ops, "range": data_range, "recode": recode or {}})
         return build
     return reg
 
@@ -193,7 +191,7 @@ model("equal_int8", [(1, 4, 4, 4)], ["EQUAL", "NOT_EQUAL", "GREATER"],
 
 
 # The converter compares in float for EQUAL and NOT_EQUAL (DEQUANTIZE before)
-@model("equal_float", [(1, 4, 4, 4)], ["EQUAL", "NOT_EQUAL"], later=True)
+@model("equal_float", [(1, 4, 4, 4)], ["EQUAL", "NOT_EQUAL"])
 def _(tf, L, x):
     y = L.Conv2D(4, 1, kernel_initializer="ones", bias_initializer="zeros")(x)
     c = const((4,), -0.5, 0.5, 15)
@@ -219,7 +217,7 @@ def _(tf, L, x):
 
 # ---- ADD_N ----------------------------------------------------------------------------------
 
-@model("add_n_float", [(1, 5, 5, 6)], ["ADD_N"], later=True)
+@model("add_n_float", [(1, 5, 5, 6)], ["ADD_N"])
 def _(tf, L, x):
     return L.Lambda(lambda t: tf.add_n(t))([x, conv1(L, x, 6, 16), conv1(L, x, 6, 18)])
 
@@ -302,11 +300,7 @@ def main(argv=None):
             continue
         seed = 2000 + zlib.crc32(entry["name"].encode()) % 1000  # stable when models are added
         blob = recode_ops(convert(entry, seed, tf, keras), entry["recode"])
-        sub = args.out
-        if len(entry["shapes"]) > 1:
-            sub = os.path.join(args.out, "two_input")
-        elif entry["later"]:
-            sub = os.path.join(args.out, "later")
+        sub = args.out if len(entry["shapes"]) == 1 else os.path.join(args.out, "two_input")
         os.makedirs(sub, exist_ok=True)
         path = os.path.join(sub, entry["name"] + ".tflite")
         with open(path, "wb") as f:

@@ -606,6 +606,10 @@ pexc_status pexc_binary_walk(const pexc_binary_params *p, const void *const *in,
 /* int8 operands (bool for AND, OR, SELECT's condition and bool EQ/NE),
  * int8 output (bool for comparisons and logical operators). */
 pexc_status pexc_binary_s8(const pexc_binary_params *p, const void *const *in, void *out);
+/* float32 operands and output (bool for comparisons; SELECT_V2's
+ * condition bool): ADD, SUB, MUL, DIV (clamped to [act_min_f, act_max_f]),
+ * SQUARED_DIFFERENCE, MINIMUM, MAXIMUM, comparisons, SELECT_V2, ADD_N. */
+pexc_status pexc_binary_f32(const pexc_binary_params *p, const void *const *in, void *out);
 
 /* ---- data movement (move_*.c) ---- */
 

@@ -182,11 +182,10 @@ static void row_s8(const pexc_binary_params *p, const void *const *in, const siz
  * [-31, 0], left_shift in [0, 20].
  */
 pexc_status pexc_binary_s8(const pexc_binary_params *p, const void *const *in, void *out) {
-    if (!p || p->op < PEXC_BIN_ADD || p->op > PEXC_BIN_ADD_N) return PEXC_ERR_ARG;
+    if (!p) return PEXC_ERR_ARG;
     if (p->left_shift < 0 || p->left_shift > 20 || p->in_shift[0] > 0 || p->in_shift[0] < -31 ||
         p->in_shift[1] > 0 || p->in_shift[1] < -31 || p->out_shift < -31 || p->out_shift > 30 ||
         p->out_shift2 < -31 || p->out_shift2 > 30 || p->act_min > p->act_max)
         return PEXC_ERR_ARG;
-    if (p->n_in != (p->op == PEXC_BIN_SELECT ? 3 : 2) && p->op != PEXC_BIN_ADD_N) return PEXC_ERR_ARG;
     return pexc_binary_walk(p, in, out, row_s8);
 }

@@ -21,10 +21,14 @@
  * p->rank axes of extents p->dims (each >= 1, outermost first); operand k
  * (k < min(n_in, 3)) starts at element 0 and moves p->stride[k][a] elements
  * per step along axis a. Operands beyond the third (ADD_N) follow operand 0.
+ * PEXC_ERR_ARG for an unknown operator or the wrong number of operands.
  */
 pexc_status pexc_binary_walk(const pexc_binary_params *p, const void *const *in, void *out, pexc_binary_row_fn row) {
-    if (!p || !in || !out || !row || p->rank < 1 || p->rank > PEXC_BINARY_MAX_RANK || p->n_in < 1)
+    if (!p || !in || !out || !row || p->rank < 1 || p->rank > PEXC_BINARY_MAX_RANK || p->op < PEXC_BIN_ADD ||
+        p->op > PEXC_BIN_ADD_N)
         return PEXC_ERR_ARG;
+    /* SELECT_V2 reads three operands, ADD_N two or more, the rest two */
+    if (p->op == PEXC_BIN_ADD_N ? p->n_in < 2 : p->n_in != (p->op == PEXC_BIN_SELECT ? 3 : 2)) return PEXC_ERR_ARG;
     const int32_t r = p->rank, nk = p->n_in < 3 ? p->n_in : 3;
     for (int32_t a = 0; a < r; a++)
         if (p->dims[a] < 1) return PEXC_ERR_ARG;

@@ -19,7 +19,7 @@
  * only for shapes those refuse (rank 5 or 6, or broadcasts that do not fold
  * into NHWC).
  */
-#include <math.h>
+#include <float.h>
 #include <string.h>
 
 #include "ops/ops.h"
@@ -182,7 +182,61 @@ static int binary_emit(emit_ctx *e, const k_call *k, const char *var) {
     return 0;
 }
 
+static pexc_status binary_run_f32(const void *params, const void *const *in, void *out) {
+    return pexc_binary_f32(params, in, out);
+}
+
 static const ops_kernel binary_s8 = {"pexc_binary_s8", "pexc_binary_params", binary_run_s8, binary_emit};
+static const ops_kernel binary_f32 = {"pexc_binary_f32", "pexc_binary_params", binary_run_f32, binary_emit};
+
+/* ---- float32 --------------------------------------------------------------- */
+
+/* TFLite CalculateActivationRange for float: "none" is [lowest, max]. */
+static int act_f32(lower_ctx *c, uint8_t opt_type, pexc_binary_params *p) {
+    int32_t act;
+    if (fused_act(c, opt_type, &act)) return -1;
+    static const float lo[4] = {-FLT_MAX, 0.0f, -1.0f, 0.0f}, hi[4] = {FLT_MAX, FLT_MAX, 1.0f, 6.0f};
+    if (act < 0 || act > 3) FAIL("operator %d (%s): unsupported fused activation %d", c->op->index, c->name, act);
+    p->act_min_f = lo[act];
+    p->act_max_f = hi[act];
+    return 0;
+}
+
+/* The float32 forms TFLM has: 0 done, -1 refused. */
+static int prep_f32(lower_ctx *c, ir_tensor **t, ir_tensor *out, pexc_binary_params *p) {
+    static const char *const roles[3] = {"input 1", "input 2", "input 3"};
+    p->act_min_f = -FLT_MAX;
+    p->act_max_f = FLT_MAX;
+    switch (c->op->code) {
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: {
+        static const int32_t ops[4] = {PEXC_BIN_ADD, PEXC_BIN_SUB, PEXC_BIN_MUL, PEXC_BIN_DIV};
+        static const uint8_t opts[4] = {OPT_ADD, OPT_SUB, OPT_MUL, OPT_DIV};
+        int i = c->op->code == OP_ADD ? 0 : c->op->code == OP_SUB ? 1 : c->op->code == OP_MUL ? 2 : 3;
+        p->op = ops[i];
+        if (need_all(c, t, 2, IR_F32, roles) || lower_need(c, out, 0, "output", IR_F32, 0)) return -1;
+        return act_f32(c, opts[i], p);
+    }
+    case OP_SQUARED_DIFFERENCE: case OP_MINIMUM: case OP_MAXIMUM:
+        p->op = c->op->code == OP_MINIMUM ? PEXC_BIN_MIN : c->op->code == OP_MAXIMUM ? PEXC_BIN_MAX : PEXC_BIN_SQDIFF;
+        return need_all(c, t, 2, IR_F32, roles) || lower_need(c, out, 0, "output", IR_F32, 0) ? -1 : 0;
+    case OP_EQUAL: case OP_NOT_EQUAL: case OP_LESS: case OP_LESS_EQUAL: case OP_GREATER: case OP_GREATER_EQUAL: {
+        static const int32_t codes[6] = {OP_EQUAL, OP_NOT_EQUAL, OP_LESS, OP_LESS_EQUAL, OP_GREATER,
+                                         OP_GREATER_EQUAL};
+        for (int i = 0; i < 6; i++)
+            if (codes[i] == c->op->code) p->op = PEXC_BIN_EQ + i;
+        return need_all(c, t, 2, IR_F32, roles) || lower_need(c, out, 0, "output", IR_BOOL, 0) ? -1 : 0;
+    }
+    case OP_SELECT_V2:
+        p->op = PEXC_BIN_SELECT;
+        return lower_need(c, t[0], 0, "condition", IR_BOOL, 0) || lower_need(c, t[1], 1, "x", IR_F32, 0) ||
+                       lower_need(c, t[2], 2, "y", IR_F32, 0) || lower_need(c, out, 0, "output", IR_F32, 0)
+                   ? -1
+                   : 0;
+    default:
+        FAIL("operator %d (%s): float32 operands are not supported (TFLite Micro has no float kernel for it)",
+             c->op->index, c->name);
+    }
+}
 
 /* ---- operators ------------------------------------------------------------ */
 
@@ -319,12 +373,14 @@ static int lower_add_n(lower_ctx *c, k_call *k, pexc_binary_params *p) {
     ir_op *op = c->op;
     ir_tensor *out = &c->g->tensors[op->out[0]], *first = lower_in(c, 0);
     if (op->n_in < 2) FAIL("operator %d (%s): %d inputs; TFLite requires at least 2", op->index, c->name, op->n_in);
-    if (lower_need(c, out, 0, "output", IR_I8, 0) || lower_need_q(c, out, "output")) return -1;
+    const int is_f = first && first->type == IR_F32;
+    const int32_t type = is_f ? IR_F32 : IR_I8;
+    if (lower_need(c, out, 0, "output", type, 0) || (!is_f && lower_need_q(c, out, "output"))) return -1;
     int32_t *ins = ops_alloc(c, sizeof(int32_t) * (size_t)op->n_in);
     if (!ins) return -1;
     for (int32_t i = 0; i < op->n_in; i++) {
         ir_tensor *t = lower_in(c, i);
-        if (lower_need(c, t, i, "input", IR_I8, 0) || lower_need_q(c, t, "input")) return -1;
+        if (lower_need(c, t, i, "input", type, 0) || (!is_f && lower_need_q(c, t, "input"))) return -1;
         if (t->rank != first->rank || memcmp(t->shape, first->shape, sizeof(int32_t) * (size_t)t->rank))
             FAIL("operator %d (%s): input tensor %d has another shape than input tensor %d", op->index, c->name,
                  t->index, first->index);
@@ -342,6 +398,7 @@ static int lower_add_n(lower_ctx *c, k_call *k, pexc_binary_params *p) {
     p->rank = 1;
     p->dims[0] = (int32_t)out->elems;
     p->stride[0][0] = 1;
+    if (is_f) return ops_generic(c, k, &binary_f32, p, ins, op->n_in);
     p->left_shift = 20;
     p->in_offset[0] = -lower_zp(first);
     p->out_offset = lower_zp(out);
@@ -370,6 +427,11 @@ int ops_binary_lower(lower_ctx *c, k_call *k) {
         ins[i] = t[i]->index;
     }
     p->n_in = n;
+    /* the value operands' type picks the kernel (SELECT_V2: x, not the condition) */
+    if (t[n == 3 ? 1 : 0]->type == IR_F32) {
+        if (prep_f32(c, t, out, p) || binary_shape(c, t, n, out, p)) return -1;
+        return ops_generic(c, k, &binary_f32, p, ins, n);
+    }
     int r = prep_op(c, t, n, out, p);
     if (r) return r < 0 ? -1 : util_fail(c->err, "operator %d (%s): not an element-wise operator", op->index, c->name);
     if (binary_shape(c, t, n, out, p)) return -1;
