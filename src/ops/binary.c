@@ -233,8 +233,9 @@ static int prep_f32(lower_ctx *c, ir_tensor **t, ir_tensor *out, pexc_binary_par
                    ? -1
                    : 0;
     default:
-        FAIL("operator %d (%s): float32 operands are not supported (TFLite Micro has no float kernel for it)",
-             c->op->index, c->name);
+        /* TFLM has float PRELU (pexc not yet); the logical operators take bool */
+        FAIL("operator %d (%s): float32 operands are not supported by pexc for this operator", c->op->index,
+             c->name);
     }
 }
 
