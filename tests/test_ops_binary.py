@@ -25,7 +25,7 @@ STRICT = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off"]
 GENERATED_EXTRA = ["-pedantic", "-Wconversion", "-Wshadow", "-Wcast-qual", "-Wstrict-prototypes"]
 # one model per arithmetic path of pexc_binary_s8 worth building as C
 CODEGEN = ["sub_outer", "div_zero", "logical_select", "add_n_int8", "prelu_channel", "add_rank6", "add_n_float",
-           "equal_float"]
+           "equal_float", "i16_add_relu"]
 
 pytestmark = pytest.mark.skipif(not H.pexc_available() or not H.tflm_ref.available(),
                                 reason="needs build/pexc and tflite-micro")
@@ -48,6 +48,9 @@ def _reference(name):
     if name not in _REF:
         ref = H.tflm_ref.TflmModel(_path(name))
         inputs = H.conformance_inputs(ref, n_random=5, model_name=name)
+        if ref.input_dtype == np.int16:
+            inputs += [("all-32768", np.full(ref.input_count, -32768, "<i2").tobytes()),
+                       ("all32767", np.full(ref.input_count, 32767, "<i2").tobytes())]
         inputs.append(("det", ref.det_bytes()))
         _REF[name] = (ref, inputs, ref.run_many([d for _, d in inputs]))
     return _REF[name]
@@ -59,7 +62,7 @@ def test_matches_tflm(name, schedule):
     ref, inputs, want = _reference(name)
     got = H.run_pexc(_path(name), [d for _, d in inputs], ref.output_nbytes, schedule)
     for (label, _), w, g in zip(inputs, want, got):
-        why = H.describe_mismatch(w, g, np.int8)
+        why = H.describe_mismatch(w, g, ref.output_dtype)
         assert why is None, "%s %s %s: %s" % (name, schedule, label, why)
 
 

@@ -8,7 +8,8 @@ the main set has ONE int8 input and computes the second operand from it (a
 1x1 convolution of it, a constant, a slice); the models in two_input/ have
 two graph inputs and are kept for when `pexc run` takes several. Where the
 converter keeps an operator in float (EQUAL, NOT_EQUAL, ADD_N between
-DEQUANTIZE and QUANTIZE) the model tests the float32 kernel.
+DEQUANTIZE and QUANTIZE) the model tests the float32 kernel; the i16_*
+models are 16x8-quantised (int16 input and output).
 
 Each model claims the operators it must contain (after conversion the
 flatbuffer is parsed and every claim must hold, so a converter that
@@ -34,16 +35,18 @@ DEFAULT_OUT = os.path.join(ROOT, "tests", "models", "binary")
 MODELS = []  # (name, input shapes, build(inputs) -> output, claimed ops, data range)
 
 
-def model(name, shapes, ops, data_range=(-1.0, 1.0), recode=None):
+def model(name, shapes, ops, data_range=(-1.0, 1.0), recode=None, int16=False):
     """Decorator: registers build(tf, L, *inputs) for the given input shapes.
 
     recode {"LESS": "EQUAL", ...} renames operator codes after conversion:
     the converter compares int8 tensors for EQUAL and NOT_EQUAL only in
     float, so int8 EQUAL is made from a converted int8 LESS (the same
-    operands, quantisation and options-free Prepare in TFLM)."""
+    operands, quantisation and options-free Prepare in TFLM).
+    int16: 16x8 quantisation (int16 activations, input and output)."""
     def reg(build):
         MODELS.append({"name": name, "shapes": [tuple(s) for s in shapes], "build": build,
-                       "ops": ops, "range": data_range, "recode": recode or {}})
+                       "ops": ops, "range": data_range, "recode": recode or {},
+                       "int16": int16})
         return build
     return reg
 
@@ -250,6 +253,38 @@ def _(tf, L, x):
     return L.Lambda(lambda t: t + c)(x)
 
 
+# ---- int16 (16x8 quantisation) ----------------------------------------------------
+
+@model("i16_sub", [(1, 4, 4, 6)], ["SUB"], int16=True)
+def _(tf, L, x):
+    c = const((6,), -1.0, 1.0, 25)
+    return L.Lambda(lambda t: t - c)(x)
+
+
+@model("i16_add_relu", [(1, 4, 4, 6)], ["ADD"], int16=True)
+def _(tf, L, x):
+    c = const((4, 1, 6), -1.0, 1.0, 26)
+    return L.ReLU()(L.Lambda(lambda t: t + c)(x))
+
+
+@model("i16_mul", [(1, 4, 4, 6)], ["MUL"], int16=True)
+def _(tf, L, x):
+    c = const((6,), -2.0, 2.0, 27)
+    return L.Lambda(lambda t: t * c)(x)
+
+
+@model("i16_max", [(1, 4, 4, 6)], ["MAXIMUM"], int16=True)
+def _(tf, L, x):
+    c = const((6,), -0.5, 0.5, 28)
+    return L.Lambda(lambda t: tf.maximum(t, c))(x)
+
+
+@model("i16_sqdiff", [(1, 4, 4, 6)], ["SQUARED_DIFFERENCE"], int16=True)
+def _(tf, L, x):
+    c = const((6,), -1.0, 1.0, 29)
+    return L.Lambda(lambda t: tf.math.squared_difference(t, c))(x)
+
+
 # ---- two graph inputs (for a future multi-input `pexc run`) -----------------------------------
 
 @model("two_sub", [(1, 4, 4, 6), (1, 1, 4, 6)], ["SUB"])
@@ -283,7 +318,12 @@ def convert(entry, seed, tf, keras):
                 xs = [(x * rng.uniform(0.2, 1.0)).astype(np.float32) for x in xs]
             yield xs
 
-    return gen_models.convert_int8(tf, m, representative)
+    flags = {}
+    if entry["int16"]:
+        flags = {"target_spec": tf.lite.TargetSpec(supported_ops=[
+                     tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]),
+                 "inference_input_type": tf.int16, "inference_output_type": tf.int16}
+    return gen_models.convert_int8(tf, m, representative, flags)
 
 
 def main(argv=None):

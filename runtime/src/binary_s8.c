@@ -9,7 +9,8 @@
  * 8 (so operands of different scales compare by real value) and compare the
  * integers. MUL, PRELU and DIV requantise a product or a quotient once.
  * MINIMUM, MAXIMUM and SELECT_V2 move raw bytes: TFLite does not rescale
- * them, whatever the quantisation of the operands and output.
+ * them, whatever the quantisation of the operands and output. The
+ * operators int16 shares are in binary_int_row.h, the rest here.
  *
  * DIV reproduces TFLite's reciprocal: the divisor's reciprocal in Q0.31 by
  * Newton-Raphson, the dividend shifted up to its headroom, one rounding
@@ -20,19 +21,9 @@
  */
 #include "pexc_kernels.h"
 
-static int32_t clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-/* TFLite MultiplyByQuantizedMultiplierSmallerThanOneExp (shift <= 0). */
-static int32_t scale_le1(int32_t x, int32_t mult, int32_t shift) {
-    return pexc_rdivpot(pexc_srdhm(x, mult), -shift);
-}
-
-/* Operand k's value on the common scale: (v + offset) << left_shift,
- * scaled by its multiplier. |v + offset| <= 255, so the shift (at most 20)
- * stays in range. */
-static int32_t common_scale(const pexc_binary_params *p, int k, int32_t v) {
-    return scale_le1((int32_t)((uint32_t)(v + p->in_offset[k]) << p->left_shift), p->in_mult[k], p->in_shift[k]);
-}
+#define BIN_T int8_t
+#define BIN_ROW row_common_s8
+#include "binary_int_row.h"
 
 /* gemmlowp RoundingDivideByPOT for any exponent >= 0 as TFLM's x86 build
  * computes it: mask from a 64-bit shift, 32-bit shift count modulo 32. */
@@ -71,50 +62,28 @@ static int32_t div_q(const pexc_binary_params *p, int32_t x, int32_t y) {
     return div_rshift(pexc_srdhm(q, p->out_mult), -total);
 }
 
+/* The operators only int8 has here; the rest in binary_int_row.h. */
 static void row_s8(const pexc_binary_params *p, const void *const *in, const size_t *idx, const int32_t *step,
                    void *out, size_t o, int32_t n) {
-    const int8_t *a = (const int8_t *)in[0] + idx[0];
-    const int8_t *b = p->n_in > 1 ? (const int8_t *)in[1] + idx[1] : a;
+    const int8_t *a = (const int8_t *)in[0] + idx[0], *b = (const int8_t *)in[1] + idx[1];
     const size_t sa = (size_t)step[0], sb = (size_t)step[1];
     int8_t *dst = (int8_t *)out + o;
-    uint8_t *flag = (uint8_t *)out + o;
-    const int32_t lo = p->act_min, hi = p->act_max;
+    uint8_t *flag = (uint8_t *)out + o; /* comparisons, logical operators */
     switch (p->op) {
-    case PEXC_BIN_ADD:
-    case PEXC_BIN_SUB: {
-        const int32_t sign = p->op == PEXC_BIN_SUB ? -1 : 1;
-        for (int32_t i = 0; i < n; i++, a += sa, b += sb) {
-            int32_t s = common_scale(p, 0, *a) + sign * common_scale(p, 1, *b);
-            dst[i] = (int8_t)clamp(scale_le1(s, p->out_mult, p->out_shift) + p->out_offset, lo, hi);
-        }
-        return;
-    }
     case PEXC_BIN_ADD_N: {
         /* every operand shares operand 0's shape, quantisation and index */
         const int32_t zero = common_scale(p, 0, 0);
         for (int32_t i = 0; i < n; i++) {
             int32_t s = zero;
             for (int32_t k = 0; k < p->n_in; k++) s += common_scale(p, 0, ((const int8_t *)in[k])[idx[0] + (size_t)i]);
-            dst[i] = (int8_t)clamp(scale_le1(s, p->out_mult, p->out_shift) + p->out_offset, lo, hi);
+            dst[i] = (int8_t)clamp(scale_le1(s, p->out_mult, p->out_shift) + p->out_offset, p->act_min, p->act_max);
         }
         return;
     }
-    case PEXC_BIN_SQDIFF:
-        for (int32_t i = 0; i < n; i++, a += sa, b += sb) {
-            int32_t d = common_scale(p, 0, *a) - common_scale(p, 1, *b);
-            dst[i] = (int8_t)clamp(pexc_requant(d * d, p->out_mult, p->out_shift) + p->out_offset, lo, hi);
-        }
-        return;
-    case PEXC_BIN_MUL:
-        for (int32_t i = 0; i < n; i++, a += sa, b += sb) {
-            int32_t v = (*a + p->in_offset[0]) * (*b + p->in_offset[1]);
-            dst[i] = (int8_t)clamp(pexc_requant(v, p->out_mult, p->out_shift) + p->out_offset, lo, hi);
-        }
-        return;
     case PEXC_BIN_DIV:
         for (int32_t i = 0; i < n; i++, a += sa, b += sb) {
             int32_t v = div_q(p, *a + p->in_offset[0], *b + p->in_offset[1]) + p->out_offset;
-            dst[i] = (int8_t)clamp(v, lo, hi);
+            dst[i] = (int8_t)clamp(v, p->act_min, p->act_max);
         }
         return;
     case PEXC_BIN_PRELU:
@@ -124,12 +93,6 @@ static void row_s8(const pexc_binary_params *p, const void *const *in, const siz
                                : pexc_requant(x * (*b + p->in_offset[1]), p->out_mult2, p->out_shift2);
             dst[i] = (int8_t)clamp(v + p->out_offset, -128, 127);
         }
-        return;
-    case PEXC_BIN_MIN:
-        for (int32_t i = 0; i < n; i++, a += sa, b += sb) dst[i] = *a < *b ? *a : *b;
-        return;
-    case PEXC_BIN_MAX:
-        for (int32_t i = 0; i < n; i++, a += sa, b += sb) dst[i] = *a > *b ? *a : *b;
         return;
     case PEXC_BIN_EQ:
     case PEXC_BIN_NE:
@@ -161,13 +124,7 @@ static void row_s8(const pexc_binary_params *p, const void *const *in, const siz
     case PEXC_BIN_OR:
         for (int32_t i = 0; i < n; i++, a += sa, b += sb) flag[i] = (uint8_t)(*a || *b);
         return;
-    case PEXC_BIN_SELECT: {
-        const int8_t *e = (const int8_t *)in[2] + idx[2];
-        const size_t se = (size_t)step[2];
-        for (int32_t i = 0; i < n; i++, a += sa, b += sb, e += se) dst[i] = *a ? *b : *e;
-        return;
-    }
-    default: return;
+    default: row_common_s8(p, in, idx, step, out, o, n); return;
     }
 }
 

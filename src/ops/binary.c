@@ -11,15 +11,16 @@
  * steps uniformly, so the device kernel (runtime/src/binary_walk.c) walks at
  * most 6 axes with no shape arithmetic and its inner loop is one run. The
  * other half, each operator's integer parameters, is TFLM's Prepare()
- * arithmetic, in the precision TFLM computes it (SUB and DIV derive their
- * multipliers in float, ADD and SQUARED_DIFFERENCE in double: the last bit
- * of a multiplier can differ), refusing what its Prepare() refuses.
+ * arithmetic, in the precision TFLM computes it (DIV derives its
+ * multiplier in float, ADD, SUB and SQUARED_DIFFERENCE in double: the last
+ * bits of a multiplier can differ), refusing what its Prepare() refuses.
  *
  * ADD and MUL keep their streaming 4-D kernels (lower.c); they come here
  * only for shapes those refuse (rank 5 or 6, or broadcasts that do not fold
  * into NHWC).
  */
 #include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "ops/ops.h"
@@ -189,6 +190,12 @@ static pexc_status binary_run_f32(const void *params, const void *const *in, voi
 static const ops_kernel binary_s8 = {"pexc_binary_s8", "pexc_binary_params", binary_run_s8, binary_emit};
 static const ops_kernel binary_f32 = {"pexc_binary_f32", "pexc_binary_params", binary_run_f32, binary_emit};
 
+static pexc_status binary_run_s16(const void *params, const void *const *in, void *out) {
+    return pexc_binary_s16(params, in, out);
+}
+
+static const ops_kernel binary_s16 = {"pexc_binary_s16", "pexc_binary_params", binary_run_s16, binary_emit};
+
 /* ---- float32 --------------------------------------------------------------- */
 
 /* TFLite CalculateActivationRange for float: "none" is [lowest, max]. */
@@ -242,28 +249,34 @@ static int prep_f32(lower_ctx *c, ir_tensor **t, ir_tensor *out, pexc_binary_par
 /* ---- operators ------------------------------------------------------------ */
 
 /* ADD and SUB: TFLM add_common.cc (double) and sub_common.cc (float). */
-static int prep_add_sub(lower_ctx *c, ir_tensor *a, ir_tensor *b, ir_tensor *out, pexc_binary_params *p) {
-    int32_t act;
-    int sub = c->op->code == OP_SUB;
-    if (fused_act(c, sub ? OPT_SUB : OPT_ADD, &act) || act_s8(c, act, out, p)) return -1;
+/* ADD and SUB scale parameters for a left shift of 20 (int8) or 15 (int16),
+ * in double (TFLM add_common.cc). The source of sub_common.cc at hand
+ * rounds SUB's through float, but the TFLM pexc is tested against computes
+ * them in double (its fix #1501 "avoid precision loss", once reverted): on
+ * i16_sub the float-derived multipliers give one byte that differs.
+ * No activation here. */
+static int prep_add_sub(lower_ctx *c, ir_tensor *a, ir_tensor *b, ir_tensor *out, pexc_binary_params *p, int32_t ls) {
     float s1 = lower_scale(a), s2 = lower_scale(b), so = lower_scale(out);
-    p->op = sub ? PEXC_BIN_SUB : PEXC_BIN_ADD;
-    p->left_shift = 20;
-    double m1, m2, mo;
-    if (sub) {
-        float twice = 2.0f * (s1 > s2 ? s1 : s2);
-        m1 = (double)(s1 / twice);
-        m2 = (double)(s2 / twice);
-        mo = (double)(twice / ((float)(1 << 20) * so));
-    } else {
-        double twice = 2.0 * (double)(s1 > s2 ? s1 : s2);
-        m1 = (double)s1 / twice;
-        m2 = (double)s2 / twice;
-        mo = twice / ((double)(1 << 20) * (double)so);
-    }
+    p->op = c->op->code == OP_SUB ? PEXC_BIN_SUB : PEXC_BIN_ADD;
+    p->left_shift = ls;
+    double twice = 2.0 * (double)(s1 > s2 ? s1 : s2);
+    double m1 = (double)s1 / twice, m2 = (double)s2 / twice, mo = twice / ((double)(1 << ls) * (double)so);
     return (mult_lt1(c, m1, &p->in_mult[0], &p->in_shift[0], "input 1") ||
-           mult_lt1(c, m2, &p->in_mult[1], &p->in_shift[1], "input 2") ||
-           mult_lt1(c, mo, &p->out_mult, &p->out_shift, "output")) ? -1 : 0;
+            mult_lt1(c, m2, &p->in_mult[1], &p->in_shift[1], "input 2") ||
+            mult_lt1(c, mo, &p->out_mult, &p->out_shift, "output")) ? -1 : 0;
+}
+
+/* SQUARED_DIFFERENCE for a left shift of 7 (int8) or 0 (int16), in double
+ * except the output scale times 2^(2 * shift), a float (as TFLM). */
+static int prep_sqdiff(lower_ctx *c, ir_tensor *a, ir_tensor *b, ir_tensor *out, pexc_binary_params *p, int32_t ls) {
+    float s1 = lower_scale(a), s2 = lower_scale(b);
+    double twice = 2.0 * (double)(s1 > s2 ? s1 : s2);
+    p->op = PEXC_BIN_SQDIFF;
+    p->left_shift = ls;
+    return (mult_lt1(c, (double)s1 / twice, &p->in_mult[0], &p->in_shift[0], "input 1") ||
+            mult_lt1(c, (double)s2 / twice, &p->in_mult[1], &p->in_shift[1], "input 2") ||
+            mult_any(c, twice * twice / (double)((float)(1 << (2 * ls)) * lower_scale(out)), &p->out_mult,
+                     &p->out_shift, "output")) ? -1 : 0;
 }
 
 static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_binary_params *p) {
@@ -278,9 +291,13 @@ static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_bina
     p->out_offset = lower_zp(out);
     switch (c->op->code) {
     case OP_ADD:
-    case OP_SUB:
-        if (need_q8(c, t, roles, out)) return -1;
-        return prep_add_sub(c, a, b, out, p);
+    case OP_SUB: {
+        int32_t act;
+        if (need_q8(c, t, roles, out) || fused_act(c, c->op->code == OP_SUB ? OPT_SUB : OPT_ADD, &act) ||
+            act_s8(c, act, out, p))
+            return -1;
+        return prep_add_sub(c, a, b, out, p, 20);
+    }
     case OP_MUL: {
         if (need_q8(c, t, roles, out)) return -1;
         int32_t act;
@@ -289,17 +306,8 @@ static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_bina
         return mult_any(c, (double)lower_scale(a) * (double)lower_scale(b) / (double)lower_scale(out), &p->out_mult,
                         &p->out_shift, "output");
     }
-    case OP_SQUARED_DIFFERENCE: {
-        if (need_q8(c, t, roles, out)) return -1;
-        float s1 = lower_scale(a), s2 = lower_scale(b);
-        double twice = 2.0 * (double)(s1 > s2 ? s1 : s2);
-        p->op = PEXC_BIN_SQDIFF;
-        p->left_shift = 7;
-        return (mult_lt1(c, (double)s1 / twice, &p->in_mult[0], &p->in_shift[0], "input 1") ||
-               mult_lt1(c, (double)s2 / twice, &p->in_mult[1], &p->in_shift[1], "input 2") ||
-               mult_any(c, twice * twice / (double)((float)(1 << 14) * lower_scale(out)), &p->out_mult,
-                        &p->out_shift, "output")) ? -1 : 0;
-    }
+    case OP_SQUARED_DIFFERENCE:
+        return need_q8(c, t, roles, out) ? -1 : prep_sqdiff(c, a, b, out, p, 7);
     case OP_MINIMUM:
     case OP_MAXIMUM:
         /* raw bytes compared, no quantisation involved (TFLM has no Prepare) */
@@ -369,6 +377,72 @@ static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_bina
     return 1;
 }
 
+/* ---- int16 ------------------------------------------------------------------ */
+
+/* TFLM CalculateActivationRangeQuantized for an int16 output (zero point 0). */
+static int act_s16(lower_ctx *c, uint8_t opt_type, const ir_tensor *out, pexc_binary_params *p) {
+    int32_t act;
+    if (fused_act(c, opt_type, &act)) return -1;
+    float s = lower_scale(out);
+    float q[3] = {roundf(-1.0f / s), 0.0f, roundf(6.0f / s)};
+    for (int i = 0; i < 3; i++)
+        if (!(q[i] > -1e9f && q[i] < 1e9f)) FAIL("operator %d (%s): output scale %g", c->op->index, c->name, (double)s);
+    p->act_min = -32768;
+    p->act_max = 32767;
+    if (act == 1 || act == 3) p->act_min = 0;
+    if (act == 3 && q[2] < 32767.0f) p->act_max = (int32_t)q[2];
+    if (act == 2) {
+        float one = roundf(1.0f / s);
+        if (q[0] > -32768.0f) p->act_min = (int32_t)q[0];
+        if (one < 32767.0f) p->act_max = (int32_t)one;
+    }
+    if (act < 0 || act > 3) FAIL("operator %d (%s): unsupported fused activation %d", c->op->index, c->name, act);
+    return 0;
+}
+
+/* The int16 forms TFLM has (16x8 quantisation): 0 done, -1 refused. */
+static int prep_s16(lower_ctx *c, ir_tensor **t, ir_tensor *out, pexc_binary_params *p) {
+    static const char *const roles[2] = {"input 1", "input 2"};
+    int32_t code = c->op->code;
+    if (code == OP_SELECT_V2) {
+        p->op = PEXC_BIN_SELECT;
+        return lower_need(c, t[0], 0, "condition", IR_BOOL, 0) || lower_need(c, t[1], 1, "x", IR_I16, 0) ||
+                       lower_need(c, t[2], 2, "y", IR_I16, 0) || lower_need(c, out, 0, "output", IR_I16, 0)
+                   ? -1
+                   : 0;
+    }
+    if (need_all(c, t, 2, IR_I16, roles) || lower_need(c, out, 0, "output", IR_I16, 0)) return -1;
+    if (code == OP_MINIMUM || code == OP_MAXIMUM) {
+        p->op = code == OP_MINIMUM ? PEXC_BIN_MIN : PEXC_BIN_MAX;
+        return 0;
+    }
+    if (code != OP_ADD && code != OP_SUB && code != OP_MUL && code != OP_SQUARED_DIFFERENCE)
+        FAIL("operator %d (%s): int16 operands are not supported by pexc for this operator", c->op->index, c->name);
+    ir_tensor *q[3] = {t[0], t[1], out};
+    for (int i = 0; i < 3; i++) {
+        if (q[i]->nq < 1)
+            FAIL("operator %d (%s): tensor %d (%s) has no quantization parameters", c->op->index, c->name,
+                 q[i]->index, q[i]->name);
+        if (lower_zp(q[i]))
+            FAIL("operator %d (%s): int16 tensor %d (%s) has zero point %d; TFLite's int16 kernels take 0",
+                 c->op->index, c->name, q[i]->index, q[i]->name, (int)lower_zp(q[i]));
+    }
+    p->act_min = -32768;
+    p->act_max = 32767;
+    switch (code) {
+    case OP_ADD: return act_s16(c, OPT_ADD, out, p) || prep_add_sub(c, t[0], t[1], out, p, 15) ? -1 : 0;
+    case OP_SUB: return act_s16(c, OPT_SUB, out, p) || prep_add_sub(c, t[0], t[1], out, p, 15) ? -1 : 0;
+    case OP_MUL:
+        p->op = PEXC_BIN_MUL;
+        return act_s16(c, OPT_MUL, out, p) ||
+                       mult_any(c, (double)lower_scale(t[0]) * (double)lower_scale(t[1]) / (double)lower_scale(out),
+                                &p->out_mult, &p->out_shift, "output")
+                   ? -1
+                   : 0;
+    default: return prep_sqdiff(c, t[0], t[1], out, p, 0);
+    }
+}
+
 /* ADD_N: n operands of one shape and quantisation (TFLM add_n.cc). */
 static int lower_add_n(lower_ctx *c, k_call *k, pexc_binary_params *p) {
     ir_op *op = c->op;
@@ -432,6 +506,10 @@ int ops_binary_lower(lower_ctx *c, k_call *k) {
     if (t[n == 3 ? 1 : 0]->type == IR_F32) {
         if (prep_f32(c, t, out, p) || binary_shape(c, t, n, out, p)) return -1;
         return ops_generic(c, k, &binary_f32, p, ins, n);
+    }
+    if (t[n == 3 ? 1 : 0]->type == IR_I16) {
+        if (prep_s16(c, t, out, p) || binary_shape(c, t, n, out, p)) return -1;
+        return ops_generic(c, k, &binary_s16, p, ins, n);
     }
     int r = prep_op(c, t, n, out, p);
     if (r) return r < 0 ? -1 : util_fail(c->err, "operator %d (%s): not an element-wise operator", op->index, c->name);
