@@ -1,9 +1,11 @@
 """Element-wise binary operators (src/ops/binary.c) against TFLite Micro.
 
-Every model in tests/models/binary/ (tools/gen_models_binary.py: one int8
-input, the other operand computed from it or constant) runs in TFLM and in
-`pexc run` under both schedules, on 5 seeded random inputs, all -128, all
-127 and the deterministic input: every output byte must agree. A few of
+Every model in tests/models/binary/ (tools/gen_models_binary.py: one
+input, the other operand computed from it or constant; int8, 16x8 int16 or
+float32) runs in TFLM and in `pexc run` under both schedules, on 5 seeded
+random inputs, the deterministic input and the extremes (all -128 / 127,
+all -32768 / 32767, or float zeros, subnormals, infinities and NaN): every
+output byte must agree. A few of
 them are also compiled to C and built with gcc -Werror (the generated file
 with the project's extra warnings), and the built program must print the
 bytes `pexc run` does. pexc must refuse what TFLM refuses: a comparison
@@ -25,7 +27,7 @@ STRICT = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off"]
 GENERATED_EXTRA = ["-pedantic", "-Wconversion", "-Wshadow", "-Wcast-qual", "-Wstrict-prototypes"]
 # one model per arithmetic path of pexc_binary_s8 worth building as C
 CODEGEN = ["sub_outer", "div_zero", "logical_select", "add_n_int8", "prelu_channel", "add_rank6", "add_n_float",
-           "equal_float", "i16_add_relu"]
+           "equal_float", "i16_add_relu", "f32_floor"]
 
 pytestmark = pytest.mark.skipif(not H.pexc_available() or not H.tflm_ref.available(),
                                 reason="needs build/pexc and tflite-micro")
@@ -51,6 +53,11 @@ def _reference(name):
         if ref.input_dtype == np.int16:
             inputs += [("all-32768", np.full(ref.input_count, -32768, "<i2").tobytes()),
                        ("all32767", np.full(ref.input_count, 32767, "<i2").tobytes())]
+        if ref.input_dtype == np.float32:
+            # zeros of both signs, subnormals, infinities, NaN, integers, huge values
+            special = np.array([0.0, -0.0, 1e-40, -1e-40, np.inf, -np.inf, np.nan, 3.0, -2.5, 1e30, -1e30,
+                                0.5, -1.0], "<f4")
+            inputs.append(("special", np.resize(special, ref.input_count).astype("<f4").tobytes()))
         inputs.append(("det", ref.det_bytes()))
         _REF[name] = (ref, inputs, ref.run_many([d for _, d in inputs]))
     return _REF[name]

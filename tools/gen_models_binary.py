@@ -8,8 +8,9 @@ the main set has ONE int8 input and computes the second operand from it (a
 1x1 convolution of it, a constant, a slice); the models in two_input/ have
 two graph inputs and are kept for when `pexc run` takes several. Where the
 converter keeps an operator in float (EQUAL, NOT_EQUAL, ADD_N between
-DEQUANTIZE and QUANTIZE) the model tests the float32 kernel; the i16_*
-models are 16x8-quantised (int16 input and output).
+DEQUANTIZE and QUANTIZE) the model tests the float32 kernel, as do the
+f32_* models (not quantised); the i16_* models are 16x8-quantised (int16
+input and output).
 
 Each model claims the operators it must contain (after conversion the
 flatbuffer is parsed and every claim must hold, so a converter that
@@ -35,18 +36,19 @@ DEFAULT_OUT = os.path.join(ROOT, "tests", "models", "binary")
 MODELS = []  # (name, input shapes, build(inputs) -> output, claimed ops, data range)
 
 
-def model(name, shapes, ops, data_range=(-1.0, 1.0), recode=None, int16=False):
+def model(name, shapes, ops, data_range=(-1.0, 1.0), recode=None, int16=False, float32=False):
     """Decorator: registers build(tf, L, *inputs) for the given input shapes.
 
     recode {"LESS": "EQUAL", ...} renames operator codes after conversion:
     the converter compares int8 tensors for EQUAL and NOT_EQUAL only in
     float, so int8 EQUAL is made from a converted int8 LESS (the same
     operands, quantisation and options-free Prepare in TFLM).
-    int16: 16x8 quantisation (int16 activations, input and output)."""
+    int16: 16x8 quantisation (int16 activations, input and output).
+    float32: not quantised at all (float input, output and operators)."""
     def reg(build):
         MODELS.append({"name": name, "shapes": [tuple(s) for s in shapes], "build": build,
                        "ops": ops, "range": data_range, "recode": recode or {},
-                       "int16": int16})
+                       "int16": int16, "float32": float32})
         return build
     return reg
 
@@ -285,6 +287,48 @@ def _(tf, L, x):
     return L.Lambda(lambda t: tf.math.squared_difference(t, c))(x)
 
 
+# ---- float32 models (no quantisation) ----------------------------------------------
+
+@model("f32_arith", [(1, 4, 4, 6)], ["ADD", "SUB", "MUL", "DIV"], float32=True)
+def _(tf, L, x):
+    c1, c2, c3 = const((6,), -1, 1, 30), const((4, 1, 6), -2, 2, 31), const((6,), 0.5, 1.5, 32)
+    return L.Lambda(lambda t: ((t + c1) * c2 - t * t * c3) / (t * t + c3))(x)
+
+
+@model("f32_minmax_sqdiff", [(1, 4, 4, 6)], ["MINIMUM", "MAXIMUM", "SQUARED_DIFFERENCE"], float32=True)
+def _(tf, L, x):
+    c1, c2, c3 = const((6,), -0.5, 0.5, 33), const((4, 1, 1), -0.8, 0.0, 34), const((6,), -1, 1, 35)
+    return L.Lambda(lambda t: tf.maximum(tf.minimum(t, c1), c2) - tf.math.squared_difference(t, c3))(x)
+
+
+@model("f32_compare", [(1, 4, 4, 6)], ["GREATER", "LESS_EQUAL", "EQUAL", "NOT_EQUAL", "LESS", "GREATER_EQUAL",
+                                       "SELECT_V2", "LOGICAL_AND", "LOGICAL_OR"], float32=True)
+def _(tf, L, x):
+    c1, c2 = const((6,), -0.5, 0.5, 36), const((4, 1, 6), -0.5, 0.5, 37)
+
+    def f(t):
+        # every SELECT_V2 broadcasts (same shapes convert to SELECT, which
+        # TFLM does not have)
+        r = tf.raw_ops.SelectV2(condition=t > c1, t=t, e=c2)
+        r = tf.raw_ops.SelectV2(condition=tf.logical_and(t <= c2, t < 0.75), t=r, e=c1 * 0.5)
+        r = tf.raw_ops.SelectV2(condition=tf.logical_or(tf.equal(t, r), t >= 0.9), t=c2 * 2.0, e=r)
+        return tf.raw_ops.SelectV2(condition=tf.not_equal(r, c1), t=r, e=c1 * 3.0)
+    return L.Lambda(f)(x)
+
+
+@model("f32_floor", [(1, 4, 4, 6)], ["FLOOR_DIV", "FLOOR_MOD"], float32=True)
+def _(tf, L, x):
+    c = const((6,), 0.3, 1.7, 38) * np.array([1, -1, 1, -1, 1, -1], np.float32)
+    return L.Lambda(lambda t: tf.math.floordiv(t * 5.0, c) + tf.math.floormod(t * 5.0, c))(x)
+
+
+@model("f32_prelu_add_n", [(1, 4, 4, 6)], ["PRELU", "ADD_N"], float32=True)
+def _(tf, L, x):
+    import keras
+    p = L.PReLU(alpha_initializer=keras.initializers.RandomUniform(-0.5, 0.8, seed=39), shared_axes=[1, 2])(x)
+    return L.Lambda(lambda t: tf.add_n([t[0], t[1], t[0]]))([x, p])
+
+
 # ---- two graph inputs (for a future multi-input `pexc run`) -----------------------------------
 
 @model("two_sub", [(1, 4, 4, 6), (1, 1, 4, 6)], ["SUB"])
@@ -318,6 +362,9 @@ def convert(entry, seed, tf, keras):
                 xs = [(x * rng.uniform(0.2, 1.0)).astype(np.float32) for x in xs]
             yield xs
 
+    if entry["float32"]:
+        conv = tf.lite.TFLiteConverter.from_keras_model(m)
+        return conv.convert()
     flags = {}
     if entry["int16"]:
         flags = {"target_spec": tf.lite.TargetSpec(supported_ops=[

@@ -562,6 +562,8 @@ typedef enum {
     PEXC_BIN_OR,
     PEXC_BIN_SELECT,    /* SELECT_V2: in[0] bool condition, in[1] if true, in[2] if false */
     PEXC_BIN_ADD_N,     /* n_in operands of the output's shape (stride[0] for all) */
+    PEXC_BIN_FLOOR_DIV, /* float32 only */
+    PEXC_BIN_FLOOR_MOD, /* float32 only */
 } pexc_binary_op;
 
 /* What a kernel needs of an operator; the fields an operator does not use
@@ -611,7 +613,9 @@ pexc_status pexc_binary_s8(const pexc_binary_params *p, const void *const *in, v
 pexc_status pexc_binary_s16(const pexc_binary_params *p, const void *const *in, void *out);
 /* float32 operands and output (bool for comparisons; SELECT_V2's
  * condition bool): ADD, SUB, MUL, DIV (clamped to [act_min_f, act_max_f]),
- * SQUARED_DIFFERENCE, MINIMUM, MAXIMUM, comparisons, SELECT_V2, ADD_N. */
+ * SQUARED_DIFFERENCE, MINIMUM, MAXIMUM, comparisons, SELECT_V2, ADD_N,
+ * PRELU, FLOOR_DIV (PEXC_ERR_ARG when a divisor is 0, as TFLM fails),
+ * FLOOR_MOD. */
 pexc_status pexc_binary_f32(const pexc_binary_params *p, const void *const *in, void *out);
 
 /* ---- data movement (move_*.c) ---- */

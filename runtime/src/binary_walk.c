@@ -25,7 +25,7 @@
  */
 pexc_status pexc_binary_walk(const pexc_binary_params *p, const void *const *in, void *out, pexc_binary_row_fn row) {
     if (!p || !in || !out || !row || p->rank < 1 || p->rank > PEXC_BINARY_MAX_RANK || p->op < PEXC_BIN_ADD ||
-        p->op > PEXC_BIN_ADD_N)
+        p->op > PEXC_BIN_FLOOR_MOD)
         return PEXC_ERR_ARG;
     /* SELECT_V2 reads three operands, ADD_N two or more, the rest two */
     if (p->op == PEXC_BIN_ADD_N ? p->n_in < 2 : p->n_in != (p->op == PEXC_BIN_SELECT ? 3 : 2)) return PEXC_ERR_ARG;

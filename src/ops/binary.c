@@ -35,7 +35,8 @@ int ops_binary_known(int32_t code) {
     switch (code) {
     case OP_SUB: case OP_MINIMUM: case OP_MAXIMUM: case OP_SQUARED_DIFFERENCE: case OP_DIV: case OP_PRELU:
     case OP_EQUAL: case OP_NOT_EQUAL: case OP_LESS: case OP_LESS_EQUAL: case OP_GREATER: case OP_GREATER_EQUAL:
-    case OP_LOGICAL_AND: case OP_LOGICAL_OR: case OP_SELECT_V2: case OP_ADD_N:
+    case OP_LOGICAL_AND: case OP_LOGICAL_OR: case OP_SELECT_V2: case OP_ADD_N: case OP_FLOOR_DIV:
+    case OP_FLOOR_MOD:
         return 1;
     default: return 0;
     }
@@ -223,9 +224,20 @@ static int prep_f32(lower_ctx *c, ir_tensor **t, ir_tensor *out, pexc_binary_par
         if (need_all(c, t, 2, IR_F32, roles) || lower_need(c, out, 0, "output", IR_F32, 0)) return -1;
         return act_f32(c, opts[i], p);
     }
-    case OP_SQUARED_DIFFERENCE: case OP_MINIMUM: case OP_MAXIMUM:
-        p->op = c->op->code == OP_MINIMUM ? PEXC_BIN_MIN : c->op->code == OP_MAXIMUM ? PEXC_BIN_MAX : PEXC_BIN_SQDIFF;
+    case OP_SQUARED_DIFFERENCE: case OP_MINIMUM: case OP_MAXIMUM: case OP_FLOOR_DIV: case OP_FLOOR_MOD:
+    case OP_PRELU: {
+        static const int32_t codes[6] = {OP_SQUARED_DIFFERENCE, OP_MINIMUM, OP_MAXIMUM, OP_FLOOR_DIV, OP_FLOOR_MOD,
+                                         OP_PRELU};
+        static const int32_t ops[6] = {PEXC_BIN_SQDIFF, PEXC_BIN_MIN, PEXC_BIN_MAX, PEXC_BIN_FLOOR_DIV,
+                                       PEXC_BIN_FLOOR_MOD, PEXC_BIN_PRELU};
+        for (int i = 0; i < 6; i++)
+            if (codes[i] == c->op->code) p->op = ops[i];
+        /* TFLM's float PRELU walks 4-D subscripts */
+        if (p->op == PEXC_BIN_PRELU && (t[0]->rank > 4 || t[1]->rank > 4 || out->rank > 4))
+            FAIL("operator %d (%s): float32 PRELU of rank above 4; TFLite Micro's takes at most 4", c->op->index,
+                 c->name);
         return need_all(c, t, 2, IR_F32, roles) || lower_need(c, out, 0, "output", IR_F32, 0) ? -1 : 0;
+    }
     case OP_EQUAL: case OP_NOT_EQUAL: case OP_LESS: case OP_LESS_EQUAL: case OP_GREATER: case OP_GREATER_EQUAL: {
         static const int32_t codes[6] = {OP_EQUAL, OP_NOT_EQUAL, OP_LESS, OP_LESS_EQUAL, OP_GREATER,
                                          OP_GREATER_EQUAL};
@@ -240,9 +252,8 @@ static int prep_f32(lower_ctx *c, ir_tensor **t, ir_tensor *out, pexc_binary_par
                    ? -1
                    : 0;
     default:
-        /* TFLM has float PRELU (pexc not yet); the logical operators take bool */
-        FAIL("operator %d (%s): float32 operands are not supported by pexc for this operator", c->op->index,
-             c->name);
+        /* the logical operators take bool */
+        FAIL("operator %d (%s): float32 operands are not supported for this operator", c->op->index, c->name);
     }
 }
 
@@ -502,6 +513,9 @@ int ops_binary_lower(lower_ctx *c, k_call *k) {
         ins[i] = t[i]->index;
     }
     p->n_in = n;
+    if ((op->code == OP_FLOOR_DIV || op->code == OP_FLOOR_MOD) && t[0]->type != IR_F32)
+        FAIL("operator %d (%s): input tensor %d is %s; TFLite Micro computes it for float32 only", op->index,
+             c->name, t[0]->index, ir_type_name(t[0]->type));
     /* the value operands' type picks the kernel (SELECT_V2: x, not the condition) */
     if (t[n == 3 ? 1 : 0]->type == IR_F32) {
         if (prep_f32(c, t, out, p) || binary_shape(c, t, n, out, p)) return -1;
