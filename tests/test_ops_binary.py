@@ -7,12 +7,14 @@ random inputs, the deterministic input and the extremes (all -128 / 127,
 all -32768 / 32767, or float zeros, subnormals, infinities and NaN): every
 output byte must agree. A few of
 them are also compiled to C and built with gcc -Werror (the generated file
-with the project's extra warnings), and the built program must print the
-bytes `pexc run` does. pexc must refuse what TFLM refuses: a comparison
+with the project's extra warnings; every file also for a Cortex-M4 when
+arm-none-eabi-gcc is installed), and the built program must print the
+bytes TFLM does. pexc must refuse what TFLM refuses: a comparison
 whose input scale is not below 1 (TFLM aborts in Prepare).
 """
 
 import os
+import shutil
 import subprocess
 
 import numpy as np
@@ -24,6 +26,7 @@ MODEL_DIR = os.path.join(H.ROOT, "tests", "models", "binary")
 SCHEDULES = ["baseline", "min-sram"]
 HOST_MAIN = os.path.join(H.ROOT, "tests", "codegen", "host_main.c")
 STRICT = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off"]
+ARM_M4 = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-Wno-format"]
 GENERATED_EXTRA = ["-pedantic", "-Wconversion", "-Wshadow", "-Wcast-qual", "-Wstrict-prototypes"]
 # one model per arithmetic path of pexc_binary_s8 worth building as C
 CODEGEN = ["sub_outer", "div_zero", "logical_select", "add_n_int8", "prelu_channel", "add_rank6", "add_n_float",
@@ -90,6 +93,11 @@ def test_generated_c_builds_and_agrees(name, tmp_path):
     exe = str(tmp_path / "host")
     r = _run(["gcc"] + STRICT + ["-DPEXC_MODEL=m", "-I" + str(d), HOST_MAIN] + srcs + ["-o", exe])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
+    if shutil.which("arm-none-eabi-gcc"):
+        for src in [s for s in srcs if os.path.basename(s).startswith(("m.", "binary_"))]:
+            r = _run(["arm-none-eabi-gcc"] + STRICT + ARM_M4 + ["-I" + str(d), "-c", src, "-o",
+                                                                str(tmp_path / "arm.o")])
+            assert r.returncode == 0, "Cortex-M4 build of %s:\n%s" % (src, r.stderr.decode()[-3000:])
     ref, inputs, want = _reference(name)
     for label, data in inputs[:3]:
         inp, out = str(tmp_path / "in.bin"), str(tmp_path / "out.bin")
