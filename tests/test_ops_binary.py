@@ -10,7 +10,9 @@ them are also compiled to C and built with gcc -Werror (the generated file
 with the project's extra warnings; every file also for a Cortex-M4 when
 arm-none-eabi-gcc is installed), and the built program must print the
 bytes TFLM does. pexc must refuse what TFLM refuses: a comparison
-whose input scale is not below 1 (TFLM aborts in Prepare).
+whose input scale is not below 1 (TFLM aborts in Prepare), an int16 MUL
+with a zero point; and compute what it accepts, such as int16 ADD and SUB
+with zero points (models patched from the generated ones).
 """
 
 import os
@@ -110,8 +112,8 @@ def test_generated_c_builds_and_agrees(name, tmp_path):
         assert got == want[[lbl for lbl, _ in inputs].index(label)], "%s %s: generated C differs" % (name, label)
 
 
-def _with_scale(src, dst, op_name, scale):
-    """Copy of src with input 0 of the first op_name operator given `scale`."""
+def _patched(src, dst, op_name, patch):
+    """Copy of src with patch(tensors, op) applied to the first op_name operator."""
     import flatbuffers
     s = H.gen_models._schema()
     with open(src, "rb") as f:
@@ -119,17 +121,49 @@ def _with_scale(src, dst, op_name, scale):
     m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(blob, 0))
     code = getattr(s.BuiltinOperator, op_name)
     g = m.subgraphs[0]
-    op = next(o for o in g.operators if m.operatorCodes[o.opcodeIndex].builtinCode == code)
-    g.tensors[op.inputs[0]].quantization.scale = [scale]
+    patch(g.tensors, next(o for o in g.operators if m.operatorCodes[o.opcodeIndex].builtinCode == code))
     b = flatbuffers.Builder(len(blob) + 1024)
     b.Finish(m.Pack(b), file_identifier=b"TFL3")
     with open(dst, "wb") as f:
         f.write(bytes(b.Output()))
 
 
+def _zero_points(zps):
+    """patch: the operator's inputs and output get zero points zps."""
+    def patch(tensors, op):
+        for i, z in zip(list(op.inputs) + list(op.outputs), zps):
+            tensors[i].quantization.zeroPoint = [z]
+    return patch
+
+
+@pytest.mark.parametrize("name,op,zps", [("i16_sub", "SUB", (-50, 0, 7)), ("i16_add_relu", "ADD", (300, 0, -1000))])
+def test_int16_add_sub_zero_points(name, op, zps, tmp_path):
+    """TFLM's int16 ADD and SUB take any zero point (MUL and
+    SQUARED_DIFFERENCE require 0): pexc computes those too."""
+    path = str(tmp_path / "zp.tflite")
+    _patched(_path(name), path, op, _zero_points(zps))
+    ref = H.tflm_ref.TflmModel(path)
+    inputs = [d for _, d in H.conformance_inputs(ref, n_random=3, model_name=name)]
+    inputs += [np.full(ref.input_count, v, "<i2").tobytes() for v in (-32768, 32767)]
+    want = ref.run_many(inputs)
+    for schedule in SCHEDULES:
+        got = H.run_pexc(path, inputs, ref.output_nbytes, schedule)
+        for k, (w, g) in enumerate(zip(want, got)):
+            assert w == g, "%s %s input %d: %s" % (name, schedule, k, H.describe_mismatch(w, g, np.int16))
+
+
+def test_refuses_int16_mul_zero_point(tmp_path):
+    bad = str(tmp_path / "bad.tflite")
+    _patched(_path("i16_mul"), bad, "MUL", _zero_points((0, 0, 5)))
+    r = _run([H.PEXC, "run", bad, "--output", str(tmp_path / "o.bin")])
+    err = r.stderr.decode()
+    assert r.returncode == 1 and "(MUL)" in err and "zero point 5" in err and err.count("\n") == 1, err
+
+
 def test_refuses_comparison_scale_not_below_one(tmp_path):
     bad = str(tmp_path / "bad.tflite")
-    _with_scale(_path("compare_all"), bad, "LESS", 1.5)
+    _patched(_path("compare_all"), bad, "LESS", lambda tensors, op: setattr(tensors[op.inputs[0]].quantization,
+                                                                             "scale", [1.5]))
     r = _run([H.PEXC, "run", bad, "--output", str(tmp_path / "o.bin")])
     err = r.stderr.decode()
     assert r.returncode == 1 and "(LESS" in err and "(0, 1)" in err and err.count("\n") == 1, err

@@ -608,7 +608,7 @@ pexc_status pexc_binary_walk(const pexc_binary_params *p, const void *const *in,
 /* int8 operands (bool for AND, OR, SELECT's condition and bool EQ/NE),
  * int8 output (bool for comparisons and logical operators). */
 pexc_status pexc_binary_s8(const pexc_binary_params *p, const void *const *in, void *out);
-/* int16 operands and output, zero points 0: ADD, SUB (left shift 15),
+/* int16 operands and output, zero points 0 (any for ADD, SUB): ADD, SUB (left shift 15),
  * SQUARED_DIFFERENCE (left shift 0), MUL, MINIMUM, MAXIMUM, SELECT_V2. */
 pexc_status pexc_binary_s16(const pexc_binary_params *p, const void *const *in, void *out);
 /* float32 operands and output (bool for comparisons; SELECT_V2's

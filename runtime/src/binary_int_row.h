@@ -5,7 +5,7 @@
  * ADD, SUB, SQUARED_DIFFERENCE, MUL, MINIMUM, MAXIMUM and SELECT_V2 as
  * TFLite's reference kernels do for that type: the int16 forms are the int8
  * ones with another left shift (15 for ADD and SUB, 0 for
- * SQUARED_DIFFERENCE) and zero points 0, which the compiler sets.
+ * SQUARED_DIFFERENCE), which the compiler sets.
  */
 #ifndef BIN_T
 #error "define BIN_T and BIN_ROW before including binary_int_row.h"
@@ -20,7 +20,7 @@ static int32_t scale_le1(int32_t x, int32_t mult, int32_t shift) {
 
 /* Operand k's value on the common scale: (v + offset) << left_shift,
  * scaled by its multiplier. The compiler keeps |v + offset| << left_shift
- * below 2^31 (int8: 255 << 20; int16: 32768 << 15 with zero points 0). */
+ * below 2^31 (int8: 255 << 20; int16: 65535 << 15). */
 static int32_t common_scale(const pexc_binary_params *p, int k, int32_t v) {
     return scale_le1((int32_t)((uint32_t)(v + p->in_offset[k]) << p->left_shift), p->in_mult[k], p->in_shift[k]);
 }

@@ -390,24 +390,23 @@ static int prep_op(lower_ctx *c, ir_tensor **t, int n, ir_tensor *out, pexc_bina
 
 /* ---- int16 ------------------------------------------------------------------ */
 
-/* TFLM CalculateActivationRangeQuantized for an int16 output (zero point 0). */
+/* TFLM CalculateActivationRangeQuantized for an int16 output. */
 static int act_s16(lower_ctx *c, uint8_t opt_type, const ir_tensor *out, pexc_binary_params *p) {
     int32_t act;
     if (fused_act(c, opt_type, &act)) return -1;
+    /* zp + round(v / scale) for v = -1, 0, 1, 6, as TFLM's Quantize() */
     float s = lower_scale(out);
-    float q[3] = {roundf(-1.0f / s), 0.0f, roundf(6.0f / s)};
-    for (int i = 0; i < 3; i++)
-        if (!(q[i] > -1e9f && q[i] < 1e9f)) FAIL("operator %d (%s): output scale %g", c->op->index, c->name, (double)s);
-    p->act_min = -32768;
-    p->act_max = 32767;
-    if (act == 1 || act == 3) p->act_min = 0;
-    if (act == 3 && q[2] < 32767.0f) p->act_max = (int32_t)q[2];
-    if (act == 2) {
-        float one = roundf(1.0f / s);
-        if (q[0] > -32768.0f) p->act_min = (int32_t)q[0];
-        if (one < 32767.0f) p->act_max = (int32_t)one;
+    static const float v[4] = {-1.0f, 0.0f, 1.0f, 6.0f};
+    int32_t q[4];
+    for (int i = 0; i < 4; i++) {
+        float r = roundf(v[i] / s);
+        if (!(r > -1e9f && r < 1e9f)) FAIL("operator %d (%s): output scale %g", c->op->index, c->name, (double)s);
+        q[i] = lower_zp(out) + (int32_t)r;
     }
+    static const int lo_of[4] = {-1, 1, 0, 1}, hi_of[4] = {-1, -1, 2, 3}; /* indices into q, -1: none */
     if (act < 0 || act > 3) FAIL("operator %d (%s): unsupported fused activation %d", c->op->index, c->name, act);
+    p->act_min = lo_of[act] < 0 || q[lo_of[act]] < -32768 ? -32768 : q[lo_of[act]];
+    p->act_max = hi_of[act] < 0 || q[hi_of[act]] > 32767 ? 32767 : q[hi_of[act]];
     return 0;
 }
 
@@ -429,15 +428,21 @@ static int prep_s16(lower_ctx *c, ir_tensor **t, ir_tensor *out, pexc_binary_par
     }
     if (code != OP_ADD && code != OP_SUB && code != OP_MUL && code != OP_SQUARED_DIFFERENCE)
         FAIL("operator %d (%s): int16 operands are not supported by pexc for this operator", c->op->index, c->name);
+    /* MUL and SQUARED_DIFFERENCE require zero points 0 (TFLM's Prepare);
+     * ADD and SUB take any int16 zero point: (v - zp) << 15 still fits */
     ir_tensor *q[3] = {t[0], t[1], out};
     for (int i = 0; i < 3; i++) {
         if (q[i]->nq < 1)
             FAIL("operator %d (%s): tensor %d (%s) has no quantization parameters", c->op->index, c->name,
                  q[i]->index, q[i]->name);
-        if (lower_zp(q[i]))
-            FAIL("operator %d (%s): int16 tensor %d (%s) has zero point %d; TFLite's int16 kernels take 0",
-                 c->op->index, c->name, q[i]->index, q[i]->name, (int)lower_zp(q[i]));
+        int64_t zp = q[i]->zero_point[0];
+        if (zp < -32768 || zp > 32767 || (zp && code != OP_ADD && code != OP_SUB))
+            FAIL("operator %d (%s): int16 tensor %d (%s) has zero point %lld; TFLite requires 0 here", c->op->index,
+                 c->name, q[i]->index, q[i]->name, (long long)zp);
     }
+    p->in_offset[0] = -lower_zp(t[0]);
+    p->in_offset[1] = -lower_zp(t[1]);
+    p->out_offset = lower_zp(out);
     p->act_min = -32768;
     p->act_max = 32767;
     switch (code) {
