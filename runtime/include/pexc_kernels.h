@@ -534,7 +534,7 @@ pexc_status pexc_concat(int32_t num_inputs, const void *const *inputs,
 pexc_status pexc_lut_s8(const int8_t *table, const pexc_view *in, const pexc_tile *t, pexc_view *out);
 
 /* ---- element-wise binary (binary_*.c) ----
- * One broadcasting walk for every element-wise operator of two or three
+ * One broadcasting walk for every element-wise operator of two or more
  * operands (binary_walk.c) and one kernel per element type that supplies
  * the arithmetic of a run of outputs. The compiler folds the operands'
  * broadcast shapes into at most 6 axes and gives each operand an element
@@ -580,7 +580,8 @@ typedef enum {
  *   comparisons of int8 operands: both (x + in_offset[k]) << left_shift
  *     (8) scaled by in_mult/in_shift[k], then compared; with left_shift 0
  *     the raw values are compared (bool, int16, float operands);
- *   MIN, MAX, SELECT, AND, OR: raw values.
+ *   MIN, MAX, SELECT, AND, OR: raw values;
+ *   float32 operators: one IEEE operation per element as TFLite writes it.
  * Results are clamped to [act_min, act_max] (integer outputs) or
  * [act_min_f, act_max_f] (float ADD, SUB, MUL, DIV). */
 typedef struct {
@@ -608,8 +609,9 @@ pexc_status pexc_binary_walk(const pexc_binary_params *p, const void *const *in,
 /* int8 operands (bool for AND, OR, SELECT's condition and bool EQ/NE),
  * int8 output (bool for comparisons and logical operators). */
 pexc_status pexc_binary_s8(const pexc_binary_params *p, const void *const *in, void *out);
-/* int16 operands and output, zero points 0 (any for ADD, SUB): ADD, SUB (left shift 15),
- * SQUARED_DIFFERENCE (left shift 0), MUL, MINIMUM, MAXIMUM, SELECT_V2. */
+/* int16 operands and output, zero points 0 (any for ADD and SUB): ADD and
+ * SUB (left shift 15), SQUARED_DIFFERENCE (left shift 0), MUL, MINIMUM,
+ * MAXIMUM, SELECT_V2. */
 pexc_status pexc_binary_s16(const pexc_binary_params *p, const void *const *in, void *out);
 /* float32 operands and output (bool for comparisons; SELECT_V2's
  * condition bool): ADD, SUB, MUL, DIV (clamped to [act_min_f, act_max_f]),

@@ -1,5 +1,5 @@
 /*
- * Element-wise operators of two or more operands, one broadcasting kernel.
+ * Element-wise operators of two or more operands, one broadcasting walk.
  *
  * TFLite Micro runs every binary element-wise operator through the same
  * broadcast loop (BroadcastBinaryOpSimple: shapes extended with leading 1s,
@@ -8,16 +8,16 @@
  * compile time: binary_shape() checks that the shapes broadcast, gives each
  * operand an element stride per output axis (0 where it broadcasts), drops
  * axes of extent 1 and folds neighbouring axes along which every operand
- * steps uniformly, so the device kernel (runtime/src/binary_walk.c) walks at
- * most 6 axes with no shape arithmetic and its inner loop is one run. The
+ * steps uniformly, so the device (runtime/src/binary_walk.c) walks at most
+ * 6 axes with no shape arithmetic and hands each innermost run to the
+ * kernel of the element type (binary_s8.c, binary_s16.c, binary_f32.c). The
  * other half, each operator's integer parameters, is TFLM's Prepare()
  * arithmetic, in the precision TFLM computes it (DIV derives its
  * multiplier in float, ADD, SUB and SQUARED_DIFFERENCE in double: the last
  * bits of a multiplier can differ), refusing what its Prepare() refuses.
  *
- * ADD and MUL keep their streaming 4-D kernels (lower.c); they come here
- * only for shapes those refuse (rank 5 or 6, or broadcasts that do not fold
- * into NHWC).
+ * ADD and MUL keep their streaming 4-D int8 kernels (lower.c); they come
+ * here only for what those refuse: rank 5 or 6, int16 and float32.
  */
 #include <float.h>
 #include <math.h>
@@ -184,18 +184,18 @@ static int binary_emit(emit_ctx *e, const k_call *k, const char *var) {
     return 0;
 }
 
-static pexc_status binary_run_f32(const void *params, const void *const *in, void *out) {
-    return pexc_binary_f32(params, in, out);
-}
-
-static const ops_kernel binary_s8 = {"pexc_binary_s8", "pexc_binary_params", binary_run_s8, binary_emit};
-static const ops_kernel binary_f32 = {"pexc_binary_f32", "pexc_binary_params", binary_run_f32, binary_emit};
-
 static pexc_status binary_run_s16(const void *params, const void *const *in, void *out) {
     return pexc_binary_s16(params, in, out);
 }
 
+static pexc_status binary_run_f32(const void *params, const void *const *in, void *out) {
+    return pexc_binary_f32(params, in, out);
+}
+
+/* one parameter struct, one emitter, a kernel per element type */
+static const ops_kernel binary_s8 = {"pexc_binary_s8", "pexc_binary_params", binary_run_s8, binary_emit};
 static const ops_kernel binary_s16 = {"pexc_binary_s16", "pexc_binary_params", binary_run_s16, binary_emit};
+static const ops_kernel binary_f32 = {"pexc_binary_f32", "pexc_binary_params", binary_run_f32, binary_emit};
 
 /* ---- float32 --------------------------------------------------------------- */
 
@@ -259,7 +259,6 @@ static int prep_f32(lower_ctx *c, ir_tensor **t, ir_tensor *out, pexc_binary_par
 
 /* ---- operators ------------------------------------------------------------ */
 
-/* ADD and SUB: TFLM add_common.cc (double) and sub_common.cc (float). */
 /* ADD and SUB scale parameters for a left shift of 20 (int8) or 15 (int16),
  * in double (TFLM add_common.cc). The source of sub_common.cc at hand
  * rounds SUB's through float, but the TFLM pexc is tested against computes
@@ -475,7 +474,7 @@ static int lower_add_n(lower_ctx *c, k_call *k, pexc_binary_params *p) {
         if (t->rank != first->rank || memcmp(t->shape, first->shape, sizeof(int32_t) * (size_t)t->rank))
             FAIL("operator %d (%s): input tensor %d has another shape than input tensor %d", op->index, c->name,
                  t->index, first->index);
-        if (lower_zp(t) != lower_zp(first) || lower_scale(t) != lower_scale(first))
+        if (!is_f && (lower_zp(t) != lower_zp(first) || lower_scale(t) != lower_scale(first)))
             FAIL("operator %d (%s): input tensor %d is quantised unlike input tensor %d (TFLite requires one "
                  "scale and zero point)",
                  op->index, c->name, t->index, first->index);
