@@ -316,6 +316,18 @@ def _(tf, L, x):
     return L.Lambda(f)(x)
 
 
+@model("bool_equal", [(1, 4, 4, 6)], ["EQUAL", "NOT_EQUAL"], float32=True)
+def _(tf, L, x):
+    c1, c2 = const((6,), -0.5, 0.5, 40), const((4, 1, 6), -0.5, 0.5, 41)
+
+    def f(t):
+        # EQUAL and NOT_EQUAL of bool tensors (compared without scaling)
+        e = tf.equal(t > c1, t < c2)
+        n = tf.not_equal(t > c2, t < 0.25)
+        return tf.raw_ops.SelectV2(condition=tf.logical_and(e, n), t=t, e=c1)
+    return L.Lambda(f)(x)
+
+
 @model("f32_floor", [(1, 4, 4, 6)], ["FLOOR_DIV", "FLOOR_MOD"], float32=True)
 def _(tf, L, x):
     c = const((6,), 0.3, 1.7, 38) * np.array([1, -1, 1, -1, 1, -1], np.float32)
@@ -347,6 +359,9 @@ def _(tf, L, x, y):
 
 
 def convert(entry, seed, tf, keras):
+    # a fresh session: layer names (and so the file's bytes) do not depend
+    # on which models were built before in this process
+    keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     ins = [keras.Input(shape=s[1:], batch_size=s[0], name="input%d" % k)
            for k, s in enumerate(entry["shapes"])]
