@@ -672,20 +672,25 @@ def convert(entry, seed, tf, keras):
                 xs.append(x)
             yield xs
 
+    return convert_int8(tf, model, representative, entry["flags"], entry)
+
+
+def convert_int8(tf, model, representative, flags=None, entry=None):
+    """Full-integer conversion of a Keras model (int8 input and output)."""
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = representative
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
-    if entry.get("int16x8"):
+    if entry and entry.get("int16x8"):
         # 16-bit activations, 8-bit weights (tools/gen_models_int16.py); the
         # model's input and output are int16 unless the entry's io says so
         conv.target_spec.supported_ops = [
             tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
         io = {"int16": tf.int16, "float32": tf.float32}[entry.get("io", "int16")]
         conv.inference_input_type = conv.inference_output_type = io
-    for k, v in entry["flags"].items():
+    for k, v in (flags or {}).items():
         setattr(conv, k, v)
     # Keras prints a "Saved artifact ..." report on stdout; keep ours readable.
     sys.stdout.flush()

@@ -566,7 +566,92 @@ typedef struct {
 
 pexc_status pexc_lut_checked_s8(const pexc_lut_checked_params *p, const void *const *in, void *out);
 
-/* ---- element-wise binary (binary_*.c) ---- */
+/* ---- element-wise binary (binary_*.c) ----
+ * One broadcasting walk for every element-wise operator of two or more
+ * operands (binary_walk.c) and one kernel per element type that supplies
+ * the arithmetic of a run of outputs. The compiler folds the operands'
+ * broadcast shapes into at most 6 axes and gives each operand an element
+ * stride per output axis (0 along a broadcast axis), so the device does no
+ * shape arithmetic. Whole contiguous tensors, row-major. */
+
+#define PEXC_BINARY_MAX_RANK 6
+
+typedef enum {
+    PEXC_BIN_ADD = 0,
+    PEXC_BIN_SUB,
+    PEXC_BIN_MUL,
+    PEXC_BIN_SQDIFF,    /* SQUARED_DIFFERENCE */
+    PEXC_BIN_MIN,
+    PEXC_BIN_MAX,
+    PEXC_BIN_DIV,
+    PEXC_BIN_PRELU,     /* in[0] the input, in[1] alpha */
+    PEXC_BIN_EQ,        /* comparisons: uint8 (bool) output 0 or 1 */
+    PEXC_BIN_NE,
+    PEXC_BIN_LT,
+    PEXC_BIN_LE,
+    PEXC_BIN_GT,
+    PEXC_BIN_GE,
+    PEXC_BIN_AND,       /* bool operands */
+    PEXC_BIN_OR,
+    PEXC_BIN_SELECT,    /* SELECT_V2: in[0] bool condition, in[1] if true, in[2] if false */
+    PEXC_BIN_ADD_N,     /* n_in operands of the output's shape (stride[0] for all) */
+    PEXC_BIN_FLOOR_DIV, /* float32 only */
+    PEXC_BIN_FLOOR_MOD, /* float32 only */
+} pexc_binary_op;
+
+/* What a kernel needs of an operator; the fields an operator does not use
+ * are 0. Quantised arithmetic follows TFLite's reference kernels:
+ *   ADD, SUB, ADD_N: each operand (x + in_offset[k]) << left_shift is
+ *     scaled by in_mult/in_shift[k] (shift <= 0), summed or subtracted, and
+ *     the result scaled by out_mult/out_shift (<= 0), plus out_offset;
+ *   SQUARED_DIFFERENCE: the same with the difference squared and a general
+ *     out_mult/out_shift;
+ *   MUL: (x + in_offset[0]) * (y + in_offset[1]) by out_mult/out_shift;
+ *   DIV: (x + in_offset[0]) / (y + in_offset[1]) by TFLite's reciprocal;
+ *   PRELU: x + in_offset[0] >= 0 ? scaled by out_mult/out_shift :
+ *     (x + in_offset[0]) * (alpha + in_offset[1]) by out_mult2/out_shift2;
+ *   comparisons of int8 operands: both (x + in_offset[k]) << left_shift
+ *     (8) scaled by in_mult/in_shift[k], then compared; with left_shift 0
+ *     the raw values are compared (bool, int16, float operands);
+ *   MIN, MAX, SELECT, AND, OR: raw values;
+ *   float32 operators: one IEEE operation per element as TFLite writes it.
+ * Results are clamped to [act_min, act_max] (integer outputs) or
+ * [act_min_f, act_max_f] (float ADD, SUB, MUL, DIV). */
+typedef struct {
+    int32_t op;                                   /* pexc_binary_op */
+    int32_t n_in;                                 /* operands read: 2, 3 (SELECT), N (ADD_N) */
+    int32_t rank;                                 /* output axes after folding, 1..6 */
+    int32_t dims[PEXC_BINARY_MAX_RANK];           /* output extents, outermost first */
+    int32_t stride[3][PEXC_BINARY_MAX_RANK];      /* operand k's element step per axis */
+    int32_t in_offset[2], out_offset;             /* -input zero points, output zero point */
+    int32_t left_shift;
+    int32_t in_mult[2], in_shift[2];
+    int32_t out_mult, out_shift;
+    int32_t out_mult2, out_shift2;                /* PRELU, negative inputs */
+    int32_t act_min, act_max;
+    float act_min_f, act_max_f;
+} pexc_binary_params;
+
+/* Calls row(p, in, idx, step, out, o, n) for each innermost run of the
+ * output: n outputs from output element o, operand k's elements from idx[k]
+ * in steps of step[k] (0: one element broadcast along the run). */
+typedef void (*pexc_binary_row_fn)(const pexc_binary_params *p, const void *const *in, const size_t *idx,
+                                   const int32_t *step, void *out, size_t o, int32_t n);
+pexc_status pexc_binary_walk(const pexc_binary_params *p, const void *const *in, void *out, pexc_binary_row_fn row);
+
+/* int8 operands (bool for AND, OR, SELECT's condition and bool EQ/NE),
+ * int8 output (bool for comparisons and logical operators). */
+pexc_status pexc_binary_s8(const pexc_binary_params *p, const void *const *in, void *out);
+/* int16 operands and output, zero points 0 (any for ADD and SUB): ADD and
+ * SUB (left shift 15), SQUARED_DIFFERENCE (left shift 0), MUL, MINIMUM,
+ * MAXIMUM, SELECT_V2. */
+pexc_status pexc_binary_s16(const pexc_binary_params *p, const void *const *in, void *out);
+/* float32 operands and output (bool for comparisons; SELECT_V2's
+ * condition bool): ADD, SUB, MUL, DIV (clamped to [act_min_f, act_max_f]),
+ * SQUARED_DIFFERENCE, MINIMUM, MAXIMUM, comparisons, SELECT_V2, ADD_N,
+ * PRELU, FLOOR_DIV (PEXC_ERR_ARG when a divisor is 0, as TFLM fails),
+ * FLOOR_MOD. */
+pexc_status pexc_binary_f32(const pexc_binary_params *p, const void *const *in, void *out);
 
 /* ---- data movement (move_*.c) ---- */
 
@@ -902,14 +987,13 @@ static inline void pexc_bcast_next(int32_t rank, const int32_t *dims, const int3
 }
 
 /* float32 ADD / SUB / MUL with broadcasting (float_elementwise.c). */
-enum { PEXC_BIN_ADD = 0, PEXC_BIN_SUB = 1, PEXC_BIN_MUL = 2 };
 typedef struct {
     int32_t op, rank;
     int32_t dims[6];               /* output extents */
     int32_t stride_a[6], stride_b[6]; /* element strides per output axis, 0 = broadcast */
     float act_min, act_max;
 } pexc_binary_f32_params;
-pexc_status pexc_binary_f32(const pexc_binary_f32_params *p, const void *const *in, void *out);
+pexc_status pexc_arith_f32(const pexc_binary_f32_params *p, const void *const *in, void *out);
 
 /* float32 RELU, RELU6, TANH, LOGISTIC over n elements (float_elementwise.c). */
 enum { PEXC_UN_RELU = 0, PEXC_UN_RELU6 = 1, PEXC_UN_TANH = 2, PEXC_UN_LOGISTIC = 3 };
@@ -994,7 +1078,7 @@ typedef struct {
     int32_t output_mult, output_shift, output_offset;
     int32_t act_min, act_max;
 } pexc_binary_s16_params;
-pexc_status pexc_binary_s16(const pexc_binary_s16_params *p, const void *const *in, void *out);
+pexc_status pexc_arith_s16(const pexc_binary_s16_params *p, const void *const *in, void *out);
 
 /* SOFTMAX int16 -> int16 over the innermost axis (softmax_s16.c): output
  * scale 1/32768; exp and 1/(1+x) through two 513-entry tables the compiler

@@ -1,46 +1,32 @@
 /*
- * int16 ADD, SUB and MUL with broadcasting, as TFLM computes them for int16:
- * ADD and SUB take the general rescaling path (both inputs shifted left by
- * 15 and scaled to a common scale, added or subtracted, scaled to the
- * output), whatever the pot_scale_int16 option says, since TFLM's kernels
- * do not read it; MUL requantises the product of the two inputs. The int32
- * intermediate sums wrap as TFLM's do.
+ * int16 element-wise binary operators (TFLite's 16x8 quantisation: int16
+ * activations, zero points 0 except for ADD and SUB): ADD, SUB,
+ * SQUARED_DIFFERENCE, MUL, MINIMUM, MAXIMUM and SELECT_V2, by the
+ * arithmetic of binary_int_row.h.
  */
 #include "pexc_kernels.h"
 
-static int32_t binary_one(const pexc_binary_s16_params *p, int32_t a, int32_t b) {
-    int32_t v;
-    if (p->op == PEXC_BIN_MUL) {
-        int32_t prod = (a + p->input1_offset) * (b + p->input2_offset);
-        v = p->output_offset + pexc_requant(prod, p->output_mult, p->output_shift);
-    } else {
-        int32_t sa = (int32_t)((uint32_t)(a + p->input1_offset) << p->left_shift);
-        int32_t sb = (int32_t)((uint32_t)(b + p->input2_offset) << p->left_shift);
-        uint32_t xa = (uint32_t)pexc_requant(sa, p->input1_mult, p->input1_shift);
-        uint32_t xb = (uint32_t)pexc_requant(sb, p->input2_mult, p->input2_shift);
-        int32_t raw = (int32_t)(p->op == PEXC_BIN_SUB ? xa - xb : xa + xb);
-        v = pexc_requant(raw, p->output_mult, p->output_shift) + p->output_offset;
-    }
-    if (v < p->act_min) v = p->act_min;
-    if (v > p->act_max) v = p->act_max;
-    return v;
-}
+#define BIN_T int16_t
+#define BIN_ROW row_s16
+#include "binary_int_row.h"
 
 /**
- * @brief ADD / SUB / MUL (p->op) of int16 in[0] and in[1] into int16 out,
- * both read through element strides over the output's rank-p->rank shape.
+ * @brief An int16 element-wise operator over whole tensors.
+ *
+ * in[k]: operand k, contiguous int16 (SELECT_V2's condition: bool bytes);
+ * out: contiguous int16. in_offset, out_offset: minus the int16 zero points
+ * and the output's (0 except for ADD and SUB), left_shift in [0, 15],
+ * in_shift in [-31, 0].
  */
-pexc_status pexc_binary_s16(const pexc_binary_s16_params *p, const void *const *in, void *out) {
-    if (!p || !in || !in[0] || !in[1] || !out || p->rank < 1 || p->rank > 6) return PEXC_ERR_ARG;
-    if (p->left_shift < 0 || p->left_shift > 30) return PEXC_ERR_ARG;
-    const int16_t *a = in[0], *b = in[1];
-    int16_t *y = out;
-    int32_t idx[6] = {0, 0, 0, 0, 0, 0};
-    size_t ia = 0, ib = 0, n = 1;
-    for (int32_t d = 0; d < p->rank; d++) n *= (size_t)p->dims[d];
-    for (size_t i = 0; i < n; i++) {
-        y[i] = (int16_t)binary_one(p, a[ia], b[ib]);
-        pexc_bcast_next(p->rank, p->dims, p->stride_a, p->stride_b, idx, &ia, &ib);
-    }
-    return PEXC_OK;
+pexc_status pexc_binary_s16(const pexc_binary_params *p, const void *const *in, void *out) {
+    if (!p || (p->op != PEXC_BIN_ADD && p->op != PEXC_BIN_SUB && p->op != PEXC_BIN_SQDIFF && p->op != PEXC_BIN_MUL &&
+               p->op != PEXC_BIN_MIN && p->op != PEXC_BIN_MAX && p->op != PEXC_BIN_SELECT))
+        return PEXC_ERR_ARG;
+    /* (v + offset) << 15 must fit: offsets are minus int16 zero points */
+    if (p->in_offset[0] < -32767 || p->in_offset[0] > 32768 || p->in_offset[1] < -32767 || p->in_offset[1] > 32768 ||
+        p->out_offset < -32768 || p->out_offset > 32767 || p->left_shift < 0 || p->left_shift > 15 ||
+        p->in_shift[0] > 0 || p->in_shift[0] < -31 || p->in_shift[1] > 0 || p->in_shift[1] < -31 ||
+        p->out_shift < -31 || p->out_shift > 30 || p->act_min > p->act_max)
+        return PEXC_ERR_ARG;
+    return pexc_binary_walk(p, in, out, row_s16);
 }

@@ -15,7 +15,7 @@
  * @brief out = act(a op b), a = in[0], b = in[1] read through p->stride_a /
  * p->stride_b (elements, per output axis; 0 where broadcast).
  */
-pexc_status pexc_binary_f32(const pexc_binary_f32_params *p, const void *const *in, void *out) {
+pexc_status pexc_arith_f32(const pexc_binary_f32_params *p, const void *const *in, void *out) {
     if (!p || !in || !in[0] || !in[1] || !out || p->rank < 1 || p->rank > 6) return PEXC_ERR_ARG;
     const float *a = in[0], *b = in[1];
     float *y = out;

@@ -197,6 +197,39 @@ static int32_t func_file(const rt_index *x, const char *name) {
     return -1;
 }
 
+/* A runtime source's text followed by the local headers in runtime/src it
+ * includes (one level), so the pexc_* functions a shared header's code
+ * calls count as the including file's calls. */
+static char *read_with_local_headers(const char *dir, const char *path) {
+    char *t = read_text(path, NULL);
+    const size_t own = t ? strlen(t) : 0; /* includes of the appended headers are not followed */
+    for (const char *s = t ? strstr(t, "#include \"") : NULL; s && (size_t)(s - t) < own;
+         s = strstr(s + 1, "#include \"")) {
+        const char *b = s + 10, *e = strchr(b, '"');
+        char inc[256], hp[4096];
+        if (!e || e - b <= 0 || e - b > 200) continue;
+        memcpy(inc, b, (size_t)(e - b));
+        inc[e - b] = 0;
+        if (!strcmp(inc, "pexc_kernels.h") || strchr(inc, '/') || pjoin3(hp, sizeof hp, dir, inc, "")) continue;
+        char *h = read_text(hp, NULL);
+        if (!h) continue;
+        size_t at = (size_t)(s - t), nt = strlen(t), nh = strlen(h);
+        char *both = realloc(t, nt + nh + 2);
+        if (both) {
+            memcpy(both + nt, "\n", 1);
+            memcpy(both + nt + 1, h, nh + 1);
+            t = both;
+            s = t + at;
+        }
+        free(h);
+        if (!both) {
+            free(t);
+            return NULL;
+        }
+    }
+    return t;
+}
+
 static int index_runtime(const char *rt, rt_index *x, util_err *err) {
     char dir[4096];
     if (pjoin(dir, sizeof dir, rt, "/src")) return util_fail(err, "runtime path too long");
@@ -211,7 +244,7 @@ static int index_runtime(const char *rt, rt_index *x, util_err *err) {
         memset(f, 0, sizeof *f);
         snprintf(f->base, sizeof f->base, "%s", de->d_name);
         if (pjoin3(f->path, sizeof f->path, dir, de->d_name, "")) continue;
-        f->text = read_text(f->path, NULL);
+        f->text = read_with_local_headers(dir, f->path);
         if (!f->text) {
             closedir(d);
             return util_fail(err, "%s: cannot read", f->path);

@@ -225,11 +225,13 @@ static int lower_binary(lower_ctx *c, k_call *k) {
     util_err *err = c->err;
     ir_op *op = c->op;
     ir_tensor *a = lower_in(c, 0), *b = lower_in(c, 1), *out = &c->g->tensors[op->out[0]];
+    /* the streaming kernels take int8 tensors of rank <= 4; the element-wise
+     * family's broadcasting kernels take int16, float32 and ranks 5 and 6
+     * (src/ops/binary.c) */
+    if (a && b && (a->rank > 4 || b->rank > 4 || out->rank > 4 || a->type != IR_I8)) return ops_binary_lower(c, k);
     if (lower_need(c, a, 0, "input", IR_I8, 0) || lower_need(c, b, 1, "input", IR_I8, 0) || lower_need(c, out, 0, "output", IR_I8, 0) ||
         lower_need_q(c, a, "input") || lower_need_q(c, b, "input") || lower_need_q(c, out, "output"))
         return -1;
-    if (a->rank > 4 || b->rank > 4 || out->rank > 4)
-        FAIL("operator %d (%s): tensors of rank above 4 are not supported", op->index, c->name);
     int32_t da[4], db[4], dout[4];
     lower_nhwc(a, da);
     lower_nhwc(b, db);

@@ -109,7 +109,7 @@ static int emit_softmax(emit_ctx *e, const k_call *k, const char *var) {
 static pexc_status run_conv(const void *p, const void *const *in, void *out) { return pexc_conv_f32(p, in, out); }
 static pexc_status run_pool(const void *p, const void *const *in, void *out) { return pexc_pool_f32(p, in, out); }
 static pexc_status run_binary(const void *p, const void *const *in, void *out) {
-    return pexc_binary_f32(p, in, out);
+    return pexc_arith_f32(p, in, out);
 }
 static pexc_status run_unary(const void *p, const void *const *in, void *out) { return pexc_unary_f32(p, in, out); }
 static pexc_status run_softmax(const void *p, const void *const *in, void *out) {
@@ -118,7 +118,7 @@ static pexc_status run_softmax(const void *p, const void *const *in, void *out) 
 
 static const ops_kernel k_conv = {"pexc_conv_f32", "pexc_conv_f32_params", run_conv, emit_conv};
 static const ops_kernel k_pool = {"pexc_pool_f32", "pexc_pool_f32_params", run_pool, emit_pool};
-static const ops_kernel k_binary = {"pexc_binary_f32", "pexc_binary_f32_params", run_binary, emit_binary};
+static const ops_kernel k_binary = {"pexc_arith_f32", "pexc_binary_f32_params", run_binary, emit_binary};
 static const ops_kernel k_unary = {"pexc_unary_f32", "pexc_unary_f32_params", run_unary, emit_unary};
 static const ops_kernel k_softmax = {"pexc_softmax_f32", "pexc_softmax_f32_params", run_softmax, emit_softmax};
 

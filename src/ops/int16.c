@@ -39,7 +39,7 @@
 int ops_int16_known(int32_t code) {
     switch (code) {
     case OP_CONV_2D: case OP_DEPTHWISE_CONV_2D: case OP_FULLY_CONNECTED: case OP_AVERAGE_POOL_2D:
-    case OP_MAX_POOL_2D: case OP_ADD: case OP_SUB: case OP_MUL: case OP_SOFTMAX: case OP_LOGISTIC: case OP_TANH:
+    case OP_MAX_POOL_2D: case OP_ADD: case OP_MUL: case OP_SOFTMAX: case OP_LOGISTIC: case OP_TANH:
     case OP_QUANTIZE: case OP_DEQUANTIZE: case OP_CONCATENATION: case OP_PAD: case OP_PADV2: case OP_MEAN:
     case OP_SUM: case OP_REDUCE_MAX:
         return 1;
@@ -195,7 +195,7 @@ static pexc_status run_fc(const void *p, const void *const *in, void *out) {
 }
 static pexc_status run_pool(const void *p, const void *const *in, void *out) { return pexc_pool_s16(p, in, out); }
 static pexc_status run_binary(const void *p, const void *const *in, void *out) {
-    return pexc_binary_s16(p, in, out);
+    return pexc_arith_s16(p, in, out);
 }
 static pexc_status run_softmax(const void *p, const void *const *in, void *out) {
     return pexc_softmax_s16(p, in, out);
@@ -214,7 +214,7 @@ static pexc_status run_pad(const void *p, const void *const *in, void *out) { re
 static const ops_kernel k_conv = {"pexc_conv_s16", "pexc_conv_s16_params", run_conv, emit_conv};
 static const ops_kernel k_fc = {"pexc_fully_connected_s16", "pexc_fully_connected_s16_params", run_fc, emit_fc};
 static const ops_kernel k_pool = {"pexc_pool_s16", "pexc_pool_s16_params", run_pool, emit_pool};
-static const ops_kernel k_binary = {"pexc_binary_s16", "pexc_binary_s16_params", run_binary, emit_binary};
+static const ops_kernel k_binary = {"pexc_arith_s16", "pexc_binary_s16_params", run_binary, emit_binary};
 static const ops_kernel k_softmax = {"pexc_softmax_s16", "pexc_softmax_s16_params", run_softmax, emit_softmax};
 static const ops_kernel k_sigmoid = {"pexc_sigmoid_s16", "pexc_sigmoid_s16_params", run_sigmoid, emit_sigmoid};
 static const ops_kernel k_quantize = {"pexc_quantize_s16", "pexc_quantize_s16_params", run_quantize, emit_quantize};

@@ -14,7 +14,7 @@ static const struct {
     {ops_float_known, ops_float_lower},
     {ops_int16_known, ops_int16_lower}, /* int16 (int16.c) */
     {ops_lut_known, ops_lut_lower},
-    /* ---- element-wise binary (binary.c) ---- */
+    {ops_binary_known, ops_binary_lower},
     {ops_move_known, ops_move_lower}, /* data movement (move.c) */
     {ops_reduce_known, ops_reduce_lower},
     {ops_spatial_known, ops_spatial_lower},

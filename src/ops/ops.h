@@ -21,6 +21,9 @@ int ops_lut_known(int32_t code);
 int ops_lut_lower(lower_ctx *c, k_call *k);
 
 /* ---- element-wise binary (binary.c) ---- */
+int ops_binary_known(int32_t code);
+/* Also lowers ADD and MUL whose shapes the 4-D kernels refuse. */
+int ops_binary_lower(lower_ctx *c, k_call *k);
 
 /* ---- data movement (move.c) ---- */
 int ops_move_known(int32_t code);
