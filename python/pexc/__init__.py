@@ -225,7 +225,8 @@ class Interpreter:
         if x.dtype != d["dtype"]:
             raise ValueError("input %d is %s, got an array of %s" % (i, np.dtype(d["dtype"]).name, x.dtype))
         n = int(np.prod(d["shape"]))
-        if x.size != n if not batch else (n == 0 or x.size % n):
+        wrong = (n == 0 or x.size % n) if batch else x.size != n
+        if wrong:
             raise ValueError("input %d takes %s%d elements (shape %s), got %d" % (
                 i, "a multiple of " if batch else "", n, list(d["shape"]), x.size))
         return np.ascontiguousarray(x), (x.size // n if n else 1)
