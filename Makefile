@@ -4,6 +4,8 @@
 #   make asan      the same build with AddressSanitizer + UBSan in build-asan/
 #   make fuzz      libFuzzer target on reader + IR + planner (clang)
 #   make difffuzz  N mutants through pexc and TFLM (N=2000 SEED=1)
+#   make pylib     build/libpexc.so, which the Python package in python/ loads
+#                  when it runs from the source tree (pip install . builds its own)
 BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -18,20 +20,33 @@ LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c)) $(RT_SRC)
 CLI_SRC  := $(wildcard src/cli/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+# the shared library of the Python package: the library and the command
+# (pexc_cli_main) without the executable's main()
+SO_SRC   := $(LIB_SRC) $(filter-out src/cli/pexc.c,$(CLI_SRC))
+SO_OBJ   := $(SO_SRC:%.c=$(BUILD)/pic/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c tests/kernels/test_*.c)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_COMMON := $(wildcard tests/common/*.c)
 
-.PHONY: all demo test test-asan asan fuzz clean venv tests-bin deps difffuzz
+.PHONY: all demo test test-asan asan fuzz clean venv tests-bin deps difffuzz pylib
 all: $(BUILD)/pexc tests-bin
 
 # `pexc compile` finds the runtime sources next to the executable
 # (build/pexc -> runtime/); this is the fallback for an installed binary.
-$(BUILD)/obj/src/cli/compile.o: ALLCFLAGS += -DPEXC_RUNTIME_DIR=\"$(CURDIR)/runtime\"
+$(BUILD)/obj/src/api/compile.o $(BUILD)/pic/src/api/compile.o: ALLCFLAGS += -DPEXC_RUNTIME_DIR=\"$(CURDIR)/runtime\"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(BUILD)/libpexc.so: $(SO_OBJ)
+	$(CC) $(ALLCFLAGS) -shared -o $@ $^ $(LDLIBS)
+
+pylib: $(BUILD)/libpexc.so
 
 $(BUILD)/libpexc.a: $(LIB_OBJ)
 	@rm -f $@
@@ -78,7 +93,7 @@ fuzz:
 clean:
 	rm -rf build build-asan build-fuzz build-macs
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)
 
 # Differential fuzzing against TFLM: N structure-aware mutants (tests/mutate.py)
 # through `pexc run` and TFLM; prints files tried / refused / identical /

@@ -14,8 +14,9 @@ layouts and quantisation as described in ../shared/data/SOURCES.md):
   vww_96_int8 / vww01         1,000 96x96x3 HWC uint8 images. Input scale
                               1/255, zero point -128: q = pixel - 128.
 
-pexc is called with all inputs of a data set concatenated and `--batch N`;
-if pexc does not accept --batch, once per input.  TFLM (tools/tflm_ref.py)
+pexc runs every input of a data set in one call of the Python package,
+pexc.Interpreter(model).invoke_batch(xs) (python/pexc from the source tree,
+loading build/libpexc.so: `make pylib`).  TFLM (tools/tflm_ref.py)
 runs the first --tflm-limit inputs of each set (default: all) and the table
 reports its accuracy on those and how many outputs agree byte for byte
 with pexc's.
@@ -32,6 +33,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import pexc_harness as H  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "python"))
+try:
+    import pexc  # noqa: E402
+except ImportError as exc:  # build/libpexc.so not built
+    pexc, PEXC_MISSING = None, str(exc)
 
 DATA = os.path.join(H.SHARED, "data")
 
@@ -91,12 +98,10 @@ SETS = [
 ]
 
 
-def run_pexc_batch(model, xs, out_nbytes, chunk=2000):
-    outs = []
-    for start in range(0, len(xs), chunk):
-        part = [x.tobytes() for x in xs[start:start + chunk]]
-        outs.extend(H.run_pexc(model, part, out_nbytes))
-    return np.stack([np.frombuffer(o, dtype=np.int8) for o in outs])
+def run_pexc_batch(model, xs):
+    """Every input of xs (N, input bytes) in one C call: (N, output elements)."""
+    out = pexc.Interpreter(model).invoke_batch(xs)
+    return out.reshape(len(xs), -1)
 
 
 def main(argv=None):
@@ -108,9 +113,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if not os.path.isdir(DATA):
         sys.exit("accuracy: %s is missing" % DATA)
-    use_pexc = not args.no_pexc and H.pexc_available()
+    use_pexc = not args.no_pexc and pexc is not None
     if not use_pexc and not args.no_pexc:
-        print("note: %s not found, reporting TFLM only" % H.PEXC, file=sys.stderr)
+        print("note: %s; reporting TFLM only" % PEXC_MISSING, file=sys.stderr)
 
     rows = []
     for model_name, set_name, loader in SETS:
@@ -124,7 +129,7 @@ def main(argv=None):
         row = {"model": model_name, "set": set_name, "n": n}
         if use_pexc:
             t = time.time()
-            po = run_pexc_batch(model, xs, ref.output_nbytes)
+            po = run_pexc_batch(model, xs)
             row["pexc_s"] = time.time() - t
             row["pexc_acc"] = float(np.mean(np.argmax(po, axis=1) == ys))
         m = n if args.tflm_limit is None else min(n, args.tflm_limit)
@@ -144,11 +149,11 @@ def main(argv=None):
           "same top-1 | pexc s | TFLM s |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        pexc = "%.2f %%" % (100 * r["pexc_acc"]) if "pexc_acc" in r else "-"
+        acc = "%.2f %%" % (100 * r["pexc_acc"]) if "pexc_acc" in r else "-"
         same = "%d / %d" % (r["same_bytes"], r["tflm_n"]) if "same_bytes" in r else "-"
         top1 = "%d / %d" % (r["same_top1"], r["tflm_n"]) if "same_top1" in r else "-"
         print("| %s | %s | %d | %s | %.2f %% (%d) | %s | %s | %s | %.1f |" % (
-            r["model"], r["set"], r["n"], pexc, 100 * r["tflm_acc"], r["tflm_n"], same, top1,
+            r["model"], r["set"], r["n"], acc, 100 * r["tflm_acc"], r["tflm_n"], same, top1,
             "%.1f" % r["pexc_s"] if "pexc_s" in r else "-", r["tflm_s"]))
     bad = [r for r in rows if "same_bytes" in r and r["same_bytes"] != r["tflm_n"]]
     return 1 if bad else 0

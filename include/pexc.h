@@ -56,6 +56,62 @@ size_t pexc_model_output_bytes(const pexc_model *m, int i);
 /* TFLite tensor type code (9 = int8, 0 = float32, ...) */
 int pexc_model_input_type(const pexc_model *m, int i);
 
+/* A model input or output tensor as TFLite describes it. */
+typedef struct {
+    const char *name;          /* the tensor's name in the model ("" when it has none) */
+    int type;                  /* TFLite tensor type code (9 = int8, 0 = float32, ...) */
+    int rank;
+    int32_t shape[6];          /* shape[0..rank-1] */
+    size_t bytes;
+    int n_quant;               /* number of (scale, zero point) pairs, 0: not quantised */
+    const float *scales;       /* [n_quant] */
+    const int64_t *zero_points; /* [n_quant] */
+    int quantized_dimension;
+} pexc_tensor_info;
+
+/* Fill info for input / output i; -1 when i is out of range. The pointers
+ * stay valid until pexc_model_free. */
+int pexc_model_input_info(const pexc_model *m, int i, pexc_tensor_info *info);
+int pexc_model_output_info(const pexc_model *m, int i, pexc_tensor_info *info);
+
+/* "baseline", "channels" or "min-sram" as a pexc_schedule; -1 when s is none of them. */
+int pexc_schedule_from_name(const char *s, pexc_schedule *out);
+
+/* A size: digits, optionally K/k/KiB (x 1024) or M/MiB (x 1048576), above 0
+ * and at most 4 GiB. -1 with the reason in err (naming opt) when s is not one. */
+int pexc_parse_size(const char *opt, const char *s, size_t *out, char *err, size_t err_len);
+
+/* Runs n independent inferences (operator state reset before each):
+ * inputs[i] holds n inputs for input i back to back,
+ * outputs[o] receives n outputs back to back. Stops at the first error,
+ * naming the batch item. */
+int pexc_model_run_batch(pexc_model *m, size_t n, const void *const *inputs, void *const *outputs, char *err,
+                         size_t err_len);
+
+/* `pexc inspect --json`'s figures for the chosen plan as a JSON object
+ * (label: its "model" field), NUL-terminated; free it with pexc_free. NULL
+ * when out of memory. */
+char *pexc_model_json(const pexc_model *m, const char *label);
+void pexc_free(void *p);
+
+typedef struct {
+    pexc_schedule schedule;
+    size_t sram_budget;      /* bytes, 0: none */
+    const char *name;        /* prefix of the generated code; NULL: the model file's name */
+    const char *target;      /* host (NULL), cortex-m4, cortex-m7, cortex-m33 or cortex-m55 */
+    const char *arena;       /* static (NULL) or caller */
+    const char *runtime_dir; /* the runtime/ sources; NULL: found next to the executable, at the
+                              * build's runtime path, or in the environment variable PEXC_RUNTIME_DIR */
+} pexc_compile_options;
+
+/* pexc compile: writes out_dir/NAME.h, NAME.c, the runtime sources they use
+ * and CMakeLists.txt. summary (may be NULL) receives the one line the
+ * command prints; *figures (figures may be NULL) the model's JSON as
+ * pexc_model_json gives it, to free with pexc_free. Returns 0, -1 with the
+ * reason in err, or -2 when an option is invalid (a usage error). */
+int pexc_compile(const char *model_path, const char *out_dir, const pexc_compile_options *o, char *summary,
+                 size_t summary_len, char **figures, char *err, size_t err_len);
+
 /* Runs one inference: inputs[i] and outputs[i] hold the tensors' bytes.
  * Operator state (an LSTM's variable tensors) carries from one run to the
  * next, as across TFLM Invoke() calls; it starts at its initial value when

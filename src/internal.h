@@ -39,6 +39,10 @@ typedef struct {
     char msg[512];
 } util_err;
 
+int util_is_dir(const char *path);
+/* mkdir -p; -1 with errno set when dir cannot be made a directory. */
+int util_mkdir_p(const char *dir);
+
 /* Formats msg into err and returns -1 so callers can `return util_fail(...)`. */
 int util_fail(util_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

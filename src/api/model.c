@@ -162,6 +162,98 @@ size_t pexc_model_input_bytes(const pexc_model *m, int i) { return m->g.tensors[
 size_t pexc_model_output_bytes(const pexc_model *m, int i) { return m->g.tensors[m->g.outputs[i]].bytes; }
 int pexc_model_input_type(const pexc_model *m, int i) { return m->g.tensors[m->g.inputs[i]].type; }
 
+static int tensor_info(const pexc_model *m, int32_t t, pexc_tensor_info *info) {
+    const ir_tensor *x = &m->g.tensors[t];
+    memset(info, 0, sizeof *info);
+    info->name = x->name ? x->name : "";
+    info->type = x->type;
+    info->rank = x->rank < 6 ? x->rank : 6;
+    for (int d = 0; d < info->rank; d++) info->shape[d] = x->shape[d];
+    info->bytes = x->bytes;
+    info->n_quant = x->nq;
+    info->scales = x->scale;
+    info->zero_points = x->zero_point;
+    info->quantized_dimension = x->q_dim;
+    return 0;
+}
+
+int pexc_model_input_info(const pexc_model *m, int i, pexc_tensor_info *info) {
+    if (i < 0 || i >= m->g.n_inputs) return -1;
+    return tensor_info(m, m->g.inputs[i], info);
+}
+
+int pexc_model_output_info(const pexc_model *m, int i, pexc_tensor_info *info) {
+    if (i < 0 || i >= m->g.n_outputs) return -1;
+    return tensor_info(m, m->g.outputs[i], info);
+}
+
+int pexc_schedule_from_name(const char *s, pexc_schedule *out) {
+    if (!strcmp(s, "baseline")) *out = PEXC_SCHEDULE_BASELINE;
+    else if (!strcmp(s, "min-sram")) *out = PEXC_SCHEDULE_MIN_SRAM;
+    else if (!strcmp(s, "channels")) *out = PEXC_SCHEDULE_CHANNELS;
+    else return -1;
+    return 0;
+}
+
+/* Sizes above 4 GiB cannot be the SRAM of a 32-bit microcontroller. */
+int pexc_parse_size(const char *opt, const char *s, size_t *out, char *err, size_t err_len) {
+    const unsigned long long limit = (unsigned long long)1 << 32;
+    unsigned long long v = 0, mult = 1;
+    const char *c = s;
+    int ok = *c >= '0' && *c <= '9', big = 0;
+    for (; *c >= '0' && *c <= '9'; c++) {
+        v = v * 10 + (unsigned long long)(*c - '0');
+        if (v > limit) {
+            big = 1;
+            v = limit;
+        }
+    }
+    if (ok && *c) {
+        if (!strcmp(c, "K") || !strcmp(c, "k") || !strcmp(c, "KiB")) mult = 1024;
+        else if (!strcmp(c, "M") || !strcmp(c, "MiB")) mult = 1024 * 1024;
+        else ok = 0;
+    }
+    if (!ok || v == 0) {
+        snprintf(err, err_len, "%s takes a positive size: " PEXC_SIZE_FORMS "; got '%s'", opt, s);
+        return -1;
+    }
+    if (big || v * mult > limit) {
+        snprintf(err, err_len, "%s '%s' is more than 4 GiB, the address space of a 32-bit microcontroller", opt, s);
+        return -1;
+    }
+    *out = (size_t)(v * mult);
+    return 0;
+}
+
+int pexc_model_run_batch(pexc_model *m, size_t n, const void *const *inputs, void *const *outputs, char *err,
+                         size_t err_len) {
+    enum { MAX_IO = 64 };
+    int ni = m->g.n_inputs, no = m->g.n_outputs;
+    if (ni > MAX_IO || no > MAX_IO) {
+        snprintf(err, err_len, "batch runs take up to %d inputs and outputs (this model has %d inputs, %d outputs)",
+                 MAX_IO, ni, no);
+        return -1;
+    }
+    const void *ins[MAX_IO];
+    void *outs[MAX_IO];
+    for (size_t b = 0; b < n; b++) {
+        for (int i = 0; i < ni; i++) ins[i] = (const uint8_t *)inputs[i] + b * pexc_model_input_bytes(m, i);
+        for (int o = 0; o < no; o++) outs[o] = (uint8_t *)outputs[o] + b * pexc_model_output_bytes(m, o);
+        pexc_model_reset(m); /* batch items are independent inputs */
+        if (pexc_model_run(m, ins, outs, err, err_len)) {
+            if (err_len) {
+                char tmp[600];
+                snprintf(tmp, sizeof tmp, "batch item %zu: %s", b, err);
+                snprintf(err, err_len, "%s", tmp);
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void pexc_free(void *p) { free(p); }
+
 int pexc_model_run(pexc_model *m, const void *const *inputs, void *const *outputs, char *err, size_t err_len) {
     util_err e = {{0}};
     if (exec_run(&m->g, m->calls, m->plan, m->arena, inputs, outputs, &e)) {

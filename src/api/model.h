@@ -20,4 +20,9 @@ struct pexc_model {
 
 int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e);
 
+/* "[d0,d1,...]" */
+void api_shape_str(const ir_tensor *t, char *buf, size_t n);
+
+#define PEXC_SIZE_FORMS "a byte count (65536), or K or KiB (x 1024: 64K), or M or MiB (x 1048576: 1MiB)"
+
 #endif

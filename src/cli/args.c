@@ -1,19 +1,16 @@
 /*
- * What the pexc subcommands share: the usage texts, sizes (--sram), and
- * directories.
+ * What the pexc subcommands share: the usage texts and sizes (--sram).
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "api/model.h"
 #include "cli/cli.h"
 
 #define SCHEDULES "baseline, channels or min-sram (the default)"
 #define TARGETS "host (default), cortex-m4, cortex-m7, cortex-m33 or cortex-m55"
-#define SIZE_FORMS "a byte count (65536), or K or KiB (x 1024: 64K), or M or MiB (x 1048576: 1MiB)"
 
 static const char *const USAGE_INSPECT =
     "usage: pexc inspect MODEL [--json] [--schedule S] [--sram SIZE] [--svg FILE]\n"
@@ -48,7 +45,7 @@ static const char *const USAGE_COMPILE =
 static const char *const USAGE_COMMON =
     "  --schedule S   " SCHEDULES "\n"
     "  --sram SIZE    the fastest schedule whose peak fits SIZE, or exit 1 naming the\n"
-    "                 bottleneck; SIZE is " SIZE_FORMS "\n"
+    "                 bottleneck; SIZE is " PEXC_SIZE_FORMS "\n"
     "  -h, --help     this text\n"
     "Every option also takes the form --option=value.\n";
 
@@ -78,7 +75,7 @@ void cli_usage(FILE *f, const char *cmd) {
                 "  ops [--json]\n"
                 "      the TFLite operators pexc compiles, and why the others are left out\n"
                 "  --schedule S   " SCHEDULES "\n"
-                "  --sram SIZE    " SIZE_FORMS "\n"
+                "  --sram SIZE    " PEXC_SIZE_FORMS "\n"
                 "  --target T     " TARGETS "\n"
                 "Every option also takes the form --option=value.\n");
 }
@@ -107,53 +104,18 @@ int cli_is_command(const char *cmd) {
     return cmd && (!strcmp(cmd, "inspect") || !strcmp(cmd, "run") || !strcmp(cmd, "compile") || !strcmp(cmd, "ops"));
 }
 
-/* Sizes above 4 GiB cannot be the SRAM of a 32-bit microcontroller. */
 int cli_parse_size(const char *opt, const char *s, size_t *out) {
-    const unsigned long long limit = (unsigned long long)1 << 32;
-    unsigned long long v = 0, mult = 1;
-    const char *c = s;
-    int ok = *c >= '0' && *c <= '9', big = 0;
-    for (; *c >= '0' && *c <= '9'; c++) {
-        v = v * 10 + (unsigned long long)(*c - '0');
-        if (v > limit) {
-            big = 1;
-            v = limit;
-        }
-    }
-    if (ok && *c) {
-        if (!strcmp(c, "K") || !strcmp(c, "k") || !strcmp(c, "KiB")) mult = 1024;
-        else if (!strcmp(c, "M") || !strcmp(c, "MiB")) mult = 1024 * 1024;
-        else ok = 0;
-    }
-    if (!ok || v == 0) {
-        fprintf(stderr, "pexc: %s takes a positive size: " SIZE_FORMS "; got '%s'\n", opt, s);
+    char err[300];
+    if (pexc_parse_size(opt, s, out, err, sizeof err)) {
+        fprintf(stderr, "pexc: %s\n", err);
         return -1;
     }
-    if (big || v * mult > limit) {
-        fprintf(stderr, "pexc: %s '%s' is more than 4 GiB, the address space of a 32-bit microcontroller\n", opt, s);
-        return -1;
-    }
-    *out = (size_t)(v * mult);
     return 0;
 }
 
-int cli_is_dir(const char *path) {
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-int cli_mkdir_p(const char *dir) {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) return -1;
-    for (char *q = tmp + 1; *q; q++) {
-        if (*q != '/') continue;
-        *q = 0;
-        if (mkdir(tmp, 0777) && errno != EEXIST) return -1;
-        *q = '/';
-    }
-    if (mkdir(tmp, 0777) && errno != EEXIST) return -1;
-    if (!cli_is_dir(tmp)) {
-        errno = ENOTDIR;
+int cli_schedule_of(const char *s, pexc_schedule *out) {
+    if (pexc_schedule_from_name(s, out)) {
+        fprintf(stderr, "pexc: unknown schedule '%s' (baseline, channels or min-sram)\n", s);
         return -1;
     }
     return 0;

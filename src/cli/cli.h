@@ -18,11 +18,13 @@ int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **
  * at most 4 GiB. Prints the error (naming opt and the accepted forms) and
  * returns -1 when s is not one. */
 int cli_parse_size(const char *opt, const char *s, size_t *out);
-int cli_is_dir(const char *path);
-/* mkdir -p; -1 with errno set when dir cannot be made a directory. */
-int cli_mkdir_p(const char *dir);
+
+/* --schedule's value; -1 (reported) when it is none of the three. */
+int cli_schedule_of(const char *s, pexc_schedule *out);
 
 int cli_compile(int argc, char **argv);
+/* The whole command (argv[0] is the program); its exit status. */
+int pexc_cli_main(int argc, char **argv);
 int cli_write_svg(const char *path, const pexc_model *m, const char *title);
 
 #endif

@@ -94,25 +94,6 @@ static int parse(int argc, char **argv, cli_args *a) {
     return 0;
 }
 
-static int schedule_of(const char *s, pexc_schedule *out) {
-    if (!strcmp(s, "baseline")) *out = PEXC_SCHEDULE_BASELINE;
-    else if (!strcmp(s, "min-sram")) *out = PEXC_SCHEDULE_MIN_SRAM;
-    else if (!strcmp(s, "channels")) *out = PEXC_SCHEDULE_CHANNELS;
-    else {
-        fprintf(stderr, "pexc: unknown schedule '%s' (baseline, channels or min-sram)\n", s);
-        return -1;
-    }
-    return 0;
-}
-
-static void shape_str(const ir_tensor *t, char *buf, size_t n) {
-    size_t at = 0;
-    at += (size_t)snprintf(buf + at, n - at, "[");
-    for (int i = 0; i < t->rank && at < n; i++)
-        at += (size_t)snprintf(buf + at, n - at, i ? ",%d" : "%d", t->shape[i]);
-    if (at < n) snprintf(buf + at, n - at, "]");
-}
-
 /* `pexc ops [--json]`: every builtin operator of the TFLite schema, whether
  * pexc lowers it and, when not, why (the coverage table's source). */
 static int cmd_ops(int argc, char **argv) {
@@ -158,53 +139,13 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
     const char *sched_name = pexc_model_schedule_name(m);
     if (a->json) {
         if (a->svg && cli_write_svg(a->svg, m, a->model)) return 1;
-        printf("{\n  \"model\": \"%s\",\n  \"schedule\": \"%s\",\n", a->model, sched_name);
-        printf("  \"peak_sram_bytes\": %zu,\n  \"baseline_peak_sram_bytes\": %zu,\n", p->arena_bytes,
-               m->baseline.arena_bytes);
-        char why[600];
-        sched_describe_peak(g, m->calls, p, why, sizeof why);
-        printf("  \"lower_bound_bytes\": %zu,\n  \"macs\": %lld,\n  \"steps\": %d,\n", p->lower_bound,
-               (long long)total_macs, p->n_steps);
-        printf("  \"peak\": \"");
-        for (const char *c = why; *c; c++) printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
-        printf("\",\n  \"segments\": [");
-        for (int32_t i = 0; i < p->n_segments; i++)
-            printf("%s{\"first_op\": %d, \"last_op\": %d, \"%s\": %d, \"row_fraction\": %d}", i ? ", " : "",
-                   p->segments[i].op_first, p->segments[i].op_last, p->segments[i].rows > 0 ? "rows" : "slices",
-                   p->segments[i].rows > 0 ? p->segments[i].rows : p->segments[i].n_slices,
-                   p->segments[i].rows > 0 && p->segments[i].frac > 1 ? p->segments[i].frac : 1);
-        printf("],\n  \"buffers\": [");
-        for (int32_t i = 0; i < p->n_buffers; i++) {
-            const plan_buffer *b = &p->buffers[i];
-            const char *kind = b->kind == BUF_SLICE ? "slice" : b->kind == BUF_PSUM ? "psum"
-                             : b->kind == BUF_RING ? "ring" : b->head >= 0 ? "band" : "tensor";
-            int32_t d[4];
-            lower_nhwc(&g->tensors[b->tensor], d);
-            int32_t y0 = b->head >= 0 ? b->y0 : 0,
-                    y1 = b->head >= 0 ? b->y1 : b->kind == BUF_RING ? (b->ring_px + d[2] - 1) / d[2] : d[1];
-            int64_t px = b->kind == BUF_RING ? b->ring_px : (int64_t)(y1 - y0) * d[2];
-            printf("%s\n    {\"tensor\": %d, \"kind\": \"%s\", \"rows\": [%d, %d], \"pixels\": %lld, "
-                   "\"channels\": [%d, %d], \"first_step\": %d, \"last_step\": %d, \"offset\": %zu, \"size\": %zu}",
-                   i ? "," : "", b->tensor, kind, y0, y1, (long long)px, b->c_begin, b->c_begin + b->c_stored,
-                   b->first, b->last, b->offset, b->size);
+        char *json = pexc_model_json(m, a->model);
+        if (!json) {
+            fprintf(stderr, "pexc: out of memory\n");
+            return 1;
         }
-        printf("],\n  \"op_order\": [");
-        for (int32_t i = 0; i < g->n_ops; i++) printf("%s%d", i ? ", " : "", p->order ? p->order[i] : i);
-        printf("],\n");
-        printf("  \"ops\": [\n");
-        for (int32_t s = 0; s < p->n_steps; s++) {
-            const k_call *k = &m->calls[p->steps[s].call];
-            const ir_op *op = &g->ops[k->op];
-            char in[64] = "[]", out[64];
-            if (k->in[0] >= 0) shape_str(&g->tensors[k->in[0]], in, sizeof in);
-            shape_str(&g->tensors[k->out], out, sizeof out);
-            printf("    {\"step\": %d, \"op\": %d, \"type\": \"%s\", \"input_shape\": %s, \"output_shape\": %s, "
-                   "\"macs\": %lld, \"live_bytes\": %zu}%s\n",
-                   s, k->op, ir_op_name(op->code), in, out, (long long)plan_step_macs(g, m->calls, &p->steps[s]),
-                   p->live_bytes[s],
-                   s + 1 < p->n_steps ? "," : "");
-        }
-        printf("  ]\n}\n");
+        fputs(json, stdout);
+        pexc_free(json);
         return 0;
     }
     printf("model %s: %d operators, %d tensors%s%s\n", a->model, g->n_ops, g->n_tensors,
@@ -216,7 +157,7 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
         const k_call *k = &m->calls[st->call];
         const ir_op *op = &g->ops[k->op];
         char out[64], ch[32];
-        shape_str(&g->tensors[k->out], out, sizeof out);
+        api_shape_str(&g->tensors[k->out], out, sizeof out);
         const char *mode = st->mode == STEP_ACC ? "acc" : st->mode == STEP_FINISH ? "finish" : "full";
         if (st->mode == STEP_ACC) snprintf(ch, sizeof ch, "in %d-%d", st->ic0, st->ic1);
         else snprintf(ch, sizeof ch, "%d-%d", st->tile.c0, st->tile.c1);
@@ -251,7 +192,7 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
  * another size is reported with its real size. */
 static int read_exact(const char *path, uint8_t *buf, size_t want, size_t n, size_t one) {
     int std = !strcmp(path, "-");
-    if (!std && cli_is_dir(path)) {
+    if (!std && util_is_dir(path)) {
         fprintf(stderr, "pexc: %s: is a directory, expected the input file\n", path);
         return -1;
     }
@@ -285,7 +226,7 @@ static int write_all(const char *path, const uint8_t *buf, size_t n) {
         }
         return 0;
     }
-    if (cli_is_dir(path)) {
+    if (util_is_dir(path)) {
         fprintf(stderr, "pexc: %s: is a directory, expected the output file\n", path);
         return -1;
     }
@@ -410,7 +351,7 @@ done:
     return rc;
 }
 
-int main(int argc, char **argv) {
+int pexc_cli_main(int argc, char **argv) {
     if (argc < 2) {
         cli_usage(stderr, NULL);
         return 2;
@@ -445,18 +386,18 @@ int main(int argc, char **argv) {
         return 2;
     }
     pexc_schedule sched;
-    if (schedule_of(a.schedule, &sched)) return 2;
+    if (cli_schedule_of(a.schedule, &sched)) return 2;
     if (a.svg) {
         /* fail before printing anything */
-        FILE *f = cli_is_dir(a.svg) ? NULL : fopen(a.svg, "w");
+        FILE *f = util_is_dir(a.svg) ? NULL : fopen(a.svg, "w");
         if (!f) {
             fprintf(stderr, "pexc: %s: cannot write the SVG: %s\n", a.svg,
-                    cli_is_dir(a.svg) ? "is a directory" : strerror(errno));
+                    util_is_dir(a.svg) ? "is a directory" : strerror(errno));
             return 1;
         }
         fclose(f);
     }
-    if (a.dump_dir && cli_mkdir_p(a.dump_dir)) {
+    if (a.dump_dir && util_mkdir_p(a.dump_dir)) {
         fprintf(stderr, "pexc: %s: cannot create the dump directory: %s\n", a.dump_dir, strerror(errno));
         return 1;
     }

@@ -1,7 +1,11 @@
-/* Arena allocation and error values shared by every compiler stage. */
+/* Arena allocation, error values and directories shared by every compiler stage. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -47,4 +51,26 @@ int util_fail(util_err *err, const char *fmt, ...) {
         va_end(ap);
     }
     return -1;
+}
+
+int util_is_dir(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+int util_mkdir_p(const char *dir) {
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) return -1;
+    for (char *q = tmp + 1; *q; q++) {
+        if (*q != '/') continue;
+        *q = 0;
+        if (mkdir(tmp, 0777) && errno != EEXIST) return -1;
+        *q = '/';
+    }
+    if (mkdir(tmp, 0777) && errno != EEXIST) return -1;
+    if (!util_is_dir(tmp)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
 }
