@@ -50,6 +50,7 @@ int util_fail(util_err *err, const char *fmt, ...)
 enum {
     IR_F32 = 0, IR_F16 = 1, IR_I32 = 2, IR_U8 = 3, IR_I64 = 4, IR_STRING = 5,
     IR_BOOL = 6, IR_I16 = 7, IR_C64 = 8, IR_I8 = 9, IR_F64 = 10,
+    IR_U64 = 12, IR_U32 = 15, IR_U16 = 16,
 };
 
 /* TFLite builtin operator codes, schema numbering: OP_ADD, OP_TANH, ... */
@@ -105,6 +106,10 @@ typedef struct {
      * operator families that read their own fields (reader_opt_*). */
     uint8_t opt_type;
     size_t opt_pos;
+    /* A custom operator's options as stored (custom_options, a FlexBuffer;
+     * flexbuf_map_open reads it), pointing into the model file. */
+    const uint8_t *custom_opt;
+    size_t custom_opt_len;
     /* A multi-output data-movement operator (SPLIT, SPLIT_V, UNPACK) is
      * expanded into one operator per output (ir_expand): part k of n_parts,
      * all with the model's operator index src_index. */
@@ -156,6 +161,27 @@ int reader_opt_int(const ir_graph *g, const ir_op *op, uint8_t want_type, int id
                    int32_t *v, util_err *err);
 int reader_opt_f32(const ir_graph *g, const ir_op *op, uint8_t want_type, int id, float def, float *v,
                    util_err *err);
+
+/* A FlexBuffer map, the format of custom operator options (flexbuf.c).
+ * Opening checks the root, the map's length, value slots, type bytes and
+ * key vector against the buffer, so the accessors read only checked bytes. */
+typedef struct {
+    const uint8_t *b;
+    size_t n;
+    size_t vals;        /* first value slot */
+    uint32_t width;     /* bytes per value slot */
+    uint32_t len;       /* entries */
+    size_t keys;        /* first key slot */
+    uint32_t key_width; /* bytes per key slot */
+} flexbuf_map;
+
+int flexbuf_map_open(const uint8_t *b, size_t n, flexbuf_map *m, util_err *err);
+/* Key i (entries are sorted by key), NUL-terminated inside the buffer. */
+const char *flexbuf_map_key(const flexbuf_map *m, uint32_t i);
+/* Value i as TFLM's FlexbufferWrapper reads it (the slot's bytes as a
+ * signed little-endian integer); -1 with err when it is not an inline
+ * integer or boolean, which TFLM would misread. */
+int flexbuf_map_int(const flexbuf_map *m, uint32_t i, int64_t *v, util_err *err);
 
 /* ========================================================================
  * lower: an IR op as a kernel call

@@ -50,17 +50,18 @@ int ir_expand(ir_graph *g, util_err *err) {
 }
 
 const char *ir_type_name(int32_t type) {
-    static const char *n[] = {"float32", "float16", "int32", "uint8", "int64", "string",
-                              "bool", "int16", "complex64", "int8", "float64"};
-    return type >= 0 && type <= 10 ? n[type] : "unknown-type";
+    static const char *n[] = {"float32", "float16", "int32", "uint8", "int64", "string", "bool", "int16",
+                              "complex64", "int8", "float64", "complex128", "uint64", "resource", "variant",
+                              "uint32", "uint16"};
+    return type >= 0 && type <= 16 ? n[type] : "unknown-type";
 }
 
 size_t ir_type_size(int32_t type) {
     switch (type) {
-    case IR_F32: case IR_I32: return 4;
+    case IR_F32: case IR_I32: case IR_U32: return 4;
     case IR_I8: case IR_U8: case IR_BOOL: return 1;
-    case IR_I16: case IR_F16: return 2;
-    case IR_I64: case IR_F64: return 8;
+    case IR_I16: case IR_F16: case IR_U16: return 2;
+    case IR_I64: case IR_F64: case IR_U64: return 8;
     default: return 0;
     }
 }
