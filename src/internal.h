@@ -456,6 +456,8 @@ typedef struct ops_kernel {
 int ops_lower(ir_graph *g, ir_op *op, k_call *k, util_err *err);
 /* 1 when a family lowers this operator code (for the support list). */
 int ops_known(int32_t code);
+/* 1 when a family lowers the CUSTOM operator of this name. */
+int ops_custom_known(const char *name);
 
 /* Emission helpers for families: a static const array of n elements of
  * IR type `type` (I8, I16, I32, F32, U8) named <model>_<what>; returns its C

@@ -42,11 +42,10 @@ import gen_models  # noqa: E402  (flatbuffer analysis only; no TensorFlow)
 SUPPORTED_SHARED = [
     "vww_96_int8", "person_detect_int8", "kws_ds_cnn_int8", "ic_resnet8_int8",
     "ad_autoencoder_int8", "micro_speech_int8", "sww_int8", "hello_world_int8",
-    "hello_world_float", "mobilenet_v2_int8",
+    "hello_world_float", "mobilenet_v2_int8", "micro_speech_preproc_int8",
 ]
 UNSUPPORTED_SHARED = [
     "mnist_lstm_int8", "mnist_lstm_float", "dtln_int8", "micro_speech_lstm_int8",
-    "micro_speech_preproc_int8",
 ]
 
 

@@ -14,10 +14,12 @@ const char *ir_op_name(int32_t code) {
     return "UNKNOWN_OP";
 }
 
-/* Operators whose outputs are independent pieces of their input: each
- * output becomes an operator of its own, so every later stage sees
+/* Operators whose outputs are independent pieces of their input (and
+ * custom operators of a family, whose outputs it computes one at a time):
+ * each output becomes an operator of its own, so every later stage sees
  * single-output operators. */
 static int is_multi_output(const ir_op *op) {
+    if (op->code == OP_CUSTOM) return op->n_out > 1 && ops_custom_known(op->custom_name);
     return (op->code == OP_SPLIT || op->code == OP_SPLIT_V || op->code == OP_UNPACK) && op->n_out > 1;
 }
 

@@ -431,10 +431,13 @@ int ir_validate(const ir_graph *g, util_err *err) {
         if (r && in0 && in0->type == IR_F32 && ops_known(op->code) && op->code != OP_FULLY_CONNECTED &&
             op->code != OP_QUANTIZE)
             continue;
+        /* so are int32 ADD and MUL (src/ops/signal.c) */
+        if (r && in0 && in0->type == IR_I32 && (op->code == OP_ADD || op->code == OP_MUL) && ops_known(op->code))
+            continue;
         if (!r) {
             /* an operator family's operator (src/ops/) is checked by its
              * lowering until it has rules here */
-            if (ops_known(op->code)) continue;
+            if (ops_known(op->code) || (op->code == OP_CUSTOM && ops_custom_known(op->custom_name))) continue;
             VFAIL(&c, "operator not supported by pexc (builtin code %d)", op->code);
         }
         if (v_op(&c, r)) return -1;
