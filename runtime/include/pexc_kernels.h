@@ -684,11 +684,14 @@ typedef struct {
 } pexc_signal_log_params;
 pexc_status pexc_signal_filter_bank_log(const pexc_signal_log_params *p, const void *const *in, void *out);
 
-/* int32 ADD, MUL, DIV, MINIMUM, MAXIMUM with broadcasting (int_arith.c):
+/* int32 ADD, SUB, MUL, DIV, MINIMUM, MAXIMUM with broadcasting (int_arith.c):
  * out = clamp(a op b) over rank <= 6 output extents, operands read through
  * element strides (0 along a broadcast axis). Overflow wraps; DIV
  * truncates, by a divisor the compiler checked is never 0. */
-enum { PEXC_ARITH_ADD = 0, PEXC_ARITH_MUL = 1, PEXC_ARITH_DIV = 2, PEXC_ARITH_MIN = 3, PEXC_ARITH_MAX = 4 };
+enum {
+    PEXC_ARITH_ADD = 0, PEXC_ARITH_MUL = 1, PEXC_ARITH_DIV = 2, PEXC_ARITH_MIN = 3, PEXC_ARITH_MAX = 4,
+    PEXC_ARITH_SUB = 5,
+};
 typedef struct {
     int32_t op, rank;
     int32_t dims[6];

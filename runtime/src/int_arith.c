@@ -10,13 +10,14 @@
 static int32_t arith(int32_t op, int32_t a, int32_t b) {
     switch (op) {
     case PEXC_ARITH_ADD: return (int32_t)((uint32_t)a + (uint32_t)b);
+    case PEXC_ARITH_SUB: return (int32_t)((uint32_t)a - (uint32_t)b);
     case PEXC_ARITH_MUL: return (int32_t)((uint32_t)a * (uint32_t)b);
     case PEXC_ARITH_DIV:
         /* INT32_MIN / -1 overflows: the wrapped quotient is INT32_MIN */
         if (b == -1) return (int32_t)(0u - (uint32_t)a);
         return b ? a / b : 0;
     case PEXC_ARITH_MIN: return a < b ? a : b;
-    default: return a > b ? a : b;
+    default: return a > b ? a : b; /* PEXC_ARITH_MAX */
     }
 }
 
@@ -26,7 +27,7 @@ static int32_t arith(int32_t op, int32_t a, int32_t b) {
  */
 pexc_status pexc_arith_s32(const pexc_arith_s32_params *p, const void *const *in, void *out) {
     if (!p || !in || !in[0] || !in[1] || !out || p->rank < 1 || p->rank > 6 || p->op < PEXC_ARITH_ADD ||
-        p->op > PEXC_ARITH_MAX)
+        p->op > PEXC_ARITH_SUB)
         return PEXC_ERR_ARG;
     const int32_t *a = in[0], *b = in[1];
     int32_t *y = out;

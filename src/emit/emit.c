@@ -238,9 +238,11 @@ static int tensor_elem(int32_t type) {
     switch (type) {
     case IR_I8: return EMIT_I8;
     case IR_U8: case IR_BOOL: return EMIT_U8;
-    case IR_I16: return EMIT_I16;
-    case IR_I32: return EMIT_I32;
-    case IR_I64: return EMIT_I64;
+    /* unsigned types as their signed twins: same bits, and C lets a kernel
+     * read an int32_t array through a uint32_t pointer */
+    case IR_I16: case IR_U16: return EMIT_I16;
+    case IR_I32: case IR_U32: return EMIT_I32;
+    case IR_I64: case IR_U64: return EMIT_I64;
     case IR_F32: return EMIT_F32;
     default: return -1;
     }

@@ -431,8 +431,9 @@ int ir_validate(const ir_graph *g, util_err *err) {
         if (r && in0 && in0->type == IR_F32 && ops_known(op->code) && op->code != OP_FULLY_CONNECTED &&
             op->code != OP_QUANTIZE)
             continue;
-        /* so are int32 ADD and MUL (src/ops/signal.c) */
-        if (r && in0 && in0->type == IR_I32 && (op->code == OP_ADD || op->code == OP_MUL) && ops_known(op->code))
+        /* so are int32 ADD, SUB and MUL (src/ops/signal.c) */
+        if (r && in0 && in0->type == IR_I32 && (op->code == OP_ADD || op->code == OP_SUB || op->code == OP_MUL) &&
+            ops_known(op->code))
             continue;
         if (!r) {
             /* an operator family's operator (src/ops/) is checked by its

@@ -7,9 +7,9 @@
  *
  * Parameters: a signal operator's parameters are a FlexBuffer map in its
  * custom_options, which TFLM reads by position (the map's values in key
- * order) as plain integers. Here each position's key is checked against
- * the name TFLM's kernel expects there, so a map TFLM would misread is
- * refused rather than misread the same way.
+ * order) as plain integers, whatever the keys say; so does pexc. A value
+ * that is not an inline integer (TFLM would take its offset or float bits
+ * for the number) or a position past the map's end is refused.
  *
  * Arithmetic: each kernel (runtime/src/signal_*.c) is TFLM's integer
  * arithmetic; what the compiler can do it does here: kissfft's radices and
@@ -55,7 +55,8 @@ int ops_signal_custom_known(const char *name) { return custom_index(name) >= 0; 
 
 int ops_signal_known(int32_t code) {
     switch (code) {
-    case OP_CAST: case OP_STRIDED_SLICE: case OP_ADD: case OP_MUL: case OP_DIV: case OP_MINIMUM: case OP_MAXIMUM:
+    case OP_CAST: case OP_STRIDED_SLICE: case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MINIMUM:
+    case OP_MAXIMUM:
         return 1;
     default: return 0;
     }
@@ -259,9 +260,12 @@ static ir_tensor *out_of(lower_ctx *c, int32_t k) {
     return &c->g->tensors[outs[k]];
 }
 
-/* The operator's FlexBuffer parameters, value i of the map under key
- * keys[i], read as TFLM's ElementAsInt32 reads it. */
-static int params(lower_ctx *c, const char *const *keys, int n, int32_t *v) {
+/* The operator's FlexBuffer parameters as TFLM's kernels read them: value
+ * i of the map by position (keys[i] is the name TFLM's kernel expects
+ * there, for messages; TFLM does not look), truncated to int32 as
+ * ElementAsInt32 does; the value under key `by_key` (or NULL) is looked up
+ * by name instead, as SignalRfft reads its type "T" (0 when absent). */
+static int params(lower_ctx *c, const char *const *keys, int n, int32_t *v, const char *by_key) {
     flexbuf_map m;
     char why[sizeof c->err->msg];
     if (flexbuf_map_open(c->op->custom_opt, c->op->custom_opt_len, &m, c->err)) {
@@ -269,14 +273,21 @@ static int params(lower_ctx *c, const char *const *keys, int n, int32_t *v) {
         FAIL("operator %d (%s): %s", c->op->index, c->name, why);
     }
     for (int i = 0; i < n; i++) {
-        const char *key = flexbuf_map_key(&m, (uint32_t)i);
-        if (!key || strcmp(key, keys[i]))
-            FAIL("operator %d (%s): custom option %d is \"%s\", expected \"%s\" (TFLM reads options by position)",
-                 c->op->index, c->name, i, key ? key : "(missing)", keys[i]);
+        uint32_t at = (uint32_t)i;
+        if (by_key && !strcmp(keys[i], by_key)) {
+            for (at = 0; at < m.len; at++) {
+                const char *key = flexbuf_map_key(&m, at);
+                if (key && !strcmp(key, by_key)) break;
+            }
+            if (at == m.len) {
+                v[i] = 0;
+                continue;
+            }
+        }
         int64_t x;
-        if (flexbuf_map_int(&m, (uint32_t)i, &x, c->err)) {
+        if (flexbuf_map_int(&m, at, &x, c->err)) {
             memcpy(why, c->err->msg, sizeof why);
-            FAIL("operator %d (%s): option \"%s\": %s", c->op->index, c->name, keys[i], why);
+            FAIL("operator %d (%s): option %d (\"%s\" to TFLM): %s", c->op->index, c->name, i, keys[i], why);
         }
         v[i] = (int32_t)x;
     }
@@ -303,7 +314,7 @@ static int same_elems(lower_ctx *c, const ir_tensor *a, const ir_tensor *b) {
 static int lower_window(lower_ctx *c, k_call *k) {
     static const char *const keys[] = {"shift"};
     int32_t shift;
-    if (io(c, 2, 1) || params(c, keys, 1, &shift)) return -1;
+    if (io(c, 2, 1) || params(c, keys, 1, &shift, NULL)) return -1;
     ir_tensor *in = lower_in(c, 0), *w = lower_in(c, 1), *out = out_of(c, 0);
     if (typed(c, in, "input", IR_I16, -1) || typed(c, w, "weights", IR_I16, 1) ||
         typed(c, out, "output", IR_I16, in->rank) || same_elems(c, in, out) || range(c, "shift", shift, 0, 31))
@@ -360,7 +371,7 @@ static void cexp_q15(double phase, int16_t *t) {
 static int lower_rfft(lower_ctx *c, k_call *k) {
     static const char *const keys[] = {"T", "fft_length"};
     int32_t v[2];
-    if (io(c, 1, 1) || params(c, keys, 2, v)) return -1;
+    if (io(c, 1, 1) || params(c, keys, 2, v, "T")) return -1;
     ir_tensor *in = lower_in(c, 0), *out = out_of(c, 0);
     if (v[0] != IR_I16)
         FAIL("operator %d (%s): option T is %s; pexc has the int16 real FFT only", c->op->index, c->name,
@@ -401,7 +412,7 @@ static int lower_rfft(lower_ctx *c, k_call *k) {
 static int lower_energy(lower_ctx *c, k_call *k) {
     static const char *const keys[] = {"end_index", "start_index"};
     int32_t v[2];
-    if (io(c, 1, 1) || params(c, keys, 2, v)) return -1;
+    if (io(c, 1, 1) || params(c, keys, 2, v, NULL)) return -1;
     ir_tensor *in = lower_in(c, 0), *out = out_of(c, 0);
     if (typed(c, in, "input", IR_I16, 1) || typed(c, out, "output", IR_U32, 1)) return -1;
     int32_t end = v[0], start = v[1];
@@ -427,7 +438,7 @@ static int lower_filter_bank(lower_ctx *c, k_call *k) {
     static const char *const roles[] = {"input", "weights", "unweights", "channel frequency starts",
                                         "channel weight starts", "channel widths"};
     int32_t nch;
-    if (io(c, 6, 1) || params(c, keys, 1, &nch)) return -1;
+    if (io(c, 6, 1) || params(c, keys, 1, &nch, NULL)) return -1;
     ir_tensor *t[6], *out = out_of(c, 0);
     for (int i = 0; i < 6; i++) {
         t[i] = lower_in(c, i);
@@ -480,7 +491,7 @@ static int lower_subtract(lower_ctx *c, k_call *k) {
                                        "min_signal_remaining", "num_channels", "one_minus_smoothing", "smoothing",
                                        "smoothing_bits", "spectral_subtraction_bits"};
     int32_t v[9];
-    if (io(c, 1, 2) || params(c, keys, 9, v)) return -1;
+    if (io(c, 1, 2) || params(c, keys, 9, v, NULL)) return -1;
     ir_tensor *in = lower_in(c, 0), *out = out_of(c, 0), *noise = out_of(c, 1);
     if (typed(c, in, "input", IR_U32, 1) || typed(c, out, "output", IR_U32, 1) ||
         typed(c, noise, "noise estimate", IR_U32, 1) || range(c, "smoothing_bits", v[7], 0, 31) ||
@@ -509,7 +520,7 @@ static int lower_subtract(lower_ctx *c, k_call *k) {
 static int lower_pcan(lower_ctx *c, k_call *k) {
     static const char *const keys[] = {"snr_shift"};
     int32_t shift;
-    if (io(c, 3, 1) || params(c, keys, 1, &shift)) return -1;
+    if (io(c, 3, 1) || params(c, keys, 1, &shift, NULL)) return -1;
     ir_tensor *in = lower_in(c, 0), *noise = lower_in(c, 1), *lut = lower_in(c, 2), *out = out_of(c, 0);
     if (typed(c, in, "input", IR_U32, 1) || typed(c, noise, "noise estimate", IR_U32, 1) ||
         typed(c, lut, "gain table", IR_I16, 1) || typed(c, out, "output", IR_U32, 1) || same_elems(c, in, out) ||
@@ -531,7 +542,7 @@ static int lower_pcan(lower_ctx *c, k_call *k) {
 static int lower_log(lower_ctx *c, k_call *k) {
     static const char *const keys[] = {"input_correction_bits", "output_scale"};
     int32_t v[2];
-    if (io(c, 1, 1) || params(c, keys, 2, v)) return -1;
+    if (io(c, 1, 1) || params(c, keys, 2, v, NULL)) return -1;
     ir_tensor *in = lower_in(c, 0), *out = out_of(c, 0);
     if (typed(c, in, "input", IR_U32, 1) || typed(c, out, "output", IR_I16, 1) || same_elems(c, in, out) ||
         range(c, "input_correction_bits", v[0], 0, 31))
@@ -571,19 +582,23 @@ static int lower_arith(lower_ctx *c, k_call *k, ir_tensor *a, ir_tensor *out) {
     if (out->rank > 4 || a->rank > 4 || b->rank > 4)
         FAIL("operator %d (%s): rank %d operands; TFLM broadcasts int32 up to rank 4", op->index, c->name,
              out->rank > a->rank ? (out->rank > b->rank ? out->rank : b->rank) : a->rank);
-    /* ADD and DIV refuse quantised int32 in TFLM's Prepare */
-    if ((op->code == OP_ADD || op->code == OP_DIV) && (a->nq || b->nq))
-        FAIL("operator %d (%s): quantized int32 input; TFLM takes unquantized int32 only", op->index, c->name);
+    /* ADD, SUB and DIV refuse quantised int32 in TFLM's Prepare */
+    if ((op->code == OP_ADD || op->code == OP_SUB || op->code == OP_DIV) && (a->nq || b->nq || out->nq))
+        FAIL("operator %d (%s): quantized int32 operand; TFLM takes unquantized int32 only", op->index, c->name);
     pexc_arith_s32_params *p = ops_alloc(c, sizeof *p);
     if (!p) return -1;
-    int32_t act = 0;
+    /* the fused activation: field 0 of the options table (union type);
+     * TFLM's int32 ADD ignores its activation, MINIMUM/MAXIMUM have none */
+    int32_t act = 0, utype = 0;
     switch (op->code) {
-    case OP_ADD: p->op = PEXC_ARITH_ADD; break; /* TFLM's int32 ADD ignores its fused activation */
-    case OP_MUL: p->op = PEXC_ARITH_MUL; if (reader_opt_int(c->g, op, 21 /* MulOptions */, 0, 1, 0, &act, c->err)) return -1; break;
-    case OP_DIV: p->op = PEXC_ARITH_DIV; if (reader_opt_int(c->g, op, 29 /* DivOptions */, 0, 1, 0, &act, c->err)) return -1; break;
+    case OP_ADD: p->op = PEXC_ARITH_ADD; break;
+    case OP_SUB: p->op = PEXC_ARITH_SUB; utype = 28; break;
+    case OP_MUL: p->op = PEXC_ARITH_MUL; utype = 21; break;
+    case OP_DIV: p->op = PEXC_ARITH_DIV; utype = 29; break;
     case OP_MINIMUM: p->op = PEXC_ARITH_MIN; break;
     default: p->op = PEXC_ARITH_MAX; break;
     }
+    if (utype && reader_opt_int(c->g, op, (uint8_t)utype, 0, 1, 0, &act, c->err)) return -1;
     /* CalculateActivationRange for int32: RELU, RELU6, RELU_N1_TO_1 clamp,
      * anything else leaves the full range */
     p->act_min = act == 1 || act == 3 ? 0 : act == 2 ? -1 : INT32_MIN;
