@@ -152,6 +152,11 @@ class TflmModel:
         self._invoked = True
         return np.array(self._interp.get_output(0), copy=True).reshape(self.output_shape)
 
+    def reset(self):
+        """Resets the interpreter's state (variable tensors, the signal
+        operators' persistent buffers), as a fresh interpreter has it."""
+        self._interp.reset()
+
     def run(self, data=None):
         """Run on raw input bytes (None = deterministic input); return bytes."""
         if data is None:
