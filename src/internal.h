@@ -464,5 +464,12 @@ int ops_custom_known(const char *name);
  * name or NULL (out of memory). */
 const char *emit_const_array(emit_ctx *e, const void *data, size_t n, int32_t type, const char *what);
 void emit_printf(emit_ctx *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints ".field = {v0, v1, ...}, " (an int32 array member's initialiser). */
+void emit_int_field(emit_ctx *e, const char *field, const int32_t *v, int n);
+/* Prints the fields every broadcasting element-wise parameter struct
+ * starts with: ".op = .., .rank = .., .dims = {6}, .stride_a = {6},
+ * .stride_b = {6}, ". */
+void emit_bcast_fields(emit_ctx *e, int32_t op, int32_t rank, const int32_t *dims, const int32_t *stride_a,
+                       const int32_t *stride_b);
 
 #endif /* PEXC_INTERNAL_H */

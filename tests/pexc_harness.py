@@ -49,6 +49,15 @@ UNSUPPORTED_SHARED = [
 ]
 
 
+def manifest_models(directory):
+    """The "models" list of directory/MANIFEST.json ([] when absent)."""
+    path = os.path.join(directory, "MANIFEST.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return json.load(f)["models"]
+
+
 def shared_model(name):
     return os.path.join(SHARED_MODELS, name + ".tflite")
 

@@ -21,7 +21,6 @@ with gcc -std=c11 -Wall -Wextra -Werror with the runtime files pexc copies,
 and must give `pexc run`'s bytes.
 """
 
-import json
 import os
 import subprocess
 import zlib
@@ -36,15 +35,7 @@ SCHEDULES = ["baseline", "min-sram"]
 HOST_MAIN = os.path.join(H.ROOT, "tests", "codegen", "host_main.c")
 
 
-def _manifest():
-    path = os.path.join(AUDIO_DIR, "MANIFEST.json")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return json.load(f)["models"]
-
-
-MODELS = _manifest()
+MODELS = H.manifest_models(AUDIO_DIR)
 OK = [m for m in MODELS if m["tflm"] == "ok"]
 REFUSE = [m for m in MODELS if m["tflm"] == "refuse"]
 

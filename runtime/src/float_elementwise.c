@@ -9,6 +9,7 @@
  */
 #include <math.h>
 
+#include "pexc_bcast.h"
 #include "pexc_kernels.h"
 
 /**
@@ -33,15 +34,7 @@ pexc_status pexc_binary_f32(const pexc_binary_f32_params *p, const void *const *
         if (v < p->act_min) v = p->act_min;
         if (p->act_max < v) v = p->act_max;
         y[i] = v;
-        /* next output index, innermost axis fastest */
-        for (int32_t d = p->rank - 1; d >= 0; d--) {
-            ia += (size_t)p->stride_a[d];
-            ib += (size_t)p->stride_b[d];
-            if (++idx[d] < p->dims[d]) break;
-            ia -= (size_t)p->stride_a[d] * (size_t)p->dims[d];
-            ib -= (size_t)p->stride_b[d] * (size_t)p->dims[d];
-            idx[d] = 0;
-        }
+        pexc_bcast_next(p->rank, p->dims, p->stride_a, p->stride_b, idx, &ia, &ib);
     }
     return PEXC_OK;
 }

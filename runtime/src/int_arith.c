@@ -5,6 +5,7 @@
  * behaviour), DIV truncating toward zero, then the activation clamp.
  * Operands are broadcast through element strides fixed at compile time.
  */
+#include "pexc_bcast.h"
 #include "pexc_kernels.h"
 
 static int32_t arith(int32_t op, int32_t a, int32_t b) {
@@ -37,15 +38,7 @@ pexc_status pexc_arith_s32(const pexc_arith_s32_params *p, const void *const *in
     for (size_t i = 0; i < n; i++) {
         int32_t v = arith(p->op, a[ia], b[ib]);
         y[i] = v < p->act_min ? p->act_min : v > p->act_max ? p->act_max : v;
-        /* next output index, innermost axis fastest */
-        for (int32_t d = p->rank - 1; d >= 0; d--) {
-            ia += (size_t)p->stride_a[d];
-            ib += (size_t)p->stride_b[d];
-            if (++idx[d] < p->dims[d]) break;
-            ia -= (size_t)p->stride_a[d] * (size_t)p->dims[d];
-            ib -= (size_t)p->stride_b[d] * (size_t)p->dims[d];
-            idx[d] = 0;
-        }
+        pexc_bcast_next(p->rank, p->dims, p->stride_a, p->stride_b, idx, &ia, &ib);
     }
     return PEXC_OK;
 }

@@ -10,6 +10,7 @@
  * Invoke() calls. These kernels are one Invoke() of a freshly reset
  * interpreter, so the estimate starts at zero every call.
  */
+#include "pexc_bits.h"
 #include "pexc_kernels.h"
 
 /** @brief Triangular channels: channel i adds weight * bin over its band and
@@ -38,15 +39,6 @@ pexc_status pexc_signal_filter_bank(const pexc_signal_filter_bank_params *p, con
     return PEXC_OK;
 }
 
-static uint32_t msb64(uint64_t x) {
-    uint32_t b = 0;
-    while (x) {
-        x >>= 1;
-        b++;
-    }
-    return b;
-}
-
 /* Bit-by-bit integer square root, rounded up when the remainder exceeds the
  * root (TFLM Sqrt32 / Sqrt64: values below 2^32 take the 32-bit variant,
  * which saturates at 0xFFFF where the 64-bit one saturates at 0xFFFFFFFF). */
@@ -54,7 +46,7 @@ static uint32_t signal_sqrt(uint64_t num) {
     if (num == 0) return 0;
     int small = (num >> 32) == 0;
     int top = small ? 31 : 63;
-    int32_t start = (int32_t)(top + 1 - msb64(num)) | 1;
+    int32_t start = (int32_t)(top + 1 - pexc_bit_length(num)) | 1;
     uint64_t res = 0, bit = (uint64_t)1 << (top - start);
     int32_t iterations = (top - start) / 2 + 1;
     while (iterations--) {
@@ -121,7 +113,7 @@ pexc_status pexc_signal_spectral_subtraction(const pexc_signal_spectral_subtract
  * undefined. */
 static int16_t pcan_gain(uint32_t x, const int16_t *lut) {
     if (x <= 2) return lut[x];
-    int32_t interval = (int32_t)msb64(x);
+    int32_t interval = pexc_bit_length(x);
     const int16_t *c = lut + 4 * interval - 6;
     uint32_t f = interval < 11 ? x << (11 - interval) : x >> (interval - 11);
     int32_t frac = (int32_t)(f & 0x3FF);
@@ -166,7 +158,7 @@ static const uint16_t log_lut[130] = {
 /* out_scale * ln(x) for x >= 2: log2 from the leading bit and the table,
  * then times ln 2 and the scale, each rounded in Q16. */
 static uint32_t signal_log(uint32_t x, uint32_t out_scale) {
-    uint32_t integer = msb64(x) - 1;
+    uint32_t integer = (uint32_t)pexc_bit_length(x) - 1;
     /* x - 2^integer < 2^31 fits int32 */
     int32_t frac = (int32_t)(x - (1u << integer));
     if (integer < 16) frac <<= 16 - integer;

@@ -7,6 +7,7 @@
  * are done here in uint32, which wraps to the same bits without undefined
  * behaviour.
  */
+#include "pexc_bits.h"
 #include "pexc_kernels.h"
 
 /** @brief out[i] = in[i] * w[i % len] >> shift, saturated to int16. */
@@ -21,16 +22,6 @@ pexc_status pexc_signal_window_s16(const pexc_signal_window_params *p, const voi
         y[i] = (int16_t)(v < INT16_MIN ? INT16_MIN : v > INT16_MAX ? INT16_MAX : v);
     }
     return PEXC_OK;
-}
-
-/* Bits needed for x (0 for 0 is never asked: the callers exclude 0). */
-static int32_t bits_of(uint32_t x) {
-    int32_t b = 0;
-    while (x) {
-        x >>= 1;
-        b++;
-    }
-    return b;
 }
 
 /** @brief Shift s so the largest |in[i]| reaches bit 14; part 0 writes in << s,
@@ -50,7 +41,7 @@ pexc_status pexc_signal_fft_auto_scale_s16(const pexc_signal_fft_auto_scale_para
     }
     int32_t s = 0;
     if (max != 0) {
-        s = 15 - bits_of((uint32_t)(int32_t)max);
+        s = 15 - pexc_bit_length((uint32_t)(int32_t)max);
         if (s < 0) s = 0;
     }
     if (p->part == 1) {

@@ -283,6 +283,22 @@ void emit_printf(emit_ctx *e, const char *fmt, ...) {
     va_end(ap);
 }
 
+void emit_int_field(emit_ctx *e, const char *field, const int32_t *v, int n) {
+    char buf[24];
+    fprintf(e->f, ".%s = {", field);
+    for (int i = 0; i < n; i++) fprintf(e->f, i ? ", %s" : "%s", i32s(v[i], buf));
+    fputs("}, ", e->f);
+}
+
+void emit_bcast_fields(emit_ctx *e, int32_t op, int32_t rank, const int32_t *dims, const int32_t *stride_a,
+                       const int32_t *stride_b) {
+    fprintf(e->f, "\n    .op = %d, .rank = %d, ", op, rank);
+    emit_int_field(e, "dims", dims, 6);
+    fputs("\n    ", e->f);
+    emit_int_field(e, "stride_a", stride_a, 6);
+    emit_int_field(e, "stride_b", stride_b, 6);
+}
+
 /* Name of the already-printed constant at ptr (second pass). */
 static const char *ref_of(const ectx *e, const void *ptr) {
     if (!ptr) return "NULL";

@@ -29,6 +29,7 @@
  * each part computes what its output needs.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "ops/ops.h"
@@ -64,24 +65,48 @@ int ops_signal_known(int32_t code) {
 
 /* ---- emission ---------------------------------------------------------------- */
 
-static void print_ints(emit_ctx *e, const char *field, const int32_t *v, int n) {
-    emit_printf(e, ".%s = {", field);
-    for (int i = 0; i < n; i++) emit_printf(e, i ? ", %d" : "%d", v[i]);
-    emit_printf(e, "}, ");
-}
+/* Parameter structs made of int32 fields only, printed by one emitter. */
+typedef struct {
+    const char *name;
+    size_t off;
+} int_field;
 
-static int emit_window(emit_ctx *e, const k_call *k, const char *var) {
-    const pexc_signal_window_params *p = k->gen_params;
-    emit_printf(e, "static const pexc_signal_window_params %s = {.n = %d, .len = %d, .shift = %d};\n", var, p->n,
-                p->len, p->shift);
-    return 0;
-}
+#define FIELD(T, m) {#m, offsetof(T, m)}
+static const struct {
+    const char *ptype;
+    int n;
+    int_field f[3];
+} int_structs[] = {
+    {"pexc_signal_window_params", 3,
+     {FIELD(pexc_signal_window_params, n), FIELD(pexc_signal_window_params, len),
+      FIELD(pexc_signal_window_params, shift)}},
+    {"pexc_signal_fft_auto_scale_params", 2,
+     {FIELD(pexc_signal_fft_auto_scale_params, n), FIELD(pexc_signal_fft_auto_scale_params, part)}},
+    {"pexc_signal_energy_params", 3,
+     {FIELD(pexc_signal_energy_params, start), FIELD(pexc_signal_energy_params, end),
+      FIELD(pexc_signal_energy_params, n_out)}},
+    {"pexc_signal_filter_bank_params", 2,
+     {FIELD(pexc_signal_filter_bank_params, num_channels), FIELD(pexc_signal_filter_bank_params, n_out)}},
+    {"pexc_signal_sqrt_params", 1, {FIELD(pexc_signal_sqrt_params, n)}},
+    {"pexc_signal_pcan_params", 2, {FIELD(pexc_signal_pcan_params, n), FIELD(pexc_signal_pcan_params, snr_shift)}},
+    {"pexc_cast_int_params", 3,
+     {FIELD(pexc_cast_int_params, n), FIELD(pexc_cast_int_params, from), FIELD(pexc_cast_int_params, to)}},
+};
+#undef FIELD
 
-static int emit_auto_scale(emit_ctx *e, const k_call *k, const char *var) {
-    const pexc_signal_fft_auto_scale_params *p = k->gen_params;
-    emit_printf(e, "static const pexc_signal_fft_auto_scale_params %s = {.n = %d, .part = %d};\n", var, p->n,
-                p->part);
-    return 0;
+static int emit_ints(emit_ctx *e, const k_call *k, const char *var) {
+    for (size_t i = 0; i < sizeof int_structs / sizeof int_structs[0]; i++) {
+        if (strcmp(int_structs[i].ptype, k->gen->ptype)) continue;
+        emit_printf(e, "static const %s %s = {", k->gen->ptype, var);
+        for (int j = 0; j < int_structs[i].n; j++) {
+            int32_t v;
+            memcpy(&v, (const char *)k->gen_params + int_structs[i].f[j].off, sizeof v);
+            emit_printf(e, "%s.%s = %d", j ? ", " : "", int_structs[i].f[j].name, v);
+        }
+        emit_printf(e, "};\n");
+        return 0;
+    }
+    return -1;
 }
 
 static int emit_rfft(emit_ctx *e, const k_call *k, const char *var) {
@@ -96,28 +121,8 @@ static int emit_rfft(emit_ctx *e, const k_call *k, const char *var) {
     emit_printf(e, "static const pexc_signal_rfft_params %s = {\n    .fft_length = %d, .in_len = %d, .frames = %d, "
                    ".n_factors = %d,\n    ",
                 var, p->fft_length, p->in_len, p->frames, p->n_factors);
-    print_ints(e, "factors", p->factors, 2 * p->n_factors);
+    emit_int_field(e, "factors", p->factors, 2 * p->n_factors);
     emit_printf(e, "\n    .twiddles = %s, .super_twiddles = %s,\n};\n", tw, sup);
-    return 0;
-}
-
-static int emit_energy(emit_ctx *e, const k_call *k, const char *var) {
-    const pexc_signal_energy_params *p = k->gen_params;
-    emit_printf(e, "static const pexc_signal_energy_params %s = {.start = %d, .end = %d, .n_out = %d};\n", var,
-                p->start, p->end, p->n_out);
-    return 0;
-}
-
-static int emit_filter_bank(emit_ctx *e, const k_call *k, const char *var) {
-    const pexc_signal_filter_bank_params *p = k->gen_params;
-    emit_printf(e, "static const pexc_signal_filter_bank_params %s = {.num_channels = %d, .n_out = %d};\n", var,
-                p->num_channels, p->n_out);
-    return 0;
-}
-
-static int emit_sqrt(emit_ctx *e, const k_call *k, const char *var) {
-    const pexc_signal_sqrt_params *p = k->gen_params;
-    emit_printf(e, "static const pexc_signal_sqrt_params %s = {.n = %d};\n", var, p->n);
     return 0;
 }
 
@@ -131,13 +136,6 @@ static int emit_subtract(emit_ctx *e, const k_call *k, const char *var) {
                 var, p->n, p->part, p->smoothing, p->one_minus_smoothing, p->alternate_smoothing,
                 p->alternate_one_minus_smoothing, p->min_signal_remaining, p->smoothing_bits,
                 p->spectral_subtraction_bits, p->clamping);
-    return 0;
-}
-
-static int emit_pcan(emit_ctx *e, const k_call *k, const char *var) {
-    const pexc_signal_pcan_params *p = k->gen_params;
-    emit_printf(e, "static const pexc_signal_pcan_params %s = {.n = %d, .snr_shift = %d};\n", var, p->n,
-                p->snr_shift);
     return 0;
 }
 
@@ -158,30 +156,20 @@ static const char *i32_c(int32_t v, char buf[24]) {
 static int emit_arith(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_arith_s32_params *p = k->gen_params;
     char a[24], b[24];
-    emit_printf(e, "static const pexc_arith_s32_params %s = {\n    .op = %d, .rank = %d, ", var, p->op, p->rank);
-    print_ints(e, "dims", p->dims, 6);
-    emit_printf(e, "\n    ");
-    print_ints(e, "stride_a", p->stride_a, 6);
-    print_ints(e, "stride_b", p->stride_b, 6);
+    emit_printf(e, "static const pexc_arith_s32_params %s = {", var);
+    emit_bcast_fields(e, p->op, p->rank, p->dims, p->stride_a, p->stride_b);
     emit_printf(e, "\n    .act_min = %s, .act_max = %s,\n};\n", i32_c(p->act_min, a), i32_c(p->act_max, b));
-    return 0;
-}
-
-static int emit_cast(emit_ctx *e, const k_call *k, const char *var) {
-    const pexc_cast_int_params *p = k->gen_params;
-    emit_printf(e, "static const pexc_cast_int_params %s = {.n = %d, .from = %d, .to = %d};\n", var, p->n, p->from,
-                p->to);
     return 0;
 }
 
 static int emit_strided(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_strided_copy_params *p = k->gen_params;
     emit_printf(e, "static const pexc_strided_copy_params %s = {\n    .elem_size = %d, ", var, p->elem_size);
-    print_ints(e, "start", p->start, 5);
-    print_ints(e, "step", p->step, 5);
+    emit_int_field(e, "start", p->start, 5);
+    emit_int_field(e, "step", p->step, 5);
     emit_printf(e, "\n    ");
-    print_ints(e, "count", p->count, 5);
-    print_ints(e, "in_stride", p->in_stride, 5);
+    emit_int_field(e, "count", p->count, 5);
+    emit_int_field(e, "in_stride", p->in_stride, 5);
     emit_printf(e, "\n};\n");
     return 0;
 }
@@ -207,24 +195,24 @@ RUN(strided_copy, pexc_strided_copy_params)
 #undef RUN
 
 static const ops_kernel k_window = {"pexc_signal_window_s16", "pexc_signal_window_params", run_signal_window_s16,
-                                    emit_window};
+                                    emit_ints};
 static const ops_kernel k_auto_scale = {"pexc_signal_fft_auto_scale_s16", "pexc_signal_fft_auto_scale_params",
-                                        run_signal_fft_auto_scale_s16, emit_auto_scale};
+                                        run_signal_fft_auto_scale_s16, emit_ints};
 static const ops_kernel k_rfft = {"pexc_signal_rfft_s16", "pexc_signal_rfft_params", run_signal_rfft_s16,
                                   emit_rfft};
 static const ops_kernel k_energy = {"pexc_signal_energy_s16", "pexc_signal_energy_params", run_signal_energy_s16,
-                                    emit_energy};
+                                    emit_ints};
 static const ops_kernel k_filter_bank = {"pexc_signal_filter_bank", "pexc_signal_filter_bank_params",
-                                         run_signal_filter_bank, emit_filter_bank};
+                                         run_signal_filter_bank, emit_ints};
 static const ops_kernel k_sqrt = {"pexc_signal_filter_bank_sqrt", "pexc_signal_sqrt_params",
-                                  run_signal_filter_bank_sqrt, emit_sqrt};
+                                  run_signal_filter_bank_sqrt, emit_ints};
 static const ops_kernel k_subtract = {"pexc_signal_spectral_subtraction", "pexc_signal_spectral_subtraction_params",
                                       run_signal_spectral_subtraction, emit_subtract};
-static const ops_kernel k_pcan = {"pexc_signal_pcan", "pexc_signal_pcan_params", run_signal_pcan, emit_pcan};
+static const ops_kernel k_pcan = {"pexc_signal_pcan", "pexc_signal_pcan_params", run_signal_pcan, emit_ints};
 static const ops_kernel k_log = {"pexc_signal_filter_bank_log", "pexc_signal_log_params",
                                  run_signal_filter_bank_log, emit_log};
 static const ops_kernel k_arith = {"pexc_arith_s32", "pexc_arith_s32_params", run_arith_s32, emit_arith};
-static const ops_kernel k_cast = {"pexc_cast_int", "pexc_cast_int_params", run_cast_int, emit_cast};
+static const ops_kernel k_cast = {"pexc_cast_int", "pexc_cast_int_params", run_cast_int, emit_ints};
 static const ops_kernel k_strided = {"pexc_strided_copy", "pexc_strided_copy_params", run_strided_copy,
                                      emit_strided};
 
@@ -557,23 +545,6 @@ static int lower_log(lower_ctx *c, k_call *k) {
 
 /* ---- builtins: int32 arithmetic, CAST, STRIDED_SLICE ------------------------------- */
 
-/* Broadcast strides of t against the output's shape (rank r <= 4). */
-static int bcast(lower_ctx *c, const ir_tensor *t, const ir_tensor *out, int32_t *stride) {
-    int32_t r = out->rank, off = r - t->rank;
-    if (off < 0) FAIL("operator %d (%s): tensor %d has rank %d above the output's %d", c->op->index, c->name,
-                      t->index, t->rank, r);
-    int64_t s = 1;
-    for (int32_t d = r - 1; d >= 0; d--) {
-        int32_t e = d >= off ? t->shape[d - off] : 1;
-        if (e != 1 && e != out->shape[d])
-            FAIL("operator %d (%s): tensor %d axis %d has extent %d, which does not broadcast to the output's %d",
-                 c->op->index, c->name, t->index, d - off, e, out->shape[d]);
-        stride[d] = e == 1 ? 0 : (int32_t)s;
-        s *= e;
-    }
-    return 0;
-}
-
 static int lower_arith(lower_ctx *c, k_call *k, ir_tensor *a, ir_tensor *out) {
     ir_op *op = c->op;
     if (io(c, 2, 1)) return -1;
@@ -617,7 +588,9 @@ static int lower_arith(lower_ctx *c, k_call *k, ir_tensor *a, ir_tensor *out) {
     p->rank = out->rank ? out->rank : 1;
     for (int d = 0; d < 6; d++) p->dims[d] = 1;
     for (int32_t d = 0; d < out->rank; d++) p->dims[d] = out->shape[d];
-    if (out->rank && (bcast(c, a, out, p->stride_a) || bcast(c, b, out, p->stride_b))) return -1;
+    if (out->rank &&
+        (lower_bcast_strides(c, a, out, p->stride_a) || lower_bcast_strides(c, b, out, p->stride_b)))
+        return -1;
     int32_t ts[2] = {a->index, b->index};
     return ops_generic(c, k, &k_arith, p, ts, 2);
 }
