@@ -54,6 +54,7 @@ int util_fail(util_err *err, const char *fmt, ...)
 enum {
     IR_F32 = 0, IR_F16 = 1, IR_I32 = 2, IR_U8 = 3, IR_I64 = 4, IR_STRING = 5,
     IR_BOOL = 6, IR_I16 = 7, IR_C64 = 8, IR_I8 = 9, IR_F64 = 10,
+    IR_U64 = 12, IR_U32 = 15, IR_U16 = 16,
 };
 
 /* TFLite builtin operator codes, schema numbering: OP_ADD, OP_TANH, ... */
@@ -119,6 +120,10 @@ typedef struct {
      * operator families that read their own fields (reader_opt_*). */
     uint8_t opt_type;
     size_t opt_pos;
+    /* A custom operator's options as stored (custom_options, a FlexBuffer;
+     * flexbuf_map_open reads it), pointing into the model file. */
+    const uint8_t *custom_opt;
+    size_t custom_opt_len;
     /* A multi-output data-movement operator (SPLIT, SPLIT_V, UNPACK) is
      * expanded into one operator per output (ir_expand): part k of n_parts,
      * all with the model's operator index src_index. */
@@ -171,6 +176,27 @@ int reader_opt_int(const ir_graph *g, const ir_op *op, uint8_t want_type, int id
                    int32_t *v, util_err *err);
 int reader_opt_f32(const ir_graph *g, const ir_op *op, uint8_t want_type, int id, float def, float *v,
                    util_err *err);
+
+/* A FlexBuffer map, the format of custom operator options (flexbuf.c).
+ * Opening checks the root, the map's length, value slots, type bytes and
+ * key vector against the buffer, so the accessors read only checked bytes. */
+typedef struct {
+    const uint8_t *b;
+    size_t n;
+    size_t vals;        /* first value slot */
+    uint32_t width;     /* bytes per value slot */
+    uint32_t len;       /* entries */
+    size_t keys;        /* first key slot */
+    uint32_t key_width; /* bytes per key slot */
+} flexbuf_map;
+
+int flexbuf_map_open(const uint8_t *b, size_t n, flexbuf_map *m, util_err *err);
+/* Key i (entries are sorted by key), NUL-terminated inside the buffer. */
+const char *flexbuf_map_key(const flexbuf_map *m, uint32_t i);
+/* Value i as TFLM's FlexbufferWrapper reads it (the slot's bytes as a
+ * signed little-endian integer); -1 with err when it is not an inline
+ * integer or boolean, which TFLM would misread. */
+int flexbuf_map_int(const flexbuf_map *m, uint32_t i, int64_t *v, util_err *err);
 
 /* ========================================================================
  * lower: an IR op as a kernel call
@@ -470,11 +496,20 @@ int ops_known(int32_t code);
 /* Why pexc does not lower this builtin operator, or NULL when it does or
  * no reason is recorded (the coverage table in docs/operators.md). */
 const char *ops_missing_reason(int32_t code);
+/* 1 when a family lowers the CUSTOM operator of this name. */
+int ops_custom_known(const char *name);
 
 /* Emission helpers for families: a static const array of n elements of
  * IR type `type` (I8, I16, I32, F32, U8) named <model>_<what>; returns its C
  * name or NULL (out of memory). */
 const char *emit_const_array(emit_ctx *e, const void *data, size_t n, int32_t type, const char *what);
 void emit_printf(emit_ctx *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints ".field = {v0, v1, ...}, " (an int32 array member's initialiser). */
+void emit_int_field(emit_ctx *e, const char *field, const int32_t *v, int n);
+/* Prints the fields every broadcasting element-wise parameter struct
+ * starts with: ".op = .., .rank = .., .dims = {6}, .stride_a = {6},
+ * .stride_b = {6}, ". */
+void emit_bcast_fields(emit_ctx *e, int32_t op, int32_t rank, const int32_t *dims, const int32_t *stride_a,
+                       const int32_t *stride_b);
 
 #endif /* PEXC_INTERNAL_H */

@@ -44,10 +44,19 @@ SUPPORTED_SHARED = [
     "ad_autoencoder_int8", "micro_speech_int8", "sww_int8", "hello_world_int8",
     "hello_world_float", "mobilenet_v2_int8",
     "mnist_lstm_int8", "dtln_int8", "micro_speech_lstm_int8", "mnist_lstm_float",
-]
-UNSUPPORTED_SHARED = [
     "micro_speech_preproc_int8",
 ]
+UNSUPPORTED_SHARED = [
+]
+
+
+def manifest_models(directory):
+    """The "models" list of directory/MANIFEST.json ([] when absent)."""
+    path = os.path.join(directory, "MANIFEST.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return json.load(f)["models"]
 
 
 def shared_model(name):

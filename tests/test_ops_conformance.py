@@ -24,7 +24,6 @@ Regenerate the list after an operator lands (pexc built):
     .venv/bin/python tests/test_ops_conformance.py --write-expected
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -42,15 +41,7 @@ SCHEDULES = ["baseline", "min-sram"]
 N_RANDOM = 3
 
 
-def _manifest():
-    path = os.path.join(OPS_DIR, "MANIFEST.json")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return json.load(f)["models"]
-
-
-MODELS = _manifest()
+MODELS = H.manifest_models(OPS_DIR)
 
 
 def _expected_refused():

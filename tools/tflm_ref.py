@@ -167,6 +167,11 @@ class TflmModel:
         return [np.array(self._interp.get_output(o), copy=True).tobytes()
                 for o in range(n_outputs)]
 
+    def reset(self):
+        """Resets the interpreter's state (variable tensors, the signal
+        operators' persistent buffers), as a fresh interpreter has it."""
+        self._interp.reset()
+
     def run(self, data=None):
         """Run on raw input bytes (None = deterministic input); return bytes."""
         if data is None:

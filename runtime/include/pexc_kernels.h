@@ -971,21 +971,6 @@ typedef struct {
 } pexc_pool_f32_params;
 pexc_status pexc_pool_f32(const pexc_pool_f32_params *p, const void *const *in, void *out);
 
-/* Steps the output index idx (rank axes, innermost fastest) of a broadcast
- * binary kernel and the element offsets *ia, *ib of its two operands, read
- * through element strides sa, sb (0 along a broadcast axis). */
-static inline void pexc_bcast_next(int32_t rank, const int32_t *dims, const int32_t *sa, const int32_t *sb,
-                                   int32_t *idx, size_t *ia, size_t *ib) {
-    for (int32_t d = rank - 1; d >= 0; d--) {
-        *ia += (size_t)sa[d];
-        *ib += (size_t)sb[d];
-        if (++idx[d] < dims[d]) return;
-        *ia -= (size_t)sa[d] * (size_t)dims[d];
-        *ib -= (size_t)sb[d] * (size_t)dims[d];
-        idx[d] = 0;
-    }
-}
-
 /* float32 ADD / SUB / MUL with broadcasting (float_elementwise.c). */
 typedef struct {
     int32_t op, rank;
@@ -1069,6 +1054,104 @@ pexc_status pexc_pool_s16(const pexc_pool_s16_params *p, const void *const *in, 
  * requantised) of int16 tensors with broadcasting (binary_s16.c); op is
  * PEXC_BIN_ADD / _SUB / _MUL. Element strides per output axis (0 =
  * broadcast), rank <= 6. */
+
+/* ---- audio front end: TFLM's signal library (signal_*.c) ----
+ * Whole-tensor kernels of the signal-library custom operators, each the
+ * exact integer arithmetic of TFLM's kernel, state taken as freshly reset
+ * (a noise estimate of zero): one call is one Invoke() of a new
+ * interpreter. uint32/uint64 tensors are the operators' own types. */
+
+/* SignalWindow (signal_spectrum.c): out[i] = in[i] * w[i % len] >> shift,
+ * saturated to int16; in[0] int16 [n] (n a multiple of len), in[1] int16
+ * window [len]; shift in [0, 31]. */
+typedef struct {
+    int32_t n, len, shift;
+} pexc_signal_window_params;
+pexc_status pexc_signal_window_s16(const pexc_signal_window_params *p, const void *const *in, void *out);
+
+/* SignalFftAutoScale (signal_spectrum.c): the left shift s that brings the
+ * largest |in[i]| of in[0] int16 [n] to bit 14 (0 when it is there or
+ * above); part 0 writes in[i] << s as int16 [n], part 1 writes s as one
+ * int32. */
+typedef struct {
+    int32_t n, part;
+} pexc_signal_fft_auto_scale_params;
+pexc_status pexc_signal_fft_auto_scale_s16(const pexc_signal_fft_auto_scale_params *p, const void *const *in,
+                                           void *out);
+
+/* SignalRfft, int16 (signal_rfft.c): per frame of in_len samples of in[0]
+ * int16 [frames * in_len] (zero-padded to fft_length), the fft_length / 2
+ * + 1 complex bins (int16 real, imaginary pairs) of kissfft's fixed-point
+ * real FFT, frames * (fft_length + 2) int16 out. factors are kissfft's
+ * radices and stage lengths (radix 2 to 5), twiddles [fft_length / 2][2]
+ * and super_twiddles [fft_length / 4][2] its Q15 tables. */
+typedef struct {
+    int32_t fft_length, in_len, frames, n_factors;
+    int32_t factors[64];          /* radix, stage length, ... (n_factors pairs) */
+    const int16_t *twiddles;
+    const int16_t *super_twiddles;
+} pexc_signal_rfft_params;
+pexc_status pexc_signal_rfft_s16(const pexc_signal_rfft_params *p, const void *const *in, void *out);
+
+/* SignalEnergy (signal_spectrum.c): out[i] = re^2 + im^2 (uint32) of bin i
+ * of in[0] (int16 pairs) for i in [start, end); the other n_out - (end -
+ * start) outputs, which TFLM leaves as the arena held them, are 0. */
+typedef struct {
+    int32_t start, end, n_out;
+} pexc_signal_energy_params;
+pexc_status pexc_signal_energy_s16(const pexc_signal_energy_params *p, const void *const *in, void *out);
+
+/* SignalFilterBank (signal_filterbank.c): num_channels triangular channels
+ * of in[0] uint32 spectrum, uint64 out [n_out <= num_channels]; in[1]
+ * weights and in[2] unweights int16, in[3] channel frequency starts, in[4]
+ * weight starts, in[5] widths int16 [num_channels + 1] (every index checked
+ * against the arrays by the compiler). */
+typedef struct {
+    int32_t num_channels, n_out;
+} pexc_signal_filter_bank_params;
+pexc_status pexc_signal_filter_bank(const pexc_signal_filter_bank_params *p, const void *const *in, void *out);
+
+/* SignalFilterBankSquareRoot (signal_filterbank.c): out[i] (uint32) =
+ * rounded sqrt(in[0][i]) (uint64) >> in[1][0] (int32 scale bits, 0 for a
+ * shift outside [0, 31]), n channels. */
+typedef struct {
+    int32_t n;
+} pexc_signal_sqrt_params;
+pexc_status pexc_signal_filter_bank_sqrt(const pexc_signal_sqrt_params *p, const void *const *in, void *out);
+
+/* SignalFilterBankSpectralSubtraction (signal_filterbank.c) from a zero
+ * noise estimate: in[0] uint32 [n]; part 0 writes the signal less the
+ * estimate (uint32 [n]), part 1 the updated estimate (uint32 [n]). Bits:
+ * smoothing_bits < 32, spectral_subtraction_bits < 64. */
+typedef struct {
+    int32_t n, part;
+    uint32_t smoothing, one_minus_smoothing, alternate_smoothing, alternate_one_minus_smoothing;
+    uint32_t min_signal_remaining, smoothing_bits, spectral_subtraction_bits, clamping;
+} pexc_signal_spectral_subtraction_params;
+pexc_status pexc_signal_spectral_subtraction(const pexc_signal_spectral_subtraction_params *p,
+                                             const void *const *in, void *out);
+
+/* SignalPCAN (signal_filterbank.c): per-channel automatic gain control of
+ * in[0] uint32 [n] by the noise estimate in[1] uint32 [n] through the gain
+ * table in[2] int16 [>= 125]; uint32 out [n]; snr_shift in [0, 63]. */
+typedef struct {
+    int32_t n, snr_shift;
+} pexc_signal_pcan_params;
+pexc_status pexc_signal_pcan(const pexc_signal_pcan_params *p, const void *const *in, void *out);
+
+/* SignalFilterBankLog (signal_filterbank.c): out[i] (int16) = min(32767,
+ * output_scale * ln(in[0][i] << correction_bits)), 0 when the shifted
+ * value is 0 or 1; correction_bits < 32. */
+typedef struct {
+    int32_t n;
+    uint32_t output_scale, correction_bits;
+} pexc_signal_log_params;
+pexc_status pexc_signal_filter_bank_log(const pexc_signal_log_params *p, const void *const *in, void *out);
+
+/* ADD / SUB (TFLM's general rescaling, left_shift 15) and MUL (product
+ * requantised) of int16 tensors with broadcasting (arith_s16.c); op is
+ * PEXC_BIN_ADD / _SUB / _MUL. Element strides per output axis (0 =
+ * broadcast), rank <= 6. */
 typedef struct {
     int32_t op, rank;
     int32_t dims[6];
@@ -1129,6 +1212,41 @@ typedef struct {
     int32_t value;
 } pexc_pad_s16_params;
 pexc_status pexc_pad_s16(const pexc_pad_s16_params *p, const void *const *in, void *out);
+
+/* int32 ADD, SUB, MUL, DIV, MINIMUM, MAXIMUM with broadcasting (int_arith.c):
+ * out = clamp(a op b) over rank <= 6 output extents, operands read through
+ * element strides (0 along a broadcast axis). Overflow wraps; DIV
+ * truncates, by a divisor the compiler checked is never 0. */
+enum {
+    PEXC_ARITH_ADD = 0, PEXC_ARITH_MUL = 1, PEXC_ARITH_DIV = 2, PEXC_ARITH_MIN = 3, PEXC_ARITH_MAX = 4,
+    PEXC_ARITH_SUB = 5,
+};
+typedef struct {
+    int32_t op, rank;
+    int32_t dims[6];
+    int32_t stride_a[6], stride_b[6];
+    int32_t act_min, act_max;
+} pexc_arith_s32_params;
+pexc_status pexc_arith_s32(const pexc_arith_s32_params *p, const void *const *in, void *out);
+
+/* CAST between integer types (int_arith.c): n elements of in[0] converted
+ * as C converts them (wrapping to the narrower type); from / to are
+ * PEXC_INT_* codes. */
+enum { PEXC_INT_S8 = 0, PEXC_INT_S16 = 1, PEXC_INT_S32 = 2, PEXC_INT_U32 = 3, PEXC_INT_BOOL = 4 };
+typedef struct {
+    int32_t n, from, to;
+} pexc_cast_int_params;
+pexc_status pexc_cast_int(const pexc_cast_int_params *p, const void *const *in, void *out);
+
+/* STRIDED_SLICE's copy (strided_copy.c): out, written in order, takes for
+ * every index (i0..i4) < count the element of in[0] at sum over axes of
+ * (start[a] + i_a * step[a]) * in_stride[a], all in elements of elem_size
+ * bytes (1, 2, 4 or 8). */
+typedef struct {
+    int32_t elem_size;
+    int32_t start[5], step[5], count[5], in_stride[5];
+} pexc_strided_copy_params;
+pexc_status pexc_strided_copy(const pexc_strided_copy_params *p, const void *const *in, void *out);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
  * intermediate sums wrap as TFLM's do.
  */
 #include "pexc_kernels.h"
+#include "pexc_bcast.h"
 
 static int32_t binary_one(const pexc_binary_s16_params *p, int32_t a, int32_t b) {
     int32_t v;

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 
+#include "pexc_bcast.h"
 #include "pexc_kernels.h"
 
 /**

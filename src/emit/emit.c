@@ -239,9 +239,11 @@ static int tensor_elem(int32_t type) {
     switch (type) {
     case IR_I8: return EMIT_I8;
     case IR_U8: case IR_BOOL: return EMIT_U8;
-    case IR_I16: return EMIT_I16;
-    case IR_I32: return EMIT_I32;
-    case IR_I64: return EMIT_I64;
+    /* unsigned types as their signed twins: same bits, and C lets a kernel
+     * read an int32_t array through a uint32_t pointer */
+    case IR_I16: case IR_U16: return EMIT_I16;
+    case IR_I32: case IR_U32: return EMIT_I32;
+    case IR_I64: case IR_U64: return EMIT_I64;
     case IR_F32: return EMIT_F32;
     default: return -1;
     }
@@ -280,6 +282,22 @@ void emit_printf(emit_ctx *e, const char *fmt, ...) {
     va_start(ap, fmt);
     vfprintf(e->f, fmt, ap);
     va_end(ap);
+}
+
+void emit_int_field(emit_ctx *e, const char *field, const int32_t *v, int n) {
+    char buf[24];
+    fprintf(e->f, ".%s = {", field);
+    for (int i = 0; i < n; i++) fprintf(e->f, i ? ", %s" : "%s", i32s(v[i], buf));
+    fputs("}, ", e->f);
+}
+
+void emit_bcast_fields(emit_ctx *e, int32_t op, int32_t rank, const int32_t *dims, const int32_t *stride_a,
+                       const int32_t *stride_b) {
+    fprintf(e->f, "\n    .op = %d, .rank = %d, ", op, rank);
+    emit_int_field(e, "dims", dims, 6);
+    fputs("\n    ", e->f);
+    emit_int_field(e, "stride_a", stride_a, 6);
+    emit_int_field(e, "stride_b", stride_b, 6);
 }
 
 /* Name of the already-printed constant at ptr (second pass). */

@@ -14,10 +14,12 @@ const char *ir_op_name(int32_t code) {
     return "UNKNOWN_OP";
 }
 
-/* Operators whose outputs are independent pieces of their input: each
- * output becomes an operator of its own, so every later stage sees
+/* Operators whose outputs are independent pieces of their input (and
+ * custom operators of a family, whose outputs it computes one at a time):
+ * each output becomes an operator of its own, so every later stage sees
  * single-output operators. */
 static int is_multi_output(const ir_op *op) {
+    if (op->code == OP_CUSTOM) return op->n_out > 1 && ops_custom_known(op->custom_name);
     return (op->code == OP_SPLIT || op->code == OP_SPLIT_V || op->code == OP_UNPACK) && op->n_out > 1;
 }
 
@@ -50,17 +52,18 @@ int ir_expand(ir_graph *g, util_err *err) {
 }
 
 const char *ir_type_name(int32_t type) {
-    static const char *n[] = {"float32", "float16", "int32", "uint8", "int64", "string",
-                              "bool", "int16", "complex64", "int8", "float64"};
-    return type >= 0 && type <= 10 ? n[type] : "unknown-type";
+    static const char *n[] = {"float32", "float16", "int32", "uint8", "int64", "string", "bool", "int16",
+                              "complex64", "int8", "float64", "complex128", "uint64", "resource", "variant",
+                              "uint32", "uint16"};
+    return type >= 0 && type <= 16 ? n[type] : "unknown-type";
 }
 
 size_t ir_type_size(int32_t type) {
     switch (type) {
-    case IR_F32: case IR_I32: return 4;
+    case IR_F32: case IR_I32: case IR_U32: return 4;
     case IR_I8: case IR_U8: case IR_BOOL: return 1;
-    case IR_I16: case IR_F16: return 2;
-    case IR_I64: case IR_F64: return 8;
+    case IR_I16: case IR_F16: case IR_U16: return 2;
+    case IR_I64: case IR_F64: case IR_U64: return 8;
     default: return 0;
     }
 }

@@ -510,6 +510,7 @@ int lower_supported(const ir_graph *g, util_err *err) {
     for (int32_t i = 0; i < g->n_ops; i++) {
         const ir_op *op = &g->ops[i];
         if (op->code != OP_CUSTOM && (core_supported(op->code) || ops_known(op->code))) continue;
+        if (op->code == OP_CUSTOM && ops_custom_known(op->custom_name)) continue;
         if (at + 80 < sizeof list) {
             int w;
             const char *nm = ir_op_name(op->code);

@@ -29,6 +29,10 @@ int lower_check_dims(lower_ctx *c, const ir_tensor *t, const int32_t want[4], co
 /* The values of a constant int32/int64 tensor of at most max_n elements. */
 int lower_const_ints(lower_ctx *c, ir_tensor *t, int64_t *v, int64_t max_n, int64_t *n, const char *role);
 
+/* Element strides of operand t read as broadcast to out's shape (one per
+ * output axis, rank <= 6; 0 along an axis t has extent 1 or lacks). */
+int lower_bcast_strides(lower_ctx *c, const ir_tensor *t, const ir_tensor *out, int32_t *stride);
+
 /* TFLite's output extent and leading padding of one spatial axis (padding
  * 0 SAME, 1 VALID); -1 for strides, dilations or sizes it cannot take. */
 int lower_conv_axis(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t padding, int32_t *out,

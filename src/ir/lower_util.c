@@ -79,6 +79,24 @@ int lower_const_ints(lower_ctx *c, ir_tensor *t, int64_t *v, int64_t max_n, int6
 }
 
 
+int lower_bcast_strides(lower_ctx *c, const ir_tensor *t, const ir_tensor *out, int32_t *stride) {
+    util_err *err = c->err;
+    int32_t r = out->rank, off = r - t->rank;
+    if (off < 0) FAIL("operator %d (%s): tensor %d has rank %d above the output's %d", c->op->index, c->name,
+                      t->index, t->rank, r);
+    int64_t s = 1;
+    for (int32_t d = r - 1; d >= 0; d--) {
+        int32_t e = d >= off ? t->shape[d - off] : 1;
+        if (e != 1 && e != out->shape[d])
+            FAIL("operator %d (%s): tensor %d axis %d has extent %d, which does not broadcast to the output's %d",
+                 c->op->index, c->name, t->index, d - off, e, out->shape[d]);
+        stride[d] = e == 1 ? 0 : (int32_t)s;
+        s *= e;
+    }
+    return 0;
+}
+
+
 /* TFLite output size and padding for one spatial axis. */
 int lower_conv_axis(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t padding, int32_t *out,
                      int32_t *pad) {

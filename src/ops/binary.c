@@ -504,6 +504,9 @@ static int lower_add_n(lower_ctx *c, k_call *k, pexc_binary_params *p) {
 int ops_binary_lower(lower_ctx *c, k_call *k) {
     ir_op *op = c->op;
     if (!ops_binary_known(op->code) && op->code != OP_ADD && op->code != OP_MUL) return 1;
+    /* int32 arithmetic is the signal family's (int_arith.c) */
+    const ir_tensor *t0 = lower_in(c, 0);
+    if (t0 && t0->type == IR_I32 && op->code != OP_SELECT_V2) return 1;
     pexc_binary_params *p = ops_alloc(c, sizeof *p);
     if (!p) return -1;
     if (op->code == OP_ADD_N) return lower_add_n(c, k, p);

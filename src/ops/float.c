@@ -31,12 +31,6 @@ static const char *f32_c(float x, char buf[48]) {
     return buf;
 }
 
-static void print_dims(emit_ctx *e, const char *field, const int32_t *d, int n) {
-    emit_printf(e, ".%s = {", field);
-    for (int i = 0; i < n; i++) emit_printf(e, i ? ", %d" : "%d", d[i]);
-    emit_printf(e, "}, ");
-}
-
 static int emit_conv(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_conv_f32_params *p = k->gen_params;
     char what[64], a[48], b[48];
@@ -50,8 +44,8 @@ static int emit_conv(emit_ctx *e, const k_call *k, const char *var) {
         if (!(bias = emit_const_array(e, p->bias, (size_t)p->out_dims[3], IR_F32, what))) return -1;
     }
     emit_printf(e, "static const pexc_conv_f32_params %s = {\n    ", var);
-    print_dims(e, "in_dims", p->in_dims, 4);
-    print_dims(e, "out_dims", p->out_dims, 4);
+    emit_int_field(e, "in_dims", p->in_dims, 4);
+    emit_int_field(e, "out_dims", p->out_dims, 4);
     emit_printf(e,
                 "\n    .kh = %d, .kw = %d, .depth_multiplier = %d, .stride_h = %d, .stride_w = %d,\n"
                 "    .dilation_h = %d, .dilation_w = %d, .pad_top = %d, .pad_left = %d,\n"
@@ -65,8 +59,8 @@ static int emit_pool(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_pool_f32_params *p = k->gen_params;
     char a[48], b[48];
     emit_printf(e, "static const pexc_pool_f32_params %s = {\n    ", var);
-    print_dims(e, "in_dims", p->in_dims, 4);
-    print_dims(e, "out_dims", p->out_dims, 4);
+    emit_int_field(e, "in_dims", p->in_dims, 4);
+    emit_int_field(e, "out_dims", p->out_dims, 4);
     emit_printf(e,
                 "\n    .filter_h = %d, .filter_w = %d, .stride_h = %d, .stride_w = %d, .pad_top = %d,\n"
                 "    .pad_left = %d, .is_max = %d, .act_min = %s, .act_max = %s,\n};\n",
@@ -79,11 +73,8 @@ static int emit_binary(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_binary_f32_params *p = k->gen_params;
     char a[48], b[48];
     (void)k;
-    emit_printf(e, "static const pexc_binary_f32_params %s = {\n    .op = %d, .rank = %d, ", var, p->op, p->rank);
-    print_dims(e, "dims", p->dims, 6);
-    emit_printf(e, "\n    ");
-    print_dims(e, "stride_a", p->stride_a, 6);
-    print_dims(e, "stride_b", p->stride_b, 6);
+    emit_printf(e, "static const pexc_binary_f32_params %s = {", var);
+    emit_bcast_fields(e, p->op, p->rank, p->dims, p->stride_a, p->stride_b);
     emit_printf(e, "\n    .act_min = %s, .act_max = %s,\n};\n", f32_c(p->act_min, a), f32_c(p->act_max, b));
     return 0;
 }

@@ -19,7 +19,20 @@ static const struct {
     {ops_reduce_known, ops_reduce_lower},
     {ops_spatial_known, ops_spatial_lower},
     {ops_seq_known, ops_seq_lower},
+    /* last: its builtins (int32 arithmetic, CAST, STRIDED_SLICE) are the
+     * minimum the audio front end needs; the families above cover more */
+    {ops_signal_known, ops_signal_lower},
 };
+
+/* CUSTOM operators, by name */
+static const struct {
+    int (*known)(const char *name);
+    int (*lower)(lower_ctx *c, k_call *k);
+} custom_families[] = {
+    {ops_signal_custom_known, ops_signal_lower},
+};
+
+#define N_CUSTOM (sizeof custom_families / sizeof custom_families[0])
 
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -31,8 +44,20 @@ int ops_known(int32_t code) {
 
 /* The first family that takes the operator lowers it; a family may decline
  * (1) an operator it knows on a type it does not handle. */
+int ops_custom_known(const char *name) {
+    for (size_t i = 0; name && i < N_CUSTOM; i++)
+        if (custom_families[i].known(name)) return 1;
+    return 0;
+}
+
 int ops_lower(ir_graph *g, ir_op *op, k_call *k, util_err *err) {
     lower_ctx c = {g, op, err, ir_op_name(op->code)};
+    if (op->code == OP_CUSTOM) {
+        c.name = op->custom_name ? op->custom_name : "CUSTOM";
+        for (size_t i = 0; op->custom_name && i < N_CUSTOM; i++)
+            if (custom_families[i].known(op->custom_name)) return custom_families[i].lower(&c, k);
+        return 1;
+    }
     /* several families may know one code (TANH is a table for int8 and a
      * kernel of the float and int16 families): each takes the types it
      * handles and answers 1 for the others, and what none takes goes on to

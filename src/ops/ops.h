@@ -55,6 +55,11 @@ int ops_float_lower(lower_ctx *c, k_call *k);
 int ops_int16_known(int32_t code);
 int ops_int16_lower(lower_ctx *c, k_call *k);
 
+/* ---- audio front end: TFLM signal-library custom operators (signal.c) ---- */
+int ops_signal_known(int32_t code);
+int ops_signal_custom_known(const char *name);
+int ops_signal_lower(lower_ctx *c, k_call *k);
+
 /* Makes k a K_GENERIC call of kernel kn with the given parameters (kept in
  * the model's arena), reading tensors[0..n) whole, in that order. */
 int ops_generic(lower_ctx *c, k_call *k, const ops_kernel *kn, const void *params, const int32_t *tensors,

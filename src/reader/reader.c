@@ -533,6 +533,10 @@ int reader_load(ir_graph *g, const uint8_t *file, size_t len, util_err *err) {
         if (read_options(&f, r == 1 ? &ot : NULL, utype, op)) return -1;
         op->opt_type = utype;
         op->opt_pos = r == 1 ? opos : 0;
+        fb_vec co;
+        if (fb_vector(&f, &t, 5, 1, &co, "operator.custom_options")) return fail_ctx(err, "operator %u", i);
+        op->custom_opt = co.len ? f.b + co.pos : NULL;
+        op->custom_opt_len = co.len;
         op->src_index = op->index;
         op->n_parts = 1;
     }
