@@ -526,7 +526,7 @@ def cases(models):
         m.fb.put(m.tensor(t).need(TENSOR["type"], "tensor.type"), "B", 7)
         return i, t
     add("conv_input_int16", K, "the first CONV_2D's input tensor is int16",
-        lambda r: [f"operator {r[0]}", "CONV_2D", f"tensor {r[1]}", "int16"], conv_input_int16)
+        lambda r: [f"operator {r[0]}", "CONV_2D", "int16"], conv_input_int16)
 
     def type_unknown(m):
         m.fb.put(m.tensor(0).need(TENSOR["type"], "tensor.type"), "B", 200)
@@ -587,7 +587,7 @@ def cases(models):
     add("unsupported_op_lstm", H, "the FULLY_CONNECTED opcode becomes LSTM (16)",
         lambda i: [f"operator {i}", "LSTM", "not supported"], set_opcode(16))
     add("unsupported_op_seq_lstm", H, "the FULLY_CONNECTED opcode becomes UNIDIRECTIONAL_SEQUENCE_LSTM (44)",
-        lambda i: [f"operator {i}", "UNIDIRECTIONAL_SEQUENCE_LSTM", "not supported"], set_opcode(44))
+        lambda i: [f"operator {i}", "UNIDIRECTIONAL_SEQUENCE_LSTM", "24"], set_opcode(44))
     add("unsupported_op_code_999", H, "the FULLY_CONNECTED opcode becomes 999 (unknown)",
         lambda i: [f"operator {i}", "999"], set_opcode(999))
 
