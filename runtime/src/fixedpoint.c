@@ -93,8 +93,10 @@ int32_t pexc_two_over_one_plus_x(int32_t a) {
     int32_t x = 1515870810 + pexc_srdhm(half_den, -1010580540);
     for (int i = 0; i < 3; i++) {
         int32_t hdx = pexc_srdhm(half_den, x);
-        int32_t one_minus = (1 << 29) - hdx;
-        x = x + pexc_sat_shl(pexc_srdhm(x, one_minus), 2);
+        /* gemmlowp adds in plain int32: wrap as it does on every target
+         * (reached only for out-of-range inputs, e.g. an int8 DIV by zero) */
+        int32_t one_minus = (int32_t)((uint32_t)(1 << 29) - (uint32_t)hdx);
+        x = (int32_t)((uint32_t)x + (uint32_t)pexc_sat_shl(pexc_srdhm(x, one_minus), 2));
     }
     return x;
 }

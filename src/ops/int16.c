@@ -36,6 +36,14 @@
 
 #define FAIL(...) return util_fail(c->err, __VA_ARGS__)
 
+/* An int64 bias as an aligned copy: the model file keeps constants only
+ * 4-byte aligned, and a kernel must not read an int64_t there. */
+static const int64_t *bias64_aligned(lower_ctx *c, const ir_tensor *b) {
+    int64_t *v = ops_alloc(c, (size_t)b->bytes);
+    if (v) memcpy(v, b->data, b->bytes);
+    return v;
+}
+
 int ops_int16_known(int32_t code) {
     switch (code) {
     case OP_CONV_2D: case OP_DEPTHWISE_CONV_2D: case OP_FULLY_CONNECTED: case OP_AVERAGE_POOL_2D:
@@ -400,7 +408,7 @@ static int lower_conv16(lower_ctx *c, k_call *k, ir_tensor *in, ir_tensor *out) 
     p->dilation_w = o->dilation_w;
     p->acc32 = acc32;
     p->filter = (const int8_t *)(const void *)w->data;
-    p->bias64 = b && !acc32 ? (const int64_t *)(const void *)b->data : NULL;
+    if (b && !acc32 && !(p->bias64 = bias64_aligned(c, b))) return -1;
     p->bias32 = b && acc32 ? (const int32_t *)(const void *)b->data : NULL;
     p->mult = m;
     p->shift = s;
@@ -467,7 +475,7 @@ static int lower_fc16(lower_ctx *c, k_call *k, ir_tensor *in, ir_tensor *out) {
     p->output_offset = lower_zp(out);
     p->acc32 = acc32;
     p->weights = (const int8_t *)(const void *)w->data;
-    p->bias64 = b && !acc32 ? (const int64_t *)(const void *)b->data : NULL;
+    if (b && !acc32 && !(p->bias64 = bias64_aligned(c, b))) return -1;
     p->bias32 = b && acc32 ? (const int32_t *)(const void *)b->data : NULL;
     p->mult = m;
     p->shift = s;
