@@ -53,9 +53,11 @@ class SvdfGraph(Graph):
         return len(self.tensors) - 1
 
 
-def svdf_model(name, rng, batches, n_input, units, rank, memory, kind, act=0, bias=True):
+def svdf_model(name, rng, batches, n_input, units, rank, memory, kind, act=0, bias=True, gain=1.0):
     """kind: 'f32', 'int16' (int8 with int16 time weights and state) or
-    'int8' (int8 time weights and state)."""
+    'int8' (int8 time weights and state). gain > 1 narrows the state's
+    range so that feature values saturate (and, with the int8 state's
+    zero point, wrap when TFLM stores zero point + clamped value)."""
     s = _schema()
     g = SvdfGraph()
     nf = units * rank
@@ -76,7 +78,7 @@ def svdf_model(name, rng, batches, n_input, units, rank, memory, kind, act=0, bi
         s_wf = 0.01
         # feature values reach about |x| . |w| ~ 6.4 x sqrt(n_input) x 0.6
         feat = 6.4 * 1.27 * 0.6 * np.sqrt(n_input)
-        s_st = 2 * feat / tmax
+        s_st = 2 * feat / tmax / gain
         zp_st = 0 if wide else 3
         s_wt = 1.0 / tmax
         s_out, zp_out = feat * rank * memory / 3 / 127, 2
@@ -95,13 +97,15 @@ def svdf_model(name, rng, batches, n_input, units, rank, memory, kind, act=0, bi
 
 
 CATALOGUE = [
-    # name, batches, inputs, units, rank, memory, kind, activation, bias
+    # name, batches, inputs, units, rank, memory, kind, activation, bias[, gain]
     ("svdf_int8", 1, 8, 3, 2, 4, "int16", 0, True),
     ("svdf_state8_int8", 1, 6, 4, 1, 5, "int8", 0, True),
     ("svdf_batch2_int8", 2, 5, 3, 2, 3, "int16", 1, True),
     ("svdf_f32", 1, 8, 3, 2, 4, "f32", 1, True),
     ("svdf_batch2_tanh_f32", 2, 5, 4, 1, 3, "f32", 4, True),
     ("svdf_rank3_f32", 1, 4, 2, 3, 6, "f32", 3, True),
+    ("svdf_saturate_int8", 1, 6, 3, 2, 4, "int8", 0, True, 20.0),
+    ("svdf_saturate16_int8", 1, 6, 3, 2, 4, "int16", 0, True, 20.0),
 ]
 
 
