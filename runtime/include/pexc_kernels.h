@@ -948,6 +948,35 @@ typedef struct {
 
 pexc_status pexc_lstm_f32(const pexc_lstm_f32_params *p, const void *const *in, void *out);
 
+/* SVDF (svdf.c), TFLite Micro's kernels. in[0]: input [B, I]; in[1]:
+ * feature weights [F, I]; in[2]: time weights [F, M]; in[3]: the state
+ * [B, F * M], a variable tensor updated in place (row of M per filter,
+ * oldest first); in[4]: bias [F / rank]. out: [B, F / rank].
+ * int8: input and feature weights int8, time weights and state int8 or
+ * int16 (state_bytes 1 or 2; the same for both), bias int32; each feature
+ * sum (x - input zp) . w is requantised, clamped to the state type and
+ * stored plus the state zero point; each unit's bias plus the time dot
+ * products (w . (s - state zp)) of its rank filters is requantised, plus
+ * the output zero point, clamped to int8. No fused activation (TFLM applies
+ * none on this path). */
+typedef struct {
+    int32_t batches, n_input, n_filter, n_memory, rank; /* B, I, F, M */
+    int32_t state_bytes;
+    int32_t input_offset;               /* -input zero point */
+    int32_t state_zp, output_zp;
+    int32_t feature_mult, feature_shift; /* input x feature weights -> state */
+    int32_t output_mult, output_shift;   /* state x time weights -> output */
+} pexc_svdf_s8_params;
+pexc_status pexc_svdf_s8(const pexc_svdf_s8_params *p, const void *const *in, void *out);
+
+/* float32 SVDF, same tensors all float32; activation: TFLite's fused
+ * activation code (0 none, 1 relu, 2 relu_n1_to_1, 3 relu6, 4 tanh,
+ * 5 sign_bit). Build with -ffp-contract=off. */
+typedef struct {
+    int32_t batches, n_input, n_filter, n_memory, rank, activation;
+} pexc_svdf_f32_params;
+pexc_status pexc_svdf_f32(const pexc_svdf_f32_params *p, const void *const *in, void *out);
+
 
 /* ---- float32 ---- */
 

@@ -46,6 +46,10 @@ int ops_spatial_lower(lower_ctx *c, k_call *k);
 int ops_seq_known(int32_t code);
 int ops_seq_lower(lower_ctx *c, k_call *k);
 
+/* SVDF (int8 with int8 or int16 state, float32) with its state tensor (svdf.c) */
+int ops_svdf_known(int32_t code);
+int ops_svdf_lower(lower_ctx *c, k_call *k);
+
 /* ---- float32 (float.c) ---- */
 int ops_float_known(int32_t code);
 int ops_float_lower(lower_ctx *c, k_call *k);
