@@ -101,7 +101,27 @@ def load_vww01():
     return _per_file_set(os.path.join(DATA, "mlperf_tiny", "vww01"), pixels_to_int8)
 
 
+def _mnist(quantised):
+    """The 10,000 MNIST test images as the mnist_lstm example feeds them:
+    pixels / 255, quantised with the int8 model's input scale and zero
+    point, or as float32 for the float model."""
+    import gzip
+    d = os.path.join(DATA, "mnist")
+    with gzip.open(os.path.join(d, "t10k-images-idx3-ubyte.gz")) as f:
+        imgs = np.frombuffer(f.read()[16:], np.uint8).reshape(-1, 28 * 28)
+    with gzip.open(os.path.join(d, "t10k-labels-idx1-ubyte.gz")) as f:
+        ys = np.frombuffer(f.read()[8:], np.uint8).astype(np.int64)
+    x = imgs.astype(np.float32) / 255.0
+    if not quantised:
+        return x, ys
+    ref = H.tflm_ref.TflmModel(H.shared_model("mnist_lstm_int8"))
+    scale, zp = ref.input_quant["scales"][0], ref.input_quant["zero_points"][0]
+    return np.clip(np.round(x / scale) + zp, -128, 127).astype(np.int8), ys
+
+
 SETS = [
+    ("mnist_lstm_int8", "mnist test", lambda: _mnist(True)),
+    ("mnist_lstm_float", "mnist test", lambda: _mnist(False)),
     ("ic_resnet8_int8", "cifar10 test", load_cifar10),
     ("ic_resnet8_int8", "ic01", load_ic01),
     ("kws_ds_cnn_int8", "kws01", load_kws01),
@@ -164,7 +184,7 @@ def main(argv=None):
         model = H.shared_model(model_name)
         xs, ys = loader()
         ref = H.tflm_ref.TflmModel(model)
-        assert xs.shape[1] == ref.input_nbytes, (model_name, xs.shape, ref.input_nbytes)
+        assert xs.shape[1] * xs.itemsize == ref.input_nbytes, (model_name, xs.shape, ref.input_nbytes)
         n = len(xs)
         row = {"model": model_name, "set": set_name, "n": n}
         if use_pexc:
@@ -174,7 +194,7 @@ def main(argv=None):
             row["pexc_acc"] = float(np.mean(np.argmax(po, axis=1) == ys))
         m = n if args.tflm_limit is None else min(n, args.tflm_limit)
         t = time.time()
-        to = np.stack([np.frombuffer(ref.run(x.tobytes()), dtype=np.int8) for x in xs[:m]])
+        to = np.stack([np.frombuffer(ref.run(x.tobytes()), dtype=ref.output_dtype) for x in xs[:m]])
         row["tflm_s"] = time.time() - t
         row["tflm_n"] = m
         row["tflm_acc"] = float(np.mean(np.argmax(to, axis=1) == ys[:m]))
