@@ -145,8 +145,7 @@ const char *ops_missing_reason(int32_t code) {
     case OP_VAR_HANDLE: case OP_READ_VARIABLE: case OP_ASSIGN_VARIABLE:
         return "resource variables (Keras 3 stateful layers): state is supported as variable tensors of fused "
                "operators (LSTM), not as resources yet";
-    case OP_EXP: case OP_LOG: case OP_SIN: case OP_COS: case OP_SQRT: case OP_SQUARE: case OP_NEG: case OP_FLOOR:
-    case OP_CEIL: case OP_ROUND: case OP_L2_POOL_2D: case OP_FLOOR_DIV: case OP_FLOOR_MOD:
+    case OP_L2_POOL_2D: case OP_FLOOR_DIV: case OP_FLOOR_MOD:
         return "TFLM runs it in float32 only; pexc's float family does not have it yet";
     case OP_SVDF: return "not implemented yet (int8 and float SVDF of TFLM)";
     case OP_DYNAMIC_UPDATE_SLICE: return "not implemented yet";
