@@ -46,25 +46,17 @@ def _path(name):
     return os.path.join(MODEL_DIR, name + ".tflite")
 
 
-def _details(interp, n, get):
-    return [get(i) for i in range(n)]
-
-
 class _Ref:
     """A model in TFLM with its input sets (one bytes object per graph
     input) and the expected output bytes of each set."""
 
     def __init__(self, name):
         self.model = H.tflm_ref.TflmModel(_path(name))
-        it = self.model._interp
-        self.ins = []
-        k = 0
-        while True:
-            try:
-                self.ins.append(it.get_input_details(k))
-            except Exception:
-                break
-            k += 1
+        with open(_path(name), "rb") as f:
+            sch = H.gen_models._schema()
+            n_in = sch.Model.GetRootAsModel(f.read(), 0).Subgraphs(0).InputsLength()
+        self.ins = [self.model._interp.get_input_details(k) for k in range(n_in)]
+        self.starts = name.startswith("dus_")
         self.n_out = 1
         rng = np.random.default_rng(7)
         sets = []
@@ -80,7 +72,7 @@ class _Ref:
             if s == 0:
                 return np.resize(SPECIAL, n).astype("<f4").tobytes()
             return (rng.standard_normal(n) * (1, 4, 40, 0.5)[s % 4]).astype("<f4").tobytes()
-        if dt in (np.int32, np.int64) and len(shape) == 1 and len(self.ins) == 3:
+        if self.starts and det is self.ins[-1]:
             # start indices: in range, negative, past the end (TFLM clamps)
             return rng.integers(-3, 9, size=n).astype(dt.newbyteorder("<")).tobytes()
         if dt == np.bool_:
@@ -155,3 +147,48 @@ def test_generated_c_builds_and_agrees(name, tmp_path):
         with open(out, "rb") as f:
             got = f.read()
         assert got == ref.want[j][0], "%s set %d: generated C differs" % (name, j)
+
+
+def _retyped(name, dst, tensor_types):
+    """Copy of model `name` with tensors retyped: {tensor index: TensorType}."""
+    import flatbuffers
+    s = H.gen_models._schema()
+    with open(_path(name), "rb") as f:
+        blob = f.read()
+    m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(blob, 0))
+    for i, t in tensor_types.items():
+        m.subgraphs[0].tensors[i].type = t
+    b = flatbuffers.Builder(len(blob) + 1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    with open(dst, "wb") as f:
+        f.write(bytes(b.Output()))
+
+
+INT8, UINT8, INT16, BOOL = 9, 3, 7, 6
+
+
+@pytest.mark.parametrize("name,types,words", [
+    # EXP exists in TFLM for float32 only
+    ("f32_exp", {0: INT8, 1: INT8}, ["EXP", "float32"]),
+    ("f32_log", {0: INT8, 1: INT8}, ["LOG", "float32"]),
+    # LOGICAL_NOT takes bools only
+    ("logical_not_bool", {0: INT8, 1: INT8}, ["LOGICAL_NOT", "input"]),
+    # DYNAMIC_UPDATE_SLICE: uint8 operands and int16 start indices are refused
+    ("dus_i32_full", {0: UINT8, 1: UINT8, 3: UINT8}, ["DYNAMIC_UPDATE_SLICE", "operand"]),
+    ("dus_f32", {2: INT16}, ["DYNAMIC_UPDATE_SLICE", "start indices"]),
+])
+def test_refuses_what_tflm_refuses(name, types, words, tmp_path):
+    path = str(tmp_path / "bad.tflite")
+    _retyped(name, path, types)
+    try:
+        ref = H.tflm_ref.TflmModel(path)
+        ref.run_io([bytes(d["shape"].prod() * np.dtype(d["dtype"]).itemsize)
+                    for d in [ref._interp.get_input_details(k) for k in range(len(_reference(name).ins))]], 1)
+        tflm_ok = True
+    except Exception:
+        tflm_ok = False
+    assert not tflm_ok, "TFLM accepts %s retyped %s" % (name, types)
+    r = _run([H.PEXC, "run", path])
+    assert r.returncode != 0
+    err = r.stderr.decode()
+    assert all(w in err for w in words), err

@@ -8,9 +8,11 @@ SQRT, RSQRT, SIN, COS, SQUARE, NEG, FLOOR, CEIL, ROUND and ABS in float32
 one of them straight to the graph input, where the test's special values
 (zeros of both signs, subnormals, infinities, NaN, ties) reach it.
 LOGICAL_NOT sits on the bool output of a float comparison, CAST back to
-float. DYNAMIC_UPDATE_SLICE comes from tf.raw_ops.XlaDynamicUpdateSlice
-with the start indices a second graph input (int32), so that the clamping
-happens at run time.
+float. The DYNAMIC_UPDATE_SLICE models (float32, int8, int16, int32
+operands; int32 and int64 start indices, a graph input so that TFLM's
+clamping happens at run time) and a bool-in, bool-out LOGICAL_NOT are
+built by hand with the schema's object API, as the converter makes
+neither.
 
 Each model claims the operators it must contain (checked after
 conversion, so a converter that rewrites a pattern is noticed).
@@ -69,24 +71,71 @@ unary("logical_not", "LOGICAL_NOT",
       lambda tf, t: tf.cast(tf.math.logical_not(tf.math.logical_or(t > 0.25, t < -0.5)), tf.float32))
 
 
-def dus(name, operand, update, index_type="int32"):
-    @model(name, [(operand, "float32"), ((len(operand),), index_type)], ["DYNAMIC_UPDATE_SLICE"])
-    def _(tf, x, idx):
-        upd = tf.constant(np.arange(np.prod(update), dtype=np.float32).reshape(update) * 0.5 - 3.0)
-        return tf.raw_ops.XlaDynamicUpdateSlice(input=x * 2.0, update=upd, indices=idx)
-    MODELS[-1]["function"] = True
+# ---- hand-made: the converter emits no DYNAMIC_UPDATE_SLICE from TF ops
+# (tf.raw_ops.XlaDynamicUpdateSlice is not in tensorflow-cpu) and folds
+# LOGICAL_NOT of a comparison into the opposite comparison ----
+
+FLOAT32, INT32, INT64, BOOL, INT16, INT8 = 0, 2, 4, 6, 7, 9
+
+# name -> (operand shape, update shape, element type, index type, update constant)
+DUS = {
+    "dus_f32": ((1, 5, 6, 3), (1, 2, 3, 2), FLOAT32, INT32, False),
+    "dus_i8_i64": ((4, 7), (2, 3), INT8, INT64, True),
+    "dus_i16": ((3, 4, 5), (3, 2, 5), INT16, INT32, False),
+    "dus_i32_full": ((2, 6), (2, 6), INT32, INT32, False),
+    "dus_f32_rank1": ((9,), (4,), FLOAT32, INT64, False),
+}
 
 
-dus("dus_f32", (1, 5, 6, 3), (1, 2, 3, 2))
-dus("dus_f32_rank2", (7, 5), (3, 5))
+def hand_made():
+    """{name: flatbuffer bytes} of the hand-built models."""
+    import gen_models_audio as A
+    A.NP.update({FLOAT32: np.float32, INT64: np.int64, BOOL: np.bool_})
+    s = A._schema()
+    out = {}
+    for name, (shape, ushape, et, it, const_update) in DUS.items():
+        g = A.Graph()
+        a = g.tensor("operand", shape, et)
+        data = None
+        if const_update:
+            data = (np.arange(np.prod(ushape)) * 7 - 50).astype(A.NP[et]).reshape(ushape)
+        u = g.tensor("update", ushape, et, data)
+        i = g.tensor("start", (len(shape),), it)
+        o = g.tensor("output", shape, et)
+        g.inputs = [a] + ([] if const_update else [u]) + [i]
+        g.outputs = [o]
+        g.op(None, [a, u, i], [o], builtin=s.BuiltinOperator.DYNAMIC_UPDATE_SLICE)
+        out[name] = g
+    g = A.Graph()
+    x = g.tensor("x", (2, 3, 4), BOOL)
+    y = g.tensor("y", (2, 3, 4), BOOL)
+    g.inputs, g.outputs = [x], [y]
+    g.op(None, [x], [y], builtin=s.BuiltinOperator.LOGICAL_NOT)
+    out["logical_not_bool"] = g
+    blobs = {}
+    for name, g in out.items():
+        for _, oc in g.codes:  # the deprecated code is one byte: 127 for codes above it
+            oc.deprecatedBuiltinCode = min(oc.builtinCode, 127)
+        blobs[name] = _pack(g, name)
+    return blobs
+
+
+def _pack(g, name):
+    """The model of one Graph (tools/gen_models_audio.py) as flatbuffer bytes."""
+    import flatbuffers
+    s = g.s
+    sg = s.SubGraphT()
+    sg.tensors, sg.inputs, sg.outputs, sg.operators, sg.name = g.tensors, g.inputs, g.outputs, g.ops, "main"
+    m = s.ModelT()
+    m.version, m.description = 3, "pexc misc test: " + name
+    m.operatorCodes = [c[1] for c in g.codes]
+    m.subgraphs, m.buffers = [sg], g.buffers
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
 
 
 def convert(entry, seed, tf, keras):
-    if entry.get("function"):
-        # Keras cannot wrap an XLA op: a tf.function converts directly
-        sig = [tf.TensorSpec(s, getattr(tf, dt)) for s, dt in entry["inputs"]]
-        fn = tf.function(lambda *xs: entry["build"](tf, *xs), input_signature=sig).get_concrete_function()
-        return tf.lite.TFLiteConverter.from_concrete_functions([fn]).convert()
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     ins = [keras.Input(shape=s[1:], batch_size=s[0], dtype=dt, name="input%d" % k)
@@ -106,6 +155,14 @@ def main(argv=None):
     import keras
     bad = 0
     os.makedirs(args.out, exist_ok=True)
+    for name, blob in hand_made().items():
+        if args.only and args.only not in name:
+            continue
+        blob = bytes(blob)
+        path = os.path.join(args.out, name + ".tflite")
+        with open(path, "wb") as f:
+            f.write(blob)
+        print("%-16s %6d B  (hand-made)" % (name, len(blob)))
     for entry in MODELS:
         if args.only and args.only not in entry["name"]:
             continue

@@ -19,6 +19,7 @@ static const struct {
     {ops_reduce_known, ops_reduce_lower},
     {ops_spatial_known, ops_spatial_lower},
     {ops_seq_known, ops_seq_lower},
+    {ops_misc_known, ops_misc_lower}, /* LOGICAL_NOT, DYNAMIC_UPDATE_SLICE (misc.c) */
     /* last: its builtins (int32 arithmetic, CAST, STRIDED_SLICE) are the
      * minimum the audio front end needs; the families above cover more */
     {ops_signal_known, ops_signal_lower},
@@ -148,7 +149,6 @@ const char *ops_missing_reason(int32_t code) {
     case OP_L2_POOL_2D: case OP_FLOOR_DIV: case OP_FLOOR_MOD:
         return "TFLM runs it in float32 only; pexc's float family does not have it yet";
     case OP_SVDF: return "not implemented yet (int8 and float SVDF of TFLM)";
-    case OP_DYNAMIC_UPDATE_SLICE: return "not implemented yet";
     case OP_EMBEDDING_LOOKUP: case OP_ZEROS_LIKE: case OP_FILL: case OP_SHAPE: case OP_EXPAND_DIMS:
     case OP_BROADCAST_ARGS:
         return "the TF converter folds it into constants or reshapes in int8 models; not implemented yet";
