@@ -192,3 +192,26 @@ def test_refuses_what_tflm_refuses(name, types, words, tmp_path):
     assert r.returncode != 0
     err = r.stderr.decode()
     assert all(w in err for w in words), err
+
+
+@pytest.mark.parametrize("name", ["f32_exp", "f32_ceil", "f32_round"])
+def test_refuses_reshaping_exp_ceil_round(name, tmp_path):
+    """TFLM's EXP, CEIL and ROUND require the output to have the input's
+    shape (same element count is not enough)."""
+    import flatbuffers
+    s = H.gen_models._schema()
+    with open(_path(name), "rb") as f:
+        blob = f.read()
+    m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(blob, 0))
+    g = m.subgraphs[0]
+    g.tensors[g.outputs[0]].shape = [1, 48]
+    b = flatbuffers.Builder(len(blob) + 1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    path = str(tmp_path / "bad.tflite")
+    with open(path, "wb") as f:
+        f.write(bytes(b.Output()))
+    with pytest.raises(Exception):
+        ref = H.tflm_ref.TflmModel(path)
+        ref.run_io([bytes(4 * 48)], 1)
+    r = _run([H.PEXC, "run", path])
+    assert r.returncode != 0 and "shape" in r.stderr.decode(), r.stderr.decode()

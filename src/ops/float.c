@@ -243,6 +243,11 @@ int ops_float_lower(lower_ctx *c, k_call *k) {
         FAIL("operator %d (%s): input tensor %d has %lld elements, output tensor %d has %lld", op->index, c->name,
              in->index, (long long)in->elems, out->index, (long long)out->elems);
     if (in->elems > INT32_MAX) FAIL("operator %d (%s): too many elements", op->index, c->name);
+    /* TFLM's Prepare of these three also requires the input's very shape */
+    if ((op->code == OP_EXP || op->code == OP_CEIL || op->code == OP_ROUND) &&
+        (in->rank != out->rank || memcmp(in->shape, out->shape, sizeof(int32_t) * (size_t)in->rank)))
+        FAIL("operator %d (%s): output tensor %d does not have the shape of input tensor %d", op->index, c->name,
+             out->index, in->index);
     if (op->code == OP_SOFTMAX) {
         pexc_softmax_f32_params *p = ops_alloc(c, sizeof *p);
         if (!p) return -1;
