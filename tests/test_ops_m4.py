@@ -130,6 +130,8 @@ def _input_sets(key, details):
         for dt, count in details:
             if dt.kind == "f":
                 one.append(rng.uniform(-4, 4, size=count).astype(dt).tobytes())
+            elif dt.kind == "b":  # a bool byte is 0 or 1; TFLM's `!v` on others is undefined
+                one.append(rng.integers(0, 2, size=count, dtype=np.uint8).tobytes())
             else:
                 one.append(rng.integers(0, 256, size=count * dt.itemsize, dtype=np.uint8).tobytes())
         sets.append(("random%d" % k, one))
@@ -139,7 +141,7 @@ def _input_sets(key, details):
 
 
 def _max_input(dt, count):
-    if dt.kind == "f":
+    if dt.kind in "fb":
         return np.ones(count, dt).tobytes()
     return np.full(count, np.iinfo(dt).max, dt).astype(dt.newbyteorder("<")).tobytes()
 

@@ -72,6 +72,10 @@ def det_input(dtype, count):
         return (byte.view(np.int8).astype(np.int16) * 256).astype(np.int16)
     if dtype == np.int32:
         return byte.view(np.int8).astype(np.int32)
+    if dtype == np.int64:
+        return byte.view(np.int8).astype(np.int64)
+    if dtype == np.bool_:
+        return (byte & 1).astype(np.bool_)
     raise ValueError("no deterministic input rule for dtype %s" % dtype)
 
 

@@ -1009,8 +1009,14 @@ typedef struct {
 } pexc_binary_f32_params;
 pexc_status pexc_arith_f32(const pexc_binary_f32_params *p, const void *const *in, void *out);
 
-/* float32 RELU, RELU6, TANH, LOGISTIC over n elements (float_elementwise.c). */
-enum { PEXC_UN_RELU = 0, PEXC_UN_RELU6 = 1, PEXC_UN_TANH = 2, PEXC_UN_LOGISTIC = 3 };
+/* float32 element-wise functions over n elements (float_elementwise.c), each
+ * the libm call or expression of TFLM's reference kernel: ROUND is to
+ * nearest, ties to even; RSQRT is 1 / sqrtf(x). */
+enum {
+    PEXC_UN_RELU = 0, PEXC_UN_RELU6 = 1, PEXC_UN_TANH = 2, PEXC_UN_LOGISTIC = 3, PEXC_UN_EXP = 4, PEXC_UN_LOG = 5,
+    PEXC_UN_SQRT = 6, PEXC_UN_RSQRT = 7, PEXC_UN_SIN = 8, PEXC_UN_COS = 9, PEXC_UN_SQUARE = 10, PEXC_UN_NEG = 11,
+    PEXC_UN_FLOOR = 12, PEXC_UN_CEIL = 13, PEXC_UN_ROUND = 14, PEXC_UN_ABS = 15
+};
 typedef struct {
     int32_t op, n;
 } pexc_unary_f32_params;
@@ -1276,6 +1282,29 @@ typedef struct {
     int32_t start[5], step[5], count[5], in_stride[5];
 } pexc_strided_copy_params;
 pexc_status pexc_strided_copy(const pexc_strided_copy_params *p, const void *const *in, void *out);
+
+/* ---- the remaining small operators (src/ops/misc.c) ---- */
+
+/* LOGICAL_NOT (logical_not.c): out[i] = 1 where in[0][i] is 0, else 0, over
+ * n bools of one byte each. */
+typedef struct {
+    int32_t n;
+} pexc_logical_not_params;
+pexc_status pexc_logical_not(const pexc_logical_not_params *p, const void *const *in, void *out);
+
+/* DYNAMIC_UPDATE_SLICE (dynamic_update_slice.c): out = in[0] (the operand,
+ * dims[]) with the block in[1] (the update, upd_dims[], each extent at most
+ * the operand's) written at the start indices in[2] (rank values, int32 when
+ * index_bytes is 4, int64 when 8), each clamped at run time to
+ * [0, dims[a] - upd_dims[a]] as TFLM clamps them. Elements are elem_size
+ * bytes (1, 2 or 4); strides are in elements; rank 1..6. */
+typedef struct {
+    int32_t rank, elem_size, index_bytes;
+    int32_t dims[6], upd_dims[6];
+    int32_t out_stride[6];
+    int32_t operand_elems, update_rows; /* update rows: its elements / upd_dims[rank - 1] */
+} pexc_dynamic_update_slice_params;
+pexc_status pexc_dynamic_update_slice(const pexc_dynamic_update_slice_params *p, const void *const *in, void *out);
 
 #ifdef __cplusplus
 }

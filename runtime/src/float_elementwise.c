@@ -2,10 +2,11 @@
  * float32 element-wise operators as TFLite's reference kernels compute them:
  * ADD, SUB, MUL over operands broadcast to the output (any rank up to 6,
  * strides fixed at compile time, stride 0 along a broadcast axis), the
- * activation clamp after, and the unary functions RELU, RELU6, TANH and
- * LOGISTIC (the reference logistic's cut-offs included). Each output value
- * is one rounding of one operation, so only the operation itself and the
- * libm function (tanhf, expf) must match.
+ * activation clamp after, and the unary functions RELU, RELU6, TANH,
+ * LOGISTIC (the reference logistic's cut-offs included), EXP, LOG, SQRT,
+ * RSQRT, SIN, COS, SQUARE, NEG, FLOOR, CEIL, ROUND and ABS. Each output
+ * value is one rounding of one operation, so only the operation itself and
+ * the libm function (tanhf, expf, logf, sinf, ...) must match.
  */
 #include <math.h>
 
@@ -39,6 +40,16 @@ pexc_status pexc_arith_f32(const pexc_binary_f32_params *p, const void *const *i
     return PEXC_OK;
 }
 
+/* TFLM's reference ROUND: the floor, plus one when the fraction is above a
+ * half or exactly a half above an odd floor (ties to even). A tie needs
+ * |v| < 2^23, so the floor then fits an int32; NaN falls through to
+ * floor + 1, which is NaN, as in TFLM. */
+static float round_half_even(float v) {
+    float f = floorf(v), d = v - f;
+    if (d < 0.5f || (d == 0.5f && (int32_t)f % 2 == 0)) return f;
+    return f + 1.0f;
+}
+
 /** @brief out[i] = f(in[0][i]) for the n elements, f one of PEXC_UN_*. */
 pexc_status pexc_unary_f32(const pexc_unary_f32_params *p, const void *const *in, void *out) {
     if (!p || !in || !in[0] || !out) return PEXC_ERR_ARG;
@@ -55,6 +66,18 @@ pexc_status pexc_unary_f32(const pexc_unary_f32_params *p, const void *const *in
             else if (v < -9.0f) r = expf(v);
             else r = 1.0f / (1.0f + expf(-v));
             break;
+        case PEXC_UN_EXP: r = expf(v); break;
+        case PEXC_UN_LOG: r = logf(v); break;
+        case PEXC_UN_SQRT: r = sqrtf(v); break;
+        case PEXC_UN_RSQRT: r = 1.0f / sqrtf(v); break;
+        case PEXC_UN_SIN: r = sinf(v); break;
+        case PEXC_UN_COS: r = cosf(v); break;
+        case PEXC_UN_SQUARE: r = v * v; break;
+        case PEXC_UN_NEG: r = -v; break;
+        case PEXC_UN_FLOOR: r = floorf(v); break;
+        case PEXC_UN_CEIL: r = ceilf(v); break;
+        case PEXC_UN_ROUND: r = round_half_even(v); break;
+        case PEXC_UN_ABS: r = fabsf(v); break;
         default: return PEXC_ERR_ARG;
         }
         y[i] = r;

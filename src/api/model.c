@@ -298,6 +298,12 @@ int pexc_model_det_input(const pexc_model *m, int i, void *buf) {
             memcpy(b + 4 * k, &v, 4);
             break;
         }
+        case IR_I64: {
+            int64_t v = s8;
+            memcpy(b + 8 * k, &v, 8);
+            break;
+        }
+        case IR_BOOL: b[k] = (uint8_t)(x & 1u); break;
         default: return -1;
         }
     }

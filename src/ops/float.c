@@ -17,6 +17,8 @@ int ops_float_known(int32_t code) {
     switch (code) {
     case OP_CONV_2D: case OP_DEPTHWISE_CONV_2D: case OP_AVERAGE_POOL_2D: case OP_MAX_POOL_2D: case OP_ADD:
     case OP_SUB: case OP_MUL: case OP_SOFTMAX: case OP_LOGISTIC: case OP_TANH: case OP_RELU: case OP_RELU6:
+    case OP_EXP: case OP_LOG: case OP_SQRT: case OP_RSQRT: case OP_SIN: case OP_COS: case OP_SQUARE: case OP_NEG:
+    case OP_FLOOR: case OP_CEIL: case OP_ROUND: case OP_ABS:
         return 1;
     default: return 0;
     }
@@ -198,10 +200,34 @@ static int lower_binary_f32(lower_ctx *c, k_call *k, ir_tensor *a, ir_tensor *ou
     return ops_generic(c, k, &k_binary, p, ts, 2);
 }
 
+/* The element-wise functions TFLM has only in float32: the op code's
+ * PEXC_UN_* value, or -1. */
+static int32_t float_only_unary(int32_t code) {
+    switch (code) {
+    case OP_EXP: return PEXC_UN_EXP;
+    case OP_LOG: return PEXC_UN_LOG;
+    case OP_SQRT: return PEXC_UN_SQRT;
+    case OP_SIN: return PEXC_UN_SIN;
+    case OP_COS: return PEXC_UN_COS;
+    case OP_SQUARE: return PEXC_UN_SQUARE;
+    case OP_NEG: return PEXC_UN_NEG;
+    case OP_FLOOR: return PEXC_UN_FLOOR;
+    case OP_CEIL: return PEXC_UN_CEIL;
+    case OP_ROUND: return PEXC_UN_ROUND;
+    default: return -1;
+    }
+}
+
 int ops_float_lower(lower_ctx *c, k_call *k) {
     ir_op *op = c->op;
     ir_tensor *in = lower_in(c, 0), *out = &c->g->tensors[op->out[0]];
-    if (!ops_float_known(op->code) || !in || in->type != IR_F32) return 1;
+    if (!ops_float_known(op->code) || !in) return 1;
+    /* these exist in TFLM for float32 alone: any other input type is
+     * refused here rather than left to the core lowering */
+    if (in->type != IR_F32 && float_only_unary(op->code) >= 0)
+        FAIL("operator %d (%s): input tensor %d has type %d; TFLM computes %s only on float32 (type 0)", op->index,
+             c->name, in->index, in->type, c->name);
+    if (in->type != IR_F32) return 1;
     if (lower_need(c, out, 0, "output", IR_F32, 0)) return -1;
     switch (op->code) {
     case OP_CONV_2D:
@@ -217,6 +243,11 @@ int ops_float_lower(lower_ctx *c, k_call *k) {
         FAIL("operator %d (%s): input tensor %d has %lld elements, output tensor %d has %lld", op->index, c->name,
              in->index, (long long)in->elems, out->index, (long long)out->elems);
     if (in->elems > INT32_MAX) FAIL("operator %d (%s): too many elements", op->index, c->name);
+    /* TFLM's Prepare of these three also requires the input's very shape */
+    if ((op->code == OP_EXP || op->code == OP_CEIL || op->code == OP_ROUND) &&
+        (in->rank != out->rank || memcmp(in->shape, out->shape, sizeof(int32_t) * (size_t)in->rank)))
+        FAIL("operator %d (%s): output tensor %d does not have the shape of input tensor %d", op->index, c->name,
+             out->index, in->index);
     if (op->code == OP_SOFTMAX) {
         pexc_softmax_f32_params *p = ops_alloc(c, sizeof *p);
         if (!p) return -1;
@@ -228,9 +259,13 @@ int ops_float_lower(lower_ctx *c, k_call *k) {
     pexc_unary_f32_params *p = ops_alloc(c, sizeof *p);
     if (!p) return -1;
     p->n = (int32_t)in->elems;
-    p->op = op->code == OP_RELU ? PEXC_UN_RELU
-            : op->code == OP_RELU6 ? PEXC_UN_RELU6
-            : op->code == OP_TANH ? PEXC_UN_TANH
-                                   : PEXC_UN_LOGISTIC;
+    p->op = float_only_unary(op->code);
+    if (p->op < 0)
+        p->op = op->code == OP_RELU ? PEXC_UN_RELU
+                : op->code == OP_RELU6 ? PEXC_UN_RELU6
+                : op->code == OP_TANH ? PEXC_UN_TANH
+                : op->code == OP_RSQRT ? PEXC_UN_RSQRT
+                : op->code == OP_ABS ? PEXC_UN_ABS
+                                       : PEXC_UN_LOGISTIC;
     return ops_generic(c, k, &k_unary, p, &in->index, 1);
 }

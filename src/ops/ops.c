@@ -20,6 +20,7 @@ static const struct {
     {ops_spatial_known, ops_spatial_lower},
     {ops_seq_known, ops_seq_lower},
     {ops_svdf_known, ops_svdf_lower},
+    {ops_misc_known, ops_misc_lower}, /* LOGICAL_NOT, DYNAMIC_UPDATE_SLICE (misc.c) */
     /* last: its builtins (int32 arithmetic, CAST, STRIDED_SLICE) are the
      * minimum the audio front end needs; the families above cover more */
     {ops_signal_known, ops_signal_lower},
@@ -146,10 +147,8 @@ const char *ops_missing_reason(int32_t code) {
     case OP_VAR_HANDLE: case OP_READ_VARIABLE: case OP_ASSIGN_VARIABLE:
         return "resource variables (Keras 3 stateful layers): state is supported as variable tensors of fused "
                "operators (LSTM), not as resources yet";
-    case OP_EXP: case OP_LOG: case OP_SIN: case OP_COS: case OP_SQRT: case OP_SQUARE: case OP_NEG: case OP_FLOOR:
-    case OP_CEIL: case OP_ROUND: case OP_L2_POOL_2D: case OP_FLOOR_DIV: case OP_FLOOR_MOD:
+    case OP_L2_POOL_2D: case OP_FLOOR_DIV: case OP_FLOOR_MOD:
         return "TFLM runs it in float32 only; pexc's float family does not have it yet";
-    case OP_DYNAMIC_UPDATE_SLICE: return "not implemented yet";
     case OP_EMBEDDING_LOOKUP: case OP_ZEROS_LIKE: case OP_FILL: case OP_SHAPE: case OP_EXPAND_DIMS:
     case OP_BROADCAST_ARGS:
         return "the TF converter folds it into constants or reshapes in int8 models; not implemented yet";

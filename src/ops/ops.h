@@ -60,6 +60,9 @@ int ops_int16_known(int32_t code);
 int ops_int16_lower(lower_ctx *c, k_call *k);
 
 /* ---- audio front end: TFLM signal-library custom operators (signal.c) ---- */
+int ops_misc_known(int32_t code);
+int ops_misc_lower(lower_ctx *c, k_call *k);
+
 int ops_signal_known(int32_t code);
 int ops_signal_custom_known(const char *name);
 int ops_signal_lower(lower_ctx *c, k_call *k);
