@@ -189,3 +189,14 @@ def test_refuses_subgraph_not_called_once(tmp_path):
                                     if o.opcodeIndex != _code(m, s, "CALL_ONCE")]
     line = _refusal(_patched("ema_f32", edit, tmp_path))
     assert "subgraph 1 is not a CALL_ONCE init subgraph" in line
+
+
+def test_refuses_variable_never_assigned(tmp_path):
+    # what Keras 3 models wrapped in a tf.function convert to: variables
+    # read with no CALL_ONCE and no assignment, which TFLM reads from a
+    # buffer it never allocated
+    def edit(m, s):
+        for sg in m.subgraphs:
+            sg.operators = [o for o in sg.operators if o.opcodeIndex != _code(m, s, "ASSIGN_VARIABLE")]
+    line = _refusal(_patched("ema_f32", edit, tmp_path))
+    assert "READ_VARIABLE" in line and "never assigned" in line
