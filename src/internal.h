@@ -92,6 +92,10 @@ typedef struct {
      * written from the start (plan_verify). Any file data is ignored, as
      * TFLM ignores it. */
     int is_variable;
+    /* A resource variable's value before the first run (its CALL_ONCE init
+     * subgraph, evaluated by the reader), or NULL: TFLM assigns it on the
+     * first Invoke() only, so reset still fills with the zero point. */
+    const uint8_t *init;
     int producer;                /* op index writing it, -1 if none (ir_check) */
 } ir_tensor;
 
@@ -428,6 +432,11 @@ int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p,
  * otherwise. exec_run leaves state alone, so it carries from one run to the
  * next until this is called again. */
 void exec_reset_state(const ir_graph *g, const plan_t *p, uint8_t *arena);
+/* Writes each resource variable's initial value (ir_tensor.init) over its
+ * state: what CALL_ONCE's init subgraph does on TFLM's first Invoke(). The
+ * caller does this once, before the first run, whatever resets came before;
+ * later resets fill with the zero point as TFLM's Reset() does. */
+void exec_init_state(const ir_graph *g, const plan_t *p, uint8_t *arena);
 /* The byte a variable tensor is filled with at reset. */
 uint8_t exec_state_fill(const ir_tensor *t);
 /* Runs the plan; inputs/outputs are raw tensor bytes in graph order. */

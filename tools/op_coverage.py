@@ -47,6 +47,7 @@ OVERRIDES = {
     "VAR_HANDLE": ["any"], "READ_VARIABLE": ["any"], "ASSIGN_VARIABLE": ["any"],
 }
 REG_NAMES = {"L2NORM_REF": "L2_NORMALIZATION"}
+RESOURCE = 13  # schema TensorType.RESOURCE
 TYPE_NAMES = {0: "f32", 2: "i32", 3: "u8", 4: "i64", 6: "bool", 7: "i16", 9: "i8"}
 
 
@@ -102,8 +103,12 @@ def model_ops(path):
     for op in g.operators:
         oc = m.operatorCodes[op.opcodeIndex]
         name = names.get(max(oc.builtinCode, oc.deprecatedBuiltinCode), "?")
-        t = g.tensors[op.inputs[0]].type if len(op.inputs) and op.inputs[0] >= 0 else None
-        res.append((name, TYPE_NAMES.get(t, "?")))
+        # the first input's type, or for resource-variable operators (a
+        # RESOURCE handle first, or no inputs) the value's: the first
+        # non-resource tensor among the inputs then the outputs
+        ts = [g.tensors[i].type for i in list(op.inputs) + list(op.outputs) if i >= 0]
+        t = ts[0] if ts and ts[0] != RESOURCE else next((x for x in ts if x != RESOURCE), None)
+        res.append((name, TYPE_NAMES.get(t, "?") if t is not None else "any"))
     return res
 
 

@@ -978,6 +978,15 @@ typedef struct {
 pexc_status pexc_svdf_f32(const pexc_svdf_f32_params *p, const void *const *in, void *out);
 
 
+/* READ_VARIABLE and ASSIGN_VARIABLE (state_copy.c): in[0]'s bytes copied to
+ * out, any type. The compiler has made each resource variable a buffer of
+ * the plan (operator state), so reading is a copy out of it and assigning
+ * a copy into it. */
+typedef struct {
+    int32_t bytes;
+} pexc_state_copy_params;
+pexc_status pexc_state_copy(const pexc_state_copy_params *p, const void *const *in, void *out);
+
 /* ---- float32 ---- */
 
 /* float32 CONV_2D (depth_multiplier 0) and DEPTHWISE_CONV_2D (float_conv.c):

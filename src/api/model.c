@@ -254,8 +254,17 @@ int pexc_model_run_batch(pexc_model *m, size_t n, const void *const *inputs, voi
 
 void pexc_free(void *p) { free(p); }
 
+/* TFLM runs a CALL_ONCE init subgraph in the first Invoke() only, even
+ * after a Reset(), and never again: the same here. */
+static void run_init_once(pexc_model *m) {
+    if (m->init_done) return;
+    exec_init_state(&m->g, m->plan, m->arena);
+    m->init_done = 1;
+}
+
 int pexc_model_run(pexc_model *m, const void *const *inputs, void *const *outputs, char *err, size_t err_len) {
     util_err e = {{0}};
+    run_init_once(m);
     if (exec_run(&m->g, m->calls, m->plan, m->arena, inputs, outputs, &e)) {
         copy_err(err, err_len, &e);
         return -1;
@@ -268,6 +277,7 @@ void pexc_model_reset(pexc_model *m) { exec_reset_state(&m->g, m->plan, m->arena
 int pexc_model_run_dump(pexc_model *m, const void *const *inputs, void *const *outputs, const char *dump_dir,
                         char *err, size_t err_len) {
     util_err e = {{0}};
+    run_init_once(m);
     if (exec_run_dump(&m->g, m->calls, m->plan, m->arena, inputs, outputs, dump_dir, &e)) {
         copy_err(err, err_len, &e);
         return -1;

@@ -16,6 +16,7 @@ struct pexc_model {
     uint8_t *arena;   /* host arena of plan->arena_bytes */
     size_t budget;    /* SRAM budget in bytes, 0: none */
     int stream;       /* chosen was searched with row streaming (min-sram), else channels */
+    int init_done;    /* resource variables hold their CALL_ONCE values (exec_init_state) */
 };
 
 int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e);

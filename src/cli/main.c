@@ -322,7 +322,9 @@ static int cmd_run(pexc_model *m, const cli_args *a) {
         for (int i = 0; i < ni; i++) ins[i] = in[i] + b * isz[i];
         for (int o = 0; o < no; o++) outs[o] = out[o] + b * osz[o];
         /* each input as on a freshly built TFLM interpreter (what the
-         * golden files hold), unless asked to run them as one stream */
+         * golden files hold), unless asked to run them as one stream; as
+         * in TFLM, a reset does not rerun CALL_ONCE, so resource variables
+         * restart from their zero point, not their initial value */
         if (!a->keep_state) pexc_model_reset(m);
         if (pexc_model_run_dump(m, ins, outs, a->dump_dir, err, sizeof err)) {
             fprintf(stderr, "pexc: %s: %s\n", a->model, err);

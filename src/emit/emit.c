@@ -938,6 +938,40 @@ static void emit_reset(const ir_graph *g, const plan_t *p, const char *n, int ca
     fprintf(c, "    %s_state_ready = 1;\n}\n", n);
 }
 
+/* Does any resource variable start from a CALL_ONCE initial value? */
+static int has_init(const ir_graph *g, const plan_t *p) {
+    for (int32_t i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].is_variable && g->tensors[i].init && p->tensor_buffer[i] >= 0) return 1;
+    return 0;
+}
+
+/* The initial values of resource variables (exec_init_state), and the flag
+ * that makes the first run, and only it, write them: TFLM's CALL_ONCE runs
+ * in the first Invoke() whatever resets came before, and never again. */
+static void emit_init_data(const ir_graph *g, const plan_t *p, const char *n, FILE *c) {
+    for (int32_t i = 0; i < g->n_tensors; i++) {
+        const ir_tensor *t = &g->tensors[i];
+        if (!t->is_variable || !t->init || p->tensor_buffer[i] < 0) continue;
+        /* no name in the comment: a file's names may hold a comment end */
+        fprintf(c, "\n/* initial value of the resource variable in tensor %d */\nstatic const uint8_t %s_init_%d[%zu] = {",
+                i, n, i, t->bytes);
+        for (size_t k = 0; k < t->bytes; k++) fprintf(c, "%s%u", !k ? "\n    " : k % 16 ? ", " : ",\n    ", (unsigned)t->init[k]);
+        fprintf(c, "\n};\n");
+    }
+    fprintf(c, "static uint8_t %s_init_done;\n", n);
+}
+
+static void emit_init_run(const ir_graph *g, const plan_t *p, const char *n, FILE *c) {
+    fprintf(c, "    if (!%s_init_done) {\n", n);
+    for (int32_t i = 0; i < g->n_tensors; i++) {
+        const ir_tensor *t = &g->tensors[i];
+        if (!t->is_variable || !t->init || p->tensor_buffer[i] < 0) continue;
+        fprintf(c, "        memcpy(%s_arena + %zu, %s_init_%d, %zu);\n", n, p->buffers[p->tensor_buffer[i]].offset, n,
+                i, t->bytes);
+    }
+    fprintf(c, "        %s_init_done = 1;\n    }\n", n);
+}
+
 /* What the header states beside the interface: the figures a user plans
  * the device's memory with. */
 typedef struct {
@@ -1138,6 +1172,8 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
     print_table(&e, &tb);
     int state = has_state(g, p);
     if (state) emit_reset(g, p, n, o->caller_arena, c);
+    int init = state && has_init(g, p);
+    if (init) emit_init_data(g, p, n, c);
     if (o->caller_arena)
         fprintf(c,
                 "\nint %s_run_io(void *arena, const void *const *inputs, void *const *outputs) {\n"
@@ -1148,6 +1184,7 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
     else
         fprintf(c, "\nint %s_run_io(const void *const *inputs, void *const *outputs) {\n", n);
     if (state) fprintf(c, "    if (!%s_state_ready) %s_reset(%s);\n", n, n, o->caller_arena ? "arena" : "");
+    if (init) emit_init_run(g, p, n, c);
     char expr[256];
     size_t off;
     int ia;

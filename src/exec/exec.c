@@ -129,6 +129,14 @@ void exec_reset_state(const ir_graph *g, const plan_t *p, uint8_t *arena) {
     }
 }
 
+void exec_init_state(const ir_graph *g, const plan_t *p, uint8_t *arena) {
+    for (int32_t i = 0; i < g->n_tensors; i++) {
+        const ir_tensor *t = &g->tensors[i];
+        if (t->is_variable && t->init && p->tensor_buffer[i] >= 0)
+            memcpy(arena + p->buffers[p->tensor_buffer[i]].offset, t->init, t->bytes);
+    }
+}
+
 int exec_run(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena, const void *const *inputs,
              void *const *outputs, util_err *err) {
     return exec_run_dump(g, calls, p, arena, inputs, outputs, NULL, err);

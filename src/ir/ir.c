@@ -98,7 +98,10 @@ int ir_check(ir_graph *g, util_err *err) {
             int32_t ti = op->out[k];
             if (ti < 0) return util_fail(err, "operator %d (%s): output %d is -1", o, ir_op_name(op->code), k);
             ir_tensor *t = &g->tensors[ti];
-            if (t->data || t->is_input || t->is_variable || t->producer >= 0)
+            /* ASSIGN_VARIABLE (a resource variable, see reader.c) is the one
+             * operator that writes a variable tensor as its output */
+            int state_ok = t->is_variable && op->code == OP_ASSIGN_VARIABLE;
+            if (t->data || t->is_input || (t->is_variable && !state_ok) || t->producer >= 0)
                 return util_fail(err, "operator %d (%s): output tensor %d (%s) is already %s", o,
                                  ir_op_name(op->code), ti, t->name,
                                  t->data         ? "a constant"

@@ -21,6 +21,7 @@ static const struct {
     {ops_seq_known, ops_seq_lower},
     {ops_svdf_known, ops_svdf_lower},
     {ops_misc_known, ops_misc_lower}, /* LOGICAL_NOT, DYNAMIC_UPDATE_SLICE (misc.c) */
+    {ops_resvar_known, ops_resvar_lower}, /* resource variables (resvar.c) */
     /* last: its builtins (int32 arithmetic, CAST, STRIDED_SLICE) are the
      * minimum the audio front end needs; the families above cover more */
     {ops_signal_known, ops_signal_lower},
@@ -142,11 +143,8 @@ int ops_binary_layout(lower_ctx *c, const ir_tensor *a, const ir_tensor *b, cons
 const char *ops_missing_reason(int32_t code) {
     if (lower_known(code)) return NULL;
     switch (code) {
-    case OP_WHILE: case OP_IF: case OP_CALL_ONCE:
-        return "control flow between subgraphs: pexc compiles models of one subgraph";
-    case OP_VAR_HANDLE: case OP_READ_VARIABLE: case OP_ASSIGN_VARIABLE:
-        return "resource variables (Keras 3 stateful layers): state is supported as variable tensors of fused "
-               "operators (LSTM), not as resources yet";
+    case OP_WHILE: case OP_IF:
+        return "control flow between subgraphs: pexc compiles one subgraph (plus CALL_ONCE init subgraphs)";
     case OP_L2_POOL_2D: case OP_FLOOR_DIV: case OP_FLOOR_MOD:
         return "TFLM runs it in float32 only; pexc's float family does not have it yet";
     case OP_EMBEDDING_LOOKUP: case OP_ZEROS_LIKE: case OP_FILL: case OP_SHAPE: case OP_EXPAND_DIMS:

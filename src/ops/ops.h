@@ -45,6 +45,10 @@ int ops_spatial_lower(lower_ctx *c, k_call *k);
 /* UNIDIRECTIONAL_SEQUENCE_LSTM (int8, float32) with its state tensors */
 int ops_seq_known(int32_t code);
 int ops_seq_lower(lower_ctx *c, k_call *k);
+/* READ_VARIABLE, ASSIGN_VARIABLE after the reader has made each resource
+ * variable a variable tensor (resvar.c) */
+int ops_resvar_known(int32_t code);
+int ops_resvar_lower(lower_ctx *c, k_call *k);
 
 /* SVDF (int8 with int8 or int16 state, float32) with its state tensor (svdf.c) */
 int ops_svdf_known(int32_t code);

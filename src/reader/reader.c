@@ -453,6 +453,293 @@ static int read_index_vec(const fb_file *f, const fb_tab *t, int id, util_arena 
     return 0;
 }
 
+/* ---- resource variables ------------------------------------------------
+ *
+ * A Keras or tf.Module variable reaches the file as a resource: VAR_HANDLE
+ * names it (container, shared_name), READ_VARIABLE copies its value out,
+ * ASSIGN_VARIABLE copies a value in, and the converter puts the initial
+ * value in a second subgraph that the main one runs once through
+ * CALL_ONCE. TFLM sizes a variable by the first ASSIGN_VARIABLE it
+ * prepares (main subgraph first), fills it with that tensor's zero point,
+ * lets CALL_ONCE's subgraph assign the initial value on the first Invoke(),
+ * and at Reset() fills it with the zero point again without rerunning the
+ * init subgraph.
+ *
+ * pexc folds all of this away here, before anything else sees the graph:
+ * every variable becomes a variable tensor of the main graph (the LSTM's
+ * state machinery: one buffer for the whole plan, filled at open and
+ * reset), its initial bytes are computed now from the init subgraph, which
+ * may only assign constants, READ_VARIABLE reads that tensor and
+ * ASSIGN_VARIABLE writes it as its one output. VAR_HANDLE and CALL_ONCE
+ * then have nothing left to do and are dropped. */
+
+enum { OPT_CALL_ONCE = 103, OPT_VAR_HANDLE = 111 };
+
+typedef struct {
+    const char *container, *shared;
+    int32_t value;          /* main-graph tensor that sizes it, or -1 */
+    const ir_tensor *shape; /* the tensor that sizes it (main or init) */
+    const uint8_t *init;    /* initial bytes from the init subgraph */
+    int32_t assigns;        /* ASSIGN_VARIABLE operators in the main graph */
+    int32_t tensor;         /* its variable tensor in the rewritten graph */
+} rd_var;
+
+/* TFLM's MicroResourceVariables::FindId: an absent container matches any. */
+static int32_t var_find(rd_var *v, int32_t *n, const char *container, const char *shared) {
+    if (!shared) shared = "";
+    for (int32_t i = 0; i < *n; i++)
+        if ((!container || (v[i].container && !strcmp(container, v[i].container))) && !strcmp(shared, v[i].shared))
+            return i;
+    v[*n] = (rd_var){container, shared, -1, NULL, NULL, 0, -1};
+    return (*n)++;
+}
+
+/* A VAR_HANDLE's names (VarHandleOptions) or CALL_ONCE's init subgraph
+ * (CallOnceOptions), from the operator table t. */
+static int var_handle_names(const fb_file *f, util_arena *a, const fb_tab *op_t, int32_t where, int32_t opi,
+                            const char **container, const char **shared) {
+    uint8_t utype;
+    size_t opos;
+    fb_tab ot;
+    *container = *shared = NULL;
+    if (fb_u8(f, op_t, 3, 0, &utype, "operator")) return -1;
+    int r = fb_ref(f, op_t, 4, &opos, "operator");
+    if (r < 0) return -1;
+    if (r == 0) return 0;
+    if (utype != OPT_VAR_HANDLE)
+        return util_fail(f->err, "subgraph %d operator %d (VAR_HANDLE): builtin options have union type %u, expected %d",
+                         where, opi, utype, OPT_VAR_HANDLE);
+    if (fb_table(f, opos, &ot, "VarHandleOptions") || fb_string(f, &ot, 0, a, container, "container") ||
+        fb_string(f, &ot, 1, a, shared, "shared_name"))
+        return -1;
+    return 0;
+}
+
+/* Runs init subgraph s on the host: VAR_HANDLE and ASSIGN_VARIABLE of
+ * constants only, anything else is refused. */
+static int read_init_subgraph(const fb_file *f, const fb_vec *subs, uint32_t s, ir_graph *g, const rd_buffer *bufs,
+                              uint32_t n_bufs, const rd_opcode *codes, uint32_t n_codes, rd_var *vars,
+                              int32_t *n_vars, int32_t max_vars) {
+    util_err *err = f->err;
+    fb_tab sg;
+    fb_vec tv, ov;
+    if (fb_vec_table(f, subs, s, &sg, "subgraph") || fb_vector(f, &sg, 0, 4, &tv, "subgraph.tensors") ||
+        fb_vector(f, &sg, 3, 4, &ov, "subgraph.operators"))
+        return -1;
+    if (tv.len > 10000 || ov.len > 10000)
+        return util_fail(err, "init subgraph %u has %u tensors and %u operators; limits 10000", s, tv.len, ov.len);
+    /* read_tensor fills g->tensors[i] and allocates from g->arena: lend it
+     * a table of this subgraph's own for the duration */
+    ir_tensor *main_t = g->tensors;
+    int32_t main_n = g->n_tensors;
+    ir_tensor *st = util_alloc(&g->arena, sizeof(ir_tensor) * (tv.len ? tv.len : 1));
+    int32_t *res = util_alloc(&g->arena, sizeof(int32_t) * (tv.len ? tv.len : 1));
+    if (!st || !res) return util_fail(err, "out of memory");
+    g->tensors = st;
+    g->n_tensors = (int32_t)tv.len;
+    int rc = 0;
+    for (uint32_t i = 0; i < tv.len && !rc; i++) {
+        fb_tab t;
+        res[i] = -1;
+        rc = fb_vec_table(f, &tv, i, &t, "tensor") || read_tensor(f, &t, (int32_t)i, g, bufs, n_bufs);
+    }
+    g->tensors = main_t;
+    g->n_tensors = main_n;
+    if (rc) return fail_ctx(err, "init subgraph %u", s);
+    for (uint32_t i = 0; i < ov.len; i++) {
+        fb_tab t;
+        int32_t oc, n_in, n_out, *in, *out;
+        if (fb_vec_table(f, &ov, i, &t, "operator") || fb_i32(f, &t, 0, 0, &oc, "operator"))
+            return fail_ctx(err, "init subgraph %u operator %u", s, i);
+        if ((uint32_t)oc >= n_codes)
+            return util_fail(err, "init subgraph %u operator %u: opcode_index %d out of range", s, i, oc);
+        if (read_index_vec(f, &t, 1, &g->arena, &in, &n_in, (int32_t)tv.len, "inputs", (int32_t)i) ||
+            read_index_vec(f, &t, 2, &g->arena, &out, &n_out, (int32_t)tv.len, "outputs", (int32_t)i))
+            return fail_ctx(err, "init subgraph %u", s);
+        int32_t code = codes[oc].code;
+        if (code == OP_VAR_HANDLE) {
+            const char *cn, *sn;
+            if (n_out != 1 || out[0] < 0)
+                return util_fail(err, "init subgraph %u operator %u (VAR_HANDLE): %d outputs; TFLM writes one", s, i,
+                                 n_out);
+            if (var_handle_names(f, &g->arena, &t, (int32_t)s, (int32_t)i, &cn, &sn)) return -1;
+            if (*n_vars >= max_vars)
+                return util_fail(err, "init subgraph %u operator %u (VAR_HANDLE): more than %d variables", s, i,
+                                 max_vars);
+            res[out[0]] = var_find(vars, n_vars, cn, sn);
+        } else if (code == OP_ASSIGN_VARIABLE) {
+            if (n_in != 2 || in[0] < 0 || in[1] < 0 || res[in[0]] < 0)
+                return util_fail(err, "init subgraph %u operator %u (ASSIGN_VARIABLE): its resource does not come "
+                                      "from a VAR_HANDLE of this subgraph",
+                                 s, i);
+            const ir_tensor *v = &st[in[1]];
+            if (!v->data)
+                return util_fail(err, "init subgraph %u operator %u (ASSIGN_VARIABLE): value tensor %d (%s) is not a "
+                                      "constant; pexc evaluates init subgraphs at compile time and needs constants",
+                                 s, i, in[1], v->name);
+            rd_var *x = &vars[res[in[0]]];
+            if (!x->shape) x->shape = v;
+            if (x->shape->bytes != v->bytes || x->shape->type != v->type)
+                return util_fail(err, "init subgraph %u operator %u (ASSIGN_VARIABLE): variable %s is %s of %zu "
+                                      "bytes, the initial value %s of %zu bytes; pexc needs one shape per variable",
+                                 s, i, x->shared, ir_type_name(x->shape->type), x->shape->bytes,
+                                 ir_type_name(v->type), v->bytes);
+            x->init = v->data;
+        } else {
+            return util_fail(err, "init subgraph %u operator %u (%s): pexc evaluates CALL_ONCE init subgraphs at "
+                                  "compile time and runs only VAR_HANDLE and ASSIGN_VARIABLE of constants there",
+                             s, i, ir_op_name(code));
+        }
+    }
+    return 0;
+}
+
+static int read_resources(const fb_file *f, const fb_vec *subs, ir_graph *g, const rd_buffer *bufs,
+                          uint32_t n_bufs, const rd_opcode *codes, uint32_t n_codes) {
+    util_err *err = f->err;
+    int any = subs->len > 1;
+    for (int32_t i = 0; i < g->n_ops; i++) {
+        int32_t c = g->ops[i].code;
+        if (c == OP_VAR_HANDLE || c == OP_READ_VARIABLE || c == OP_ASSIGN_VARIABLE || c == OP_CALL_ONCE) any = 1;
+    }
+    if (!any) return 0;
+    const int32_t max_vars = g->n_ops + 64;
+    rd_var *vars = util_alloc(&g->arena, sizeof(rd_var) * (size_t)max_vars);
+    int32_t *res = util_alloc(&g->arena, sizeof(int32_t) * (size_t)(g->n_tensors ? g->n_tensors : 1));
+    uint8_t *called = util_alloc(&g->arena, subs->len);
+    if (!vars || !res || !called) return util_fail(err, "out of memory");
+    for (int32_t i = 0; i < g->n_tensors; i++) res[i] = -1;
+    int32_t n_vars = 0, n_kept = 0;
+    fb_tab sg;
+    fb_vec ov;
+    if (fb_vec_table(f, subs, 0, &sg, "subgraph") || fb_vector(f, &sg, 3, 4, &ov, "subgraph.operators")) return -1;
+    for (int32_t i = 0; i < g->n_ops; i++) {
+        ir_op *op = &g->ops[i];
+        const char *on = ir_op_name(op->code);
+        switch (op->code) {
+        case OP_VAR_HANDLE: {
+            fb_tab t;
+            const char *cn, *sn;
+            if (op->n_out != 1 || op->n_in != 0)
+                return util_fail(err, "operator %d (%s): %d inputs and %d outputs; TFLM takes none and writes one",
+                                 op->index, on, op->n_in, op->n_out);
+            if (fb_vec_table(f, &ov, (uint32_t)i, &t, "operator") ||
+                var_handle_names(f, &g->arena, &t, 0, op->index, &cn, &sn))
+                return -1;
+            res[op->out[0]] = var_find(vars, &n_vars, cn, sn);
+            continue; /* dropped: the variable tensor stands for it */
+        }
+        case OP_CALL_ONCE: {
+            int32_t s;
+            if (reader_opt_int(g, op, OPT_CALL_ONCE, 0, 4, 0, &s, err)) return -1;
+            if (s < 1 || (uint32_t)s >= subs->len)
+                return util_fail(err, "operator %d (CALL_ONCE): init_subgraph_index %d; the model has subgraphs 0 to "
+                                      "%u and pexc runs only subgraphs other than the main one as init subgraphs",
+                                 op->index, s, subs->len - 1);
+            called[s] = 1;
+            continue; /* run now, at compile time (below) */
+        }
+        case OP_READ_VARIABLE:
+        case OP_ASSIGN_VARIABLE: {
+            int32_t need = op->code == OP_READ_VARIABLE ? 1 : 2, nout = op->code == OP_READ_VARIABLE ? 1 : 0;
+            if (op->n_in != need || op->n_out != nout)
+                return util_fail(err, "operator %d (%s): %d inputs and %d outputs; TFLM requires %d and %d",
+                                 op->index, on, op->n_in, op->n_out, need, nout);
+            if (op->in[0] < 0 || res[op->in[0]] < 0)
+                return util_fail(err, "operator %d (%s): resource tensor %d does not come from an earlier VAR_HANDLE",
+                                 op->index, on, op->in[0]);
+            if (op->code == OP_ASSIGN_VARIABLE) {
+                rd_var *x = &vars[res[op->in[0]]];
+                if (op->in[1] < 0) return util_fail(err, "operator %d (%s): value input is -1", op->index, on);
+                const ir_tensor *v = &g->tensors[op->in[1]];
+                if (x->value < 0) {
+                    x->value = op->in[1];
+                    x->shape = v;
+                }
+                if (x->shape->bytes != v->bytes || x->shape->type != v->type)
+                    return util_fail(err, "operator %d (%s): variable %s is %s of %zu bytes, value tensor %d (%s) %s "
+                                          "of %zu bytes; pexc needs one shape per variable",
+                                     op->index, on, x->shared, ir_type_name(x->shape->type), x->shape->bytes,
+                                     v->index, v->name, ir_type_name(v->type), v->bytes);
+                if (++x->assigns > 1)
+                    return util_fail(err, "operator %d (%s): variable %s is assigned twice in one run; pexc supports "
+                                          "one ASSIGN_VARIABLE per variable",
+                                     op->index, on, x->shared);
+            }
+            break;
+        }
+        default: break;
+        }
+        n_kept++;
+    }
+    for (uint32_t s = 1; s < subs->len; s++) {
+        if (!called[s])
+            return util_fail(err, "model has %u subgraphs and subgraph %u is not a CALL_ONCE init subgraph; pexc "
+                                  "compiles one subgraph (WHILE and IF control flow are not supported)",
+                             subs->len, s);
+        if (read_init_subgraph(f, subs, s, g, bufs, n_bufs, codes, n_codes, vars, &n_vars, max_vars)) return -1;
+    }
+    /* the variables become tensors n_tensors.. of the main graph */
+    ir_tensor *t = util_alloc(&g->arena, sizeof(ir_tensor) * (size_t)(g->n_tensors + n_vars));
+    ir_op *ops = util_alloc(&g->arena, sizeof(ir_op) * (size_t)(n_kept ? n_kept : 1));
+    if (!t || !ops) return util_fail(err, "out of memory");
+    memcpy(t, g->tensors, sizeof(ir_tensor) * (size_t)g->n_tensors);
+    for (int32_t v = 0; v < n_vars; v++) {
+        rd_var *x = &vars[v];
+        int32_t ti = g->n_tensors + v;
+        x->tensor = ti;
+        if (!x->shape) {
+            /* never assigned: TFLM never allocates its buffer */
+            t[ti] = (ir_tensor){.index = ti, .name = x->shared, .producer = -1};
+            continue;
+        }
+        t[ti] = *x->shape;
+        t[ti].index = ti;
+        t[ti].name = x->shared;
+        t[ti].data = NULL;
+        t[ti].is_input = t[ti].is_output = 0;
+        t[ti].is_variable = 1;
+        t[ti].producer = -1;
+        t[ti].init = x->init;
+    }
+    int32_t k = 0;
+    for (int32_t i = 0; i < g->n_ops; i++) {
+        ir_op *op = &g->ops[i];
+        if (op->code == OP_VAR_HANDLE || op->code == OP_CALL_ONCE) continue;
+        /* later stages index g->ops by op->index: it becomes the position,
+         * src_index keeps the model's operator index */
+        ops[k] = *op;
+        ops[k].index = k;
+        ops[k].src_index = op->index;
+        if (op->code == OP_READ_VARIABLE || op->code == OP_ASSIGN_VARIABLE) {
+            rd_var *x = &vars[res[op->in[0]]];
+            if (!x->shape)
+                return util_fail(err, "operator %d (%s): variable %s is never assigned, so TFLM gives it no buffer",
+                                 op->index, ir_op_name(op->code), x->shared);
+            int32_t *io = util_alloc(&g->arena, 2 * sizeof(int32_t));
+            if (!io) return util_fail(err, "out of memory");
+            if (op->code == OP_READ_VARIABLE) {
+                io[0] = x->tensor;
+                ops[k].in = io;
+            } else {
+                /* the value in, the variable out */
+                io[0] = op->in[1];
+                io[1] = x->tensor;
+                ops[k].in = io;
+                ops[k].n_in = 1;
+                ops[k].out = io + 1;
+                ops[k].n_out = 1;
+            }
+        }
+        k++;
+    }
+    g->tensors = t;
+    g->n_tensors += n_vars;
+    g->ops = ops;
+    g->n_ops = n_kept;
+    return 0;
+}
+
 int reader_load(ir_graph *g, const uint8_t *file, size_t len, util_err *err) {
     memset(g, 0, sizeof *g);
     util_arena_init(&g->arena, (size_t)256 << 20);
@@ -478,8 +765,7 @@ int reader_load(ir_graph *g, const uint8_t *file, size_t len, util_err *err) {
 
     fb_vec subs;
     if (fb_vector(&f, &model, 2, 4, &subs, "model.subgraphs")) return -1;
-    if (subs.len != 1)
-        return util_fail(err, "model has %u subgraphs; pexc supports exactly one", subs.len);
+    if (subs.len < 1) return util_fail(err, "model has no subgraph");
     fb_tab sg;
     if (fb_vec_table(&f, &subs, 0, &sg, "subgraph")) return -1;
 
@@ -540,7 +826,7 @@ int reader_load(ir_graph *g, const uint8_t *file, size_t len, util_err *err) {
         op->src_index = op->index;
         op->n_parts = 1;
     }
-    return 0;
+    return read_resources(&f, &subs, g, bufs, n_bufs, codes, n_codes);
 }
 
 /* The options table of op, checked again (the reader verified it once). */

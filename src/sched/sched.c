@@ -237,6 +237,21 @@ static int op_reads(const ir_graph *g, int32_t op, int32_t t) {
     return 0;
 }
 
+/* Do operators a and b both touch one variable tensor? A resource
+ * variable's READ_VARIABLE and ASSIGN_VARIABLE have no data dependence the
+ * swap above could see, yet their order is the model's meaning. */
+static int share_state(const ir_graph *g, int32_t a, int32_t b) {
+    const ir_op *x = &g->ops[a], *y = &g->ops[b];
+    for (int32_t i = 0; i < x->n_in + x->n_out; i++) {
+        int32_t t = i < x->n_in ? x->in[i] : x->out[i - x->n_in];
+        if (t < 0 || !g->tensors[t].is_variable) continue;
+        if (op_reads(g, b, t)) return 1;
+        for (int32_t j = 0; j < y->n_out; j++)
+            if (y->out[j] == t) return 1;
+    }
+    return 0;
+}
+
 /* Which operand of op reads the chain tensor t (0 or 1), or -1. */
 static int chain_operand(const k_call *k, int32_t t) {
     if (k->in[0] == t && k->in[1] != t) return 0;
@@ -1549,7 +1564,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
     for (int pass = 0; pass < 8; pass++) {
         int improved = 0;
         for (int32_t i = 0; i + 1 < g->n_ops; i++) {
-            if (op_reads(g, order[i + 1], calls[order[i]].out)) continue;
+            if (op_reads(g, order[i + 1], calls[order[i]].out) || share_state(g, order[i], order[i + 1])) continue;
             int32_t t = order[i];
             order[i] = order[i + 1];
             order[i + 1] = t;
