@@ -76,6 +76,8 @@ def det_input(dtype, count):
         return byte.view(np.int8).astype(np.int64)
     if dtype == np.bool_:
         return (byte & 1).astype(np.bool_)
+    if dtype in (np.uint16, np.uint32, np.uint64):
+        return byte.astype(dtype)
     raise ValueError("no deterministic input rule for dtype %s" % dtype)
 
 

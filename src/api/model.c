@@ -314,6 +314,21 @@ int pexc_model_det_input(const pexc_model *m, int i, void *buf) {
             break;
         }
         case IR_BOOL: b[k] = (uint8_t)(x & 1u); break;
+        case IR_U16: {
+            uint16_t v = (uint16_t)x;
+            memcpy(b + 2 * k, &v, 2);
+            break;
+        }
+        case IR_U32: {
+            uint32_t v = (uint32_t)x;
+            memcpy(b + 4 * k, &v, 4);
+            break;
+        }
+        case IR_U64: {
+            uint64_t v = x;
+            memcpy(b + 8 * k, &v, 8);
+            break;
+        }
         default: return -1;
         }
     }

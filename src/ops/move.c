@@ -658,13 +658,21 @@ static int lower_space_batch(lower_ctx *c, k_call *k) {
                 int64_t ix = (int64_t)x * bw + s - pl;
                 tw[s * dout[2] + x] = ix < 0 || ix >= di[2] ? PEXC_MOVE_PAD : (int32_t)(ix * Ws);
             }
-        if (mv_axis(c, &m, di[3], 1)) return -1;
         /* TFLM pads with its parameter struct's output_offset, which its
-         * Prepare() never sets: the bytes TFLM gives (checked against its
-         * interpreter by tests/models/ops/space_to_batch_nd) are zero bytes,
-         * not the output zero point TFLite's own kernel pads with, so pexc
-         * pads with zero bytes too */
-        m.p.pad[0] = 0;
+         * Prepare() never sets: the padded bytes are whatever that memory
+         * held (0, 16 and 0xD0 seen from its interpreter), so no output can
+         * be TFLM's. Refuse padding, naming why. */
+        for (int64_t i = 0; i < bh * dout[1]; i++)
+            if (th[i] == PEXC_MOVE_PAD)
+                FAIL("operator %d (%s): padding (paddings tensor %d) is filled with an uninitialised value by "
+                     "TFLM, so its output there is undefined; pexc takes SPACE_TO_BATCH_ND without padding",
+                     OPN, op->in[2]);
+        for (int64_t i = 0; i < bw * dout[2]; i++)
+            if (tw[i] == PEXC_MOVE_PAD)
+                FAIL("operator %d (%s): padding (paddings tensor %d) is filled with an uninitialised value by "
+                     "TFLM, so its output there is undefined; pexc takes SPACE_TO_BATCH_ND without padding",
+                     OPN, op->in[2]);
+        if (mv_axis(c, &m, di[3], 1)) return -1;
         return mv_finish(c, k, &m, in->elems, out->elems, &in->index, 1);
     }
     /* BATCH_TO_SPACE_ND: output (ob, oh, ow) comes from input batch
