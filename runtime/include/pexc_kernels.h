@@ -1024,7 +1024,7 @@ pexc_status pexc_arith_f32(const pexc_binary_f32_params *p, const void *const *i
 enum {
     PEXC_UN_RELU = 0, PEXC_UN_RELU6 = 1, PEXC_UN_TANH = 2, PEXC_UN_LOGISTIC = 3, PEXC_UN_EXP = 4, PEXC_UN_LOG = 5,
     PEXC_UN_SQRT = 6, PEXC_UN_RSQRT = 7, PEXC_UN_SIN = 8, PEXC_UN_COS = 9, PEXC_UN_SQUARE = 10, PEXC_UN_NEG = 11,
-    PEXC_UN_FLOOR = 12, PEXC_UN_CEIL = 13, PEXC_UN_ROUND = 14, PEXC_UN_ABS = 15
+    PEXC_UN_FLOOR = 12, PEXC_UN_CEIL = 13, PEXC_UN_ROUND = 14, PEXC_UN_ABS = 15, PEXC_UN_ELU = 16
 };
 typedef struct {
     int32_t op, n;

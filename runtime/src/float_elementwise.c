@@ -78,6 +78,7 @@ pexc_status pexc_unary_f32(const pexc_unary_f32_params *p, const void *const *in
         case PEXC_UN_CEIL: r = ceilf(v); break;
         case PEXC_UN_ROUND: r = round_half_even(v); break;
         case PEXC_UN_ABS: r = fabsf(v); break;
+        case PEXC_UN_ELU: r = v < 0.0f ? expm1f(v) : v; break; /* reference Elu: TfLiteExpm1 */
         default: return PEXC_ERR_ARG;
         }
         y[i] = r;

@@ -18,7 +18,7 @@ int ops_float_known(int32_t code) {
     case OP_CONV_2D: case OP_DEPTHWISE_CONV_2D: case OP_AVERAGE_POOL_2D: case OP_MAX_POOL_2D: case OP_ADD:
     case OP_SUB: case OP_MUL: case OP_SOFTMAX: case OP_LOGISTIC: case OP_TANH: case OP_RELU: case OP_RELU6:
     case OP_EXP: case OP_LOG: case OP_SQRT: case OP_RSQRT: case OP_SIN: case OP_COS: case OP_SQUARE: case OP_NEG:
-    case OP_FLOOR: case OP_CEIL: case OP_ROUND: case OP_ABS:
+    case OP_FLOOR: case OP_CEIL: case OP_ROUND: case OP_ABS: case OP_ELU:
         return 1;
     default: return 0;
     }
@@ -214,6 +214,7 @@ static int32_t float_only_unary(int32_t code) {
     case OP_FLOOR: return PEXC_UN_FLOOR;
     case OP_CEIL: return PEXC_UN_CEIL;
     case OP_ROUND: return PEXC_UN_ROUND;
+    case OP_ELU: return PEXC_UN_ELU;
     default: return -1;
     }
 }
@@ -224,7 +225,7 @@ int ops_float_lower(lower_ctx *c, k_call *k) {
     if (!ops_float_known(op->code) || !in) return 1;
     /* these exist in TFLM for float32 alone: any other input type is
      * refused here rather than left to the core lowering */
-    if (in->type != IR_F32 && float_only_unary(op->code) >= 0)
+    if (in->type != IR_F32 && float_only_unary(op->code) >= 0 && op->code != OP_ELU) /* int8 ELU: a table */
         FAIL("operator %d (%s): input tensor %d has type %d; TFLM computes %s only on float32 (type 0)", op->index,
              c->name, in->index, in->type, c->name);
     if (in->type != IR_F32) return 1;
