@@ -301,3 +301,53 @@ def conformance_inputs(ref, n_random=5, seed=0, model_name=""):
         items.append(("all0", np.zeros(n, np.uint8).tobytes()))
         items.append(("all255", np.full(n, 255, np.uint8).tobytes()))
     return items
+
+
+# ---------------------------------------------------------------------------
+# Crafted variants of a model, refusals and operator state (shared by the
+# operator-family tests)
+# ---------------------------------------------------------------------------
+
+def patched_model(src, edit, out_path, pass_schema=False):
+    """Writes to out_path a copy of the model at src with edit(model_object)
+    (or edit(model_object, schema) when pass_schema) applied; returns it."""
+    import flatbuffers
+    s = gen_models._schema()
+    with open(src, "rb") as f:
+        m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(f.read(), 0))
+    if pass_schema:
+        edit(m, s)
+    else:
+        edit(m)
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    with open(out_path, "wb") as f:
+        f.write(bytes(b.Output()))
+    return str(out_path)
+
+
+def refusal_line(path):
+    """`pexc inspect` must refuse the model with exit 1 and one line; returns it."""
+    _, rc, _, err = _call(["inspect", path], timeout=60)
+    assert rc == 1, "expected a refusal, got exit %d: %s" % (rc, err)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def check_state_carries(path, make_ref, name, schedules=("baseline", "min-sram")):
+    """A model with state: `pexc run --keep-state` over several inputs gives
+    the bytes of one TFLM interpreter invoked without Reset(), under each
+    schedule, and the state really changes the outputs."""
+    ref = make_ref()
+    items = conformance_inputs(ref, 6, 3, name)
+    want = [ref.run(d) for _, d in items]
+    got = None
+    for schedule in schedules:
+        got = run_pexc(path, [d for _, d in items], ref.output_nbytes, schedule, extra=["--keep-state"])
+        for k, (w, g) in enumerate(zip(want, got)):
+            why = describe_mismatch(w, g, ref.output_dtype)
+            assert why is None, "%s %s run %d: differs from TFLM invoked without Reset(): %s" % (
+                name, schedule, k, why)
+    fresh = run_pexc(path, [d for _, d in items], ref.output_nbytes, "baseline")
+    assert fresh != got, "the state should make a difference on %s" % name

@@ -104,39 +104,18 @@ def test_live_tflm(model, schedule):
 def test_state_carries_over(model):
     if model in SHARED_LSTM and not H.have_shared():
         pytest.skip("no shared models")
-    ref = ref_of(model, reset_between=False)
-    items = H.conformance_inputs(ref, 4, 3, model)
-    want = [ref.run(d) for _, d in items]
-    for schedule in SCHEDULES:
-        got = H.run_pexc(model_path(model), [d for _, d in items], ref.output_nbytes, schedule,
-                         extra=["--keep-state"])
-        assert got == want, "%s %s: outputs differ from TFLM invoked without Reset()" % (model, schedule)
-    fresh = H.run_pexc(model_path(model), [d for _, d in items], ref.output_nbytes, "baseline")
-    assert fresh != got, "the state should make a difference on this model"
+    H.check_state_carries(model_path(model), lambda: ref_of(model, reset_between=False), model)
 
 
 # ---- refusals ---------------------------------------------------------------
 
 def _patched(name, edit, tmp_path):
-    """A copy of a seq model with edit(model_object) applied."""
-    import flatbuffers
-    s = H.gen_models._schema()
-    with open(model_path(name), "rb") as f:
-        m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(f.read(), 0))
-    edit(m)
-    b = flatbuffers.Builder(1024)
-    b.Finish(m.Pack(b), file_identifier=b"TFL3")
-    out = tmp_path / ("%s_patched.tflite" % name)
-    out.write_bytes(bytes(b.Output()))
-    return str(out)
+    """A copy of a model of this family with edit applied."""
+    return H.patched_model(model_path(name), edit, tmp_path / ("%s_patched.tflite" % name))
 
 
 def _refusal(path):
-    cmd, rc, _, err = H._call(["inspect", path], timeout=60)
-    assert rc == 1, "expected a refusal, got exit %d: %s" % (rc, err)
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    return lines[0]
+    return H.refusal_line(path)
 
 
 def test_refuses_activation_other_than_tanh(tmp_path):

@@ -60,42 +60,18 @@ def test_live_tflm(model, schedule):
 
 @pytest.mark.parametrize("model", svdf_models())
 def test_state_carries_over(model):
-    ref = ref_of(model, reset_between=False)
-    items = H.conformance_inputs(ref, 6, 3, model)
-    want = [ref.run(d) for _, d in items]
-    for schedule in SCHEDULES:
-        got = H.run_pexc(model_path(model), [d for _, d in items], ref.output_nbytes, schedule,
-                         extra=["--keep-state"])
-        for k, (w, g) in enumerate(zip(want, got)):
-            why = H.describe_mismatch(w, g, ref.output_dtype)
-            assert why is None, "%s %s call %d: differs from TFLM invoked without Reset(): %s" % (
-                model, schedule, k, why)
-    fresh = H.run_pexc(model_path(model), [d for _, d in items], ref.output_nbytes, "baseline")
-    assert fresh != got, "the state should make a difference on this model"
+    H.check_state_carries(model_path(model), lambda: ref_of(model, reset_between=False), model)
 
 
 # ---- refusals ---------------------------------------------------------------
 
 def _patched(name, edit, tmp_path):
-    """A copy of an svdf model with edit(model_object) applied."""
-    import flatbuffers
-    s = H.gen_models._schema()
-    with open(model_path(name), "rb") as f:
-        m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(f.read(), 0))
-    edit(m)
-    b = flatbuffers.Builder(1024)
-    b.Finish(m.Pack(b), file_identifier=b"TFL3")
-    out = tmp_path / ("%s_patched.tflite" % name)
-    out.write_bytes(bytes(b.Output()))
-    return str(out)
+    """A copy of a model of this family with edit applied."""
+    return H.patched_model(model_path(name), edit, tmp_path / ("%s_patched.tflite" % name))
 
 
 def _refusal(path):
-    cmd, rc, _, err = H._call(["inspect", path], timeout=60)
-    assert rc == 1, "expected a refusal, got exit %d: %s" % (rc, err)
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    return lines[0]
+    return H.refusal_line(path)
 
 
 def _op(m):
