@@ -351,3 +351,26 @@ def check_state_carries(path, make_ref, name, schedules=("baseline", "min-sram")
                 name, schedule, k, why)
     fresh = run_pexc(path, [d for _, d in items], ref.output_nbytes, "baseline")
     assert fresh != got, "the state should make a difference on %s" % name
+
+
+def run_generated_c(model, tmp_path, data):
+    """`pexc compile` model (--name m), build the C with gcc -Werror around
+    tests/codegen/host_main.c, run it on the input bytes data and return
+    the output bytes."""
+    out = os.path.join(str(tmp_path), "gen")
+    cmd, rc, _, err = _call(["compile", model, "-o", out, "--name", "m"], timeout=120)
+    assert rc == 0, err
+    srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
+    exe = os.path.join(str(tmp_path), "run")
+    main = os.path.join(ROOT, "tests", "codegen", "host_main.c")
+    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                        "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + out, main] + srcs + ["-o", exe, "-lm"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    inp, res = os.path.join(str(tmp_path), "in.bin"), os.path.join(str(tmp_path), "out.bin")
+    with open(inp, "wb") as f:
+        f.write(data)
+    r = subprocess.run([exe, inp, res], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert r.returncode == 0, r.stderr.decode()
+    with open(res, "rb") as f:
+        return f.read()

@@ -12,7 +12,6 @@ float LSTM models end with: pexc against TFLite Micro, byte for byte.
 """
 
 import os
-import subprocess
 
 import numpy as np
 import pytest
@@ -152,22 +151,8 @@ def test_refuses_per_channel_weights(tmp_path):
 
 @pytest.mark.parametrize("model", ["lstm_stack_int8", "lstm_seq_f32"])
 def test_generated_c_builds_and_matches(model, tmp_path):
-    out = tmp_path / "gen"
-    r = subprocess.run([H.PEXC, "compile", model_path(model), "-o", str(out), "--name", "m"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert r.returncode == 0, r.stderr.decode()
-    srcs = sorted(str(out / f) for f in os.listdir(out) if f.endswith(".c"))
-    exe = str(tmp_path / "run")
-    main = os.path.join(H.ROOT, "tests", "codegen", "host_main.c")
-    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + str(out), main] + srcs + ["-o", exe, "-lm"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert r.returncode == 0, r.stderr.decode()[-3000:]
     ref = ref_of(model)
     label, data = H.conformance_inputs(ref, 1, 5, model)[0]
-    inp, res = tmp_path / "in.bin", tmp_path / "out.bin"
-    inp.write_bytes(data)
-    r = subprocess.run([exe, str(inp), str(res)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert r.returncode == 0, r.stderr.decode()
-    why = H.describe_mismatch(ref.run(data), res.read_bytes(), dtype_of(ref))
+    got = H.run_generated_c(model_path(model), tmp_path, data)
+    why = H.describe_mismatch(ref.run(data), got, dtype_of(ref))
     assert why is None, "generated C of %s: %s" % (model, why)

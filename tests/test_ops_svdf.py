@@ -12,7 +12,6 @@ byte for byte.
 """
 
 import os
-import subprocess
 
 import pytest
 
@@ -135,22 +134,8 @@ def test_refuses_state_type_other_than_time_weights(tmp_path):
 
 @pytest.mark.parametrize("model", ["svdf_int8", "svdf_state8_int8", "svdf_batch2_tanh_f32"])
 def test_generated_c_builds_and_matches(model, tmp_path):
-    out = tmp_path / "gen"
-    r = subprocess.run([H.PEXC, "compile", model_path(model), "-o", str(out), "--name", "m"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert r.returncode == 0, r.stderr.decode()
-    srcs = sorted(str(out / f) for f in os.listdir(out) if f.endswith(".c"))
-    exe = str(tmp_path / "run")
-    main = os.path.join(H.ROOT, "tests", "codegen", "host_main.c")
-    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + str(out), main] + srcs + ["-o", exe, "-lm"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert r.returncode == 0, r.stderr.decode()[-3000:]
     ref = ref_of(model)
     label, data = H.conformance_inputs(ref, 1, 5, model)[0]
-    inp, res = tmp_path / "in.bin", tmp_path / "out.bin"
-    inp.write_bytes(data)
-    r = subprocess.run([exe, str(inp), str(res)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert r.returncode == 0, r.stderr.decode()
-    why = H.describe_mismatch(ref.run(data), res.read_bytes(), ref.output_dtype)
+    got = H.run_generated_c(model_path(model), tmp_path, data)
+    why = H.describe_mismatch(ref.run(data), got, ref.output_dtype)
     assert why is None, "generated C of %s: %s" % (model, why)
