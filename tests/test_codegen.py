@@ -51,9 +51,9 @@ ARM_CPUS = {
     "cortex-m55": ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"],
 }
 LIBC_ALLOWED = {"memcpy", "memmove", "memset"}
-# The float LSTM and softmax kernels take exp and tanh from libm, as TFLite's
-# reference kernels do (their bytes are the C library's).
-LIBM_ALLOWED = {"expf", "tanhf"}
+# The float kernels take exp, tanh and the other element-wise functions from
+# libm, as TFLite's reference kernels do (their bytes are the C library's).
+LIBM_ALLOWED = {"expf", "tanhf", "expm1f", "logf", "sqrtf", "sinf", "cosf", "floorf", "ceilf", "fabsf"}
 # Models whose golden bytes depend on the host libm (exp/tanh of a float
 # LSTM): on the board, newlib's functions round differently in the last
 # place, for pexc as for any code calling them.

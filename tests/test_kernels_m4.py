@@ -46,7 +46,11 @@ CFLAGS = [
 ]
 RUNTIME_SRC = sorted(glob.glob(os.path.join(ROOT, "runtime", "src", "*.c")))
 COMMON_SRC = sorted(glob.glob(os.path.join(ROOT, "tests", "common", "*.c")))
-KERNEL_TESTS = sorted(glob.glob(os.path.join(ROOT, "tests", "kernels", "test_*.c")))
+# test_fixedpoint_s16.c checks the 64-bit requantisation against an
+# __int128 reference, which 32-bit Arm compilers do not have: host only.
+HOST_ONLY = {"test_fixedpoint_s16.c"}
+KERNEL_TESTS = sorted(t for t in glob.glob(os.path.join(ROOT, "tests", "kernels", "test_*.c"))
+                      if os.path.basename(t) not in HOST_ONLY)
 
 # A bare-metal build that silently lost the DSP extension would test nothing new.
 DSP_PROBE = """#if !defined(__ARM_FEATURE_DSP)

@@ -38,7 +38,8 @@ static int dus_case(kref_ops_rng *r, int idx) {
     }
     p.operand_elems = n;
     p.update_rows = p.upd_dims[p.rank - 1] ? nu / p.upd_dims[p.rank - 1] : 0;
-    uint8_t operand[4096 * 4], update[4096 * 4], out[4096 * 4], want[4096 * 4];
+    /* static: 64 KiB would not fit the board's stack */
+    static uint8_t operand[4096 * 4], update[4096 * 4], out[4096 * 4], want[4096 * 4];
     int64_t start64[6];
     int32_t start32[6];
     for (size_t i = 0; i < (size_t)n * (size_t)p.elem_size; i++) operand[i] = (uint8_t)kref_ops_u32(r);
