@@ -1,0 +1,363 @@
+/*
+ * The schedule search: which operators to split along channels or stream
+ * by rows, in which order, scored by peak SRAM (live bytes, then the placed
+ * arena) and then by steps; under a --sram budget the fewest-step plan that
+ * fits. sched.c builds each candidate plan.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/sched_int.h"
+
+/* ---- search ------------------------------------------------------------- */
+
+static const int32_t slice_counts[] = {2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128};
+
+/* How good a plan is: least peak first, then fewest steps at the peak (so
+ * the search can work through ties one step at a time), then fewest steps. */
+typedef struct {
+    size_t peak;
+    int32_t at_peak, steps, peak_step;
+} score;
+
+/* What the search keeps between candidates. */
+typedef struct {
+    int placed;           /* score by the placed arena (else by live bytes) */
+    stream_cache *cache;  /* streamed segments' templates, plan storage */
+} scorer;
+
+/* lose_above (SIZE_MAX: none): the caller only wants to know whether the
+ * plan beats a score of this peak within the step cap. A plan whose live
+ * bytes exceed it cannot (the placed arena is never below the live bytes):
+ * its placement is skipped and sc gets the live bytes as its peak, which
+ * loses too. */
+static int score_plan(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order,
+                      const plan_segment *segs, int32_t n, size_t lose_above, score *sc, util_err *err) {
+    int placed = scr->placed;
+    util_arena tmp;
+    util_arena_init(&tmp, (size_t)1 << 30);
+    plan_t p;
+    if (sched_build_cached(g, calls, order, segs, n, &p, &tmp, scr->cache, err)) {
+        util_arena_free(&tmp);
+        return -1;
+    }
+    size_t *live = util_alloc(&tmp, sizeof(size_t) * (size_t)(p.n_steps + 1));
+    if (!live) {
+        util_arena_free(&tmp);
+        return util_fail(err, "out of memory");
+    }
+    sc->peak = plan_live_profile(&p, live, &sc->peak_step);
+    if (placed && sc->peak > lose_above) {
+        sc->steps = p.n_steps;
+        sc->at_peak = 0;
+        sc->peak_step = 0;
+        util_arena_free(&tmp);
+        return 0;
+    }
+    /* the placed arena, not only the live bytes: a band group must stay
+     * contiguous, so freed bytes below it are not always usable */
+    if (placed && plan_memory(&p, &tmp, err)) {
+        util_arena_free(&tmp);
+        return -1;
+    }
+    if (placed && p.arena_bytes > sc->peak) sc->peak = p.arena_bytes;
+    sc->steps = p.n_steps;
+    sc->at_peak = 0;
+    for (int32_t st = 0; st < p.n_steps; st++)
+        if (live[st] == sc->peak) sc->at_peak++;
+    /* remember the position (in the operator order) of the op at the peak */
+    int32_t op = 0;
+    if (p.n_steps) {
+        const stream_cache *c = scr->cache;
+        int32_t u = 0;
+        while (u < c->n_uses && c->uses[u].step0 + c->uses[u].n <= sc->peak_step) u++;
+        if (u < c->n_uses && c->uses[u].step0 <= sc->peak_step)
+            op = c->t[c->uses[u].tmpl].calls[sc->peak_step - c->uses[u].step0];
+        else
+            op = p.steps[sc->peak_step].call;
+    }
+    sc->peak_step = 0;
+    for (int32_t i = 0; i < g->n_ops; i++)
+        if (p.order[i] == op) sc->peak_step = i;
+    util_arena_free(&tmp);
+    return 0;
+}
+
+/* Every step costs flash in generated code (a 6-byte step-table row, 12
+ * when a pixel index passes 65,535), so a plan may take at most this many:
+ * 384 KiB of table at most. mobilenet_v2's finest plan takes 37,235 steps
+ * (223 KB), which with its 3.4 MB of weights still fits the 4 MiB of the
+ * M4 board. */
+#define SCHED_MAX_STEPS 65536
+
+static int better(const score *a, const score *b, size_t budget) {
+    int a_ok = a->steps <= SCHED_MAX_STEPS, b_ok = b->steps <= SCHED_MAX_STEPS;
+    if (a_ok != b_ok) return a_ok;
+    if (!a_ok) return a->steps < b->steps;
+    if (budget && a->peak <= budget && b->peak <= budget) return a->steps < b->steps;
+    if (a->peak != b->peak) return a->peak < b->peak;
+    if (a->at_peak != b->at_peak) return a->at_peak < b->at_peak;
+    return a->steps < b->steps;
+}
+
+/* Scores the candidate trial[0, m) and keeps it in best_set when it beats
+ * *best. */
+static int keep_if_better(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order,
+                          const plan_segment *trial, int32_t m, score *best, int32_t *best_n, plan_segment *best_set,
+                          util_err *err) {
+    score sc;
+    /* a plan over the cap loses to an in-cap best whatever its peak, and
+     * one in the cap with a higher peak loses too */
+    size_t lose_above = best->steps <= SCHED_MAX_STEPS ? best->peak : SIZE_MAX;
+    if (score_plan(g, calls, scr, order, trial, m, lose_above, &sc, err)) return -1;
+    if (better(&sc, best, 0)) {
+        *best = sc;
+        *best_n = m;
+        memcpy(best_set, trial, sizeof(plan_segment) * (size_t)m);
+    }
+    return 0;
+}
+
+/* trial = segs without those overlapping [s, e], plus [s, e] x K. */
+static int32_t with_segment(const plan_segment *segs, int32_t n, plan_segment add, plan_segment *trial) {
+    int32_t m = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (segs[i].op_last < add.op_first || segs[i].op_first > add.op_last) trial[m++] = segs[i];
+    trial[m++] = add;
+    return m;
+}
+
+#define SW 12 /* how far from the peak a streamed segment may start or end */
+/* Step sizes tried for streamed segments: {rows, fraction of a row}. */
+static const int32_t stream_grains[][2] = {{1, 0}, {2, 0}, {4, 0}, {1, 4}, {1, 16}};
+static const int32_t stream_rows_relax[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256};
+/* Fractions of a row per step tried once the segments are chosen. */
+static const int32_t stream_fracs[] = {8, 16};
+
+/* Adds s to the candidate list if it is not there yet. */
+static int32_t add_cand(int32_t *c, int32_t n, int32_t s) {
+    for (int32_t i = 0; i < n; i++)
+        if (c[i] == s) return n;
+    c[n] = s;
+    return n + 1;
+}
+
+static int search(const ir_graph *g, const k_call *calls, size_t budget, int stream, scorer *scr, plan_t *p,
+                  util_arena *a, util_err *err) {
+    plan_segment *segs = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
+    plan_segment *trial = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
+    plan_segment *best_set = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
+    plan_segment *trial2 = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
+    if (!segs || !trial || !best_set || !trial2) return util_fail(err, "out of memory");
+    int32_t n = 0;
+    int32_t *order = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_ops + 1));
+    if (!order) return util_fail(err, "out of memory");
+    for (int32_t i = 0; i < g->n_ops; i++) order[i] = i;
+    score cur;
+    if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &cur, err)) return -1;
+    /* Operator order: where branches leave a choice (a residual block's
+     * skip path against its main path), swap neighbouring independent
+     * operators while that lowers the peak. Every order tried is a
+     * topological one, and the verifier checks the result anyway. */
+    for (int pass = 0; pass < 8; pass++) {
+        int improved = 0;
+        for (int32_t i = 0; i + 1 < g->n_ops; i++) {
+            if (sched_op_reads(g, order[i + 1], calls[order[i]].out) || sched_share_state(g, order[i], order[i + 1])) continue;
+            int32_t t = order[i];
+            order[i] = order[i + 1];
+            order[i + 1] = t;
+            score sc;
+            if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
+            if (better(&sc, &cur, 0) && sc.peak < cur.peak) {
+                cur = sc;
+                improved = 1;
+            } else {
+                order[i + 1] = order[i];
+                order[i] = t;
+            }
+        }
+        if (!improved) break;
+    }
+    int32_t *starts = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_ops + 40));
+    int32_t *ends = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_ops + 40));
+    if (!starts || !ends) return util_fail(err, "out of memory");
+    for (int round = 0; round < 400; round++) {
+        if (budget && cur.peak <= budget) break;
+        int32_t peak_op = cur.peak_step;
+        score best = cur;
+        int32_t best_n = -1;
+        for (int32_t s = peak_op - 8 < 0 ? 0 : peak_op - 8; s <= peak_op; s++) {
+            for (int32_t e = peak_op > s ? peak_op : s + 1; e < g->n_ops && e <= s + 8; e++) {
+                if (!sched_segment_ok(g, calls, order, s, e)) continue;
+                int32_t C = sched_entry_channels(&calls[order[s]]);
+                for (size_t ki = 0; ki < sizeof slice_counts / sizeof slice_counts[0]; ki++) {
+                    int32_t K = slice_counts[ki];
+                    if (K > C) break;
+                    int32_t m = with_segment(segs, n, (plan_segment){s, e, K, 0, 0}, trial);
+                    if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) return -1;
+                }
+            }
+        }
+        if (stream) {
+            /* streamed chains through the peak: starts and ends near it, and
+             * those of streamed segments already chosen, so a chain can grow
+             * or merge with its neighbours */
+            int32_t ns = 0, ne = 0;
+            for (int32_t s = peak_op - SW < 0 ? 0 : peak_op - SW; s <= peak_op; s++) ns = add_cand(starts, ns, s);
+            for (int32_t e = peak_op; e < g->n_ops && e <= peak_op + SW; e++) ne = add_cand(ends, ne, e);
+            for (int32_t i = 0; i < n; i++) {
+                if (segs[i].rows <= 0) continue;
+                if (segs[i].op_first <= peak_op + SW + 1) ns = add_cand(starts, ns, segs[i].op_first);
+                if (segs[i].op_last >= peak_op - SW - 1) ne = add_cand(ends, ne, segs[i].op_last);
+            }
+            for (int32_t si = 0; si < ns; si++)
+                for (int32_t ei = 0; ei < ne; ei++) {
+                    int32_t s = starts[si], e = ends[ei];
+                    if (s > peak_op + SW + 1 || e < peak_op - SW - 1 || e < s) continue;
+                    if (!(s <= peak_op && e >= peak_op) && !(e + 1 >= peak_op && s <= peak_op + 1)) continue;
+                    if (!sched_stream_ok(g, calls, order, s, e)) continue;
+                    for (size_t ri = 0; ri < sizeof stream_grains / sizeof stream_grains[0]; ri++) {
+                        plan_segment add = {s, e, 1, stream_grains[ri][0], stream_grains[ri][1]};
+                        int32_t m = with_segment(segs, n, add, trial);
+                        if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) return -1;
+                    }
+                }
+            /* split the streamed segment holding the peak in two, the second
+             * part free to end elsewhere: a whole tensor at a low-resolution
+             * point between two chains can cost less than the rings one long
+             * chain keeps alive from its start */
+            for (int32_t i = 0; i < n; i++) {
+                plan_segment sg = segs[i];
+                if (sg.rows <= 0 || sg.op_first > peak_op || sg.op_last < peak_op) continue;
+                for (int32_t k = sg.op_first; k < sg.op_last; k++) {
+                    if (!sched_stream_ok(g, calls, order, sg.op_first, k)) continue;
+                    for (int32_t ei = 0; ei < ne; ei++) {
+                        int32_t e = ends[ei];
+                        if (e <= k || !sched_stream_ok(g, calls, order, k + 1, e)) continue;
+                        /* [first, k] and [k + 1, e] streamed, op k's output whole */
+                        int32_t m = with_segment(segs, n, (plan_segment){sg.op_first, k, 1, sg.rows, sg.frac}, trial2);
+                        m = with_segment(trial2, m, (plan_segment){k + 1, e, 1, sg.rows, sg.frac}, trial);
+                        if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) return -1;
+                    }
+                }
+            }
+        }
+        if (best_n < 0) break;
+        n = best_n;
+        memcpy(segs, best_set, sizeof(plan_segment) * (size_t)n);
+        cur = best;
+    }
+    /* Finer steps: a streamed segment whose ops make a fraction of a row
+     * per step keeps rings of two rows and a few pixels where whole-row
+     * steps keep three rows, and single-row rings shrink to a few pixels. */
+    for (int pass = 0; pass < 2 && !(budget && cur.peak <= budget); pass++) {
+        int improved = 0;
+        for (int32_t i = 0; i < n; i++) {
+            if (segs[i].rows <= 0) continue;
+            for (size_t fi = 0; fi < sizeof stream_fracs / sizeof stream_fracs[0]; fi++) {
+                plan_segment save = segs[i];
+                segs[i].rows = 1;
+                segs[i].frac = stream_fracs[fi];
+                score sc;
+                if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
+                if (better(&sc, &cur, budget)) {
+                    cur = sc;
+                    improved = 1;
+                } else {
+                    segs[i] = save;
+                }
+            }
+        }
+        if (!improved) break;
+    }
+    /* Relax: fewer slices, more rows per streamed step (or no split at
+     * all) wherever the peak allows, so the schedule is as fast as the
+     * memory it reaches. */
+    size_t target = budget && cur.peak <= budget ? budget : cur.peak;
+    for (int32_t i = 0; i < n; i++) {
+        while (segs[i].rows > 0 && segs[i].frac > 1) {
+            plan_segment save = segs[i];
+            segs[i].frac = save.frac / 2 > 1 ? save.frac / 2 : 0;
+            score sc;
+            if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
+            /* equal steps go on: on a narrow tensor 1/16 and 1/8 of a row
+             * are both one pixel, and coarser fractions may still help */
+            if (sc.peak > target || sc.steps > cur.steps) {
+                segs[i] = save;
+                break;
+            }
+            cur = sc;
+        }
+        if (segs[i].rows > 0 && segs[i].frac <= 1) {
+            for (size_t ri = 0; ri < sizeof stream_rows_relax / sizeof stream_rows_relax[0]; ri++) {
+                int32_t r = stream_rows_relax[ri];
+                if (r <= segs[i].rows) continue;
+                plan_segment save = segs[i];
+                segs[i].rows = r;
+                score sc;
+                if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
+                if (sc.peak > target || sc.steps >= cur.steps) {
+                    segs[i] = save;
+                    if (sc.peak > target) break;
+                } else {
+                    cur = sc;
+                }
+            }
+        }
+        for (;;) {
+            plan_segment save = segs[i];
+            int32_t k = save.n_slices;
+            size_t ki = 0;
+            while (ki < sizeof slice_counts / sizeof slice_counts[0] && slice_counts[ki] < k) ki++;
+            score sc;
+            if (ki == 0 || save.rows > 0) { /* try removing the segment */
+                memcpy(trial, segs, sizeof(plan_segment) * (size_t)n);
+                trial[i] = trial[n - 1];
+                if (score_plan(g, calls, scr, order, trial, n - 1, SIZE_MAX, &sc, err)) return -1;
+                if (sc.peak <= target) {
+                    memcpy(segs, trial, sizeof(plan_segment) * (size_t)(n - 1));
+                    n--;
+                    i--;
+                }
+                break;
+            }
+            segs[i].n_slices = slice_counts[ki - 1];
+            if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
+            if (sc.peak > target) {
+                segs[i] = save;
+                break;
+            }
+        }
+    }
+    if (sched_build(g, calls, order, segs, n, p, a, err)) return -1;
+    if (plan_memory(p, a, err) || plan_memory_refine(p, 2e8, a, err)) return -1;
+    return plan_verify(g, calls, p, err);
+}
+
+/* The search runs twice, scoring candidates by live bytes (the lower bound
+ * of any placement, which guides it well through ties) and by the placed
+ * arena (which sees that a band group needs contiguous bytes); the better
+ * final plan wins: the smaller arena, or within a budget the fewer steps. */
+int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int stream, plan_t *p, util_arena *a,
+                   util_err *err) {
+    plan_t q;
+    /* both searches share the streamed segments' templates */
+    stream_cache cache;
+    memset(&cache, 0, sizeof cache);
+    cache.t = calloc(STREAM_CACHE_SLOTS, sizeof(stream_tmpl));
+    if (!cache.t) return util_fail(err, "out of memory");
+    scorer live = {0, &cache}, placed = {1, &cache};
+    int rc = search(g, calls, budget, stream, &live, p, a, err);
+    if (!rc && stream) rc = search(g, calls, budget, stream, &placed, &q, a, err);
+    sched_cache_free(&cache);
+    if (rc) return -1;
+    if (!stream) return 0;
+    int fits_p = budget && p->arena_bytes <= budget, fits_q = budget && q.arena_bytes <= budget;
+    int take_q = fits_p && fits_q ? q.n_steps < p->n_steps
+                 : fits_p || fits_q ? fits_q
+                 : q.arena_bytes < p->arena_bytes || (q.arena_bytes == p->arena_bytes && q.n_steps < p->n_steps);
+    if (take_q) *p = q;
+    return 0;
+}
+
