@@ -57,12 +57,6 @@ int ops_int16_known(int32_t code) {
 
 /* ---- emission -------------------------------------------------------------- */
 
-static void print_ints(emit_ctx *e, const char *field, const int32_t *d, int n) {
-    emit_printf(e, ".%s = {", field);
-    for (int i = 0; i < n; i++) emit_printf(e, i ? ", %d" : "%d", d[i]);
-    emit_printf(e, "}, ");
-}
-
 /* Emits a constant array named <model>_op<k>_<what>, or "NULL". */
 static const char *emit_arr(emit_ctx *e, const k_call *k, const void *p, size_t n, int32_t type, const char *what) {
     char name[64];
@@ -80,8 +74,8 @@ static int emit_conv(emit_ctx *e, const k_call *k, const char *var) {
                *s = emit_arr(e, k, p->shift, oc, IR_I32, "shift");
     if (!f || !b64 || !b32 || !m || !s) return -1;
     emit_printf(e, "static const pexc_conv_s16_params %s = {\n    ", var);
-    print_ints(e, "in_dims", p->in_dims, 4);
-    print_ints(e, "out_dims", p->out_dims, 4);
+    emit_int_field(e, "in_dims", p->in_dims, 4);
+    emit_int_field(e, "out_dims", p->out_dims, 4);
     emit_printf(e,
                 "\n    .kh = %d, .kw = %d, .filter_depth = %d, .depth_multiplier = %d, .stride_h = %d, .stride_w = %d,\n"
                 "    .dilation_h = %d, .dilation_w = %d, .pad_top = %d, .pad_left = %d, .act_min = %d, .act_max = %d,\n"
@@ -112,8 +106,8 @@ static int emit_pool(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_pool_s16_params *p = k->gen_params;
     (void)k;
     emit_printf(e, "static const pexc_pool_s16_params %s = {\n    ", var);
-    print_ints(e, "in_dims", p->in_dims, 4);
-    print_ints(e, "out_dims", p->out_dims, 4);
+    emit_int_field(e, "in_dims", p->in_dims, 4);
+    emit_int_field(e, "out_dims", p->out_dims, 4);
     emit_printf(e,
                 "\n    .filter_h = %d, .filter_w = %d, .stride_h = %d, .stride_w = %d, .pad_top = %d, .pad_left = %d,\n"
                 "    .is_max = %d, .act_min = %d, .act_max = %d,\n};\n",
@@ -126,10 +120,10 @@ static int emit_binary(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_binary_s16_params *p = k->gen_params;
     (void)k;
     emit_printf(e, "static const pexc_binary_s16_params %s = {\n    .op = %d, .rank = %d, ", var, p->op, p->rank);
-    print_ints(e, "dims", p->dims, 6);
+    emit_int_field(e, "dims", p->dims, 6);
     emit_printf(e, "\n    ");
-    print_ints(e, "stride_a", p->stride_a, 6);
-    print_ints(e, "stride_b", p->stride_b, 6);
+    emit_int_field(e, "stride_a", p->stride_a, 6);
+    emit_int_field(e, "stride_b", p->stride_b, 6);
     emit_printf(e,
                 "\n    .left_shift = %d, .input1_offset = %d, .input2_offset = %d, .input1_mult = %d,\n"
                 "    .input1_shift = %d, .input2_mult = %d, .input2_shift = %d, .output_mult = %d,\n"
@@ -178,7 +172,7 @@ static int emit_reduce(emit_ctx *e, const k_call *k, const char *var) {
     (void)k;
     emit_printf(e, "static const pexc_reduce_s16_params %s = {\n    .rank = %d, .reduce_mask = %d, ", var, p->rank,
                 p->reduce_mask);
-    print_ints(e, "in_dims", p->in_dims, 6);
+    emit_int_field(e, "in_dims", p->in_dims, 6);
     emit_printf(e, "\n    .count = %d, .in_zp = %d, .out_zp = %d, .mult = %d, .shift = %d,\n};\n", p->count, p->in_zp,
                 p->out_zp, p->mult, p->shift);
     return 0;
@@ -188,9 +182,9 @@ static int emit_pad(emit_ctx *e, const k_call *k, const char *var) {
     const pexc_pad_s16_params *p = k->gen_params;
     (void)k;
     emit_printf(e, "static const pexc_pad_s16_params %s = {\n    ", var);
-    print_ints(e, "in_dims", p->in_dims, 4);
-    print_ints(e, "out_dims", p->out_dims, 4);
-    print_ints(e, "before", p->before, 4);
+    emit_int_field(e, "in_dims", p->in_dims, 4);
+    emit_int_field(e, "out_dims", p->out_dims, 4);
+    emit_int_field(e, "before", p->before, 4);
     emit_printf(e, ".value = %d,\n};\n", p->value);
     return 0;
 }

@@ -57,10 +57,11 @@ static pexc_status run_lstm_f32(const void *params, const void *const *in, void 
     return pexc_lstm_f32(params, in, out);
 }
 
+/* One int32 array field on a line of its own (emit_int_field). */
 static void print_ints(emit_ctx *e, const char *field, const int32_t *v, int n) {
-    emit_printf(e, "    .%s = {", field);
-    for (int i = 0; i < n; i++) emit_printf(e, i ? ", %d" : "%d", v[i]);
-    emit_printf(e, "},\n");
+    emit_printf(e, "    ");
+    emit_int_field(e, field, v, n);
+    emit_printf(e, "\n");
 }
 
 static int emit_lstm_s8(emit_ctx *e, const k_call *k, const char *var) {
