@@ -228,3 +228,25 @@ def test_generated_c_carries_and_resets_state(schedule, tmp_path):
 @pytest.mark.parametrize("model", ["subtract_clamping_out0", "subtract_clamping_out1"])
 def test_generated_c_subtraction_state(model, tmp_path):
     _check_generated(os.path.join(AUDIO_DIR, model + ".tflite"), _channel_stream(), "min-sram", tmp_path)
+
+
+# ---- refusals -------------------------------------------------------------------
+
+def _patched_subtract(edit, tmp_path):
+    return H.patched_model(os.path.join(AUDIO_DIR, "subtract_preproc_out0.tflite"), edit,
+                           tmp_path / "subtract_patched.tflite")
+
+
+def test_refuses_second_input(tmp_path):
+    def edit(m):
+        op = m.subgraphs[0].operators[0]
+        op.inputs = list(op.inputs) + [op.inputs[0]]
+    line = H.refusal_line(_patched_subtract(edit, tmp_path))
+    assert "SignalFilterBankSpectralSubtraction" in line and "2 inputs" in line, line
+
+
+def test_refuses_absent_input(tmp_path):
+    def edit(m):
+        m.subgraphs[0].operators[0].inputs = [-1]
+    line = H.refusal_line(_patched_subtract(edit, tmp_path))
+    assert "SignalFilterBankSpectralSubtraction" in line and "absent" in line, line

@@ -60,7 +60,7 @@ int ops_signal_add_state(ir_graph *g, util_err *err) {
         char *name = util_alloc(&g->arena, strlen(est->name) + 16);
         int32_t *io = util_alloc(&g->arena, 4 * sizeof(int32_t));
         if (!name || !io) return util_fail(err, "out of memory");
-        sprintf(name, "%s (state)", est->name);
+        sprintf(name, "state:%s", est->name);
         int64_t elems = est->elems > 0 && est->elems < (1 << 24) ? est->elems : 1;
         t[si] = (ir_tensor){.index = si, .name = name, .type = IR_U32, .rank = 1, .shape = {(int32_t)elems},
                             .elems = elems, .bytes = (size_t)elems * 4, .is_variable = 1, .producer = -1};
