@@ -250,3 +250,11 @@ def test_refuses_absent_input(tmp_path):
         m.subgraphs[0].operators[0].inputs = [-1]
     line = H.refusal_line(_patched_subtract(edit, tmp_path))
     assert "SignalFilterBankSpectralSubtraction" in line and "absent" in line, line
+
+
+def test_refuses_absent_estimate_output(tmp_path):
+    def edit(m):
+        op = m.subgraphs[0].operators[0]
+        op.outputs = [op.outputs[0], -1]
+    line = H.refusal_line(_patched_subtract(edit, tmp_path))
+    assert "output 0 is -1" in line, line

@@ -55,12 +55,15 @@ int ops_signal_add_state(ir_graph *g, util_err *err) {
         if (out_part->in[0] < 0)
             return util_fail(err, "operator %d (%s): input 0 is absent; it is required", out_part->src_index,
                              out_part->custom_name);
+        /* an absent output is ir_check's to refuse */
+        if (est_part->out[0] < 0) continue;
         const ir_tensor *est = &t[est_part->out[0]];
         int32_t si = next++;
-        char *name = util_alloc(&g->arena, strlen(est->name) + 16);
+        const char *est_name = est->name ? est->name : "";
+        char *name = util_alloc(&g->arena, strlen(est_name) + 8);
         int32_t *io = util_alloc(&g->arena, 4 * sizeof(int32_t));
         if (!name || !io) return util_fail(err, "out of memory");
-        sprintf(name, "state:%s", est->name);
+        sprintf(name, "state:%s", est_name);
         int64_t elems = est->elems > 0 && est->elems < (1 << 24) ? est->elems : 1;
         t[si] = (ir_tensor){.index = si, .name = name, .type = IR_U32, .rank = 1, .shape = {(int32_t)elems},
                             .elems = elems, .bytes = (size_t)elems * 4, .is_variable = 1, .producer = -1};
