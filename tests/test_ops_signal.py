@@ -13,7 +13,8 @@
   noise) through `pexc run --keep-state` must give, window by window, the
   bytes of one TFLM interpreter invoked without Reset(), under both
   schedules, for the front end and for the single-operator models of
-  tests/models/audio (with and without clamping, each output); pexc's
+  tests/models/audio (with and without clamping, each output, both
+  outputs at once); pexc's
   reset must bring back the first window's bytes; the generated C (host
   build, both schedules) must do the same through NAME_reset().
 """
@@ -258,3 +259,26 @@ def test_refuses_absent_estimate_output(tmp_path):
         op.outputs = [op.outputs[0], -1]
     line = H.refusal_line(_patched_subtract(edit, tmp_path))
     assert "output 0 is -1" in line, line
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_both_outputs_carry_state(schedule, tmp_path):
+    """Both outputs of the operator graph outputs: `pexc run --keep-state`
+    writes both, run by run, as TFLM's interpreter without Reset()."""
+    def edit(m):
+        m.subgraphs[0].outputs = list(m.subgraphs[0].operators[0].outputs)
+    path = _patched_subtract(edit, tmp_path)
+    ref = _ref(path)
+    stream = _channel_stream()
+    want = [ref.run_io([d], 2) for d in stream]
+    inp, outs = tmp_path / "in.bin", [tmp_path / "out0.bin", tmp_path / "out1.bin"]
+    inp.write_bytes(b"".join(stream))
+    r = subprocess.run([H.PEXC, "run", path, "--input", str(inp), "--output", str(outs[0]), "--output",
+                        str(outs[1]), "--batch", str(len(stream)), "--schedule", schedule, "--keep-state"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert r.returncode == 0, r.stderr.decode()
+    for o in range(2):
+        got = outs[o].read_bytes()
+        n = len(got) // len(stream)
+        for k, w in enumerate(want):
+            assert got[k * n:(k + 1) * n] == w[o], "output %d, run %d differs from TFLM without Reset()" % (o, k)
