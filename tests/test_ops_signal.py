@@ -14,9 +14,10 @@
   bytes of one TFLM interpreter invoked without Reset(), under both
   schedules, for the front end and for the single-operator models of
   tests/models/audio (with and without clamping, each output, both
-  outputs at once); pexc's
-  reset must bring back the first window's bytes; the generated C (host
-  build, both schedules) must do the same through NAME_reset().
+  outputs at once); pexc's reset must bring back the first window's bytes;
+  the generated C (host build, both schedules) must do the same through
+  NAME_reset().
+- Refusals of a spectral subtraction TFLM's Prepare would refuse.
 """
 
 import os
