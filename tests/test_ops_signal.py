@@ -18,6 +18,8 @@
   the generated C (host build, both schedules) must do the same through
   NAME_reset().
 - Refusals of a spectral subtraction TFLM's Prepare would refuse.
+- tools/kws_audio_demo.py's stateful pipeline on six kws01 clips: the
+  same features and scores as TFLM's.
 """
 
 import os
@@ -283,3 +285,19 @@ def test_both_outputs_carry_state(schedule, tmp_path):
         n = len(got) // len(stream)
         for k, w in enumerate(want):
             assert got[k * n:(k + 1) * n] == w[o], "output %d, run %d differs from TFLM without Reset()" % (o, k)
+
+
+# ---- the keyword demo ------------------------------------------------------------
+
+@shared
+def test_kws_demo_stateful_pipeline_matches_tflm(capsys):
+    """tools/kws_audio_demo.py: the front end carried across each clip's
+    windows and the keyword model, clip for clip the bytes of TFLM's
+    stateful pipeline (its exit status says so)."""
+    import sys
+    sys.path.insert(0, os.path.join(H.ROOT, "tools"))
+    import kws_audio_demo
+    if not os.path.isdir(kws_audio_demo.CLIPS):
+        pytest.skip("%s is missing" % kws_audio_demo.CLIPS)
+    assert kws_audio_demo.main(["--limit", "6", "--tflm"]) == 0
+    assert "6 of 6 clips' features and 6 of 6 score vectors identical" in capsys.readouterr().out
