@@ -507,6 +507,9 @@ int ops_known(int32_t code);
 const char *ops_missing_reason(int32_t code);
 /* 1 when a family lowers the CUSTOM operator of this name. */
 int ops_custom_known(const char *name);
+/* After ir_expand: a variable tensor for each spectral subtraction's noise
+ * estimate, the parts rewired to update it once per run (signal_state.c). */
+int ops_signal_add_state(ir_graph *g, util_err *err);
 
 /* Emission helpers for families: a static const array of n elements of
  * IR type `type` (I8, I16, I32, F32, U8) named <model>_<what>; returns its C

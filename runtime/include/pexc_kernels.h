@@ -1163,10 +1163,12 @@ typedef struct {
 } pexc_signal_sqrt_params;
 pexc_status pexc_signal_filter_bank_sqrt(const pexc_signal_sqrt_params *p, const void *const *in, void *out);
 
-/* SignalFilterBankSpectralSubtraction (signal_filterbank.c) from a zero
- * noise estimate: in[0] uint32 [n]; part 0 writes the signal less the
- * estimate (uint32 [n]), part 1 the updated estimate (uint32 [n]). Bits:
- * smoothing_bits < 32, spectral_subtraction_bits < 64. */
+/* SignalFilterBankSpectralSubtraction (signal_filterbank.c), the signal
+ * in[0] uint32 [n]. Part 1 updates the noise estimate in[1] uint32 [n] (the
+ * state, kept across runs, written in place) and copies it to out; part 0,
+ * run after it, writes the signal less that updated estimate (in[1]) to
+ * out, uint32 [n]. Bits: smoothing_bits < 32, spectral_subtraction_bits
+ * < 64. */
 typedef struct {
     int32_t n, part;
     uint32_t smoothing, one_minus_smoothing, alternate_smoothing, alternate_one_minus_smoothing;

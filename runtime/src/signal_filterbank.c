@@ -7,8 +7,8 @@
  * are bytes the keyword model was trained on.
  *
  * State: TFLM's spectral subtraction keeps its noise estimate between
- * Invoke() calls. These kernels are one Invoke() of a freshly reset
- * interpreter, so the estimate starts at zero every call.
+ * Invoke() calls; here it is a buffer of the arena that the estimate part
+ * updates in place once per run (src/ops/signal_state.c).
  */
 #include "pexc_bits.h"
 #include "pexc_kernels.h"
@@ -77,28 +77,40 @@ pexc_status pexc_signal_filter_bank_sqrt(const pexc_signal_sqrt_params *p, const
     return PEXC_OK;
 }
 
-/** @brief Signal less a smoothed noise estimate (from zero), floored at
- * min_signal_remaining of the signal; part 1 writes the estimate. */
+/** @brief Part 1: the noise estimate in[1] (the state, updated in place)
+ * smoothed towards the signal in[0], copied to out. Part 0: the signal
+ * in[0] less the updated estimate in[1], floored at min_signal_remaining
+ * of the signal. */
 pexc_status pexc_signal_spectral_subtraction(const pexc_signal_spectral_subtraction_params *p,
                                              const void *const *in, void *out) {
-    if (!p || !in || !in[0] || !out || p->smoothing_bits > 31 || p->spectral_subtraction_bits > 63) return PEXC_ERR_ARG;
+    if (!p || !in || !in[0] || !in[1] || !out || p->smoothing_bits > 31 || p->spectral_subtraction_bits > 63)
+        return PEXC_ERR_ARG;
     const uint32_t *x = in[0];
     uint32_t *y = out;
+    if (p->part == 1) {
+        /* the state is the model's to update: the arena, never flash */
+        uint32_t *state = (uint32_t *)(uintptr_t)in[1];
+        for (int32_t i = 0; i < p->n; i++) {
+            /* even channels use smoothing, odd ones the alternate coefficients */
+            uint32_t sm = i & 1 ? p->alternate_smoothing : p->smoothing;
+            uint32_t keep = i & 1 ? p->alternate_one_minus_smoothing : p->one_minus_smoothing;
+            uint32_t scaled = x[i] << p->smoothing_bits;
+            /* the 64-bit sum wraps and the shifted value truncates to 32
+             * bits, as in TFLM */
+            uint64_t sum = (uint64_t)scaled * sm + (uint64_t)state[i] * keep;
+            uint32_t e = (uint32_t)(sum >> p->spectral_subtraction_bits);
+            if (e > scaled && p->clamping) e = scaled;
+            state[i] = e;
+            y[i] = e;
+        }
+        return PEXC_OK;
+    }
+    const uint32_t *est = in[1];
     for (int32_t i = 0; i < p->n; i++) {
-        /* even channels use smoothing, odd ones the alternate coefficient */
-        uint32_t sm = i & 1 ? p->alternate_smoothing : p->smoothing;
         uint32_t scaled = x[i] << p->smoothing_bits;
-        /* the previous estimate is 0, so its one_minus_smoothing term is 0 */
-        uint32_t estimate = (uint32_t)(((uint64_t)scaled * sm) >> p->spectral_subtraction_bits);
-        uint32_t sub = estimate;
-        if (sub > scaled) {
-            sub = scaled;
-            if (p->clamping) estimate = sub;
-        }
-        if (p->part == 1) {
-            y[i] = estimate;
-            continue;
-        }
+        /* TFLM subtracts min(update, signal); a clamped estimate already is
+         * that minimum, an unclamped one is the update */
+        uint32_t sub = est[i] < scaled ? est[i] : scaled;
         uint32_t floor = (uint32_t)(((uint64_t)x[i] * p->min_signal_remaining) >> p->spectral_subtraction_bits);
         uint32_t left = (scaled - sub) >> p->smoothing_bits;
         y[i] = left > floor ? left : floor;

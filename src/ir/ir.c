@@ -48,7 +48,8 @@ int ir_expand(ir_graph *g, util_err *err) {
     }
     g->ops = ops;
     g->n_ops = (int32_t)n;
-    return 0;
+    /* operator state the model file has no tensor for (signal_state.c) */
+    return ops_signal_add_state(g, err);
 }
 
 const char *ir_type_name(int32_t type) {

@@ -20,13 +20,15 @@
  * refused with the operator and value named.
  *
  * State: SignalFilterBankSpectralSubtraction keeps a noise estimate across
- * TFLM Invoke() calls. pexc runs a model as one Invoke() of a freshly
- * reset interpreter (which is how the golden outputs were made), so the
- * estimate starts at zero on every run.
+ * TFLM Invoke() calls; pexc keeps it in a variable tensor that
+ * signal_state.c adds, carried from run to run and zeroed on reset as
+ * TFLM's. The other signal operators pexc runs keep none (TFLM's
+ * stateful Delay, Framer, OverlapAdd and Stacker are not supported).
  *
  * Two-output operators (SignalFftAutoScale, SignalFilterBankSpectral-
  * Subtraction) reach here expanded, one operator per output (op->part);
- * each part computes what its output needs.
+ * each part computes what its output needs (the spectral subtraction's
+ * estimate part updates the state, its output part reads the result).
  */
 #include <math.h>
 #include <stddef.h>
@@ -479,14 +481,19 @@ static int lower_subtract(lower_ctx *c, k_call *k) {
                                        "min_signal_remaining", "num_channels", "one_minus_smoothing", "smoothing",
                                        "smoothing_bits", "spectral_subtraction_bits"};
     int32_t v[9];
-    if (io(c, 1, 2) || params(c, keys, 9, v, NULL)) return -1;
-    ir_tensor *in = lower_in(c, 0), *out = out_of(c, 0), *noise = out_of(c, 1);
+    /* an operator of two outputs was split and given a second input by
+     * ops_signal_add_state (the state, or the updated estimate): any other
+     * count is the model's and is refused as TFLM's Prepare refuses it */
+    if ((c->op->n_parts != 2 && io(c, 1, 2)) || params(c, keys, 9, v, NULL)) return -1;
+    ir_tensor *in = lower_in(c, 0), *est = lower_in(c, 1), *out = out_of(c, 0), *noise = out_of(c, 1);
+    if (!in || !est)
+        FAIL("operator %d (%s): input 0 is absent; it is required", c->op->index, c->name);
     if (typed(c, in, "input", IR_U32, 1) || typed(c, out, "output", IR_U32, 1) ||
         typed(c, noise, "noise estimate", IR_U32, 1) || range(c, "smoothing_bits", v[7], 0, 31) ||
         range(c, "spectral_subtraction_bits", v[8], 0, 63))
         return -1;
     int32_t nch = v[4];
-    if (nch < 1 || in->elems < nch || out->elems != nch || noise->elems != nch)
+    if (nch < 1 || in->elems < nch || out->elems != nch || noise->elems != nch || est->elems != nch)
         FAIL("operator %d (%s): num_channels %d with input, output and noise estimate of %lld, %lld and %lld values",
              c->op->index, c->name, nch, (long long)in->elems, (long long)out->elems, (long long)noise->elems);
     pexc_signal_spectral_subtraction_params *p = ops_alloc(c, sizeof *p);
@@ -502,7 +509,8 @@ static int lower_subtract(lower_ctx *c, k_call *k) {
     p->smoothing = (uint32_t)v[6];
     p->smoothing_bits = (uint32_t)v[7];
     p->spectral_subtraction_bits = (uint32_t)v[8];
-    return ops_generic(c, k, &k_subtract, p, &in->index, 1);
+    int32_t ts[2] = {in->index, est->index};
+    return ops_generic(c, k, &k_subtract, p, ts, 2);
 }
 
 static int lower_pcan(lower_ctx *c, k_call *k) {

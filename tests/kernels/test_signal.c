@@ -112,14 +112,35 @@ static void square_root(void) {
 }
 
 static void subtraction_bank_log(void) {
-    /* the front end's settings on 1000: estimate 1024000 * 409 >> 14 =
-     * 25562, output (1024000 - 25562) >> 10 = 975 above the floor 49 */
-    uint32_t x[2] = {1000, 0}, y[2];
-    const void *in[1] = {x};
-    pexc_signal_spectral_subtraction_params p = {2, 0, 409, 15975, 983, 15401, 819, 10, 14, 0};
-    CHECK(pexc_signal_spectral_subtraction(&p, in, y) == PEXC_OK && y[0] == 975 && y[1] == 0, "%u %u", y[0], y[1]);
+    /* the front end's settings on 1000 from a zero estimate: part 1 makes
+     * the estimate 1024000 * 409 >> 14 = 25562 (state and output), part 0
+     * the output (1024000 - 25562) >> 10 = 975 above the floor 49 */
+    uint32_t x[2] = {1000, 0}, state[2] = {0, 0}, est[2], y[2];
+    const void *in[2] = {x, state}, *in0[2] = {x, est};
+    pexc_signal_spectral_subtraction_params p = {2, 1, 409, 15975, 983, 15401, 819, 10, 14, 0};
+    CHECK(pexc_signal_spectral_subtraction(&p, in, est) == PEXC_OK && est[0] == 25562 && state[0] == 25562 &&
+              est[1] == 0,
+          "%u %u %u", est[0], state[0], est[1]);
+    p.part = 0;
+    CHECK(pexc_signal_spectral_subtraction(&p, in0, y) == PEXC_OK && y[0] == 975 && y[1] == 0, "%u %u", y[0], y[1]);
+    /* the next run starts from that state: (1024000 * 409 + 25562 * 15975)
+     * >> 14 = 50486, output (1024000 - 50486) >> 10 = 950; channel 1 (odd:
+     * the alternate coefficients) from 2^20 on 3: the estimate 985848 stays
+     * above the signal 3072 (no clamping), which subtracts to the floor 0 */
+    state[1] = 1u << 20;
+    x[1] = 3;
     p.part = 1;
-    CHECK(pexc_signal_spectral_subtraction(&p, in, y) == PEXC_OK && y[0] == 25562, "%u", y[0]);
+    CHECK(pexc_signal_spectral_subtraction(&p, in, est) == PEXC_OK && est[0] == 50486 && est[1] == 985848 &&
+              state[1] == 985848,
+          "%u %u %u", est[0], est[1], state[1]);
+    p.part = 0;
+    CHECK(pexc_signal_spectral_subtraction(&p, in0, y) == PEXC_OK && y[0] == 950 && y[1] == 0, "%u %u", y[0], y[1]);
+    /* with clamping the stored estimate is the signal itself */
+    p.part = 1;
+    p.clamping = 1;
+    state[1] = 1u << 20;
+    CHECK(pexc_signal_spectral_subtraction(&p, in, est) == PEXC_OK && est[1] == 3072 && state[1] == 3072, "%u %u",
+          est[1], state[1]);
 
     /* channel 1's weight -1 times 5 wraps to 2^64 - 5 */
     uint32_t spec[2] = {5, 9};
