@@ -934,6 +934,26 @@ typedef struct {
  * read and updated in place (they carry over to the next call).
  * out: [B*T, S] int8, the hidden state after each step, same row order. */
 pexc_status pexc_lstm_s8(const pexc_lstm_s8_params *p, const void *const *in, void *out);
+/* Rows [q0, q1) of the same arithmetic (a streamed schedule's time steps):
+ * the tile is a run of pixels of y, which sees the output as NHWC
+ * [1, H, W, S] with H * W = B * T rows, one row per pixel; x sees the input
+ * [1, H, W, I] the same way. Either may be a ring of pixels. in[] as for
+ * pexc_lstm_s8 (in[0] unused). Rows run in order across calls. */
+pexc_status pexc_lstm_s8_steps(const pexc_lstm_s8_params *p, const void *const *in, const pexc_view *x,
+                               const pexc_tile *t, pexc_view *y);
+
+/* x and y of a sequence kernel's step form: one row per pixel, H * W =
+ * rows, every channel stored, and the tile (all channels of a run of
+ * pixels) held at once by a ring input and output. */
+static inline int pexc_seq_views_valid(const pexc_view *x, const pexc_view *y, const pexc_tile *t, int32_t rows,
+                                       int32_t n_in, int32_t n_out) {
+    if (!pexc_view_valid(x) || !pexc_view_valid(y) || !t) return 0;
+    if (x->n != 1 || y->n != 1 || x->h != y->h || x->w != y->w || (int64_t)y->h * y->w != rows) return 0;
+    if (x->c != n_in || x->c_begin != 0 || x->c_stored != n_in) return 0;
+    if (y->c != n_out || y->c_begin != 0 || y->c_stored != n_out) return 0;
+    if (!pexc_tile_valid(t, y) || t->c0 != 0 || t->c1 != n_out) return 0;
+    return !x->ring_px || pexc_tile_pixels(t, y->w) <= x->ring_px;
+}
 
 /* The float32 UNIDIRECTIONAL_SEQUENCE_LSTM (lstm_f32.c), TFLite's reference
  * float arithmetic in its order: each gate's two fully-connected sums from
@@ -947,6 +967,9 @@ typedef struct {
 } pexc_lstm_f32_params;
 
 pexc_status pexc_lstm_f32(const pexc_lstm_f32_params *p, const void *const *in, void *out);
+/* Rows [q0, q1), as pexc_lstm_s8_steps. */
+pexc_status pexc_lstm_f32_steps(const pexc_lstm_f32_params *p, const void *const *in, const pexc_view *x,
+                                const pexc_tile *t, pexc_view *y);
 
 /* SVDF (svdf.c), TFLite Micro's kernels. in[0]: input [B, I]; in[1]:
  * feature weights [F, I]; in[2]: time weights [F, M]; in[3]: the state

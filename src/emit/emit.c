@@ -605,8 +605,8 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
                       g->tensors[k->out].bytes);
         return 0;
     }
-    int tiled_transpose = plan_step_tiled_transpose(k, st);
-    if (st->mode == STEP_FULL && !tiled_transpose &&
+    int tiled_transpose = plan_step_tiled_transpose(k, st), seq_step = plan_step_seq(e->p, k, st);
+    if (st->mode == STEP_FULL && !tiled_transpose && !seq_step &&
         (k->kind == K_TRANSPOSE || k->kind == K_CONCAT || k->kind == K_GENERIC)) {
         char dst[256], src[256];
         size_t off = 0;
@@ -681,6 +681,21 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
     if ((k->kind == K_CONV || k->kind == K_DWCONV || k->kind == K_FC || k->kind == K_FC_F32) && (!w || !b))
         return util_fail(e->err, "internal: constants of operator %d were not emitted", k->op);
 
+    if (seq_step) {
+        /* time steps of a sequence: operand 0 is the view "in" */
+        char src[256];
+        size_t off = 0;
+        int ia = 0;
+        sb_printf(f, "        const void *ins[%d] = {", k->n_whole);
+        for (int32_t i = 0; i < k->n_whole; i++) {
+            if (k->whole_in[i] == k->in[0]) snprintf(src, sizeof src, "NULL");
+            else if (tensor_expr(e, k->whole_in[i], src, sizeof src, &off, &ia)) return -1;
+            sb_printf(f, i ? ", %s" : "%s", src);
+        }
+        sb_puts(f, "};\n");
+        sb_printf(f, "        st = %s(&%s_op%d, ins, &in, &t, &out);\n    }\n", ops_steps_of(k)->fn, n, k->op);
+        return 0;
+    }
     sb_puts(f, "        st = ");
     if (st->mode == STEP_FINISH && k->kind == K_AVGPOOL) {
         sb_printf(f, "pexc_avg_pool_s8_finish(&%s_op%d_pool, %d, %d, &in, &t, &out);\n", n, k->op, k->in_dims[0][1],
@@ -1068,7 +1083,7 @@ static void emit_header(const ir_graph *g, const plan_t *p, const emit_options *
 
 /* ---- entry points ------------------------------------------------------- */
 
-static const char *kernel_of(const k_call *k, const plan_step *st) {
+static const char *kernel_of(const plan_t *p, const k_call *k, const plan_step *st) {
     if (st->mode == STEP_FINISH) return k->kind == K_AVGPOOL ? "pexc_avg_pool_s8_finish" : "pexc_requant_s32_s8";
     if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) return "pexc_avg_pool_s8_acc";
     if (st->mode == STEP_ACC)
@@ -1096,7 +1111,7 @@ static const char *kernel_of(const k_call *k, const plan_step *st) {
         return plan_step_tiled_transpose(k, st) ? "pexc_transpose_s8_tile" : "pexc_transpose";
     case K_CONCAT: return "pexc_concat";
     case K_LUT: return "pexc_lut_s8";
-    case K_GENERIC: return k->gen->fn;
+    case K_GENERIC: return plan_step_seq(p, k, st) ? ops_steps_of(k)->fn : k->gen->fn;
     }
     return NULL;
 }
@@ -1104,7 +1119,7 @@ static const char *kernel_of(const k_call *k, const plan_step *st) {
 int32_t emit_kernels_used(const k_call *calls, const plan_t *p, const char **names, int32_t max) {
     int32_t n = 0;
     for (int32_t s = 0; s < p->n_steps; s++) {
-        const char *kn = kernel_of(&calls[p->steps[s].call], &p->steps[s]);
+        const char *kn = kernel_of(p, &calls[p->steps[s].call], &p->steps[s]);
         if (!kn) continue;
         int seen = 0;
         for (int32_t i = 0; i < n && !seen; i++) seen = !strcmp(names[i], kn);

@@ -88,6 +88,13 @@ static pexc_status run_call(const ir_graph *g, const k_call *calls, const k_call
     case K_GENERIC: {
         const void *ins[64];
         if (k->n_whole > 64) return PEXC_ERR_UNSUPPORTED;
+        if (k->kind == K_GENERIC && plan_step_seq(p, k, st)) {
+            /* time steps of a sequence: operand 0 through its view (maybe a
+             * ring, which has no whole address) */
+            for (int32_t i = 0; i < k->n_whole; i++)
+                ins[i] = k->whole_in[i] == k->in[0] ? NULL : tensor_ptr(g, calls, p, arena, k->whole_in[i]);
+            return ops_steps_of(k)->run(k->gen_params, ins, &in, t, &out);
+        }
         for (int32_t i = 0; i < k->n_whole; i++) ins[i] = tensor_ptr(g, calls, p, arena, k->whole_in[i]);
         if (k->kind == K_GENERIC) return k->gen->run(k->gen_params, ins, out.data);
         return pexc_concat(k->n_whole, ins, k->cat_inner, k->cat_outer, k->elem_size, out.data);
