@@ -382,6 +382,14 @@ pexc_status pexc_fully_connected_f32(float act_min, float act_max,
                                      const pexc_view *in, const float *weights,
                                      const float *bias, const pexc_tile *t,
                                      pexc_view *out);
+/* Its two parts for a streamed input (fully_connected_f32_acc.c): float
+ * partial sums over input depth [d0, d1) (first: start from 0.0f), the
+ * steps covering the depth in increasing order, then bias and clamp; the
+ * same bytes as pexc_fully_connected_f32. acc: [B, 1, 1, units] float. */
+pexc_status pexc_fully_connected_f32_acc(const pexc_view *in, const float *weights, int32_t d0, int32_t d1, int first,
+                                         const pexc_tile *t, pexc_view *acc);
+pexc_status pexc_fully_connected_f32_finish(float act_min, float act_max, const float *bias, const pexc_view *acc,
+                                            const pexc_tile *t, pexc_view *out);
 
 /* ---------------------------------------------------------------------------
  * Pooling (int8, input and output share scale and zero point).

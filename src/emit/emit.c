@@ -703,6 +703,11 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
     } else if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) {
         sb_printf(f, "pexc_avg_pool_s8_acc(&%s_op%d_pool, &in, %s, %s, %d, &t, &out);\n", n, k->op, ic0, ic1,
                   st->first);
+    } else if (st->mode == STEP_FINISH && k->kind == K_FC_F32) {
+        sb_printf(f, "pexc_fully_connected_f32_finish(%s_op%d_act_min.f, %s_op%d_act_max.f, %s, &in, &t, &out);\n", n,
+                  k->op, n, k->op, b);
+    } else if (st->mode == STEP_ACC && k->kind == K_FC_F32) {
+        sb_printf(f, "pexc_fully_connected_f32_acc(&in, %s, %s, %s, %d, &t, &out);\n", w, ic0, ic1, st->first);
     } else if (st->mode == STEP_FINISH) {
         if (k->kind != K_CONV && k->kind != K_FC && k->kind != K_DWCONV)
             return util_fail(e->err, "step %d: partial sums of a %s", s, opname);
@@ -1084,6 +1089,8 @@ static void emit_header(const ir_graph *g, const plan_t *p, const emit_options *
 /* ---- entry points ------------------------------------------------------- */
 
 static const char *kernel_of(const plan_t *p, const k_call *k, const plan_step *st) {
+    if (st->mode == STEP_FINISH && k->kind == K_FC_F32) return "pexc_fully_connected_f32_finish";
+    if (st->mode == STEP_ACC && k->kind == K_FC_F32) return "pexc_fully_connected_f32_acc";
     if (st->mode == STEP_FINISH) return k->kind == K_AVGPOOL ? "pexc_avg_pool_s8_finish" : "pexc_requant_s32_s8";
     if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) return "pexc_avg_pool_s8_acc";
     if (st->mode == STEP_ACC)

@@ -42,12 +42,16 @@ static pexc_status run_call(const ir_graph *g, const k_call *calls, const k_call
     make_view(g, calls, p, arena, &st->out, k->out_dims, &out);
     if (st->mode == STEP_FINISH && k->kind == K_AVGPOOL)
         return pexc_avg_pool_s8_finish(&k->pool, k->in_dims[0][1], k->in_dims[0][2], &in, t, &out);
+    if (st->mode == STEP_FINISH && k->kind == K_FC_F32)
+        return pexc_fully_connected_f32_finish(k->act_min_f, k->act_max_f, k->bias_f32, &in, t, &out);
     if (st->mode == STEP_FINISH) return pexc_requant_s32_s8(&k->conv, k->bias, &in, t, &out);
     if (st->mode == STEP_ACC && k->kind == K_AVGPOOL)
         return pexc_avg_pool_s8_acc(&k->pool, &in, st->ic0, st->ic1, st->first, t, &out);
     if (st->mode == STEP_ACC) {
         if (k->kind == K_CONV)
             return pexc_conv2d_s8_acc(&k->conv, &in, k->weights, k->kh, k->kw, st->ic0, st->ic1, st->first, t, &out);
+        if (k->kind == K_FC_F32)
+            return pexc_fully_connected_f32_acc(&in, k->weights_f32, st->ic0, st->ic1, st->first, t, &out);
         if (k->kind == K_FC)
             return pexc_fully_connected_s8_acc(&k->conv, k->filter_offset, &in, k->weights, st->ic0, st->ic1,
                                                st->first, t, &out);

@@ -333,7 +333,7 @@ static int is_streamable(const k_call *k) {
  * a time into int32 partial sums: a fully-connected layer over the flattened
  * rows, or an average pool whose output is a single row (a global pool). */
 static int is_row_consumer(const k_call *k) {
-    return k->kind == K_FC ||
+    return k->kind == K_FC || k->kind == K_FC_F32 ||
            ((k->kind == K_AVGPOOL || k->kind == K_DWCONV) && k->out_dims[1] == 1 && k->out_dims[0] == 1);
 }
 
@@ -500,8 +500,9 @@ static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t 
         int32_t ty = g->tensors[k->out].type;
         if (pos == e && i > 0 && is_row_consumer(k)) si->consumer = 1;
         else if (!is_streamable(k)) return -1;
-        /* int8 chains; a sequence operator may also stream float32 */
-        if (k->out_dims[0] != 1 || (ty != IR_I8 && !(ty == IR_F32 && is_seq(k)))) return -1;
+        /* int8 chains; a float32 sequence streams into float32 ones */
+        int f32_ok = is_seq(k) || (si->consumer && k->kind == K_FC_F32);
+        if (k->out_dims[0] != 1 || (ty != IR_I8 && !(ty == IR_F32 && f32_ok))) return -1;
         if (is_seq(k) && (int64_t)k->out_dims[1] * k->out_dims[2] > 1) seq = 1;
         for (int o = 0; o < 2; o++) {
             si->src[i][o] = -1;
@@ -509,7 +510,7 @@ static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t 
             if (k->in[o] < 0) continue;
             si->geom[i][o] = geom_of(k, o);
             int32_t ti = g->tensors[k->in[o]].type;
-            if (k->in_dims[o][0] != 1 || (ti != IR_I8 && !(ti == IR_F32 && is_seq(k)))) return -1;
+            if (k->in_dims[o][0] != 1 || (ti != IR_I8 && !(ti == IR_F32 && f32_ok))) return -1;
             int32_t t = k->in[o];
             for (int32_t a = n_alias - 1; a >= 0; a--)
                 if (alias[a][0] == t) t = alias[a][1];
@@ -536,7 +537,7 @@ static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t 
             const k_call *p = si->k[j];
             if (si->consumer && i == m - 1) {
                 if (o != 0) return -1;
-                if (k->kind == K_FC) {
+                if (k->kind == K_FC || k->kind == K_FC_F32) {
                     if (k->in_dims[0][3] != p->out_dims[1] * p->out_dims[2] * p->out_dims[3] ||
                         k->in_dims[0][0] != 1)
                         return -1;
@@ -631,7 +632,7 @@ static int stream_step(builder *b, const stream_info *si, const stream_state *st
         int32_t j = si->src[i][0];
         const k_call *p = si->k[j];
         int64_t ring = st->ring[j] < si->P[j] ? st->ring[j] : si->P[j];
-        if (k->kind == K_FC) {
+        if (k->kind == K_FC || k->kind == K_FC_F32) {
             /* the FC reads its features contiguously: one step per stretch
              * of pixels that does not wrap around the ring */
             int32_t C = p->out_dims[3];
