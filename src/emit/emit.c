@@ -647,7 +647,16 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
     if (make_view(e, &st->out, k->out_dims, &vout)) return -1;
     if (!has_in) return util_fail(e->err, "step %d (op %d %s): no input operand", s, k->op, opname);
     sb_puts(f, "    {\n");
-    print_view(e, "const pexc_view", "in", &vin);
+    if (st->mode == STEP_ACC && (k->kind == K_FC || k->kind == K_FC_F32) && vin.in_arena && st->in[0].buf >= 0 &&
+        e->p->buffers[st->in[0].buf].kind == BUF_RING && vin.c_begin == st->ic0)
+        /* a fully-connected layer consuming a ring from its first slot on
+         * (a streamed sequence's time steps, one ring-full at a time): the
+         * stored depth range starts at the step's own, so one template
+         * serves every such step */
+        sb_printf(f, "        const pexc_view in = {%s_arena + %zu, %d, %d, %d, %d, a, %d, %d};\n", n, vin.off, vin.n,
+                  vin.h, vin.w, vin.c, vin.c_stored, vin.ring_px);
+    else
+        print_view(e, "const pexc_view", "in", &vin);
     if (has_in2) print_view(e, "const pexc_view", "in2", &vin2);
     print_view(e, "pexc_view", "out", &vout);
     /* the tile: a run of output pixels given by the table, or a constant */
