@@ -6,7 +6,7 @@ step is a row). Checked here:
 - the exact peaks of the shared LSTM models and of the converter-made
   sequence models, baseline (whole tensors) and min-sram, and that min-sram
   streams an LSTM whose sequence is longer than one step (pexc verifies every plan before it inspects, runs or emits it;
-  tests/unit/test_verify_seq.c breaks a streamed sequence plan and expects
+  tests/unit/test_verify.c breaks a streamed sequence plan and expects
   the verifier to refuse it);
 - the streamed plan gives the baseline's bytes and performs exactly its
   multiply-accumulates (counted inside the kernels, -DPEXC_COUNT_MACS);

@@ -963,6 +963,18 @@ static inline int pexc_seq_views_valid(const pexc_view *x, const pexc_view *y, c
     return !x->ring_px || pexc_tile_pixels(t, y->w) <= x->ring_px;
 }
 
+/* The views and tile of a whole call of a sequence kernel: rows rows of
+ * n_in inputs at x, of n_out outputs at y, as one row of pixels. */
+static inline pexc_tile pexc_seq_whole(const void *x, void *y, int32_t rows, int32_t n_in, int32_t n_out,
+                                       pexc_view *vx, pexc_view *vy) {
+    const pexc_view a = {(void *)(uintptr_t)x, 1, 1, rows, n_in, 0, n_in, 0};
+    const pexc_view b = {y, 1, 1, rows, n_out, 0, n_out, 0};
+    const pexc_tile t = {0, 1, 0, n_out, 0, 0};
+    *vx = a;
+    *vy = b;
+    return t;
+}
+
 /* The float32 UNIDIRECTIONAL_SEQUENCE_LSTM (lstm_f32.c), TFLite's reference
  * float arithmetic in its order: each gate's two fully-connected sums from
  * zero, the bias added last, logistic 1 / (1 + exp(-x)) with TFLite's

@@ -107,9 +107,7 @@ pexc_status pexc_lstm_f32_steps(const pexc_lstm_f32_params *p, const void *const
 
 pexc_status pexc_lstm_f32(const pexc_lstm_f32_params *p, const void *const *in, void *out) {
     if (!p || !in || !in[0] || !out) return PEXC_ERR_ARG;
-    const int32_t rows = p->batches * p->steps;
-    const pexc_view x = {(void *)(uintptr_t)in[0], 1, 1, rows, p->n_input, 0, p->n_input, 0};
-    pexc_view y = {out, 1, 1, rows, p->n_state, 0, p->n_state, 0};
-    const pexc_tile t = {0, 1, 0, p->n_state, 0, 0};
+    pexc_view x, y;
+    const pexc_tile t = pexc_seq_whole(in[0], out, p->batches * p->steps, p->n_input, p->n_state, &x, &y);
     return pexc_lstm_f32_steps(p, in, &x, &t, &y);
 }
