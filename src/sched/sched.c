@@ -1232,7 +1232,7 @@ int sched_build_cached(const ir_graph *g, const k_call *calls, const int32_t *or
                 if (k->in_dims[0][1] > h) h = k->in_dims[0][1];
                 if (k->out_dims[2] > w) w = k->out_dims[2];
             }
-            if (h == 1) h = w; /* one-row sequences step by pixels */
+            if (h == 1 && f == 1) h = w; /* one-row sequences step by pixels, up to w per op */
             cap += len * (h * f + 1) * 3 + 2;
         } else {
             cap += (int64_t)segs[i].n_slices * len + 1;
