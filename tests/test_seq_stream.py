@@ -33,6 +33,9 @@ EXPECTED = {
     "dtln_int8": (1312, 1184, False),
     "lstm_stack_int8": (160, 144, True),
     "lstm_batch2_f32": (320, 272, True),
+    # Conv1D -> LSTM -> FC streamed as one chain; 400 time steps
+    "lstm_conv1d_int8": (208, 128, True),
+    "lstm_long_int8": (2832, 1264, True),
     "lstm_seq_int8": (112, 112, False),
     "lstm_seq_f32": (336, 336, False),
 }
@@ -76,6 +79,18 @@ def test_peak_pinned_and_streamed(name):
         assert j["steps"] > jb["steps"]
     else:
         assert not any(op in streamed for op in lstms)
+
+
+def test_layers_around_the_lstm_stream_with_it():
+    """lstm_conv1d_int8: the Conv1D before the LSTM (RESHAPE, CONV_2D,
+    RESHAPE) and the fully-connected layer after it (through a RESHAPE)
+    are one streamed segment, the reshapes views of the rings."""
+    j = H.inspect_json(path_of("lstm_conv1d_int8"), "min-sram")
+    order = j["op_order"]
+    segs = [order[s["first_op"]:s["last_op"] + 1] for s in j["segments"] if s.get("rows", 0) > 0]
+    types = {o["op"]: o["type"] for o in j["ops"]}
+    assert any({"CONV_2D", "UNIDIRECTIONAL_SEQUENCE_LSTM", "FULLY_CONNECTED"} <= {types.get(op) for op in seg}
+               for seg in segs), j["segments"]
 
 
 @pytest.fixture(scope="module")
