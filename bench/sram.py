@@ -54,7 +54,7 @@ def short_peak(desc):
     head, _, rest = desc.partition(":")
     step = re.search(r"step (\d+) \(op (\d+) (\w+)\)", head)
     items = [f"t{t}{kind} {b}" for t, kind, b in
-             re.findall(r"tensor (\d+)( slice| partial sums| ring of \d+ rows| rows \d+-\d+)? (\d+) B", rest)]
+             re.findall(r"tensor (\d+)( slice| partial sums| ring of \d+ rows(?: \+ \d+ px)?| rows \d+-\d+)? (\d+) B", rest)]
     where = f"op {step.group(2)} {step.group(3)}" if step else "?"
     return f"{where}: " + " + ".join(items)
 

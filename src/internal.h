@@ -416,6 +416,10 @@ int64_t sched_px_need(const k_call *k, int which, int64_t q);
 /* First pixel of operand `which` that output pixel q (or any after it)
  * needs. */
 int64_t sched_px_low(const k_call *k, int which, int64_t q);
+/* A step of a call with a step form (ops_steps_of) that makes only some
+ * rows of its sequence, or reads or writes a ring: it runs the step form,
+ * not the whole-tensor kernel. */
+int plan_step_seq(const plan_t *p, const k_call *k, const plan_step *st);
 /* Multiply-accumulates of one step, counting padded taps like ir_op_macs. */
 int64_t plan_step_macs(const ir_graph *g, const k_call *calls, const plan_step *st);
 /* One line: where the peak sits: the step with the most live bytes, its
@@ -496,6 +500,22 @@ typedef struct ops_kernel {
      * points to, before it) through the emit_* helpers below. */
     int (*emit)(emit_ctx *e, const k_call *k, const char *var);
 } ops_kernel;
+
+/* The step form of a sequence kernel (an LSTM): it runs the time steps of
+ * a tile of pixels of its output (one row of the sequence per pixel),
+ * reading its first activation input k->in[0] through view x and writing
+ * through view y, either of them a ring; in[] are the call's whole_in
+ * tensors with in[0] unused. The scheduler streams a sequence through such
+ * a call: output pixel q needs input pixel q, and the rows run in order
+ * (sched_window), while the state stays in its whole buffer. */
+typedef struct {
+    const char *fn;
+    pexc_status (*run)(const void *params, const void *const *in, const pexc_view *x, const pexc_tile *t,
+                       pexc_view *y);
+} ops_step_kernel;
+
+/* The step form of call k, or NULL when it runs whole only (src/ops/seq.c). */
+const ops_step_kernel *ops_steps_of(const k_call *k);
 
 /* Lowers op into k when a family handles its code: 0 done, -1 error (err
  * set), 1 not a family operator. k->op, out, in[0], dims are preset. */

@@ -149,7 +149,7 @@ def test_refuses_per_channel_weights(tmp_path):
 
 # ---- generated C ---------------------------------------------------------------
 
-@pytest.mark.parametrize("model", ["lstm_stack_int8", "lstm_seq_f32"])
+@pytest.mark.parametrize("model", ["lstm_stack_int8", "lstm_seq_f32", "lstm_conv1d_int8"])
 def test_generated_c_builds_and_matches(model, tmp_path):
     ref = ref_of(model)
     label, data = H.conformance_inputs(ref, 1, 5, model)[0]

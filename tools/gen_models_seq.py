@@ -39,6 +39,17 @@ def catalogue(keras):
         x = L.LSTM(6, return_sequences=False)(x)
         return L.Softmax()(L.Dense(4)(x))
 
+    def conv_lstm(x):
+        # a streamed chain through the LSTM: Conv1D (RESHAPE, CONV_2D,
+        # RESHAPE), the LSTM, RESHAPE, FULLY_CONNECTED
+        x = L.Conv1D(6, 3, padding="same", activation="relu")(x)
+        x = L.LSTM(8, return_sequences=True)(x)
+        return L.Dense(3)(L.Flatten()(x))
+
+    def long_lstm(x):
+        x = L.LSTM(4, return_sequences=True)(x)
+        return L.Dense(2)(L.Flatten()(x))
+
     # name, input shape (batch first), build, int8?
     return [
         ("lstm_seq_int8", [1, 5, 6], lstm(7, True), True),
@@ -47,6 +58,8 @@ def catalogue(keras):
         ("lstm_seq_f32", [1, 5, 6], lstm(7, True), False),
         ("lstm_softmax_f32", [1, 4, 3], lstm_dense_softmax, False),
         ("lstm_batch2_f32", [2, 3, 4], lstm(5, True), False),
+        ("lstm_conv1d_int8", [1, 12, 4], conv_lstm, True),
+        ("lstm_long_int8", [1, 400, 3], long_lstm, True),
     ]
 
 

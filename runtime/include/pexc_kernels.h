@@ -382,6 +382,14 @@ pexc_status pexc_fully_connected_f32(float act_min, float act_max,
                                      const pexc_view *in, const float *weights,
                                      const float *bias, const pexc_tile *t,
                                      pexc_view *out);
+/* Its two parts for a streamed input (fully_connected_f32_acc.c): float
+ * partial sums over input depth [d0, d1) (first: start from 0.0f), the
+ * steps covering the depth in increasing order, then bias and clamp; the
+ * same bytes as pexc_fully_connected_f32. acc: [B, 1, 1, units] float. */
+pexc_status pexc_fully_connected_f32_acc(const pexc_view *in, const float *weights, int32_t d0, int32_t d1, int first,
+                                         const pexc_tile *t, pexc_view *acc);
+pexc_status pexc_fully_connected_f32_finish(float act_min, float act_max, const float *bias, const pexc_view *acc,
+                                            const pexc_tile *t, pexc_view *out);
 
 /* ---------------------------------------------------------------------------
  * Pooling (int8, input and output share scale and zero point).
@@ -934,6 +942,38 @@ typedef struct {
  * read and updated in place (they carry over to the next call).
  * out: [B*T, S] int8, the hidden state after each step, same row order. */
 pexc_status pexc_lstm_s8(const pexc_lstm_s8_params *p, const void *const *in, void *out);
+/* Rows [q0, q1) of the same arithmetic (a streamed schedule's time steps):
+ * the tile is a run of pixels of y, which sees the output as NHWC
+ * [1, H, W, S] with H * W = B * T rows, one row per pixel; x sees the input
+ * [1, H, W, I] the same way. Either may be a ring of pixels. in[] as for
+ * pexc_lstm_s8 (in[0] unused). Rows run in order across calls. */
+pexc_status pexc_lstm_s8_steps(const pexc_lstm_s8_params *p, const void *const *in, const pexc_view *x,
+                               const pexc_tile *t, pexc_view *y);
+
+/* x and y of a sequence kernel's step form: one row per pixel, H * W =
+ * rows, every channel stored, and the tile (all channels of a run of
+ * pixels) held at once by a ring input and output. */
+static inline int pexc_seq_views_valid(const pexc_view *x, const pexc_view *y, const pexc_tile *t, int32_t rows,
+                                       int32_t n_in, int32_t n_out) {
+    if (!pexc_view_valid(x) || !pexc_view_valid(y) || !t) return 0;
+    if (x->n != 1 || y->n != 1 || x->h != y->h || x->w != y->w || (int64_t)y->h * y->w != rows) return 0;
+    if (x->c != n_in || x->c_begin != 0 || x->c_stored != n_in) return 0;
+    if (y->c != n_out || y->c_begin != 0 || y->c_stored != n_out) return 0;
+    if (!pexc_tile_valid(t, y) || t->c0 != 0 || t->c1 != n_out) return 0;
+    return !x->ring_px || pexc_tile_pixels(t, y->w) <= x->ring_px;
+}
+
+/* The views and tile of a whole call of a sequence kernel: rows rows of
+ * n_in inputs at x, of n_out outputs at y, as one row of pixels. */
+static inline pexc_tile pexc_seq_whole(const void *x, void *y, int32_t rows, int32_t n_in, int32_t n_out,
+                                       pexc_view *vx, pexc_view *vy) {
+    const pexc_view a = {(void *)(uintptr_t)x, 1, 1, rows, n_in, 0, n_in, 0};
+    const pexc_view b = {y, 1, 1, rows, n_out, 0, n_out, 0};
+    const pexc_tile t = {0, 1, 0, n_out, 0, 0};
+    *vx = a;
+    *vy = b;
+    return t;
+}
 
 /* The float32 UNIDIRECTIONAL_SEQUENCE_LSTM (lstm_f32.c), TFLite's reference
  * float arithmetic in its order: each gate's two fully-connected sums from
@@ -947,6 +987,9 @@ typedef struct {
 } pexc_lstm_f32_params;
 
 pexc_status pexc_lstm_f32(const pexc_lstm_f32_params *p, const void *const *in, void *out);
+/* Rows [q0, q1), as pexc_lstm_s8_steps. */
+pexc_status pexc_lstm_f32_steps(const pexc_lstm_f32_params *p, const void *const *in, const pexc_view *x,
+                                const pexc_tile *t, pexc_view *y);
 
 /* SVDF (svdf.c), TFLite Micro's kernels. in[0]: input [B, I]; in[1]:
  * feature weights [F, I]; in[2]: time weights [F, M]; in[3]: the state

@@ -19,6 +19,9 @@
  * logistic is 1 / (1 + exp(-x)) with TFLite's cut-offs. A multiply-add
  * fused by the compiler would round once instead of twice: build with
  * -ffp-contract=off.
+ *
+ * pexc_lstm_f32_steps runs rows [q0, q1) through views, as
+ * pexc_lstm_s8_steps does (lstm_s8.c): a streamed schedule's time steps.
  */
 #include <float.h>
 #include <math.h>
@@ -52,12 +55,35 @@ static float gate_sum(const pexc_lstm_f32_params *p, const float *wi, const floa
     return a + r;
 }
 
-pexc_status pexc_lstm_f32(const pexc_lstm_f32_params *p, const void *const *in, void *out) {
-    if (!p || !in || !out || p->batches < 1 || p->steps < 1 || p->n_input < 1 || p->n_state < 1)
+/* One row: every unit, then the row's hidden values become its state. */
+static void lstm_row(const pexc_lstm_f32_params *p, const float *const *wi, const float *const *wr,
+                     const float *const *bias, float clip, const float *xr, float *hr, float *cr, float *yr) {
+    const int32_t ns = p->n_state;
+    for (int32_t u = 0; u < ns; u++) {
+        /* gates in TFLite's tensor order: input, forget, cell, output */
+        float f = logistic_f(gate_sum(p, wi[1], wr[1], bias[1], xr, hr, u));
+        float i = logistic_f(gate_sum(p, wi[0], wr[0], bias[0], xr, hr, u));
+        float g = tanhf(gate_sum(p, wi[2], wr[2], bias[2], xr, hr, u));
+        float c = clamp_f(f * cr[u]) + clamp_f(i * g);
+        if (clip > 0.0f) {
+            /* std::max(std::min(clip, c), -clip): NaN becomes clip */
+            float m = c < clip ? c : clip;
+            c = m < -clip ? -clip : m;
+        }
+        cr[u] = c;
+        float o = logistic_f(gate_sum(p, wi[3], wr[3], bias[3], xr, hr, u));
+        yr[u] = clamp_f(tanhf(c) * o);
+    }
+    memcpy(hr, yr, sizeof(float) * (size_t)ns);
+}
+
+pexc_status pexc_lstm_f32_steps(const pexc_lstm_f32_params *p, const void *const *in, const pexc_view *x,
+                                const pexc_tile *t, pexc_view *y) {
+    if (!p || !in || p->batches < 1 || p->steps < 1 || p->n_input < 1 || p->n_state < 1 ||
+        !pexc_seq_views_valid(x, y, t, p->batches * p->steps, p->n_input, p->n_state))
         return PEXC_ERR_ARG;
-    for (int k = 0; k < 15; k++)
+    for (int k = 1; k < 15; k++)
         if (!in[k]) return PEXC_ERR_ARG;
-    const float *x = in[0];
     const float *wi[4], *wr[4], *bias[4];
     for (int g = 0; g < 4; g++) {
         wi[g] = in[1 + g];
@@ -66,36 +92,22 @@ pexc_status pexc_lstm_f32(const pexc_lstm_f32_params *p, const void *const *in, 
     }
     float *hidden = (float *)(uintptr_t)in[13];
     float *cell = (float *)(uintptr_t)in[14];
-    float *y = out;
     float clip;
     memcpy(&clip, &p->cell_clip_bits, sizeof clip);
-    const int32_t ni = p->n_input, ns = p->n_state, rows = p->batches * p->steps;
-    const int32_t group = p->time_major ? p->batches : 1;
-    for (int32_t r0 = 0; r0 < rows; r0 += group) {
-        for (int32_t r = r0; r < r0 + group; r++) {
-            const int32_t sb = p->time_major ? r - r0 : r / p->steps;
-            const float *xr = x + (size_t)r * (size_t)ni, *hr = hidden + (size_t)sb * (size_t)ns;
-            float *cr = cell + (size_t)sb * (size_t)ns, *yr = y + (size_t)r * (size_t)ns;
-            for (int32_t u = 0; u < ns; u++) {
-                /* gates in TFLite's tensor order: input, forget, cell, output */
-                float f = logistic_f(gate_sum(p, wi[1], wr[1], bias[1], xr, hr, u));
-                float i = logistic_f(gate_sum(p, wi[0], wr[0], bias[0], xr, hr, u));
-                float g = tanhf(gate_sum(p, wi[2], wr[2], bias[2], xr, hr, u));
-                float c = clamp_f(f * cr[u]) + clamp_f(i * g);
-                if (clip > 0.0f) {
-                    /* std::max(std::min(clip, c), -clip): NaN becomes clip */
-                    float m = c < clip ? c : clip;
-                    c = m < -clip ? -clip : m;
-                }
-                cr[u] = c;
-                float o = logistic_f(gate_sum(p, wi[3], wr[3], bias[3], xr, hr, u));
-                yr[u] = clamp_f(tanhf(c) * o);
-            }
-        }
-        for (int32_t r = r0; r < r0 + group; r++) {
-            const int32_t sb = p->time_major ? r - r0 : r / p->steps;
-            memcpy(hidden + (size_t)sb * (size_t)ns, y + (size_t)r * (size_t)ns, sizeof(float) * (size_t)ns);
-        }
+    const int32_t w = y->w, ns = p->n_state;
+    const int64_t q0 = (int64_t)t->y0 * w + t->x0, q1 = q0 + pexc_tile_pixels(t, w);
+    for (int64_t q = q0; q < q1; q++) {
+        const int32_t r = (int32_t)q, sb = p->time_major ? r % p->batches : r / p->steps;
+        const float *xr = (const float *)x->data + pexc_view_index(x, 0, r / w, r % w, 0);
+        float *yr = (float *)y->data + pexc_view_index(y, 0, r / w, r % w, 0);
+        lstm_row(p, wi, wr, bias, clip, xr, hidden + (size_t)sb * (size_t)ns, cell + (size_t)sb * (size_t)ns, yr);
     }
     return PEXC_OK;
+}
+
+pexc_status pexc_lstm_f32(const pexc_lstm_f32_params *p, const void *const *in, void *out) {
+    if (!p || !in || !in[0] || !out) return PEXC_ERR_ARG;
+    pexc_view x, y;
+    const pexc_tile t = pexc_seq_whole(in[0], out, p->batches * p->steps, p->n_input, p->n_state, &x, &y);
+    return pexc_lstm_f32_steps(p, in, &x, &t, &y);
 }

@@ -26,9 +26,19 @@
  *
  * Sums wrap in 32 bits, as TFLM's int32 accumulators do on every target.
  *
- * Rows: time-major input [T, B, I] runs B rows (one per sequence) per time
- * step, each with its own state row; batch-major input [B, T, I] runs the T
- * steps of sequence 0, then of sequence 1, ..., one row per step.
+ * Rows: time-major input [T, B, I] holds the B sequences' rows of step 0,
+ * then of step 1, ...; batch-major input [B, T, I] the T steps of sequence
+ * 0, then of sequence 1. Either way a row reads and writes only its own
+ * sequence's state, so the rows run in storage order, each row's hidden
+ * value copied into its sequence's state as soon as the row is done.
+ *
+ * Time steps as rows: pexc_lstm_s8_steps runs rows [q0, q1) (a tile of
+ * pixels of the output seen as NHWC [1, H, W, S], one row per pixel),
+ * reading the input and writing the output through views, so a streamed
+ * schedule feeds the LSTM a few rows at a time from a ring buffer and
+ * hands its output rows to the next layer through another: the state is
+ * all that persists between calls. Running [0, T) in one call or in any
+ * number of calls in order gives the same bytes.
  */
 #include <string.h>
 
@@ -57,12 +67,36 @@ static int32_t gate_sum(const pexc_lstm_s8_params *p, int g, const int8_t *wi, c
     return sat16(from_x + from_h);
 }
 
-pexc_status pexc_lstm_s8(const pexc_lstm_s8_params *p, const void *const *in, void *out) {
-    if (!p || !in || !out || p->batches < 1 || p->steps < 1 || p->n_input < 1 || p->n_state < 1)
+/* One row: every unit's gates, cell and hidden value, then the hidden
+ * value of the row becomes its sequence's state. */
+static void lstm_row(const pexc_lstm_s8_params *p, const int8_t *const *wi, const int8_t *const *wr,
+                     const int32_t *const *bias, const int8_t *xr, int8_t *hr, int16_t *cr, int8_t *yr) {
+    const int32_t ns = p->n_state, clip = p->cell_clip;
+    for (int32_t u = 0; u < ns; u++) {
+        int32_t f = pexc_logistic_s16((int16_t)gate_sum(p, GATE_FORGET, wi[1], wr[1], bias[1], xr, hr, u), 3, 0);
+        int32_t i = pexc_logistic_s16((int16_t)gate_sum(p, GATE_INPUT, wi[0], wr[0], bias[0], xr, hr, u), 3, 0);
+        int32_t g = pexc_tanh_s16((int16_t)gate_sum(p, GATE_CELL, wi[2], wr[2], bias[2], xr, hr, u), 3, 0);
+        int32_t c = sat16(pexc_requant_inline(f * cr[u], p->forget_mult, p->forget_shift)) +
+                    sat16(pexc_requant_inline(i * g, p->update_mult, p->update_shift));
+        c = sat16(c);
+        if (p->clip_on) c = c > clip ? clip : c < -clip ? -clip : c;
+        cr[u] = (int16_t)c;
+        int32_t o = pexc_logistic_s16((int16_t)gate_sum(p, GATE_OUTPUT, wi[3], wr[3], bias[3], xr, hr, u), 3, 0);
+        int32_t t = pexc_tanh_s16((int16_t)c, p->tanh_mult, p->tanh_shift);
+        int32_t v = p->hidden_zp + pexc_requant_inline(t * o, p->hidden_mult, p->hidden_shift);
+        yr[u] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+    }
+    /* every unit has read the old hidden state: replace it */
+    memcpy(hr, yr, (size_t)ns);
+}
+
+pexc_status pexc_lstm_s8_steps(const pexc_lstm_s8_params *p, const void *const *in, const pexc_view *x,
+                               const pexc_tile *t, pexc_view *y) {
+    if (!p || !in || p->batches < 1 || p->steps < 1 || p->n_input < 1 || p->n_state < 1 ||
+        !pexc_seq_views_valid(x, y, t, p->batches * p->steps, p->n_input, p->n_state))
         return PEXC_ERR_ARG;
-    for (int k = 0; k < 15; k++)
+    for (int k = 1; k < 15; k++)
         if (!in[k]) return PEXC_ERR_ARG;
-    const int8_t *x = in[0];
     const int8_t *wi[4], *wr[4];
     const int32_t *bias[4];
     for (int g = 0; g < 4; g++) {
@@ -73,39 +107,20 @@ pexc_status pexc_lstm_s8(const pexc_lstm_s8_params *p, const void *const *in, vo
     /* the state tensors are the model's to update: the arena, never flash */
     int8_t *hidden = (int8_t *)(uintptr_t)in[13];
     int16_t *cell = (int16_t *)(uintptr_t)in[14];
-    int8_t *y = out;
-    const int32_t ni = p->n_input, ns = p->n_state, rows = p->batches * p->steps;
-    const int32_t group = p->time_major ? p->batches : 1;
-    const int32_t clip = p->cell_clip;
-    for (int32_t r0 = 0; r0 < rows; r0 += group) {
-        for (int32_t r = r0; r < r0 + group; r++) {
-            const int32_t sb = p->time_major ? r - r0 : r / p->steps; /* the row's sequence */
-            const int8_t *xr = x + (size_t)r * (size_t)ni, *hr = hidden + (size_t)sb * (size_t)ns;
-            int16_t *cr = cell + (size_t)sb * (size_t)ns;
-            int8_t *yr = y + (size_t)r * (size_t)ns;
-            for (int32_t u = 0; u < ns; u++) {
-                int32_t f = pexc_logistic_s16(
-                    (int16_t)gate_sum(p, GATE_FORGET, wi[1], wr[1], bias[1], xr, hr, u), 3, 0);
-                int32_t i = pexc_logistic_s16(
-                    (int16_t)gate_sum(p, GATE_INPUT, wi[0], wr[0], bias[0], xr, hr, u), 3, 0);
-                int32_t g = pexc_tanh_s16((int16_t)gate_sum(p, GATE_CELL, wi[2], wr[2], bias[2], xr, hr, u), 3, 0);
-                int32_t c = sat16(pexc_requant_inline(f * cr[u], p->forget_mult, p->forget_shift)) +
-                            sat16(pexc_requant_inline(i * g, p->update_mult, p->update_shift));
-                c = sat16(c);
-                if (p->clip_on) c = c > clip ? clip : c < -clip ? -clip : c;
-                cr[u] = (int16_t)c;
-                int32_t o = pexc_logistic_s16(
-                    (int16_t)gate_sum(p, GATE_OUTPUT, wi[3], wr[3], bias[3], xr, hr, u), 3, 0);
-                int32_t t = pexc_tanh_s16((int16_t)c, p->tanh_mult, p->tanh_shift);
-                int32_t v = p->hidden_zp + pexc_requant_inline(t * o, p->hidden_mult, p->hidden_shift);
-                yr[u] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
-            }
-        }
-        /* every unit of the step has read the old hidden state: replace it */
-        for (int32_t r = r0; r < r0 + group; r++) {
-            const int32_t sb = p->time_major ? r - r0 : r / p->steps;
-            memcpy(hidden + (size_t)sb * (size_t)ns, y + (size_t)r * (size_t)ns, (size_t)ns);
-        }
+    const int32_t w = y->w, ns = p->n_state;
+    const int64_t q0 = (int64_t)t->y0 * w + t->x0, q1 = q0 + pexc_tile_pixels(t, w);
+    for (int64_t q = q0; q < q1; q++) {
+        const int32_t r = (int32_t)q, sb = p->time_major ? r % p->batches : r / p->steps; /* the row's sequence */
+        const int8_t *xr = (const int8_t *)x->data + pexc_view_index(x, 0, r / w, r % w, 0);
+        int8_t *yr = (int8_t *)y->data + pexc_view_index(y, 0, r / w, r % w, 0);
+        lstm_row(p, wi, wr, bias, xr, hidden + (size_t)sb * (size_t)ns, cell + (size_t)sb * (size_t)ns, yr);
     }
     return PEXC_OK;
+}
+
+pexc_status pexc_lstm_s8(const pexc_lstm_s8_params *p, const void *const *in, void *out) {
+    if (!p || !in || !in[0] || !out) return PEXC_ERR_ARG;
+    pexc_view x, y;
+    const pexc_tile t = pexc_seq_whole(in[0], out, p->batches * p->steps, p->n_input, p->n_state, &x, &y);
+    return pexc_lstm_s8_steps(p, in, &x, &t, &y);
 }

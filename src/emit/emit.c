@@ -605,8 +605,8 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
                       g->tensors[k->out].bytes);
         return 0;
     }
-    int tiled_transpose = plan_step_tiled_transpose(k, st);
-    if (st->mode == STEP_FULL && !tiled_transpose &&
+    int tiled_transpose = plan_step_tiled_transpose(k, st), seq_step = plan_step_seq(e->p, k, st);
+    if (st->mode == STEP_FULL && !tiled_transpose && !seq_step &&
         (k->kind == K_TRANSPOSE || k->kind == K_CONCAT || k->kind == K_GENERIC)) {
         char dst[256], src[256];
         size_t off = 0;
@@ -647,7 +647,16 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
     if (make_view(e, &st->out, k->out_dims, &vout)) return -1;
     if (!has_in) return util_fail(e->err, "step %d (op %d %s): no input operand", s, k->op, opname);
     sb_puts(f, "    {\n");
-    print_view(e, "const pexc_view", "in", &vin);
+    if (st->mode == STEP_ACC && (k->kind == K_FC || k->kind == K_FC_F32) && vin.in_arena && st->in[0].buf >= 0 &&
+        e->p->buffers[st->in[0].buf].kind == BUF_RING && vin.c_begin == st->ic0)
+        /* a fully-connected layer consuming a ring from its first slot on
+         * (a streamed sequence's time steps, one ring-full at a time): the
+         * stored depth range starts at the step's own, so one template
+         * serves every such step */
+        sb_printf(f, "        const pexc_view in = {%s_arena + %zu, %d, %d, %d, %d, a, %d, %d};\n", n, vin.off, vin.n,
+                  vin.h, vin.w, vin.c, vin.c_stored, vin.ring_px);
+    else
+        print_view(e, "const pexc_view", "in", &vin);
     if (has_in2) print_view(e, "const pexc_view", "in2", &vin2);
     print_view(e, "pexc_view", "out", &vout);
     /* the tile: a run of output pixels given by the table, or a constant */
@@ -681,6 +690,21 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
     if ((k->kind == K_CONV || k->kind == K_DWCONV || k->kind == K_FC || k->kind == K_FC_F32) && (!w || !b))
         return util_fail(e->err, "internal: constants of operator %d were not emitted", k->op);
 
+    if (seq_step) {
+        /* time steps of a sequence: operand 0 is the view "in" */
+        char src[256];
+        size_t off = 0;
+        int ia = 0;
+        sb_printf(f, "        const void *ins[%d] = {", k->n_whole);
+        for (int32_t i = 0; i < k->n_whole; i++) {
+            if (k->whole_in[i] == k->in[0]) snprintf(src, sizeof src, "NULL");
+            else if (tensor_expr(e, k->whole_in[i], src, sizeof src, &off, &ia)) return -1;
+            sb_printf(f, i ? ", %s" : "%s", src);
+        }
+        sb_puts(f, "};\n");
+        sb_printf(f, "        st = %s(&%s_op%d, ins, &in, &t, &out);\n    }\n", ops_steps_of(k)->fn, n, k->op);
+        return 0;
+    }
     sb_puts(f, "        st = ");
     if (st->mode == STEP_FINISH && k->kind == K_AVGPOOL) {
         sb_printf(f, "pexc_avg_pool_s8_finish(&%s_op%d_pool, %d, %d, &in, &t, &out);\n", n, k->op, k->in_dims[0][1],
@@ -688,6 +712,11 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
     } else if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) {
         sb_printf(f, "pexc_avg_pool_s8_acc(&%s_op%d_pool, &in, %s, %s, %d, &t, &out);\n", n, k->op, ic0, ic1,
                   st->first);
+    } else if (st->mode == STEP_FINISH && k->kind == K_FC_F32) {
+        sb_printf(f, "pexc_fully_connected_f32_finish(%s_op%d_act_min.f, %s_op%d_act_max.f, %s, &in, &t, &out);\n", n,
+                  k->op, n, k->op, b);
+    } else if (st->mode == STEP_ACC && k->kind == K_FC_F32) {
+        sb_printf(f, "pexc_fully_connected_f32_acc(&in, %s, %s, %s, %d, &t, &out);\n", w, ic0, ic1, st->first);
     } else if (st->mode == STEP_FINISH) {
         if (k->kind != K_CONV && k->kind != K_FC && k->kind != K_DWCONV)
             return util_fail(e->err, "step %d: partial sums of a %s", s, opname);
@@ -1068,7 +1097,9 @@ static void emit_header(const ir_graph *g, const plan_t *p, const emit_options *
 
 /* ---- entry points ------------------------------------------------------- */
 
-static const char *kernel_of(const k_call *k, const plan_step *st) {
+static const char *kernel_of(const plan_t *p, const k_call *k, const plan_step *st) {
+    if (st->mode == STEP_FINISH && k->kind == K_FC_F32) return "pexc_fully_connected_f32_finish";
+    if (st->mode == STEP_ACC && k->kind == K_FC_F32) return "pexc_fully_connected_f32_acc";
     if (st->mode == STEP_FINISH) return k->kind == K_AVGPOOL ? "pexc_avg_pool_s8_finish" : "pexc_requant_s32_s8";
     if (st->mode == STEP_ACC && k->kind == K_AVGPOOL) return "pexc_avg_pool_s8_acc";
     if (st->mode == STEP_ACC)
@@ -1096,7 +1127,7 @@ static const char *kernel_of(const k_call *k, const plan_step *st) {
         return plan_step_tiled_transpose(k, st) ? "pexc_transpose_s8_tile" : "pexc_transpose";
     case K_CONCAT: return "pexc_concat";
     case K_LUT: return "pexc_lut_s8";
-    case K_GENERIC: return k->gen->fn;
+    case K_GENERIC: return plan_step_seq(p, k, st) ? ops_steps_of(k)->fn : k->gen->fn;
     }
     return NULL;
 }
@@ -1104,7 +1135,7 @@ static const char *kernel_of(const k_call *k, const plan_step *st) {
 int32_t emit_kernels_used(const k_call *calls, const plan_t *p, const char **names, int32_t max) {
     int32_t n = 0;
     for (int32_t s = 0; s < p->n_steps; s++) {
-        const char *kn = kernel_of(&calls[p->steps[s].call], &p->steps[s]);
+        const char *kn = kernel_of(p, &calls[p->steps[s].call], &p->steps[s]);
         if (!kn) continue;
         int seen = 0;
         for (int32_t i = 0; i < n && !seen; i++) seen = !strcmp(names[i], kn);

@@ -42,12 +42,16 @@ static pexc_status run_call(const ir_graph *g, const k_call *calls, const k_call
     make_view(g, calls, p, arena, &st->out, k->out_dims, &out);
     if (st->mode == STEP_FINISH && k->kind == K_AVGPOOL)
         return pexc_avg_pool_s8_finish(&k->pool, k->in_dims[0][1], k->in_dims[0][2], &in, t, &out);
+    if (st->mode == STEP_FINISH && k->kind == K_FC_F32)
+        return pexc_fully_connected_f32_finish(k->act_min_f, k->act_max_f, k->bias_f32, &in, t, &out);
     if (st->mode == STEP_FINISH) return pexc_requant_s32_s8(&k->conv, k->bias, &in, t, &out);
     if (st->mode == STEP_ACC && k->kind == K_AVGPOOL)
         return pexc_avg_pool_s8_acc(&k->pool, &in, st->ic0, st->ic1, st->first, t, &out);
     if (st->mode == STEP_ACC) {
         if (k->kind == K_CONV)
             return pexc_conv2d_s8_acc(&k->conv, &in, k->weights, k->kh, k->kw, st->ic0, st->ic1, st->first, t, &out);
+        if (k->kind == K_FC_F32)
+            return pexc_fully_connected_f32_acc(&in, k->weights_f32, st->ic0, st->ic1, st->first, t, &out);
         if (k->kind == K_FC)
             return pexc_fully_connected_s8_acc(&k->conv, k->filter_offset, &in, k->weights, st->ic0, st->ic1,
                                                st->first, t, &out);
@@ -88,6 +92,13 @@ static pexc_status run_call(const ir_graph *g, const k_call *calls, const k_call
     case K_GENERIC: {
         const void *ins[64];
         if (k->n_whole > 64) return PEXC_ERR_UNSUPPORTED;
+        if (k->kind == K_GENERIC && plan_step_seq(p, k, st)) {
+            /* time steps of a sequence: operand 0 through its view (maybe a
+             * ring, which has no whole address) */
+            for (int32_t i = 0; i < k->n_whole; i++)
+                ins[i] = k->whole_in[i] == k->in[0] ? NULL : tensor_ptr(g, calls, p, arena, k->whole_in[i]);
+            return ops_steps_of(k)->run(k->gen_params, ins, &in, t, &out);
+        }
         for (int32_t i = 0; i < k->n_whole; i++) ins[i] = tensor_ptr(g, calls, p, arena, k->whole_in[i]);
         if (k->kind == K_GENERIC) return k->gen->run(k->gen_params, ins, out.data);
         return pexc_concat(k->n_whole, ins, k->cat_inner, k->cat_outer, k->elem_size, out.data);

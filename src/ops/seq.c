@@ -96,6 +96,27 @@ static int emit_lstm_f32(emit_ctx *e, const k_call *k, const char *var) {
 static const ops_kernel kernel_lstm_s8 = {"pexc_lstm_s8", "pexc_lstm_s8_params", run_lstm_s8, emit_lstm_s8};
 static const ops_kernel kernel_lstm_f32 = {"pexc_lstm_f32", "pexc_lstm_f32_params", run_lstm_f32, emit_lstm_f32};
 
+/* The step forms: a streamed schedule runs a few time steps per call. */
+static pexc_status steps_lstm_s8(const void *params, const void *const *in, const pexc_view *x, const pexc_tile *t,
+                                 pexc_view *y) {
+    return pexc_lstm_s8_steps(params, in, x, t, y);
+}
+
+static pexc_status steps_lstm_f32(const void *params, const void *const *in, const pexc_view *x, const pexc_tile *t,
+                                  pexc_view *y) {
+    return pexc_lstm_f32_steps(params, in, x, t, y);
+}
+
+static const ops_step_kernel step_lstm_s8 = {"pexc_lstm_s8_steps", steps_lstm_s8};
+static const ops_step_kernel step_lstm_f32 = {"pexc_lstm_f32_steps", steps_lstm_f32};
+
+const ops_step_kernel *ops_steps_of(const k_call *k) {
+    if (k->kind != K_GENERIC) return NULL;
+    if (k->gen == &kernel_lstm_s8) return &step_lstm_s8;
+    if (k->gen == &kernel_lstm_f32) return &step_lstm_f32;
+    return NULL;
+}
+
 /* ---- UNIDIRECTIONAL_SEQUENCE_LSTM ---------------------------------------- */
 
 /* Names for messages, by input index. */

@@ -316,7 +316,7 @@ void plan_step_pixels(const ir_graph *g, const k_call *calls, const plan_step *s
         tile_px(&st->tile, d[2], q0, q1);
         return;
     }
-    if (st->mode == STEP_ACC && k->kind == K_FC) {
+    if (st->mode == STEP_ACC && (k->kind == K_FC || k->kind == K_FC_F32)) {
         /* a fully-connected layer reads its input flattened: its depth
          * range is a range of pixels when the tensor has one batch */
         if (d[0] == 1 && st->ic0 < st->ic1) {
@@ -381,7 +381,7 @@ static void needed_channels(const k_call *k, const plan_step *st, int which, con
     *c0 = 0;
     *c1 = d[3];
     switch (k->kind) {
-    case K_CONV: case K_FC:
+    case K_CONV: case K_FC: case K_FC_F32:
         if (st->mode == STEP_ACC) {
             *c0 = st->ic0;
             *c1 = st->ic1;
@@ -450,8 +450,33 @@ size_t plan_tensor_offset(const ir_graph *g, const k_call *calls, const plan_t *
     return off;
 }
 
+/* A sequence operator (a call with a step form, ops_steps_of) carries its
+ * state from one row to the next, so its steps must make its rows in
+ * order, each starting where the one before ended. */
+static int verify_seq_order(const ir_graph *g, const k_call *calls, const plan_t *p, util_err *err) {
+    int64_t *next = calloc((size_t)g->n_ops + 1, sizeof(int64_t));
+    if (!next) return util_fail(err, "out of memory verifying the plan");
+    for (int32_t s = 0; s < p->n_steps; s++) {
+        const plan_step *st = &p->steps[s];
+        const k_call *k = &calls[st->call];
+        if (st->mode != STEP_FULL || !ops_steps_of(k) || st->call < 0 || st->call >= g->n_ops) continue;
+        int64_t t0, t1;
+        tile_px(&st->tile, k->out_dims[2], &t0, &t1);
+        if (t0 != next[st->call]) {
+            util_fail(err, "plan: step %d runs rows [%lld,%lld) of sequence operator %d; its state has reached row %lld",
+                      s, (long long)t0, (long long)t1, k->op, (long long)next[st->call]);
+            free(next);
+            return -1;
+        }
+        next[st->call] = t1;
+    }
+    free(next);
+    return 0;
+}
+
 int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_err *err) {
     int rc = -1;
+    if (verify_seq_order(g, calls, p, err)) return -1;
     for (int32_t i = 0; i < p->n_buffers; i++) {
         const plan_buffer *a = &p->buffers[i];
         if (a->offset + a->size > p->arena_bytes)

@@ -301,6 +301,22 @@ static int add_segment(builder *b, const plan_segment *sg) {
 
 /* ---- row streaming --------------------------------------------------------- */
 
+/* A sequence operator with a step form (an LSTM): its output pixel q, one
+ * row of the sequence, needs input pixel q and the rows before it, which
+ * the state carries; the rows of the input and output are pixels of the
+ * same NHWC grid. */
+static int is_seq(const k_call *k) {
+    return ops_steps_of(k) && k->in[0] >= 0 && k->in_dims[0][0] == 1 && k->out_dims[0] == 1 &&
+           k->in_dims[0][1] == k->out_dims[1] && k->in_dims[0][2] == k->out_dims[2];
+}
+
+/* A reshape inside a streamed chain (an LSTM's output flattened for a
+ * fully-connected layer): it has no step and no buffer of its own; its
+ * reader reads its producer's ring. */
+static int is_alias(const ir_graph *g, const k_call *k) {
+    return k->kind == K_NOP && k->alias_off == 0 && k->in[0] >= 0 && !g->tensors[k->in[0]].data;
+}
+
 /* Ops that can make a range of output rows from a range of input rows. */
 static int is_streamable(const k_call *k) {
     switch (k->kind) {
@@ -308,6 +324,7 @@ static int is_streamable(const k_call *k) {
     case K_LOGISTIC: case K_LUT: return 1;
     case K_PAD: return k->pad.before[0] == 0 && k->in_dims[0][0] == k->out_dims[0];
     case K_TRANSPOSE: return k->elem_size == 1 && k->transpose.rank <= 4; /* reads its input whole */
+    case K_GENERIC: return is_seq(k);
     default: return 0;
     }
 }
@@ -316,7 +333,7 @@ static int is_streamable(const k_call *k) {
  * a time into int32 partial sums: a fully-connected layer over the flattened
  * rows, or an average pool whose output is a single row (a global pool). */
 static int is_row_consumer(const k_call *k) {
-    return k->kind == K_FC ||
+    return k->kind == K_FC || k->kind == K_FC_F32 ||
            ((k->kind == K_AVGPOOL || k->kind == K_DWCONV) && k->out_dims[1] == 1 && k->out_dims[0] == 1);
 }
 
@@ -348,6 +365,7 @@ int sched_window(const k_call *k, int which, int32_t *sh, int32_t *sw, int32_t *
     case K_ADD: case K_MUL: case K_REQUANT: case K_LOGISTIC: case K_LUT: case K_QUANT_F32: case K_DEQUANT_F32:
         /* same pixels; an operand broadcast along H or W is read whole */
         return k->in_dims[which][1] == k->out_dims[1] && k->in_dims[which][2] == k->out_dims[2];
+    case K_GENERIC: return which == 0 && is_seq(k); /* a row of the sequence per pixel */
     default: return 0;
     }
 }
@@ -428,7 +446,9 @@ int64_t sched_px_low(const k_call *k, int which, int64_t q) {
 
 /* The operators of a streamed segment and who reads whose output. */
 typedef struct {
-    int32_t m;                       /* ops */
+    int32_t m;                       /* ops (reshapes inside the chain are not among them) */
+    int32_t pos[STREAM_MAX_OPS];     /* op i's position in the segment */
+    int rows_are_px;                 /* a chain of one-row sequences: a "row" of a step is a pixel */
     const k_call *k[STREAM_MAX_OPS];
     int64_t P[STREAM_MAX_OPS];       /* output pixels (a consumer: its input's) */
     int32_t W[STREAM_MAX_OPS];       /* output width (a consumer: its input's) */
@@ -442,35 +462,68 @@ typedef struct {
     int consumer;                    /* the last op consumes rows into partial sums */
 } stream_info;
 
+/* Readers of tensor t, a chain reshape of it (alias {output, t}, t the
+ * chain tensor it finally reshapes) counted as the readers of its output. */
+static int32_t readers_through(const ir_graph *g, int32_t t, const int32_t (*alias)[2], int32_t n_alias) {
+    int32_t n = n_readers(g, t);
+    for (int32_t a = 0; a < n_alias; a++)
+        if (alias[a][1] == t) n += n_readers(g, alias[a][0]) - 1;
+    return n;
+}
+
 /* Fills si for positions [s, e]; returns 0 if they form a streamable chain. */
 static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t *order, int32_t s, int32_t e,
                           stream_info *si) {
-    int32_t m = e - s + 1;
-    if (m < 1 || m > STREAM_MAX_OPS) return -1;
-    si->m = m;
+    if (e < s || e - s + 1 > STREAM_MAX_OPS) return -1;
+    int32_t m = 0;
     si->consumer = 0;
-    int tall = 0;
-    for (int32_t i = 0; i < m; i++) {
-        const k_call *k = &calls[order[s + i]];
+    int tall = 0, seq = 0;
+    int32_t alias[STREAM_MAX_OPS][2], n_alias = 0; /* {output, input} of the chain's reshapes */
+    for (int32_t pos = s; pos <= e; pos++) {
+        const k_call *k = &calls[order[pos]];
+        if (pos > s && pos < e && is_alias(g, k)) {
+            int32_t t = k->in[0];
+            for (int32_t a = n_alias - 1; a >= 0; a--)
+                if (alias[a][0] == t) t = alias[a][1];
+            int made = 0; /* a reshape of a tensor the chain makes */
+            for (int32_t j = 0; j < m; j++) made |= si->k[j]->out == t;
+            if (!made || g->tensors[k->out].is_output) return -1;
+            alias[n_alias][0] = k->out;
+            alias[n_alias][1] = t;
+            n_alias++;
+            continue;
+        }
+        int32_t i = m++;
         si->k[i] = k;
+        si->pos[i] = pos - s;
         si->n_rd[i] = 0;
-        if (i == m - 1 && m > 1 && is_row_consumer(k)) si->consumer = 1;
+        int32_t ty = g->tensors[k->out].type;
+        if (pos == e && i > 0 && is_row_consumer(k)) si->consumer = 1;
         else if (!is_streamable(k)) return -1;
-        if (k->out_dims[0] != 1 || g->tensors[k->out].type != IR_I8) return -1;
+        /* int8 chains; a float32 sequence streams into float32 ones */
+        int f32_ok = is_seq(k) || (si->consumer && k->kind == K_FC_F32);
+        if (k->out_dims[0] != 1 || (ty != IR_I8 && !(ty == IR_F32 && f32_ok))) return -1;
+        if (is_seq(k) && (int64_t)k->out_dims[1] * k->out_dims[2] > 1) seq = 1;
         for (int o = 0; o < 2; o++) {
             si->src[i][o] = -1;
             si->need_tab[i][o] = si->low_tab[i][o] = NULL;
             if (k->in[o] < 0) continue;
             si->geom[i][o] = geom_of(k, o);
-            if (k->in_dims[o][0] != 1 || g->tensors[k->in[o]].type != IR_I8) return -1;
+            int32_t ti = g->tensors[k->in[o]].type;
+            if (k->in_dims[o][0] != 1 || (ti != IR_I8 && !(ti == IR_F32 && f32_ok))) return -1;
+            int32_t t = k->in[o];
+            for (int32_t a = n_alias - 1; a >= 0; a--)
+                if (alias[a][0] == t) t = alias[a][1];
             for (int32_t j = 0; j < i; j++)
-                if (si->k[j]->out == k->in[o]) si->src[i][o] = j;
+                if (si->k[j]->out == t) si->src[i][o] = j;
         }
         si->P[i] = (int64_t)k->out_dims[1] * k->out_dims[2];
         si->W[i] = k->out_dims[2];
         if (k->out_dims[1] > 1) tall = 1;
     }
-    if (!tall && !si->consumer) return -1;
+    si->m = m;
+    if (!tall && !si->consumer && !seq) return -1;
+    si->rows_are_px = seq && !tall;
     for (int32_t i = 0; i < m; i++) {
         const k_call *k = si->k[i];
         for (int o = 0; o < 2; o++) {
@@ -484,7 +537,7 @@ static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t 
             const k_call *p = si->k[j];
             if (si->consumer && i == m - 1) {
                 if (o != 0) return -1;
-                if (k->kind == K_FC) {
+                if (k->kind == K_FC || k->kind == K_FC_F32) {
                     if (k->in_dims[0][3] != p->out_dims[1] * p->out_dims[2] * p->out_dims[3] ||
                         k->in_dims[0][0] != 1)
                         return -1;
@@ -502,7 +555,9 @@ static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t 
     }
     for (int32_t j = 0; j + 1 < m; j++) {
         const ir_tensor *t = &g->tensors[si->k[j]->out];
-        if (t->is_output || si->n_rd[j] == 0 || si->n_rd[j] != n_readers(g, si->k[j]->out)) return -1;
+        if (t->is_output || si->n_rd[j] == 0 ||
+            si->n_rd[j] != readers_through(g, si->k[j]->out, (const int32_t(*)[2])alias, n_alias))
+            return -1;
     }
     return 0;
 }
@@ -577,7 +632,7 @@ static int stream_step(builder *b, const stream_info *si, const stream_state *st
         int32_t j = si->src[i][0];
         const k_call *p = si->k[j];
         int64_t ring = st->ring[j] < si->P[j] ? st->ring[j] : si->P[j];
-        if (k->kind == K_FC) {
+        if (k->kind == K_FC || k->kind == K_FC_F32) {
             /* the FC reads its features contiguously: one step per stretch
              * of pixels that does not wrap around the ring */
             int32_t C = p->out_dims[3];
@@ -644,7 +699,7 @@ static int stream_walk(builder *b, const stream_info *si, stream_state *st, int3
         }
     if (b && st->trace) {
         for (size_t t = 0; t < st->n_trace; t++)
-            if (stream_step(b, si, st, s + (int32_t)st->trace[t][0], (int32_t)st->trace[t][0], st->trace[t][1],
+            if (stream_step(b, si, st, s + si->pos[st->trace[t][0]], (int32_t)st->trace[t][0], st->trace[t][1],
                             st->trace[t][2]))
                 return -1;
         return 0;
@@ -695,7 +750,7 @@ static int stream_walk(builder *b, const stream_info *si, stream_state *st, int3
                     stuck[3] = d1;
                     continue;
                 }
-                if (b && stream_step(b, si, st, s + i, i, q0, lo)) return -1;
+                if (b && stream_step(b, si, st, s + si->pos[i], i, q0, lo)) return -1;
                 if (!b && st->trace) {
                     if (st->n_trace == st->cap_trace) {
                         size_t cap = st->cap_trace ? 2 * st->cap_trace : 1024;
@@ -817,7 +872,7 @@ static int32_t cache_find(const stream_cache *c, const int32_t *order, const pla
     for (int32_t i = 0; i < c->n; i++) {
         const stream_tmpl *t = &c->t[i];
         if (t->live && t->s == sg->op_first && t->e == sg->op_last && t->seg_rows == sg->rows &&
-            t->frac == sg->frac && memcmp(t->ops, order + t->s, sizeof(int32_t) * (size_t)t->m) == 0)
+            t->frac == sg->frac && memcmp(t->ops, order + t->s, sizeof(int32_t) * (size_t)(t->e - t->s + 1)) == 0)
             return i;
     }
     return -1;
@@ -857,7 +912,7 @@ static void cache_put(builder *b, const plan_segment *sg, const stream_state *st
     x.n_own = p->n_buffers - base;
     x.n_steps = n;
     int32_t max_refs = 3 * m + 2; /* each op's operands and output */
-    x.ops = malloc(sizeof(int32_t) * (size_t)m);
+    x.ops = malloc(sizeof(int32_t) * (size_t)(x.e - x.s + 1)); /* order[s..e], reshapes included */
     x.ring = malloc(sizeof(int64_t) * (size_t)m);
     x.outer = malloc(sizeof(int32_t) * (size_t)max_refs);
     x.calls = malloc(sizeof(int32_t) * (size_t)(n + 1));
@@ -865,7 +920,7 @@ static void cache_put(builder *b, const plan_segment *sg, const stream_state *st
     /* (ref, r0, r1, step) of every view of a whole tensor, then grouped */
     int32_t(*seen)[4] = malloc(sizeof *seen * (3 * (size_t)n + 1));
     if (!x.ops || !x.ring || !x.outer || !x.calls || !x.refs || !seen) goto fail;
-    memcpy(x.ops, b->order + x.s, sizeof(int32_t) * (size_t)m);
+    memcpy(x.ops, b->order + x.s, sizeof(int32_t) * (size_t)(x.e - x.s + 1));
     memcpy(x.ring, st->ring, sizeof(int64_t) * (size_t)m);
     int32_t n_seen = 0;
     for (int32_t i = 0; i < n; i++) {
@@ -984,7 +1039,8 @@ static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
     if (b->cache) geom_tables(b, &si);
     for (int32_t i = 0; i < si.m; i++) {
         int64_t w = si.W[i];
-        st->chunk[i] = sg->frac > 1 ? (w + sg->frac - 1) / sg->frac : (int64_t)sg->rows * w;
+        /* a chain of one-row sequences steps by time steps, its pixels */
+        st->chunk[i] = sg->frac > 1 ? (w + sg->frac - 1) / sg->frac : (int64_t)sg->rows * (si.rows_are_px ? 1 : w);
     }
     int32_t tmpl = b->cache ? cache_find(b->cache, b->order, sg) : -1;
     if (tmpl >= 0) {
@@ -999,7 +1055,7 @@ static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
     int32_t base = b->p->n_buffers;
     for (int32_t j = 0; j + 1 < si.m; j++) {
         const k_call *k = si.k[j];
-        size_t sz = (size_t)st->ring[j] * (size_t)k->out_dims[3];
+        size_t sz = (size_t)st->ring[j] * (size_t)k->out_dims[3] * ir_type_size(g->tensors[k->out].type);
         st->buf[j] = new_buffer(b, k->out, BUF_RING, 0, k->out_dims[3], sz);
         if (st->buf[j] < 0) return -1;
         b->p->buffers[st->buf[j]].ring_px = (int32_t)st->ring[j];
@@ -1169,12 +1225,14 @@ int sched_build_cached(const ir_graph *g, const k_call *calls, const int32_t *or
     for (int32_t i = 0; i < n_segs; i++) {
         int64_t len = segs[i].op_last - segs[i].op_first + 1;
         if (segs[i].rows > 0) {
-            int64_t h = 1, f = segs[i].frac > 1 ? segs[i].frac : 1;
+            int64_t h = 1, w = 1, f = segs[i].frac > 1 ? segs[i].frac : 1;
             for (int32_t j = segs[i].op_first; j <= segs[i].op_last && j < g->n_ops; j++) {
                 const k_call *k = &calls[p->order[j]];
                 if (k->out_dims[1] > h) h = k->out_dims[1];
                 if (k->in_dims[0][1] > h) h = k->in_dims[0][1];
+                if (k->out_dims[2] > w) w = k->out_dims[2];
             }
+            if (h == 1 && f == 1) h = w; /* one-row sequences step by pixels, up to w per op */
             cap += len * (h * f + 1) * 3 + 2;
         } else {
             cap += (int64_t)segs[i].n_slices * len + 1;
@@ -1295,6 +1353,9 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
         }
         const k_call *k = &calls[st->call];
         for (int32_t i = 0; i < k->n_whole; i++) {
+            /* a generic call's operand 0 is its view, touched above by rows
+             * (a streamed sequence's input may be a ring, or banded) */
+            if (k->kind == K_GENERIC && k->whole_in[i] == k->in[0]) continue;
             plan_view v = whole_view(b, k->whole_in[i]);
             touch(p, &v, s, 0, INT32_MAX);
         }
@@ -1422,7 +1483,19 @@ int64_t plan_step_macs(const ir_graph *g, const k_call *calls, const plan_step *
         int64_t depth = st->mode == STEP_ACC ? st->ic1 - st->ic0 : k->in_dims[0][3];
         return (int64_t)k->out_dims[0] * ch * depth;
     }
-    case K_GENERIC: return ir_op_macs(g, &g->ops[k->op]); /* always one whole step */
+    case K_GENERIC: {
+        int64_t all = ir_op_macs(g, &g->ops[k->op]), P = (int64_t)k->out_dims[0] * k->out_dims[1] * k->out_dims[2];
+        /* a sequence's steps share its MACs by rows; other calls run whole */
+        return ops_steps_of(k) && P > 0 ? all / P * px : all;
+    }
     default: return 0;
     }
+}
+
+int plan_step_seq(const plan_t *p, const k_call *k, const plan_step *st) {
+    if (!ops_steps_of(k) || st->mode != STEP_FULL) return 0;
+    if (st->tile.y0 != 0 || st->tile.y1 != k->out_dims[1] || st->tile.x0 || st->tile.x1) return 1;
+    int ring = (st->in[0].buf >= 0 && p->buffers[st->in[0].buf].kind == BUF_RING) ||
+               (st->out.buf >= 0 && p->buffers[st->out.buf].kind == BUF_RING);
+    return ring;
 }

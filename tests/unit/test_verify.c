@@ -13,6 +13,16 @@
  *     reused before its pixel's last read);
  *   - a streamed step run twice (rows computed a second time);
  *   - two buffers alive together placed on the same bytes.
+ *
+ * Then the same for a streamed sequence: two stacked LSTMs feeding a
+ * fully-connected layer through a reshape (tests/models/seq/
+ * lstm_stack_int8), two time steps per step, the LSTMs' outputs in rings:
+ *   - two time steps of an LSTM swapped (its state would carry backwards);
+ *   - a time step run twice;
+ *   - the ring between the two LSTMs one pixel short (a step then no
+ *     longer fits it);
+ *   - the fully-connected layer reading a time step before the LSTM makes
+ *     it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,15 +71,51 @@ static int32_t find_ring(const plan_t *p) {
     return -1;
 }
 
-int main(void) {
-    const char *path = getenv("PEXC_VERIFY_MODEL");
-    if (!path) path = "tests/models/gen/block_resnet_basic.tflite";
+/* Copies of p's buffers and steps (nb, ns bytes), to put back after each
+ * corruption. */
+static int copies(const plan_t *p, plan_buffer **bufs, size_t *nb, plan_step **steps, size_t *ns) {
+    *nb = sizeof(plan_buffer) * (size_t)p->n_buffers;
+    *ns = sizeof(plan_step) * (size_t)p->n_steps;
+    *bufs = malloc(*nb);
+    *steps = malloc(*ns);
+    if (!*bufs || !*steps) return -1;
+    memcpy(*bufs, p->buffers, *nb);
+    memcpy(*steps, p->steps, *ns);
+    return 0;
+}
+
+/* The model named by environment variable env, else def (NULL: failed). */
+static pexc_model *open_model(const char *env, const char *def, const char **path) {
+    *path = getenv(env);
+    if (!*path) *path = def;
     pexc_model *m = NULL;
     char err[512];
-    if (pexc_model_open(path, PEXC_SCHEDULE_MIN_SRAM, &m, err, sizeof err)) {
-        printf("FAIL cannot open %s: %s\n", path, err);
-        return 1;
+    if (pexc_model_open(*path, PEXC_SCHEDULE_MIN_SRAM, &m, err, sizeof err)) {
+        printf("FAIL cannot open %s: %s\n", *path, err);
+        return NULL;
     }
+    return m;
+}
+
+/* The restored plan must verify again; frees the copies and the model. */
+static void finish(pexc_model *m, const plan_t *p, plan_buffer *bufs, plan_step *steps, const char *what) {
+    util_err e;
+    memset(&e, 0, sizeof e);
+    if (plan_verify(&m->g, m->calls, p, &e)) {
+        printf("FAIL the restored %s no longer verifies: %s\n", what, e.msg);
+        failures++;
+    }
+    free(bufs);
+    free(steps);
+    pexc_model_free(m);
+}
+
+static int check_sequence(void);
+
+int main(void) {
+    const char *path;
+    pexc_model *m = open_model("PEXC_VERIFY_MODEL", "tests/models/gen/block_resnet_basic.tflite", &path);
+    if (!m) return 1;
     /* a fixed streamed plan, a quarter row per step over the longest chain
      * from the first operator, so the test does not depend on what the
      * search picks (and rings hold rows and pixels) */
@@ -87,12 +133,10 @@ int main(void) {
         printf("FAIL no streamed plan of %s verifies: %s\n", path, e.msg);
         return 1;
     }
-    size_t nb = sizeof(plan_buffer) * (size_t)p->n_buffers, ns = sizeof(plan_step) * (size_t)p->n_steps;
-    plan_buffer *bufs = malloc(nb);
-    plan_step *steps = malloc(ns);
-    if (!bufs || !steps) return 1;
-    memcpy(bufs, p->buffers, nb);
-    memcpy(steps, p->steps, ns);
+    size_t nb, ns;
+    plan_buffer *bufs;
+    plan_step *steps;
+    if (copies(p, &bufs, &nb, &steps, &ns)) return 1;
 
     /* 1. a ring one pixel too small, buffer and every view agreeing */
     int32_t r = find_ring(p);
@@ -178,14 +222,89 @@ int main(void) {
     expect_fail(m, p, "overlapping buffers", "overlap");
     memcpy(p->buffers, bufs, nb);
 
-    if (plan_verify(&m->g, m->calls, p, &e)) {
-        printf("FAIL the restored plan no longer verifies: %s\n", e.msg);
-        failures++;
-    }
-    free(bufs);
-    free(steps);
-    pexc_model_free(m);
-    if (failures) return 1;
+    finish(m, p, bufs, steps, "plan");
+    if (check_sequence() || failures) return 1;
     printf("verifier: all corruptions caught\n");
+    return 0;
+}
+
+/* The first and the second step of call c (-1: none). */
+static void steps_of(const plan_t *p, int32_t c, int32_t *a, int32_t *b) {
+    *a = *b = -1;
+    for (int32_t s = 0; s < p->n_steps; s++)
+        if (p->steps[s].call == c && p->steps[s].mode == STEP_FULL) {
+            if (*a < 0) *a = s;
+            else if (*b < 0) *b = s;
+        }
+}
+
+static int check_sequence(void) {
+    const char *path;
+    pexc_model *m = open_model("PEXC_VERIFY_SEQ_MODEL", "tests/models/seq/lstm_stack_int8.tflite", &path);
+    if (!m) return 1;
+    /* LSTM, LSTM, RESHAPE, FULLY_CONNECTED streamed two time steps a step,
+     * fixed so the test does not depend on what the search picks */
+    static plan_t plan;
+    plan_t *p = &plan;
+    util_err e;
+    memset(&e, 0, sizeof e);
+    plan_segment seg = {0, m->g.n_ops - 1, 1, 2, 0};
+    if (sched_build(&m->g, m->calls, NULL, &seg, 1, p, &m->g.arena, &e) || plan_memory(p, &m->g.arena, &e) ||
+        plan_verify(&m->g, m->calls, p, &e)) {
+        printf("FAIL the streamed plan of %s does not verify: %s\n", path, e.msg);
+        return 1;
+    }
+    int32_t rings = 0;
+    for (int32_t i = 0; i < p->n_buffers; i++) rings += p->buffers[i].kind == BUF_RING;
+    if (rings != 2 || p->n_steps < 10) {
+        printf("FAIL expected two rings and a step per two time steps; %d rings, %d steps\n", rings, p->n_steps);
+        return 1;
+    }
+    size_t nb, ns;
+    plan_buffer *bufs;
+    plan_step *steps;
+    if (copies(p, &bufs, &nb, &steps, &ns)) return 1;
+
+    /* 1. the first LSTM's first two steps swapped in time */
+    int32_t a, b;
+    steps_of(p, p->order[0], &a, &b);
+    if (a < 0 || b < 0) {
+        printf("FAIL the first LSTM has fewer than two steps\n");
+        return 1;
+    }
+    pexc_tile ta = p->steps[a].tile;
+    p->steps[a].tile = p->steps[b].tile;
+    p->steps[b].tile = ta;
+    expect_fail(m, p, "time steps swapped", "sequence operator");
+    memcpy(p->steps, steps, ns);
+
+    /* 2. a time step run twice */
+    p->steps[b].tile = p->steps[a].tile;
+    expect_fail(m, p, "time step repeated", "sequence operator|second time");
+    memcpy(p->steps, steps, ns);
+
+    /* 3. the ring between the LSTMs one pixel short, its views agreeing */
+    shrink_ring(p, p->steps[a].out.buf);
+    expect_fail(m, p, "ring between the LSTMs one pixel short", "ring|outside its buffer");
+    memcpy(p->buffers, bufs, nb);
+    memcpy(p->steps, steps, ns);
+
+    /* 4. the consumer's first partial sums moved before the second LSTM's
+     * first step */
+    int32_t c1, c2, acc = -1;
+    steps_of(p, p->order[1], &c1, &c2);
+    for (int32_t s = c1 + 1; s < p->n_steps && acc < 0; s++)
+        if (p->steps[s].mode == STEP_ACC) acc = s;
+    if (c1 < 0 || acc < 0) {
+        printf("FAIL no second LSTM step followed by partial sums\n");
+        return 1;
+    }
+    plan_step t = p->steps[acc];
+    memmove(&p->steps[c1 + 1], &p->steps[c1], sizeof(plan_step) * (size_t)(acc - c1));
+    p->steps[c1] = t;
+    expect_fail(m, p, "consumer before its time steps", "before it is written|outside its life");
+    memcpy(p->steps, steps, ns);
+
+    finish(m, p, bufs, steps, "streamed sequence");
     return 0;
 }
