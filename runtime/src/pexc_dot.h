@@ -163,12 +163,11 @@ __attribute__((noinline, unused)) static void pexc_dot4_words(const int8_t *x, c
  * products into int32 lanes (|pair| <= 2 * 255 * 128, no overflow). Same
  * integers as the scalar loop, summed in another order. Returns how many
  * of the n values it took (a multiple of 16). */
-static inline int32_t pexc_dot4_avx2(const int8_t *x, const int8_t *w, size_t ws, int32_t n, int32_t off,
-                                     int32_t acc[4]) {
-    const int32_t m = n & ~15;
-    if (m == 0) return 0;
+/* s[j] += the products of x[0, m) with row j, in int32 lanes; m a multiple of 16. */
+static inline void pexc_dot4_avx2_lanes(const int8_t *x, const int8_t *w, size_t ws, int32_t m, int32_t off,
+                                        __m256i s[4]) {
     const __m256i o16 = _mm256_set1_epi16((short)off);
-    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    __m256i s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
     for (int32_t c = 0; c < m; c += 16) {
         const __m256i xv =
             _mm256_add_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(x + c))), o16);
@@ -181,9 +180,15 @@ static inline int32_t pexc_dot4_avx2(const int8_t *x, const int8_t *w, size_t ws
         s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128(
                                                              (const __m128i *)(const void *)(w + 3 * ws + c)))));
     }
-    /* four horizontal sums at once: pairs of rows, then lanes */
-    const __m256i h01 = _mm256_hadd_epi32(s0, s1), h23 = _mm256_hadd_epi32(s2, s3);
-    const __m256i h = _mm256_hadd_epi32(h01, h23); /* per 128-bit half: row 0, 1, 2, 3 */
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
+}
+
+/* acc[j] += the sum of s[j]'s lanes: four horizontal sums at once. */
+static inline void pexc_avx2_sum4(const __m256i s[4], int32_t acc[4]) {
+    const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
     const __m128i r = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
     int32_t t[4];
     _mm_storeu_si128((__m128i *)(void *)t, r);
@@ -191,6 +196,16 @@ static inline int32_t pexc_dot4_avx2(const int8_t *x, const int8_t *w, size_t ws
     acc[1] += t[1];
     acc[2] += t[2];
     acc[3] += t[3];
+}
+
+static inline int32_t pexc_dot4_avx2(const int8_t *x, const int8_t *w, size_t ws, int32_t n, int32_t off,
+                                     int32_t acc[4]) {
+    const int32_t m = n & ~15;
+    if (m == 0) return 0;
+    __m256i s[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                    _mm256_setzero_si256()};
+    pexc_dot4_avx2_lanes(x, w, ws, m, off, s);
+    pexc_avx2_sum4(s, acc);
     return m;
 }
 
