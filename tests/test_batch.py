@@ -8,7 +8,6 @@ bench/accuracy.py reads them) through ic_resnet8_int8; a stateful model
 (mnist_lstm_int8) keeps the serial path, each item from the reset state.
 """
 
-import importlib
 import os
 import sys
 
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 
 import pexc_harness as H
+from test_python import tree_pexc  # noqa: F401  (the module from the source tree, built by make)
 
 sys.path.insert(0, os.path.join(H.ROOT, "bench"))
 import accuracy as A  # noqa: E402
@@ -26,18 +26,6 @@ pytestmark = [
 ]
 
 CIFAR = os.path.join(H.SHARED, "data", "cifar10", "test_batch_sorted.bin")
-
-
-@pytest.fixture(scope="module")
-def pexc():
-    build = os.environ.get("PEXC_BUILD", "build")
-    if not os.path.exists(os.path.join(H.ROOT, build, "libpexc.so")):
-        pytest.skip("%s/libpexc.so not built (make pylib)" % build)
-    sys.path.insert(0, os.path.join(H.ROOT, "python"))
-    try:
-        return importlib.import_module("pexc")
-    finally:
-        sys.path.pop(0)
 
 
 def _one_by_one(it, xs):
@@ -51,7 +39,8 @@ def _one_by_one(it, xs):
 
 @pytest.mark.skipif(not os.path.exists(CIFAR), reason="../shared/data/cifar10 is missing")
 @pytest.mark.parametrize("threads", ["1", "2", "3"])
-def test_cifar_batch_matches_invoke_and_tflm(pexc, threads, monkeypatch):
+def test_cifar_batch_matches_invoke_and_tflm(tree_pexc, threads, monkeypatch):
+    pexc = tree_pexc
     monkeypatch.setenv("PEXC_THREADS", threads)  # read by each invoke_batch call
     xs, _ = A.load_cifar10()
     xs = xs[:61].reshape(61, 32, 32, 3)  # 61: workers get unequal shares
@@ -66,7 +55,8 @@ def test_cifar_batch_matches_invoke_and_tflm(pexc, threads, monkeypatch):
         assert got[b].tobytes() == ref.run(xs[b].tobytes()), "item %d differs from TFLM" % b
 
 
-def test_stateful_batch_resets_each_item(pexc, monkeypatch):
+def test_stateful_batch_resets_each_item(tree_pexc, monkeypatch):
+    pexc = tree_pexc
     monkeypatch.setenv("PEXC_THREADS", "2")
     model = H.shared_model("mnist_lstm_int8")
     it = pexc.Interpreter(model)
