@@ -4,6 +4,8 @@
 #   make asan      the same build with AddressSanitizer + UBSan in build-asan/
 #   make fuzz      libFuzzer target on reader + IR + planner (clang)
 #   make difffuzz  N mutants through pexc and TFLM (N=2000 SEED=1)
+#   make kernel-table  measure the kernels' code flash and stack per target
+#                  again (src/emit/kernel_table.c; after changing runtime/)
 #   make pylib     build/libpexc.so, which the Python package in python/ loads
 #                  when it runs from the source tree (pip install . builds its own)
 BUILD   ?= build
@@ -13,7 +15,12 @@ SAN     ?=
 WARN    := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion -Werror
 CFLAGS  ?=
 ALLCFLAGS := -std=c11 $(OPT) $(WARN) $(SAN) -Iinclude -Iruntime/include -Isrc $(CFLAGS)
-LDLIBS  := -lm
+LDLIBS  := -lm -pthread
+# The runtime kernels as the host runs them (pexc run, the Python package's
+# batch evaluation): vectorised for this machine's CPU. Integer arithmetic is
+# the same at any level; -ffp-contract=off keeps float kernels from fusing.
+# `make HOSTFAST=` builds them with OPT alone (a binary for another x86).
+HOSTFAST ?= -O3 -march=native -ffp-contract=off
 
 RT_SRC   := $(wildcard runtime/src/*.c)
 LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c)) $(RT_SRC)
@@ -28,12 +35,16 @@ TEST_SRC := $(wildcard tests/unit/test_*.c tests/kernels/test_*.c)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_COMMON := $(wildcard tests/common/*.c)
 
-.PHONY: all demo test test-asan asan fuzz clean venv tests-bin deps difffuzz pylib
+.PHONY: all demo test test-asan asan fuzz clean venv tests-bin deps difffuzz pylib kernel-table
 all: $(BUILD)/pexc tests-bin
 
 # `pexc compile` finds the runtime sources next to the executable
 # (build/pexc -> runtime/); this is the fallback for an installed binary.
 $(BUILD)/obj/src/api/compile.o $(BUILD)/pic/src/api/compile.o: ALLCFLAGS += -DPEXC_RUNTIME_DIR=\"$(CURDIR)/runtime\"
+
+ifeq ($(SAN),)
+$(BUILD)/obj/runtime/src/%.o $(BUILD)/pic/runtime/src/%.o: ALLCFLAGS += $(HOSTFAST)
+endif
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -47,6 +58,13 @@ $(BUILD)/libpexc.so: $(SO_OBJ)
 	$(CC) $(ALLCFLAGS) -shared -o $@ $^ $(LDLIBS)
 
 pylib: $(BUILD)/libpexc.so
+
+# src/emit/kernel_table.c: code flash and stack of the runtime kernels per
+# target, measured with arm-none-eabi-gcc (tools/kernel_sizes.py). Run after
+# changing runtime/; tests/test_header_figures.py fails until then.
+kernel-table: $(BUILD)/pexc
+	.venv/bin/python tools/kernel_sizes.py --write
+	$(MAKE) all
 
 $(BUILD)/libpexc.a: $(LIB_OBJ)
 	@rm -f $@

@@ -37,7 +37,12 @@ setup(
         sources=c_sources(),
         include_dirs=["include", "runtime/include", "src"],
         # -ffp-contract=off: float layers bit-exact with TFLite Micro on cores with FMA
-        extra_compile_args=["-std=c11", "-O2", "-ffp-contract=off"],
+        # -O3 -march=native: the host kernels vectorise for this machine (batch
+        # evaluation; PEXC_PORTABLE=1 for a library other x86 machines can load);
+        # -pthread: invoke_batch's workers
+        extra_compile_args=["-std=c11", "-O3", "-ffp-contract=off", "-pthread"]
+        + ([] if os.environ.get("PEXC_PORTABLE") else ["-march=native"]),
+        extra_link_args=["-pthread"],
         libraries=["m"],
     )],
     cmdclass={"build_py": BuildPyWithRuntime},

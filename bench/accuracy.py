@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Top-1 accuracy of pexc on real data, and agreement with TFLite Micro.
 
-    .venv/bin/python bench/accuracy.py [--tflm-limit N] [--only SUBSTR]
+    .venv/bin/python bench/accuracy.py [--tflm-limit N] [--only SUBSTR] [--before LIB]
 
 Data sets (read in place from ../shared/data, never copied into the repo;
 layouts and quantisation as described in ../shared/data/SOURCES.md):
@@ -167,12 +167,43 @@ def run_pexc_batch(model, xs):
     return out.reshape(len(xs), -1)
 
 
+_TIMED = """
+import sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import pexc
+xs = np.load(sys.argv[3])
+it = pexc.Interpreter(sys.argv[2])
+t = time.time(); c = time.process_time()
+it.invoke_batch(xs)
+print(time.time() - t, time.process_time() - c)
+"""
+
+
+def time_other_build(lib, threads, model, xs):
+    """(wall s, CPU s) of the same batch through another build of the
+    library (PEXC_LIBRARY) with PEXC_THREADS workers, in a subprocess."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "xs.npy")
+        np.save(path, xs)
+        env = dict(os.environ, PEXC_LIBRARY=os.path.abspath(lib), PEXC_THREADS=str(threads))
+        r = subprocess.run([sys.executable, "-c", _TIMED, os.path.join(ROOT, "python"), model, path], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
+    wall, cpu = r.stdout.split()
+    return float(wall), float(cpu)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="pexc accuracy on real data")
     ap.add_argument("--tflm-limit", type=int, default=None,
                     help="run TFLM on only the first N inputs of each set")
     ap.add_argument("--only", help="only data sets whose model or name contains this")
     ap.add_argument("--no-pexc", action="store_true", help="TFLM only")
+    ap.add_argument("--before", metavar="LIB",
+                    help="also time pexc's batch with this libpexc.so on one worker (the build before "
+                         "batch workers and host vectorisation: make BUILD=build-plain HOSTFAST= pylib)")
     args = ap.parse_args(argv)
     if not os.path.isdir(DATA):
         sys.exit("accuracy: %s is missing" % DATA)
@@ -191,9 +222,11 @@ def main(argv=None):
         n = len(xs)
         row = {"model": model_name, "set": set_name, "n": n}
         if use_pexc:
-            t = time.time()
+            t, c = time.time(), time.process_time()
             po = run_pexc_batch(model, xs)
-            row["pexc_s"] = time.time() - t
+            row["pexc_s"], row["pexc_cpu"] = time.time() - t, time.process_time() - c
+            if args.before:
+                row["before_s"], row["before_cpu"] = time_other_build(args.before, 1, model, xs)
             row["pexc_acc"] = float(np.mean(np.argmax(po, axis=1) == ys))
         m = n if args.tflm_limit is None else min(n, args.tflm_limit)
         t = time.time()
@@ -225,6 +258,16 @@ def main(argv=None):
     for r in rows:
         if "note" in r:
             print("\n%s / %s: %s" % (r["model"], r["set"], r["note"]))
+    timed = [r for r in rows if "before_s" in r]
+    if timed:
+        print("\npexc batch time, this build (PEXC_THREADS=%s) against --before %s on one worker, same data:\n"
+              % (os.environ.get("PEXC_THREADS", "all cores"), args.before))
+        print("| model | dataset | N | before s (CPU s) | now s (CPU s) | speed-up (wall) |")
+        print("|---|---|---:|---:|---:|---:|")
+        for r in timed:
+            print("| %s | %s | %d | %.1f (%.1f) | %.1f (%.1f) | %.1fx |" % (
+                r["model"], r["set"], r["n"], r["before_s"], r["before_cpu"], r["pexc_s"], r["pexc_cpu"],
+                r["before_s"] / r["pexc_s"]))
     bad = [r for r in rows if "same_bytes" in r and r["same_bytes"] != r["tflm_n"]]
     return 1 if bad else 0
 

@@ -92,6 +92,10 @@ int pexc_model_run_batch(pexc_model *m, size_t n, const void *const *inputs, voi
  * (label: its "model" field), NUL-terminated; free it with pexc_free. NULL
  * when out of memory. */
 char *pexc_model_json(const pexc_model *m, const char *label);
+/* The same with the code-flash and stack figures ("code_flash_bytes",
+ * "stack_bytes", "device") for target (cortex-m4, -m7, -m33, -m55); NULL or
+ * any other target: cortex-m4's. "weight_flash_bytes" holds for any. */
+char *pexc_model_json_target(const pexc_model *m, const char *label, const char *target);
 void pexc_free(void *p);
 
 typedef struct {

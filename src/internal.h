@@ -447,6 +447,18 @@ uint8_t exec_state_fill(const ir_tensor *t);
 int exec_run(const ir_graph *g, const k_call *calls, const plan_t *p,
              uint8_t *arena, const void *const *inputs, void *const *outputs,
              util_err *err);
+/* Batch evaluation (batch.c): n independent items (input i of item b at
+ * inputs[i] + b * its bytes, outputs likewise) split over `workers` threads,
+ * worker 0 on arena, the others on arenas of their own. Only for plans
+ * without variable tensors (exec_batch_splittable). On failure *failed_at is
+ * the first item that failed and err says why. */
+int exec_batch_splittable(const ir_graph *g, const plan_t *p);
+/* Workers for n items: the online cores (or $PEXC_THREADS), at most 16,
+ * at least 8 items each. */
+int exec_batch_workers(size_t n);
+int exec_run_batch(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena, size_t n,
+                   const void *const *inputs, void *const *outputs, int workers, size_t *failed_at,
+                   util_err *err);
 /* Same, also writing every completed whole tensor to dump_dir/<index>.bin. */
 int exec_run_dump(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena,
                   const void *const *inputs, void *const *outputs, const char *dump_dir, util_err *err);
@@ -457,6 +469,8 @@ int exec_run_dump(const ir_graph *g, const k_call *calls, const plan_t *p, uint8
 
 #include <stdio.h>
 
+#include "emit/figures.h"
+
 typedef struct {
     const char *name;       /* C identifier prefixing everything emitted */
     const char *model_path; /* for comments */
@@ -464,6 +478,7 @@ typedef struct {
     const char *target;     /* "host", "cortex-m4", ... for comments */
     int caller_arena;       /* NAME_run takes the arena as its first argument */
     const char *figures_note; /* more " *   ..." lines for the header's figures, or NULL */
+    emit_figures_dev *figures_out; /* receives the header's flash and stack figures, or NULL */
 } emit_options;
 
 /* Prints NAME.h to h and NAME.c to c: the verified plan p as straight-line

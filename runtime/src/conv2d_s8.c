@@ -113,6 +113,23 @@ static void conv_pixel(const conv_src *s, const pexc_window *win, conv_run *runs
             n = conv_runs(s->p, s->in, s->kw, s->ic0, s->ic1, win, &next, runs);
         }
         for (;;) {
+#ifdef PEXC_DOT_AVX2
+            if (nj == 4) {
+                /* the host: every run into the same vector sums, one horizontal
+                 * sum per four channels instead of one per run */
+                __m256i v[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                                _mm256_setzero_si256()};
+                for (int32_t k = 0; k < n; k++) {
+                    const int32_t m = runs[k].n & ~15;
+                    PEXC_COUNT_MAC(4 * (int64_t)m);
+                    pexc_dot4_avx2_lanes(s->base + runs[k].i, f + runs[k].f, ws, m, off, v);
+                    if (m < runs[k].n)
+                        pexc_dot4_s8(s->base + runs[k].i + m, f + runs[k].f + m, ws, runs[k].n - m, off, acc);
+                }
+                pexc_avx2_sum4(v, acc);
+                n = 0;
+            }
+#endif
             for (int32_t k = 0; k < n; k++) {
                 if (nj == 4)
                     pexc_dot4_s8(s->base + runs[k].i, f + runs[k].f, ws, runs[k].n, off, acc);

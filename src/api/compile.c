@@ -512,7 +512,7 @@ int pexc_compile(const char *model, const char *out_dir, const pexc_compile_opti
                  "(%s), target %s",
                  model, out_dir, nm, n_rt, sched_name, p->n_steps, p->arena_bytes,
                  eo.caller_arena ? "caller" : "static", target);
-    if (figures && !(*figures = pexc_model_json(m, model))) {
+    if (figures && !(*figures = pexc_model_json_target(m, model, target))) {
         snprintf(err, err_len, "out of memory");
         goto out;
     }

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/model.h"
 #include "internal.h"
@@ -23,7 +24,48 @@ static void put_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-static void write_json(const pexc_model *m, const char *label, FILE *f) {
+/* The generated header's flash and stack figures for target: the emitter
+ * run on the plan with its text thrown away (the constants' bytes are only
+ * known once it has laid them out). */
+static int device_figures(const pexc_model *m, const char *target, emit_figures_dev *d) {
+    FILE *h = fopen("/dev/null", "w"), *c = fopen("/dev/null", "w");
+    int rc = -1;
+    if (h && c) {
+        emit_options eo = {.name = "model", .model_path = "", .schedule = pexc_model_schedule_name(m),
+                           .target = target, .figures_out = d};
+        util_err e = {{0}};
+        rc = emit_model(&m->g, m->calls, m->plan, &eo, h, c, &e);
+    }
+    if (h) fclose(h);
+    if (c) fclose(c);
+    return rc;
+}
+
+static void write_device(const pexc_model *m, const char *target, FILE *f) {
+    emit_figures_dev d;
+    memset(&d, 0, sizeof d);
+    if (device_figures(m, target, &d)) {
+        fprintf(f, "  \"weight_flash_bytes\": null,\n  \"code_flash_bytes\": null,\n  \"stack_bytes\": null,\n");
+        return;
+    }
+    fprintf(f, "  \"weight_flash_bytes\": %zu,\n", d.weight_bytes);
+    if (!d.measured) {
+        fprintf(f, "  \"code_flash_bytes\": null,\n  \"stack_bytes\": null,\n");
+        return;
+    }
+    fprintf(f, "  \"code_flash_bytes\": %zu,\n  \"stack_bytes\": %zu,\n", d.code_bytes, d.stack_bytes);
+    fprintf(f, "  \"device\": {\"target\": ");
+    put_string(f, d.target);
+    fprintf(f, ", \"flags\": ");
+    put_string(f, d.flags);
+    fprintf(f, ", \"kernel_code_bytes\": %zu, \"library_code_bytes\": %zu, \"model_code_bytes\": %zu, "
+               "\"model_code_within\": %zu, \"kernel_stack_bytes\": %zu, \"run_frame_bytes\": %zu, "
+               "\"method\": \"tools/kernel_sizes.py: runtime sections reachable from the kernels called; "
+               "-fstack-usage frames along the call graph; model code fitted on %d real models\"},\n",
+            d.kernel_code, d.library_code, d.model_code, d.model_miss, d.kernel_stack, d.run_frame, d.n_fit);
+}
+
+static void write_json(const pexc_model *m, const char *label, const char *target, FILE *f) {
     const ir_graph *g = &m->g;
     const plan_t *p = m->plan;
     int64_t total_macs = 0;
@@ -37,6 +79,7 @@ static void write_json(const pexc_model *m, const char *label, FILE *f) {
     sched_describe_peak(g, m->calls, p, why, sizeof why);
     fprintf(f, "  \"lower_bound_bytes\": %zu,\n  \"macs\": %lld,\n  \"steps\": %d,\n", p->lower_bound,
             (long long)total_macs, p->n_steps);
+    write_device(m, target, f);
     fprintf(f, "  \"peak\": ");
     put_string(f, why);
     fprintf(f, ",\n  \"segments\": [");
@@ -78,12 +121,14 @@ static void write_json(const pexc_model *m, const char *label, FILE *f) {
     fprintf(f, "  ]\n}\n");
 }
 
-char *pexc_model_json(const pexc_model *m, const char *label) {
+char *pexc_model_json(const pexc_model *m, const char *label) { return pexc_model_json_target(m, label, NULL); }
+
+char *pexc_model_json_target(const pexc_model *m, const char *label, const char *target) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return NULL;
-    write_json(m, label ? label : "", f);
+    write_json(m, label ? label : "", target, f);
     if (fclose(f)) {
         free(buf);
         return NULL;

@@ -234,6 +234,17 @@ int pexc_model_run_batch(pexc_model *m, size_t n, const void *const *inputs, voi
                  MAX_IO, ni, no);
         return -1;
     }
+    int workers = exec_batch_workers(n);
+    if (workers > 1 && exec_batch_splittable(&m->g, m->plan)) {
+        /* items are independent: spread over the cores, same bytes */
+        util_err e = {{0}};
+        size_t bad = 0;
+        if (exec_run_batch(&m->g, m->calls, m->plan, m->arena, n, inputs, outputs, workers, &bad, &e)) {
+            snprintf(err, err_len, "batch item %zu: %s", bad, e.msg);
+            return -1;
+        }
+        return 0;
+    }
     const void *ins[MAX_IO];
     void *outs[MAX_IO];
     for (size_t b = 0; b < n; b++) {

@@ -1007,7 +1007,32 @@ typedef struct {
     size_t const_bytes;  /* static const data: weights, biases, multipliers, constant tensors */
     size_t table_bytes;  /* the step table */
     int32_t n_tpl;       /* step templates (switch cases) */
+    emit_figures_dev dev; /* code flash and stack on the target (figures.c) */
 } emit_figures;
+
+/* The header's code and stack lines: what the table measured, and how. */
+static void print_device_figures(const emit_figures_dev *d, const char *n, FILE *f) {
+    if (!d->measured) {
+        fprintf(f, " *   flash, code and stack: not measured (src/emit/kernel_table.c lacks %s;\n"
+                   " *                      `make kernel-table` measures it again)\n", d->missing ? d->missing : "?");
+        return;
+    }
+    fprintf(f,
+            " *   flash, code        %zu bytes on %s: the kernels %zu (exact), the C library\n"
+            " *                      functions they call %zu, %s.c about %zu (fit, within %zu)\n"
+            " *   stack              %zu bytes at most for one %s_run() call: the deepest kernel\n"
+            " *                      call path %zu, %s_run and %s_run_io %zu\n"
+            " *\n"
+            " * Code and stack hold for %s,\n"
+            " * linked with --gc-sections. tools/kernel_sizes.py measured them: the size\n"
+            " * of every runtime function and constant (one section each) and the\n"
+            " * sections each refers to, walked from the kernels this model calls as the\n"
+            " * linker walks them; frames from -fstack-usage added down the call graph\n"
+            " * (the C library's from its disassembly); %s.c's code is a line fitted on\n"
+            " * %d real models, and its frames the largest seen on them.\n",
+            d->code_bytes, d->target, d->kernel_code, d->library_code, n, d->model_code, d->model_miss,
+            d->stack_bytes, n, d->kernel_stack, n, n, d->run_frame, d->flags, n, d->n_fit);
+}
 
 /* s in upper case into buf (macro names and the include guard). */
 static const char *upper(const char *s, char *buf, size_t n) {
@@ -1038,6 +1063,7 @@ static void emit_header(const ir_graph *g, const plan_t *p, const emit_options *
             o->target ? o->target : "host", p->arena_bytes ? p->arena_bytes : 1, u,
             o->caller_arena ? "passed by the caller, aligned to 16 bytes" : "a static array in .bss",
             p->lower_bound, fg->const_bytes, fg->table_bytes);
+    print_device_figures(&fg->dev, n, f);
     if (o->figures_note && *o->figures_note) fputs(o->figures_note, f);
     fputs(" *\n", f);
     for (int32_t k = 0; k < g->n_inputs; k++) io_comment(f, &g->tensors[g->inputs[k]], "input", k);
@@ -1248,6 +1274,11 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
                 n, o->caller_arena ? "void *arena, " : "", n, o->caller_arena ? "arena, " : "");
     emit_figures fg = {.n_tpl = tb.n_tpl, .table_bytes = (size_t)p->n_steps * 3 * (size_t)tb.row_field_bytes};
     for (int32_t i = 0; i < e.n_consts; i++) fg.const_bytes += e.consts[i].bytes;
+    const char *kernels[64];
+    int32_t nk = emit_kernels_used(calls, p, kernels, 64);
+    fg.dev.weight_bytes = fg.const_bytes + fg.table_bytes;
+    emit_figures_device(o->target, kernels, nk, tb.n_tpl, &fg.dev);
+    if (o->figures_out) *o->figures_out = fg.dev;
     emit_header(g, p, o, &fg, h);
     rc = 0;
 done:

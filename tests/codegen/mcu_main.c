@@ -12,6 +12,9 @@
  *
  *   out <hex bytes of the outputs, back to back>
  *   stack <peak thread-stack bytes used by the whole program so far>
+ *   base <thread-stack bytes in use when main calls NAME_run_io>
+ *
+ * so that stack - base is what the run itself took (the header's bound).
  *
  * Exit status: 0 ok, 2 kernel error (status printed), 3 stack paint lost.
  */
@@ -114,6 +117,7 @@ int main(void) {
     }
     if (total > sizeof output) return 4;
     paint_stack();
+    const uint32_t base = (uint32_t)((uintptr_t)__thread_stack_top__ - current_sp());
     mcu_region_begin();
     int rc = M(_run_io)(ARENA ins, outs);
     mcu_region_end();
@@ -128,6 +132,8 @@ int main(void) {
     print_hex(output, total);
     mcu_puts("\nstack ");
     mcu_print_u32(stack);
+    mcu_puts("\nbase ");
+    mcu_print_u32(base);
     mcu_puts("\n");
     return 0;
 }
