@@ -3,6 +3,12 @@
  * by rows, in which order, scored by peak SRAM (live bytes, then the placed
  * arena) and then by steps; under a --sram budget the fewest-step plan that
  * fits. sched.c builds each candidate plan.
+ *
+ * The search is bottleneck driven: find the step with the most live bytes,
+ * try every qualifying segment through it with several slice counts, keep the
+ * one that lowers the overall peak most (fewest extra steps on ties), repeat
+ * until nothing helps. The peak is measured on the real plan each candidate
+ * would produce, so slices, partial sums and every other buffer count.
  */
 #include <stdint.h>
 #include <stdlib.h>
