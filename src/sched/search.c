@@ -352,7 +352,13 @@ int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int st
     stream_cache cache;
     memset(&cache, 0, sizeof cache);
     cache.t = calloc(STREAM_CACHE_SLOTS, sizeof(stream_tmpl));
-    if (!cache.t) return util_fail(err, "out of memory");
+    cache.bucket = malloc(sizeof(int32_t) * STREAM_CACHE_BUCKETS);
+    if (!cache.t || !cache.bucket) {
+        free(cache.t);
+        free(cache.bucket);
+        return util_fail(err, "out of memory");
+    }
+    for (int32_t i = 0; i < STREAM_CACHE_BUCKETS; i++) cache.bucket[i] = -1;
     scorer live = {0, &cache}, placed = {1, &cache};
     int rc = search(g, calls, budget, stream, &live, p, a, err);
     if (!rc && stream) rc = search(g, calls, budget, stream, &placed, &q, a, err);

@@ -23,7 +23,16 @@ static void tmpl_free_parts(stream_tmpl *t) {
     memset(t, 0, sizeof *t);
 }
 
+/* The hash bucket of a segment's template: its position, length and step. */
+static uint32_t tmpl_bucket(int32_t s, int32_t e, int32_t rows, int32_t frac) {
+    uint32_t h = (uint32_t)s * 2654435761u ^ (uint32_t)e * 40503u ^ (uint32_t)rows * 9973u ^ (uint32_t)frac * 131u;
+    return (h ^ (h >> 15)) % STREAM_CACHE_BUCKETS;
+}
+
 static void tmpl_drop(stream_cache *c, stream_tmpl *t) {
+    int32_t *at = &c->bucket[tmpl_bucket(t->s, t->e, t->seg_rows, t->frac)], slot = (int32_t)(t - c->t);
+    while (*at >= 0 && *at != slot) at = &c->t[*at].next;
+    if (*at == slot) *at = t->next;
     c->bytes -= t->bytes;
     tmpl_free_parts(t);
 }
@@ -33,6 +42,7 @@ void sched_cache_free(stream_cache *c) {
         for (int32_t i = 0; i < c->n; i++)
             if (c->t[i].live) tmpl_drop(c, &c->t[i]);
     free(c->t);
+    free(c->bucket);
     free(c->steps);
     free(c->bufs);
     free(c->rows);
@@ -94,7 +104,7 @@ int sched_scratch(void **x, size_t *cap, size_t n, size_t sz) {
 
 /* The template of segment sg under this operator order, or -1. */
 int32_t sched_tmpl_find(const stream_cache *c, const int32_t *order, const plan_segment *sg) {
-    for (int32_t i = 0; i < c->n; i++) {
+    for (int32_t i = c->bucket[tmpl_bucket(sg->op_first, sg->op_last, sg->rows, sg->frac)]; i >= 0; i = c->t[i].next) {
         const stream_tmpl *t = &c->t[i];
         if (t->live && t->s == sg->op_first && t->e == sg->op_last && t->seg_rows == sg->rows &&
             t->frac == sg->frac && memcmp(t->ops, order + t->s, sizeof(int32_t) * (size_t)t->m) == 0)
@@ -226,6 +236,9 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
     }
     x.used = c->tick;
     x.live = 1;
+    int32_t *head = &c->bucket[tmpl_bucket(x.s, x.e, x.seg_rows, x.frac)];
+    x.next = *head;
+    *head = slot;
     c->t[slot] = x;
     c->bytes += x.bytes;
     note_use(b, slot, step0, base);
