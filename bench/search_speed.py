@@ -24,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "models"))
 PEXC = os.environ.get("PEXC", os.path.join(ROOT, "build", "pexc"))
 CACHE = os.path.join(ROOT, "build", "search_speed")
+TIMEOUT = 600
 
 
 def _layers(kind, n, tf):
@@ -88,7 +89,11 @@ def time_inspect(path, *args):
     CPU seconds are what an idle machine's wall clock would show."""
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    r = subprocess.run([PEXC, "inspect", path, "--json", *args], capture_output=True, text=True)
+    try:
+        r = subprocess.run([PEXC, "inspect", path, "--json", *args], capture_output=True, text=True,
+                           timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        r = subprocess.CompletedProcess([], 1, "", f"over {TIMEOUT} s")
     dt = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
@@ -103,7 +108,10 @@ def main():
     ap.add_argument("--kinds", default="conv,dw,cnn")
     ap.add_argument("--no-shared", action="store_true")
     ap.add_argument("--only-shared", action="store_true")
+    ap.add_argument("--timeout", type=float, default=600, help="seconds per model")
     args = ap.parse_args()
+    global TIMEOUT
+    TIMEOUT = args.timeout
     rows = []
     if not args.only_shared:
         for kind in args.kinds.split(","):

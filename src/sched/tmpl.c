@@ -201,11 +201,25 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
         }
     }
     x.groups = malloc(sizeof(tmpl_rows) * (size_t)(n_seen + 1));
-    if (!x.groups) goto fail;
+    /* the views of each reference in step order: a counting sort by
+     * reference (scanning every view once per reference was quadratic in a
+     * long segment's length) */
+    int32_t *by_ref = malloc(sizeof(int32_t) * (size_t)(n_seen + 1));
+    int32_t *start = calloc((size_t)x.n_refs + 1, sizeof(int32_t));
+    if (!x.groups || !by_ref || !start) {
+        free(by_ref);
+        free(start);
+        goto fail;
+    }
+    for (int32_t i = 0; i < n_seen; i++) start[seen[i][0] + 1]++;
+    for (int32_t r = 0; r < x.n_refs; r++) start[r + 1] += start[r];
+    for (int32_t i = 0; i < n_seen; i++) by_ref[start[seen[i][0]]++] = i;
+    for (int32_t r = x.n_refs; r > 0; r--) start[r] = start[r - 1];
+    start[0] = 0;
     for (int32_t r = 0; r < x.n_refs; r++) {
         x.refs[r].g0 = x.n_groups;
-        for (int32_t i = 0; i < n_seen; i++) {
-            if (seen[i][0] != r) continue;
+        for (int32_t v = start[r]; v < start[r + 1]; v++) {
+            int32_t i = by_ref[v];
             tmpl_rows *gr = x.n_groups > x.refs[r].g0 ? &x.groups[x.n_groups - 1] : NULL;
             if (gr && gr->r0 == seen[i][1] && gr->r1 == seen[i][2]) {
                 gr->hi = seen[i][3];
@@ -215,6 +229,8 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
         }
         x.refs[r].ng = x.n_groups - x.refs[r].g0;
     }
+    free(by_ref);
+    free(start);
     free(seen);
     seen = NULL;
     x.bytes = sizeof(int32_t) * (size_t)n + sizeof(tmpl_rows) * (size_t)x.n_groups +
