@@ -386,7 +386,7 @@ size_t plan_live_profile(const plan_t *p, size_t *live, int32_t *peak_step);
 int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_err *err);
 
 /* ========================================================================
- * sched: choose the schedule (sched.c)
+ * sched: choose the schedule (src/sched/)
  * ====================================================================== */
 
 /* Builds the plan for a set of channel-split segments (none = baseline),
@@ -394,7 +394,7 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
 int sched_build(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
                 int32_t n_segs, plan_t *p, util_arena *a, util_err *err);
 /* Baseline: TFLite order, whole tensors, placed and verified. */
-int plan_baseline(const ir_graph *g, const k_call *calls, plan_t *p, util_arena *a, util_err *err);
+int sched_baseline(const ir_graph *g, const k_call *calls, plan_t *p, util_arena *a, util_err *err);
 /* Least-peak schedule (budget == 0), or the fewest-step schedule whose peak
  * fits budget bytes; placed and verified. */
 int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int stream_rows, plan_t *p,

@@ -53,7 +53,7 @@ int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e) {
     if (ir_check(&m->g, e)) return -1;
     if (ir_validate(&m->g, e)) return -1;
     if (lower_graph(&m->g, &m->calls, e)) return -1;
-    if (plan_baseline(&m->g, m->calls, &m->baseline, &m->g.arena, e)) return -1;
+    if (sched_baseline(&m->g, m->calls, &m->baseline, &m->g.arena, e)) return -1;
     m->plan = &m->baseline;
     if (m->budget && schedule == PEXC_SCHEDULE_BASELINE) {
         /* the baseline is held to the budget as it is */

@@ -33,18 +33,43 @@ static int overlap_time(const plan_buffer *a, const plan_buffer *b) {
     return a->first <= b->last && b->first <= a->last;
 }
 
+/* A placed buffer: its bytes and its life. */
 typedef struct {
     size_t off, end;
+    int32_t first, last;
 } span;
 
-static int span_cmp(const void *x, const void *y) {
-    const span *a = x, *b = y;
-    return a->off < b->off ? -1 : a->off > b->off ? 1 : 0;
-}
-
-static int span_cmp_size(const void *x, const void *y) {
-    size_t a = *(const size_t *)x, b = *(const size_t *)y;
-    return a < b ? -1 : a > b ? 1 : 0;
+/* Sorts a[0, n) ascending: qsort's calls through a comparison pointer
+ * were a fifth of the search's time on deep models. */
+static void sort_sizes(size_t *a, int32_t n) {
+    while (n > 16) {
+        size_t x = a[0], y = a[n / 2], z = a[n - 1];
+        size_t piv = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+        int32_t i = 0, j = n - 1;
+        for (;;) {
+            while (a[i] < piv) i++;
+            while (a[j] > piv) j--;
+            if (i >= j) break;
+            size_t t = a[i];
+            a[i++] = a[j];
+            a[j--] = t;
+        }
+        /* [0, j] <= piv <= [j + 1, n): recurse on the smaller side */
+        if (j + 1 < n - j - 1) {
+            sort_sizes(a, j + 1);
+            a += j + 1;
+            n -= j + 1;
+        } else {
+            sort_sizes(a + j + 1, n - j - 1);
+            n = j + 1;
+        }
+    }
+    for (int32_t i = 1; i < n; i++)
+        for (int32_t j = i; j > 0 && a[j - 1] > a[j]; j--) {
+            size_t t = a[j - 1];
+            a[j - 1] = a[j];
+            a[j] = t;
+        }
 }
 
 /* Bytes buffer i takes in the arena: rounded up to the alignment, except a
@@ -59,30 +84,28 @@ static size_t footprint(const plan_t *p, int32_t i) {
     return align_up(b->size);
 }
 
+static int span_meets(const span *s, const plan_buffer *b) { return s->first <= b->last && b->first <= s->last; }
 
 /* Greedy placement of the items (single buffers and band groups, each
- * named by its head) in the given order; returns the arena size. */
-static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, size_t *offs, char *placed, span *tmp,
+ * named by its head) in the given order; returns the arena size. The
+ * buffers placed so far are kept in tmp by offset, so finding the lowest
+ * gap is one pass over them (the search places thousands of candidate
+ * plans, and sorting the placed buffers again for every item made this the
+ * compiler's hottest loop). */
+static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, size_t *offs, span *tmp,
                     size_t *cands) {
     size_t arena = 0;
     const plan_buffer *bufs = p->buffers;
-    memset(placed, 0, (size_t)p->n_buffers);
+    int32_t np = 0;
     for (int32_t it = 0; it < n_items; it++) {
         int32_t h = items[it];
         const plan_buffer *hb = &bufs[h];
         int32_t nb = hb->head >= 0 ? hb->n_bands : 1;
         size_t base;
         if (nb == 1) {
-            int32_t m = 0;
-            for (int32_t j = 0; j < p->n_buffers; j++)
-                if (placed[j] && overlap_time(hb, &bufs[j])) {
-                    tmp[m].off = offs[j];
-                    tmp[m].end = offs[j] + footprint(p, j);
-                    m++;
-                }
-            qsort(tmp, (size_t)m, sizeof(span), span_cmp);
             size_t at = 0, need = footprint(p, h);
-            for (int32_t j = 0; j < m; j++) {
+            for (int32_t j = 0; j < np; j++) {
+                if (!span_meets(&tmp[j], hb)) continue;
                 if (tmp[j].off >= at + need) break;
                 if (tmp[j].end > at) at = align_up(tmp[j].end);
             }
@@ -95,13 +118,11 @@ static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, size
             cands[nc++] = 0;
             for (int32_t k = 0; k < nb; k++) {
                 const plan_buffer *band = &bufs[plan_band(p, h, k)];
-                for (int32_t j = 0; j < p->n_buffers; j++)
-                    if (placed[j] && overlap_time(band, &bufs[j])) {
-                        size_t e = offs[j] + footprint(p, j);
-                        if (e >= band->group_off) cands[nc++] = align_up(e - band->group_off);
-                    }
+                for (int32_t j = 0; j < np; j++)
+                    if (span_meets(&tmp[j], band) && tmp[j].end >= band->group_off)
+                        cands[nc++] = align_up(tmp[j].end - band->group_off);
             }
-            qsort(cands, (size_t)nc, sizeof(size_t), span_cmp_size);
+            sort_sizes(cands, nc);
             base = cands[nc - 1];
             for (int32_t c = 0; c < nc; c++) {
                 if (c && cands[c] == cands[c - 1]) continue;
@@ -110,10 +131,8 @@ static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, size
                     int32_t bi = plan_band(p, h, k);
                     const plan_buffer *band = &bufs[bi];
                     size_t lo = cands[c] + band->group_off, hi = lo + footprint(p, bi);
-                    for (int32_t j = 0; j < p->n_buffers && ok; j++)
-                        if (placed[j] && overlap_time(band, &bufs[j]) && offs[j] < hi &&
-                            lo < offs[j] + footprint(p, j))
-                            ok = 0;
+                    for (int32_t j = 0; j < np && ok && tmp[j].off < hi; j++)
+                        if (span_meets(&tmp[j], band) && lo < tmp[j].end) ok = 0;
                 }
                 if (ok) {
                     base = cands[c];
@@ -124,8 +143,17 @@ static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, size
         for (int32_t k = 0; k < nb; k++) {
             int32_t bi = plan_band(p, h, k);
             offs[bi] = base + bufs[bi].group_off;
-            placed[bi] = 1;
-            if (offs[bi] + footprint(p, bi) > arena) arena = offs[bi] + footprint(p, bi);
+            span x = {offs[bi], offs[bi] + footprint(p, bi), bufs[bi].first, bufs[bi].last};
+            int32_t lo = 0, hi = np; /* after every placed span starting at or below it */
+            while (lo < hi) {
+                int32_t mid = lo + (hi - lo) / 2;
+                if (tmp[mid].off <= x.off) lo = mid + 1;
+                else hi = mid;
+            }
+            memmove(tmp + lo + 1, tmp + lo, sizeof(span) * (size_t)(np - lo));
+            tmp[lo] = x;
+            np++;
+            if (x.end > arena) arena = x.end;
         }
     }
     return arena;
@@ -163,9 +191,8 @@ int plan_memory(plan_t *p, util_arena *a, util_err *err) {
     size_t *offs = util_alloc(a, sizeof(size_t) * (size_t)(n + 1));
     span *tmp = util_alloc(a, sizeof(span) * (size_t)(n + 1));
     size_t *cands = util_alloc(a, sizeof(size_t) * ((size_t)n * 64 + 2));
-    char *placed = util_alloc(a, (size_t)n + 1);
     item_key *keys = util_alloc(a, sizeof(item_key) * (size_t)(n + 1));
-    if (!order || !offs || !tmp || !cands || !placed || !keys)
+    if (!order || !offs || !tmp || !cands || !keys)
         return util_fail(err, "out of memory planning %d buffers", n);
     for (int32_t i = 0; i < n; i++) {
         const plan_buffer *b = &p->buffers[i];
@@ -186,7 +213,7 @@ int plan_memory(plan_t *p, util_arena *a, util_err *err) {
             if (p->buffers[i].head < 0 || p->buffers[i].head == i) order[m++] = i;
         sort_keys = keys;
         qsort(order, (size_t)m, sizeof(int32_t), cmps[k]);
-        size_t size = place(p, m, order, offs, placed, tmp, cands);
+        size_t size = place(p, m, order, offs, tmp, cands);
         if (size < best) {
             best = size;
             for (int32_t i = 0; i < n; i++) p->buffers[i].offset = offs[i];
@@ -213,8 +240,7 @@ int plan_memory_refine(plan_t *p, double work, util_arena *a, util_err *err) {
     size_t *offs = util_alloc(a, sizeof(size_t) * (size_t)(n + 1));
     span *tmp = util_alloc(a, sizeof(span) * (size_t)(n + 1));
     size_t *cands = util_alloc(a, sizeof(size_t) * ((size_t)n * 64 + 2));
-    char *placed = util_alloc(a, (size_t)n + 1);
-    if (!order || !trial || !offs || !tmp || !cands || !placed)
+    if (!order || !trial || !offs || !tmp || !cands)
         return util_fail(err, "out of memory planning %d buffers", n);
     /* the items in the order of their planned offsets: placing them in that
      * order gives back the current placement or a better one */
@@ -229,7 +255,7 @@ int plan_memory_refine(plan_t *p, double work, util_arena *a, util_err *err) {
             order[j - 1] = order[j];
             order[j] = t;
         }
-    size_t cur = place(p, m, order, offs, placed, tmp, cands);
+    size_t cur = place(p, m, order, offs, tmp, cands);
     if (cur < p->arena_bytes) {
         for (int32_t i = 0; i < n; i++) p->buffers[i].offset = offs[i];
         p->arena_bytes = cur;
@@ -254,7 +280,7 @@ int plan_memory_refine(plan_t *p, double work, util_arena *a, util_err *err) {
             memmove(trial + lo + 1, trial + lo, sizeof(int32_t) * (size_t)(hi - lo));
             trial[lo] = t;
         }
-        size_t size = place(p, m, trial, offs, placed, tmp, cands);
+        size_t size = place(p, m, trial, offs, tmp, cands);
         if (size > cur) continue;
         memcpy(order, trial, sizeof(int32_t) * (size_t)m);
         if (size < cur) {

@@ -1,8 +1,11 @@
 /*
- * Private to the scheduler (src/sched/): the cache of streamed-segment
- * templates the search shares with plan building, and the plan-building
- * calls the search (search.c) makes. sched.c builds plans; search.c chooses
- * which plan to build.
+ * Private to the scheduler (src/sched/), one section per file:
+ *   sched.c    plan building: steps, buffers, lifetimes, row bands
+ *   segment.c  channel segments (partial execution along channels)
+ *   stream.c   row streaming through ring buffers
+ *   geom.c     window geometry: which input pixels output pixels read
+ *   tmpl.c     the template cache of streamed segments
+ *   search.c   the search: which plan to build
  */
 #ifndef PEXC_SCHED_INT_H
 #define PEXC_SCHED_INT_H
@@ -52,10 +55,16 @@ typedef struct {
     uint64_t used;           /* cache tick of the last build using it */
     size_t bytes;
     int live;
+    int32_t next;            /* the next template in its hash bucket, or -1 */
 } stream_tmpl;
 
-#define STREAM_CACHE_SLOTS 4096
-#define STREAM_CACHE_BYTES ((size_t)64 << 20)
+/* A deep chain's search keeps thousands of templates in use at once (a
+ * 50-layer depthwise chain: 50 streamed segments in the current plan and
+ * some 1,700 candidates a round); a cache smaller than that evicts what the
+ * next candidate needs and walks it again (768,000 walks instead of 6,000). */
+#define STREAM_CACHE_SLOTS 65536
+#define STREAM_CACHE_BYTES ((size_t)256 << 20)
+#define STREAM_CACHE_BUCKETS 16384
 #define ROWS_UNKNOWN INT32_MIN
 
 /* A template used by a build: its n steps start at step0, its own buffers
@@ -66,6 +75,7 @@ typedef struct {
 
 typedef struct {
     stream_tmpl *t;          /* [STREAM_CACHE_SLOTS] */
+    int32_t *bucket;         /* [STREAM_CACHE_BUCKETS] first template of each hash bucket, or -1 */
     int32_t n;               /* slots ever used */
     size_t bytes;
     uint64_t tick;           /* one per build */
@@ -95,5 +105,116 @@ int sched_segment_ok(const ir_graph *g, const k_call *calls, const int32_t *orde
 int sched_stream_ok(const ir_graph *g, const k_call *calls, const int32_t *order, int32_t s, int32_t e);
 /* Slices are cut in the output channels of a segment's first op. */
 static inline int32_t sched_entry_channels(const k_call *k) { return k->out_dims[3]; }
+
+/* ---- plan building (sched.c) ------------------------------------------- */
+
+/* One plan being built. */
+typedef struct {
+    const ir_graph *g;
+    const k_call *calls;
+    const int32_t *order; /* position -> op index */
+    plan_t *p;
+    int32_t cap_steps, cap_bufs;
+    util_arena *a;
+    /* NULL: every step made. Else the plan is only scored: a streamed
+     * segment's steps are a template's (see tmpl_use), not in p->steps. */
+    stream_cache *cache;
+    tmpl_use *uses;       /* in step order */
+    int32_t n_uses;
+    int32_t *rows;        /* [n_steps * 6] rows each view touches, once known */
+} builder;
+
+int32_t sched_buf_new(builder *b, int32_t tensor, plan_buf_kind kind, int32_t c_begin, int32_t c_stored,
+                      size_t size);
+/* A whole tensor's view (its buffer, made by sched_tensor_buf; none for
+ * constants). */
+plan_view sched_view_whole(builder *b, int32_t tensor);
+/* The buffer holding tensor whole, made on first use. */
+int32_t sched_tensor_buf(builder *b, int32_t tensor);
+plan_step *sched_step_new(builder *b, int32_t call);
+void sched_tile_full(const k_call *k, pexc_tile *t);
+/* Makes *x hold at least n items of size sz (contents not kept). */
+int sched_scratch(void **x, size_t *cap, size_t n, size_t sz);
+
+/* ---- channel segments (segment.c) -------------------------------------- */
+
+/* Number of ops reading tensor t. */
+int32_t sched_tensor_readers(const ir_graph *g, int32_t t);
+/* Appends the steps of channel-split segment sg. */
+int sched_segment_add(builder *b, const plan_segment *sg);
+
+/* ---- window geometry (geom.c) ------------------------------------------ */
+
+/* The window geometry of one operand, looked up once. */
+typedef struct {
+    int window; /* 0: read whole */
+    int32_t sh, sw, pt, pl, fh, fw, H, W, OW, OH;
+} px_geom;
+
+px_geom sched_geom_of(const k_call *k, int which);
+int sched_is_seq(const k_call *k); /* a sequence operator with a step form: one row per time step */
+/* Prefix of the operand's pixels that output pixels [0, q) need. */
+int64_t sched_geom_need(const px_geom *g, int64_t q);
+/* The least of what output pixel q and those after it read. */
+int64_t sched_geom_low(const px_geom *g, int64_t q);
+
+/* ---- row streaming (stream.c) ------------------------------------------ */
+
+#define STREAM_MAX_OPS 256
+
+/* The operators of a streamed segment and who reads whose output. */
+typedef struct {
+    int32_t m;                       /* ops (reshapes inside the chain are not among them) */
+    int32_t pos[STREAM_MAX_OPS];     /* op i's position in the segment */
+    int rows_are_px;                 /* a chain of one-row sequences: a "row" of a step is a pixel */
+    const k_call *k[STREAM_MAX_OPS];
+    int64_t P[STREAM_MAX_OPS];       /* output pixels (a consumer: its input's) */
+    int32_t W[STREAM_MAX_OPS];       /* output width (a consumer: its input's) */
+    int32_t n_rd[STREAM_MAX_OPS];    /* in-segment readers of op i's output */
+    int32_t rd[STREAM_MAX_OPS][8];   /* reader op i * 2 + operand */
+    int32_t src[STREAM_MAX_OPS][2];  /* in-segment producer of operand o, or -1 */
+    px_geom geom[STREAM_MAX_OPS][2]; /* operand windows */
+    /* geom_need and geom_low of each operand for q in [0, P], looked up
+     * instead of worked out (NULL: worked out) */
+    const int64_t *need_tab[STREAM_MAX_OPS][2], *low_tab[STREAM_MAX_OPS][2];
+    int consumer;                    /* the last op consumes rows into partial sums */
+} stream_info;
+
+/* A streamed segment's walk. */
+typedef struct {
+    int64_t done[STREAM_MAX_OPS], need[STREAM_MAX_OPS];
+    int64_t ring[STREAM_MAX_OPS];    /* pixels each intermediate must hold */
+    int64_t chunk[STREAM_MAX_OPS];   /* pixels each op makes per step */
+    int32_t buf[STREAM_MAX_OPS];     /* its buffer (pass 2) */
+    int32_t psum;
+    /* op i found it could not move with done[i], its bound and its
+     * in-chain inputs' done as here: no need to look again until one of
+     * them changes */
+    int64_t stuck[STREAM_MAX_OPS][4];
+    /* pass 1's moves, {op, first pixel, end pixel} each, for pass 2 to make
+     * the same steps without walking again (NULL: walk again) */
+    int64_t (*trace)[3];
+    size_t n_trace, cap_trace;
+    plan_view view[STREAM_MAX_OPS][3]; /* pass 2: each op's operands and output */
+} stream_state;
+
+/* Appends the steps of streamed segment sg (a template's when cached). */
+int sched_stream_add(builder *b, const plan_segment *sg);
+
+/* ---- template cache (tmpl.c) ------------------------------------------- */
+
+/* Points si's operand windows at the cache's need/low tables, making those
+ * missing. */
+void sched_tmpl_tables(builder *b, stream_info *si);
+/* The template of segment sg under this operator order, or -1. */
+int32_t sched_tmpl_find(const stream_cache *c, const int32_t *order, const plan_segment *sg);
+/* Makes segment sg's template from the steps [step0, n_steps) just made. */
+void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, int32_t m, int32_t base,
+                    int32_t step0);
+/* Takes template slot's steps as the next ones, its own buffers from base. */
+int sched_tmpl_replay(builder *b, int32_t slot, int32_t base);
+/* The buffer behind reference r of template t (own buffers from base), and
+ * the tensor its steps see in it. */
+int32_t sched_tmpl_buf(builder *b, const stream_tmpl *t, const tmpl_ref *r, int32_t base, int32_t *tensor);
 
 #endif /* PEXC_SCHED_INT_H */

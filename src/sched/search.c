@@ -3,6 +3,12 @@
  * by rows, in which order, scored by peak SRAM (live bytes, then the placed
  * arena) and then by steps; under a --sram budget the fewest-step plan that
  * fits. sched.c builds each candidate plan.
+ *
+ * The search is bottleneck driven: find the step with the most live bytes,
+ * try every qualifying segment through it with several slice counts, keep the
+ * one that lowers the overall peak most (fewest extra steps on ties), repeat
+ * until nothing helps. The peak is measured on the real plan each candidate
+ * would produce, so slices, partial sums and every other buffer count.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +31,8 @@ typedef struct {
 typedef struct {
     int placed;           /* score by the placed arena (else by live bytes) */
     stream_cache *cache;  /* streamed segments' templates, plan storage */
+    size_t *live;         /* live bytes per step of the plan scored last */
+    size_t live_cap;
 } scorer;
 
 /* lose_above (SIZE_MAX: none): the caller only wants to know whether the
@@ -42,11 +50,13 @@ static int score_plan(const ir_graph *g, const k_call *calls, scorer *scr, const
         util_arena_free(&tmp);
         return -1;
     }
-    size_t *live = util_alloc(&tmp, sizeof(size_t) * (size_t)(p.n_steps + 1));
-    if (!live) {
+    /* every entry is written: reused, not cleared (a deep chain's plans
+     * have 100,000 steps, and the search scores 100,000 of them) */
+    if (sched_scratch((void **)&scr->live, &scr->live_cap, (size_t)p.n_steps + 1, sizeof(size_t))) {
         util_arena_free(&tmp);
         return util_fail(err, "out of memory");
     }
+    size_t *live = scr->live;
     sc->peak = plan_live_profile(&p, live, &sc->peak_step);
     if (placed && sc->peak > lose_above) {
         sc->steps = p.n_steps;
@@ -346,11 +356,19 @@ int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int st
     stream_cache cache;
     memset(&cache, 0, sizeof cache);
     cache.t = calloc(STREAM_CACHE_SLOTS, sizeof(stream_tmpl));
-    if (!cache.t) return util_fail(err, "out of memory");
-    scorer live = {0, &cache}, placed = {1, &cache};
+    cache.bucket = malloc(sizeof(int32_t) * STREAM_CACHE_BUCKETS);
+    if (!cache.t || !cache.bucket) {
+        free(cache.t);
+        free(cache.bucket);
+        return util_fail(err, "out of memory");
+    }
+    for (int32_t i = 0; i < STREAM_CACHE_BUCKETS; i++) cache.bucket[i] = -1;
+    scorer live = {0, &cache, NULL, 0}, placed = {1, &cache, NULL, 0};
     int rc = search(g, calls, budget, stream, &live, p, a, err);
     if (!rc && stream) rc = search(g, calls, budget, stream, &placed, &q, a, err);
     sched_cache_free(&cache);
+    free(live.live);
+    free(placed.live);
     if (rc) return -1;
     if (!stream) return 0;
     int fits_p = budget && p->arena_bytes <= budget, fits_q = budget && q.arena_bytes <= budget;

@@ -1,0 +1,417 @@
+/*
+ * Row streaming: a chain of spatial operators run a few rows (or a fraction
+ * of a row) at a time, each intermediate tensor held in a ring buffer only
+ * as deep as its readers' windows. stream_walk works out the steps; the
+ * template cache (tmpl.c) keeps them for the search's next candidates.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#include "sched/sched_int.h"
+
+/* ---- row streaming --------------------------------------------------------- */
+
+/* A reshape inside a streamed chain (an LSTM's output flattened for a
+ * fully-connected layer): it has no step and no buffer of its own; its
+ * reader reads its producer's ring. */
+static int is_alias(const ir_graph *g, const k_call *k) {
+    return k->kind == K_NOP && k->alias_off == 0 && k->in[0] >= 0 && !g->tensors[k->in[0]].data;
+}
+
+/* Ops that can make a range of output rows from a range of input rows. */
+static int is_streamable(const k_call *k) {
+    switch (k->kind) {
+    case K_CONV: case K_DWCONV: case K_AVGPOOL: case K_MAXPOOL: case K_ADD: case K_MUL: case K_REQUANT:
+    case K_LOGISTIC: case K_LUT: return 1;
+    case K_PAD: return k->pad.before[0] == 0 && k->in_dims[0][0] == k->out_dims[0];
+    case K_TRANSPOSE: return k->elem_size == 1 && k->transpose.rank <= 4; /* reads its input whole */
+    case K_GENERIC: return sched_is_seq(k);
+    default: return 0;
+    }
+}
+
+/* Ops that can end a streamed chain by consuming their input a few rows at
+ * a time into int32 partial sums: a fully-connected layer over the flattened
+ * rows, or an average pool whose output is a single row (a global pool). */
+static int is_row_consumer(const k_call *k) {
+    return k->kind == K_FC || k->kind == K_FC_F32 ||
+           ((k->kind == K_AVGPOOL || k->kind == K_DWCONV) && k->out_dims[1] == 1 && k->out_dims[0] == 1);
+}
+
+
+/* Readers of tensor t, a chain reshape of it (alias {output, t}, t the
+ * chain tensor it finally reshapes) counted as the readers of its output. */
+static int32_t readers_through(const ir_graph *g, int32_t t, const int32_t (*alias)[2], int32_t n_alias) {
+    int32_t n = sched_tensor_readers(g, t);
+    for (int32_t a = 0; a < n_alias; a++)
+        if (alias[a][1] == t) n += sched_tensor_readers(g, alias[a][0]) - 1;
+    return n;
+}
+
+/* Fills si for positions [s, e]; returns 0 if they form a streamable chain. */
+static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t *order, int32_t s, int32_t e,
+                          stream_info *si) {
+    if (e < s || e - s + 1 > STREAM_MAX_OPS) return -1;
+    int32_t m = 0;
+    si->consumer = 0;
+    int tall = 0, seq = 0;
+    int32_t alias[STREAM_MAX_OPS][2], n_alias = 0; /* {output, input} of the chain's reshapes */
+    for (int32_t pos = s; pos <= e; pos++) {
+        const k_call *k = &calls[order[pos]];
+        if (pos > s && pos < e && is_alias(g, k)) {
+            int32_t t = k->in[0];
+            for (int32_t a = n_alias - 1; a >= 0; a--)
+                if (alias[a][0] == t) t = alias[a][1];
+            int made = 0; /* a reshape of a tensor the chain makes */
+            for (int32_t j = 0; j < m; j++) made |= si->k[j]->out == t;
+            if (!made || g->tensors[k->out].is_output) return -1;
+            alias[n_alias][0] = k->out;
+            alias[n_alias][1] = t;
+            n_alias++;
+            continue;
+        }
+        int32_t i = m++;
+        si->k[i] = k;
+        si->pos[i] = pos - s;
+        si->n_rd[i] = 0;
+        int32_t ty = g->tensors[k->out].type;
+        if (pos == e && i > 0 && is_row_consumer(k)) si->consumer = 1;
+        else if (!is_streamable(k)) return -1;
+        /* int8 chains; a float32 sequence streams into float32 ones */
+        int f32_ok = sched_is_seq(k) || (si->consumer && k->kind == K_FC_F32);
+        if (k->out_dims[0] != 1 || (ty != IR_I8 && !(ty == IR_F32 && f32_ok))) return -1;
+        if (sched_is_seq(k) && (int64_t)k->out_dims[1] * k->out_dims[2] > 1) seq = 1;
+        for (int o = 0; o < 2; o++) {
+            si->src[i][o] = -1;
+            si->need_tab[i][o] = si->low_tab[i][o] = NULL;
+            if (k->in[o] < 0) continue;
+            si->geom[i][o] = sched_geom_of(k, o);
+            int32_t ti = g->tensors[k->in[o]].type;
+            if (k->in_dims[o][0] != 1 || (ti != IR_I8 && !(ti == IR_F32 && f32_ok))) return -1;
+            int32_t t = k->in[o];
+            for (int32_t a = n_alias - 1; a >= 0; a--)
+                if (alias[a][0] == t) t = alias[a][1];
+            for (int32_t j = 0; j < i; j++)
+                if (si->k[j]->out == t) si->src[i][o] = j;
+        }
+        si->P[i] = (int64_t)k->out_dims[1] * k->out_dims[2];
+        si->W[i] = k->out_dims[2];
+        if (k->out_dims[1] > 1) tall = 1;
+    }
+    si->m = m;
+    if (!tall && !si->consumer && !seq) return -1;
+    si->rows_are_px = seq && !tall;
+    for (int32_t i = 0; i < m; i++) {
+        const k_call *k = si->k[i];
+        for (int o = 0; o < 2; o++) {
+            int32_t j = si->src[i][o];
+            if (j < 0) {
+                /* an operand from outside: read whole, any height for
+                 * element-wise broadcasting is handled by the kernel */
+                if (i == m - 1 && si->consumer && o == 0) return -1;
+                continue;
+            }
+            const k_call *p = si->k[j];
+            if (si->consumer && i == m - 1) {
+                if (o != 0) return -1;
+                if (k->kind == K_FC || k->kind == K_FC_F32) {
+                    if (k->in_dims[0][3] != p->out_dims[1] * p->out_dims[2] * p->out_dims[3] ||
+                        k->in_dims[0][0] != 1)
+                        return -1;
+                } else if (memcmp(k->in_dims[0], p->out_dims, sizeof p->out_dims) != 0) {
+                    return -1;
+                }
+                si->P[i] = (int64_t)p->out_dims[1] * p->out_dims[2];
+                si->W[i] = p->out_dims[2];
+            } else if (memcmp(k->in_dims[o], p->out_dims, sizeof p->out_dims) != 0) {
+                return -1; /* element-wise operands from the chain are not broadcast */
+            }
+            if (si->n_rd[j] >= 8) return -1;
+            si->rd[j][si->n_rd[j]++] = i * 2 + o;
+        }
+    }
+    for (int32_t j = 0; j + 1 < m; j++) {
+        const ir_tensor *t = &g->tensors[si->k[j]->out];
+        if (t->is_output || si->n_rd[j] == 0 ||
+            si->n_rd[j] != readers_through(g, si->k[j]->out, (const int32_t(*)[2])alias, n_alias))
+            return -1;
+    }
+    return 0;
+}
+
+int sched_stream_ok(const ir_graph *g, const k_call *calls, const int32_t *order, int32_t s, int32_t e) {
+    stream_info si;
+    return stream_analyse(g, calls, order, s, e, &si) == 0;
+}
+
+/* Prefix of operand o's pixels that op i's output pixels [0, q) need, and
+ * the first of them output pixel q still needs (a row consumer's "pixels"
+ * are its input's). */
+static int64_t stream_need(const stream_info *si, int32_t i, int o, int64_t q) {
+    if (si->consumer && i == si->m - 1) return q;
+    if (si->need_tab[i][o] && q >= 0 && q <= si->P[i]) return si->need_tab[i][o][q];
+    return sched_geom_need(&si->geom[i][o], q);
+}
+
+static int64_t stream_lo(const stream_info *si, int32_t i, int o, int64_t q) {
+    if (si->consumer && i == si->m - 1) return q;
+    if (si->low_tab[i][o] && q >= 0 && q <= si->P[i]) return si->low_tab[i][o][q];
+    return sched_geom_low(&si->geom[i][o], q);
+}
+
+
+
+/* Lowest pixel of op j's output that a reader still needs. */
+static int64_t stream_low(const stream_info *si, const stream_state *st, int32_t j) {
+    int64_t lo = st->done[j];
+    for (int32_t r = 0; r < si->n_rd[j]; r++) {
+        int32_t i = si->rd[j][r] / 2, o = si->rd[j][r] % 2;
+        if (st->done[i] >= si->P[i]) continue;
+        int64_t a = stream_lo(si, i, o, st->done[i]);
+        if (a < lo) lo = a;
+    }
+    return lo;
+}
+
+static plan_view ring_view(const stream_info *si, const stream_state *st, int32_t j) {
+    const k_call *k = si->k[j];
+    plan_view v = {st->buf[j], k->out, 0, k->out_dims[3], st->ring[j] < si->P[j] ? (int32_t)st->ring[j] : 0};
+    return v;
+}
+
+/* The tile of pixels [q0, q1) of an output w pixels wide. */
+static pexc_tile pixel_tile(int64_t q0, int64_t q1, int32_t w, int32_t c) {
+    pexc_tile t = {(int32_t)(q0 / w), (int32_t)((q1 - 1) / w + 1), 0, c, (int32_t)(q0 % w), (int32_t)(q1 % w)};
+    return t;
+}
+
+/* One step of op i making pixels [q0, q1) (pass 2 only). */
+static int stream_step(builder *b, const stream_info *si, const stream_state *st, int32_t pos, int32_t i,
+                       int64_t q0, int64_t q1) {
+    const k_call *k = si->k[i];
+    int32_t op = b->order[pos];
+    if (si->consumer && i == si->m - 1) {
+        int32_t j = si->src[i][0];
+        const k_call *p = si->k[j];
+        int64_t ring = st->ring[j] < si->P[j] ? st->ring[j] : si->P[j];
+        if (k->kind == K_FC || k->kind == K_FC_F32) {
+            /* the FC reads its features contiguously: one step per stretch
+             * of pixels that does not wrap around the ring */
+            int32_t C = p->out_dims[3];
+            for (int64_t r = q0; r < q1;) {
+                int64_t base = r - r % ring, e = base + ring < q1 ? base + ring : q1;
+                plan_step *s = sched_step_new(b, op);
+                if (!s) return -1;
+                s->mode = STEP_ACC;
+                s->ic0 = (int32_t)(r * C);
+                s->ic1 = (int32_t)(e * C);
+                s->first = r == 0;
+                sched_tile_full(k, &s->tile);
+                s->in[0] = (plan_view){st->buf[j], p->out, (int32_t)(base * C), (int32_t)(ring * C), 0};
+                s->out = (plan_view){st->psum, k->out, 0, k->out_dims[3], 0};
+                r = e;
+            }
+            return 0;
+        }
+        plan_step *s = sched_step_new(b, op);
+        if (!s) return -1;
+        s->mode = STEP_ACC;
+        s->ic0 = (int32_t)q0;
+        s->ic1 = (int32_t)q1;
+        s->first = q0 == 0;
+        sched_tile_full(k, &s->tile);
+        s->in[0] = ring_view(si, st, j);
+        s->out = (plan_view){st->psum, k->out, 0, k->out_dims[3], 0};
+        return 0;
+    }
+    plan_step *s = sched_step_new(b, op);
+    if (!s) return -1;
+    s->tile = pixel_tile(q0, q1, k->out_dims[2], k->out_dims[3]);
+    s->in[0] = st->view[i][0];
+    s->in[1] = st->view[i][1];
+    s->out = st->view[i][2];
+    return 0;
+}
+
+/* Can op i make its pixels [q0, q1) now (its in-chain inputs exist)? */
+static int stream_ready(const stream_info *si, const stream_state *st, int32_t i, int64_t q1) {
+    for (int o = 0; o < 2; o++) {
+        int32_t j = si->src[i][o];
+        if (j >= 0 && stream_need(si, i, o, q1) > st->done[j]) return 0;
+    }
+    return 1;
+}
+
+/* Walks the chain, one chunk of the last op's pixels at a time. Each round
+ * works out how many pixels every op must have made for the readers' next
+ * pixels, then runs the ops in passes, each op making at most its chunk per
+ * step and only pixels whose inputs exist, so the pipeline fills a little
+ * at a time and every ring holds no more than its readers' window (a 3x3
+ * convolution's input ring: two rows and a few pixels). Pass 1 (b == NULL)
+ * sizes the rings; pass 2 emits the steps. */
+static int stream_walk(builder *b, const stream_info *si, stream_state *st, int32_t s) {
+    int32_t m = si->m;
+    int64_t P = si->P[m - 1];
+    if (b) /* the views every step of op i takes (no buffer is made while stepping) */
+        for (int32_t i = 0; i < m; i++) {
+            const k_call *k = si->k[i];
+            for (int o = 0; o < 2; o++)
+                st->view[i][o] = si->src[i][o] >= 0 ? ring_view(si, st, si->src[i][o]) : sched_view_whole(b, k->in[o]);
+            st->view[i][2] = i + 1 < si->m ? ring_view(si, st, i) : sched_view_whole(b, k->out);
+        }
+    if (b && st->trace) {
+        for (size_t t = 0; t < st->n_trace; t++)
+            if (stream_step(b, si, st, s + si->pos[st->trace[t][0]], (int32_t)st->trace[t][0], st->trace[t][1],
+                            st->trace[t][2]))
+                return -1;
+        return 0;
+    }
+    for (int32_t i = 0; i < m; i++) {
+        st->done[i] = 0;
+        st->stuck[i][0] = -1;
+    }
+    for (int64_t tgt = st->chunk[m - 1] < P ? st->chunk[m - 1] : P;;
+         tgt = tgt + st->chunk[m - 1] < P ? tgt + st->chunk[m - 1] : P) {
+        st->need[m - 1] = tgt;
+        for (int32_t j = m - 2; j >= 0; j--) {
+            int64_t need = st->done[j];
+            for (int32_t r = 0; r < si->n_rd[j]; r++) {
+                int32_t i = si->rd[j][r] / 2, o = si->rd[j][r] % 2;
+                int64_t bb = stream_need(si, i, o, st->need[i]);
+                if (bb > need) need = bb;
+            }
+            if (tgt == P) need = si->P[j]; /* every pixel once, read or not */
+            st->need[j] = need;
+        }
+        for (;;) {
+            int pending = 0, moved = 0;
+            for (int32_t i = 0; i < m; i++) {
+                if (st->need[i] <= st->done[i]) continue;
+                pending = 1;
+                int64_t q0 = st->done[i], hi = st->need[i] < q0 + st->chunk[i] ? st->need[i] : q0 + st->chunk[i];
+                int64_t d0 = si->src[i][0] >= 0 ? st->done[si->src[i][0]] : -1;
+                int64_t d1 = si->src[i][1] >= 0 ? st->done[si->src[i][1]] : -1;
+                int64_t *stuck = st->stuck[i];
+                if (stuck[0] == q0 && stuck[1] == hi && stuck[2] == d0 && stuck[3] == d1) continue;
+                /* the most pixels whose inputs have been made (need is
+                 * monotone in q: bisect; none when not even pixel q0) */
+                int64_t lo = stream_ready(si, st, i, hi) ? hi : q0;
+                if (lo < hi && stream_ready(si, st, i, q0 + 1)) {
+                    int64_t top = hi;
+                    lo = q0 + 1;
+                    while (lo < top) {
+                        int64_t mid = lo + (top - lo + 1) / 2;
+                        if (stream_ready(si, st, i, mid)) lo = mid;
+                        else top = mid - 1;
+                    }
+                }
+                if (lo <= q0) {
+                    stuck[0] = q0;
+                    stuck[1] = hi;
+                    stuck[2] = d0;
+                    stuck[3] = d1;
+                    continue;
+                }
+                if (b && stream_step(b, si, st, s + si->pos[i], i, q0, lo)) return -1;
+                if (!b && st->trace) {
+                    if (st->n_trace == st->cap_trace) {
+                        size_t cap = st->cap_trace ? 2 * st->cap_trace : 1024;
+                        int64_t(*t)[3] = realloc(st->trace, sizeof *t * cap);
+                        if (!t) {
+                            free(st->trace); /* pass 2 walks again */
+                            st->trace = NULL;
+                        } else {
+                            st->trace = t;
+                            st->cap_trace = cap;
+                        }
+                    }
+                    if (st->trace) {
+                        st->trace[st->n_trace][0] = i;
+                        st->trace[st->n_trace][1] = q0;
+                        st->trace[st->n_trace][2] = lo;
+                        st->n_trace++;
+                    }
+                }
+                st->done[i] = lo;
+                moved = 1;
+                if (!b && i + 1 < m) {
+                    int64_t req = lo - stream_low(si, st, i);
+                    if (req < lo - q0) req = lo - q0;
+                    if (req > st->ring[i]) st->ring[i] = req;
+                }
+            }
+            if (!pending) break;
+            if (!moved) return -1; /* cannot happen: the first op short of its need can always move */
+        }
+        if (tgt == P) break;
+    }
+    return 0;
+}
+
+static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st);
+
+int sched_stream_add(builder *b, const plan_segment *sg) {
+    stream_state st;
+    memset(&st, 0, sizeof st);
+    int rc = add_stream_in(b, sg, &st);
+    free(st.trace);
+    return rc;
+}
+
+static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
+    const ir_graph *g = b->g;
+    stream_info si;
+    if (stream_analyse(g, b->calls, b->order, sg->op_first, sg->op_last, &si)) return -1;
+    if (b->cache) sched_tmpl_tables(b, &si);
+    for (int32_t i = 0; i < si.m; i++) {
+        int64_t w = si.W[i];
+        /* a chain of one-row sequences steps by time steps, its pixels */
+        st->chunk[i] = sg->frac > 1 ? (w + sg->frac - 1) / sg->frac : (int64_t)sg->rows * (si.rows_are_px ? 1 : w);
+    }
+    int32_t tmpl = b->cache ? sched_tmpl_find(b->cache, b->order, sg) : -1;
+    if (tmpl >= 0) {
+        memcpy(st->ring, b->cache->t[tmpl].ring, sizeof(int64_t) * (size_t)si.m);
+    } else {
+        st->trace = malloc(sizeof *st->trace * 1024); /* NULL: pass 2 walks again */
+        st->cap_trace = st->trace ? 1024 : 0;
+        if (stream_walk(NULL, &si, st, sg->op_first)) return -1;
+        for (int32_t j = 0; j + 1 < si.m; j++)
+            if (st->ring[j] > si.P[j]) st->ring[j] = si.P[j];
+    }
+    int32_t base = b->p->n_buffers;
+    for (int32_t j = 0; j + 1 < si.m; j++) {
+        const k_call *k = si.k[j];
+        size_t sz = (size_t)st->ring[j] * (size_t)k->out_dims[3] * ir_type_size(g->tensors[k->out].type);
+        st->buf[j] = sched_buf_new(b, k->out, BUF_RING, 0, k->out_dims[3], sz);
+        if (st->buf[j] < 0) return -1;
+        b->p->buffers[st->buf[j]].ring_px = (int32_t)st->ring[j];
+    }
+    const k_call *ke = si.k[si.m - 1];
+    st->psum = -1;
+    if (si.consumer) {
+        st->psum = sched_buf_new(b, ke->out, BUF_PSUM, 0, ke->out_dims[3], (size_t)g->tensors[ke->out].elems * 4);
+        if (st->psum < 0) return -1;
+    } else {
+        sched_tensor_buf(b, ke->out);
+    }
+    if (tmpl >= 0 && b->p->n_buffers - base == b->cache->t[tmpl].n_own) {
+        if (sched_tmpl_replay(b, tmpl, base)) return -1;
+    } else { /* (a template making other buffers cannot happen: walk then) */
+        int32_t step0 = b->p->n_steps;
+        if (stream_walk(b, &si, st, sg->op_first)) return -1;
+        if (b->cache && tmpl < 0) sched_tmpl_put(b, sg, st, si.m, base, step0);
+    }
+    if (si.consumer) {
+        sched_tensor_buf(b, ke->out);
+        plan_step *s = sched_step_new(b, b->order[sg->op_last]);
+        if (!s) return -1;
+        s->mode = STEP_FINISH;
+        sched_tile_full(ke, &s->tile);
+        s->in[0] = (plan_view){st->psum, ke->out, 0, ke->out_dims[3], 0};
+        s->out = sched_view_whole(b, ke->out);
+    }
+    return 0;
+}
