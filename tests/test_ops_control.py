@@ -1,23 +1,26 @@
 """Control flow (WHILE, IF): pexc against TFLite Micro, byte for byte, on the
 converter-made models of tests/models/control (tools/gen_models_control.py).
 
-pexc writes a WHILE out once per iteration and an IF on a constant as its
-taken branch (src/ir/inline.c); TFLM runs the subgraphs. So:
+pexc writes a WHILE out once per iteration, an IF on a constant as its
+taken branch, and an IF on data as both branches and a SELECT_V2 of their
+outputs (src/ir/inline.c); TFLM runs the subgraphs. So:
 
 - every model pexc compiles gives TFLM's bytes on random inputs, under the
   baseline and min-sram schedules: counted tf.while_loop bodies (float and
   int8), Keras 3 GRU and LSTM layers (a WHILE over the time steps), an IF
   on a constant true and on a constant false (the two branches differ, so
-  taking the wrong one fails);
+  taking the wrong one fails), an IF on data (float, int8) with inputs that
+  take each branch;
 - the unrolled GRU has its body once per time step, and its weights once in
   its generated C, which (built with -Werror) gives TFLM's bytes;
 - refusals, one line each: a loop whose condition reads the input, an IF on
-  data, a loop that never ends, a branch index past the subgraphs, a loop
+  data with a GATHER in a branch, a loop that never ends, a branch index past the subgraphs, a loop
   value whose shape the body does not keep.
 """
 
 import os
 
+import numpy as np
 import pytest
 
 import pexc_harness as H
@@ -25,7 +28,7 @@ import pexc_harness as H
 CONTROL_DIR = os.path.join(H.ROOT, "tests", "models", "control")
 SCHEDULES = ["baseline", "min-sram"]
 COMPILED = ["while_count_f32", "while_count_int8", "while_two_counters_f32", "gru_f32", "lstm_f32",
-            "if_const_true_f32", "if_const_false_f32"]
+            "if_const_true_f32", "if_const_false_f32", "if_data_f32", "if_data_int8"]
 
 pytestmark = pytest.mark.skipif(not H.pexc_available(), reason="build/pexc is not built")
 
@@ -43,16 +46,41 @@ def ref_of(name):
     return H.tflm_ref.TflmModel(model_path(name))
 
 
+def inputs_of(ref, model):
+    """Random inputs, and for an IF on data each of them negated as well:
+    the models branch on the sign of the sum, so both branches are taken."""
+    items = H.conformance_inputs(ref, 6, 0, model)
+    if model.startswith("if_data"):
+        dt = ref.input_dtype
+        for label, d in list(items):
+            x = np.frombuffer(d, dt).astype(np.float64)
+            lo, hi = (-128, 127) if dt == np.int8 else (-1e30, 1e30)
+            items.append((label + "-negated", np.clip(-x, lo, hi).astype(dt).tobytes()))
+    return items
+
+
 @pytest.mark.parametrize("model", COMPILED)
 def test_live_tflm(model):
     ref = ref_of(model)
-    items = H.conformance_inputs(ref, 6, 0, model)
+    items = inputs_of(ref, model)
     want = [ref.run(d) for _, d in items]
     for schedule in SCHEDULES:
         got = H.run_pexc(model_path(model), [d for _, d in items], ref.output_nbytes, schedule)
         for (label, _), w, g in zip(items, want, got):
             why = H.describe_mismatch(w, g, ref.output_dtype)
             assert why is None, "%s %s %s: %s" % (model, label, schedule, why)
+
+
+def test_if_on_data_selects_each_branch():
+    # the inputs of test_live_tflm reach both branches: TFLM's outputs
+    # match the constant-true model on some and the constant-false one on
+    # others
+    ref, ref_t, ref_f = ref_of("if_data_f32"), ref_of("if_const_true_f32"), ref_of("if_const_false_f32")
+    taken = set()
+    for _, d in inputs_of(ref, "if_data_f32"):
+        y = ref.run(d)
+        taken |= {b for b, r in (("then", ref_t), ("else", ref_f)) if r.run(d) == y}
+    assert taken == {"then", "else"}
 
 
 def test_branches_differ():
@@ -89,9 +117,10 @@ def test_refuses_loop_on_data():
     assert "known only at run time" in line and "trip count" in line, line
 
 
-def test_refuses_if_on_data():
-    line = H.refusal_line(model_path("if_data_f32"))
-    assert "operator 2 (IF)" in line and "tensor 4 (Greater)" in line and "known only at run time" in line, line
+def test_refuses_if_on_data_with_gather():
+    line = H.refusal_line(model_path("refuse_if_gather_f32"))
+    assert "operator 7 (IF)" in line and "tensor 9 (Greater)" in line and "known only at run time" in line, line
+    assert "GATHER" in line, line
 
 
 def _patched(name, edit, tmp_path):

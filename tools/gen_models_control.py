@@ -10,9 +10,12 @@ tests/test_ops_control.py.
   time step, the counters compared against the sequence length (Keras 2,
   `tf_keras`, gives the fused UNIDIRECTIONAL_SEQUENCE_LSTM instead; see
   gen_models_seq.py);
-- tf.cond on data (an IF whose branch is chosen at run time), and the same
-  model with its condition replaced by a constant true or false (the
-  converter folds a tf.cond on a constant itself, so those two are patched);
+- tf.cond on data (an IF whose branch is chosen at run time; float and
+  int8), and the float model with its condition replaced by a constant true
+  or false (the converter folds a tf.cond on a constant itself, so those two
+  are patched);
+- refuse_if_gather_f32: an IF on data with a GATHER in a branch, which pexc
+  must refuse (it computes both branches, and a GATHER can fail);
 - refuse_while_data_f32: a tf.while_loop whose condition reads the input,
   which pexc must refuse.
 
@@ -53,6 +56,13 @@ def catalogue(tf, keras):
     def if_data(x):
         return tf.cond(tf.reduce_sum(x) > 0.0, lambda: tf.tanh(x * 2.0), lambda: x - 1.0)
 
+    def if_gather(x):
+        # a branch with a GATHER: pexc computes both branches of an IF on
+        # data, and a GATHER may fail on indices TFLM's untaken branch
+        # never sees, so pexc refuses this one
+        idx = tf.cast(tf.clip_by_value(x[0, :2] * 4.0, 0.0, 3.0), tf.int32)
+        return tf.cond(tf.reduce_sum(x) > 0.0, lambda: tf.gather(x, idx, axis=1) * 2.0, lambda: x[:, :2] - 1.0)
+
     def rnn(layer):
         def build(x):
             inp = keras.Input(x.shape[1:], batch_size=x.shape[0])
@@ -67,6 +77,8 @@ def catalogue(tf, keras):
         ("gru_f32", [1, 5, 3], lambda: rnn(keras.layers.GRU(4)), False),
         ("lstm_f32", [1, 4, 3], lambda: rnn(keras.layers.LSTM(5)), False),
         ("if_data_f32", [1, 4], lambda: if_data, False),
+        ("if_data_int8", [1, 4], lambda: if_data, True),
+        ("refuse_if_gather_f32", [1, 4], lambda: if_gather, False),
         ("refuse_while_data_f32", [1, 4], lambda: while_data, False),
     ]
 

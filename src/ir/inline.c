@@ -27,9 +27,15 @@
  * GATHER indexed by the counter reads a constant index. Everything else is
  * emitted as an operator. A condition that needs a value known only at run
  * time (the input's data, a float computed by the body) is refused with the
- * loop variable it reads named, as is an IF whose condition is data: pexc
- * has no branches in its plans, and computing both branches would run
- * kernels TFLM never runs on that input.
+ * loop variable it reads named.
+ *
+ * An IF whose condition is data cannot pick its branch at compile time,
+ * and pexc's plans have no branches. Its branches are written out both,
+ * and a SELECT_V2 on the condition picks each output: the bytes are the
+ * taken branch's, the price is the time of the other one and the memory of
+ * both results. That is sound only when the untaken branch can do no harm,
+ * so branches holding state or a kernel that fails on some values (GATHER
+ * of an index out of range, RSQRT below its domain, ...) are refused.
  *
  * Constants of a subgraph (an RNN cell's weights) become one tensor of the
  * main graph however many iterations read them, so the emitted C holds each
@@ -452,6 +458,63 @@ static int expand_while(inl *c, const ir_op *op, const int32_t *args, int32_t *r
     return 0;
 }
 
+/* Kernels that can fail on the values they are given (an index out of
+ * range, a zero divisor, RSQRT below its domain, the signal library's
+ * checks): in a branch TFLM does not take they would fail where TFLM does
+ * not, so an IF on data with such a branch is refused. */
+static int fails_on_data(int32_t code) {
+    switch (code) {
+    case OP_GATHER: case OP_GATHER_ND: case OP_EMBEDDING_LOOKUP: case OP_DIV: case OP_FLOOR_DIV:
+    case OP_FLOOR_MOD: case OP_RSQRT: case OP_CUSTOM:
+        return 1;
+    default: return 0;
+    }
+}
+
+/* An IF whose condition is data: both branches written out, each output
+ * chosen by a SELECT_V2 on the condition. The branches are pure (no
+ * variables, no kernel that can fail on data), so computing the one TFLM
+ * skips changes nothing but time, and the selected bytes are the taken
+ * branch's bytes. */
+static int predicate(inl *c, const ir_op *op, int32_t ts, int32_t es, const int32_t *args, int32_t *results,
+                     int depth) {
+    int32_t n = op->n_out, first = c->nops;
+    int32_t *rt = util_alloc(&c->g->arena, sizeof(int32_t) * (size_t)(2 * n + 1)), *re = rt + n;
+    if (!rt) return util_fail(c->err, "out of memory");
+    if (inline_call(c, ts, "then", args + 1, op->n_in - 1, rt, n, depth) ||
+        inline_call(c, es, "else", args + 1, op->n_in - 1, re, n, depth))
+        return -1;
+    for (int32_t o = first; o < c->nops; o++)
+        if (fails_on_data(c->ops[o].code))
+            return util_fail(c->err, "operator %d (%s): the condition, tensor %d (%s), is known only at run time, "
+                                     "and a branch holds %s, which can fail on values TFLM's untaken branch never "
+                                     "sees; pexc computes both branches of an IF on data and selects",
+                             c->src, c->src_name, args[0], c->t[args[0]].name, ir_op_name(c->ops[o].code));
+    for (int32_t k = 0; k < n; k++) {
+        const ir_tensor *a = &c->t[rt[k]];
+        if (compatible(c, a, "the then branch's", &c->t[re[k]], "the else branch's")) return -1;
+        if (a->type != IR_F32 && a->type != IR_I8 && a->type != IR_I16)
+            return util_fail(c->err, "operator %d (%s): the condition, tensor %d (%s), is known only at run time, "
+                                     "and output %d is %s; pexc selects between the branches' float32, int8 or "
+                                     "int16 outputs",
+                             c->src, c->src_name, args[0], c->t[args[0]].name, k, ir_type_name(a->type));
+        int32_t *io = util_alloc(&c->g->arena, 4 * sizeof(int32_t));
+        if (!io) return util_fail(c->err, "out of memory");
+        if ((io[3] = new_tensor(c, a, NULL)) < 0) return -1;
+        io[0] = args[0];
+        io[1] = rt[k];
+        io[2] = re[k];
+        if (c->nops >= MAX_OPS)
+            return util_fail(c->err, "operator %d (%s): written out, its subgraphs give more than %d operators",
+                             c->src, c->src_name, MAX_OPS);
+        if (grow(c, (void **)&c->ops, &c->cap_ops, c->nops + 1, sizeof(ir_op))) return -1;
+        c->ops[c->nops++] = (ir_op){.code = OP_SELECT_V2, .version = 1, .n_in = 3, .n_out = 1, .in = io,
+                                    .out = io + 3, .src_index = c->src, .n_parts = 1};
+        results[k] = io[3];
+    }
+    return 0;
+}
+
 static int expand_if(inl *c, const ir_op *op, const int32_t *args, int32_t *results, int depth) {
     int32_t ts, es;
     if (reader_opt_int(c->g, op, OPT_IF, 0, 4, 0, &ts, c->err) ||
@@ -466,12 +529,12 @@ static int expand_if(inl *c, const ir_op *op, const int32_t *args, int32_t *resu
                          c->src, c->src_name, cond->index, cond->name, ir_type_name(cond->type),
                          (long long)cond->elems);
     if (!load(c, ts, "then") || !load(c, es, "else")) return -1;
-    if (!cond->data)
-        return util_fail(c->err, "operator %d (%s): the condition, tensor %d (%s), is known only at run time; pexc "
-                                 "inlines the branch an IF takes and needs its condition known at compile time",
-                         c->src, c->src_name, cond->index, cond->name);
-    int then = cond->data[0] != 0;
-    return inline_call(c, then ? ts : es, then ? "then" : "else", args + 1, op->n_in - 1, results, op->n_out, depth);
+    if (cond->data) {
+        int then = cond->data[0] != 0;
+        return inline_call(c, then ? ts : es, then ? "then" : "else", args + 1, op->n_in - 1, results, op->n_out,
+                           depth);
+    }
+    return predicate(c, op, ts, es, args, results, depth);
 }
 
 static int expand(inl *c, const ir_op *op, int32_t s, const int32_t *args, int32_t *results, int depth) {
