@@ -6,16 +6,17 @@ taken branch, and an IF on data as both branches and a SELECT_V2 of their
 outputs (src/ir/inline.c); TFLM runs the subgraphs. So:
 
 - every model pexc compiles gives TFLM's bytes on random inputs, under the
-  baseline and min-sram schedules: counted tf.while_loop bodies (float and
-  int8), Keras 3 GRU and LSTM layers (a WHILE over the time steps), an IF
-  on a constant true and on a constant false (the two branches differ, so
-  taking the wrong one fails), an IF on data (float, int8) with inputs that
-  take each branch;
+  baseline and min-sram schedules: counted tf.while_loop bodies (float,
+  int8, a loop nested in a loop body), Keras 3 GRU and LSTM layers (a WHILE
+  over the time steps), an IF on a constant true and on a constant false
+  (the two branches differ, so taking the wrong one fails), an IF on data
+  (float, int8) with inputs that take each branch;
 - the unrolled GRU has its body once per time step, and its weights once in
   its generated C, which (built with -Werror) gives TFLM's bytes;
 - refusals, one line each: a loop whose condition reads the input, an IF on
-  data with a GATHER in a branch, a loop that never ends, a branch index past the subgraphs, a loop
-  value whose shape the body does not keep.
+  data with a GATHER in a branch, a loop that never ends, a WHILE without
+  its options, a branch index past the subgraphs, a loop value whose shape
+  the body does not keep.
 """
 
 import os
@@ -27,8 +28,8 @@ import pexc_harness as H
 
 CONTROL_DIR = os.path.join(H.ROOT, "tests", "models", "control")
 SCHEDULES = ["baseline", "min-sram"]
-COMPILED = ["while_count_f32", "while_count_int8", "while_two_counters_f32", "gru_f32", "lstm_f32",
-            "if_const_true_f32", "if_const_false_f32", "if_data_f32", "if_data_int8"]
+COMPILED = ["while_count_f32", "while_count_int8", "while_two_counters_f32", "while_nested_f32", "gru_f32",
+            "lstm_f32", "if_const_true_f32", "if_const_false_f32", "if_data_f32", "if_data_int8"]
 
 pytestmark = pytest.mark.skipif(not H.pexc_available(), reason="build/pexc is not built")
 
@@ -148,6 +149,14 @@ def test_refuses_branch_index_out_of_range(tmp_path):
         m.subgraphs[0].operators[0].builtinOptions.thenSubgraphIndex = 7
     line = H.refusal_line(_patched("if_const_true_f32", edit, tmp_path))
     assert "operator 0 (IF)" in line and "then_subgraph_index 7" in line, line
+
+
+def test_refuses_while_without_options(tmp_path):
+    def edit(m, s):
+        op = m.subgraphs[0].operators[0]
+        op.builtinOptionsType, op.builtinOptions = 0, None
+    line = H.refusal_line(_patched("while_count_f32", edit, tmp_path))
+    assert "operator 0 (WHILE)" in line and "no WhileOptions" in line, line
 
 
 def test_refuses_loop_value_changing_shape(tmp_path):

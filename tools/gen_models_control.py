@@ -4,7 +4,7 @@ control flow as the TF 2.21 converter writes them, for
 tests/test_ops_control.py.
 
 - tf.while_loop over a counter with a constant limit (float and int8), the
-  shape pexc unrolls;
+  shape pexc unrolls, and a loop nested in a loop body;
 - Keras 3 GRU and LSTM layers called inside a tf.function with a fixed
   sequence length: the converter lowers them to a WHILE whose body is one
   time step, the counters compared against the sequence length (Keras 2,
@@ -47,6 +47,18 @@ def catalogue(tf, keras):
         return tf.while_loop(lambda i, j, y: tf.logical_and(i > 0, j < 10), body,
                              [tf.constant(7), tf.constant(0), x])[2]
 
+    def while_nested(x):
+        # a loop in a loop body: the inner trip count depends on the outer
+        # counter, 1 + 2 + 3 inner iterations in all
+        def inner(i):
+            def body(j, y):
+                return j + 1, y * 0.75 + tf.cast(j, tf.float32) * 0.125
+            return lambda y: tf.while_loop(lambda j, y: j < i, body, [tf.constant(0), y])[1]
+
+        def outer(i, y):
+            return i + 1, tf.tanh(inner(i + 1)(y))
+        return tf.while_loop(lambda i, y: i < 3, outer, [tf.constant(0), x])[1]
+
     def while_data(x):
         # the trip count depends on the input's values
         def body(y):
@@ -74,6 +86,7 @@ def catalogue(tf, keras):
         ("while_count_f32", [1, 6], lambda: while_count, False),
         ("while_count_int8", [1, 6], lambda: while_count, True),
         ("while_two_counters_f32", [2, 3], lambda: while_two_counters, False),
+        ("while_nested_f32", [1, 5], lambda: while_nested, False),
         ("gru_f32", [1, 5, 3], lambda: rnn(keras.layers.GRU(4)), False),
         ("lstm_f32", [1, 4, 3], lambda: rnn(keras.layers.LSTM(5)), False),
         ("if_data_f32", [1, 4], lambda: if_data, False),

@@ -651,18 +651,23 @@ static int mark_control_targets(const fb_file *f, const fb_vec *subs, const rd_o
             if (fb_vec_table(f, &ov, i, &t, "operator") || fb_i32(f, &t, 0, 0, &oc, "operator"))
                 return fail_ctx(f->err, "subgraph %u operator %u", s, i);
             if ((uint32_t)oc >= n_codes || (codes[oc].code != OP_WHILE && codes[oc].code != OP_IF)) continue;
+            int w = codes[oc].code == OP_WHILE;
+            char where[48] = "";
+            if (s) snprintf(where, sizeof where, "subgraph %u ", s);
+            uint8_t utype;
+            if (fb_u8(f, &t, 3, 0, &utype, "operator")) return fail_ctx(f->err, "%soperator %u", where, i);
             int r = fb_ref(f, &t, 4, &opos, "operator");
-            if (r < 0) return fail_ctx(f->err, "subgraph %u operator %u", s, i);
-            if (r == 0) continue;
+            if (r < 0) return fail_ctx(f->err, "%soperator %u", where, i);
+            if (r == 0 || utype != (w ? 93 : 92))
+                return util_fail(f->err, "%soperator %u (%s): no %s (builtin options of union type %u); TFLM needs "
+                                         "its subgraph indices",
+                                 where, i, w ? "WHILE" : "IF", w ? "WhileOptions" : "IfOptions", r ? utype : 0);
             if (fb_table(f, opos, &ot, "builtin_options") || fb_i32(f, &ot, 0, 0, &a, "options") ||
                 fb_i32(f, &ot, 1, 0, &b, "options"))
-                return fail_ctx(f->err, "subgraph %u operator %u", s, i);
-            int w = codes[oc].code == OP_WHILE;
+                return fail_ctx(f->err, "%soperator %u", where, i);
             int32_t idx[2] = {a, b};
             for (int k = 0; k < 2; k++) {
                 if (idx[k] >= 1 && (uint32_t)idx[k] < subs->len) continue;
-                char where[48] = "";
-                if (s) snprintf(where, sizeof where, "subgraph %u ", s);
                 return util_fail(f->err, "%soperator %u (%s): %s_subgraph_index %d; the model has subgraphs 1 to %u "
                                          "besides the main one",
                                  where, i, w ? "WHILE" : "IF", w ? (k ? "body" : "cond") : (k ? "else" : "then"),
