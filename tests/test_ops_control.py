@@ -63,13 +63,7 @@ def inputs_of(ref, model):
 @pytest.mark.parametrize("model", COMPILED)
 def test_live_tflm(model):
     ref = ref_of(model)
-    items = inputs_of(ref, model)
-    want = [ref.run(d) for _, d in items]
-    for schedule in SCHEDULES:
-        got = H.run_pexc(model_path(model), [d for _, d in items], ref.output_nbytes, schedule)
-        for (label, _), w, g in zip(items, want, got):
-            why = H.describe_mismatch(w, g, ref.output_dtype)
-            assert why is None, "%s %s %s: %s" % (model, label, schedule, why)
+    H.check_matches_tflm(model_path(model), ref, inputs_of(ref, model), model, SCHEDULES)
 
 
 def test_if_on_data_selects_each_branch():

@@ -101,16 +101,8 @@ def convert(tf, np, fn, shape, int8, seed):
     conv = tf.lite.TFLiteConverter.from_concrete_functions([f.get_concrete_function()])
     if int8:
         rng = np.random.default_rng(seed)
-
-        def rep():
-            for _ in range(32):
-                yield [rng.uniform(-1.0, 1.0, shape).astype(np.float32)]
-
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        conv.representative_dataset = rep
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
+        gen_models.set_int8(tf, conv, lambda: ([rng.uniform(-1.0, 1.0, shape).astype(np.float32)]
+                                               for _ in range(32)))
     return conv.convert()
 
 
