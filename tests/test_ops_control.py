@@ -11,6 +11,7 @@ outputs (src/ir/inline.c); TFLM runs the subgraphs. So:
   over the time steps), an IF on a constant true and on a constant false
   (the two branches differ, so taking the wrong one fails), an IF on data
   (float, int8) with inputs that take each branch;
+- the unrolled MNIST-sized LSTM needs less arena than TFLM's;
 - the unrolled GRU has its body once per time step, and its weights once in
   its generated C, which (built with -Werror) gives TFLM's bytes;
 - refusals, one line each: a loop whose condition reads the input, an IF on
@@ -29,7 +30,7 @@ import pexc_harness as H
 CONTROL_DIR = os.path.join(H.ROOT, "tests", "models", "control")
 SCHEDULES = ["baseline", "min-sram"]
 COMPILED = ["while_count_f32", "while_count_int8", "while_two_counters_f32", "while_nested_f32", "gru_f32",
-            "lstm_f32", "if_const_true_f32", "if_const_false_f32", "if_data_f32", "if_data_int8"]
+            "lstm_f32", "lstm_mnist_f32", "if_const_true_f32", "if_const_false_f32", "if_data_f32", "if_data_int8"]
 
 pytestmark = pytest.mark.skipif(not H.pexc_available(), reason="build/pexc is not built")
 
@@ -102,6 +103,17 @@ def test_gru_unrolled_once_per_step(tmp_path):
         src = f.read()
     assert src.count("FULLY_CONNECTED: weights [12, 4] float32") == 1
     assert src.count("FULLY_CONNECTED: weights [12, 3] float32") == 1
+
+
+def test_unrolled_lstm_below_tflm_arena():
+    # the 28 unrolled steps of the MNIST-sized LSTM reuse each other's
+    # memory: pexc's arena stays below the activation arena TFLM plans for
+    # the WHILE and its subgraphs
+    ref = ref_of("lstm_mnist_f32")
+    tflm = ref.arena_bytes["head"]
+    for schedule in SCHEDULES:
+        peak = H.inspect_json(model_path("lstm_mnist_f32"), schedule)["peak_sram_bytes"]
+        assert peak < tflm, (schedule, peak, tflm)
 
 
 # ---- refusals ---------------------------------------------------------------

@@ -81,6 +81,14 @@ def catalogue(tf, keras):
             return keras.Model(inp, layer(inp))(x)
         return build
 
+    def stack(*layers):
+        # the layers exist before tracing: tf.function makes variables once
+        def apply(x):
+            for layer in layers:
+                x = layer(x)
+            return x
+        return apply
+
     # name, input shape, function (called once per build), int8?
     return [
         ("while_count_f32", [1, 6], lambda: while_count, False),
@@ -93,6 +101,9 @@ def catalogue(tf, keras):
         ("if_data_int8", [1, 4], lambda: if_data, True),
         ("refuse_if_gather_f32", [1, 4], lambda: if_gather, False),
         ("refuse_while_data_f32", [1, 4], lambda: while_data, False),
+        # MNIST-sized: 28 rows of 28 pixels through a 32-unit LSTM and a Dense
+        # layer, the shape of ../shared/models/mnist_lstm_float in Keras 3
+        ("lstm_mnist_f32", [1, 28, 28], lambda: rnn(stack(keras.layers.LSTM(32), keras.layers.Dense(10))), False),
     ]
 
 
