@@ -142,12 +142,12 @@ def _const(m, sg, name):
 
 def test_refuses_endless_loop(tmp_path):
     # the body steps its counter by 0: TFLM would loop for ever, pexc stops
-    # unrolling at its operator limit
+    # unrolling at the reader's limits (10000 tensors, 10000 operators)
     def edit(m, s):
         import numpy as np
         _const(m, m.subgraphs[2], "arith.constant1").data = np.zeros(4, np.uint8)
     line = H.refusal_line(_patched("while_count_f32", edit, tmp_path))
-    assert "operator 0 (WHILE)" in line and "more than 10000 operators" in line, line
+    assert "operator 0 (WHILE)" in line and "give more than 10000" in line and "unrolls loops" in line, line
 
 
 def test_refuses_branch_index_out_of_range(tmp_path):

@@ -50,7 +50,8 @@
 
 #define MAX_DEPTH 8          /* subgraphs nested in one another */
 #define MAX_ITERATIONS 10000 /* trip count of one loop */
-#define MAX_OPS 10000        /* operators after inlining, as the reader's limit */
+#define MAX_OPS 10000        /* operators after inlining: the reader's limits, which */
+#define MAX_TENSORS 10000    /* keep the schedule search's tables in the compiler arena */
 #define MAX_FOLD_ELEMS 4096  /* elements of a value folded at compile time */
 
 enum { OPT_IF = 92, OPT_WHILE = 93, OPT_SUB = 28 };
@@ -85,8 +86,10 @@ static int grow(inl *c, void **arr, int32_t *cap, int32_t need, size_t elem) {
 
 /* A new main-graph tensor with the description of x (from a subgraph). */
 static int32_t new_tensor(inl *c, const ir_tensor *x, const uint8_t *data) {
-    if (c->nt >= 200000) {
-        util_fail(c->err, "operator %d (%s): inlining makes more than 200000 tensors", c->src, c->src_name);
+    if (c->nt >= MAX_TENSORS) {
+        util_fail(c->err, "operator %d (%s): written out, its subgraphs give more than %d tensors (the reader's "
+                          "limit); pexc unrolls loops and inlines branches",
+                  c->src, c->src_name, MAX_TENSORS);
         return -1;
     }
     if (grow(c, (void **)&c->t, &c->cap_t, c->nt + 1, sizeof(ir_tensor))) return -1;
@@ -255,7 +258,7 @@ static int fold(inl *c, const ir_op *op, int32_t s, const ir_tensor *const *in, 
 
 /* ---- inlining --------------------------------------------------------- */
 
-static int expand(inl *c, const ir_op *op, int32_t s, const int32_t *args, int32_t *results, int depth);
+static int expand(inl *c, const ir_op *op, const int32_t *args, int32_t *results, int depth);
 
 /* The main tensor standing for subgraph s's tensor ti: its value so far in
  * map[], or for a constant the main tensor shared by every use. */
@@ -314,17 +317,19 @@ static int inline_call(inl *c, int32_t s, const char *role, const int32_t *args,
         for (int32_t k = 0; k < op->n_in; k++) {
             ins[k] = op->in[k] < 0 ? -1 : resolve(c, x, s, map, op->in[k], op);
             if (op->in[k] >= 0 && ins[k] < 0) return -1;
-            if (k < 2 && ins[k] >= 0) {
+        }
+        /* after resolving: a new constant tensor may have moved c->t */
+        for (int32_t k = 0; k < op->n_in && k < 2; k++)
+            if (ins[k] >= 0) {
                 in_t[k] = &c->t[ins[k]];
                 in_d[k] = c->t[ins[k]].data;
             }
-        }
         for (int32_t k = 0; k < op->n_out; k++)
             if (op->out[k] < 0)
                 return util_fail(c->err, "operator %d (%s): subgraph %d operator %d output %d is -1", c->src,
                                  c->src_name, s, o, k);
         if (is_control(code)) {
-            if (expand(c, op, s, ins, outs, depth + 1)) return -1;
+            if (expand(c, op, ins, outs, depth + 1)) return -1;
             for (int32_t k = 0; k < op->n_out; k++) {
                 if (compatible(c, &c->t[outs[k]], "the value", &x->tensors[op->out[k]], "the output")) return -1;
                 map[op->out[k]] = outs[k];
@@ -537,8 +542,7 @@ static int expand_if(inl *c, const ir_op *op, const int32_t *args, int32_t *resu
     return predicate(c, op, ts, es, args, results, depth);
 }
 
-static int expand(inl *c, const ir_op *op, int32_t s, const int32_t *args, int32_t *results, int depth) {
-    (void)s;
+static int expand(inl *c, const ir_op *op, const int32_t *args, int32_t *results, int depth) {
     for (int32_t k = 0; k < op->n_in; k++)
         if (args[k] < 0)
             return util_fail(c->err, "operator %d (%s): input %d is -1", c->src, c->src_name, k);
@@ -606,7 +610,7 @@ int ir_inline(ir_graph *g, util_err *err) {
         for (int32_t k = 0; k < op->n_out; k++)
             if (op->out[k] < 0) return util_fail(err, "operator %d (%s): output %d is -1", c.src, c.src_name, k);
         int32_t fresh = c.nt, first_op = c.nops, *results = ins + op->n_in;
-        if (expand(&c, op, 0, ins, results, 1)) return -1;
+        if (expand(&c, op, ins, results, 1)) return -1;
         int32_t *renamed = util_alloc(&g->arena, sizeof(int32_t) * (size_t)(c.nt - fresh + 1));
         if (!renamed) return util_fail(err, "out of memory");
         for (int32_t k = 0; k < c.nt - fresh; k++) renamed[k] = -1;
