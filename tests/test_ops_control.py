@@ -13,7 +13,8 @@ outputs (src/ir/inline.c); TFLM runs the subgraphs. So:
   (float, int8) with inputs that take each branch;
 - the unrolled MNIST-sized LSTM needs less arena than TFLM's;
 - the unrolled GRU has its body once per time step, and its weights once in
-  its generated C, which (built with -Werror) gives TFLM's bytes;
+  its generated C, which (built with -Werror) gives TFLM's bytes, as do
+  the generated C of the nested loop and of the int8 IF on data;
 - refusals, one line each: a loop whose condition reads the input, an IF on
   data with a GATHER in a branch, a loop that never ends, a WHILE without
   its options, a branch index past the subgraphs, a loop value whose shape
@@ -114,6 +115,17 @@ def test_unrolled_lstm_below_tflm_arena():
     for schedule in SCHEDULES:
         peak = H.inspect_json(model_path("lstm_mnist_f32"), schedule)["peak_sram_bytes"]
         assert peak < tflm, (schedule, peak, tflm)
+
+
+@pytest.mark.parametrize("model", ["while_nested_f32", "if_data_int8"])
+def test_generated_c(model, tmp_path):
+    # the unrolled nested loop and the SELECT_V2 of an IF on data in C,
+    # on inputs that take each branch
+    ref = ref_of(model)
+    for k, (label, data) in enumerate(inputs_of(ref, model)[::5]):
+        got = H.run_generated_c(model_path(model), tmp_path / str(k), data)
+        why = H.describe_mismatch(ref.run(data), got, ref.output_dtype)
+        assert why is None, "generated C of %s, %s: %s" % (model, label, why)
 
 
 # ---- refusals ---------------------------------------------------------------
