@@ -643,7 +643,7 @@ static int mark_control_targets(const fb_file *f, const fb_vec *subs, const rd_o
         fb_tab sg;
         fb_vec ov;
         if (fb_vec_table(f, subs, s, &sg, "subgraph") || fb_vector(f, &sg, 3, 4, &ov, "subgraph.operators"))
-            return -1;
+            return fail_ctx(f->err, "model has %u subgraphs", subs->len);
         for (uint32_t i = 0; i < ov.len; i++) {
             fb_tab t, ot;
             int32_t oc, a, b;
