@@ -144,7 +144,18 @@ typedef struct {
     ir_op *ops;
     int32_t n_inputs, n_outputs;
     int32_t *inputs, *outputs;
+    int32_t n_subgraphs;         /* in the file; the graph is subgraph 0 */
 } ir_graph;
+
+/* Another subgraph of the file (a WHILE or IF branch), as the reader
+ * gives it: tensors and operators indexed within the subgraph. */
+typedef struct {
+    const char *name;
+    int32_t n_tensors, n_ops, n_inputs, n_outputs;
+    ir_tensor *tensors;
+    ir_op *ops;
+    int32_t *inputs, *outputs;
+} ir_subgraph;
 
 const char *ir_op_name(int32_t code);
 /* Expands multi-output data-movement operators into one operator per output
@@ -153,6 +164,11 @@ const char *ir_op_name(int32_t code);
 int ir_expand(ir_graph *g, util_err *err);
 const char *ir_type_name(int32_t type);
 size_t ir_type_size(int32_t type);
+/* Replaces every WHILE whose trip count is known at compile time by its
+ * body written out once per iteration, and every IF on a constant by its
+ * taken branch (inline.c); refuses other control flow. Runs first, on the
+ * reader's graph. */
+int ir_inline(ir_graph *g, util_err *err);
 /* Structural checks: every operator reads constants, graph inputs or outputs
  * of earlier operators (no cycles); fills is_input/is_output/producer. */
 int ir_check(ir_graph *g, util_err *err);
@@ -176,6 +192,9 @@ int reader_load(ir_graph *g, const uint8_t *file, size_t len, util_err *err);
  * the table or the field is absent. size is the field's bytes (1 for
  * bool/enum/byte fields, 4 for int32). -1 with err when the field does not
  * fit the table or the table's union type is not want_type. */
+/* Subgraph s of g's file, read again from the file (allocated in g's
+ * arena): for inlining control flow (src/ir/inline.c). */
+int reader_subgraph(ir_graph *g, int32_t s, ir_subgraph *out, util_err *err);
 int reader_opt_int(const ir_graph *g, const ir_op *op, uint8_t want_type, int id, int size, int32_t def,
                    int32_t *v, util_err *err);
 int reader_opt_f32(const ir_graph *g, const ir_op *op, uint8_t want_type, int id, float def, float *v,

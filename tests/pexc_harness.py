@@ -335,6 +335,17 @@ def refusal_line(path):
     return lines[0]
 
 
+def check_matches_tflm(path, ref, items, name, schedules=("baseline", "min-sram")):
+    """pexc gives the bytes of TFLM model ref on each (label, input bytes)
+    of items, under each schedule."""
+    want = [ref.run(d) for _, d in items]
+    for schedule in schedules:
+        got = run_pexc(path, [d for _, d in items], ref.output_nbytes, schedule)
+        for (label, _), w, g in zip(items, want, got):
+            why = describe_mismatch(w, g, ref.output_dtype)
+            assert why is None, "%s %s %s: %s" % (name, label, schedule, why)
+
+
 def check_state_carries(path, make_ref, name, schedules=("baseline", "min-sram")):
     """A model with state: `pexc run --keep-state` over several inputs gives
     the bytes of one TFLM interpreter invoked without Reset(), under each

@@ -675,14 +675,20 @@ def convert(entry, seed, tf, keras):
     return convert_int8(tf, model, representative, entry["flags"], entry)
 
 
-def convert_int8(tf, model, representative, flags=None, entry=None):
-    """Full-integer conversion of a Keras model (int8 input and output)."""
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+def set_int8(tf, conv, representative):
+    """Asks converter conv for full-integer int8 (input and output too),
+    calibrated on representative()."""
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = representative
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
+
+
+def convert_int8(tf, model, representative, flags=None, entry=None):
+    """Full-integer conversion of a Keras model (int8 input and output)."""
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    set_int8(tf, conv, representative)
     if entry and entry.get("int16x8"):
         # 16-bit activations, 8-bit weights (tools/gen_models_int16.py); the
         # model's input and output are int16 unless the entry's io says so

@@ -106,7 +106,9 @@ def model_ops(path):
         # the first input's type, or for resource-variable operators (a
         # RESOURCE handle first, or no inputs) the value's: the first
         # non-resource tensor among the inputs then the outputs
-        ts = [g.tensors[i].type for i in list(op.inputs) + list(op.outputs) if i >= 0]
+        # IF: the branches' values, not the bool condition in front of them
+        ins = list(op.inputs)[1:] if name == "IF" else list(op.inputs)
+        ts = [g.tensors[i].type for i in ins + list(op.outputs) if i >= 0]
         t = ts[0] if ts and ts[0] != RESOURCE else next((x for x in ts if x != RESOURCE), None)
         res.append((name, TYPE_NAMES.get(t, "?") if t is not None else "any"))
     return res

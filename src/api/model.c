@@ -48,6 +48,7 @@ int pexc_model_open_bytes_budget(const uint8_t *data, size_t len, pexc_schedule 
 
 int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e) {
     if (reader_load(&m->g, m->file, m->file_len, e)) return -1;
+    if (ir_inline(&m->g, e)) return -1;
     if (lower_supported(&m->g, e)) return -1;
     if (ir_expand(&m->g, e)) return -1;
     if (ir_check(&m->g, e)) return -1;

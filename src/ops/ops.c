@@ -6,6 +6,18 @@
 
 #include "ops/ops.h"
 
+/* WHILE and IF: src/ir/inline.c writes their subgraphs out into the main
+ * graph before anything else sees it, so they count as compiled and reach
+ * lowering only in a graph that was not inlined. */
+static int control_known(int32_t code) { return code == OP_WHILE || code == OP_IF; }
+
+static int control_lower(lower_ctx *c, k_call *k) {
+    (void)k;
+    if (!control_known(c->op->code)) return 1;
+    return util_fail(c->err, "operator %d (%s): not inlined (src/ir/inline.c runs before lowering)",
+                     c->op->src_index, c->name);
+}
+
 static const struct {
     int (*known)(int32_t code);
     int (*lower)(lower_ctx *c, k_call *k);
@@ -22,6 +34,7 @@ static const struct {
     {ops_svdf_known, ops_svdf_lower},
     {ops_misc_known, ops_misc_lower}, /* LOGICAL_NOT, DYNAMIC_UPDATE_SLICE (misc.c) */
     {ops_resvar_known, ops_resvar_lower}, /* resource variables (resvar.c) */
+    {control_known, control_lower},       /* WHILE, IF: inlined (src/ir/inline.c) */
     /* last: its builtins (int32 arithmetic, CAST, STRIDED_SLICE) are the
      * minimum the audio front end needs; the families above cover more */
     {ops_signal_known, ops_signal_lower},
@@ -143,8 +156,6 @@ int ops_binary_layout(lower_ctx *c, const ir_tensor *a, const ir_tensor *b, cons
 const char *ops_missing_reason(int32_t code) {
     if (lower_known(code)) return NULL;
     switch (code) {
-    case OP_WHILE: case OP_IF:
-        return "control flow between subgraphs: pexc compiles one subgraph (plus CALL_ONCE init subgraphs)";
     case OP_L2_POOL_2D: case OP_FLOOR_DIV: case OP_FLOOR_MOD:
         return "TFLM runs it in float32 only; pexc's float family does not have it yet";
     case OP_EMBEDDING_LOOKUP: case OP_ZEROS_LIKE: case OP_FILL: case OP_SHAPE: case OP_EXPAND_DIMS:

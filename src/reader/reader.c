@@ -453,6 +453,45 @@ static int read_index_vec(const fb_file *f, const fb_tab *t, int id, util_arena 
     return 0;
 }
 
+/* Operator i of the operator vector ov (of a subgraph with n_tensors
+ * tensors) into op: code, operands, the options pexc keeps, where the rest
+ * of its options lie in the file. */
+static int read_operator(const fb_file *f, const fb_vec *ov, uint32_t i, util_arena *a, int32_t n_tensors,
+                         const rd_opcode *codes, uint32_t n_codes, ir_op *op) {
+    util_err *err = f->err;
+    op->index = (int32_t)i;
+    fb_tab t;
+    if (fb_vec_table(f, ov, i, &t, "operator")) return -1;
+    int32_t oc;
+    if (fb_i32(f, &t, 0, 0, &oc, "operator")) return fail_ctx(err, "operator %u", i);
+    if ((uint32_t)oc >= n_codes)
+        return util_fail(err, "operator %u: opcode_index %u out of range (%u operator codes)", i, (uint32_t)oc,
+                         n_codes);
+    op->code = codes[oc].code;
+    op->version = codes[oc].version;
+    op->custom_name = codes[oc].custom;
+    if (read_index_vec(f, &t, 1, a, &op->in, &op->n_in, n_tensors, "inputs", op->index) ||
+        read_index_vec(f, &t, 2, a, &op->out, &op->n_out, n_tensors, "outputs", op->index))
+        return -1;
+    uint8_t utype;
+    size_t opos;
+    if (fb_u8(f, &t, 3, 0, &utype, "operator")) return fail_ctx(err, "operator %u", i);
+    int r = fb_ref(f, &t, 4, &opos, "operator");
+    if (r < 0) return fail_ctx(err, "operator %u", i);
+    fb_tab ot;
+    if (r == 1 && fb_table(f, opos, &ot, "builtin_options")) return fail_ctx(err, "operator %u", i);
+    if (read_options(f, r == 1 ? &ot : NULL, utype, op)) return -1;
+    op->opt_type = utype;
+    op->opt_pos = r == 1 ? opos : 0;
+    fb_vec co;
+    if (fb_vector(f, &t, 5, 1, &co, "operator.custom_options")) return fail_ctx(err, "operator %u", i);
+    op->custom_opt = co.len ? f->b + co.pos : NULL;
+    op->custom_opt_len = co.len;
+    op->src_index = op->index;
+    op->n_parts = 1;
+    return 0;
+}
+
 /* ---- resource variables ------------------------------------------------
  *
  * A Keras or tf.Module variable reaches the file as a resource: VAR_HANDLE
@@ -594,6 +633,54 @@ static int read_init_subgraph(const fb_file *f, const fb_vec *subs, uint32_t s, 
     return 0;
 }
 
+/* Marks in mark[] every subgraph that a WHILE (cond, body) or IF (then,
+ * else) operator of any subgraph names: src/ir/inline.c inlines them, so
+ * they are neither init subgraphs nor left unused. An index that names
+ * no other subgraph is refused here, with the operator. */
+static int mark_control_targets(const fb_file *f, const fb_vec *subs, const rd_opcode *codes, uint32_t n_codes,
+                                uint8_t *mark) {
+    for (uint32_t s = 0; s < subs->len; s++) {
+        fb_tab sg;
+        fb_vec ov;
+        if (fb_vec_table(f, subs, s, &sg, "subgraph") || fb_vector(f, &sg, 3, 4, &ov, "subgraph.operators"))
+            return fail_ctx(f->err, "model has %u subgraphs", subs->len);
+        for (uint32_t i = 0; i < ov.len; i++) {
+            fb_tab t, ot;
+            int32_t oc, a, b;
+            size_t opos;
+            if (fb_vec_table(f, &ov, i, &t, "operator") || fb_i32(f, &t, 0, 0, &oc, "operator"))
+                return fail_ctx(f->err, "subgraph %u operator %u", s, i);
+            if ((uint32_t)oc >= n_codes || (codes[oc].code != OP_WHILE && codes[oc].code != OP_IF)) continue;
+            int w = codes[oc].code == OP_WHILE;
+            char where[48] = "";
+            if (s) snprintf(where, sizeof where, "subgraph %u ", s);
+            uint8_t utype;
+            if (fb_u8(f, &t, 3, 0, &utype, "operator")) return fail_ctx(f->err, "%soperator %u", where, i);
+            int r = fb_ref(f, &t, 4, &opos, "operator");
+            if (r < 0) return fail_ctx(f->err, "%soperator %u", where, i);
+            if (r == 0 || utype != (w ? 93 : 92))
+                return util_fail(f->err, "%soperator %u (%s): no %s (builtin options of union type %u); TFLM needs "
+                                         "its subgraph indices",
+                                 where, i, w ? "WHILE" : "IF", w ? "WhileOptions" : "IfOptions", r ? utype : 0);
+            if (fb_table(f, opos, &ot, "builtin_options") || fb_i32(f, &ot, 0, 0, &a, "options") ||
+                fb_i32(f, &ot, 1, 0, &b, "options"))
+                return fail_ctx(f->err, "%soperator %u", where, i);
+            int32_t idx[2] = {a, b};
+            for (int k = 0; k < 2; k++) {
+                if (idx[k] >= 1 && (uint32_t)idx[k] < subs->len) continue;
+                return util_fail(f->err, "%soperator %u (%s): %s_subgraph_index %d; the model has subgraphs 1 to %u "
+                                         "besides the main one",
+                                 where, i, w ? "WHILE" : "IF", w ? (k ? "body" : "cond") : (k ? "else" : "then"),
+                                 idx[k], subs->len - 1);
+            }
+            for (int k = 0; k < 2; k++) {
+                mark[idx[k]] = 1;
+            }
+        }
+    }
+    return 0;
+}
+
 static int read_resources(const fb_file *f, const fb_vec *subs, ir_graph *g, const rd_buffer *bufs,
                           uint32_t n_bufs, const rd_opcode *codes, uint32_t n_codes) {
     util_err *err = f->err;
@@ -672,10 +759,18 @@ static int read_resources(const fb_file *f, const fb_vec *subs, ir_graph *g, con
         }
         n_kept++;
     }
+    uint8_t *branch = util_alloc(&g->arena, subs->len);
+    if (!branch) return util_fail(err, "out of memory");
+    if (mark_control_targets(f, subs, codes, n_codes, branch)) return -1;
     for (uint32_t s = 1; s < subs->len; s++) {
+        if (branch[s] && called[s])
+            return util_fail(err, "subgraph %u is both a CALL_ONCE init subgraph and a WHILE or IF branch; pexc "
+                                  "evaluates init subgraphs at compile time and inlines branches, not both",
+                             s);
+        if (branch[s]) continue; /* inlined where it is called (src/ir/inline.c) */
         if (!called[s])
-            return util_fail(err, "model has %u subgraphs and subgraph %u is not a CALL_ONCE init subgraph; pexc "
-                                  "compiles one subgraph (WHILE and IF control flow are not supported)",
+            return util_fail(err, "model has %u subgraphs and subgraph %u is not a CALL_ONCE init subgraph nor a "
+                                  "WHILE or IF branch; pexc compiles only the main subgraph and those",
                              subs->len, s);
         if (read_init_subgraph(f, subs, s, g, bufs, n_bufs, codes, n_codes, vars, &n_vars, max_vars)) return -1;
     }
@@ -792,40 +887,9 @@ int reader_load(ir_graph *g, const uint8_t *file, size_t len, util_err *err) {
     if (read_index_vec(&f, &sg, 1, &g->arena, &g->inputs, &g->n_inputs, g->n_tensors, "subgraph.inputs", -1) ||
         read_index_vec(&f, &sg, 2, &g->arena, &g->outputs, &g->n_outputs, g->n_tensors, "subgraph.outputs", -1))
         return -1;
-    for (uint32_t i = 0; i < ov.len; i++) {
-        ir_op *op = &g->ops[i];
-        op->index = (int32_t)i;
-        fb_tab t;
-        if (fb_vec_table(&f, &ov, i, &t, "operator")) return -1;
-        int32_t oc;
-        if (fb_i32(&f, &t, 0, 0, &oc, "operator")) return fail_ctx(err, "operator %u", i);
-        if ((uint32_t)oc >= n_codes)
-            return util_fail(err, "operator %u: opcode_index %u out of range (%u operator codes)", i, (uint32_t)oc,
-                             n_codes);
-        op->code = codes[oc].code;
-        op->version = codes[oc].version;
-        op->custom_name = codes[oc].custom;
-        if (read_index_vec(&f, &t, 1, &g->arena, &op->in, &op->n_in, g->n_tensors, "inputs", op->index) ||
-            read_index_vec(&f, &t, 2, &g->arena, &op->out, &op->n_out, g->n_tensors, "outputs", op->index))
-            return -1;
-        uint8_t utype;
-        size_t opos;
-        if (fb_u8(&f, &t, 3, 0, &utype, "operator")) return fail_ctx(err, "operator %u", i);
-        int r = fb_ref(&f, &t, 4, &opos, "operator");
-        if (r < 0) return fail_ctx(err, "operator %u", i);
-        fb_tab ot;
-        if (r == 1 && fb_table(&f, opos, &ot, "builtin_options"))
-            return fail_ctx(err, "operator %u", i);
-        if (read_options(&f, r == 1 ? &ot : NULL, utype, op)) return -1;
-        op->opt_type = utype;
-        op->opt_pos = r == 1 ? opos : 0;
-        fb_vec co;
-        if (fb_vector(&f, &t, 5, 1, &co, "operator.custom_options")) return fail_ctx(err, "operator %u", i);
-        op->custom_opt = co.len ? f.b + co.pos : NULL;
-        op->custom_opt_len = co.len;
-        op->src_index = op->index;
-        op->n_parts = 1;
-    }
+    for (uint32_t i = 0; i < ov.len; i++)
+        if (read_operator(&f, &ov, i, &g->arena, g->n_tensors, codes, n_codes, &g->ops[i])) return -1;
+    g->n_subgraphs = (int32_t)subs.len;
     return read_resources(&f, &subs, g, bufs, n_bufs, codes, n_codes);
 }
 
@@ -872,5 +936,54 @@ int reader_opt_f32(const ir_graph *g, const ir_op *op, uint8_t want_type, int id
     if (op_table(g, op, want_type, &f, &t, &present, err)) return -1;
     if (!present) return 0;
     if (fb_f32(&f, &t, id, def, v, ir_op_name(op->code))) return fail_ctx(err, "operator %d", op->index);
+    return 0;
+}
+
+int reader_subgraph(ir_graph *g, int32_t s, ir_subgraph *out, util_err *err) {
+    fb_file f = {g->file, g->file_len, err};
+    fb_tab model, sg;
+    fb_vec subs, tv, ov;
+    rd_buffer *bufs;
+    rd_opcode *codes;
+    uint32_t n_bufs, n_codes;
+    memset(out, 0, sizeof *out);
+    if (fb_table(&f, rd_u32(&f, 0), &model, "model") || read_buffers(&f, &model, &g->arena, &bufs, &n_bufs) ||
+        read_opcodes(&f, &model, &g->arena, &codes, &n_codes) ||
+        fb_vector(&f, &model, 2, 4, &subs, "model.subgraphs"))
+        return -1;
+    if (s < 0 || (uint32_t)s >= subs.len)
+        return util_fail(err, "subgraph %d does not exist (the model has %u)", s, subs.len);
+    if (fb_vec_table(&f, &subs, (uint32_t)s, &sg, "subgraph") || fb_vector(&f, &sg, 0, 4, &tv, "subgraph.tensors") ||
+        fb_vector(&f, &sg, 3, 4, &ov, "subgraph.operators") ||
+        fb_string(&f, &sg, 4, &g->arena, &out->name, "subgraph.name"))
+        return fail_ctx(err, "subgraph %d", s);
+    if (tv.len > 10000 || ov.len > 10000)
+        return util_fail(err, "subgraph %d has %u tensors and %u operators; limits 10000 and 10000", s, tv.len,
+                         ov.len);
+    out->n_tensors = (int32_t)tv.len;
+    out->n_ops = (int32_t)ov.len;
+    out->tensors = util_alloc(&g->arena, sizeof(ir_tensor) * (tv.len ? tv.len : 1));
+    out->ops = util_alloc(&g->arena, sizeof(ir_op) * (ov.len ? ov.len : 1));
+    if (!out->tensors || !out->ops) return util_fail(err, "out of memory");
+    /* read_tensor fills g->tensors[i]: lend it this subgraph's table */
+    ir_tensor *main_t = g->tensors;
+    int32_t main_n = g->n_tensors;
+    g->tensors = out->tensors;
+    g->n_tensors = out->n_tensors;
+    int rc = 0;
+    for (uint32_t i = 0; i < tv.len && !rc; i++) {
+        fb_tab t;
+        rc = fb_vec_table(&f, &tv, i, &t, "tensor") || read_tensor(&f, &t, (int32_t)i, g, bufs, n_bufs);
+    }
+    g->tensors = main_t;
+    g->n_tensors = main_n;
+    if (rc) return fail_ctx(err, "subgraph %d", s);
+    if (read_index_vec(&f, &sg, 1, &g->arena, &out->inputs, &out->n_inputs, out->n_tensors, "subgraph.inputs", -1) ||
+        read_index_vec(&f, &sg, 2, &g->arena, &out->outputs, &out->n_outputs, out->n_tensors, "subgraph.outputs",
+                       -1))
+        return fail_ctx(err, "subgraph %d", s);
+    for (uint32_t i = 0; i < ov.len; i++)
+        if (read_operator(&f, &ov, i, &g->arena, out->n_tensors, codes, n_codes, &out->ops[i]))
+            return fail_ctx(err, "subgraph %d", s);
     return 0;
 }

@@ -35,9 +35,11 @@ $(FUZZ_BIN): tests/fuzz/fuzz_reader.c $(FUZZ_OBJ) | fuzz-toolchain
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ -lm
 
 # Seeds: every real model up to FUZZ_SEED_MAX bytes, the crafted bad files of
-# tests/bad and the small single-operator conformance models of
+# tests/bad, the small single-operator conformance models of
 # tests/models/gen, whose options and shapes mutate into consistent models
-# more often (copied: libFuzzer writes new inputs into the corpus).
+# more often, and the WHILE and IF models of tests/models/control, whose
+# subgraphs src/ir/inline.c writes out (copied: libFuzzer writes new inputs
+# into the corpus).
 fuzz-seeds:
 	@rm -rf $(FUZZ_DIR)/corpus
 	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
@@ -48,6 +50,7 @@ fuzz-seeds:
 	done
 	@for f in tests/bad/*.tflite; do [ -f "$$f" ] && cp -f "$$f" $(FUZZ_DIR)/corpus/bad_$$(basename "$$f"); done; true
 	@for f in tests/models/gen/*.tflite; do [ -f "$$f" ] && cp -f "$$f" $(FUZZ_DIR)/corpus/gen_$$(basename "$$f"); done; true
+	@for f in tests/models/control/*.tflite; do [ -f "$$f" ] && cp -f "$$f" $(FUZZ_DIR)/corpus/control_$$(basename "$$f"); done; true
 
 # -max_len fits the largest seed so whole models can be mutated; -timeout and
 # -report_slow_units allow the min-SRAM search of a 300 KB seed under the
