@@ -13,7 +13,7 @@ SAN     ?=
 WARN    := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion -Werror
 CFLAGS  ?=
 ALLCFLAGS := -std=c11 $(OPT) $(WARN) $(SAN) -Iinclude -Iruntime/include -Isrc $(CFLAGS)
-LDLIBS  := -lm
+LDLIBS  := -lm -pthread
 
 RT_SRC   := $(wildcard runtime/src/*.c)
 LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c)) $(RT_SRC)
@@ -34,6 +34,10 @@ all: $(BUILD)/pexc tests-bin
 # `pexc compile` finds the runtime sources next to the executable
 # (build/pexc -> runtime/); this is the fallback for an installed binary.
 $(BUILD)/obj/src/api/compile.o $(BUILD)/pic/src/api/compile.o: ALLCFLAGS += -DPEXC_RUNTIME_DIR=\"$(CURDIR)/runtime\"
+
+# The training engine is host-side number crunching: -O3 vectorises its
+# loops (the matrix product picks AVX2/AVX-512 at run time itself).
+$(BUILD)/obj/src/train/%.o $(BUILD)/pic/src/train/%.o: ALLCFLAGS += -O3
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
