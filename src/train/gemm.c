@@ -11,14 +11,16 @@
  *
  * Speed comes from the usual blocking. K is cut into blocks of KC so that a
  * packed panel of B stays in L2; B's block is packed into column panels of
- * NR floats per k, A's into row panels of MR floats per k, both contiguous,
- * whatever the transposition was. The micro-kernel then keeps an MR x NR
- * tile of C in registers and streams one MR column of A and one NR row of B
- * per k: MR * NR multiply-adds for MR + NR loads. NR = 16 is one AVX-512
- * register or two AVX2 ones; the kernel is built for several instruction
- * sets (target_clones) and the loader picks the best the CPU has, so the
- * binary stays portable. The two cores split the rows of C (pthreads) when
- * the product is large enough to pay for the threads.
+ * NR floats per k, contiguous whatever its transposition. A is read in
+ * place: transposed, its MR values per k are contiguous; not, MR rows are
+ * streamed in step, each sequential in k. Packing A as well cost a third
+ * of the time on the convolutions' tall, narrow products (N = 16 output
+ * channels) and bought nothing. The micro-kernel keeps an MR x NR tile of C
+ * in registers: MR * NR multiply-adds for MR + NR loads per k. NR = 16 is
+ * one AVX-512 register or two AVX2 ones; the kernel is built for several
+ * instruction sets (target_clones) and the loader picks the best the CPU
+ * has, so the binary stays portable. The two cores split the rows of C
+ * (pthreads) when the product is large enough to pay for the threads.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -31,7 +33,7 @@
 #define MR 6
 #define NR 16
 #define KC 256
-#define MC 96 /* rows of A packed at once (a multiple of MR) */
+#define MC 96 /* rows of C per block (a multiple of MR) */
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define GEMM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -43,18 +45,19 @@
  * compiler splits it for each clone. */
 typedef float gemm_v16 __attribute__((vector_size(64)));
 
-/* c[MR][NR] (row stride ldc, only mr x nr of it written) += a-panel * b-panel
- * over kc: a holds MR floats per k, b NR floats per k (64-byte aligned). */
+/* c[MR][NR] (row stride ldc, only mr x nr of it written) += A * b-panel over
+ * kc: A's element (i, k) at a[i * si + k * sk] (either transposition, read
+ * in place), b NR floats per k. */
 GEMM_CLONES
-static void gemm_micro(int kc, const float *restrict a, const float *restrict b, float *restrict c, int ldc,
-                       int mr, int nr) {
+static void gemm_micro(int kc, const float *restrict a, size_t si, size_t sk, const float *restrict b,
+                       float *restrict c, int ldc, int mr, int nr) {
     gemm_v16 acc[MR];
     for (int i = 0; i < MR; i++) acc[i] = (gemm_v16){0};
     for (int k = 0; k < kc; k++) {
         gemm_v16 bk;
         memcpy(&bk, b + (size_t)k * NR, sizeof bk);
-        const float *ak = a + (size_t)k * MR;
-        for (int i = 0; i < MR; i++) acc[i] += ak[i] * bk;
+        const float *ak = a + (size_t)k * sk;
+        for (int i = 0; i < MR; i++) acc[i] += ak[i * si] * bk;
     }
     if (mr == MR && nr == NR) {
         for (int i = 0; i < MR; i++) {
@@ -78,50 +81,50 @@ typedef struct {
     int m0, m1; /* rows of C this worker computes */
 } gemm_job;
 
-static float elem_a(const gemm_job *j, int i, int k) {
-    return j->ta ? j->A[(size_t)k * j->lda + i] : j->A[(size_t)i * j->lda + k];
-}
-
 static void *gemm_rows(void *arg) {
     const gemm_job *j = arg;
     int npan = (j->N + NR - 1) / NR;
     float *bp = malloc(sizeof(float) * (size_t)KC * NR * (size_t)npan);
-    float *ap = malloc(sizeof(float) * (size_t)KC * MC);
-    if (!bp || !ap) abort(); /* host-side training only; a few hundred KiB */
+    float edge[KC * MR]; /* the last rows of A when fewer than MR remain */
+    if (!bp) abort(); /* host-side training only; at most a few MiB */
+    size_t si = j->ta ? 1 : (size_t)j->lda, sk = j->ta ? (size_t)j->lda : 1;
     for (int k0 = 0; k0 < j->K; k0 += KC) {
         int kc = j->K - k0 < KC ? j->K - k0 : KC;
         /* pack B[k0:k0+kc, :] into column panels, zero-padded to NR */
         for (int p = 0; p < npan; p++) {
             float *dst = bp + (size_t)p * KC * NR;
-            for (int k = 0; k < kc; k++)
-                for (int jj = 0; jj < NR; jj++) {
-                    int col = p * NR + jj;
-                    float v = 0.0f;
-                    if (col < j->N)
-                        v = j->tb ? j->B[(size_t)col * j->ldb + k0 + k] : j->B[(size_t)(k0 + k) * j->ldb + col];
-                    dst[(size_t)k * NR + jj] = v;
-                }
+            int nr = j->N - p * NR < NR ? j->N - p * NR : NR;
+            for (int k = 0; k < kc; k++) {
+                float *d = dst + (size_t)k * NR;
+                if (j->tb)
+                    for (int jj = 0; jj < nr; jj++) d[jj] = j->B[(size_t)(p * NR + jj) * j->ldb + k0 + k];
+                else /* a loop, not memcpy: a call per 16 floats cost more than the copy */
+                    for (int jj = 0; jj < nr; jj++) d[jj] = j->B[(size_t)(k0 + k) * j->ldb + p * NR + jj];
+                for (int jj = nr; jj < NR; jj++) d[jj] = 0.0f;
+            }
         }
         for (int i0 = j->m0; i0 < j->m1; i0 += MC) {
             int mc = j->m1 - i0 < MC ? j->m1 - i0 : MC;
-            /* pack A[i0:i0+mc, k0:k0+kc] into row panels of MR */
-            for (int r = 0; r < mc; r += MR)
-                for (int k = 0; k < kc; k++)
-                    for (int ii = 0; ii < MR; ii++)
-                        ap[(size_t)r * kc + (size_t)k * MR + ii] =
-                            r + ii < mc ? elem_a(j, i0 + r + ii, k0 + k) : 0.0f;
-            for (int p = 0; p < npan; p++) {
-                int nr = j->N - p * NR < NR ? j->N - p * NR : NR;
-                for (int r = 0; r < mc; r += MR) {
-                    int mr = mc - r < MR ? mc - r : MR;
-                    gemm_micro(kc, ap + (size_t)r * kc, bp + (size_t)p * KC * NR,
-                               j->C + (size_t)(i0 + r) * j->ldc + p * NR, j->ldc, mr, nr);
+            for (int r = 0; r < mc; r += MR) {
+                int mr = mc - r < MR ? mc - r : MR;
+                const float *a = j->A + (size_t)(i0 + r) * si + (size_t)k0 * sk;
+                size_t asi = si, ask = sk;
+                if (mr < MR) {
+                    for (int k = 0; k < kc; k++)
+                        for (int ii = 0; ii < MR; ii++) edge[k * MR + ii] = ii < mr ? a[(size_t)ii * si + (size_t)k * sk] : 0.0f;
+                    a = edge;
+                    asi = 1;
+                    ask = MR;
+                }
+                for (int p = 0; p < npan; p++) {
+                    int nr = j->N - p * NR < NR ? j->N - p * NR : NR;
+                    gemm_micro(kc, a, asi, ask, bp + (size_t)p * KC * NR, j->C + (size_t)(i0 + r) * j->ldc + p * NR,
+                               j->ldc, mr, nr);
                 }
             }
         }
     }
     free(bp);
-    free(ap);
     return NULL;
 }
 

@@ -31,10 +31,19 @@ static void im2col(const train_layer *l, const train_act *in, const train_act *o
         for (int32_t oy = 0; oy < out->h; oy++)
             for (int32_t ox = 0; ox < out->w; ox++) {
                 float *row = col + ((size_t)(b * out->h + oy) * out->w + ox) * K;
+                int32_t ix0 = ox * l->sw - l->pl;
+                /* a window row inside the image, undilated, is one run of
+                 * kw * ic floats in the input as in the row */
+                int whole = l->dw == 1 && ix0 >= 0 && ix0 + l->kw <= in->w;
                 for (int32_t ky = 0; ky < l->kh; ky++) {
                     int32_t iy = oy * l->sh - l->pt + ky * l->dh;
+                    if (whole && iy >= 0 && iy < in->h) {
+                        memcpy(row + ky * l->kw * in->c, in->x + ((size_t)(b * in->h + iy) * in->w + ix0) * in->c,
+                               sizeof(float) * (size_t)(l->kw * in->c));
+                        continue;
+                    }
                     for (int32_t kx = 0; kx < l->kw; kx++) {
-                        int32_t ix = ox * l->sw - l->pl + kx * l->dw;
+                        int32_t ix = ix0 + kx * l->dw;
                         float *dst = row + (ky * l->kw + kx) * in->c;
                         if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
                             memset(dst, 0, sizeof(float) * (size_t)in->c);
