@@ -503,16 +503,20 @@ void train_backward(train_net *n, int32_t nb, const uint8_t *labels) {
     }
 }
 
-void train_input_from_q(const train_net *n, const uint8_t *raw, float *x) {
-    const ir_tensor *t = &n->g->tensors[n->acts[n->input].tensor];
-    const train_act *a = &n->acts[n->input];
-    for (int64_t i = 0; i < a->size; i++) {
-        float q;
-        if (t->type == IR_F32) {
-            memcpy(&x[i], raw + 4 * i, 4);
-            continue;
+void train_net_observe(train_net *n, int32_t nb) {
+    for (int32_t i = 0; i < n->n_acts; i++) {
+        train_act *a = &n->acts[i];
+        if (a->is_const || !a->x) continue;
+        size_t tot = (size_t)nb * (size_t)a->size;
+        float lo = a->observed ? a->obs_lo : INFINITY, hi = a->observed ? a->obs_hi : -INFINITY;
+        for (size_t k = 0; k < tot; k++) {
+            lo = a->x[k] < lo ? a->x[k] : lo;
+            hi = a->x[k] > hi ? a->x[k] : hi;
         }
-        q = t->type == IR_I8 ? (float)(int8_t)raw[i] : (float)raw[i];
-        x[i] = a->has_q ? (q - (float)a->zp) * a->scale : q;
+        if (tot) {
+            a->obs_lo = lo;
+            a->obs_hi = hi;
+            a->observed = 1;
+        }
     }
 }

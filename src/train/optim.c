@@ -24,7 +24,7 @@
 void train_optim_defaults(train_optim *o, train_optim_kind kind) {
     memset(o, 0, sizeof *o);
     o->kind = kind;
-    o->lr = kind == TR_ADAM ? 1e-4f : 1e-3f;
+    o->lr = kind == TR_ADAM ? 1e-5f : 1e-6f; /* fine-tuning rates */
     o->momentum = 0.9f;
     o->beta1 = 0.9f;
     o->beta2 = 0.999f;

@@ -21,11 +21,14 @@
  *   w         float weights, n_w of them, in the IR weight tensor's own
  *             layout and shape (TFLite's: conv [oc][kh][kw][ic], depthwise
  *             [1][kh][kw][ic*dm], fully connected [oc][ic]),
- *   b         float bias [n_b] (n_b = output channels; zeros when absent).
+ *   b         float bias [n_b] (n_b = output channels); a model without a
+ *             bias starts from zeros and trains one all the same, so the
+ *             writer adds a bias tensor for it.
  * and for every activation tensor one train_act with the IR tensor index
  * and the float range [lo, hi] it spans: the int8 model's own range
- * (scale, zero point) as read, widened by train_net_observe when the
- * caller calibrates on data. Quantising back is: weights per output
+ * (scale, zero point) as read (lo, hi), and the range seen on data
+ * (obs_lo, obs_hi) once the caller calibrates with train_net_observe.
+ * Quantising back is: weights per output
  * channel, symmetric, scale = max|w| / 127 (train_fq_weights does exactly
  * this for fake quantisation); bias int32 with scale = input scale x weight
  * scale; activations per tensor, asymmetric over [min(lo, 0), max(hi, 0)].
@@ -64,6 +67,8 @@ typedef struct {
     float scale;
     int32_t zp, qmin, qmax;
     float lo, hi;       /* float range (qmin - zp) * scale .. (qmax - zp) * scale */
+    int observed;       /* train_net_observe has seen values: obs_lo, obs_hi */
+    float obs_lo, obs_hi;
     float *x, *dx;      /* [batch][h][w][c] (constants: [h][w][c], dx NULL) */
 } train_act;
 
@@ -118,9 +123,9 @@ void train_forward(train_net *n, int32_t nb);
 float train_loss(train_net *n, int32_t nb, const uint8_t *labels, int32_t *correct);
 /* Backward pass from the loss (train_loss first): gw, gb. */
 void train_backward(train_net *n, int32_t nb, const uint8_t *labels);
-/* Float input of one example from its raw int8 / uint8 / float bytes, as
- * the model's input quantisation reads them. */
-void train_input_from_q(const train_net *n, const uint8_t *raw, float *x);
+/* Widens every activation's observed range (obs_lo, obs_hi) by the values
+ * of the last forward pass over nb examples: calibration for the writer. */
+void train_net_observe(train_net *n, int32_t nb);
 
 /* kernels.c: one forward/backward pair per operator kind, batch nb. */
 void train_kernel_forward(train_net *n, const train_layer *l, int32_t nb);
