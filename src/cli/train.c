@@ -206,6 +206,15 @@ static int setup(const train_args *a, pexc_model **m, train_net *n, train_data *
     return 0;
 }
 
+/* Parses and sets up either command: -1 to go on, else the exit status
+ * (help printed, or the error reported). */
+static int start(int argc, char **argv, int eval, train_args *a, pexc_model **m, train_net *n, train_data *d) {
+    int r = parse(argc, argv, eval, a);
+    if (r > 0) printf("%s", eval ? USAGE_EVAL : USAGE_TRAIN);
+    if (r) return r > 0 ? 0 : 2;
+    return setup(a, m, n, d) ? 1 : -1;
+}
+
 /* Writes the gradients of one batch; 0 or 1 (reported). */
 static int write_grads(train_net *n, const train_data *d, const char *path) {
     int32_t nb = d->n < n->batch ? d->n : n->batch;
@@ -251,16 +260,12 @@ static int eval_file(train_net *n, const char *path, int32_t limit, const char *
 
 int cli_train(int argc, char **argv) {
     train_args a;
-    int r = parse(argc, argv, 0, &a);
-    if (r) {
-        if (r > 0) printf("%s", USAGE_TRAIN);
-        return r > 0 ? 0 : 2;
-    }
     pexc_model *m;
     train_net n;
     train_data d;
-    if (setup(&a, &m, &n, &d)) return 1;
-    int rc = 0;
+    int rc = start(argc, argv, 0, &a, &m, &n, &d);
+    if (rc >= 0) return rc;
+    rc = 0;
     if (a.grads) {
         rc = write_grads(&n, &d, a.grads);
     } else {
@@ -329,16 +334,12 @@ static int eval_int8(pexc_model *m, const train_data *d, double *acc) {
 
 int cli_eval(int argc, char **argv) {
     train_args a;
-    int r = parse(argc, argv, 1, &a);
-    if (r) {
-        if (r > 0) printf("%s", USAGE_EVAL);
-        return r > 0 ? 0 : 2;
-    }
     pexc_model *m;
     train_net n;
     train_data d;
-    if (setup(&a, &m, &n, &d)) return 1;
-    int rc = 0;
+    int rc = start(argc, argv, 1, &a, &m, &n, &d);
+    if (rc >= 0) return rc;
+    rc = 0;
     FILE *pf = NULL;
     if (a.probs && !(pf = fopen(a.probs, "wb"))) {
         fprintf(stderr, "pexc: %s: cannot write the probabilities: %s\n", a.probs, strerror(errno));

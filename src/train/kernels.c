@@ -394,34 +394,24 @@ static void copy_pass(train_net *n, const train_layer *l, int32_t nb, int backwa
         for (size_t i = 0; i < tot; i++) in->dx[i] += out->dx[i];
 }
 
-void train_kernel_forward(train_net *n, const train_layer *l, int32_t nb) {
+/* Convolutions have a function per direction, the cheap operators one for
+ * both (their loops are the same, only the assignment turns around). */
+static void kernel_pass(train_net *n, const train_layer *l, int32_t nb, int backward) {
     switch (l->kind) {
-    case TR_CONV: conv_forward(n, l, nb); break;
-    case TR_DWCONV: dw_forward(n, l, nb); break;
-    case TR_FC: fc_forward(n, l, nb); break;
-    case TR_AVGPOOL: case TR_MAXPOOL: pool_pass(n, l, nb, 0); break;
-    case TR_ADD: case TR_MUL: binary_pass(n, l, nb, 0); break;
-    case TR_PAD: pad_pass(n, l, nb, 0); break;
-    case TR_RELU: case TR_RELU6: copy_pass(n, l, nb, 0); break; /* the clamp is the fused activation */
-    case TR_CONCAT: concat_pass(n, l, nb, 0); break;
-    case TR_MEAN: mean_pass(n, l, nb, 0); break;
-    case TR_SOFTMAX: softmax_pass(n, l, nb, 0); break;
+    case TR_CONV: (backward ? conv_backward : conv_forward)(n, l, nb); break;
+    case TR_DWCONV: (backward ? dw_backward : dw_forward)(n, l, nb); break;
+    case TR_FC: (backward ? fc_backward : fc_forward)(n, l, nb); break;
+    case TR_AVGPOOL: case TR_MAXPOOL: pool_pass(n, l, nb, backward); break;
+    case TR_ADD: case TR_MUL: binary_pass(n, l, nb, backward); break;
+    case TR_PAD: pad_pass(n, l, nb, backward); break;
+    case TR_RELU: case TR_RELU6: copy_pass(n, l, nb, backward); break; /* the clamp is the fused activation */
+    case TR_CONCAT: concat_pass(n, l, nb, backward); break;
+    case TR_MEAN: mean_pass(n, l, nb, backward); break;
+    case TR_SOFTMAX: softmax_pass(n, l, nb, backward); break;
     case TR_ALIAS: break;
     }
 }
 
-void train_kernel_backward(train_net *n, const train_layer *l, int32_t nb) {
-    switch (l->kind) {
-    case TR_CONV: conv_backward(n, l, nb); break;
-    case TR_DWCONV: dw_backward(n, l, nb); break;
-    case TR_FC: fc_backward(n, l, nb); break;
-    case TR_AVGPOOL: case TR_MAXPOOL: pool_pass(n, l, nb, 1); break;
-    case TR_ADD: case TR_MUL: binary_pass(n, l, nb, 1); break;
-    case TR_PAD: pad_pass(n, l, nb, 1); break;
-    case TR_RELU: case TR_RELU6: copy_pass(n, l, nb, 1); break;
-    case TR_CONCAT: concat_pass(n, l, nb, 1); break;
-    case TR_MEAN: mean_pass(n, l, nb, 1); break;
-    case TR_SOFTMAX: softmax_pass(n, l, nb, 1); break;
-    case TR_ALIAS: break;
-    }
-}
+void train_kernel_forward(train_net *n, const train_layer *l, int32_t nb) { kernel_pass(n, l, nb, 0); }
+
+void train_kernel_backward(train_net *n, const train_layer *l, int32_t nb) { kernel_pass(n, l, nb, 1); }

@@ -80,19 +80,13 @@ static int const_floats(const ir_tensor *t, float *out, util_err *err) {
     return 0;
 }
 
-static int const_ints(const ir_tensor *t, int64_t *v, int64_t max, int64_t *n) {
-    if (!t || !t->data || (t->type != IR_I32 && t->type != IR_I64) || t->elems > max) return -1;
-    *n = t->elems;
-    for (int64_t i = 0; i < t->elems; i++) {
-        if (t->type == IR_I32) {
-            int32_t x;
-            memcpy(&x, t->data + 4 * i, 4);
-            v[i] = x;
-        } else {
-            memcpy(&v[i], t->data + 8 * i, 8);
-        }
-    }
-    return 0;
+/* Integer constants (paddings, axes) through lowering's reader of them,
+ * which names the operator and tensor when they are not. */
+static int const_ints(const train_net *n, const ir_op *op, int k, int64_t *v, int64_t max, int64_t *cnt,
+                      const char *role, util_err *err) {
+    lower_ctx c = {(ir_graph *)n->g, (ir_op *)op, err, ir_op_name(op->code)};
+    return lower_const_ints(&c, op->n_in > k && op->in[k] >= 0 ? &n->g->tensors[op->in[k]] : NULL, v, max, cnt,
+                            role);
 }
 
 /* The act of tensor t, made on first use. */
@@ -246,8 +240,9 @@ static int build_layer(train_net *n, int32_t *map, const ir_op *op, train_layer 
     case TR_PAD: {
         int64_t v[8], cnt;
         const ir_tensor *it = &g->tensors[op->in[0]];
-        if (op->n_in < 2 || op->in[1] < 0 || const_ints(&g->tensors[op->in[1]], v, 8, &cnt) || cnt != 2 * it->rank)
-            FAIL("operator %d (%s): paddings must be a constant [rank, 2] tensor", op->index, name);
+        if (const_ints(n, op, 1, v, 8, &cnt, "paddings", err)) return -1;
+        if (cnt != 2 * it->rank) FAIL("operator %d (%s): paddings has %lld values for rank %d", op->index, name,
+                                      (long long)cnt, it->rank);
         if (op->n_in > 2 && op->in[2] >= 0) {
             float pv = 0.0f;
             const ir_tensor *pt = &g->tensors[op->in[2]];
@@ -290,7 +285,8 @@ static int build_layer(train_net *n, int32_t *map, const ir_op *op, train_layer 
     case TR_MEAN: {
         int64_t ax[8], cnt;
         const ir_tensor *it = &g->tensors[op->in[0]];
-        int ok = it->rank == 4 && op->n_in > 1 && op->in[1] >= 0 && !const_ints(&g->tensors[op->in[1]], ax, 8, &cnt);
+        if (const_ints(n, op, 1, ax, 8, &cnt, "axes", err)) return -1;
+        int ok = it->rank == 4;
         int has1 = 0, has2 = 0;
         for (int64_t i = 0; ok && i < cnt; i++) {
             int64_t a = ax[i] < 0 ? ax[i] + 4 : ax[i];

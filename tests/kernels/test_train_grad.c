@@ -136,6 +136,13 @@ static int32_t window(int32_t in, int32_t k, int32_t s, int32_t d, int same, int
     return o;
 }
 
+/* One input (act 0), one output (act 1). */
+static void io1(tc *t) {
+    t->l.n_in = 1;
+    t->l.in[0] = 0;
+    t->l.out = 1;
+}
+
 static tc *fresh(const char *name, train_kind kind) {
     static tc t;
     memset(&t, 0, sizeof t);
@@ -163,9 +170,7 @@ static int case_conv(int dw) {
     int32_t oc = dw ? ic * l->dm : irand(1, 6);
     act_init(t, 0, h, w, ic, 0);
     act_init(t, 1, oh, ow, oc, 0);
-    l->n_in = 1;
-    l->in[0] = 0;
-    l->out = 1;
+    io1(t);
     params(t, (int64_t)l->kh * l->kw * (dw ? oc : ic * oc), oc);
     return run(t, 2, 1e-2f);
 }
@@ -175,9 +180,7 @@ static int case_fc(void) {
     int32_t k = irand(1, 12), rows = irand(1, 2), oc = irand(1, 7);
     act_init(t, 0, 1, rows, k, 0);
     act_init(t, 1, 1, rows, oc, 0);
-    t->l.n_in = 1;
-    t->l.in[0] = 0;
-    t->l.out = 1;
+    io1(t);
     params(t, (int64_t)oc * k, oc);
     return run(t, 2, 1e-2f);
 }
@@ -200,9 +203,7 @@ static int case_pool(int max) {
         size_t n = (size_t)t->nb * (size_t)t->acts[0].size;
         for (size_t i = 0; i < n; i++) t->acts[0].x[i] = 0.01f * (float)((i * 7919) % n);
     }
-    l->n_in = 1;
-    l->in[0] = 0;
-    l->out = 1;
+    io1(t);
     return run(t, 2, max ? 1e-3f : 1e-2f);
 }
 
@@ -234,9 +235,7 @@ static int case_pad(void) {
     act_init(t, 0, h, w, c, 0);
     act_init(t, 1, h + t->l.pad[0][0] + t->l.pad[0][1], w + t->l.pad[1][0] + t->l.pad[1][1],
              c + t->l.pad[2][0] + t->l.pad[2][1], 0);
-    t->l.n_in = 1;
-    t->l.in[0] = 0;
-    t->l.out = 1;
+    io1(t);
     return run(t, 2, 1e-2f);
 }
 
@@ -264,9 +263,7 @@ static int case_mean(void) {
     int32_t c = irand(1, 5);
     act_init(t, 0, irand(1, 4), irand(1, 4), c, 0);
     act_init(t, 1, 1, 1, c, 0);
-    t->l.n_in = 1;
-    t->l.in[0] = 0;
-    t->l.out = 1;
+    io1(t);
     return run(t, 2, 1e-2f);
 }
 
@@ -276,9 +273,7 @@ static int case_softmax(void) {
     act_init(t, 0, 1, w, c, 0);
     act_init(t, 1, 1, w, c, 0);
     t->l.beta = 0.5f + (float)irand(0, 3) * 0.5f;
-    t->l.n_in = 1;
-    t->l.in[0] = 0;
-    t->l.out = 1;
+    io1(t);
     return run(t, 2, 1e-3f);
 }
 
