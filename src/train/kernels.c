@@ -265,36 +265,32 @@ static size_t bcast_off(const train_act *a, int32_t b, int32_t y, int32_t x, int
     return ex + ((size_t)((a->h == 1 ? 0 : y) * a->w + (a->w == 1 ? 0 : x))) * a->c + (a->c == 1 ? 0 : c);
 }
 
+/* One element of an add or mul: output o from a[ia] and b[ib], or back. */
+static inline void binary_elem(const train_act *a, const train_act *bb, const train_act *out, size_t o, size_t ia,
+                               size_t ib, int mul, int backward) {
+    if (!backward) {
+        out->x[o] = mul ? a->x[ia] * bb->x[ib] : a->x[ia] + bb->x[ib];
+        return;
+    }
+    float dy = out->dx[o];
+    if (a->dx) a->dx[ia] += mul ? dy * bb->x[ib] : dy;
+    if (bb->dx) bb->dx[ib] += mul ? dy * a->x[ia] : dy;
+}
+
 static void binary_pass(train_net *n, const train_layer *l, int32_t nb, int backward) {
     const train_act *a = act_in(n, l, 0), *bb = act_in(n, l, 1), *out = &n->acts[l->out];
     int mul = l->kind == TR_MUL;
     if (!a->is_const && !bb->is_const && a->size == out->size && bb->size == out->size) {
         size_t tot = (size_t)nb * (size_t)out->size;
-        for (size_t i = 0; i < tot; i++) {
-            if (!backward) {
-                out->x[i] = mul ? a->x[i] * bb->x[i] : a->x[i] + bb->x[i];
-                continue;
-            }
-            float dy = out->dx[i];
-            if (a->dx) a->dx[i] += mul ? dy * bb->x[i] : dy;
-            if (bb->dx) bb->dx[i] += mul ? dy * a->x[i] : dy;
-        }
+        for (size_t i = 0; i < tot; i++) binary_elem(a, bb, out, i, i, i, mul, backward);
         return;
     }
     for (int32_t b = 0; b < nb; b++)
         for (int32_t y = 0; y < out->h; y++)
             for (int32_t x = 0; x < out->w; x++)
-                for (int32_t c = 0; c < out->c; c++) {
-                    size_t o = ((size_t)(b * out->h + y) * out->w + x) * out->c + c;
-                    size_t ia = bcast_off(a, b, y, x, c), ib = bcast_off(bb, b, y, x, c);
-                    if (!backward) {
-                        out->x[o] = mul ? a->x[ia] * bb->x[ib] : a->x[ia] + bb->x[ib];
-                        continue;
-                    }
-                    float dy = out->dx[o];
-                    if (a->dx) a->dx[ia] += mul ? dy * bb->x[ib] : dy;
-                    if (bb->dx) bb->dx[ib] += mul ? dy * a->x[ia] : dy;
-                }
+                for (int32_t c = 0; c < out->c; c++)
+                    binary_elem(a, bb, out, ((size_t)(b * out->h + y) * out->w + x) * out->c + c,
+                                bcast_off(a, b, y, x, c), bcast_off(bb, b, y, x, c), mul, backward);
 }
 
 static void pad_pass(train_net *n, const train_layer *l, int32_t nb, int backward) {

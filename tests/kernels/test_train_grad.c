@@ -136,6 +136,21 @@ static int32_t window(int32_t in, int32_t k, int32_t s, int32_t d, int same, int
     return o;
 }
 
+/* A random window over an h x w input (kernel up to 3, column stride up
+ * to max_sw, row dilation up to max_dh), SAME or VALID where it fits. */
+static void random_window(train_layer *l, int32_t h, int32_t w, int max_sw, int max_dh, int32_t *oh, int32_t *ow) {
+    l->kh = irand(1, 3);
+    l->kw = irand(1, 3);
+    l->sh = irand(1, 2);
+    l->sw = irand(1, max_sw);
+    l->dh = irand(1, max_dh);
+    l->dw = 1;
+    int same = irand(0, 1);
+    if (!same && ((l->kh - 1) * l->dh + 1 > h || l->kw > w)) same = 1;
+    *oh = window(h, l->kh, l->sh, l->dh, same, &l->pt);
+    *ow = window(w, l->kw, l->sw, l->dw, same, &l->pl);
+}
+
 /* One input (act 0), one output (act 1). */
 static void io1(tc *t) {
     t->l.n_in = 1;
@@ -156,16 +171,8 @@ static tc *fresh(const char *name, train_kind kind) {
 static int case_conv(int dw) {
     tc *t = fresh(dw ? "depthwise" : "conv", dw ? TR_DWCONV : TR_CONV);
     train_layer *l = &t->l;
-    int32_t h = irand(3, 7), w = irand(3, 7), ic = irand(1, 5);
-    l->kh = irand(1, 3);
-    l->kw = irand(1, 3);
-    l->sh = irand(1, 2);
-    l->sw = irand(1, 2);
-    l->dh = irand(1, 2);
-    l->dw = 1;
-    int same = irand(0, 1);
-    if (!same && ((l->kh - 1) * l->dh + 1 > h || l->kw > w)) same = 1;
-    int32_t oh = window(h, l->kh, l->sh, l->dh, same, &l->pt), ow = window(w, l->kw, l->sw, l->dw, same, &l->pl);
+    int32_t h = irand(3, 7), w = irand(3, 7), ic = irand(1, 5), oh, ow;
+    random_window(l, h, w, 2, 2, &oh, &ow);
     l->dm = dw ? irand(1, 2) : 1;
     int32_t oc = dw ? ic * l->dm : irand(1, 6);
     act_init(t, 0, h, w, ic, 0);
@@ -188,14 +195,8 @@ static int case_fc(void) {
 static int case_pool(int max) {
     tc *t = fresh(max ? "max pool" : "average pool", max ? TR_MAXPOOL : TR_AVGPOOL);
     train_layer *l = &t->l;
-    int32_t h = irand(2, 7), w = irand(2, 7), c = irand(1, 4);
-    l->kh = irand(1, 3);
-    l->kw = irand(1, 3);
-    l->sh = irand(1, 2);
-    l->sw = irand(1, 3);
-    int same = irand(0, 1);
-    if (!same && (l->kh > h || l->kw > w)) same = 1;
-    int32_t oh = window(h, l->kh, l->sh, 1, same, &l->pt), ow = window(w, l->kw, l->sw, 1, same, &l->pl);
+    int32_t h = irand(2, 7), w = irand(2, 7), c = irand(1, 4), oh, ow;
+    random_window(l, h, w, 3, 1, &oh, &ow);
     act_init(t, 0, h, w, c, 0);
     act_init(t, 1, oh, ow, c, 0);
     if (max) {
