@@ -55,23 +55,30 @@ static void im2col(const train_layer *l, const train_act *in, const train_act *o
             }
 }
 
+/* Offset in floats of the input pixel under tap (ky, kx) of output pixel
+ * (oy, ox) of example b: 1 and *px, or 0 when the tap is in the padding. */
+static inline int tap_px(const train_layer *l, const train_act *in, int32_t b, int32_t oy, int32_t ox, int32_t ky,
+                         int32_t kx, size_t *px) {
+    int32_t iy = oy * l->sh - l->pt + ky * l->dh, ix = ox * l->sw - l->pl + kx * l->dw;
+    if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) return 0;
+    *px = ((size_t)(b * in->h + iy) * in->w + ix) * in->c;
+    return 1;
+}
+
 static void col2im_add(const train_layer *l, const train_act *in, const train_act *out, int32_t nb, const float *col) {
     int32_t K = l->kh * l->kw * in->c;
     for (int32_t b = 0; b < nb; b++)
         for (int32_t oy = 0; oy < out->h; oy++)
             for (int32_t ox = 0; ox < out->w; ox++) {
                 const float *row = col + ((size_t)(b * out->h + oy) * out->w + ox) * K;
-                for (int32_t ky = 0; ky < l->kh; ky++) {
-                    int32_t iy = oy * l->sh - l->pt + ky * l->dh;
-                    if (iy < 0 || iy >= in->h) continue;
+                for (int32_t ky = 0; ky < l->kh; ky++)
                     for (int32_t kx = 0; kx < l->kw; kx++) {
-                        int32_t ix = ox * l->sw - l->pl + kx * l->dw;
-                        if (ix < 0 || ix >= in->w) continue;
+                        size_t px;
+                        if (!tap_px(l, in, b, oy, ox, ky, kx, &px)) continue;
                         const float *src = row + (ky * l->kw + kx) * in->c;
-                        float *dst = in->dx + ((size_t)(b * in->h + iy) * in->w + ix) * in->c;
+                        float *dst = in->dx + px;
                         for (int32_t c = 0; c < in->c; c++) dst[c] += src[c];
                     }
-                }
             }
 }
 
@@ -144,54 +151,36 @@ static void conv_backward(train_net *n, const train_layer *l, int32_t nb) {
 
 /* Depthwise: output channel o = c * dm + m reads input channel c; weights
  * [kh][kw][oc]. Direct loops: the work is small next to the convolutions. */
-static void dw_forward(train_net *n, const train_layer *l, int32_t nb) {
+static void dw_pass(train_net *n, const train_layer *l, int32_t nb, int backward) {
     const train_act *in = act_in(n, l, 0), *out = &n->acts[l->out];
     const float *w = layer_weights(n, l);
     int32_t OC = out->c, dm = l->dm;
+    if (backward) {
+        memset(l->gw, 0, sizeof(float) * (size_t)l->n_w);
+        bias_grad(out->dx, (int64_t)nb * out->h * out->w, OC, l->gb);
+    }
     for (int32_t b = 0; b < nb; b++)
         for (int32_t oy = 0; oy < out->h; oy++)
             for (int32_t ox = 0; ox < out->w; ox++) {
-                float *y = out->x + ((size_t)(b * out->h + oy) * out->w + ox) * OC;
-                memcpy(y, l->b, sizeof(float) * (size_t)OC);
-                for (int32_t ky = 0; ky < l->kh; ky++) {
-                    int32_t iy = oy * l->sh - l->pt + ky * l->dh;
-                    if (iy < 0 || iy >= in->h) continue;
+                size_t op = ((size_t)(b * out->h + oy) * out->w + ox) * OC;
+                float *y = out->x + op;
+                const float *dy = backward ? out->dx + op : NULL;
+                if (!backward) memcpy(y, l->b, sizeof(float) * (size_t)OC);
+                for (int32_t ky = 0; ky < l->kh; ky++)
                     for (int32_t kx = 0; kx < l->kw; kx++) {
-                        int32_t ix = ox * l->sw - l->pl + kx * l->dw;
-                        if (ix < 0 || ix >= in->w) continue;
-                        const float *x = in->x + ((size_t)(b * in->h + iy) * in->w + ix) * in->c;
-                        const float *wk = w + (size_t)(ky * l->kw + kx) * OC;
-                        for (int32_t o = 0; o < OC; o++) y[o] += x[o / dm] * wk[o];
-                    }
-                }
-            }
-}
-
-static void dw_backward(train_net *n, const train_layer *l, int32_t nb) {
-    const train_act *in = act_in(n, l, 0), *out = &n->acts[l->out];
-    const float *w = layer_weights(n, l);
-    int32_t OC = out->c, dm = l->dm;
-    memset(l->gw, 0, sizeof(float) * (size_t)l->n_w);
-    bias_grad(out->dx, (int64_t)nb * out->h * out->w, OC, l->gb);
-    for (int32_t b = 0; b < nb; b++)
-        for (int32_t oy = 0; oy < out->h; oy++)
-            for (int32_t ox = 0; ox < out->w; ox++) {
-                const float *dy = out->dx + ((size_t)(b * out->h + oy) * out->w + ox) * OC;
-                for (int32_t ky = 0; ky < l->kh; ky++) {
-                    int32_t iy = oy * l->sh - l->pt + ky * l->dh;
-                    if (iy < 0 || iy >= in->h) continue;
-                    for (int32_t kx = 0; kx < l->kw; kx++) {
-                        int32_t ix = ox * l->sw - l->pl + kx * l->dw;
-                        if (ix < 0 || ix >= in->w) continue;
-                        size_t px = ((size_t)(b * in->h + iy) * in->w + ix) * in->c;
+                        size_t px;
+                        if (!tap_px(l, in, b, oy, ox, ky, kx, &px)) continue;
                         const float *x = in->x + px;
                         const float *wk = w + (size_t)(ky * l->kw + kx) * OC;
+                        if (!backward) {
+                            for (int32_t o = 0; o < OC; o++) y[o] += x[o / dm] * wk[o];
+                            continue;
+                        }
                         float *gk = l->gw + (size_t)(ky * l->kw + kx) * OC;
                         for (int32_t o = 0; o < OC; o++) gk[o] += dy[o] * x[o / dm];
                         if (in->dx)
                             for (int32_t o = 0; o < OC; o++) in->dx[px + o / dm] += dy[o] * wk[o];
                     }
-                }
             }
 }
 
@@ -395,7 +384,7 @@ static void copy_pass(train_net *n, const train_layer *l, int32_t nb, int backwa
 static void kernel_pass(train_net *n, const train_layer *l, int32_t nb, int backward) {
     switch (l->kind) {
     case TR_CONV: (backward ? conv_backward : conv_forward)(n, l, nb); break;
-    case TR_DWCONV: (backward ? dw_backward : dw_forward)(n, l, nb); break;
+    case TR_DWCONV: dw_pass(n, l, nb, backward); break;
     case TR_FC: (backward ? fc_backward : fc_forward)(n, l, nb); break;
     case TR_AVGPOOL: case TR_MAXPOOL: pool_pass(n, l, nb, backward); break;
     case TR_ADD: case TR_MUL: binary_pass(n, l, nb, backward); break;
