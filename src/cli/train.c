@@ -252,38 +252,26 @@ static int eval_file(train_net *n, const char *path, int32_t limit, const char *
         train_data_free(&t);
         return 1;
     }
-    double loss, acc = train_evaluate(n, &t, &loss);
+    double loss, acc = train_evaluate(n, &t, &loss, NULL);
     printf("%s: float accuracy %.2f %% (loss %.4f) on %d records\n", what, 100.0 * acc, loss, t.n);
     train_data_free(&t);
     return 0;
 }
 
-int cli_train(int argc, char **argv) {
-    train_args a;
-    pexc_model *m;
-    train_net n;
-    train_data d;
-    int rc = start(argc, argv, 0, &a, &m, &n, &d);
-    if (rc >= 0) return rc;
-    rc = 0;
-    if (a.grads) {
-        rc = write_grads(&n, &d, a.grads);
-    } else {
-        util_err e = {{0}};
-        train_config cfg = {(int32_t)a.epochs, (int32_t)a.batch, a.augment, a.seed, 1, a.opt};
-        printf("training %s on %d records: %ld epochs, batch %ld, %s, lr %g, weight decay %g%s\n", a.model, d.n,
-               a.epochs, a.batch, a.opt.kind == TR_ADAM ? "adam" : "sgd", (double)a.opt.lr,
-               (double)a.opt.weight_decay, a.qat ? ", quantisation-aware" : "");
-        if (a.test) rc = eval_file(&n, a.test, 0, "before");
-        if (!rc && train_run(&n, &d, &cfg, &e)) {
-            fprintf(stderr, "pexc: %s\n", e.msg);
-            rc = 1;
-        }
-        if (!rc && a.test) rc = eval_file(&n, a.test, 0, "after");
+static int train_body(const train_args *a, train_net *n, train_data *d) {
+    if (a->grads) return write_grads(n, d, a->grads);
+    int rc = 0;
+    util_err e = {{0}};
+    train_config cfg = {(int32_t)a->epochs, (int32_t)a->batch, a->augment, a->seed, 1, a->opt};
+    printf("training %s on %d records: %ld epochs, batch %ld, %s, lr %g, weight decay %g%s\n", a->model, d->n,
+           a->epochs, a->batch, a->opt.kind == TR_ADAM ? "adam" : "sgd", (double)a->opt.lr,
+           (double)a->opt.weight_decay, a->qat ? ", quantisation-aware" : "");
+    if (a->test) rc = eval_file(n, a->test, 0, "before");
+    if (!rc && train_run(n, d, &cfg, &e)) {
+        fprintf(stderr, "pexc: %s\n", e.msg);
+        rc = 1;
     }
-    train_data_free(&d);
-    train_net_free(&n);
-    pexc_model_free(m);
+    if (!rc && a->test) rc = eval_file(n, a->test, 0, "after");
     return rc;
 }
 
@@ -332,50 +320,46 @@ static int eval_int8(pexc_model *m, const train_data *d, double *acc) {
     return 0;
 }
 
-int cli_eval(int argc, char **argv) {
+static int eval_body(const train_args *a, pexc_model *m, train_net *n, train_data *d) {
+    int rc = 0;
+    FILE *pf = NULL;
+    if (a->probs && !(pf = fopen(a->probs, "wb"))) {
+        fprintf(stderr, "pexc: %s: cannot write the probabilities: %s\n", a->probs, strerror(errno));
+        return 1;
+    }
+    double loss, acc = train_evaluate(n, d, &loss, pf);
+    if (pf && (fclose(pf) || acc < 0)) {
+        fprintf(stderr, "pexc: %s: write failed\n", a->probs);
+        remove(a->probs);
+        return 1;
+    }
+    printf("float%s: accuracy %.2f %% (loss %.4f) on %d records\n", a->qat ? " (fake-quantised)" : "", 100.0 * acc,
+           loss, d->n);
+    if (a->int8) {
+        rc = eval_int8(m, d, &acc);
+        if (!rc) printf("int8 (pexc run): accuracy %.2f %% on %d records\n", 100.0 * acc, d->n);
+    }
+    return rc;
+}
+
+/* Either command: parse, set up, run its body, free. */
+static int command(int argc, char **argv, int eval) {
     train_args a;
     pexc_model *m;
     train_net n;
     train_data d;
-    int rc = start(argc, argv, 1, &a, &m, &n, &d);
+    int rc = start(argc, argv, eval, &a, &m, &n, &d);
     if (rc >= 0) return rc;
-    rc = 0;
-    FILE *pf = NULL;
-    if (a.probs && !(pf = fopen(a.probs, "wb"))) {
-        fprintf(stderr, "pexc: %s: cannot write the probabilities: %s\n", a.probs, strerror(errno));
-        rc = 1;
-    }
-    if (!rc) {
-        int64_t hits = 0;
-        double loss_sum = 0.0;
-        train_act *in = &n.acts[n.input];
-        for (int32_t s = 0; s < d.n; s += n.batch) {
-            int32_t nb = d.n - s < n.batch ? d.n - s : n.batch, correct;
-            for (int32_t b = 0; b < nb; b++)
-                train_data_example(&d, &n, s + b, 0, 0, NULL, in->x + (size_t)b * (size_t)in->size);
-            train_forward(&n, nb);
-            loss_sum += (double)train_loss(&n, nb, d.labels + s, &correct) * nb;
-            hits += correct;
-            if (pf && fwrite(n.probs, sizeof(float) * (size_t)n.classes, (size_t)nb, pf) != (size_t)nb) rc = 1;
-        }
-        printf("float%s: accuracy %.2f %% (loss %.4f) on %d records\n", a.qat ? " (fake-quantised)" : "",
-               100.0 * (double)hits / d.n, loss_sum / d.n, d.n);
-    }
-    if (pf && (fclose(pf) || rc)) {
-        fprintf(stderr, "pexc: %s: write failed\n", a.probs);
-        remove(a.probs);
-        rc = 1;
-    }
-    if (!rc && a.int8) {
-        double acc;
-        rc = eval_int8(m, &d, &acc);
-        if (!rc) printf("int8 (pexc run): accuracy %.2f %% on %d records\n", 100.0 * acc, d.n);
-    }
+    rc = eval ? eval_body(&a, m, &n, &d) : train_body(&a, &n, &d);
     train_data_free(&d);
     train_net_free(&n);
     pexc_model_free(m);
     return rc;
 }
+
+int cli_train(int argc, char **argv) { return command(argc, argv, 0); }
+
+int cli_eval(int argc, char **argv) { return command(argc, argv, 1); }
 
 const char *cli_train_usage(const char *cmd) {
     return !strcmp(cmd, "train") ? USAGE_TRAIN : !strcmp(cmd, "eval") ? USAGE_EVAL : NULL;

@@ -64,7 +64,8 @@ int train_run(train_net *n, const train_data *d, train_config *cfg, util_err *er
     return 0;
 }
 
-double train_evaluate(train_net *n, const train_data *d, double *loss) {
+double train_evaluate(train_net *n, const train_data *d, double *loss, FILE *probs) {
+    int write_ok = 1;
     int64_t hits = 0;
     double loss_sum = 0.0;
     train_act *in = &n->acts[n->input];
@@ -75,7 +76,10 @@ double train_evaluate(train_net *n, const train_data *d, double *loss) {
         train_forward(n, nb);
         loss_sum += (double)train_loss(n, nb, d->labels + s, &correct) * nb;
         hits += correct;
+        if (probs && fwrite(n->probs, sizeof(float) * (size_t)n->classes, (size_t)nb, probs) != (size_t)nb)
+            write_ok = 0;
     }
     if (loss) *loss = d->n ? loss_sum / d->n : 0.0;
+    if (!write_ok) return -1.0;
     return d->n ? (double)hits / d->n : 0.0;
 }

@@ -37,6 +37,7 @@
 #define PEXC_TRAIN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "internal.h"
 
@@ -187,7 +188,8 @@ typedef struct {
  * train accuracy, seconds) to stdout when verbose. */
 int train_run(train_net *n, const train_data *d, train_config *cfg, util_err *err);
 /* Top-1 accuracy of the float network over d (no augmentation); mean loss
- * into *loss when not NULL. */
-double train_evaluate(train_net *n, const train_data *d, double *loss);
+ * into *loss when not NULL; the class probabilities (float32, a row per
+ * example) to probs when not NULL (-1 when writing them fails). */
+double train_evaluate(train_net *n, const train_data *d, double *loss, FILE *probs);
 
 #endif
