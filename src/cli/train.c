@@ -35,6 +35,7 @@ static const char *const USAGE_TRAIN =
     "                 activations in the forward pass\n"
     "  --no-augment   no random crop (4-pixel padding) and horizontal flip\n"
     "  --limit N      the first N records only\n"
+    "  --threads N    threads for the matrix products, 1-8 (default 2; same results)\n"
     "  --test FILE    test-set accuracy of the float model before and after\n"
     "  --grads FILE   writes the gradients of the mean loss over the first --batch\n"
     "                 records (no augmentation) as float32, layer by layer (weights,\n"
