@@ -25,7 +25,6 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "train/train.h"
@@ -33,7 +32,8 @@
 #define MR 6
 #define NR 16
 #define KC 256
-#define MC 96 /* rows of C per block (a multiple of MR) */
+#define MC 96  /* rows of C per block (a multiple of MR) */
+#define NC 256 /* columns of B packed at once (a multiple of NR) */
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define GEMM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -83,48 +83,50 @@ typedef struct {
 
 static void *gemm_rows(void *arg) {
     const gemm_job *j = arg;
-    int npan = (j->N + NR - 1) / NR;
-    float *bp = malloc(sizeof(float) * (size_t)KC * NR * (size_t)npan);
+    /* on the stack: 256 KiB of B panels, no allocation in the product */
+    float bp[KC * NC];
     float edge[KC * MR]; /* the last rows of A when fewer than MR remain */
-    if (!bp) abort(); /* host-side training only; at most a few MiB */
     size_t si = j->ta ? 1 : (size_t)j->lda, sk = j->ta ? (size_t)j->lda : 1;
-    for (int k0 = 0; k0 < j->K; k0 += KC) {
-        int kc = j->K - k0 < KC ? j->K - k0 : KC;
-        /* pack B[k0:k0+kc, :] into column panels, zero-padded to NR */
-        for (int p = 0; p < npan; p++) {
-            float *dst = bp + (size_t)p * KC * NR;
-            int nr = j->N - p * NR < NR ? j->N - p * NR : NR;
-            for (int k = 0; k < kc; k++) {
-                float *d = dst + (size_t)k * NR;
-                if (j->tb)
-                    for (int jj = 0; jj < nr; jj++) d[jj] = j->B[(size_t)(p * NR + jj) * j->ldb + k0 + k];
-                else /* a loop, not memcpy: a call per 16 floats cost more than the copy */
-                    for (int jj = 0; jj < nr; jj++) d[jj] = j->B[(size_t)(k0 + k) * j->ldb + p * NR + jj];
-                for (int jj = nr; jj < NR; jj++) d[jj] = 0.0f;
-            }
-        }
-        for (int i0 = j->m0; i0 < j->m1; i0 += MC) {
-            int mc = j->m1 - i0 < MC ? j->m1 - i0 : MC;
-            for (int r = 0; r < mc; r += MR) {
-                int mr = mc - r < MR ? mc - r : MR;
-                const float *a = j->A + (size_t)(i0 + r) * si + (size_t)k0 * sk;
-                size_t asi = si, ask = sk;
-                if (mr < MR) {
-                    for (int k = 0; k < kc; k++)
-                        for (int ii = 0; ii < MR; ii++) edge[k * MR + ii] = ii < mr ? a[(size_t)ii * si + (size_t)k * sk] : 0.0f;
-                    a = edge;
-                    asi = 1;
-                    ask = MR;
+    for (int n0 = 0; n0 < j->N; n0 += NC) {
+        int nc = j->N - n0 < NC ? j->N - n0 : NC, npan = (nc + NR - 1) / NR;
+        for (int k0 = 0; k0 < j->K; k0 += KC) {
+            int kc = j->K - k0 < KC ? j->K - k0 : KC;
+            /* pack B[k0:k0+kc, n0:n0+nc] into column panels, zero-padded to NR */
+            for (int p = 0; p < npan; p++) {
+                float *dst = bp + (size_t)p * KC * NR;
+                int c0 = n0 + p * NR, nr = j->N - c0 < NR ? j->N - c0 : NR;
+                for (int k = 0; k < kc; k++) {
+                    float *d = dst + (size_t)k * NR;
+                    if (j->tb)
+                        for (int jj = 0; jj < nr; jj++) d[jj] = j->B[(size_t)(c0 + jj) * j->ldb + k0 + k];
+                    else /* a loop, not memcpy: a call per 16 floats cost more than the copy */
+                        for (int jj = 0; jj < nr; jj++) d[jj] = j->B[(size_t)(k0 + k) * j->ldb + c0 + jj];
+                    for (int jj = nr; jj < NR; jj++) d[jj] = 0.0f;
                 }
-                for (int p = 0; p < npan; p++) {
-                    int nr = j->N - p * NR < NR ? j->N - p * NR : NR;
-                    gemm_micro(kc, a, asi, ask, bp + (size_t)p * KC * NR, j->C + (size_t)(i0 + r) * j->ldc + p * NR,
-                               j->ldc, mr, nr);
+            }
+            for (int i0 = j->m0; i0 < j->m1; i0 += MC) {
+                int mc = j->m1 - i0 < MC ? j->m1 - i0 : MC;
+                for (int r = 0; r < mc; r += MR) {
+                    int mr = mc - r < MR ? mc - r : MR;
+                    const float *a = j->A + (size_t)(i0 + r) * si + (size_t)k0 * sk;
+                    size_t asi = si, ask = sk;
+                    if (mr < MR) {
+                        for (int k = 0; k < kc; k++)
+                            for (int ii = 0; ii < MR; ii++)
+                                edge[k * MR + ii] = ii < mr ? a[(size_t)ii * si + (size_t)k * sk] : 0.0f;
+                        a = edge;
+                        asi = 1;
+                        ask = MR;
+                    }
+                    for (int p = 0; p < npan; p++) {
+                        int c0 = n0 + p * NR, nr = j->N - c0 < NR ? j->N - c0 : NR;
+                        gemm_micro(kc, a, asi, ask, bp + (size_t)p * KC * NR, j->C + (size_t)(i0 + r) * j->ldc + c0,
+                                   j->ldc, mr, nr);
+                    }
                 }
             }
         }
     }
-    free(bp);
     return NULL;
 }
 

@@ -279,7 +279,7 @@ static int case_softmax(void) {
 }
 
 static int case_gemm(void) {
-    int M = irand(1, 300), N = irand(1, 70), K = irand(1, 600), ta = irand(0, 1), tb = irand(0, 1);
+    int M = irand(1, 200), N = irand(1, 300), K = irand(1, 600), ta = irand(0, 1), tb = irand(0, 1);
     float *A = malloc(sizeof(float) * (size_t)M * K), *B = malloc(sizeof(float) * (size_t)K * N);
     float *C = malloc(sizeof(float) * (size_t)M * N);
     for (int i = 0; i < M * K; i++) A[i] = frand();
