@@ -88,7 +88,16 @@ def tiny(tmp_path_factory):
     path = str(d / "tiny_int8.tflite")
     with open(path, "wb") as fh:
         fh.write(gen_models.convert_int8(tf, model, rep))
-    return tf, model, logit_model, path, d
+    # the same with float input and output: QUANTIZE first, and the softmax
+    # followed by DEQUANTIZE, which the loss must see through
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    fpath = str(d / "tiny_int8_float_io.tflite")
+    with open(fpath, "wb") as fh:
+        fh.write(conv.convert())
+    return tf, model, logit_model, {"int8": path, "float": fpath}, d
 
 
 def dequantised_params(path):
@@ -138,8 +147,10 @@ def tflite_layout(kind, g):
     return g.T
 
 
-def test_gradients_match_tensorflow(tiny, tmp_path):
-    tf, model, logit_model, path, _ = tiny
+@pytest.mark.parametrize("io", ["int8", "float"])
+def test_gradients_match_tensorflow(tiny, tmp_path, io):
+    tf, model, logit_model, paths, _ = tiny
+    path = paths[io]
     params, (in_scale, in_zp) = dequantised_params(path)
     layers = [l for l in model.layers if l.weights]
     assert len(layers) == len(params) == 7
@@ -152,7 +163,10 @@ def test_gradients_match_tensorflow(tiny, tmp_path):
     rec = cifar_records(CIFAR_TRAIN, np.arange(1000, 1000 + n))
     data = tmp_path / "batch.bin"
     rec.tofile(data)
-    x = ((hwc(rec).astype(np.float32) - 128.0 - in_zp) * in_scale).astype(np.float32)
+    if io == "int8":  # q = pixel - 128, dequantised
+        x = ((hwc(rec).astype(np.float32) - 128.0 - in_zp) * in_scale).astype(np.float32)
+    else:  # a float input takes pixel / 255
+        x = (hwc(rec).astype(np.float32) / 255.0).astype(np.float32)
     y = rec[:, 0].astype(np.int64)
     with tf.GradientTape() as tape:
         logits = logit_model(x, training=False)
@@ -178,7 +192,8 @@ def test_gradients_match_tensorflow(tiny, tmp_path):
 
 
 def test_short_training_lowers_the_loss(tiny, tmp_path):
-    _, _, _, path, _ = tiny
+    _, _, _, paths, _ = tiny
+    path = paths["int8"]
     data = tmp_path / "slice.bin"
     cifar_records(CIFAR_TRAIN, np.arange(512)).tofile(data)
     rc, so, se = pexc("train", path, "--data", str(data), "--format", "cifar10", "--epochs", "1", "--batch", "32",
@@ -195,7 +210,8 @@ def test_short_training_lowers_the_loss(tiny, tmp_path):
 def test_qat_training_runs(tiny, tmp_path):
     """Quantisation-aware fine-tuning: the forward pass on int8 grids, the
     loss still comes down."""
-    _, _, _, path, _ = tiny
+    _, _, _, paths, _ = tiny
+    path = paths["int8"]
     data = tmp_path / "slice.bin"
     cifar_records(CIFAR_TRAIN, np.arange(512)).tofile(data)
     rc, so, se = pexc("train", path, "--data", str(data), "--format", "cifar10", "--epochs", "1", "--batch", "32",
@@ -247,7 +263,8 @@ def test_resnet8_forward_agrees_with_int8(resnet_slice, tmp_path):
 
 
 def test_bad_data_and_models(tiny, tmp_path):
-    _, _, _, path, _ = tiny
+    _, _, _, paths, _ = tiny
+    path = paths["int8"]
     good = cifar_records(CIFAR_TRAIN, np.arange(20))
     cut = tmp_path / "cut.bin"
     cut.write_bytes(good.tobytes()[:-5])

@@ -377,12 +377,24 @@ int train_net_build(train_net *n, const ir_graph *g, int32_t batch, util_err *er
     }
     free(map);
     if (rc) return -1;
-    const train_layer *last = &n->layers[n->n_layers - 1];
+    /* the softmax that makes the output, through any reshapes or a
+     * DEQUANTIZE after it, is the loss's */
     n->logits = n->output;
     n->logit_beta = 1.0f;
-    if (last->kind == TR_SOFTMAX && last->out == n->output) {
-        n->logits = last->in[0];
-        n->logit_beta = last->beta;
+    n->loss_from = n->n_layers;
+    for (int32_t i = n->n_layers - 1, t = n->output; i >= 0; i--) {
+        const train_layer *l = &n->layers[i];
+        if (l->out != t) continue;
+        if (l->kind == TR_ALIAS) {
+            t = l->in[0];
+            continue;
+        }
+        if (l->kind == TR_SOFTMAX) {
+            n->logits = l->in[0];
+            n->logit_beta = l->beta;
+            n->loss_from = i;
+        }
+        break;
     }
     n->classes = (int32_t)n->acts[n->output].size;
     if (n->classes < 2) FAIL("the model's output has %d values; the trainer needs one score per class", n->classes);
@@ -485,9 +497,7 @@ void train_backward(train_net *n, int32_t nb, const uint8_t *labels) {
         for (int32_t c = 0; c < C; c++)
             lg->dx[(size_t)b * C + c] =
                 n->logit_beta * (n->probs[(size_t)b * C + c] - (c == labels[b] ? 1.0f : 0.0f)) / (float)nb;
-    int32_t last = n->n_layers - 1;
-    if (n->logits != n->output) last--; /* the final softmax is inside the loss */
-    for (int32_t i = last; i >= 0; i--) {
+    for (int32_t i = n->loss_from - 1; i >= 0; i--) {
         const train_layer *l = &n->layers[i];
         train_act *out = &n->acts[l->out];
         if (l->kind == TR_ALIAS) continue;

@@ -104,6 +104,8 @@ typedef struct {
     int32_t logits;        /* act whose softmax is the loss's (the output,
                               or the input of a final SOFTMAX) */
     float logit_beta;
+    int32_t loss_from;     /* layers from this one on are inside the loss (the
+                              final softmax and what only reshapes it) */
     int32_t classes;
     int32_t batch;         /* capacity of the activation buffers */
     int qat;               /* fake-quantise weights and activations */
