@@ -11,7 +11,8 @@
  * quantisation clamps to and what the writer will start from.
  *
  * The loss is softmax cross-entropy. A model that ends in SOFTMAX (as
- * classifiers do) is trained on that softmax's input, so the loss's
+ * classifiers do; maybe reshaped or dequantised after it) is trained on
+ * that softmax's input, so the loss's
  * gradient is the well-conditioned p - onehot rather than a chain through
  * the softmax's own Jacobian; one that does not is trained on its output
  * as logits.
