@@ -360,6 +360,10 @@ int pexc_cli_main(int argc, char **argv) {
     }
     const char *c1 = argv[1];
     if (!strcmp(c1, "--help") || !strcmp(c1, "-h") || !strcmp(c1, "help")) {
+        if (argc > 2 && cli_train_usage(argv[2])) {
+            printf("%s", cli_train_usage(argv[2]));
+            return 0;
+        }
         if (argc > 2 && !cli_is_command(argv[2])) {
             fprintf(stderr, "pexc: help: unknown command '%s' (inspect, run or compile)\n", argv[2]);
             return 2;
@@ -371,6 +375,8 @@ int pexc_cli_main(int argc, char **argv) {
         printf("pexc %s\n", PEXC_VERSION);
         return 0;
     }
+    if (!strcmp(c1, "train")) return cli_train(argc - 1, argv + 1);
+    if (!strcmp(c1, "eval")) return cli_eval(argc - 1, argv + 1);
     if (!cli_is_command(c1)) {
         fprintf(stderr, "pexc: unknown command '%s' (inspect, run, compile or ops; see pexc --help)\n", c1);
         return 2;
