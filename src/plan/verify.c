@@ -1,8 +1,33 @@
 /*
  * The plan verifier trusts nothing the scheduler or the planner computed
- * beyond the plan itself: it replays the steps, tracking which (row,
- * channel) elements of every buffer have been written, and checks overlap,
- * read-after-write and compute-exactly-once from scratch.
+ * beyond the plan itself: it replays the steps and checks, from scratch,
+ * that no two live buffers overlap, that every element a step reads was
+ * written before (and, in a ring buffer, not yet overwritten by a later
+ * pixel), and that every element is computed exactly once.
+ *
+ * It works on ranges, not elements. Every step writes a tile: a run of
+ * raster pixels [q0, q1) (q = y * w + x, the same run in every batch
+ * index) times a channel range [c0, c1), which is one rectangle in the
+ * (pixel, channel) plane of its buffer. So what has been written to a
+ * buffer is kept as a list of disjoint rectangles, each with a count (1
+ * for a computed element; for int32 partial sums, how many input channels
+ * or pixels have been added). A write checks that its rectangle meets no
+ * earlier one (or, continuing partial sums, that earlier ones cover it),
+ * a read that rectangles of the right count cover all it needs, by
+ * summing areas. Rectangles that share a whole edge and a count merge, so
+ * a row-streamed or channel-split tensor stays one or two rectangles
+ * however many steps write it; the list grows only with plans that write
+ * a buffer in scattered pieces.
+ *
+ * A ring buffer of R pixels holds raster pixel q in slot q % R. Which
+ * pixel each slot holds is kept as runs of slots [s0, s1) holding pixels
+ * s + off, off a multiple of R; a read of pixel q needs its slot's run to
+ * have off = q - q % R. A streamed writer moves through the slots in
+ * order, so the runs stay a handful.
+ *
+ * Memory and time are thus proportional to the plan (steps, buffers and
+ * the pieces they are written in), not to tensor elements: a 64 MiB
+ * tensor costs what a 64-byte one does.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,22 +43,221 @@ static int overlap_time(const plan_buffer *a, const plan_buffer *b) {
     return a->first <= b->last && b->first <= a->last;
 }
 
-/* ---- verifier ------------------------------------------------------------ */
+/* ---- rectangles of written elements --------------------------------------- */
+
+/* Pixels [q0, q1) x channels [c0, c1), written n times (n >= 1). */
+typedef struct {
+    int64_t q0, q1;
+    int32_t c0, c1;
+    int32_t n;
+} rect;
+
+/* Ring slots [s0, s1) holding raster pixels s + off (off < 0: never filled). */
+typedef struct {
+    int64_t s0, s1, off;
+} slot_run;
 
 typedef struct {
-    int64_t px;       /* n * h * w of the tensor */
-    int64_t hw;       /* pixels per batch index */
+    int64_t hw;           /* pixels per batch index (h * w) */
     int32_t w;
     int32_t c_begin, c_stored;
-    int32_t *count;   /* [px][c_stored]: writes (or accumulated channels) */
-    int64_t ring;     /* ring buffers: pixels held; 0 otherwise */
-    int64_t *slot;    /* [ring]: the logical pixel each physical one holds now */
-    int32_t *full;    /* [px]: channels of the pixel whose count is at least 1 */
+    int used;             /* a head buffer: the record of its bands too */
+    rect *r;
+    int32_t n_r, cap_r;
+    int64_t ring;         /* ring buffers: pixels held; 0 otherwise */
+    slot_run *sr;
+    int32_t n_sr;
 } cover;
 
-static int32_t *cov_at(cover *c, int64_t pixel, int32_t ch) {
-    return &c->count[(size_t)pixel * (size_t)c->c_stored + (size_t)(ch - c->c_begin)];
+/* Which counts a read accepts: at least 1, or exactly `want`. */
+typedef struct {
+    int exact;
+    int32_t want;
+} count_ok;
+
+static int ok_count(count_ok k, int32_t n) { return k.exact ? n == k.want : n >= 1; }
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* Elements of a and b in common (0 when they do not meet). */
+static int64_t rect_meet(const rect *a, const rect *b) {
+    int64_t dq = min64(a->q1, b->q1) - max64(a->q0, b->q0);
+    int64_t dc = min64(a->c1, b->c1) - max64(a->c0, b->c0);
+    return dq > 0 && dc > 0 ? dq * dc : 0;
 }
+
+static int64_t rect_area(const rect *a) { return (a->q1 - a->q0) * (int64_t)(a->c1 - a->c0); }
+
+/* Elements of q written with an accepted count. Rectangles are disjoint,
+ * so areas add. */
+static int64_t cover_area(const cover *c, const rect *q, count_ok k) {
+    int64_t sum = 0;
+    for (int32_t i = 0; i < c->n_r; i++)
+        if (ok_count(k, c->r[i].n)) sum += rect_meet(&c->r[i], q);
+    return sum;
+}
+
+/* The count of element (q, ch), 0 when it has not been written. */
+static int32_t cover_at(const cover *c, int64_t q, int32_t ch) {
+    for (int32_t i = 0; i < c->n_r; i++) {
+        const rect *a = &c->r[i];
+        if (a->q0 <= q && q < a->q1 && a->c0 <= ch && ch < a->c1) return a->n;
+    }
+    return 0;
+}
+
+/* The first element of q (raster order, then channel) whose count is not
+ * accepted. It sits at q's own corner or just past an edge of a stored
+ * rectangle: anywhere else the element one before it is covered by the
+ * same rectangles. Only for messages: cubic in the rectangles. */
+static void cover_first_bad(const cover *c, const rect *q, count_ok k, int64_t *bq, int32_t *bc) {
+    int found = 0;
+    *bq = q->q0;
+    *bc = q->c0;
+    for (int32_t i = -1; i < c->n_r; i++) {
+        int64_t y = i < 0 ? q->q0 : c->r[i].q1;
+        if (y < q->q0 || y >= q->q1 || (found && y > *bq)) continue;
+        for (int32_t j = -1; j < c->n_r; j++) {
+            int32_t x = j < 0 ? q->c0 : c->r[j].c1;
+            if (x < q->c0 || x >= q->c1 || ok_count(k, cover_at(c, y, x))) continue;
+            if (!found || y < *bq || (y == *bq && x < *bc)) {
+                *bq = y;
+                *bc = x;
+                found = 1;
+            }
+        }
+    }
+}
+
+static int cover_push(cover *c, rect a) {
+    if (c->n_r == c->cap_r) {
+        int32_t cap = c->cap_r ? 2 * c->cap_r : 4;
+        rect *r = realloc(c->r, sizeof(rect) * (size_t)cap);
+        if (!r) return -1;
+        c->r = r;
+        c->cap_r = cap;
+    }
+    c->r[c->n_r++] = a;
+    return 0;
+}
+
+/* Merges rectangle i with any that shares a whole edge and its count,
+ * again while the result can grow. */
+static void cover_merge(cover *c, int32_t i) {
+    for (int again = 1; again;) {
+        again = 0;
+        for (int32_t j = 0; j < c->n_r; j++) {
+            rect *a = &c->r[i], *b = &c->r[j];
+            if (j == i || a->n != b->n) continue;
+            int along_q = a->c0 == b->c0 && a->c1 == b->c1 && (a->q1 == b->q0 || b->q1 == a->q0);
+            int along_c = a->q0 == b->q0 && a->q1 == b->q1 && (a->c1 == b->c0 || b->c1 == a->c0);
+            if (!along_q && !along_c) continue;
+            a->q0 = min64(a->q0, b->q0);
+            a->q1 = max64(a->q1, b->q1);
+            a->c0 = a->c0 < b->c0 ? a->c0 : b->c0;
+            a->c1 = a->c1 > b->c1 ? a->c1 : b->c1;
+            /* drop j: the last rectangle takes its place */
+            c->r[j] = c->r[--c->n_r];
+            if (i == c->n_r) i = j;
+            again = 1;
+            break;
+        }
+    }
+}
+
+static int cover_add(cover *c, rect a) {
+    if (a.q0 >= a.q1 || a.c0 >= a.c1 || a.n == 0) return 0;
+    if (cover_push(c, a)) return -1;
+    cover_merge(c, c->n_r - 1);
+    return 0;
+}
+
+/* Adds d to the count of every element of q, which stored rectangles
+ * cover: each rectangle meeting q splits into its parts outside q (count
+ * kept) and the part inside (count + d). */
+static int cover_bump(cover *c, const rect *q, int32_t d) {
+    int32_t n = c->n_r;
+    for (int32_t i = 0; i < n; i++) {
+        rect a = c->r[i];
+        if (!rect_meet(&a, q)) continue;
+        rect in = {max64(a.q0, q->q0), min64(a.q1, q->q1), a.c0 > q->c0 ? a.c0 : q->c0,
+                   a.c1 < q->c1 ? a.c1 : q->c1, a.n + d};
+        rect parts[4] = {
+            {a.q0, in.q0, a.c0, a.c1, a.n},
+            {in.q1, a.q1, a.c0, a.c1, a.n},
+            {in.q0, in.q1, a.c0, in.c0, a.n},
+            {in.q0, in.q1, in.c1, a.c1, a.n},
+        };
+        c->r[i] = in;
+        for (int k = 0; k < 4; k++)
+            if (parts[k].q0 < parts[k].q1 && parts[k].c0 < parts[k].c1 && cover_push(c, parts[k])) return -1;
+    }
+    for (int32_t i = c->n_r - 1; i >= 0; i--)
+        if (i < c->n_r) cover_merge(c, i);
+    return 0;
+}
+
+/* ---- ring slots -------------------------------------------------------------- */
+
+/* Slots pixels [q0, q1) fall in (q1 - q0 <= ring): at most two runs. */
+static int32_t ring_runs(const cover *c, int64_t q0, int64_t q1, slot_run out[2]) {
+    int64_t s = q0 % c->ring, len = q1 - q0;
+    if (len <= 0) return 0;
+    if (s + len <= c->ring) {
+        out[0] = (slot_run){s, s + len, q0 - s};
+        return 1;
+    }
+    out[0] = (slot_run){s, c->ring, q0 - s};
+    out[1] = (slot_run){0, len - (c->ring - s), q0 - s + c->ring};
+    return 2;
+}
+
+/* Writes run w over the slot runs (sorted, covering [0, ring)). */
+static int ring_fill(cover *c, slot_run w) {
+    int32_t cap = c->n_sr + 2;
+    slot_run *nr = malloc(sizeof(slot_run) * (size_t)cap);
+    if (!nr) return -1;
+    int32_t n = 0;
+    for (int32_t i = 0; i < c->n_sr; i++) {
+        slot_run a = c->sr[i];
+        if (a.s1 <= w.s0 || a.s0 >= w.s1) {
+            nr[n++] = a;
+            continue;
+        }
+        if (a.s0 < w.s0) nr[n++] = (slot_run){a.s0, w.s0, a.off};
+        if (a.s0 <= w.s0) nr[n++] = w;
+        if (a.s1 > w.s1) nr[n++] = (slot_run){w.s1, a.s1, a.off};
+    }
+    /* neighbours holding consecutive pixels are one run */
+    int32_t m = 0;
+    for (int32_t i = 0; i < n; i++) {
+        if (m > 0 && nr[m - 1].off == nr[i].off && nr[m - 1].s1 == nr[i].s0) nr[m - 1].s1 = nr[i].s1;
+        else nr[m++] = nr[i];
+    }
+    free(c->sr);
+    c->sr = nr;
+    c->n_sr = m;
+    return 0;
+}
+
+/* The first pixel of [q0, q1) whose slot holds another pixel, or -1; *held
+ * gets the pixel the slot holds (negative: none yet). */
+static int64_t ring_first_lost(const cover *c, int64_t q0, int64_t q1, int64_t *held) {
+    slot_run need[2];
+    int32_t k = ring_runs(c, q0, q1, need);
+    for (int32_t j = 0; j < k; j++)
+        for (int32_t i = 0; i < c->n_sr; i++) {
+            const slot_run *a = &c->sr[i];
+            if (a->s1 <= need[j].s0 || a->s0 >= need[j].s1 || a->off == need[j].off) continue;
+            int64_t s = max64(a->s0, need[j].s0);
+            *held = a->off < 0 ? -1 : s + a->off;
+            return s + need[j].off;
+        }
+    return -1;
+}
+
+/* ---- the verifier ------------------------------------------------------------ */
 
 /* Channels of input operand `which` that step st needs. */
 static void needed_channels(const k_call *k, const plan_step *st, int which, const int32_t d[4], int32_t *c0,
@@ -131,36 +355,29 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
         if (b->head >= 0 && b->head != i) continue; /* bands share their head's record */
         int32_t d[4];
         lower_nhwc(&g->tensors[b->tensor], d);
-        cv[i].hw = (int64_t)d[1] * d[2];
-        cv[i].px = (int64_t)d[0] * cv[i].hw;
-        cv[i].w = d[2];
-        cv[i].c_begin = b->c_begin;
-        cv[i].c_stored = b->c_stored;
-        cv[i].count = calloc((size_t)cv[i].px * (size_t)b->c_stored + 1, sizeof(int32_t));
-        cv[i].full = calloc((size_t)cv[i].px + 1, sizeof(int32_t));
-        if (!cv[i].count || !cv[i].full) {
-            util_fail(err, "out of memory verifying the plan");
-            goto done;
-        }
+        cover *c = &cv[i];
+        c->used = 1;
+        c->hw = (int64_t)d[1] * d[2];
+        c->w = d[2];
+        c->c_begin = b->c_begin;
+        c->c_stored = b->c_stored;
         if (b->kind == BUF_RING) {
-            if (b->ring_px < 1 || b->ring_px > cv[i].hw || d[0] != 1 ||
+            if (b->ring_px < 1 || b->ring_px > c->hw || d[0] != 1 ||
                 b->size < (size_t)b->ring_px * (size_t)d[3]) {
                 util_fail(err, "plan: ring buffer %d (tensor %d) of %d pixels does not fit its tensor", i, b->tensor,
                           b->ring_px);
                 goto done;
             }
-            cv[i].ring = b->ring_px;
-            cv[i].slot = malloc(sizeof(int64_t) * (size_t)b->ring_px);
-            if (!cv[i].slot) {
-                util_fail(err, "out of memory verifying the plan");
-                goto done;
-            }
-            for (int32_t r = 0; r < b->ring_px; r++) cv[i].slot[r] = -1;
+            c->ring = b->ring_px;
+            /* one run of slots, none filled yet */
+            c->sr = malloc(sizeof(slot_run));
+            if (!c->sr) goto oom;
+            c->sr[0] = (slot_run){0, c->ring, -1};
+            c->n_sr = 1;
         }
-        if ((g->tensors[b->tensor].is_input || g->tensors[b->tensor].is_variable) && b->kind == BUF_TENSOR) {
-            for (size_t k = 0; k < (size_t)cv[i].px * (size_t)b->c_stored; k++) cv[i].count[k] = 1;
-            for (int64_t k = 0; k < cv[i].px; k++) cv[i].full[k] = b->c_stored;
-        }
+        if ((g->tensors[b->tensor].is_input || g->tensors[b->tensor].is_variable) && b->kind == BUF_TENSOR &&
+            cover_add(c, (rect){0, c->hw, c->c_begin, c->c_begin + c->c_stored, 1}))
+            goto oom;
     }
     for (int32_t s = 0; s < p->n_steps; s++) {
         const plan_step *st = &p->steps[s];
@@ -196,7 +413,7 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             }
         }
         /* reads: every needed element written before (ring buffers: and
-         * not yet overwritten by a later row) */
+         * not yet overwritten by a later pixel) */
         for (int v = 0; v < 2; v++) {
             const plan_view *x = vs[v];
             if (x->buf < 0) continue;
@@ -226,46 +443,45 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
                           s, k->op, c0, c1, x->tensor, c->c_begin, c->c_begin + c->c_stored);
                 goto done;
             }
+            if (q0 < 0 || q1 > c->hw) {
+                util_fail(err, "plan: step %d (op %d) needs pixels [%lld,%lld) of tensor %d, which has %lld", s, k->op,
+                          (long long)q0, (long long)q1, x->tensor, (long long)c->hw);
+                goto done;
+            }
             if (c->ring && q1 - q0 > c->ring) {
                 util_fail(err,
                           "plan: step %d (op %d) needs pixels [%lld,%lld) of tensor %d at once; its ring holds %lld",
                           s, k->op, (long long)q0, (long long)q1, x->tensor, (long long)c->ring);
                 goto done;
             }
-            int32_t want = 1;
+            if (q0 >= q1 || c0 >= c1) continue;
+            count_ok want = {0, 1};
             if (st->mode == STEP_FINISH) {
                 const ir_tensor *w = &g->tensors[g->ops[k->op].in[1 < g->ops[k->op].n_in ? 1 : 0]];
-                want = k->kind == K_AVGPOOL || k->kind == K_DWCONV ? k->in_dims[0][1] * k->in_dims[0][2]
-                                                                   : w->shape[w->rank - 1];
+                want.exact = 1;
+                want.want = k->kind == K_AVGPOOL || k->kind == K_DWCONV ? k->in_dims[0][1] * k->in_dims[0][2]
+                                                                        : w->shape[w->rank - 1];
             }
-            for (int64_t n0 = 0; n0 < c->px / c->hw; n0++)
-                for (int64_t q = q0; q < q1; q++) {
-                    int32_t y = (int32_t)(q / c->w), xx = (int32_t)(q % c->w);
-                    if (c->ring && c->slot[q % c->ring] != q) {
-                        util_fail(err,
-                                  "plan: step %d (op %d) reads row %d column %d of tensor %d after its ring slot was %s",
-                                  s, k->op, y, xx, x->tensor,
-                                  c->slot[q % c->ring] < q ? "filled by an older pixel" : "reused");
-                        goto done;
-                    }
-                    /* every channel of the pixel written: nothing to look
-                     * at channel by channel (streamed steps read the same
-                     * pixels many times) */
-                    if (st->mode != STEP_FINISH && c->full[n0 * c->hw + q] == c->c_stored) continue;
-                    for (int32_t ch = c0; ch < c1; ch++) {
-                        int32_t n = *cov_at(c, n0 * c->hw + q, ch);
-                        if (st->mode == STEP_FINISH ? n != want : n < 1) {
-                            util_fail(err, "plan: step %d (op %d) reads tensor %d row %d column %d channel %d %s", s,
-                                      k->op, x->tensor, y, xx, ch,
-                                      st->mode == STEP_FINISH ? "before all its inputs were accumulated"
-                                                              : "before it is written");
-                            goto done;
-                        }
-                    }
-                }
+            rect need = {q0, q1, c0, c1, 0};
+            if (cover_area(c, &need, want) != rect_area(&need)) {
+                int64_t bq;
+                int32_t bc;
+                cover_first_bad(c, &need, want, &bq, &bc);
+                util_fail(err, "plan: step %d (op %d) reads tensor %d row %lld column %lld channel %d %s", s, k->op,
+                          x->tensor, (long long)(bq / c->w), (long long)(bq % c->w), bc,
+                          want.exact ? "before all its inputs were accumulated" : "before it is written");
+                goto done;
+            }
+            int64_t held, lost = c->ring ? ring_first_lost(c, q0, q1, &held) : -1;
+            if (lost >= 0) {
+                util_fail(err, "plan: step %d (op %d) reads row %lld column %lld of tensor %d after its ring slot was %s",
+                          s, k->op, (long long)(lost / c->w), (long long)(lost % c->w), x->tensor,
+                          held < lost ? "filled by an older pixel" : "reused");
+                goto done;
+            }
         }
         /* writes: each element once (partial sums: each input channel, or
-         * pooled row, once) */
+         * pooled pixel, once) */
         const plan_view *o = &st->out;
         if (o->buf < 0) {
             util_fail(err, "plan: step %d has no output buffer", s);
@@ -279,48 +495,69 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             st->tile.y1 * (int64_t)c->w > c->hw || st->tile.c0 >= st->tile.c1 || t0 >= t1 ||
             st->tile.x0 < 0 || st->tile.x0 >= c->w || st->tile.x1 < 0 || st->tile.x1 > c->w ||
             (c->ring && t1 - t0 > c->ring)) {
-            util_fail(err, "plan: step %d writes tile rows [%d,%d) columns %d..%d channels [%d,%d) outside its buffer",
-                      s, st->tile.y0, st->tile.y1, st->tile.x0, st->tile.x1, st->tile.c0, st->tile.c1);
+            util_fail(err,
+                      "plan: step %d (op %d) writes tile rows [%d,%d) columns %d..%d channels [%d,%d) of tensor %d "
+                      "outside its buffer",
+                      s, k->op, st->tile.y0, st->tile.y1, st->tile.x0, st->tile.x1, st->tile.c0, st->tile.c1,
+                      o->tensor);
             goto done;
         }
         /* a resource variable's ASSIGN_VARIABLE overwrites state that counts
          * as written from the start: no second-write check */
         if (g->tensors[o->tensor].is_variable) continue;
-        for (int64_t n0 = 0; n0 < c->px / c->hw; n0++)
-            for (int64_t q = t0; q < t1; q++) {
-                int32_t y = (int32_t)(q / c->w);
-                if (c->ring) c->slot[q % c->ring] = q;
-                for (int32_t ch = st->tile.c0; ch < st->tile.c1; ch++) {
-                    int32_t *cnt = cov_at(c, n0 * c->hw + q, ch);
-                    if (st->mode == STEP_ACC) {
-                        if (st->first ? *cnt != 0 : *cnt == 0) {
-                            util_fail(err, "plan: step %d starts or continues partial sums of tensor %d wrongly", s,
-                                      o->tensor);
-                            goto done;
-                        }
-                        int32_t was = *cnt;
-                        *cnt += st->ic1 - st->ic0;
-                        c->full[n0 * c->hw + q] += (*cnt >= 1) - (was >= 1);
-                    } else if ((*cnt)++ != 0) {
-                        util_fail(err, "plan: step %d computes row %d channel %d of tensor %d a second time", s, y,
-                                  ch, o->tensor);
-                        goto done;
-                    } else {
-                        c->full[n0 * c->hw + q]++;
-                    }
-                }
-            }
-    }
-    /* every whole tensor, slice and streamed tensor complete */
-    for (int32_t i = 0; i < p->n_buffers; i++) {
-        const plan_buffer *b = &p->buffers[i];
-        if (b->kind == BUF_PSUM || !cv[i].count) continue;
-        for (size_t k = 0; k < (size_t)cv[i].px * (size_t)b->c_stored; k++)
-            if (cv[i].count[k] != 1) {
-                util_fail(err, "plan: element %zu of buffer %d (tensor %d) is written %d times, expected once", k, i,
-                          b->tensor, cv[i].count[k]);
+        rect tile = {t0, t1, st->tile.c0, st->tile.c1, 1};
+        count_ok any = {0, 1};
+        if (st->mode == STEP_ACC && !st->first) {
+            if (cover_area(c, &tile, any) != rect_area(&tile)) {
+                util_fail(err, "plan: step %d (op %d) continues partial sums of tensor %d that were not started", s,
+                          k->op, o->tensor);
                 goto done;
             }
+            if (cover_bump(c, &tile, st->ic1 - st->ic0)) goto oom;
+        } else {
+            if (cover_area(c, &tile, any) != 0) {
+                int64_t bq = t0;
+                int32_t bc = tile.c0;
+                for (int32_t i = 0; i < c->n_r; i++)
+                    if (rect_meet(&c->r[i], &tile)) {
+                        /* the first element of the first stored rectangle it meets */
+                        bq = max64(c->r[i].q0, t0);
+                        bc = c->r[i].c0 > tile.c0 ? c->r[i].c0 : tile.c0;
+                        break;
+                    }
+                if (st->mode == STEP_ACC)
+                    util_fail(err, "plan: step %d (op %d) starts partial sums of tensor %d row %lld channel %d again",
+                              s, k->op, o->tensor, (long long)(bq / c->w), bc);
+                else
+                    util_fail(err, "plan: step %d computes row %lld channel %d of tensor %d a second time", s,
+                              (long long)(bq / c->w), bc, o->tensor);
+                goto done;
+            }
+            tile.n = st->mode == STEP_ACC ? st->ic1 - st->ic0 : 1;
+            if (cover_add(c, tile)) goto oom;
+        }
+        slot_run runs[2];
+        int32_t nruns = c->ring ? ring_runs(c, t0, t1, runs) : 0;
+        for (int32_t i = 0; i < nruns; i++)
+            if (ring_fill(c, runs[i])) goto oom;
+    }
+    /* every whole tensor, slice and streamed tensor complete, each element
+     * written once */
+    for (int32_t i = 0; i < p->n_buffers; i++) {
+        const plan_buffer *b = &p->buffers[i];
+        const cover *c = &cv[i];
+        if (b->kind == BUF_PSUM || !c->used) continue;
+        rect whole = {0, c->hw, c->c_begin, c->c_begin + c->c_stored, 0};
+        count_ok once = {1, 1};
+        if (rect_area(&whole) > 0 && cover_area(c, &whole, once) != rect_area(&whole)) {
+            int64_t bq;
+            int32_t bc;
+            cover_first_bad(c, &whole, once, &bq, &bc);
+            util_fail(err, "plan: row %lld column %lld channel %d of buffer %d (tensor %d) is written %d times, "
+                           "expected once",
+                      (long long)(bq / c->w), (long long)(bq % c->w), bc, i, b->tensor, cover_at(c, bq, bc));
+            goto done;
+        }
     }
     for (int32_t i = 0; i < g->n_outputs; i++) {
         int32_t bi = p->tensor_buffer[g->outputs[i]];
@@ -331,11 +568,13 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
         }
     }
     rc = 0;
+    goto done;
+oom:
+    util_fail(err, "out of memory verifying the plan");
 done:
     for (int32_t i = 0; i < p->n_buffers; i++) {
-        free(cv[i].count);
-        free(cv[i].slot);
-        free(cv[i].full);
+        free(cv[i].r);
+        free(cv[i].sr);
     }
     free(cv);
     return rc;
