@@ -35,9 +35,10 @@
 
 #include "internal.h"
 
-/* Activations the host compiler and verifier handle: the plan verifier
- * keeps a counter per activation element, so this bounds its memory too. */
-#define V_HOST_ACT_LIMIT ((int64_t)64 << 20)
+/* Activations the host compiler and executor hold (PEXC_HOST_BYTES): checked
+ * here, before lowering sizes anything by them, and again on the plan's arena
+ * (plan_host_check). */
+#define V_HOST_ACT_LIMIT ((int64_t)PEXC_HOST_BYTES)
 /* Strides and dilations: keeps the kernels' int32 window arithmetic
  * (pexc_window_clip: -i0 + d - 1, n - i0 + d - 1) far from overflow. */
 #define V_MAX_STRIDE 65536
