@@ -5,8 +5,8 @@
 #   make -f tests/fuzz/fuzz.mk fuzz-run         fuzz for FUZZ_SECONDS (60)
 #   make -f tests/fuzz/fuzz.mk fuzz-cov         line coverage of the corpus
 # Seeds are the real models of ../shared/models up to 1 MB (mobilenet is left
-# out to keep iterations fast), tests/bad and every test model of
-# tests/models/*/ (one or more per operator). Crashes land in
+# out to keep iterations fast), tests/bad and a test model per operator family
+# of tests/models/*/. Crashes land in
 # build-fuzz/artifacts/; replay one with build-fuzz/fuzz_reader FILE.
 # FUZZ_FLAGS passes libFuzzer options (e.g. -fork=2 -ignore_crashes=1).
 FUZZ_DIR     ?= build-fuzz
@@ -39,9 +39,10 @@ $(FUZZ_BIN): tests/fuzz/fuzz_reader.c $(FUZZ_OBJ) | fuzz-toolchain
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ -lm
 
 # Seeds: every real model up to FUZZ_SEED_MAX bytes, the crafted bad files of
-# tests/bad and the small test models of tests/models/*/ (every operator
-# family; their options and shapes mutate into consistent models more often).
-# Copied: libFuzzer writes new inputs into the corpus.
+# tests/bad and one small test model per operator family of tests/models/*/
+# (the first of each directory and leading name word: 161; FUZZ_ALL_SEEDS=1
+# takes all 554). Their options and shapes mutate into consistent models more
+# often. Copied: libFuzzer writes new inputs into the corpus.
 fuzz-seeds:
 	@rm -rf $(FUZZ_DIR)/corpus
 	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
@@ -51,8 +52,13 @@ fuzz-seeds:
 	    if [ $$n -le $(FUZZ_SEED_MAX) ]; then cp -f "$$f" $(FUZZ_DIR)/corpus/; chmod u+w $(FUZZ_DIR)/corpus/$$(basename "$$f"); fi; \
 	done
 	@for f in tests/bad/*.tflite; do [ -f "$$f" ] && cp -f "$$f" $(FUZZ_DIR)/corpus/bad_$$(basename "$$f"); done; true
+	@rm -rf $(FUZZ_DIR)/families && mkdir -p $(FUZZ_DIR)/families
 	@for f in tests/models/*/*.tflite; do \
-	    [ -f "$$f" ] && d=$$(basename $$(dirname "$$f")) && cp -f "$$f" $(FUZZ_DIR)/corpus/$${d}_$$(basename "$$f"); \
+	    [ -f "$$f" ] || continue; \
+	    d=$$(basename $$(dirname "$$f")); b=$$(basename "$$f" .tflite); k=$${d}_$${b%%_*}; \
+	    if [ -n "$(FUZZ_ALL_SEEDS)" ] || [ ! -e $(FUZZ_DIR)/families/$$k ]; then \
+	        touch $(FUZZ_DIR)/families/$$k; cp -f "$$f" $(FUZZ_DIR)/corpus/$${d}_$$b.tflite; \
+	    fi; \
 	done; true
 
 # -max_len fits the largest seed so whole models can be mutated; -timeout and
