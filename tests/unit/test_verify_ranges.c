@@ -24,21 +24,12 @@
 #include <string.h>
 
 #include "api/model.h"
+#include "verify_expect.h"
 
 static int failures;
 
 static void expect_fail(const pexc_model *m, const plan_t *p, const char *what, const char *needle) {
-    util_err e;
-    memset(&e, 0, sizeof e);
-    if (plan_verify(&m->g, m->calls, p, &e) == 0) {
-        printf("FAIL %s: the verifier accepted it\n", what);
-        failures++;
-    } else if (!strstr(e.msg, needle)) {
-        printf("FAIL %s: refused for another reason: %s\n", what, e.msg);
-        failures++;
-    } else {
-        printf("ok   %s: %s\n", what, e.msg);
-    }
+    failures += verify_expect_fail(m, p, what, needle);
 }
 
 /* A verified plan with partial sums: two operators, the first split into
@@ -60,14 +51,9 @@ static plan_t *split_plan(pexc_model *m, plan_t *plan) {
 }
 
 int main(void) {
-    const char *path = getenv("PEXC_VERIFY_MODEL");
-    if (!path) path = "tests/models/gen/block_tiny_cnn.tflite";
-    pexc_model *m = NULL;
-    char err[512];
-    if (pexc_model_open(path, PEXC_SCHEDULE_MIN_SRAM, &m, err, sizeof err)) {
-        printf("FAIL cannot open %s: %s\n", path, err);
-        return 1;
-    }
+    const char *path = "tests/models/gen/block_tiny_cnn.tflite";
+    pexc_model *m = verify_open(path);
+    if (!m) return 1;
     static plan_t plan;
     plan_t *p = split_plan(m, &plan);
     if (!p) {
