@@ -29,6 +29,8 @@ import sys
 import tempfile
 import threading
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -330,6 +332,35 @@ def test_trailing_dimension_one(tmp_path):
                                text=True, timeout=TIMEOUT)
             assert r.returncode == 0, f"{name} ({schedule}): {r.stderr}"
             assert open(out, "rb").read() == want, f"{name} ({schedule}): output differs from TFLM"
+
+
+# ---- SOFTMAX whose output shape is not its input's (seed 180519, mutants 356
+# and 1009): TFLM takes the row length from both shapes unchecked, writes
+# part of the output and leaves the rest as it was; pexc computed the whole.
+
+SOFTMAX_SHAPES = {
+    # tensor to reshape (softmax_fc10: 3 = FC output / softmax input, 4 = softmax output)
+    "input_rank_1": (3, [10]),
+    "output_unit_axis": (4, [1, 1, 10]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SOFTMAX_SHAPES))
+def test_softmax_shape_mismatch_refused(case, tmp_path):
+    import mutate
+    t, shape = SOFTMAX_SHAPES[case]
+    m = mutate.load(open(os.path.join(ROOT, "tests", "models", "gen", "softmax_fc10.tflite"), "rb").read())
+    m.subgraphs[0].tensors[t].shape = shape
+    if t == 3:
+        m.subgraphs[0].operators[0].builtinOptions.keepNumDims = False
+    path = str(tmp_path / f"softmax_{case}.tflite")
+    with open(path, "wb") as f:
+        f.write(mutate.dump(m))
+    pexc = os.environ.get("PEXC", os.path.join(ROOT, "build", "pexc"))
+    r = subprocess.run([pexc, "run", path, "--output", str(tmp_path / "out.bin")], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert r.returncode == 1, f"{case}: accepted"
+    assert "operator 1 (SOFTMAX)" in r.stderr and "TFLM needs the same shape" in r.stderr, r.stderr
 
 
 if __name__ == "__main__":
