@@ -2,7 +2,8 @@
 #   make demo      run the bundled example end to end (first README command)
 #   make test      install what is missing, build, run every test (second)
 #   make asan      the same build with AddressSanitizer + UBSan in build-asan/
-#   make fuzz      libFuzzer target on reader + IR + planner (clang)
+#   make fuzz      libFuzzer target on the whole compiler, reader to emitter (clang;
+#                  fuzz-run and fuzz-cov in tests/fuzz/fuzz.mk)
 #   make difffuzz  N mutants through pexc and TFLM (N=2000 SEED=1)
 #   make pylib     build/libpexc.so, which the Python package in python/ loads
 #                  when it runs from the source tree (pip install . builds its own)
