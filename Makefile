@@ -2,7 +2,8 @@
 #   make demo      run the bundled example end to end (first README command)
 #   make test      install what is missing, build, run every test (second)
 #   make asan      the same build with AddressSanitizer + UBSan in build-asan/
-#   make fuzz      libFuzzer target on reader + IR + planner (clang)
+#   make fuzz      libFuzzer target on the whole compiler, reader to emitter (clang;
+#                  fuzz-run and fuzz-cov in tests/fuzz/fuzz.mk)
 #   make difffuzz  N mutants through pexc and TFLM (N=2000 SEED=1)
 #   make kernel-table  measure the kernels' code flash and stack per target
 #                  again (src/emit/kernel_table.c; after changing runtime/)

@@ -404,6 +404,13 @@ size_t plan_live_profile(const plan_t *p, size_t *live, int32_t *peak_step);
  * read follows the write it needs, every output element is computed once. */
 int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_err *err);
 
+/* Host memory for a model's activations: the validator's sum of activation
+ * tensors and the plan's arena (allocated by the executor) stay within it. */
+#define PEXC_HOST_BYTES ((size_t)64 << 20)
+/* Refuses a plan whose arena exceeds PEXC_HOST_BYTES, naming the largest
+ * tensor live at its peak (src/plan/host.c). */
+int plan_host_check(const ir_graph *g, const plan_t *p, util_err *err);
+
 /* ========================================================================
  * sched: choose the schedule (src/sched/)
  * ====================================================================== */

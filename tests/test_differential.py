@@ -22,11 +22,14 @@ import concurrent.futures
 import glob
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
@@ -38,7 +41,9 @@ REAL = ["hello_world_int8.tflite", "micro_speech_int8.tflite", "kws_ds_cnn_int8.
 TIMEOUT = 60          # pexc: the invariant
 TFLM_TIMEOUT = 20     # the oracle: a TFLM hang counts as a refusal
 SAN_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
-WHERE_WORDS = ("operator ", "tensor ", "byte ", "subgraph", "model ")
+# A refusal names where: the operator (index), or for the reader's checks
+# the byte offset in the file; model-wide limits name the subgraph or model.
+WHERE = re.compile(r"\b(operator|byte) \d+|subgraph|model ")
 
 
 def base_models():
@@ -131,7 +136,7 @@ def judge(r, out_path, tflm):
         return "crash", "sanitizer report: " + r.stderr[-600:]
     if r.returncode == 1:
         lines = r.stderr.splitlines()
-        if len(lines) != 1 or not any(w in lines[0] for w in WHERE_WORDS):
+        if len(lines) != 1 or not WHERE.search(lines[0]):
             return "bad-refusal", r.stderr[-600:]
         return "refused", lines[0]
     if r.returncode != 0:
@@ -148,20 +153,8 @@ def judge(r, out_path, tflm):
 
 def campaign(n, seed, pexc, keep_dir=None, workers=2, env=None, log=None):
     """Runs n mutants; returns (counts, failures [(name, category, detail, description)])."""
-    import mutate
-    bases = base_models()
-    srcs = {p: open(p, "rb").read() for p in bases}
-    rng = random.Random(seed)
     tmp = tempfile.mkdtemp(prefix="difffuzz-")
-    jobs = []
-    for i in range(n):
-        src = rng.choice(bases)
-        data, what = mutate.mutate(srcs[src], random.Random(rng.getrandbits(64)))
-        name = f"{os.path.basename(src)[:-7]}_m{i:05d}.tflite"
-        path = os.path.join(tmp, name)
-        with open(path, "wb") as f:
-            f.write(data)
-        jobs.append((name, path, what))
+    jobs = make_mutants(n, seed, tmp)
     oracles = [Oracle() for _ in range(workers)]
     counts = dict(tried=0, refused=0, identical=0, different=0, **{"tflm-refused": 0, "bad-refusal": 0, "crash": 0})
     failures = []
@@ -214,6 +207,45 @@ def test_differential_slice():
         f"{name}: {cat}: {detail} [{what}]" for name, cat, detail, what in failures[:15])
 
 
+def make_mutants(n, seed, tmp):
+    """The mutants campaign(n, seed) tries, written to tmp: [(name, path, description)]."""
+    import mutate
+    bases = base_models()
+    srcs = {p: open(p, "rb").read() for p in bases}
+    rng = random.Random(seed)
+    jobs = []
+    for i in range(n):
+        src = rng.choice(bases)
+        data, what = mutate.mutate(srcs[src], random.Random(rng.getrandbits(64)))
+        name = f"{os.path.basename(src)[:-7]}_m{i:05d}.tflite"
+        path = os.path.join(tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        jobs.append((name, path, what))
+    return jobs
+
+
+def check_messages(n, seed, pexc):
+    """pexc alone on the mutants of campaign(n, seed): every refusal must be one
+    line naming the operator or byte offset (or the model or subgraph for
+    model-wide limits) and must not be cut off at the message buffer's end.
+    Returns (refusals, [bad lines])."""
+    tmp = tempfile.mkdtemp(prefix="diffmsg-")
+    try:
+        refusals, bad = 0, []
+        for name, path, what in make_mutants(n, seed, tmp):
+            r = run_pexc(pexc, path, path + ".bin")
+            if r is None or r.returncode != 1:
+                continue
+            refusals += 1
+            lines = r.stderr.splitlines()
+            if len(lines) != 1 or not WHERE.search(lines[0]) or len(lines[0].split(": ", 2)[-1]) >= 511:
+                bad.append(f"{name}: {r.stderr.strip()[:300]} [{what}]")
+        return refusals, bad
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description="pexc against TFLM on mutated models")
     ap.add_argument("-n", type=int, default=2000)
@@ -222,7 +254,15 @@ def main():
     ap.add_argument("--keep", default=os.path.join(ROOT, "build", "difffuzz"))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("-v", action="store_true", help="one line per mutant")
+    ap.add_argument("--messages", action="store_true",
+                    help="pexc alone: count refusals that do not name where, or are cut off")
     a = ap.parse_args()
+    if a.messages:
+        refusals, bad = check_messages(a.n, a.seed, a.pexc)
+        for line in bad:
+            print(line)
+        print(f"refusals {refusals}, not naming operator or byte offset or cut off: {len(bad)}")
+        sys.exit(1 if bad else 0)
     counts, failures = campaign(a.n, a.seed, a.pexc, a.keep, a.workers, log=print if a.v else None)
     for name, cat, detail, what in failures:
         print(f"{name}: {cat}: {detail} [{what}]")
@@ -292,6 +332,35 @@ def test_trailing_dimension_one(tmp_path):
                                text=True, timeout=TIMEOUT)
             assert r.returncode == 0, f"{name} ({schedule}): {r.stderr}"
             assert open(out, "rb").read() == want, f"{name} ({schedule}): output differs from TFLM"
+
+
+# ---- SOFTMAX whose output shape is not its input's (seed 180519, mutants 356
+# and 1009): TFLM takes the row length from both shapes unchecked, writes
+# part of the output and leaves the rest as it was; pexc computed the whole.
+
+SOFTMAX_SHAPES = {
+    # tensor to reshape (softmax_fc10: 3 = FC output / softmax input, 4 = softmax output)
+    "input_rank_1": (3, [10]),
+    "output_unit_axis": (4, [1, 1, 10]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SOFTMAX_SHAPES))
+def test_softmax_shape_mismatch_refused(case, tmp_path):
+    import mutate
+    t, shape = SOFTMAX_SHAPES[case]
+    m = mutate.load(open(os.path.join(ROOT, "tests", "models", "gen", "softmax_fc10.tflite"), "rb").read())
+    m.subgraphs[0].tensors[t].shape = shape
+    if t == 3:
+        m.subgraphs[0].operators[0].builtinOptions.keepNumDims = False
+    path = str(tmp_path / f"softmax_{case}.tflite")
+    with open(path, "wb") as f:
+        f.write(mutate.dump(m))
+    pexc = os.environ.get("PEXC", os.path.join(ROOT, "build", "pexc"))
+    r = subprocess.run([pexc, "run", path, "--output", str(tmp_path / "out.bin")], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert r.returncode == 1, f"{case}: accepted"
+    assert "operator 1 (SOFTMAX)" in r.stderr and "TFLM needs the same shape" in r.stderr, r.stderr
 
 
 if __name__ == "__main__":

@@ -87,8 +87,7 @@ int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e) {
         if (m->chosen.arena_bytes < m->baseline.arena_bytes) m->plan = &m->chosen;
         m->stream = schedule == PEXC_SCHEDULE_MIN_SRAM;
     }
-    if (m->plan->arena_bytes > ((size_t)1 << 30))
-        return util_fail(e, "model needs %zu bytes of activations; the host limit is 1 GiB", m->plan->arena_bytes);
+    if (plan_host_check(&m->g, m->plan, e)) return -1;
     m->arena = calloc(1, m->plan->arena_bytes ? m->plan->arena_bytes : 1);
     if (!m->arena) return util_fail(e, "out of memory allocating a %zu-byte arena", m->plan->arena_bytes);
     exec_reset_state(&m->g, m->plan, m->arena);

@@ -35,9 +35,10 @@
 
 #include "internal.h"
 
-/* Activations the host compiler and verifier handle: the plan verifier
- * keeps a counter per activation element, so this bounds its memory too. */
-#define V_HOST_ACT_LIMIT ((int64_t)64 << 20)
+/* Activations the host compiler and executor hold (PEXC_HOST_BYTES): checked
+ * here, before lowering sizes anything by them, and again on the plan's arena
+ * (plan_host_check). */
+#define V_HOST_ACT_LIMIT ((int64_t)PEXC_HOST_BYTES)
 /* Strides and dilations: keeps the kernels' int32 window arithmetic
  * (pexc_window_clip: -i0 + d - 1, n - i0 + d - 1) far from overflow. */
 #define V_MAX_STRIDE 65536
@@ -322,11 +323,31 @@ static int v_reshape(vctx *c) {
     return 0;
 }
 
+/* "[d0,d1,...]" */
+static void v_dims(const ir_tensor *t, char *buf, size_t n) {
+    size_t o = (size_t)snprintf(buf, n, "[");
+    for (int32_t i = 0; i < t->rank && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, i ? ",%d" : "%d", t->shape[i]);
+    if (o < n) snprintf(buf + o, n - o, "]");
+}
+
 /* SOFTMAX and LOGISTIC with int8 output: zero point -128, scale 1/256. */
 static int v_prob(vctx *c) {
     const ir_tensor *in = v_in(c, 0), *out = v_out(c);
     if (v_type(c, in, "input", IR_I8) || v_type(c, out, "output", IR_I8)) return -1;
     if (in->rank < 1) VFAIL(c, "input tensor %d (%s) is a scalar", in->index, in->name);
+    /* TFLM takes the row length and count from both shapes without checking
+     * they agree (MatchingDim is a debug-only check): another output shape
+     * leaves output bytes unwritten or reads past the shape */
+    int same = in->rank == out->rank;
+    for (int32_t i = 0; same && i < in->rank; i++) same = in->shape[i] == out->shape[i];
+    if (!same) {
+        char a[96], b[96];
+        v_dims(out, a, sizeof a);
+        v_dims(in, b, sizeof b);
+        VFAIL(c, "output tensor %d (%s) has shape %s, input tensor %d has %s; TFLM needs the same shape", out->index,
+              out->name, a, in->index, b);
+    }
     if (v_zp(out) != -128 || v_scale(out) != 1.0f / 256.0f)
         VFAIL(c, "output tensor %d (%s) has scale %g zero point %lld; TFLM needs 1/256 and -128", out->index,
               out->name, (double)v_scale(out), (long long)v_zp(out));

@@ -271,36 +271,41 @@ static int read_tensor(const fb_file *f, const fb_tab *t, int32_t idx, ir_graph 
         fb_i32(f, t, 2, 0, &buf, "tensor") || fb_string(f, t, 3, &g->arena, &x->name, "tensor.name"))
         return fail_ctx(err, "tensor %d", idx);
     if (!x->name) x->name = "";
+    /* converter names join every fused layer's name and can fill the
+     * message before the field and value at fault: messages show the
+     * first 64 characters */
+    char nm[72];
+    snprintf(nm, sizeof nm, "%.64s%s", x->name, strlen(x->name) > 64 ? "..." : "");
     if (shape.len > IR_MAX_RANK)
-        return util_fail(err, "tensor %d (%s): rank %u exceeds the supported %d", idx, x->name, shape.len, IR_MAX_RANK);
+        return util_fail(err, "tensor %d (%s): rank %u exceeds the supported %d", idx, nm, shape.len, IR_MAX_RANK);
     x->rank = (int32_t)shape.len;
     x->type = type;
     x->elems = 1;
     for (uint32_t i = 0; i < shape.len; i++) {
         int32_t d = vec_i32(f, &shape, i);
         if (d < 0)
-            return util_fail(err, "tensor %d (%s): dimension %u is %d; pexc needs static shapes", idx, x->name, i, d);
+            return util_fail(err, "tensor %d (%s): dimension %u is %d; pexc needs static shapes", idx, nm, i, d);
         x->shape[i] = d;
         if (d > 0 && x->elems > ((int64_t)1 << 40) / d)
-            return util_fail(err, "tensor %d (%s): element count overflows (dimension %u = %d)", idx, x->name, i, d);
+            return util_fail(err, "tensor %d (%s): element count overflows (dimension %u = %d)", idx, nm, i, d);
         x->elems *= d;
     }
     /* A type pexc cannot size gets 0 bytes; lowering refuses any supported
      * operator that touches it, and unsupported operators are refused first. */
     size_t es = ir_type_size(type);
     if (es > 0 && x->elems > ((int64_t)1 << 30) / (int64_t)es)
-        return util_fail(err, "tensor %d (%s): %lld elements of %zu bytes exceed the 1 GiB tensor limit", idx, x->name,
+        return util_fail(err, "tensor %d (%s): %lld elements of %zu bytes exceed the 1 GiB tensor limit", idx, nm,
                          (long long)x->elems, es);
     x->bytes = (size_t)x->elems * es;
     if ((uint32_t)buf >= n_bufs && buf != 0)
-        return util_fail(err, "tensor %d (%s): buffer index %u out of range (%u buffers)", idx, x->name, (uint32_t)buf,
+        return util_fail(err, "tensor %d (%s): buffer index %u out of range (%u buffers)", idx, nm, (uint32_t)buf,
                          n_bufs);
     uint8_t var;
     if (fb_u8(f, t, 5, 0, &var, "tensor")) return fail_ctx(err, "tensor %d", idx);
     x->is_variable = var != 0;
     if (buf > 0 && bufs[buf].len > 0 && !x->is_variable) {
         if (bufs[buf].len != x->bytes)
-            return util_fail(err, "tensor %d (%s): constant buffer %d holds %zu bytes, shape needs %zu", idx, x->name,
+            return util_fail(err, "tensor %d (%s): constant buffer %d holds %zu bytes, shape needs %zu", idx, nm,
                              buf, bufs[buf].len, x->bytes);
         x->data = bufs[buf].data;
     }
@@ -316,15 +321,15 @@ static int read_tensor(const fb_file *f, const fb_tab *t, int32_t idx, ir_graph 
             fb_i32(f, &q, 6, 0, &x->q_dim, "quantization"))
             return fail_ctx(err, "tensor %d", idx);
         if (sc.len != zp.len && zp.len != 0)
-            return util_fail(err, "tensor %d (%s): %u scales but %u zero points", idx, x->name, sc.len, zp.len);
+            return util_fail(err, "tensor %d (%s): %u scales but %u zero points", idx, nm, sc.len, zp.len);
         /* TFLM (micro_allocator.cc) treats a tensor as quantised only when
          * both the scale and the zero-point vectors are non-empty */
         if (sc.len > 0 && zp.len == 0)
-            return util_fail(err, "tensor %d (%s): quantization has %u scales and no zero points", idx, x->name,
+            return util_fail(err, "tensor %d (%s): quantization has %u scales and no zero points", idx, nm,
                              sc.len);
         if (sc.len > 0) {
             if (sc.len > 1 && (int64_t)sc.len > x->elems)
-                return util_fail(err, "tensor %d (%s): %u per-channel scales for %lld elements", idx, x->name,
+                return util_fail(err, "tensor %d (%s): %u per-channel scales for %lld elements", idx, nm,
                                  sc.len, (long long)x->elems);
             float *s = util_alloc(&g->arena, 4 * sc.len);
             int64_t *z = util_alloc(&g->arena, 8 * sc.len);
@@ -334,9 +339,9 @@ static int read_tensor(const fb_file *f, const fb_tab *t, int32_t idx, ir_graph 
             for (uint32_t i = 0; i < sc.len; i++) {
                 if (!(s[i] > 0.0f) || !isfinite(s[i]))
                     return util_fail(err, "tensor %d (%s): quantization scale %u is %g; must be positive", idx,
-                                     x->name, i, (double)s[i]);
+                                     nm, i, (double)s[i]);
                 if (z[i] < -32768 || z[i] > 65535)
-                    return util_fail(err, "tensor %d (%s): zero point %lld out of range", idx, x->name,
+                    return util_fail(err, "tensor %d (%s): zero point %lld out of range", idx, nm,
                                      (long long)z[i]);
             }
             x->nq = (int32_t)sc.len;
@@ -347,7 +352,7 @@ static int read_tensor(const fb_file *f, const fb_tab *t, int32_t idx, ir_graph 
     size_t sp;
     r = fb_ref(f, t, 6, &sp, "tensor");
     if (r < 0) return fail_ctx(err, "tensor %d", idx);
-    if (r == 1) return util_fail(err, "tensor %d (%s): sparse tensors are not supported", idx, x->name);
+    if (r == 1) return util_fail(err, "tensor %d (%s): sparse tensors are not supported", idx, nm);
     return 0;
 }
 
@@ -882,7 +887,9 @@ int reader_load(ir_graph *g, const uint8_t *file, size_t len, util_err *err) {
     for (uint32_t i = 0; i < tv.len; i++) {
         fb_tab t;
         if (fb_vec_table(&f, &tv, i, &t, "tensor")) return -1;
-        if (read_tensor(&f, &t, (int32_t)i, g, bufs, n_bufs)) return -1;
+        /* a tensor's field errors name the tensor; the table's byte offset
+         * says where in the file it is */
+        if (read_tensor(&f, &t, (int32_t)i, g, bufs, n_bufs)) return fail_ctx(err, "tensor table at byte %zu", t.pos);
     }
     if (read_index_vec(&f, &sg, 1, &g->arena, &g->inputs, &g->n_inputs, g->n_tensors, "subgraph.inputs", -1) ||
         read_index_vec(&f, &sg, 2, &g->arena, &g->outputs, &g->n_outputs, g->n_tensors, "subgraph.outputs", -1))

@@ -43,12 +43,37 @@ void util_arena_free(util_arena *a) {
     a->total = 0;
 }
 
+/* Copies a message that does not fit into out[n], each parenthesised run
+ * longer than 64 characters (a converter's tensor name joins every fused
+ * layer's name) cut to its first 60 and "...", so that the field and value
+ * after the name still fit. */
+static void util_msg_squeeze(const char *in, char *out, size_t n) {
+    size_t o = 0;
+    for (const char *c = in; *c && o + 1 < n; c++) {
+        if (*c == '(') {
+            const char *e = c + 1;
+            for (int depth = 1; *e && depth; e++) depth += (*e == '(') - (*e == ')');
+            if (e - c - 2 > 64) {
+                int w = snprintf(out + o, n - o, "(%.60s...)", c + 1);
+                o = w < 0 || (size_t)w >= n - o ? n - 1 : o + (size_t)w;
+                c = e - 1;
+                continue;
+            }
+        }
+        out[o++] = *c;
+    }
+    out[o] = '\0';
+}
+
 int util_fail(util_err *err, const char *fmt, ...) {
     if (err) {
+        char full[4096];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        int len = vsnprintf(full, sizeof full, fmt, ap);
         va_end(ap);
+        if (len >= 0 && (size_t)len < sizeof err->msg) memcpy(err->msg, full, (size_t)len + 1);
+        else util_msg_squeeze(full, err->msg, sizeof err->msg);
     }
     return -1;
 }

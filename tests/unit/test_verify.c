@@ -29,30 +29,12 @@
 #include <string.h>
 
 #include "api/model.h"
+#include "verify_expect.h"
 
 static int failures;
 
-/* needle: alternatives separated by '|' */
-static int matches(const char *msg, const char *needle) {
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", needle);
-    for (char *t = strtok(buf, "|"); t; t = strtok(NULL, "|"))
-        if (strstr(msg, t)) return 1;
-    return 0;
-}
-
 static void expect_fail(const pexc_model *m, const plan_t *p, const char *what, const char *needle) {
-    util_err e;
-    memset(&e, 0, sizeof e);
-    if (plan_verify(&m->g, m->calls, p, &e) == 0) {
-        printf("FAIL %s: the verifier accepted it\n", what);
-        failures++;
-    } else if (!matches(e.msg, needle)) {
-        printf("FAIL %s: refused for another reason: %s\n", what, e.msg);
-        failures++;
-    } else {
-        printf("ok   %s: %s\n", what, e.msg);
-    }
+    failures += verify_expect_fail(m, p, what, needle);
 }
 
 /* Shrinks ring buffer r by one pixel, its views agreeing. */
@@ -88,13 +70,7 @@ static int copies(const plan_t *p, plan_buffer **bufs, size_t *nb, plan_step **s
 static pexc_model *open_model(const char *env, const char *def, const char **path) {
     *path = getenv(env);
     if (!*path) *path = def;
-    pexc_model *m = NULL;
-    char err[512];
-    if (pexc_model_open(*path, PEXC_SCHEDULE_MIN_SRAM, &m, err, sizeof err)) {
-        printf("FAIL cannot open %s: %s\n", *path, err);
-        return NULL;
-    }
-    return m;
+    return verify_open(*path);
 }
 
 /* The restored plan must verify again; frees the copies and the model. */
