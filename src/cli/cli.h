@@ -23,6 +23,7 @@ int cli_parse_size(const char *opt, const char *s, size_t *out);
 int cli_schedule_of(const char *s, pexc_schedule *out);
 
 int cli_compile(int argc, char **argv);
+int cli_prune(int argc, char **argv);
 /* The whole command (argv[0] is the program); its exit status. */
 int pexc_cli_main(int argc, char **argv);
 int cli_write_svg(const char *path, const pexc_model *m, const char *title);
