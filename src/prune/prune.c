@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/model.h"
 #include "pexc.h"
 #include "prune/prune.h"
 #include "writer/writer.h"
@@ -181,47 +182,122 @@ done:
     return rc;
 }
 
-static int count_groups(const uint8_t *cur, size_t len, int32_t *n, int32_t *ch, int32_t max, util_err *err) {
+/* The groups of the model at cur: their channel counts, and whether one
+ * of their tensors is alive at the step where the min-sram plan's live
+ * bytes peak (only those can lower the peak directly). */
+static int count_groups(const uint8_t *cur, size_t len, int32_t *n, int32_t *ch, uint8_t *at_peak, int32_t max,
+                        util_err *err) {
     ir_graph g;
     prune_groups gs;
-    int rc = reader_load(&g, cur, len, err) || prune_find_groups(&g, &gs, err) ? -1 : 0;
+    pexc_model *m = NULL;
+    int rc = reader_load(&g, cur, len, err) || prune_find_groups(&g, &gs, err) || open_model(cur, len, &m, err)
+                 ? -1
+                 : 0;
     if (!rc) {
         *n = gs.n < max ? gs.n : max;
-        for (int32_t i = 0; i < *n; i++) ch[i] = gs.g[i].channels;
+        int32_t step = 0;
+        const plan_t *p = m->plan;
+        plan_live_profile(p, NULL, &step);
+        for (int32_t i = 0; i < *n; i++) {
+            ch[i] = gs.g[i].channels;
+            at_peak[i] = 0;
+        }
+        for (int32_t b = 0; b < p->n_buffers; b++) {
+            const plan_buffer *pb = &p->buffers[b];
+            if (pb->first <= step && step <= pb->last && pb->tensor >= 0 && pb->tensor < g.n_tensors &&
+                gs.group_of[pb->tensor] >= 0 && gs.group_of[pb->tensor] < *n)
+                at_peak[gs.group_of[pb->tensor]] = 1;
+        }
     }
+    if (m) pexc_model_free(m);
     util_arena_free(&g.arena);
     return rc;
 }
 
 #define PRUNE_MAX_GROUPS 256
 
+/* The min-sram peak with every group cut to its one strongest channel:
+ * about the least that pruning channels can reach, so a budget below it
+ * is refused at once instead of after a long search. */
+static int prune_floor(const uint8_t *cur, size_t len, size_t *peak, util_err *err) {
+    ir_graph g;
+    prune_groups gs;
+    uint8_t *b = NULL;
+    size_t bl;
+    pexc_model *m = NULL;
+    int rc = -1;
+    if (reader_load(&g, cur, len, err) || prune_find_groups(&g, &gs, err)) goto done;
+    for (int32_t gi = 0; gi < gs.n; gi++) {
+        prune_group *gr = &gs.g[gi];
+        double *l1 = util_alloc(&g.arena, sizeof(double) * (size_t)gr->channels);
+        uint8_t *keep = util_alloc(&g.arena, (size_t)gr->channels);
+        if (!l1 || !keep) {
+            util_fail(err, "prune: out of memory");
+            goto done;
+        }
+        prune_channel_l1(&g, gr, l1);
+        int32_t best = 0;
+        for (int32_t c = 0; c < gr->channels; c++) {
+            keep[c] = 0;
+            if (l1[c] > l1[best]) best = c;
+        }
+        keep[best] = 1;
+        if (prune_remove(&g, gr, keep, err)) goto done;
+    }
+    if (writer_tflite(&g, &b, &bl, err) || open_model(b, bl, &m, err)) goto done;
+    *peak = pexc_model_arena_bytes(m);
+    rc = 0;
+done:
+    if (m) pexc_model_free(m);
+    free(b);
+    util_arena_free(&g.arena);
+    return rc;
+}
+
 /* Prunes *cur (replaced) until its min-sram peak fits o->sram. */
 static int prune_magnitude(const prune_options *o, uint8_t **cur, size_t *len, size_t peak, FILE *f,
                            util_err *err) {
+    size_t floor = 0;
+    if (peak > o->sram && prune_floor(*cur, *len, &floor, err)) return -1;
+    if (peak > o->sram && floor > o->sram)
+        return util_fail(err,
+                         "prune: --sram %zu needs whole layers removed: with every channel group cut to one channel "
+                         "the min-sram peak is still %zu bytes",
+                         o->sram, floor);
     for (int iter = 1; peak > o->sram; iter++) {
         int32_t n, ch[PRUNE_MAX_GROUPS];
-        if (count_groups(*cur, *len, &n, ch, PRUNE_MAX_GROUPS, err)) return -1;
+        uint8_t at_peak[PRUNE_MAX_GROUPS];
+        if (count_groups(*cur, *len, &n, ch, at_peak, PRUNE_MAX_GROUPS, err)) return -1;
+        int any = 0;
+        for (int32_t gi = 0; gi < n; gi++) any |= at_peak[gi] && ch[gi] > 1;
         int32_t best = -1, best_k = 0;
         size_t best_peak = peak;
         double best_loss = 0;
         uint8_t *best_bytes = NULL;
         size_t best_len = 0;
         for (int32_t gi = 0; gi < n; gi++) {
-            if (ch[gi] < 2) continue;
-            /* steps of about 1/16 of the channels: coarse far from the
-             * budget would overshoot, one channel at a time is slow */
-            int32_t k = ch[gi] / 16 > 1 ? ch[gi] / 16 : 1;
+            /* groups alive at the peak first; the others only when none of
+             * those can shrink (the schedule may then move the peak) */
+            if (ch[gi] < 2 || (any && !at_peak[gi])) continue;
+            /* steps of about 1/8 of the channels: coarse steps overshoot
+             * the budget, one channel at a time is slow */
+            int32_t k = ch[gi] / 8 > 1 ? ch[gi] / 8 : 1;
             uint8_t *b;
             size_t bl;
             double loss;
             int32_t c;
             if (prune_step(*cur, *len, gi, k, &b, &bl, &loss, &c, err)) return -1;
             prune_figures fig;
-            if (figures_of(b, bl, &fig, err)) {
+            pexc_model *m;
+            if (open_model(b, bl, &m, err)) {
                 free(b);
+                char inner[sizeof err->msg];
+                memcpy(inner, err->msg, sizeof inner);
                 return util_fail(err, "prune: the model with group %d cut to %d channels does not compile: %s", gi,
-                                 c - k, err->msg);
+                                 c - k, inner);
             }
+            fig.peak = pexc_model_arena_bytes(m);
+            pexc_model_free(m);
             if (fig.peak < best_peak || (best >= 0 && fig.peak == best_peak && loss < best_loss)) {
                 free(best_bytes);
                 best = gi;
@@ -285,8 +361,6 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
                 goto done;
             }
     }
-    prune_figures before, after;
-    if (figures_of(src, src_len, &before, err)) goto done;
     /* the untouched model through the writer: what every step builds on */
     {
         ir_graph g;
@@ -294,9 +368,20 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         util_arena_free(&g.arena);
         if (bad) goto done;
     }
-    if (!strcmp(o->method, "magnitude")) {
-        if (prune_magnitude(o, &cur, &cur_len, before.peak, f, err)) goto done;
+    if (!strcmp(o->method, "none")) {
+        /* a plain rewrite: read back by the verifying reader, not compiled
+         * (models pexc reads but cannot schedule are written too) */
+        ir_graph g;
+        int bad = reader_load(&g, cur, cur_len, err);
+        util_arena_free(&g.arena);
+        if (bad || writer_save(o->out, cur, cur_len, err)) goto done;
+        fprintf(f, "wrote %s (%zu bytes)\n", o->out, cur_len);
+        rc = 0;
+        goto done;
     }
+    prune_figures before, after;
+    if (figures_of(src, src_len, &before, err)) goto done;
+    if (prune_magnitude(o, &cur, &cur_len, before.peak, f, err)) goto done;
     if (figures_of(cur, cur_len, &after, err)) goto done;
     if (test && (accuracy_cifar10(src, src_len, test, test_len / 3073, &before.accuracy, err) ||
                  accuracy_cifar10(cur, cur_len, test, test_len / 3073, &after.accuracy, err)))
