@@ -100,3 +100,21 @@ def test_prune_bad_test_file(tmp_path):
     r = pexc("prune", RESNET, "--sram", "12K", "-o", out, "--test", bad, "--format", "cifar10")
     assert r.returncode == 1 and len(r.stderr.splitlines()) == 1 and "3073" in r.stderr
     assert sorted(os.listdir(tmp_path)) == ["bad.bin"]
+
+
+def test_groups_of_resnet8():
+    """ResNet8's channel groups, from its structure: three residual stages
+    (16, 32, 64 channels) whose ADD ties the stage's input, its second
+    conv's output and the sum into one group, plus one inner conv per
+    stage on its own; the last stage's group also holds the average pool
+    and the reshape before the classifier. The first line's peak is
+    `pexc inspect`'s, and no group's step raises it here."""
+    r = pexc("prune", RESNET, "--groups")
+    assert r.returncode == 0, r.stderr
+    rows = [l.split() for l in r.stdout.splitlines()[2:]]
+    got = sorted((int(c[1]), int(c[2])) for c in rows)
+    assert got == [(16, 1), (16, 3), (32, 1), (32, 3), (64, 1), (64, 5)]
+    first = int(r.stdout.split()[2])
+    assert first == peak(RESNET)
+    for c in rows:
+        assert int(c[4]) <= first

@@ -50,6 +50,8 @@ static const char *const USAGE_PRUNE =
     "  writes the pruned int8 model (no fine-tuning)\n"
     "  -o, --output FILE  the pruned .tflite (written whole or not at all)\n"
     "  --method M     magnitude (default), or none: write the model back unchanged\n"
+    "  --groups       print the channel groups and the min-sram peak a step on each\n"
+    "                 would give; write nothing\n"
     "  --test FILE    labelled test images: report int8 accuracy before and after\n"
     "  --format F     the layout of --test: cifar10 (1 label byte, 3072 pixel bytes)\n"
     "  --sram SIZE    " PEXC_SIZE_FORMS "\n"

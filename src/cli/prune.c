@@ -3,6 +3,7 @@
  *
  *   pexc prune MODEL --sram BYTES -o OUT.tflite [--method magnitude|none]
  *              [--test FILE --format cifar10]
+ *   pexc prune MODEL --groups
  *
  * Errors: one line on stderr, exit status 1 (2 for usage errors).
  */
@@ -20,6 +21,10 @@ int cli_prune(int argc, char **argv) {
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
             cli_usage(stdout, "prune");
             return 0;
+        }
+        if (!strcmp(s, "--groups")) {
+            o.groups = 1;
+            continue;
         }
         if ((r = cli_opt_value(argc, argv, &i, "-o", &v)) || (r = cli_opt_value(argc, argv, &i, "--output", &v))) {
             o.out = v;
@@ -43,7 +48,7 @@ int cli_prune(int argc, char **argv) {
         }
         if (r < 0) return 2;
     }
-    if (!o.model || !o.out) {
+    if (!o.model || (!o.out && !o.groups)) {
         cli_usage(stderr, "prune");
         return 2;
     }
@@ -51,7 +56,7 @@ int cli_prune(int argc, char **argv) {
         fprintf(stderr, "pexc: prune: --method takes magnitude or none, got '%s'\n", o.method);
         return 2;
     }
-    if (!strcmp(o.method, "magnitude") && !o.sram) {
+    if (!strcmp(o.method, "magnitude") && !o.sram && !o.groups) {
         fprintf(stderr, "pexc: prune: --method magnitude needs --sram BYTES, the budget to prune to\n");
         return 2;
     }

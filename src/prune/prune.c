@@ -335,6 +335,43 @@ static int prune_magnitude(const prune_options *o, uint8_t **cur, size_t *len, s
     return 0;
 }
 
+/* The peak a step on each group would give: one row per group (its
+ * channels, tensors, first tensor's name, whether it is alive at the
+ * peak step, and the min-sram peak with its weakest eighth removed). */
+static int prune_report(const uint8_t *cur, size_t len, size_t peak, FILE *f, util_err *err) {
+    int32_t n, ch[PRUNE_MAX_GROUPS];
+    uint8_t at_peak[PRUNE_MAX_GROUPS];
+    if (count_groups(cur, len, &n, ch, at_peak, PRUNE_MAX_GROUPS, err)) return -1;
+    ir_graph g;
+    prune_groups gs;
+    if (reader_load(&g, cur, len, err) || prune_find_groups(&g, &gs, err)) {
+        util_arena_free(&g.arena);
+        return -1;
+    }
+    fprintf(f, "min-sram peak %zu bytes; %d channel groups\n", peak, n);
+    fprintf(f, "%5s %8s %7s %7s %12s  %.40s\n", "group", "channels", "tensors", "at peak", "peak -k", "first tensor");
+    int rc = 0;
+    for (int32_t gi = 0; gi < n && !rc; gi++) {
+        int32_t k = ch[gi] / 8 > 1 ? ch[gi] / 8 : 1, c;
+        uint8_t *b = NULL;
+        size_t bl;
+        double loss;
+        pexc_model *m = NULL;
+        char cut[32] = "-";
+        if (ch[gi] > 1) {
+            rc = prune_step(cur, len, gi, k, &b, &bl, &loss, &c, err) || open_model(b, bl, &m, err);
+            if (!rc) snprintf(cut, sizeof cut, "%zu (-%d)", pexc_model_arena_bytes(m), k);
+        }
+        if (!rc)
+            fprintf(f, "%5d %8d %7d %7s %12s  %.40s\n", gi, ch[gi], gs.g[gi].n_tensors, at_peak[gi] ? "yes" : "no", cut,
+                    g.tensors[gs.g[gi].tensors[0]].name);
+        if (m) pexc_model_free(m);
+        free(b);
+    }
+    util_arena_free(&g.arena);
+    return rc ? -1 : 0;
+}
+
 static void print_row(FILE *f, const char *what, double a, double b, int pct) {
     if (pct) fprintf(f, "%-22s %12.2f %12.2f %9.3f\n", what, a, b, a > 0 ? b / a : 0);
     else fprintf(f, "%-22s %12.0f %12.0f %9.3f\n", what, a, b, a > 0 ? b / a : 0);
@@ -381,6 +418,10 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
     }
     prune_figures before, after;
     if (figures_of(src, src_len, &before, err)) goto done;
+    if (o->groups) {
+        rc = prune_report(cur, cur_len, before.peak, f, err);
+        goto done;
+    }
     if (prune_magnitude(o, &cur, &cur_len, before.peak, f, err)) goto done;
     if (figures_of(cur, cur_len, &after, err)) goto done;
     if (test && (accuracy_cifar10(src, src_len, test, test_len / 3073, &before.accuracy, err) ||

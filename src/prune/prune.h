@@ -71,6 +71,7 @@ typedef struct {
     const char *method;  /* "magnitude" or "none" (rewrite unchanged) */
     size_t sram;         /* budget, bytes (0: none) */
     const char *data, *test, *format; /* optional accuracy report */
+    int groups;          /* print the channel groups and what a step on each gives; write nothing */
 } prune_options;
 
 /* The whole command: prints the table to f; 0, or -1 with err (no output
