@@ -145,6 +145,15 @@ static int accuracy_cifar10(const uint8_t *bytes, size_t len, const uint8_t *dat
     return rc;
 }
 
+/* Each channel's L1 norm for group gr and a keep mask, in g's arena. */
+static int group_l1(ir_graph *g, const prune_group *gr, double **l1, uint8_t **keep, util_err *err) {
+    *l1 = util_alloc(&g->arena, sizeof(double) * (size_t)gr->channels);
+    *keep = util_alloc(&g->arena, (size_t)gr->channels);
+    if (!*l1 || !*keep) return util_fail(err, "prune: out of memory");
+    prune_channel_l1(g, gr, *l1);
+    return 0;
+}
+
 /* A copy of the model at cur with the k weakest channels of group gi
  * removed; *removed: their summed L1 norm, *channels the group's count. */
 static int prune_step(const uint8_t *cur, size_t len, int32_t gi, int32_t k, uint8_t **out, size_t *out_len,
@@ -159,13 +168,9 @@ static int prune_step(const uint8_t *cur, size_t len, int32_t gi, int32_t k, uin
     }
     prune_group *gr = &gs.g[gi];
     *channels = gr->channels;
-    double *l1 = util_alloc(&g.arena, sizeof(double) * (size_t)gr->channels);
-    uint8_t *keep = util_alloc(&g.arena, (size_t)gr->channels);
-    if (!l1 || !keep) {
-        util_fail(err, "prune: out of memory");
-        goto done;
-    }
-    prune_channel_l1(&g, gr, l1);
+    double *l1;
+    uint8_t *keep;
+    if (group_l1(&g, gr, &l1, &keep, err)) goto done;
     memset(keep, 1, (size_t)gr->channels);
     *removed = 0;
     for (int32_t j = 0; j < k; j++) {
@@ -229,13 +234,9 @@ static int prune_floor(const uint8_t *cur, size_t len, size_t *peak, util_err *e
     if (reader_load(&g, cur, len, err) || prune_find_groups(&g, &gs, err)) goto done;
     for (int32_t gi = 0; gi < gs.n; gi++) {
         prune_group *gr = &gs.g[gi];
-        double *l1 = util_alloc(&g.arena, sizeof(double) * (size_t)gr->channels);
-        uint8_t *keep = util_alloc(&g.arena, (size_t)gr->channels);
-        if (!l1 || !keep) {
-            util_fail(err, "prune: out of memory");
-            goto done;
-        }
-        prune_channel_l1(&g, gr, l1);
+        double *l1;
+        uint8_t *keep;
+        if (group_l1(&g, gr, &l1, &keep, err)) goto done;
         int32_t best = 0;
         for (int32_t c = 0; c < gr->channels; c++) {
             keep[c] = 0;

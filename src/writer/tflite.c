@@ -50,17 +50,15 @@ typedef struct {
     uint16_t vt_len, len;
 } wr_tab;
 
-static uint32_t wr_u32(const wr_src *s, size_t at) {
-    uint32_t v;
-    memcpy(&v, s->b + at, 4);
+/* A little-endian word of n (2 or 4) bytes at a checked position; memcpy,
+ * as the file need not be aligned (little-endian hosts, like the reader). */
+static uint32_t wr_word(const wr_src *s, size_t at, size_t n) {
+    uint32_t v = 0;
+    memcpy(&v, s->b + at, n);
     return v;
 }
-
-static uint16_t wr_u16(const wr_src *s, size_t at) {
-    uint16_t v;
-    memcpy(&v, s->b + at, 2);
-    return v;
-}
+#define wr_u32(s, at) wr_word((s), (at), 4)
+#define wr_u16(s, at) ((uint16_t)wr_word((s), (at), 2))
 
 static int wr_table(const wr_src *s, size_t pos, wr_tab *t) {
     if (pos > s->n || s->n - pos < 4 || (pos & 3))
