@@ -386,6 +386,7 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         return util_fail(err, "prune: --test needs --format cifar10 (got %s)", o->format ? o->format : "none");
     }
     if (read_all(o->model, &src, &src_len, err)) return -1;
+    if (o->out && !o->groups && writer_probe(o->out, err)) goto done;
     if (o->test) {
         if (read_all(o->test, &test, &test_len, err)) goto done;
         if (test_len == 0 || test_len % 3073) {

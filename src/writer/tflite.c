@@ -663,17 +663,35 @@ done:
     return rc;
 }
 
-int writer_save(const char *path, const uint8_t *bytes, size_t len, util_err *err) {
+/* Creates the temporary file beside path: its descriptor, -1 (err set). */
+static int wr_temp(const char *path, char **tmp, util_err *err) {
     size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp) return util_fail(err, "out of memory");
-    snprintf(tmp, n + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
+    *tmp = malloc(n + 16);
+    if (!*tmp) return util_fail(err, "out of memory");
+    snprintf(*tmp, n + 16, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(*tmp);
     if (fd < 0) {
         util_fail(err, "cannot write %s: %s", path, strerror(errno));
-        free(tmp);
-        return -1;
+        free(*tmp);
+        *tmp = NULL;
     }
+    return fd;
+}
+
+int writer_probe(const char *path, util_err *err) {
+    char *tmp;
+    int fd = wr_temp(path, &tmp, err);
+    if (fd < 0) return -1;
+    close(fd);
+    unlink(tmp);
+    free(tmp);
+    return 0;
+}
+
+int writer_save(const char *path, const uint8_t *bytes, size_t len, util_err *err) {
+    char *tmp;
+    int fd = wr_temp(path, &tmp, err);
+    if (fd < 0) return -1;
     FILE *f = fdopen(fd, "wb");
     int bad = !f || fwrite(bytes, 1, len, f) != len;
     if (f ? fclose(f) != 0 : close(fd) != 0) bad = 1;

@@ -69,5 +69,8 @@ int writer_tflite(const ir_graph *g, uint8_t **out, size_t *out_len, util_err *e
 /* Writes bytes to path through a temporary file in the same directory and
  * a rename, so path is either the whole file or untouched. */
 int writer_save(const char *path, const uint8_t *bytes, size_t len, util_err *err);
+/* Whether writer_save could create its temporary file beside path (checked
+ * before long work, so a bad output path fails at once). */
+int writer_probe(const char *path, util_err *err);
 
 #endif
