@@ -97,3 +97,26 @@ def test_round_trip(model, tmp_path):
     want = tflm_outputs(model, seed)
     got = tflm_outputs(str(a), seed)
     assert got == want
+
+
+BAD = sorted(glob.glob(os.path.join(ROOT, "tests", "bad", "*.tflite")))
+
+
+def test_bad_files_refused_or_written_whole(tmp_path):
+    """The crafted bad files of tests/bad: the writer either writes a file
+    pexc's reader takes back, or (the reader refusing the source) exit 1
+    with one line and no file left; never a crash."""
+    for src in BAD:
+        out = tmp_path / "out.tflite"
+        r = pexc("prune", src, "-o", out, "--method", "none")
+        name = os.path.basename(src)
+        assert r.returncode in (0, 1), (name, r.returncode, r.stderr)
+        if r.returncode == 1:
+            assert len(r.stderr.splitlines()) == 1, (name, r.stderr)
+            assert os.listdir(tmp_path) == [], name
+        else:
+            again = pexc("prune", out, "-o", tmp_path / "again.tflite", "--method", "none")
+            assert again.returncode == 0, (name, again.stderr)
+            assert (tmp_path / "again.tflite").read_bytes() == out.read_bytes(), name
+            for f in os.listdir(tmp_path):
+                os.unlink(tmp_path / f)
