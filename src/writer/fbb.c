@@ -58,13 +58,13 @@ static int fbb_reserve(fbb *b, size_t n) {
 }
 
 static void fbb_push(fbb *b, const void *p, size_t n) {
-    if (fbb_reserve(b, n)) return;
+    if (!n || fbb_reserve(b, n)) return;
     b->size += n;
-    if (n) memcpy(b->buf + b->cap - b->size, p, n);
+    memcpy(b->buf + b->cap - b->size, p, n);
 }
 
 static void fbb_zeros(fbb *b, size_t n) {
-    if (fbb_reserve(b, n)) return;
+    if (!n || fbb_reserve(b, n)) return;
     b->size += n;
     memset(b->buf + b->cap - b->size, 0, n);
 }
