@@ -70,6 +70,7 @@ def test_prune_resnet8_fits_and_matches_tflm(budget, want_peak, tmp_path):
 @pytest.mark.parametrize("args,words", [
     (["--sram", "2K"], "needs whole layers removed"),
     (["--sram", "12K", "--model-missing"], "unknown option"),
+    (["--sram", "8K", "--data", CIFAR, "--format", "cifar10"], "training engine"),
 ])
 def test_prune_refusals(args, words, tmp_path):
     out = tmp_path / "out.tflite"

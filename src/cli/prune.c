@@ -60,6 +60,13 @@ int cli_prune(int argc, char **argv) {
         fprintf(stderr, "pexc: prune: --method magnitude needs --sram BYTES, the budget to prune to\n");
         return 2;
     }
+    if (o.data) {
+        /* fine-tuning data: the training engine (src/train) is not part of
+         * this build yet, and pruning without it must not pretend to use it */
+        fprintf(stderr, "pexc: prune: --data (fine-tuning) needs the training engine, which this build lacks; "
+                        "use --test FILE to measure accuracy\n");
+        return 1;
+    }
     util_err err;
     if (prune_run(&o, stdout, &err)) {
         fprintf(stderr, "pexc: %s\n", err.msg);

@@ -70,7 +70,8 @@ typedef struct {
     const char *model, *out;
     const char *method;  /* "magnitude" or "none" (rewrite unchanged) */
     size_t sram;         /* budget, bytes (0: none) */
-    const char *data, *test, *format; /* optional accuracy report */
+    const char *data;    /* fine-tuning data: refused until the training engine joins */
+    const char *test, *format; /* optional accuracy report */
     int groups;          /* print the channel groups and what a step on each gives; write nothing */
 } prune_options;
 
