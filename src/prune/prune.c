@@ -187,11 +187,14 @@ done:
     return rc;
 }
 
+#define PRUNE_MAX_GROUPS 256
+#define PRUNE_NAME 33 /* a group's name in progress lines: its first tensor's, cut */
+
 /* The groups of the model at cur: their channel counts, and whether one
  * of their tensors is alive at the step where the min-sram plan's live
  * bytes peak (only those can lower the peak directly). */
-static int count_groups(const uint8_t *cur, size_t len, int32_t *n, int32_t *ch, uint8_t *at_peak, int32_t max,
-                        util_err *err) {
+static int count_groups(const uint8_t *cur, size_t len, int32_t *n, int32_t *ch, uint8_t *at_peak,
+                        char (*name)[PRUNE_NAME], int32_t max, util_err *err) {
     ir_graph g;
     prune_groups gs;
     pexc_model *m = NULL;
@@ -206,6 +209,7 @@ static int count_groups(const uint8_t *cur, size_t len, int32_t *n, int32_t *ch,
         for (int32_t i = 0; i < *n; i++) {
             ch[i] = gs.g[i].channels;
             at_peak[i] = 0;
+            if (name) snprintf(name[i], PRUNE_NAME, "%s", g.tensors[gs.g[i].tensors[0]].name);
         }
         for (int32_t b = 0; b < p->n_buffers; b++) {
             const plan_buffer *pb = &p->buffers[b];
@@ -219,7 +223,6 @@ static int count_groups(const uint8_t *cur, size_t len, int32_t *n, int32_t *ch,
     return rc;
 }
 
-#define PRUNE_MAX_GROUPS 256
 
 /* The min-sram peak with every group cut to its one strongest channel:
  * about the least that pruning channels can reach, so a budget below it
@@ -268,7 +271,8 @@ static int prune_magnitude(const prune_options *o, uint8_t **cur, size_t *len, s
     for (int iter = 1; peak > o->sram; iter++) {
         int32_t n, ch[PRUNE_MAX_GROUPS];
         uint8_t at_peak[PRUNE_MAX_GROUPS];
-        if (count_groups(*cur, *len, &n, ch, at_peak, PRUNE_MAX_GROUPS, err)) return -1;
+        char name[PRUNE_MAX_GROUPS][PRUNE_NAME];
+        if (count_groups(*cur, *len, &n, ch, at_peak, name, PRUNE_MAX_GROUPS, err)) return -1;
         int any = 0;
         for (int32_t gi = 0; gi < n; gi++) any |= at_peak[gi] && ch[gi] > 1;
         int32_t best = -1, best_k = 0;
@@ -326,8 +330,8 @@ static int prune_magnitude(const prune_options *o, uint8_t **cur, size_t *len, s
                              "peak below %zu bytes (%s)",
                              o->sram, peak, where);
         }
-        fprintf(f, "step %d: group %d %d -> %d channels, peak %zu -> %zu bytes\n", iter, best, ch[best],
-                ch[best] - best_k, peak, best_peak);
+        fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes\n", iter, best, name[best],
+                ch[best], ch[best] - best_k, peak, best_peak);
         free(*cur);
         *cur = best_bytes;
         *len = best_len;
@@ -342,7 +346,7 @@ static int prune_magnitude(const prune_options *o, uint8_t **cur, size_t *len, s
 static int prune_report(const uint8_t *cur, size_t len, size_t peak, FILE *f, util_err *err) {
     int32_t n, ch[PRUNE_MAX_GROUPS];
     uint8_t at_peak[PRUNE_MAX_GROUPS];
-    if (count_groups(cur, len, &n, ch, at_peak, PRUNE_MAX_GROUPS, err)) return -1;
+    if (count_groups(cur, len, &n, ch, at_peak, NULL, PRUNE_MAX_GROUPS, err)) return -1;
     ir_graph g;
     prune_groups gs;
     if (reader_load(&g, cur, len, err) || prune_find_groups(&g, &gs, err)) {
