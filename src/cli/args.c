@@ -42,6 +42,21 @@ static const char *const USAGE_COMPILE =
     "  --target T     " TARGETS "\n"
     "  --arena A      static (default): one static arena in NAME.c; caller: NAME_run\n"
     "                 takes the arena as its first argument\n";
+static const char *const USAGE_PRUNE =
+    "usage: pexc prune MODEL --sram SIZE -o OUT.tflite [--method magnitude|none]\n"
+    "                  [--test FILE --format cifar10]\n"
+    "  removes whole channels (smallest L1 norm first, in the channel group\n"
+    "  where the min-sram peak sits) until the min-sram peak fits SIZE, and\n"
+    "  writes the pruned int8 model (no fine-tuning)\n"
+    "  -o, --output FILE  the pruned .tflite (written whole or not at all)\n"
+    "  --method M     magnitude (default), or none: write the model back unchanged\n"
+    "  --groups       print the channel groups and the min-sram peak a step on each\n"
+    "                 would give; write nothing\n"
+    "  --test FILE    labelled test images: report int8 accuracy before and after\n"
+    "  --format F     the layout of --test: cifar10 (1 label byte, 3072 pixel bytes)\n"
+    "  --sram SIZE    " PEXC_SIZE_FORMS "\n"
+    "  -h, --help     this text\n"
+    "Every option also takes the form --option=value.\n";
 static const char *const USAGE_COMMON =
     "  --schedule S   " SCHEDULES "\n"
     "  --sram SIZE    the fastest schedule whose peak fits SIZE, or exit 1 naming the\n"
@@ -59,6 +74,7 @@ void cli_usage(FILE *f, const char *cmd) {
     else if (cmd && !strcmp(cmd, "inspect")) fprintf(f, "%s%s", USAGE_INSPECT, USAGE_COMMON);
     else if (cmd && !strcmp(cmd, "run")) fprintf(f, "%s%s", USAGE_RUN, USAGE_COMMON);
     else if (cmd && !strcmp(cmd, "compile")) fprintf(f, "%s%s", USAGE_COMPILE, USAGE_COMMON);
+    else if (cmd && !strcmp(cmd, "prune")) fprintf(f, "%s", USAGE_PRUNE);
     else
         fprintf(f,
                 "usage: pexc <command> MODEL [options]\n"
@@ -72,6 +88,8 @@ void cli_usage(FILE *f, const char *cmd) {
                 "  compile MODEL -o DIR [--name NAME] [--schedule S] [--sram SIZE] [--target T]\n"
                 "                [--arena static|caller]\n"
                 "      standalone C (NAME.h, NAME.c, runtime kernels, CMakeLists.txt)\n"
+                "  prune MODEL --sram SIZE -o OUT.tflite [--method magnitude|none]\n"
+                "      removes channels where the peak sits until it fits SIZE\n"
                 "  ops [--json]\n"
                 "      the TFLite operators pexc compiles, and why the others are left out\n"
                 "  train MODEL --data FILE --format cifar10 [--epochs N] [--lr X] ...\n"
@@ -105,7 +123,8 @@ int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **
 }
 
 int cli_is_command(const char *cmd) {
-    return cmd && (!strcmp(cmd, "inspect") || !strcmp(cmd, "run") || !strcmp(cmd, "compile") || !strcmp(cmd, "ops"));
+    return cmd && (!strcmp(cmd, "inspect") || !strcmp(cmd, "run") || !strcmp(cmd, "compile") || !strcmp(cmd, "ops") ||
+                   !strcmp(cmd, "prune"));
 }
 
 int cli_parse_size(const char *opt, const char *s, size_t *out) {

@@ -27,6 +27,7 @@ int cli_compile(int argc, char **argv);
 int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 const char *cli_train_usage(const char *cmd);
+int cli_prune(int argc, char **argv);
 /* The whole command (argv[0] is the program); its exit status. */
 int pexc_cli_main(int argc, char **argv);
 int cli_write_svg(const char *path, const pexc_model *m, const char *title);

@@ -5,6 +5,7 @@
  *   pexc run MODEL [--input FILE|-]... [--output FILE|-]... [--batch N] [--schedule S] [--sram SIZE]
  *            [--dump-dir DIR]            (one --input per model input, one --output per output)
  *   pexc compile MODEL -o DIR ...          (compile.c)
+ *   pexc prune MODEL --sram SIZE -o OUT    (prune.c)
  *   pexc help [COMMAND], pexc COMMAND --help, pexc --version
  *
  * Every option also takes the form --option=value. Errors: one line on
@@ -383,6 +384,7 @@ int pexc_cli_main(int argc, char **argv) {
     }
     if (!strcmp(c1, "compile")) return cli_compile(argc - 1, argv + 1);
     if (!strcmp(c1, "ops")) return cmd_ops(argc, argv);
+    if (!strcmp(c1, "prune")) return cli_prune(argc - 1, argv + 1);
     cli_args a;
     int r = parse(argc, argv, &a);
     if (r == 0 && a.help) {

@@ -1,0 +1,449 @@
+/*
+ * pexc prune: remove channels where the min-sram peak sits until it fits.
+ *
+ * After the scheduler has done what it can, the peak sits in a few
+ * tensors; only their channels pay for SRAM. So the pruner asks the
+ * scheduler itself: for every channel group it removes a step of the
+ * group's weakest channels (by the L1 norm of their weights) from a copy of
+ * the model, writes it (src/writer), compiles it in memory with the
+ * min-sram schedule and reads the peak. The group whose step lowers the
+ * peak most is pruned for real (ties: the least weight removed), and the
+ * search repeats on the smaller model until the peak fits the budget.
+ * When no group's step lowers the peak any more (it sits in the input, the
+ * output, or channels already at one), the budget needs whole layers
+ * removed and the command refuses it.
+ *
+ * Each candidate round trips through the writer and pexc's own verifying
+ * reader and the whole compile pipeline, so the model finally written is
+ * one pexc has already compiled. No fine-tuning happens here: the training
+ * engine (src/train) takes the pruned model on from this point.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/model.h"
+#include "pexc.h"
+#include "prune/prune.h"
+#include "writer/writer.h"
+
+typedef struct {
+    size_t peak;
+    long long macs;
+    size_t weights;
+    double accuracy; /* -1: not measured */
+} prune_figures;
+
+static int read_all(const char *path, uint8_t **buf, size_t *len, util_err *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return util_fail(err, "cannot open %s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *b = malloc(cap);
+    while (b) {
+        n += fread(b + n, 1, cap - n, f);
+        if (n < cap) break;
+        uint8_t *nb = cap < ((size_t)1 << 31) ? realloc(b, cap * 2) : NULL;
+        if (!nb) {
+            free(b);
+            b = NULL;
+            break;
+        }
+        b = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!b) return util_fail(err, "%s: out of memory reading it", path);
+    if (bad) {
+        free(b);
+        return util_fail(err, "cannot read %s", path);
+    }
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+/* Opens a model in memory with the min-sram schedule. */
+static int open_model(const uint8_t *bytes, size_t len, pexc_model **m, util_err *err) {
+    char msg[sizeof err->msg];
+    if (pexc_model_open_bytes(bytes, len, PEXC_SCHEDULE_MIN_SRAM, m, msg, sizeof msg))
+        return util_fail(err, "%s", msg);
+    return 0;
+}
+
+static int figures_of(const uint8_t *bytes, size_t len, prune_figures *fig, util_err *err) {
+    pexc_model *m;
+    if (open_model(bytes, len, &m, err)) return -1;
+    fig->peak = pexc_model_arena_bytes(m);
+    char *js = pexc_model_json(m, "model");
+    const char *at = js ? strstr(js, "\"macs\":") : NULL;
+    fig->macs = at ? atoll(at + 7) : -1;
+    pexc_free(js);
+    pexc_model_free(m);
+    ir_graph g;
+    if (reader_load(&g, bytes, len, err)) {
+        util_arena_free(&g.arena);
+        return -1;
+    }
+    fig->weights = 0;
+    for (int32_t t = 0; t < g.n_tensors; t++)
+        if (g.tensors[t].data) fig->weights += g.tensors[t].bytes;
+    util_arena_free(&g.arena);
+    fig->accuracy = -1;
+    return 0;
+}
+
+/* Top-1 accuracy of the int8 model over CIFAR-10 binary records (a label
+ * byte, then 1024 red, 1024 green, 1024 blue pixel bytes). The input takes
+ * q = pixel + zero point, as the MLPerf Tiny image models do. */
+static int accuracy_cifar10(const uint8_t *bytes, size_t len, const uint8_t *data, size_t n_rec, double *acc,
+                            util_err *err) {
+    pexc_model *m;
+    if (open_model(bytes, len, &m, err)) return -1;
+    pexc_tensor_info in, out;
+    char msg[sizeof err->msg];
+    if (pexc_model_input_info(m, 0, &in) || pexc_model_output_info(m, 0, &out) || in.type != 9 || out.type != 9 ||
+        in.bytes != 3072 || in.n_quant != 1) {
+        pexc_model_free(m);
+        return util_fail(err, "--format cifar10 needs one int8 input of 32x32x3 and an int8 output");
+    }
+    size_t nout = out.bytes, chunk = 256, right = 0;
+    int8_t *x = malloc(chunk * 3072), *y = malloc(chunk * nout);
+    int rc = 0;
+    for (size_t r0 = 0; r0 < n_rec && x && y && !rc; r0 += chunk) {
+        size_t n = n_rec - r0 < chunk ? n_rec - r0 : chunk;
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *rec = data + (r0 + i) * 3073 + 1;
+            for (int p = 0; p < 1024; p++)
+                for (int c = 0; c < 3; c++) {
+                    long q = (long)rec[c * 1024 + p] + (long)in.zero_points[0];
+                    x[i * 3072 + (size_t)p * 3 + (size_t)c] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
+                }
+        }
+        const void *ins[1] = {x};
+        void *outs[1] = {y};
+        if (pexc_model_run_batch(m, n, ins, outs, msg, sizeof msg)) {
+            rc = util_fail(err, "%s", msg);
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            size_t best = 0;
+            for (size_t k = 1; k < nout; k++)
+                if (y[i * nout + k] > y[i * nout + best]) best = k;
+            if (best == data[(r0 + i) * 3073]) right++;
+        }
+    }
+    if (!x || !y) rc = util_fail(err, "out of memory");
+    free(x);
+    free(y);
+    pexc_model_free(m);
+    *acc = n_rec ? 100.0 * (double)right / (double)n_rec : 0;
+    return rc;
+}
+
+/* Each channel's L1 norm for group gr and a keep mask, in g's arena. */
+static int group_l1(ir_graph *g, const prune_group *gr, double **l1, uint8_t **keep, util_err *err) {
+    *l1 = util_alloc(&g->arena, sizeof(double) * (size_t)gr->channels);
+    *keep = util_alloc(&g->arena, (size_t)gr->channels);
+    if (!*l1 || !*keep) return util_fail(err, "prune: out of memory");
+    prune_channel_l1(g, gr, *l1);
+    return 0;
+}
+
+/* A copy of the model at cur with the k weakest channels of group gi
+ * removed; *removed: their summed L1 norm, *channels the group's count. */
+static int prune_step(const uint8_t *cur, size_t len, int32_t gi, int32_t k, uint8_t **out, size_t *out_len,
+                      double *removed, int32_t *channels, util_err *err) {
+    ir_graph g;
+    prune_groups gs;
+    int rc = -1;
+    if (reader_load(&g, cur, len, err) || prune_find_groups(&g, &gs, err)) goto done;
+    if (gi >= gs.n) {
+        util_fail(err, "prune: group %d vanished", gi);
+        goto done;
+    }
+    prune_group *gr = &gs.g[gi];
+    *channels = gr->channels;
+    double *l1;
+    uint8_t *keep;
+    if (group_l1(&g, gr, &l1, &keep, err)) goto done;
+    memset(keep, 1, (size_t)gr->channels);
+    *removed = 0;
+    for (int32_t j = 0; j < k; j++) {
+        int32_t worst = -1;
+        for (int32_t c = 0; c < gr->channels; c++)
+            if (keep[c] && (worst < 0 || l1[c] < l1[worst])) worst = c;
+        keep[worst] = 0;
+        *removed += l1[worst];
+    }
+    if (prune_remove(&g, gr, keep, err) || writer_tflite(&g, out, out_len, err)) goto done;
+    rc = 0;
+done:
+    util_arena_free(&g.arena);
+    return rc;
+}
+
+#define PRUNE_MAX_GROUPS 256
+#define PRUNE_NAME 33 /* a group's name in progress lines: its first tensor's, cut */
+
+/* The groups of the model at cur: their channel counts, and whether one
+ * of their tensors is alive at the step where the min-sram plan's live
+ * bytes peak (only those can lower the peak directly). */
+static int count_groups(const uint8_t *cur, size_t len, int32_t *n, int32_t *ch, uint8_t *at_peak,
+                        char (*name)[PRUNE_NAME], int32_t max, util_err *err) {
+    ir_graph g;
+    prune_groups gs;
+    pexc_model *m = NULL;
+    int rc = reader_load(&g, cur, len, err) || prune_find_groups(&g, &gs, err) || open_model(cur, len, &m, err)
+                 ? -1
+                 : 0;
+    if (!rc) {
+        *n = gs.n < max ? gs.n : max;
+        int32_t step = 0;
+        const plan_t *p = m->plan;
+        plan_live_profile(p, NULL, &step);
+        for (int32_t i = 0; i < *n; i++) {
+            ch[i] = gs.g[i].channels;
+            at_peak[i] = 0;
+            if (name) snprintf(name[i], PRUNE_NAME, "%s", g.tensors[gs.g[i].tensors[0]].name);
+        }
+        for (int32_t b = 0; b < p->n_buffers; b++) {
+            const plan_buffer *pb = &p->buffers[b];
+            if (pb->first <= step && step <= pb->last && pb->tensor >= 0 && pb->tensor < g.n_tensors &&
+                gs.group_of[pb->tensor] >= 0 && gs.group_of[pb->tensor] < *n)
+                at_peak[gs.group_of[pb->tensor]] = 1;
+        }
+    }
+    if (m) pexc_model_free(m);
+    util_arena_free(&g.arena);
+    return rc;
+}
+
+
+/* The min-sram peak with every group cut to its one strongest channel:
+ * about the least that pruning channels can reach, so a budget below it
+ * is refused at once instead of after a long search. */
+static int prune_floor(const uint8_t *cur, size_t len, size_t *peak, util_err *err) {
+    ir_graph g;
+    prune_groups gs;
+    uint8_t *b = NULL;
+    size_t bl;
+    pexc_model *m = NULL;
+    int rc = -1;
+    if (reader_load(&g, cur, len, err) || prune_find_groups(&g, &gs, err)) goto done;
+    for (int32_t gi = 0; gi < gs.n; gi++) {
+        prune_group *gr = &gs.g[gi];
+        double *l1;
+        uint8_t *keep;
+        if (group_l1(&g, gr, &l1, &keep, err)) goto done;
+        int32_t best = 0;
+        for (int32_t c = 0; c < gr->channels; c++) {
+            keep[c] = 0;
+            if (l1[c] > l1[best]) best = c;
+        }
+        keep[best] = 1;
+        if (prune_remove(&g, gr, keep, err)) goto done;
+    }
+    if (writer_tflite(&g, &b, &bl, err) || open_model(b, bl, &m, err)) goto done;
+    *peak = pexc_model_arena_bytes(m);
+    rc = 0;
+done:
+    if (m) pexc_model_free(m);
+    free(b);
+    util_arena_free(&g.arena);
+    return rc;
+}
+
+/* Prunes *cur (replaced) until its min-sram peak fits o->sram. */
+static int prune_magnitude(const prune_options *o, uint8_t **cur, size_t *len, size_t peak, FILE *f,
+                           util_err *err) {
+    size_t floor = 0;
+    if (peak > o->sram && prune_floor(*cur, *len, &floor, err)) return -1;
+    if (peak > o->sram && floor > o->sram)
+        return util_fail(err,
+                         "prune: --sram %zu needs whole layers removed: with every channel group cut to one channel "
+                         "the min-sram peak is still %zu bytes",
+                         o->sram, floor);
+    for (int iter = 1; peak > o->sram; iter++) {
+        int32_t n, ch[PRUNE_MAX_GROUPS];
+        uint8_t at_peak[PRUNE_MAX_GROUPS];
+        char name[PRUNE_MAX_GROUPS][PRUNE_NAME];
+        if (count_groups(*cur, *len, &n, ch, at_peak, name, PRUNE_MAX_GROUPS, err)) return -1;
+        int any = 0;
+        for (int32_t gi = 0; gi < n; gi++) any |= at_peak[gi] && ch[gi] > 1;
+        int32_t best = -1, best_k = 0;
+        size_t best_peak = peak;
+        double best_loss = 0;
+        uint8_t *best_bytes = NULL;
+        size_t best_len = 0;
+        for (int32_t gi = 0; gi < n; gi++) {
+            /* groups alive at the peak first; the others only when none of
+             * those can shrink (the schedule may then move the peak) */
+            if (ch[gi] < 2 || (any && !at_peak[gi])) continue;
+            /* steps of about 1/8 of the channels: coarse steps overshoot
+             * the budget, one channel at a time is slow */
+            int32_t k = ch[gi] / 8 > 1 ? ch[gi] / 8 : 1;
+            uint8_t *b;
+            size_t bl;
+            double loss;
+            int32_t c;
+            if (prune_step(*cur, *len, gi, k, &b, &bl, &loss, &c, err)) return -1;
+            prune_figures fig;
+            pexc_model *m;
+            if (open_model(b, bl, &m, err)) {
+                free(b);
+                char inner[sizeof err->msg];
+                memcpy(inner, err->msg, sizeof inner);
+                return util_fail(err, "prune: the model with group %d cut to %d channels does not compile: %s", gi,
+                                 c - k, inner);
+            }
+            fig.peak = pexc_model_arena_bytes(m);
+            pexc_model_free(m);
+            if (fig.peak < best_peak || (best >= 0 && fig.peak == best_peak && loss < best_loss)) {
+                free(best_bytes);
+                best = gi;
+                best_k = k;
+                best_peak = fig.peak;
+                best_loss = loss;
+                best_bytes = b;
+                best_len = bl;
+            } else {
+                free(b);
+            }
+        }
+        if (best < 0) {
+            pexc_model *m;
+            char where[400] = "";
+            if (!open_model(*cur, *len, &m, err)) {
+                char *js = pexc_model_json(m, "model");
+                const char *at = js ? strstr(js, "\"peak\": \"") : NULL;
+                if (at) snprintf(where, sizeof where, "%.*s", (int)strcspn(at + 9, "\""), at + 9);
+                pexc_free(js);
+                pexc_model_free(m);
+            }
+            return util_fail(err,
+                             "prune: --sram %zu needs whole layers removed: no channel group lowers the min-sram "
+                             "peak below %zu bytes (%s)",
+                             o->sram, peak, where);
+        }
+        fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes\n", iter, best, name[best],
+                ch[best], ch[best] - best_k, peak, best_peak);
+        free(*cur);
+        *cur = best_bytes;
+        *len = best_len;
+        peak = best_peak;
+    }
+    return 0;
+}
+
+/* The peak a step on each group would give: one row per group (its
+ * channels, tensors, first tensor's name, whether it is alive at the
+ * peak step, and the min-sram peak with its weakest eighth removed). */
+static int prune_report(const uint8_t *cur, size_t len, size_t peak, FILE *f, util_err *err) {
+    int32_t n, ch[PRUNE_MAX_GROUPS];
+    uint8_t at_peak[PRUNE_MAX_GROUPS];
+    if (count_groups(cur, len, &n, ch, at_peak, NULL, PRUNE_MAX_GROUPS, err)) return -1;
+    ir_graph g;
+    prune_groups gs;
+    if (reader_load(&g, cur, len, err) || prune_find_groups(&g, &gs, err)) {
+        util_arena_free(&g.arena);
+        return -1;
+    }
+    fprintf(f, "min-sram peak %zu bytes; %d channel groups\n", peak, n);
+    fprintf(f, "%5s %8s %7s %7s %12s  %.40s\n", "group", "channels", "tensors", "at peak", "peak -k", "first tensor");
+    int rc = 0;
+    for (int32_t gi = 0; gi < n && !rc; gi++) {
+        int32_t k = ch[gi] / 8 > 1 ? ch[gi] / 8 : 1, c;
+        uint8_t *b = NULL;
+        size_t bl;
+        double loss;
+        pexc_model *m = NULL;
+        char cut[32] = "-";
+        if (ch[gi] > 1) {
+            rc = prune_step(cur, len, gi, k, &b, &bl, &loss, &c, err) || open_model(b, bl, &m, err);
+            if (!rc) snprintf(cut, sizeof cut, "%zu (-%d)", pexc_model_arena_bytes(m), k);
+        }
+        if (!rc)
+            fprintf(f, "%5d %8d %7d %7s %12s  %.40s\n", gi, ch[gi], gs.g[gi].n_tensors, at_peak[gi] ? "yes" : "no", cut,
+                    g.tensors[gs.g[gi].tensors[0]].name);
+        if (m) pexc_model_free(m);
+        free(b);
+    }
+    util_arena_free(&g.arena);
+    return rc ? -1 : 0;
+}
+
+static void print_row(FILE *f, const char *what, double a, double b, int pct) {
+    if (pct) fprintf(f, "%-22s %12.2f %12.2f %9.3f\n", what, a, b, a > 0 ? b / a : 0);
+    else fprintf(f, "%-22s %12.0f %12.0f %9.3f\n", what, a, b, a > 0 ? b / a : 0);
+}
+
+int prune_run(const prune_options *o, FILE *f, util_err *err) {
+    uint8_t *src = NULL, *cur = NULL, *test = NULL;
+    size_t src_len, cur_len, test_len = 0;
+    int rc = -1;
+    if (o->test && (!o->format || strcmp(o->format, "cifar10"))) {
+        return util_fail(err, "prune: --test needs --format cifar10 (got %s)", o->format ? o->format : "none");
+    }
+    if (read_all(o->model, &src, &src_len, err)) return -1;
+    if (o->out && !o->groups && writer_probe(o->out, err)) goto done;
+    if (o->test) {
+        if (read_all(o->test, &test, &test_len, err)) goto done;
+        if (test_len == 0 || test_len % 3073) {
+            util_fail(err, "%s: %zu bytes is not a whole number of 3073-byte CIFAR-10 records", o->test, test_len);
+            goto done;
+        }
+        for (size_t i = 0; i < test_len; i += 3073)
+            if (test[i] > 9) {
+                util_fail(err, "%s: record %zu has label %u; CIFAR-10 labels are 0 to 9", o->test, i / 3073,
+                          test[i]);
+                goto done;
+            }
+    }
+    /* the untouched model through the writer: what every step builds on */
+    {
+        ir_graph g;
+        int bad = reader_load(&g, src, src_len, err) || writer_tflite(&g, &cur, &cur_len, err);
+        util_arena_free(&g.arena);
+        if (bad) goto done;
+    }
+    if (!strcmp(o->method, "none")) {
+        /* a plain rewrite: read back by the verifying reader, not compiled
+         * (models pexc reads but cannot schedule are written too) */
+        ir_graph g;
+        int bad = reader_load(&g, cur, cur_len, err);
+        util_arena_free(&g.arena);
+        if (bad || writer_save(o->out, cur, cur_len, err)) goto done;
+        fprintf(f, "wrote %s (%zu bytes)\n", o->out, cur_len);
+        rc = 0;
+        goto done;
+    }
+    prune_figures before, after;
+    if (figures_of(src, src_len, &before, err)) goto done;
+    if (o->groups) {
+        rc = prune_report(cur, cur_len, before.peak, f, err);
+        goto done;
+    }
+    if (prune_magnitude(o, &cur, &cur_len, before.peak, f, err)) goto done;
+    if (figures_of(cur, cur_len, &after, err)) goto done;
+    if (test && (accuracy_cifar10(src, src_len, test, test_len / 3073, &before.accuracy, err) ||
+                 accuracy_cifar10(cur, cur_len, test, test_len / 3073, &after.accuracy, err)))
+        goto done;
+    if (writer_save(o->out, cur, cur_len, err)) goto done;
+    fprintf(f, "%-22s %12s %12s %9s\n", "", "before", "after", "ratio");
+    print_row(f, "peak SRAM (min-sram)", (double)before.peak, (double)after.peak, 0);
+    print_row(f, "MACs", (double)before.macs, (double)after.macs, 0);
+    print_row(f, "weight bytes", (double)before.weights, (double)after.weights, 0);
+    if (test) print_row(f, "test accuracy %", before.accuracy, after.accuracy, 1);
+    fprintf(f, "wrote %s (%zu bytes)\n", o->out, cur_len);
+    rc = 0;
+done:
+    free(src);
+    free(cur);
+    free(test);
+    return rc;
+}

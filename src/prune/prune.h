@@ -1,0 +1,82 @@
+/* Structural pruning (src/prune): channel groups of an int8 graph, their
+ * removal, and the driver of `pexc prune`. */
+#ifndef PEXC_PRUNE_H
+#define PEXC_PRUNE_H
+
+#include <stdio.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------------------
+ * groups.c: channel groups.
+ *
+ * A group is a set of tensors whose last (channel) dimension must keep the
+ * same channels: the output of a conv, depthwise or fully-connected
+ * operator (a producer) and every tensor tied to it channel by channel
+ * (through depthwise, pooling, element-wise, pad, activations, ADD and MUL
+ * of equal shapes). Removing channel c of a group removes it from every
+ * tensor of the group, from every producer's weights, bias and per-channel
+ * quantisation, and from the input channels of every consumer (conv, FC)
+ * that reads one of its tensors.
+ * ---------------------------------------------------------------------- */
+
+typedef enum { PRUNE_PRODUCER, PRUNE_CHANNELWISE, PRUNE_CONSUMER } prune_role;
+
+typedef struct {
+    int32_t op;          /* operator index */
+    prune_role role;
+} prune_use;
+
+typedef struct {
+    int32_t channels;    /* current channel count */
+    int32_t n_tensors;   /* activations of the group */
+    int32_t *tensors;
+    int32_t n_uses;
+    prune_use *uses;     /* producers, channel-wise ops, consumers */
+    int32_t n_producers;
+} prune_group;
+
+typedef struct {
+    int32_t n;
+    prune_group *g;
+    int32_t *group_of;   /* tensor -> group, -1: none (fixed channels) */
+} prune_groups;
+
+/* Finds the groups of g (straight from reader_load): each group holds the
+ * tensors a producer's output channels flow into. A group that reaches a
+ * graph output, or an operator the pruner does not know, is fixed (left
+ * out). Allocates in g's arena. */
+int prune_find_groups(ir_graph *g, prune_groups *out, util_err *err);
+
+/* ------------------------------------------------------------------------
+ * edit.c: removing channels.
+ * ---------------------------------------------------------------------- */
+
+/* Removes the channels keep[c] == 0 of group gr from every tensor and
+ * weight it touches (new arrays in g's arena; shapes, quantisation). At
+ * least one channel must stay. */
+int prune_remove(ir_graph *g, prune_group *gr, const uint8_t *keep, util_err *err);
+
+/* L1 norm of each channel of group gr over every producer's weights (the
+ * magnitude criterion), into l1[gr->channels]; each producer's weights
+ * are dequantised with its per-channel scale so layers compare. */
+void prune_channel_l1(const ir_graph *g, const prune_group *gr, double *l1);
+
+/* ------------------------------------------------------------------------
+ * prune.c: the driver.
+ * ---------------------------------------------------------------------- */
+
+typedef struct {
+    const char *model, *out;
+    const char *method;  /* "magnitude" or "none" (rewrite unchanged) */
+    size_t sram;         /* budget, bytes (0: none) */
+    const char *data;    /* fine-tuning data: refused until the training engine joins */
+    const char *test, *format; /* optional accuracy report */
+    int groups;          /* print the channel groups and what a step on each gives; write nothing */
+} prune_options;
+
+/* The whole command: prints the table to f; 0, or -1 with err (no output
+ * file left). */
+int prune_run(const prune_options *o, FILE *f, util_err *err);
+
+#endif
