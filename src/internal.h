@@ -145,6 +145,11 @@ typedef struct {
     int32_t n_inputs, n_outputs;
     int32_t *inputs, *outputs;
     int32_t n_subgraphs;         /* in the file; the graph is subgraph 0 */
+    /* The caller supplies each model input row band by row band just before
+     * its first read (pexc inspect --stream-input): a banded input's first
+     * band lives from that read, not from step 0, and the search weighs
+     * plans by that. */
+    int stream_input;
 } ir_graph;
 
 /* Another subgraph of the file (a WHILE or IF branch), as the reader

@@ -79,6 +79,7 @@ static void write_json(const pexc_model *m, const char *label, const char *targe
     sched_describe_peak(g, m->calls, p, why, sizeof why);
     fprintf(f, "  \"lower_bound_bytes\": %zu,\n  \"macs\": %lld,\n  \"steps\": %d,\n", p->lower_bound,
             (long long)total_macs, p->n_steps);
+    if (g->stream_input) fprintf(f, "  \"stream_input\": true,\n");
     write_device(m, target, f);
     fprintf(f, "  \"peak\": ");
     put_string(f, why);

@@ -29,7 +29,7 @@ typedef struct {
     const char *cmd, *model, *schedule, *svg, *dump_dir;
     const char *input[CLI_MAX_IO], *output[CLI_MAX_IO]; /* one file per model input / output, in order */
     int n_input, n_output;
-    int json, help, keep_state;
+    int json, help, keep_state, stream_input;
     long batch;
     size_t sram;
 } cli_args;
@@ -46,6 +46,7 @@ static int parse(int argc, char **argv, cli_args *a) {
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) a->help = 1;
         else if (!strcmp(s, "--json")) a->json = 1;
         else if (!strcmp(s, "--keep-state")) a->keep_state = 1;
+        else if (!strcmp(s, "--stream-input")) a->stream_input = 1;
         else if ((r = cli_opt_value(argc, argv, &i, "--input", &v))) {
             if (r < 0) return -2;
             if (a->n_input == CLI_MAX_IO) {
@@ -408,6 +409,25 @@ int pexc_cli_main(int argc, char **argv) {
     if (pexc_model_open_budget(a.model, sched, a.sram, &m, err, sizeof err)) {
         fprintf(stderr, "pexc: %s\n", err);
         return 1;
+    }
+    if (a.stream_input) {
+        /* the plan if input rows arrive band by band at their first reads;
+         * only inspect reports it: the host executor and the emitted C still
+         * take each input whole before the run (issue 16) */
+        if (strcmp(a.cmd, "inspect") != 0) {
+            fprintf(stderr, "pexc: --stream-input: only inspect reports the streamed-input plan so far; run and "
+                            "compile take the input whole\n");
+            pexc_model_free(m);
+            return 1;
+        }
+        util_err e = {0};
+        m->g.stream_input = 1;
+        if (sched_min_sram(&m->g, m->calls, 0, sched != PEXC_SCHEDULE_CHANNELS, &m->chosen, &m->g.arena, &e)) {
+            fprintf(stderr, "pexc: %s\n", e.msg);
+            pexc_model_free(m);
+            return 1;
+        }
+        m->plan = &m->chosen;
     }
     int rc = !strcmp(a.cmd, "inspect") ? cmd_inspect(m, &a) : cmd_run(m, &a);
     pexc_model_free(m);

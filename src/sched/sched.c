@@ -377,7 +377,10 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
         plan_buffer *x = &p->buffers[i];
         if (x->kind != BUF_TENSOR) continue;
         const ir_tensor *t = &g->tensors[x->tensor];
-        if (t->is_input && p->tensor_buffer[x->tensor] == (x->head >= 0 ? x->head : i)) {
+        /* an input held whole is there before the run; a streamed one's
+         * bands arrive at their first reads (ir_graph.stream_input) */
+        if (t->is_input && p->tensor_buffer[x->tensor] == (x->head >= 0 ? x->head : i) &&
+            !(g->stream_input && x->head >= 0 && x->first != INT32_MAX)) {
             x->first = 0;
             if (x->last < 0) x->last = 0;
         }
