@@ -411,23 +411,27 @@ int pexc_cli_main(int argc, char **argv) {
         return 1;
     }
     if (a.stream_input) {
-        /* the plan if input rows arrive band by band at their first reads;
-         * only inspect reports it: the host executor and the emitted C still
-         * take each input whole before the run (issue 16) */
-        if (strcmp(a.cmd, "inspect") != 0) {
-            fprintf(stderr, "pexc: --stream-input: only inspect reports the streamed-input plan so far; run and "
-                            "compile take the input whole\n");
+        /* each model input a streamed chain reads arrives in a ring as the
+         * plan reads it; run reads it from the input file that way */
+        if (strcmp(a.cmd, "inspect") != 0 && strcmp(a.cmd, "run") != 0) {
+            fprintf(stderr, "pexc: --stream-input: the emitted C takes the input whole so far (inspect and run "
+                            "stream it)\n");
             pexc_model_free(m);
             return 1;
         }
         util_err e = {0};
         m->g.stream_input = 1;
-        if (sched_min_sram(&m->g, m->calls, 0, sched != PEXC_SCHEDULE_CHANNELS, &m->chosen, &m->g.arena, &e)) {
-            fprintf(stderr, "pexc: %s\n", e.msg);
+        uint8_t *arena = NULL;
+        if (sched_min_sram(&m->g, m->calls, 0, sched != PEXC_SCHEDULE_CHANNELS, &m->chosen, &m->g.arena, &e) ||
+            !(arena = calloc(1, m->chosen.arena_bytes ? m->chosen.arena_bytes : 1))) {
+            fprintf(stderr, "pexc: %s\n", arena ? e.msg : "out of memory");
             pexc_model_free(m);
             return 1;
         }
+        free(m->arena);
+        m->arena = arena;
         m->plan = &m->chosen;
+        exec_reset_state(&m->g, m->plan, m->arena);
     }
     int rc = !strcmp(a.cmd, "inspect") ? cmd_inspect(m, &a) : cmd_run(m, &a);
     pexc_model_free(m);

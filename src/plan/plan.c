@@ -394,6 +394,7 @@ typedef struct {
     int32_t *count;   /* [px][c_stored]: writes (or accumulated channels) */
     int64_t ring;     /* ring buffers: pixels held; 0 otherwise */
     int64_t *slot;    /* [ring]: the logical pixel each physical one holds now */
+    int64_t read_next; /* the ring of a streamed model input: its next pixel the caller supplies */
     int32_t *full;    /* [px]: channels of the pixel whose count is at least 1 */
 } cover;
 
@@ -613,6 +614,18 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             const plan_buffer *b = &p->buffers[x->buf];
             int32_t td[4];
             lower_nhwc(&g->tensors[b->tensor], td);
+            if (b->kind == BUF_RING && g->tensors[b->tensor].is_input && x->tensor == b->tensor) {
+                /* a streamed model input: the pixels up to what this step
+                 * reads arrive now, in raster order, each once */
+                int64_t a0, a1;
+                plan_step_pixels(g, calls, st, v, &a0, &a1);
+                for (int64_t q = c->read_next; q < a1; q++) {
+                    c->slot[q % c->ring] = q;
+                    for (int32_t ch = 0; ch < c->c_stored; ch++) (*cov_at(c, q, ch))++;
+                    c->full[q] = c->c_stored;
+                }
+                if (a1 > c->read_next) c->read_next = a1;
+            }
             int32_t c0 = c->c_begin, c1 = c->c_begin + c->c_stored;
             int64_t q0 = 0, q1 = c->hw;
             if (x->tensor != b->tensor) {

@@ -379,6 +379,14 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
         const ir_tensor *t = &g->tensors[x->tensor];
         /* an input held whole is there before the run; a streamed one's
          * bands arrive at their first reads (ir_graph.stream_input) */
+        if (g->stream_input && t->is_input && x->head < 0 && x->first == INT32_MAX &&
+            p->tensor_buffer[x->tensor] == i) {
+            /* a streamed input read only through its ring: no whole copy */
+            x->size = 0;
+            x->first = x->last = 0;
+            p->tensor_buffer[x->tensor] = -1;
+            continue;
+        }
         if (t->is_input && p->tensor_buffer[x->tensor] == (x->head >= 0 ? x->head : i) &&
             !(g->stream_input && x->head >= 0 && x->first != INT32_MAX)) {
             x->first = 0;
