@@ -185,6 +185,19 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
            sched_name, p->arena_bytes, p->lower_bound, m->baseline.arena_bytes, (long long)total_macs, p->n_steps,
            p->n_segments - n_streamed, n_streamed);
     printf("peak: %s\n", why);
+    for (int32_t i = 0; g->stream_input && i < g->n_inputs; i++) {
+        int32_t t = g->inputs[i], reader = -1;
+        for (int32_t s = 0; s < p->n_steps && reader < 0; s++)
+            for (int w = 0; w < 2; w++)
+                if (p->steps[s].in[w].tensor == t) reader = p->steps[s].call;
+        if (p->tensor_buffer[t] < 0)
+            printf("input %d streamed: rows read into a ring as the plan needs them\n", i);
+        else if (reader >= 0)
+            printf("input %d held whole: its first reader, operator %d (%s), does not stream it\n", i, reader,
+                   ir_op_name(g->ops[reader].code));
+        else
+            printf("input %d held whole\n", i);
+    }
     if (a->svg && cli_write_svg(a->svg, m, a->model)) return 1;
     return 0;
 }
