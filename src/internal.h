@@ -398,6 +398,21 @@ static inline int32_t plan_band(const plan_t *p, int32_t h, int32_t k) {
  * buffer of the tensor they view. */
 size_t plan_tensor_offset(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t t);
 
+/* The graph input (index into g->inputs) tensor t holds the bytes of: t
+ * itself, or a reshape of it (a K_NOP view at offset 0); -1 otherwise.
+ * A streamed input's ring is of that tensor. */
+static inline int32_t plan_input_of(const ir_graph *g, const k_call *calls, int32_t t) {
+    for (int32_t i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] == t) return i;
+    for (int32_t op = 0; op < g->n_ops; op++) {
+        const k_call *k = &calls[op];
+        if (k->out == t && k->kind == K_NOP && k->alias_off == 0 && k->in[0] >= 0)
+            for (int32_t i = 0; i < g->n_inputs; i++)
+                if (g->inputs[i] == k->in[0]) return i;
+    }
+    return -1;
+}
+
 /* Places p's buffers (offsets, arena_bytes, live_bytes, lower_bound). */
 int plan_memory(plan_t *p, util_arena *a, util_err *err);
 /* More placement orders for a final plan (about `work` buffer-pair checks). */

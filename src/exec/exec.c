@@ -159,9 +159,9 @@ static int exec_read_input_rows(const ir_graph *g, const k_call *calls, const pl
         const plan_view *v = &st->in[w];
         if (v->buf < 0) continue;
         const plan_buffer *b = &p->buffers[v->buf];
-        if (b->kind != BUF_RING || !g->tensors[b->tensor].is_input || v->tensor != b->tensor) continue;
-        int32_t i = 0;
-        while (i < g->n_inputs && g->inputs[i] != b->tensor) i++;
+        if (b->kind != BUF_RING || v->tensor != b->tensor) continue;
+        int32_t i = plan_input_of(g, calls, b->tensor);
+        if (i < 0) continue;
         if (i >= PEXC_EXEC_MAX_STREAMED) return -1;
         int64_t q0, q1;
         plan_step_pixels(g, calls, st, w, &q0, &q1);

@@ -614,7 +614,7 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             const plan_buffer *b = &p->buffers[x->buf];
             int32_t td[4];
             lower_nhwc(&g->tensors[b->tensor], td);
-            if (b->kind == BUF_RING && g->tensors[b->tensor].is_input && x->tensor == b->tensor) {
+            if (b->kind == BUF_RING && x->tensor == b->tensor && plan_input_of(g, calls, b->tensor) >= 0) {
                 /* a streamed model input: the pixels up to what this step
                  * reads arrive now, in raster order, each once */
                 int64_t a0, a1;

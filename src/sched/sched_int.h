@@ -203,6 +203,9 @@ typedef struct {
     plan_view view[STREAM_MAX_OPS][3]; /* pass 2: each op's operands and output */
 } stream_state;
 
+/* Does streamed segment sg read a model input (or a reshape of one) into
+ * a ring of its own (ir_graph.stream_input)? */
+int sched_stream_reads_input(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *sg);
 /* Appends the steps of streamed segment sg (a template's when cached). */
 int sched_stream_add(builder *b, const plan_segment *sg);
 

@@ -106,7 +106,9 @@ static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t 
     for (int o = 0; o < 2; o++) {
         const k_call *k0 = si->k[0];
         int32_t t = k0->in[o];
-        si->in_stream[o] = g->stream_input && t >= 0 && g->tensors[t].is_input && !g->tensors[t].is_output &&
+        int32_t in = t >= 0 ? plan_input_of(g, calls, t) : -1; /* (a reshape of one: its only reader) */
+        si->in_stream[o] = g->stream_input && in >= 0 && !g->tensors[t].is_output &&
+                           sched_tensor_readers(g, g->inputs[in]) == 1 && !g->tensors[g->inputs[in]].is_output &&
                            g->tensors[t].type == IR_I8 && !g->tensors[t].is_variable && si->src[0][o] < 0 &&
                            sched_tensor_readers(g, t) == 1 && !sched_is_seq(k0) && k0->kind != K_TRANSPOSE &&
                            k0->in[1 - o] != t && !(o == 1 && k0->in[0] == t);
@@ -158,6 +160,11 @@ static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t 
 int sched_stream_ok(const ir_graph *g, const k_call *calls, const int32_t *order, int32_t s, int32_t e) {
     stream_info si;
     return stream_analyse(g, calls, order, s, e, &si) == 0;
+}
+
+int sched_stream_reads_input(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *sg) {
+    stream_info si;
+    return stream_analyse(g, calls, order, sg->op_first, sg->op_last, &si) == 0 && si.in_stream[0];
 }
 
 /* Prefix of operand o's pixels that op i's output pixels [0, q) need, and
