@@ -145,10 +145,9 @@ typedef struct {
     int32_t n_inputs, n_outputs;
     int32_t *inputs, *outputs;
     int32_t n_subgraphs;         /* in the file; the graph is subgraph 0 */
-    /* The caller supplies each model input row band by row band just before
-     * its first read (pexc inspect --stream-input): a banded input's first
-     * band lives from that read, not from step 0, and the search weighs
-     * plans by that. */
+    /* The caller supplies a model input's pixels as the plan reads them
+     * (--stream-input): an input whose first reader starts a streamed chain
+     * is read into a ring of its own (sched/stream.c), not held whole. */
     int stream_input;
 } ir_graph;
 

@@ -394,8 +394,6 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
         plan_buffer *x = &p->buffers[i];
         if (x->kind != BUF_TENSOR) continue;
         const ir_tensor *t = &g->tensors[x->tensor];
-        /* an input held whole is there before the run; a streamed one's
-         * bands arrive at their first reads (ir_graph.stream_input) */
         if (g->stream_input && t->is_input && x->head < 0 && x->first == INT32_MAX &&
             p->tensor_buffer[x->tensor] == i) {
             /* a streamed input read only through its ring: no whole copy */
@@ -404,8 +402,8 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
             p->tensor_buffer[x->tensor] = -1;
             continue;
         }
-        if (t->is_input && p->tensor_buffer[x->tensor] == (x->head >= 0 ? x->head : i) &&
-            !(g->stream_input && x->head >= 0 && x->first != INT32_MAX)) {
+        /* an input held whole is there before the run */
+        if (t->is_input && p->tensor_buffer[x->tensor] == (x->head >= 0 ? x->head : i)) {
             x->first = 0;
             if (x->last < 0) x->last = 0;
         }
