@@ -145,6 +145,10 @@ typedef struct {
     int32_t n_inputs, n_outputs;
     int32_t *inputs, *outputs;
     int32_t n_subgraphs;         /* in the file; the graph is subgraph 0 */
+    /* The caller supplies a model input's pixels as the plan reads them
+     * (--stream-input): an input whose first reader starts a streamed chain
+     * is read into a ring of its own (sched/stream.c), not held whole. */
+    int stream_input;
 } ir_graph;
 
 /* Another subgraph of the file (a WHILE or IF branch), as the reader
@@ -392,6 +396,21 @@ static inline int32_t plan_band(const plan_t *p, int32_t h, int32_t k) {
  * (K_NOP outputs with an alias_off, and reshapes of them), which share the
  * buffer of the tensor they view. */
 size_t plan_tensor_offset(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t t);
+
+/* The graph input (index into g->inputs) tensor t holds the bytes of: t
+ * itself, or a reshape of it (a K_NOP view at offset 0); -1 otherwise.
+ * A streamed input's ring is of that tensor. */
+static inline int32_t plan_input_of(const ir_graph *g, const k_call *calls, int32_t t) {
+    for (int32_t i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] == t) return i;
+    for (int32_t op = 0; op < g->n_ops; op++) {
+        const k_call *k = &calls[op];
+        if (k->out == t && k->kind == K_NOP && k->alias_off == 0 && k->in[0] >= 0)
+            for (int32_t i = 0; i < g->n_inputs; i++)
+                if (g->inputs[i] == k->in[0]) return i;
+    }
+    return -1;
+}
 
 /* Places p's buffers (offsets, arena_bytes, live_bytes, lower_bound). */
 int plan_memory(plan_t *p, util_arena *a, util_err *err);

@@ -79,6 +79,14 @@ static void write_json(const pexc_model *m, const char *label, const char *targe
     sched_describe_peak(g, m->calls, p, why, sizeof why);
     fprintf(f, "  \"lower_bound_bytes\": %zu,\n  \"macs\": %lld,\n  \"steps\": %d,\n", p->lower_bound,
             (long long)total_macs, p->n_steps);
+    if (g->stream_input) {
+        /* per model input: read into a ring as the plan needs it, or held
+         * whole because its first reader takes it whole */
+        fprintf(f, "  \"stream_input\": true,\n  \"inputs_streamed\": [");
+        for (int32_t i = 0; i < g->n_inputs; i++)
+            fprintf(f, "%s%s", i ? ", " : "", p->tensor_buffer[g->inputs[i]] < 0 ? "true" : "false");
+        fprintf(f, "],\n");
+    }
     write_device(m, target, f);
     fprintf(f, "  \"peak\": ");
     put_string(f, why);

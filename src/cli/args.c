@@ -13,14 +13,15 @@
 #define TARGETS "host (default), cortex-m4, cortex-m7, cortex-m33 or cortex-m55"
 
 static const char *const USAGE_INSPECT =
-    "usage: pexc inspect MODEL [--json] [--schedule S] [--sram SIZE] [--svg FILE]\n"
+    "usage: pexc inspect MODEL [--json] [--schedule S] [--sram SIZE] [--svg FILE] [--stream-input]\n"
     "  the schedule step by step (operator, tile, MACs, live bytes), the peak SRAM\n"
     "  and where it sits\n"
     "  --json         the same as JSON (peak_sram_bytes, baseline_peak_sram_bytes, ...)\n"
-    "  --svg FILE     memory over time, the baseline beside the chosen schedule\n";
+    "  --svg FILE     memory over time, the baseline beside the chosen schedule\n"
+    "  --stream-input plan each input read row by row into a ring as needed\n";
 static const char *const USAGE_RUN =
     "usage: pexc run MODEL [--input FILE]... [--output FILE]... [--batch N] [--schedule S]\n"
-    "                [--sram SIZE] [--keep-state] [--dump-dir DIR]\n"
+    "                [--sram SIZE] [--keep-state] [--dump-dir DIR] [--stream-input]\n"
     "  runs the model on raw input bytes (row-major, little-endian)\n"
     "  --input FILE   the input bytes; '-' reads stdin (default: the deterministic input);\n"
     "                 a model with several inputs takes one --input per input, in order\n"
@@ -30,7 +31,8 @@ static const char *const USAGE_RUN =
     "  --keep-state   carry operator state (LSTM state) from one input to the next\n"
     "                 (default: each input starts from the initial state)\n"
     "  --dump-dir DIR writes every whole intermediate tensor as DIR/<index>.bin\n"
-    "                 (DIR is created when missing)\n";
+    "                 (DIR is created when missing)\n"
+    "  --stream-input read each input into a ring row by row as the plan needs it\n";
 static const char *const USAGE_COMPILE =
     "usage: pexc compile MODEL -o DIR [--name NAME] [--schedule S] [--sram SIZE]\n"
     "                    [--target T] [--arena static|caller]\n"

@@ -30,7 +30,7 @@ typedef struct {
     const char *cmd, *model, *schedule, *svg, *dump_dir;
     const char *input[CLI_MAX_IO], *output[CLI_MAX_IO]; /* one file per model input / output, in order */
     int n_input, n_output;
-    int json, help, keep_state;
+    int json, help, keep_state, stream_input;
     long batch;
     size_t sram;
 } cli_args;
@@ -47,6 +47,7 @@ static int parse(int argc, char **argv, cli_args *a) {
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) a->help = 1;
         else if (!strcmp(s, "--json")) a->json = 1;
         else if (!strcmp(s, "--keep-state")) a->keep_state = 1;
+        else if (!strcmp(s, "--stream-input")) a->stream_input = 1;
         else if ((r = cli_opt_value(argc, argv, &i, "--input", &v))) {
             if (r < 0) return -2;
             if (a->n_input == CLI_MAX_IO) {
@@ -185,6 +186,19 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
            sched_name, p->arena_bytes, p->lower_bound, m->baseline.arena_bytes, (long long)total_macs, p->n_steps,
            p->n_segments - n_streamed, n_streamed);
     printf("peak: %s\n", why);
+    for (int32_t i = 0; g->stream_input && i < g->n_inputs; i++) {
+        int32_t t = g->inputs[i], reader = -1;
+        for (int32_t s = 0; s < p->n_steps && reader < 0; s++)
+            for (int w = 0; w < 2; w++)
+                if (p->steps[s].in[w].tensor == t) reader = p->steps[s].call;
+        if (p->tensor_buffer[t] < 0)
+            printf("input %d streamed: rows read into a ring as the plan needs them\n", i);
+        else if (reader >= 0)
+            printf("input %d held whole: its first reader, operator %d (%s), does not stream it\n", i, reader,
+                   ir_op_name(g->ops[reader].code));
+        else
+            printf("input %d held whole\n", i);
+    }
     if (a->svg && cli_write_svg(a->svg, m, a->model)) return 1;
     return 0;
 }
@@ -416,6 +430,29 @@ int pexc_cli_main(int argc, char **argv) {
     if (pexc_model_open_budget(a.model, sched, a.sram, &m, err, sizeof err)) {
         fprintf(stderr, "pexc: %s\n", err);
         return 1;
+    }
+    if (a.stream_input) {
+        /* each model input a streamed chain reads arrives in a ring as the
+         * plan reads it; run reads it from the input file that way */
+        if (strcmp(a.cmd, "inspect") != 0 && strcmp(a.cmd, "run") != 0) {
+            fprintf(stderr, "pexc: --stream-input: the emitted C takes the input whole so far (inspect and run "
+                            "stream it)\n");
+            pexc_model_free(m);
+            return 1;
+        }
+        util_err e = {0};
+        m->g.stream_input = 1;
+        uint8_t *arena = NULL;
+        if (sched_min_sram(&m->g, m->calls, 0, sched != PEXC_SCHEDULE_CHANNELS, &m->chosen, &m->g.arena, &e) ||
+            !(arena = calloc(1, m->chosen.arena_bytes ? m->chosen.arena_bytes : 1))) {
+            fprintf(stderr, "pexc: %s\n", arena ? e.msg : "out of memory");
+            pexc_model_free(m);
+            return 1;
+        }
+        free(m->arena);
+        m->arena = arena;
+        m->plan = &m->chosen;
+        exec_reset_state(&m->g, m->plan, m->arena);
     }
     int rc = !strcmp(a.cmd, "inspect") ? cmd_inspect(m, &a) : cmd_run(m, &a);
     pexc_model_free(m);

@@ -148,6 +148,31 @@ void exec_init_state(const ir_graph *g, const plan_t *p, uint8_t *arena) {
     }
 }
 
+/* A streamed model input (ir_graph.stream_input) sits in a ring that the
+ * caller fills as the plan reads it: before a step reading that ring, the
+ * pixels up to the last one it reads are copied in, in raster order, each
+ * once (the plan verifier checks the same rule). */
+#define PEXC_EXEC_MAX_STREAMED 16
+static int exec_read_input_rows(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena,
+                                const plan_step *st, const void *const *inputs, int64_t *read_next) {
+    for (int w = 0; w < 2; w++) {
+        const plan_view *v = &st->in[w];
+        if (v->buf < 0) continue;
+        const plan_buffer *b = &p->buffers[v->buf];
+        if (b->kind != BUF_RING || v->tensor != b->tensor) continue;
+        int32_t i = plan_input_of(g, calls, b->tensor);
+        if (i < 0) continue;
+        if (i >= PEXC_EXEC_MAX_STREAMED) return -1;
+        int64_t q0, q1;
+        plan_step_pixels(g, calls, st, w, &q0, &q1);
+        size_t px = (size_t)b->c_stored; /* int8: one byte a channel */
+        for (int64_t q = read_next[i]; q < q1; q++)
+            memcpy(arena + b->offset + (size_t)(q % b->ring_px) * px, (const uint8_t *)inputs[i] + (size_t)q * px, px);
+        if (q1 > read_next[i]) read_next[i] = q1;
+    }
+    return 0;
+}
+
 int exec_run(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena, const void *const *inputs,
              void *const *outputs, util_err *err) {
     return exec_run_dump(g, calls, p, arena, inputs, outputs, NULL, err);
@@ -155,12 +180,16 @@ int exec_run(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *a
 
 int exec_run_dump(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena,
                   const void *const *inputs, void *const *outputs, const char *dump_dir, util_err *err) {
+    int64_t read_next[PEXC_EXEC_MAX_STREAMED] = {0}; /* per input: next pixel not yet read into its ring */
     for (int32_t i = 0; i < g->n_inputs; i++) {
         int32_t ti = g->inputs[i];
-        memcpy(tensor_ptr(g, calls, p, arena, ti), inputs[i], g->tensors[ti].bytes);
+        if (p->tensor_buffer[ti] >= 0) memcpy(tensor_ptr(g, calls, p, arena, ti), inputs[i], g->tensors[ti].bytes);
     }
     for (int32_t s = 0; s < p->n_steps; s++) {
         const k_call *k = &calls[p->steps[s].call];
+        if (exec_read_input_rows(g, calls, p, arena, &p->steps[s], inputs, read_next))
+            return util_fail(err, "step %d (operator %d): a streamed input has more than %d inputs before it", s,
+                             k->op, PEXC_EXEC_MAX_STREAMED);
         pexc_status st = run_call(g, calls, k, p, arena, &p->steps[s]);
         if (st != PEXC_OK)
             return util_fail(err, "step %d (operator %d, %s): kernel returned status %d", s, k->op,

@@ -67,6 +67,7 @@ typedef struct {
     int64_t ring;         /* ring buffers: pixels held; 0 otherwise */
     slot_run *sr;
     int32_t n_sr;
+    int64_t read_next;    /* the ring of a streamed model input: the next pixel the caller supplies */
 } cover;
 
 /* Which counts a read accepts: at least 1, or exactly `want`. */
@@ -449,6 +450,21 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             const plan_buffer *b = &p->buffers[x->buf];
             int32_t td[4];
             lower_nhwc(&g->tensors[b->tensor], td);
+            if (b->kind == BUF_RING && x->tensor == b->tensor && plan_input_of(g, calls, b->tensor) >= 0) {
+                /* a streamed model input: the pixels up to what this step
+                 * reads arrive now, in raster order, each once */
+                int64_t a0, a1;
+                plan_step_pixels(g, calls, st, v, &a0, &a1);
+                for (int64_t q = c->read_next; q < a1; q += c->ring) {
+                    int64_t e = q + c->ring < a1 ? q + c->ring : a1;
+                    if (cover_add(c, (rect){q, e, c->c_begin, c->c_begin + c->c_stored, 1})) goto oom;
+                    slot_run runs[2];
+                    int32_t nruns = ring_runs(c, q, e, runs);
+                    for (int32_t i = 0; i < nruns; i++)
+                        if (ring_fill(c, runs[i])) goto oom;
+                }
+                if (a1 > c->read_next) c->read_next = a1;
+            }
             int32_t c0 = c->c_begin, c1 = c->c_begin + c->c_stored;
             int64_t q0 = 0, q1 = c->hw;
             if (x->tensor != b->tensor) {

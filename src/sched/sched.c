@@ -223,6 +223,21 @@ int sched_build(const ir_graph *g, const k_call *calls, const int32_t *order, co
     return sched_build_cached(g, calls, order, segs, n_segs, p, a, NULL, err);
 }
 
+/* Is the op at position pos a reshape of a streamed model input that the
+ * streamed segment right after it reads through a ring (so it has no step)? */
+static int input_reshape_streamed(builder *b, const plan_segment *segs, int32_t n_segs, int32_t pos) {
+    const ir_graph *g = b->g;
+    const k_call *k = &b->calls[b->order[pos]];
+    if (!g->stream_input || k->kind != K_NOP || k->alias_off != 0 || k->in[0] < 0 || !g->tensors[k->in[0]].is_input ||
+        g->tensors[k->out].is_output || sched_tensor_readers(g, k->out) != 1 || sched_tensor_readers(g, k->in[0]) != 1)
+        return 0;
+    for (int32_t i = 0; i < n_segs; i++)
+        if (segs[i].op_first == pos + 1 && segs[i].rows > 0 && b->calls[b->order[pos + 1]].in[0] == k->out &&
+            sched_stream_reads_input(g, b->calls, b->order, &segs[i]))
+            return 1;
+    return 0;
+}
+
 static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, util_err *err);
 
 /* sched_build, taking and keeping streamed segments' templates in cache
@@ -300,6 +315,8 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
             if (sg->rows > 0 ? sched_stream_add(b, sg) : sched_segment_add(b, sg))
                 return util_fail(err, "schedule: cannot build segment at op %d", p->order[pos]);
             pos = sg->op_last + 1;
+        } else if (input_reshape_streamed(b, segs, n_segs, pos)) {
+            pos++; /* its reader reads the input's rows into a ring itself */
         } else {
             if (add_whole_step(b, p->order[pos]))
                 return util_fail(err, "schedule: out of steps at op %d", p->order[pos]);
@@ -377,6 +394,15 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
         plan_buffer *x = &p->buffers[i];
         if (x->kind != BUF_TENSOR) continue;
         const ir_tensor *t = &g->tensors[x->tensor];
+        if (g->stream_input && t->is_input && x->head < 0 && x->first == INT32_MAX &&
+            p->tensor_buffer[x->tensor] == i) {
+            /* a streamed input read only through its ring: no whole copy */
+            x->size = 0;
+            x->first = x->last = 0;
+            p->tensor_buffer[x->tensor] = -1;
+            continue;
+        }
+        /* an input held whole is there before the run */
         if (t->is_input && p->tensor_buffer[x->tensor] == (x->head >= 0 ? x->head : i)) {
             x->first = 0;
             if (x->last < 0) x->last = 0;

@@ -178,6 +178,9 @@ typedef struct {
      * instead of worked out (NULL: worked out) */
     const int64_t *need_tab[STREAM_MAX_OPS][2], *low_tab[STREAM_MAX_OPS][2];
     int consumer;                    /* the last op consumes rows into partial sums */
+    /* operand o of the first op is a model input the caller streams in
+     * (ir_graph.stream_input): read into a ring of its own as needed */
+    int in_stream[2];
 } stream_info;
 
 /* A streamed segment's walk. */
@@ -187,6 +190,8 @@ typedef struct {
     int64_t chunk[STREAM_MAX_OPS];   /* pixels each op makes per step */
     int32_t buf[STREAM_MAX_OPS];     /* its buffer (pass 2) */
     int32_t psum;
+    int64_t in_ring[2];              /* pixels the rings of streamed inputs hold */
+    int32_t in_buf[2];
     /* op i found it could not move with done[i], its bound and its
      * in-chain inputs' done as here: no need to look again until one of
      * them changes */
@@ -198,6 +203,9 @@ typedef struct {
     plan_view view[STREAM_MAX_OPS][3]; /* pass 2: each op's operands and output */
 } stream_state;
 
+/* Does streamed segment sg read a model input (or a reshape of one) into
+ * a ring of its own (ir_graph.stream_input)? */
+int sched_stream_reads_input(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *sg);
 /* Appends the steps of streamed segment sg (a template's when cached). */
 int sched_stream_add(builder *b, const plan_segment *sg);
 

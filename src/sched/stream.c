@@ -103,6 +103,21 @@ static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t 
     }
     si->m = m;
     if (!tall && !si->consumer && !seq) return -1;
+    for (int o = 0; o < 2; o++) {
+        const k_call *k0 = si->k[0];
+        int32_t t = k0->in[o];
+        int32_t in = t >= 0 ? plan_input_of(g, calls, t) : -1; /* (a reshape of one: its only reader) */
+        si->in_stream[o] = g->stream_input && in >= 0 && !g->tensors[t].is_output &&
+                           sched_tensor_readers(g, g->inputs[in]) == 1 && !g->tensors[g->inputs[in]].is_output &&
+                           g->tensors[t].type == IR_I8 && !g->tensors[t].is_variable && si->src[0][o] < 0 &&
+                           sched_tensor_readers(g, t) == 1 && !sched_is_seq(k0) && k0->kind != K_TRANSPOSE &&
+                           k0->in[1 - o] != t && !(o == 1 && k0->in[0] == t);
+        if (si->in_stream[o]) {
+            int32_t d[4];
+            lower_nhwc(&g->tensors[t], d);
+            if (memcmp(d, k0->in_dims[o], sizeof d) != 0) si->in_stream[o] = 0; /* broadcast or reshaped */
+        }
+    }
     si->rows_are_px = seq && !tall;
     for (int32_t i = 0; i < m; i++) {
         const k_call *k = si->k[i];
@@ -147,6 +162,11 @@ int sched_stream_ok(const ir_graph *g, const k_call *calls, const int32_t *order
     return stream_analyse(g, calls, order, s, e, &si) == 0;
 }
 
+int sched_stream_reads_input(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *sg) {
+    stream_info si;
+    return stream_analyse(g, calls, order, sg->op_first, sg->op_last, &si) == 0 && si.in_stream[0];
+}
+
 /* Prefix of operand o's pixels that op i's output pixels [0, q) need, and
  * the first of them output pixel q still needs (a row consumer's "pixels"
  * are its input's). */
@@ -179,6 +199,14 @@ static int64_t stream_low(const stream_info *si, const stream_state *st, int32_t
 static plan_view ring_view(const stream_info *si, const stream_state *st, int32_t j) {
     const k_call *k = si->k[j];
     plan_view v = {st->buf[j], k->out, 0, k->out_dims[3], st->ring[j] < si->P[j] ? (int32_t)st->ring[j] : 0};
+    return v;
+}
+
+/* The ring a streamed model input is read into. */
+static plan_view input_view(const stream_info *si, const stream_state *st, int o) {
+    const k_call *k = si->k[0];
+    int64_t P = (int64_t)k->in_dims[o][1] * k->in_dims[o][2];
+    plan_view v = {st->in_buf[o], k->in[o], 0, k->in_dims[o][3], st->in_ring[o] < P ? (int32_t)st->in_ring[o] : 0};
     return v;
 }
 
@@ -259,7 +287,9 @@ static int stream_walk(builder *b, const stream_info *si, stream_state *st, int3
         for (int32_t i = 0; i < m; i++) {
             const k_call *k = si->k[i];
             for (int o = 0; o < 2; o++)
-                st->view[i][o] = si->src[i][o] >= 0 ? ring_view(si, st, si->src[i][o]) : sched_view_whole(b, k->in[o]);
+                st->view[i][o] = si->src[i][o] >= 0 ? ring_view(si, st, si->src[i][o])
+                                 : i == 0 && si->in_stream[o] ? input_view(si, st, o)
+                                                             : sched_view_whole(b, k->in[o]);
             st->view[i][2] = i + 1 < si->m ? ring_view(si, st, i) : sched_view_whole(b, k->out);
         }
     if (b && st->trace) {
@@ -337,6 +367,13 @@ static int stream_walk(builder *b, const stream_info *si, stream_state *st, int3
                 }
                 st->done[i] = lo;
                 moved = 1;
+                if (!b && i == 0)
+                    for (int o = 0; o < 2; o++)
+                        if (si->in_stream[o]) {
+                            /* the input pixels this step reads, all in the ring */
+                            int64_t req = sched_geom_need(&si->geom[0][o], lo) - sched_geom_low(&si->geom[0][o], q0);
+                            if (req > st->in_ring[o]) st->in_ring[o] = req;
+                        }
                 if (!b && i + 1 < m) {
                     int64_t req = lo - stream_low(si, st, i);
                     if (req < lo - q0) req = lo - q0;
@@ -371,7 +408,8 @@ static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
         /* a chain of one-row sequences steps by time steps, its pixels */
         st->chunk[i] = sg->frac > 1 ? (w + sg->frac - 1) / sg->frac : (int64_t)sg->rows * (si.rows_are_px ? 1 : w);
     }
-    int32_t tmpl = b->cache ? sched_tmpl_find(b->cache, b->order, sg) : -1;
+    int in_stream = si.in_stream[0] || si.in_stream[1]; /* (templates hold no input ring) */
+    int32_t tmpl = b->cache && !in_stream ? sched_tmpl_find(b->cache, b->order, sg) : -1;
     if (tmpl >= 0) {
         memcpy(st->ring, b->cache->t[tmpl].ring, sizeof(int64_t) * (size_t)si.m);
     } else {
@@ -382,6 +420,17 @@ static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
             if (st->ring[j] > si.P[j]) st->ring[j] = si.P[j];
     }
     int32_t base = b->p->n_buffers;
+    for (int o = 0; o < 2; o++) {
+        st->in_buf[o] = -1;
+        if (!si.in_stream[o]) continue;
+        const k_call *k0 = si.k[0];
+        int64_t P = (int64_t)k0->in_dims[o][1] * k0->in_dims[o][2];
+        if (st->in_ring[o] > P || st->in_ring[o] < 1) st->in_ring[o] = P;
+        st->in_buf[o] = sched_buf_new(b, k0->in[o], BUF_RING, 0, k0->in_dims[o][3],
+                                      (size_t)st->in_ring[o] * (size_t)k0->in_dims[o][3]);
+        if (st->in_buf[o] < 0) return -1;
+        b->p->buffers[st->in_buf[o]].ring_px = (int32_t)st->in_ring[o];
+    }
     for (int32_t j = 0; j + 1 < si.m; j++) {
         const k_call *k = si.k[j];
         size_t sz = (size_t)st->ring[j] * (size_t)k->out_dims[3] * ir_type_size(g->tensors[k->out].type);
@@ -402,7 +451,7 @@ static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
     } else { /* (a template making other buffers cannot happen: walk then) */
         int32_t step0 = b->p->n_steps;
         if (stream_walk(b, &si, st, sg->op_first)) return -1;
-        if (b->cache && tmpl < 0) sched_tmpl_put(b, sg, st, si.m, base, step0);
+        if (b->cache && tmpl < 0 && !in_stream) sched_tmpl_put(b, sg, st, si.m, base, step0);
     }
     if (si.consumer) {
         sched_tensor_buf(b, ke->out);
