@@ -157,6 +157,18 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
     if (!x.ops || !x.ring || !x.outer || !x.calls || !x.refs || !seen) goto fail;
     memcpy(x.ops, b->order + x.s, sizeof(int32_t) * (size_t)(x.e - x.s + 1));
     memcpy(x.ring, st->ring, sizeof(int64_t) * (size_t)m);
+    /* the reference of each encoding (own buffer e at [e], outer tensor k
+     * at [n_own + k]) and the outer slot of each tensor, or -1: looked up,
+     * not searched, for each of a long segment's many views */
+    int32_t *ref_of = malloc(sizeof(int32_t) * (size_t)(x.n_own + max_refs + 1));
+    int32_t *outer_of = malloc(sizeof(int32_t) * (size_t)(b->g->n_tensors + 1));
+    if (!ref_of || !outer_of) {
+        free(ref_of);
+        free(outer_of);
+        goto fail;
+    }
+    for (int32_t i = 0; i < x.n_own + max_refs; i++) ref_of[i] = -1;
+    for (int32_t i = 0; i < b->g->n_tensors; i++) outer_of[i] = -1;
     int32_t n_seen = 0;
     for (int32_t i = 0; i < n; i++) {
         const plan_step *y = &p->steps[step0 + i];
@@ -170,20 +182,20 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
             } else {
                 /* a whole tensor made before the segment: looked up again
                  * by the builds using the template */
-                int32_t k = 0;
-                while (k < x.n_outer && x.outer[k] != v->tensor) k++;
-                if (k == x.n_outer) {
-                    if (k == max_refs) goto fail; /* cannot happen */
+                int32_t k = outer_of[v->tensor];
+                if (k < 0) {
+                    if (x.n_outer == max_refs) goto fail_maps; /* cannot happen */
+                    k = outer_of[v->tensor] = x.n_outer;
                     x.outer[x.n_outer++] = v->tensor;
                 }
                 enc = -2 - k;
             }
-            int32_t r = 0;
-            while (r < x.n_refs && x.refs[r].enc != enc) r++;
-            if (r == x.n_refs) {
-                if (r == max_refs) goto fail; /* cannot happen */
+            int32_t *at = &ref_of[enc >= 0 ? enc : x.n_own - 2 - enc], r = *at;
+            if (r < 0) {
+                if (x.n_refs == max_refs) goto fail_maps; /* cannot happen */
                 /* outer tensors are whole tensors (tensor_buffer holds
                  * nothing else) */
+                r = *at = x.n_refs;
                 x.refs[x.n_refs++] = (tmpl_ref){enc, i, i, enc < 0 || p->buffers[v->buf].kind == BUF_TENSOR, 0, 0, 0};
             }
             x.refs[r].last = i;
@@ -200,6 +212,9 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
             }
         }
     }
+    free(ref_of);
+    free(outer_of);
+    ref_of = outer_of = NULL;
     x.groups = malloc(sizeof(tmpl_rows) * (size_t)(n_seen + 1));
     /* the views of each reference in step order: a counting sort by
      * reference (scanning every view once per reference was quadratic in a
@@ -259,6 +274,9 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
     c->bytes += x.bytes;
     note_use(b, slot, step0, base);
     return;
+fail_maps:
+    free(ref_of);
+    free(outer_of);
 fail:
     free(seen);
     tmpl_free_parts(&x);
