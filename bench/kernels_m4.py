@@ -170,6 +170,10 @@ def check_case(d):
     if d["kind"] == FC:
         assert d["h"] == d["w"] == 1 and d["kh"] == d["kw"] == 1, d
     assert -127 <= d["input_offset"] <= 128, d
+    # the short requantisation the firmware sets up needs a right shift
+    # everywhere and sums below 2^30 (taps x 127 x 255 + bias)
+    taps = d["kh"] * d["kw"] * (1 if d["kind"] == DW else d["cin"])
+    assert d["shift_base"] + 1 <= -1 and taps * 127 * 255 + d["bias_range"] < 2 ** 30, d
 
 
 def cases_header(descs):

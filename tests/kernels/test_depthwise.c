@@ -379,7 +379,7 @@ static int check_args(void) {
         mult[i] = INT32_C(1) << 30;
         shift[i] = -6;
     }
-    pexc_conv_params p = {1, 1, 1, 1, 1, 1, 0, 0, -128, 127, mult, shift};
+    pexc_conv_params p = {1, 1, 1, 1, 1, 1, 0, 0, -128, 127, mult, shift, NULL};
     pexc_view vi = kref_conv_dense(in, 1, 5, 5, 4);
     pexc_view vo = kref_conv_dense(out, 1, 5, 5, 8);
     pexc_tile t = {0, 5, 0, 8, 0, 0};
