@@ -144,6 +144,15 @@ int main(void) {
         rng_state = c->seed ? c->seed : 1u;
         for (size_t k = 0; k < ni; k++) in_buf[k] = (int8_t)(rng() >> 24);
         for (size_t k = 0; k < nf; k++) filter_buf[k] = rng_weight();
+        /* a depthwise layer with one input channel gets its filter laid out
+         * [Cout, kh, kw], as the compiler emits it (filter_by_channel) */
+        const int by_channel = c->kind == KB_DW && c->cin == 1 && c->kh * c->kw <= PEXC_GATHER_MAX;
+        if (by_channel) {
+            const size_t taps = (size_t)c->kh * (size_t)c->kw, co = (size_t)c->cout;
+            memcpy(out_plain, filter_buf, nf); /* scratch before the outputs */
+            for (size_t oc = 0; oc < co; oc++)
+                for (size_t k = 0; k < taps; k++) filter_buf[oc * taps + k] = out_plain[k * co + oc];
+        }
         for (int32_t k = 0; k < c->cout; k++) {
             const uint32_t r = rng();
             bias_buf[k] = (int32_t)(r % (2u * (uint32_t)c->bias_range + 1u)) - c->bias_range;
@@ -161,6 +170,7 @@ int main(void) {
             .pad_top = c->pt, .pad_left = c->pl, .input_offset = c->input_offset,
             .output_offset = c->output_offset, .act_min = -128, .act_max = 127,
             .out_mult = mult_buf, .out_shift = shift_buf, .out_round = round_buf,
+            .filter_by_channel = by_channel,
         };
         /* Different fill bytes, so an output a build leaves unwritten differs. */
         memset(out_plain, 0x5A, no);

@@ -214,7 +214,15 @@ typedef struct {
      * the long form: set only where the compiler proved the short form
      * exact for the layer (pexc_requant_short, prep_short_requant). */
     const int32_t *out_round;
+    /* Depthwise layers with one input channel: nonzero when the compiler
+     * laid the filter out [Cout, kh, kw] (a convolution's layout) so each
+     * output channel's taps are adjacent (pexc_gather1_tile). */
+    int32_t filter_by_channel;
 } pexc_conv_params;
+
+/* Largest window (kh * kw) of a one-input-channel layer gathered per pixel
+ * (bytes of stack; pexc_gather1_tile). */
+#define PEXC_GATHER_MAX 128
 
 /* The requantisation fields (all a finishing pass needs) are usable. */
 static inline int pexc_conv_quant_valid(const pexc_conv_params *p) {

@@ -228,6 +228,11 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
             conv_pointwise(&src, bias, t, out, obase + pexc_view_index(out, n, 0, 0, out->c_begin));
             continue;
         }
+        if (in->c == 1 && kh * kw > 1 && kh * kw <= PEXC_GATHER_MAX) { /* one input channel */
+            pexc_gather1_tile(p, in, src.base, filter, kh, kw, bias, t, out,
+                              obase + pexc_view_index(out, n, 0, 0, out->c_begin));
+            continue;
+        }
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
             const int32_t xe = pexc_tile_xe(t, oy, out->w);
             conv_row_runs rr;

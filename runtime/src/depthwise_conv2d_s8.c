@@ -19,7 +19,10 @@
  * takes the list over moved on by the stride. Four channels go through each
  * tap together (pexc_dw4_s8: one word of weights, SMLABB/SMLATT on a core
  * with the DSP extension), reading four input channels (depth multiplier 1)
- * or one (a multiplier that is a multiple of 4).
+ * or one (a multiplier that is a multiple of 4). A layer with one input
+ * channel (a first layer) instead gathers each pixel's window and takes
+ * four channels at a time over all its taps at once (pexc_gather1_tile,
+ * with the filter the compiler laid out by channel).
  */
 #include "pexc_dot.h"
 
@@ -126,7 +129,9 @@ static void dw_pixel(const pexc_conv_params *p, int32_t depth_mult, const pexc_v
  * @param depth_mult output channels per input channel; Cout == Cin * depth_mult.
  * @param in         input view, logical [N, H, W, Cin]; must store channels
  *                   [t->c0 / depth_mult, (t->c1 - 1) / depth_mult].
- * @param filter     [1, kh, kw, Cout] int8.
+ * @param filter     [1, kh, kw, Cout] int8, or [Cout, kh, kw] when
+ *                   p->filter_by_channel (one input channel, kh * kw <=
+ *                   PEXC_GATHER_MAX: the gathered-window path of pexc_dot.h).
  * @param bias       [Cout] int32 or NULL.
  * @param t          output pixels (raster range of the tile), channels
  *                   [c0, c1), all batches.
@@ -146,8 +151,15 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
     if (t->c0 >= t->c1) return PEXC_OK;
     if (!pexc_view_stores(in, t->c0 / depth_mult, (t->c1 - 1) / depth_mult + 1))
         return PEXC_ERR_ARG;
+    if (p->filter_by_channel && (in->c != 1 || kh * kw > PEXC_GATHER_MAX)) return PEXC_ERR_ARG;
 
     int8_t *obase = (int8_t *)out->data;
+    if (p->filter_by_channel) { /* one input channel, filter [Cout, kh, kw] */
+        for (int32_t n = 0; n < out->n; n++)
+            pexc_gather1_tile(p, in, (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin), filter,
+                              kh, kw, bias, t, out, obase + pexc_view_index(out, n, 0, 0, out->c_begin));
+        return PEXC_OK;
+    }
     for (int32_t n = 0; n < out->n; n++) {
         /* Offsets within the batch index's storage wrap in a ring. */
         const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
@@ -243,11 +255,14 @@ pexc_status pexc_depthwise_conv2d_s8_acc(const pexc_conv_params *p, int32_t dept
                     for (int32_t kx = 0; kx < kw; kx++) {
                         const int32_t ix = ix0 + kx * p->dilation_w;
                         if (ix < 0 || ix < xa || ix >= xb) continue;
-                        const int8_t *f = filter + ((size_t)ky * (size_t)kw + (size_t)kx) * cout;
+                        /* tap (ky, kx) of channel oc at f[oc * fc] */
+                        const size_t tap = (size_t)ky * (size_t)kw + (size_t)kx;
+                        const int8_t *f = p->filter_by_channel ? filter + tap : filter + tap * cout;
+                        const size_t fc = p->filter_by_channel ? (size_t)kh * (size_t)kw : 1;
                         for (int32_t oc = t->c0; oc < t->c1; oc++) {
                             const int32_t ic = oc / depth_mult;
                             PEXC_COUNT_MAC(1);
-                            a[oc - t->c0] += f[oc] * (ibase[pexc_view_index(in, n, iy, ix, ic)] + off);
+                            a[oc - t->c0] += f[(size_t)oc * fc] * (ibase[pexc_view_index(in, n, iy, ix, ic)] + off);
                         }
                     }
                 }

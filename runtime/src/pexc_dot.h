@@ -252,4 +252,70 @@ static inline void pexc_dw4_s8(const int8_t *x, const int8_t *w, const size_t *t
     acc[3] = a3;
 }
 
+/* ---- one input channel: the window gathered, then one run per channel ----
+ *
+ * A layer whose input has one channel (the first layer of a keyword
+ * spotter: a 10x4 convolution, or a depthwise layer with depth multiplier 8
+ * on a 10x8 window) has short kernel rows: as runs of memory the window is
+ * kh pieces of kw bytes, and each piece costs a call into the inner product
+ * for every four output channels. Copying the pixel's window once into a
+ * small buffer (row-major taps, on the stack) makes it one run of kh * kw
+ * bytes shared by all output channels, against a filter laid out [Cout][kh
+ * * kw] (a convolution's own layout with one input channel; the compiler
+ * lays a depthwise filter out so, see pexc_conv_params.filter_by_channel).
+ * A tap outside the input is stored as -input_offset, the input zero point:
+ * its x + offset is 0, so it adds nothing, as the skipped tap of the
+ * reference kernel, and the sums are the same integers. */
+
+/* Output pixels of tile t (batch index n) of a kh x kw layer over the
+ * one-channel input in (ibase: the batch index's storage), filter [Cout][kh
+ * * kw], into output channels [t->c0, t->c1) at obase (the batch index's
+ * storage of out). Requires kh * kw <= PEXC_GATHER_MAX. */
+static inline void pexc_gather1_tile(const pexc_conv_params *p, const pexc_view *in, const int8_t *ibase,
+                                     const int8_t *filter, int32_t kh, int32_t kw, const int32_t *bias,
+                                     const pexc_tile *t, const pexc_view *out, int8_t *obase) {
+    int8_t win[PEXC_GATHER_MAX] __attribute__((aligned(4)));
+    const int32_t k = kh * kw, off = p->input_offset;
+    const int8_t pad = (int8_t)-off;
+    const pexc_out_q q = pexc_out_q_of(p);
+    const size_t dstep = (size_t)in->c_stored * (size_t)p->dilation_w;
+    const size_t ring_end = (size_t)in->ring_px * (size_t)in->c_stored;
+    for (int32_t oy = t->y0; oy < t->y1; oy++) {
+        const int32_t xe = pexc_tile_xe(t, oy, out->w);
+        for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
+            pexc_window w;
+            pexc_window_at(p, in, kh, kw, oy, ox, &w);
+            const int32_t inside = (w.ky1 - w.ky0) * (w.kx1 - w.kx0);
+            if (inside < k) memset(win, pad, (size_t)k);
+            for (int32_t ky = w.ky0; ky < w.ky1 && w.kx0 < w.kx1; ky++) {
+                size_t i = pexc_view_index(in, 0, w.iy + ky * p->dilation_h, w.ix + w.kx0 * p->dilation_w, in->c_begin);
+                int8_t *dst = win + ky * kw + w.kx0;
+                const int32_t nx = w.kx1 - w.kx0;
+                if (dstep == 1 && (!in->ring_px || i + (size_t)nx <= ring_end)) {
+                    memcpy(dst, ibase + i, (size_t)nx);
+                } else {
+                    for (int32_t kx = 0; kx < nx; kx++, i = pexc_view_next(in, i, dstep)) dst[kx] = ibase[i];
+                }
+            }
+            int8_t *o = obase + pexc_view_index(out, 0, oy, ox, t->c0);
+            int32_t oc = t->c0;
+            for (; oc + 4 <= t->c1; oc += 4, o += 4) {
+                int32_t acc[4] = {0, 0, 0, 0};
+                if (bias) memcpy(acc, bias + oc, sizeof acc);
+                pexc_dot4_s8(win, filter + (size_t)oc * (size_t)k, (size_t)k, k, off, acc);
+                PEXC_COUNT_MAC(-4 * (int64_t)(k - inside)); /* the padding taps add nothing */
+                o[0] = pexc_out_q_s8(&q, acc[0], oc);
+                o[1] = pexc_out_q_s8(&q, acc[1], oc + 1);
+                o[2] = pexc_out_q_s8(&q, acc[2], oc + 2);
+                o[3] = pexc_out_q_s8(&q, acc[3], oc + 3);
+            }
+            for (; oc < t->c1; oc++, o++) {
+                const int32_t a = pexc_dot1_s8(win, filter + (size_t)oc * (size_t)k, k, off);
+                PEXC_COUNT_MAC(-(int64_t)(k - inside));
+                *o = pexc_out_q_s8(&q, a + (bias ? bias[oc] : 0), oc);
+            }
+        }
+    }
+}
+
 #endif

@@ -154,6 +154,18 @@ static int lower_conv(lower_ctx *c, k_call *k, int depthwise) {
         FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, o->activation);
     p->out_mult = m;
     p->out_shift = s;
+    if (depthwise && cin == 1 && k->kh * k->kw <= PEXC_GATHER_MAX) {
+        /* one input channel: [1, kh, kw, Cout] -> [Cout, kh, kw], the
+         * runtime's gathered-window path (pexc_gather1_tile) */
+        const int32_t taps = k->kh * k->kw;
+        int8_t *f = util_alloc(&c->g->arena, (size_t)taps * (size_t)cout);
+        if (!f) FAIL("out of memory");
+        for (int32_t oc = 0; oc < cout; oc++)
+            for (int32_t t = 0; t < taps; t++) f[(size_t)oc * (size_t)taps + (size_t)t] = k->weights[(size_t)t * (size_t)cout + (size_t)oc];
+        k->weights = f;
+        p->filter_by_channel = 1;
+        return lower_short_rq(c, p, k->weights, 0, (size_t)taps, 1, taps, b, cout);
+    }
     if (depthwise)
         return lower_short_rq(c, p, k->weights, 0, 1, (size_t)cout, (int64_t)k->kh * k->kw, b, cout);
     return lower_short_rq(c, p, k->weights, 0, (size_t)k->kh * (size_t)k->kw * (size_t)cin, 1,
