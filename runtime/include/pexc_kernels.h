@@ -216,12 +216,12 @@ typedef struct {
     const int32_t *out_round;
     /* Depthwise layers with one input channel: nonzero when the compiler
      * laid the filter out [Cout, kh, kw] (a convolution's layout) so each
-     * output channel's taps are adjacent (pexc_gather1_tile). */
+     * output channel's taps are adjacent (pexc_gather_tile). */
     int32_t filter_by_channel;
 } pexc_conv_params;
 
 /* Largest window (kh * kw) of a one-input-channel layer gathered per pixel
- * (bytes of stack; pexc_gather1_tile). */
+ * (bytes of stack; pexc_gather_tile). */
 #define PEXC_GATHER_MAX 128
 
 /* The requantisation fields (all a finishing pass needs) are usable. */

@@ -228,8 +228,8 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
             conv_pointwise(&src, bias, t, out, obase + pexc_view_index(out, n, 0, 0, out->c_begin));
             continue;
         }
-        if (in->c == 1 && kh * kw > 1 && kh * kw <= PEXC_GATHER_MAX) { /* one input channel */
-            pexc_gather1_tile(p, in, src.base, filter, kh, kw, bias, t, out,
+        if (kh * kw > 1 && kh * kw * in->c <= PEXC_GATHER_MAX) { /* a small window: a first layer */
+            pexc_gather_tile(p, in, src.base, filter, kh, kw, in->c, bias, t, out,
                               obase + pexc_view_index(out, n, 0, 0, out->c_begin));
             continue;
         }

@@ -21,7 +21,7 @@
  * with the DSP extension), reading four input channels (depth multiplier 1)
  * or one (a multiplier that is a multiple of 4). A layer with one input
  * channel (a first layer) instead gathers each pixel's window and takes
- * four channels at a time over all its taps at once (pexc_gather1_tile,
+ * four channels at a time over all its taps at once (pexc_gather_tile,
  * with the filter the compiler laid out by channel).
  */
 #include "pexc_dot.h"
@@ -237,8 +237,8 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
     int8_t *obase = (int8_t *)out->data;
     if (p->filter_by_channel) { /* one input channel, filter [Cout, kh, kw] */
         for (int32_t n = 0; n < out->n; n++)
-            pexc_gather1_tile(p, in, (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin), filter,
-                              kh, kw, bias, t, out, obase + pexc_view_index(out, n, 0, 0, out->c_begin));
+            pexc_gather_tile(p, in, (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin), filter,
+                             kh, kw, 1, bias, t, out, obase + pexc_view_index(out, n, 0, 0, out->c_begin));
         return PEXC_OK;
     }
     /* the 3x3 path (dw3_pixel) for depth multiplier 1 */

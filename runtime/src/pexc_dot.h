@@ -252,49 +252,51 @@ static inline void pexc_dw4_s8(const int8_t *x, const int8_t *w, const size_t *t
     acc[3] = a3;
 }
 
-/* ---- one input channel: the window gathered, then one run per channel ----
+/* ---- small windows gathered, then one run per channel ---------------------
  *
- * A layer whose input has one channel (the first layer of a keyword
- * spotter: a 10x4 convolution, or a depthwise layer with depth multiplier 8
- * on a 10x8 window) has short kernel rows: as runs of memory the window is
- * kh pieces of kw bytes, and each piece costs a call into the inner product
- * for every four output channels. Copying the pixel's window once into a
- * small buffer (row-major taps, on the stack) makes it one run of kh * kw
- * bytes shared by all output channels, against a filter laid out [Cout][kh
- * * kw] (a convolution's own layout with one input channel; the compiler
- * lays a depthwise filter out so, see pexc_conv_params.filter_by_channel).
- * A tap outside the input is stored as -input_offset, the input zero point:
- * its x + offset is 0, so it adds nothing, as the skipped tap of the
- * reference kernel, and the sums are the same integers. */
+ * A first layer (one to a few input channels) has short kernel rows: as
+ * runs of memory the window is kh pieces of kw * Cin bytes (3 for a keyword
+ * spotter's 10x4 one-channel convolution, 9 for an RGB 3x3 one), and each
+ * piece costs a call into the inner product, with a scalar tail, for every
+ * four output channels. Copying the pixel's window once into a small buffer
+ * (taps in row-major order, each tap's Cin channels, on the stack) makes it
+ * one run of kh * kw * Cin bytes shared by all output channels, against a
+ * filter laid out [Cout][kh][kw][Cin] (a convolution's own layout; the
+ * compiler lays a one-channel depthwise filter out so, see
+ * pexc_conv_params.filter_by_channel). A tap outside the input is stored as
+ * -input_offset, the input zero point: its x + offset is 0, so it adds
+ * nothing, as the skipped tap of the reference kernel, and the sums are the
+ * same integers. */
 
-/* Output pixels of tile t (batch index n) of a kh x kw layer over the
- * one-channel input in (ibase: the batch index's storage), filter [Cout][kh
- * * kw], into output channels [t->c0, t->c1) at obase (the batch index's
- * storage of out). Requires kh * kw <= PEXC_GATHER_MAX. */
-static inline void pexc_gather1_tile(const pexc_conv_params *p, const pexc_view *in, const int8_t *ibase,
-                                     const int8_t *filter, int32_t kh, int32_t kw, const int32_t *bias,
-                                     const pexc_tile *t, const pexc_view *out, int8_t *obase) {
+/* Output pixels of tile t (batch index n) of a kh x kw layer over input in
+ * (ibase: the batch index's storage; in stores its cin channels), filter
+ * [Cout][kh][kw][cin], into output channels [t->c0, t->c1) at obase (the
+ * batch index's storage of out). Requires kh * kw * cin <= PEXC_GATHER_MAX. */
+static inline void pexc_gather_tile(const pexc_conv_params *p, const pexc_view *in, const int8_t *ibase,
+                                    const int8_t *filter, int32_t kh, int32_t kw, int32_t cin, const int32_t *bias,
+                                    const pexc_tile *t, const pexc_view *out, int8_t *obase) {
     int8_t win[PEXC_GATHER_MAX] __attribute__((aligned(4)));
-    const int32_t k = kh * kw, off = p->input_offset;
+    const int32_t k = kh * kw * cin, off = p->input_offset;
     const int8_t pad = (int8_t)-off;
     const pexc_out_q q = pexc_out_q_of(p);
-    const size_t dstep = (size_t)in->c_stored * (size_t)p->dilation_w;
-    const size_t ring_end = (size_t)in->ring_px * (size_t)in->c_stored;
+    const size_t cs = (size_t)in->c_stored, dstep = cs * (size_t)p->dilation_w, rowc = (size_t)kw * (size_t)cin;
+    const size_t ring_end = (size_t)in->ring_px * cs;
+    const int dense = p->dilation_w == 1 && cs == (size_t)cin; /* a kernel row is adjacent bytes */
     for (int32_t oy = t->y0; oy < t->y1; oy++) {
         const int32_t xe = pexc_tile_xe(t, oy, out->w);
         for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
             pexc_window w;
             pexc_window_at(p, in, kh, kw, oy, ox, &w);
-            const int32_t inside = (w.ky1 - w.ky0) * (w.kx1 - w.kx0);
+            const int32_t nx = w.kx1 - w.kx0, inside = (w.ky1 - w.ky0) * nx * cin;
             if (inside < k) memset(win, pad, (size_t)k);
-            for (int32_t ky = w.ky0; ky < w.ky1 && w.kx0 < w.kx1; ky++) {
+            for (int32_t ky = w.ky0; ky < w.ky1 && nx > 0; ky++) {
                 size_t i = pexc_view_index(in, 0, w.iy + ky * p->dilation_h, w.ix + w.kx0 * p->dilation_w, in->c_begin);
-                int8_t *dst = win + ky * kw + w.kx0;
-                const int32_t nx = w.kx1 - w.kx0;
-                if (dstep == 1 && (!in->ring_px || i + (size_t)nx <= ring_end)) {
-                    memcpy(dst, ibase + i, (size_t)nx);
+                int8_t *dst = win + (size_t)ky * rowc + (size_t)w.kx0 * (size_t)cin;
+                if (dense && (!in->ring_px || i + (size_t)nx * cs <= ring_end)) {
+                    memcpy(dst, ibase + i, (size_t)nx * (size_t)cin);
                 } else {
-                    for (int32_t kx = 0; kx < nx; kx++, i = pexc_view_next(in, i, dstep)) dst[kx] = ibase[i];
+                    for (int32_t kx = 0; kx < nx; kx++, i = pexc_view_next(in, i, dstep), dst += cin)
+                        memcpy(dst, ibase + i, (size_t)cin);
                 }
             }
             int8_t *o = obase + pexc_view_index(out, 0, oy, ox, t->c0);

@@ -156,7 +156,7 @@ static int lower_conv(lower_ctx *c, k_call *k, int depthwise) {
     p->out_shift = s;
     if (depthwise && cin == 1 && k->kh * k->kw <= PEXC_GATHER_MAX) {
         /* one input channel: [1, kh, kw, Cout] -> [Cout, kh, kw], the
-         * runtime's gathered-window path (pexc_gather1_tile) */
+         * runtime's gathered-window path (pexc_gather_tile) */
         const int32_t taps = k->kh * k->kw;
         int8_t *f = util_alloc(&c->g->arena, (size_t)taps * (size_t)cout);
         if (!f) FAIL("out of memory");
