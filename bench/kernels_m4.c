@@ -67,6 +67,7 @@ static int8_t out_dsp[KB_OUT_MAX] __attribute__((aligned(8)));
 static int32_t bias_buf[KB_COUT_MAX];
 static int32_t mult_buf[KB_COUT_MAX];
 static int32_t shift_buf[KB_COUT_MAX];
+static int32_t round_buf[KB_COUT_MAX];
 
 static uint32_t rng_state;
 static uint32_t rng(void) {
@@ -143,17 +144,33 @@ int main(void) {
         rng_state = c->seed ? c->seed : 1u;
         for (size_t k = 0; k < ni; k++) in_buf[k] = (int8_t)(rng() >> 24);
         for (size_t k = 0; k < nf; k++) filter_buf[k] = rng_weight();
+        /* a depthwise layer with one input channel gets its filter laid out
+         * [Cout, kh, kw], as the compiler emits it (filter_by_channel) */
+        const int by_channel = c->kind == KB_DW && c->cin == 1 && c->kh * c->kw <= PEXC_GATHER_MAX;
+        if (by_channel) {
+            const size_t taps = (size_t)c->kh * (size_t)c->kw, co = (size_t)c->cout;
+            memcpy(out_plain, filter_buf, nf); /* scratch before the outputs */
+            for (size_t oc = 0; oc < co; oc++)
+                for (size_t k = 0; k < taps; k++) filter_buf[oc * taps + k] = out_plain[k * co + oc];
+        }
         for (int32_t k = 0; k < c->cout; k++) {
             const uint32_t r = rng();
             bias_buf[k] = (int32_t)(r % (2u * (uint32_t)c->bias_range + 1u)) - c->bias_range;
             mult_buf[k] = (int32_t)(0x40000000u | (rng() & 0x3FFFFFFFu)); /* [2^30, 2^31) */
             shift_buf[k] = c->shift_base + (int32_t)(rng() % 3u) - 1;
+            /* the short requantisation's constant (prep_short_requant): these
+             * layers' sums stay far below 2^30 (at most taps x 127 x 255 plus
+             * the bias) and every shift is negative, as the compiler proves
+             * for the real layers */
+            const int32_t rs = -shift_buf[k];
+            round_buf[k] = (1 << (rs - 1)) + c->output_offset * (1 << rs);
         }
         const pexc_conv_params p = {
             .stride_h = c->sh, .stride_w = c->sw, .dilation_h = 1, .dilation_w = 1,
             .pad_top = c->pt, .pad_left = c->pl, .input_offset = c->input_offset,
             .output_offset = c->output_offset, .act_min = -128, .act_max = 127,
-            .out_mult = mult_buf, .out_shift = shift_buf,
+            .out_mult = mult_buf, .out_shift = shift_buf, .out_round = round_buf,
+            .filter_by_channel = by_channel,
         };
         /* Different fill bytes, so an output a build leaves unwritten differs. */
         memset(out_plain, 0x5A, no);

@@ -167,9 +167,15 @@ def check_case(d):
     """The firmware's kernels expect these; a wrong table entry fails loudly."""
     if d["kind"] == DW:
         assert d["cout"] == d["cin"] * d["depth_mult"], d
+        # the firmware lays a one-channel filter out by channel through the output buffer
+        assert d["cin"] != 1 or d["oh"] * d["ow"] >= d["kh"] * d["kw"], d
     if d["kind"] == FC:
         assert d["h"] == d["w"] == 1 and d["kh"] == d["kw"] == 1, d
     assert -127 <= d["input_offset"] <= 128, d
+    # the short requantisation the firmware sets up needs a right shift
+    # everywhere and sums below 2^30 (taps x 127 x 255 + bias)
+    taps = d["kh"] * d["kw"] * (1 if d["kind"] == DW else d["cin"])
+    assert d["shift_base"] + 1 <= -1 and taps * 127 * 255 + d["bias_range"] < 2 ** 30, d
 
 
 def cases_header(descs):

@@ -209,8 +209,9 @@ def main():
     ap.add_argument("--json", help="also write the raw figures here")
     ap.add_argument("--keep", help="keep generated sources and firmware in this directory")
     ap.add_argument("--sram", help="also compile with these --sram budgets (comma-separated, e.g. 6K,8K)")
+    ap.add_argument("--schedules", help="only these schedules (comma-separated, e.g. baseline; default all)")
     a = ap.parse_args()
-    schedules = SCHEDULES + ["sram=" + b for b in (a.sram.split(",") if a.sram else [])]
+    schedules = (a.schedules.split(",") if a.schedules else SCHEDULES) + ["sram=" + b for b in (a.sram.split(",") if a.sram else [])]
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
         if not shutil.which(tool):
             sys.exit("%s not found: run %s/mcu/install-deps.sh" % (tool, H.SHARED))

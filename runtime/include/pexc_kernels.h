@@ -210,7 +210,19 @@ typedef struct {
     int32_t act_min, act_max;    /* fused activation clamp, int8 range */
     const int32_t *out_mult;     /* [Cout] Q31 multipliers */
     const int32_t *out_shift;    /* [Cout] shifts (TFLite sign convention) */
+    /* [Cout] rounding constants of the short requantisation, or NULL for
+     * the long form: set only where the compiler proved the short form
+     * exact for the layer (pexc_requant_short, prep_short_requant). */
+    const int32_t *out_round;
+    /* Depthwise layers with one input channel: nonzero when the compiler
+     * laid the filter out [Cout, kh, kw] (a convolution's layout) so each
+     * output channel's taps are adjacent (pexc_gather_tile). */
+    int32_t filter_by_channel;
 } pexc_conv_params;
+
+/* Largest window (kh * kw) of a one-input-channel layer gathered per pixel
+ * (bytes of stack; pexc_gather_tile). */
+#define PEXC_GATHER_MAX 128
 
 /* The requantisation fields (all a finishing pass needs) are usable. */
 static inline int pexc_conv_quant_valid(const pexc_conv_params *p) {
@@ -296,22 +308,84 @@ static inline int32_t pexc_requant_inline(int32_t x, int32_t multiplier, int32_t
     return (hi >> right) - ((threshold - (hi & mask)) >> 31);
 }
 
+/* The short requantisation: TFLite's bytes in about half the
+ * instructions of pexc_requant_inline, for sums the compiler has proved
+ * small. With |x| < 2^30 the doubled product 2x * m fits the rounding high
+ * multiply (SMMULR on a core with the DSP extension):
+ *
+ *     h = floor((2x * m + 2^31) / 2^32) = floor((x * m + 2^30) / 2^31),
+ *
+ * which is TFLite's SaturatingRoundingDoublingHighMul (see
+ * pexc_requant_inline; it cannot saturate, m being positive). TFLite's final
+ * divide by 2^r rounds half away from zero, floor((h + 2^(r-1) - [h < 0]) /
+ * 2^r), and adding the output zero point z before the shift as z * 2^r
+ * changes nothing but saves an add; so with round = 2^(r-1) + z * 2^r
+ * (computed offline, prep_short_requant) the result is
+ *
+ *     (h + (h >> 31) + round) >> r  =  requant(x) + z.
+ *
+ * The compiler sets out_round only when, for every channel, |x| < 2^30 is
+ * proved from the weights, bias and input zero point, r >= 1 (shift <= -1)
+ * and h + (h >> 31) + round cannot overflow; otherwise the layer keeps the
+ * long form. Kernel tests compare the two on random and extreme values. */
+/* floor((a * b + 2^31) / 2^32) for any int32 a, b: the rounding high
+ * multiply (one SMMULR with the DSP extension, its plain twin otherwise).
+ * For |x| < 2^30, pexc_mulhr(2x, m) is TFLite's doubling high multiply of
+ * x and m (m != INT32_MIN). */
+static inline int32_t pexc_mulhr(int32_t a, int32_t b) {
+#if defined(__ARM_FEATURE_DSP) && !defined(PEXC_NO_DSP)
+    int32_t h;
+    __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(a), "r"(b));
+    return h;
+#else
+    return (int32_t)(((int64_t)a * b + (INT64_C(1) << 31)) >> 32);
+#endif
+}
+
+static inline int32_t pexc_requant_short(int32_t x, int32_t multiplier, int32_t shift, int32_t round) {
+    const int32_t h = pexc_mulhr((int32_t)((uint32_t)x << 1), multiplier);
+    return (h + (h >> 31) + round) >> -shift;
+}
+
+/* TFLite's MultiplyByQuantizedMultiplierSmallerThanOneExp (a doubling high
+ * multiply, then a rounding right shift by r = -shift >= 0) of x, given
+ * x2 = 2x with |x| < 2^30: the high multiply as in pexc_requant_short, the
+ * shift as (h + (h < 0 ? -1 : 0) + 2^(r-1)) >> r, or h for r = 0 (mask and
+ * round 0). The fields are the per-call constants. */
+typedef struct {
+    int32_t mult, r, mask, round;
+} pexc_scale_le1;
+
+static inline pexc_scale_le1 pexc_scale_le1_of(int32_t mult, int32_t shift) {
+    pexc_scale_le1 s = {mult, -shift, shift < 0 ? -1 : 0,
+                        shift < 0 ? (int32_t)(UINT32_C(1) << (-shift - 1)) : 0};
+    return s;
+}
+
+static inline int32_t pexc_scale_le1_x2(const pexc_scale_le1 *s, int32_t x2) {
+    const int32_t h = pexc_mulhr(x2, s->mult);
+    return (h + ((h >> 31) & s->mask) + s->round) >> s->r;
+}
+
 /* The requantisation fields of a pexc_conv_params copied into locals, for
  * loops that store int8 outputs: an int8 store may alias anything, so a loop
  * reading the fields through the params pointer reloads them after each. */
 typedef struct {
-    const int32_t *mult, *shift;
+    const int32_t *mult, *shift, *round;
     int32_t output_offset, act_min, act_max;
 } pexc_out_q;
 
 static inline pexc_out_q pexc_out_q_of(const pexc_conv_params *p) {
-    pexc_out_q q = {p->out_mult, p->out_shift, p->output_offset, p->act_min, p->act_max};
+    pexc_out_q q = {p->out_mult, p->out_shift, p->out_round, p->output_offset, p->act_min, p->act_max};
     return q;
 }
 
 /* int32 sum (bias included) of output channel oc -> int8 output value. */
 static inline int8_t pexc_out_q_s8(const pexc_out_q *q, int32_t acc, int32_t oc) {
-    acc = pexc_requant_inline(acc, q->mult[oc], q->shift[oc]) + q->output_offset;
+    if (q->round)
+        acc = pexc_requant_short(acc, q->mult[oc], q->shift[oc], q->round[oc]);
+    else
+        acc = pexc_requant_inline(acc, q->mult[oc], q->shift[oc]) + q->output_offset;
     if (acc < q->act_min) acc = q->act_min;
     if (acc > q->act_max) acc = q->act_max;
     return (int8_t)acc;

@@ -245,6 +245,11 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
             conv_pointwise(&src, bias, t, out, obase + pexc_view_index(out, n, 0, 0, out->c_begin));
             continue;
         }
+        if (kh * kw > 1 && kh * kw * in->c <= PEXC_GATHER_MAX) { /* a small window: a first layer */
+            pexc_gather_tile(p, in, src.base, filter, kh, kw, in->c, bias, t, out,
+                              obase + pexc_view_index(out, n, 0, 0, out->c_begin));
+            continue;
+        }
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
             const int32_t xe = pexc_tile_xe(t, oy, out->w);
             conv_row_runs rr;

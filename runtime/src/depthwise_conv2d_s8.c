@@ -19,7 +19,10 @@
  * takes the list over moved on by the stride. Four channels go through each
  * tap together (pexc_dw4_s8: one word of weights, SMLABB/SMLATT on a core
  * with the DSP extension), reading four input channels (depth multiplier 1)
- * or one (a multiplier that is a multiple of 4).
+ * or one (a multiplier that is a multiple of 4). A layer with one input
+ * channel (a first layer) instead gathers each pixel's window and takes
+ * four channels at a time over all its taps at once (pexc_gather_tile,
+ * with the filter the compiler laid out by channel).
  */
 #include "pexc_dot.h"
 
@@ -118,6 +121,87 @@ static void dw_pixel(const pexc_conv_params *p, int32_t depth_mult, const pexc_v
 }
 
 
+/* ---- 3x3, depth multiplier 1, whole window ------------------------------
+ *
+ * The common depthwise layer of MobileNet-style models. For a pixel whose
+ * window lies wholly inside the input (all but the border), the nine taps
+ * are three rows of three pixels at fixed offsets, so the loop over taps
+ * and its offset lists go away: each tap of four channels is one input
+ * word and one weight word, widened in pairs (SXTAB16 / SXTB16 on a core
+ * with the DSP extension), four single products. */
+
+/* Four accumulators, passed by value so they stay in registers (an
+ * accumulator array would be stored back after every tap: the int8 loads
+ * could alias it as far as the compiler knows). */
+typedef struct {
+    int32_t a0, a1, a2, a3;
+} dw3_acc;
+
+/* acc.aj += w[j] * (x[j] + off), j = 0..3, for one tap; off2 is the offset
+ * in both int16 lanes (DSP) or plain (twin). */
+static inline dw3_acc dw3_tap(dw3_acc a, const int8_t *x, const int8_t *w, int32_t off2) {
+#ifdef PEXC_DOT_DSP
+    const int32_t xv = pexc_ld4(x), wv = pexc_ld4(w);
+    const int32_t xe = __sxtab16(off2, xv), xo = pexc_sxtab16_r8(off2, xv);
+    const int32_t we = __sxtb16(wv), wo = pexc_sxtb16_r8(wv);
+    a.a0 = __smlabb(xe, we, a.a0);
+    a.a2 = __smlatt(xe, we, a.a2);
+    a.a1 = __smlabb(xo, wo, a.a1);
+    a.a3 = __smlatt(xo, wo, a.a3);
+#else
+    a.a0 += w[0] * (x[0] + off2);
+    a.a1 += w[1] * (x[1] + off2);
+    a.a2 += w[2] * (x[2] + off2);
+    a.a3 += w[3] * (x[3] + off2);
+#endif
+    return a;
+}
+
+/* Output channels [c0, c1) of one pixel into o: r[0..2] point at the
+ * window's three rows (its first pixel, channel c0), pixels cs apart; the
+ * filter's taps are cout apart, f at channel c0 of tap (0, 0). */
+static void dw3_pixel(const int8_t *const r[3], size_t cs, const int8_t *f, size_t cout, int32_t off,
+                      const int32_t *bias, const pexc_out_q *q, int32_t c0, int32_t c1, int8_t *o) {
+    int32_t oc = c0;
+    size_t c = 0;
+#ifdef PEXC_DOT_DSP
+    const int32_t off2 = pexc_off2(off);
+#else
+    const int32_t off2 = off;
+#endif
+    PEXC_COUNT_MAC(9 * (int64_t)(c1 - c0));
+    for (; oc + 4 <= c1; oc += 4, c += 4, o += 4) {
+        dw3_acc a = {0, 0, 0, 0};
+        if (bias) {
+            a.a0 = bias[oc];
+            a.a1 = bias[oc + 1];
+            a.a2 = bias[oc + 2];
+            a.a3 = bias[oc + 3];
+        }
+        const int8_t *w = f + c;
+        /* a loop over the rows, not unrolled: nine taps' loads hoisted at
+         * once would need more registers than the core has */
+#pragma GCC unroll 1
+        for (int32_t ky = 0; ky < 3; ky++, w += 3 * cout) {
+            const int8_t *x = r[ky] + c;
+            a = dw3_tap(a, x, w, off2);
+            a = dw3_tap(a, x + cs, w + cout, off2);
+            a = dw3_tap(a, x + 2 * cs, w + 2 * cout, off2);
+        }
+        o[0] = pexc_out_q_s8(q, a.a0, oc);
+        o[1] = pexc_out_q_s8(q, a.a1, oc + 1);
+        o[2] = pexc_out_q_s8(q, a.a2, oc + 2);
+        o[3] = pexc_out_q_s8(q, a.a3, oc + 3);
+    }
+    for (; oc < c1; oc++, c++, o++) {
+        int32_t a = bias ? bias[oc] : 0;
+        for (int32_t ky = 0; ky < 3; ky++)
+            for (int32_t kx = 0; kx < 3; kx++)
+                a += f[(3 * (size_t)ky + (size_t)kx) * cout + c] * (r[ky][(size_t)kx * cs + c] + off);
+        *o = pexc_out_q_s8(q, a, oc);
+    }
+}
+
 /**
  * @brief int8 depthwise convolution over one output tile.
  *
@@ -126,7 +210,9 @@ static void dw_pixel(const pexc_conv_params *p, int32_t depth_mult, const pexc_v
  * @param depth_mult output channels per input channel; Cout == Cin * depth_mult.
  * @param in         input view, logical [N, H, W, Cin]; must store channels
  *                   [t->c0 / depth_mult, (t->c1 - 1) / depth_mult].
- * @param filter     [1, kh, kw, Cout] int8.
+ * @param filter     [1, kh, kw, Cout] int8, or [Cout, kh, kw] when
+ *                   p->filter_by_channel (one input channel, kh * kw <=
+ *                   PEXC_GATHER_MAX: the gathered-window path of pexc_dot.h).
  * @param bias       [Cout] int32 or NULL.
  * @param t          output pixels (raster range of the tile), channels
  *                   [c0, c1), all batches.
@@ -146,8 +232,19 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
     if (t->c0 >= t->c1) return PEXC_OK;
     if (!pexc_view_stores(in, t->c0 / depth_mult, (t->c1 - 1) / depth_mult + 1))
         return PEXC_ERR_ARG;
+    if (p->filter_by_channel && (in->c != 1 || kh * kw > PEXC_GATHER_MAX)) return PEXC_ERR_ARG;
 
     int8_t *obase = (int8_t *)out->data;
+    if (p->filter_by_channel) { /* one input channel, filter [Cout, kh, kw] */
+        for (int32_t n = 0; n < out->n; n++)
+            pexc_gather_tile(p, in, (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin), filter,
+                             kh, kw, 1, bias, t, out, obase + pexc_view_index(out, n, 0, 0, out->c_begin));
+        return PEXC_OK;
+    }
+    /* the 3x3 path (dw3_pixel) for depth multiplier 1 */
+    const int fast3 = kh == 3 && kw == 3 && depth_mult == 1 && p->dilation_h == 1 && p->dilation_w == 1;
+    const size_t cs = (size_t)in->c_stored, ring_end = (size_t)in->ring_px * cs;
+    const pexc_out_q q = pexc_out_q_of(p);
     for (int32_t n = 0; n < out->n; n++) {
         /* Offsets within the batch index's storage wrap in a ring. */
         const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
@@ -167,6 +264,21 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 win.ix = ox * p->stride_w - p->pad_left;
                 pexc_window_clip(win.ix, p->dilation_w, kw, in->w, &win.kx0, &win.kx1);
+                if (fast3 && win.ky0 == 0 && win.ky1 == 3 && win.kx0 == 0 && win.kx1 == 3) {
+                    const int8_t *r[3];
+                    int whole = 1; /* no row of the window wraps around a ring's end */
+                    for (int32_t ky = 0; ky < 3; ky++) {
+                        const size_t i = pexc_view_index(in, 0, win.iy + ky, win.ix, t->c0);
+                        whole &= !in->ring_px || i + 2 * cs < ring_end;
+                        r[ky] = ibase + i;
+                    }
+                    if (whole) {
+                        dw3_pixel(r, cs, filter + t->c0, (size_t)out->c, p->input_offset, bias, &q, t->c0, t->c1,
+                                  obase + pexc_view_index(out, n, oy, ox, t->c0));
+                        ntaps = -1; /* the tap lists were not moved on */
+                        continue;
+                    }
+                }
                 if (ntaps >= 0 && ntaps < DW_TAPS && win.kx0 == pkx0 && win.kx1 == pkx1 &&
                     (!in->ring_px || p->stride_w <= in->ring_px)) {
                     for (int32_t k = 0; k < ntaps; k++) ti[k] = pexc_view_next(in, ti[k], step);
@@ -243,11 +355,14 @@ pexc_status pexc_depthwise_conv2d_s8_acc(const pexc_conv_params *p, int32_t dept
                     for (int32_t kx = 0; kx < kw; kx++) {
                         const int32_t ix = ix0 + kx * p->dilation_w;
                         if (ix < 0 || ix < xa || ix >= xb) continue;
-                        const int8_t *f = filter + ((size_t)ky * (size_t)kw + (size_t)kx) * cout;
+                        /* tap (ky, kx) of channel oc at f[oc * fc] */
+                        const size_t tap = (size_t)ky * (size_t)kw + (size_t)kx;
+                        const int8_t *f = p->filter_by_channel ? filter + tap : filter + tap * cout;
+                        const size_t fc = p->filter_by_channel ? (size_t)kh * (size_t)kw : 1;
                         for (int32_t oc = t->c0; oc < t->c1; oc++) {
                             const int32_t ic = oc / depth_mult;
                             PEXC_COUNT_MAC(1);
-                            a[oc - t->c0] += f[oc] * (ibase[pexc_view_index(in, n, iy, ix, ic)] + off);
+                            a[oc - t->c0] += f[(size_t)oc * fc] * (ibase[pexc_view_index(in, n, iy, ix, ic)] + off);
                         }
                     }
                 }

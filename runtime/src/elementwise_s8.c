@@ -79,6 +79,47 @@ static int32_t clamp(int32_t v, int32_t lo, int32_t hi) {
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
+/* ---- ADD in a few instructions per element --------------------------------
+ *
+ * Each of ADD's three rescalings is TFLite's doubling high multiply followed
+ * by a rounding right shift (requant_le1). With left_shift <= 21 every value
+ * multiplied is below 2^30 in magnitude: an operand is at most 255 << 21 <
+ * 2^29, and each rescaled operand is at most half of that (its multiplier is
+ * at most 1/2), so their sum is too. Then the doubling high multiply is one
+ * rounding high multiply of the doubled value (pexc_mulhr, SMMULR on the
+ * Cortex-M4), and the rounding shift by r, round half away from zero, is
+ * (h + (h < 0 ? -1 : 0) + 2^(r-1)) >> r for r >= 1 and h itself for r = 0:
+ * the same integers as the long form (pexc_scale_le1_x2), with the
+ * operand's offset and left shift folded into one add per element. Kernel
+ * tests compare both forms (tests/kernels/test_requant_short.c for the
+ * rescaling at rounding ties, test_elementwise.c for the kernel) on the
+ * host and on the M4. */
+static void add_fast(const pexc_add_params *p, const pexc_view *in1, const pexc_view *in2, const pexc_tile *t,
+                     pexc_view *out) {
+    const pexc_scale_le1 s1 = pexc_scale_le1_of(p->input1_mult, p->input1_shift);
+    const pexc_scale_le1 s2 = pexc_scale_le1_of(p->input2_mult, p->input2_shift);
+    const pexc_scale_le1 so = pexc_scale_le1_of(p->output_mult, p->output_shift);
+    const int32_t sh = p->left_shift + 1; /* the operand doubled on the common scale */
+    const int32_t k1 = (int32_t)((uint32_t)p->input1_offset << sh), k2 = (int32_t)((uint32_t)p->input2_offset << sh);
+    const int32_t zo = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const size_t d1 = in1->c == 1 ? 0 : 1, d2 = in2->c == 1 ? 0 : 1; /* a broadcast channel stays */
+    for (int32_t n = 0; n < out->n; n++)
+        for (int32_t y = t->y0; y < t->y1; y++)
+            for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++) {
+                /* a pixel's channels are adjacent in every view */
+                const int8_t *a = (const int8_t *)in1->data +
+                                  pexc_view_index(in1, BC(in1->n, n), BC(in1->h, y), BC(in1->w, x), BC(in1->c, t->c0));
+                const int8_t *b = (const int8_t *)in2->data +
+                                  pexc_view_index(in2, BC(in2->n, n), BC(in2->h, y), BC(in2->w, x), BC(in2->c, t->c0));
+                int8_t *o = (int8_t *)out->data + pexc_view_index(out, n, y, x, t->c0);
+                for (int32_t c = t->c0; c < t->c1; c++, a += d1, b += d2) {
+                    const int32_t sa = pexc_scale_le1_x2(&s1, (int32_t)((uint32_t)*a << sh) + k1);
+                    const int32_t sb = pexc_scale_le1_x2(&s2, (int32_t)((uint32_t)*b << sh) + k2);
+                    *o++ = (int8_t)clamp(pexc_scale_le1_x2(&so, (int32_t)((uint32_t)(sa + sb) << 1)) + zo, lo, hi);
+                }
+            }
+}
+
 /**
  * @brief int8 ADD with broadcasting over tile t of the output.
  *
@@ -94,6 +135,10 @@ pexc_status pexc_add_s8(const pexc_add_params *p, const pexc_view *in1,
     if (p->input1_shift > 0 || p->input1_shift < -31 || p->input2_shift > 0 ||
         p->input2_shift < -31 || p->output_shift > 0 || p->output_shift < -31)
         return PEXC_ERR_ARG;
+    if (p->left_shift <= 21) {
+        add_fast(p, in1, in2, t, out);
+        return PEXC_OK;
+    }
     for (int32_t n = 0; n < out->n; n++)
         for (int32_t y = t->y0; y < t->y1; y++)
             for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++)

@@ -334,4 +334,72 @@ static inline void pexc_dw4_s8(const int8_t *x, const int8_t *w, const size_t *t
     acc[3] = a3;
 }
 
+/* ---- small windows gathered, then one run per channel ---------------------
+ *
+ * A first layer (one to a few input channels) has short kernel rows: as
+ * runs of memory the window is kh pieces of kw * Cin bytes (3 for a keyword
+ * spotter's 10x4 one-channel convolution, 9 for an RGB 3x3 one), and each
+ * piece costs a call into the inner product, with a scalar tail, for every
+ * four output channels. Copying the pixel's window once into a small buffer
+ * (taps in row-major order, each tap's Cin channels, on the stack) makes it
+ * one run of kh * kw * Cin bytes shared by all output channels, against a
+ * filter laid out [Cout][kh][kw][Cin] (a convolution's own layout; the
+ * compiler lays a one-channel depthwise filter out so, see
+ * pexc_conv_params.filter_by_channel). A tap outside the input is stored as
+ * -input_offset, the input zero point: its x + offset is 0, so it adds
+ * nothing, as the skipped tap of the reference kernel, and the sums are the
+ * same integers. */
+
+/* Output pixels of tile t (batch index n) of a kh x kw layer over input in
+ * (ibase: the batch index's storage; in stores its cin channels), filter
+ * [Cout][kh][kw][cin], into output channels [t->c0, t->c1) at obase (the
+ * batch index's storage of out). Requires kh * kw * cin <= PEXC_GATHER_MAX. */
+static inline void pexc_gather_tile(const pexc_conv_params *p, const pexc_view *in, const int8_t *ibase,
+                                    const int8_t *filter, int32_t kh, int32_t kw, int32_t cin, const int32_t *bias,
+                                    const pexc_tile *t, const pexc_view *out, int8_t *obase) {
+    int8_t win[PEXC_GATHER_MAX] __attribute__((aligned(4)));
+    const int32_t k = kh * kw * cin, off = p->input_offset;
+    const int8_t pad = (int8_t)-off;
+    const pexc_out_q q = pexc_out_q_of(p);
+    const size_t cs = (size_t)in->c_stored, dstep = cs * (size_t)p->dilation_w, rowc = (size_t)kw * (size_t)cin;
+    const size_t ring_end = (size_t)in->ring_px * cs;
+    const int dense = p->dilation_w == 1 && cs == (size_t)cin; /* a kernel row is adjacent bytes */
+    for (int32_t oy = t->y0; oy < t->y1; oy++) {
+        const int32_t xe = pexc_tile_xe(t, oy, out->w);
+        for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
+            pexc_window w;
+            pexc_window_at(p, in, kh, kw, oy, ox, &w);
+            const int32_t nx = w.kx1 - w.kx0, inside = (w.ky1 - w.ky0) * nx * cin;
+            if (inside < k) memset(win, pad, (size_t)k);
+            for (int32_t ky = w.ky0; ky < w.ky1 && nx > 0; ky++) {
+                size_t i = pexc_view_index(in, 0, w.iy + ky * p->dilation_h, w.ix + w.kx0 * p->dilation_w, in->c_begin);
+                int8_t *dst = win + (size_t)ky * rowc + (size_t)w.kx0 * (size_t)cin;
+                if (dense && (!in->ring_px || i + (size_t)nx * cs <= ring_end)) {
+                    memcpy(dst, ibase + i, (size_t)nx * (size_t)cin);
+                } else {
+                    for (int32_t kx = 0; kx < nx; kx++, i = pexc_view_next(in, i, dstep), dst += cin)
+                        memcpy(dst, ibase + i, (size_t)cin);
+                }
+            }
+            int8_t *o = obase + pexc_view_index(out, 0, oy, ox, t->c0);
+            int32_t oc = t->c0;
+            for (; oc + 4 <= t->c1; oc += 4, o += 4) {
+                int32_t acc[4] = {0, 0, 0, 0};
+                if (bias) memcpy(acc, bias + oc, sizeof acc);
+                pexc_dot4_s8(win, filter + (size_t)oc * (size_t)k, (size_t)k, k, off, acc);
+                PEXC_COUNT_MAC(-4 * (int64_t)(k - inside)); /* the padding taps add nothing */
+                o[0] = pexc_out_q_s8(&q, acc[0], oc);
+                o[1] = pexc_out_q_s8(&q, acc[1], oc + 1);
+                o[2] = pexc_out_q_s8(&q, acc[2], oc + 2);
+                o[3] = pexc_out_q_s8(&q, acc[3], oc + 3);
+            }
+            for (; oc < t->c1; oc++, o++) {
+                const int32_t a = pexc_dot1_s8(win, filter + (size_t)oc * (size_t)k, k, off);
+                PEXC_COUNT_MAC(-(int64_t)(k - inside));
+                *o = pexc_out_q_s8(&q, a + (bias ? bias[oc] : 0), oc);
+            }
+        }
+    }
+}
+
 #endif

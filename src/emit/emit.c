@@ -343,14 +343,22 @@ static int emit_conv_params(ectx *e, const k_call *k, int32_t n_ch) {
     snprintf(what, sizeof what, "op%d_shift", k->op);
     snprintf(comment, sizeof comment, "op %d %s: per-channel shifts", k->op, opname);
     const char *s = emit_array(e, c->out_shift, (size_t)n_ch, EMIT_I32, what, comment);
-    if (!m || !s) return util_fail(e->err, "out of memory");
+    const char *r = "NULL"; /* the long requantisation */
+    if (c->out_round) {
+        snprintf(what, sizeof what, "op%d_round", k->op);
+        snprintf(comment, sizeof comment, "op %d %s: short requantisation rounding constants", k->op, opname);
+        r = emit_array(e, c->out_round, (size_t)n_ch, EMIT_I32, what, comment);
+    }
+    if (!m || !s || !r) return util_fail(e->err, "out of memory");
     fprintf(e->f,
             "static const pexc_conv_params %s_op%d_conv = {\n"
             "    .stride_h = %d, .stride_w = %d, .dilation_h = %d, .dilation_w = %d,\n"
             "    .pad_top = %d, .pad_left = %d, .input_offset = %s, .output_offset = %s,\n"
-            "    .act_min = %d, .act_max = %d, .out_mult = %s, .out_shift = %s,\n};\n",
+            "    .act_min = %d, .act_max = %d, .out_mult = %s, .out_shift = %s, .out_round = %s,\n"
+            "    .filter_by_channel = %d,\n};\n",
             e->name, k->op, c->stride_h, c->stride_w, c->dilation_h, c->dilation_w, c->pad_top, c->pad_left,
-            i32s(c->input_offset, b1), i32s(c->output_offset, b2), c->act_min, c->act_max, m, s);
+            i32s(c->input_offset, b1), i32s(c->output_offset, b2), c->act_min, c->act_max, m, s, r,
+            (int)c->filter_by_channel);
     return 0;
 }
 

@@ -59,6 +59,35 @@ static int check_accumulator(lower_ctx *c, int64_t depth, const ir_tensor *in, c
     return 0;
 }
 
+/* The short requantisation (pexc_requant_short) for a layer whose every
+ * channel is proved to allow it (prep_short_requant); otherwise out_round
+ * stays NULL and the kernels take the long form. The sums of channel oc lie
+ * within sum over t of |w[oc * cs + t * ts] + w_off| times the largest
+ * |input + input_offset|, plus |bias[oc]|. */
+static int lower_short_rq(lower_ctx *c, pexc_conv_params *p, const int8_t *w, int32_t w_off, size_t cs,
+                          size_t ts, int64_t n, const ir_tensor *b, int32_t cout) {
+    const int64_t lo = -128 + p->input_offset, hi = 127 + p->input_offset;
+    const int64_t xmax = -lo > hi ? -lo : hi;
+    int32_t *round = util_alloc(&c->g->arena, 4 * (size_t)cout);
+    if (!round) return util_fail(c->err, "out of memory");
+    for (int32_t oc = 0; oc < cout; oc++) {
+        int64_t sw = 0, bias = 0;
+        for (int64_t t = 0; t < n; t++) {
+            const int64_t v = (int64_t)w[(size_t)oc * cs + (size_t)t * ts] + w_off;
+            sw += v < 0 ? -v : v;
+        }
+        if (b && b->data) {
+            int32_t v;
+            memcpy(&v, b->data + 4 * (size_t)oc, 4);
+            bias = v < 0 ? -(int64_t)v : v;
+        }
+        if (!prep_short_requant(sw * xmax + bias, p->out_mult[oc], p->out_shift[oc], p->output_offset, &round[oc]))
+            return 0;
+    }
+    p->out_round = round;
+    return 0;
+}
+
 static int lower_conv(lower_ctx *c, k_call *k, int depthwise) {
     util_err *err = c->err;
     ir_op *op = c->op;
@@ -125,7 +154,22 @@ static int lower_conv(lower_ctx *c, k_call *k, int depthwise) {
         FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, o->activation);
     p->out_mult = m;
     p->out_shift = s;
-    return 0;
+    if (depthwise && cin == 1 && k->kh * k->kw <= PEXC_GATHER_MAX) {
+        /* one input channel: [1, kh, kw, Cout] -> [Cout, kh, kw], the
+         * runtime's gathered-window path (pexc_gather_tile) */
+        const int32_t taps = k->kh * k->kw;
+        int8_t *f = util_alloc(&c->g->arena, (size_t)taps * (size_t)cout);
+        if (!f) FAIL("out of memory");
+        for (int32_t oc = 0; oc < cout; oc++)
+            for (int32_t t = 0; t < taps; t++) f[(size_t)oc * (size_t)taps + (size_t)t] = k->weights[(size_t)t * (size_t)cout + (size_t)oc];
+        k->weights = f;
+        p->filter_by_channel = 1;
+        return lower_short_rq(c, p, k->weights, 0, (size_t)taps, 1, taps, b, cout);
+    }
+    if (depthwise)
+        return lower_short_rq(c, p, k->weights, 0, 1, (size_t)cout, (int64_t)k->kh * k->kw, b, cout);
+    return lower_short_rq(c, p, k->weights, 0, (size_t)k->kh * (size_t)k->kw * (size_t)cin, 1,
+                          (int64_t)k->kh * k->kw * cin, b, cout);
 }
 
 static int lower_fc(lower_ctx *c, k_call *k) {
@@ -190,7 +234,7 @@ static int lower_fc(lower_ctx *c, k_call *k) {
         FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, op->opt.activation);
     p->out_mult = m;
     p->out_shift = s;
-    return 0;
+    return lower_short_rq(c, p, k->weights, k->filter_offset, (size_t)depth, 1, depth, b, units);
 }
 
 static int lower_pool(lower_ctx *c, k_call *k) {

@@ -34,6 +34,11 @@ int prep_conv_multipliers(float in_scale, const float *w_scale,
                           int32_t n_w_scale, float out_scale, int32_t n,
                           int32_t *mult, int32_t *shift);
 
+/* The short requantisation's proof for one channel (prep_short_rq.c): 1 and
+ * its rounding constant in *round when every sum x with |x| <= bound gives
+ * TFLite's bytes through pexc_requant_short, else 0 (keep the long form). */
+int prep_short_requant(int64_t bound, int32_t mult, int32_t shift, int32_t out_zp, int32_t *round);
+
 int prep_add_s8(float s1, int32_t zp1, float s2, int32_t zp2, float so,
                 int32_t zpo, int32_t fused_activation, pexc_add_params *p);
 int prep_mul_s8(float s1, int32_t zp1, float s2, int32_t zp2, float so,

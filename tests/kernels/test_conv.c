@@ -479,7 +479,7 @@ static int check_args(void) {
     static int32_t acc[1 * 6 * 5 * 3];
     int32_t mult[3] = {INT32_C(1) << 30, INT32_C(1) << 30, INT32_C(1) << 30};
     int32_t shift[3] = {-8, -8, -8};
-    pexc_conv_params p = {1, 1, 1, 1, 1, 1, 0, 0, -128, 127, mult, shift};
+    pexc_conv_params p = {1, 1, 1, 1, 1, 1, 0, 0, -128, 127, mult, shift, NULL, 0};
     pexc_view vi = kref_conv_dense(in, 1, 6, 5, 4);
     pexc_view vo = kref_conv_dense(out, 1, 6, 5, 3);
     pexc_view va = kref_conv_dense(acc, 1, 6, 5, 3);

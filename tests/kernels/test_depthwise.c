@@ -379,7 +379,7 @@ static int check_args(void) {
         mult[i] = INT32_C(1) << 30;
         shift[i] = -6;
     }
-    pexc_conv_params p = {1, 1, 1, 1, 1, 1, 0, 0, -128, 127, mult, shift};
+    pexc_conv_params p = {1, 1, 1, 1, 1, 1, 0, 0, -128, 127, mult, shift, NULL, 0};
     pexc_view vi = kref_conv_dense(in, 1, 5, 5, 4);
     pexc_view vo = kref_conv_dense(out, 1, 5, 5, 8);
     pexc_tile t = {0, 5, 0, 8, 0, 0};
@@ -442,18 +442,44 @@ static int check_args(void) {
     return bad;
 }
 
+/* A one-input-channel case again with the filter laid out [Cout, kh, kw]
+ * and filter_by_channel set, as the compiler emits first layers (the
+ * gathered-window path of runtime/src/pexc_dot.h, and the partial-sum form
+ * reading that layout): every check against the same reference. */
+static int check_by_channel(const dw_case *c, int *used) {
+    const int32_t taps = c->kh * c->kw;
+    if (c->cin != 1 || taps > PEXC_GATHER_MAX) return 0;
+    dw_case b = *c;
+    b.filter = xmalloc((size_t)taps * (size_t)c->cout);
+    for (int32_t oc = 0; oc < c->cout; oc++)
+        for (int32_t t = 0; t < taps; t++)
+            b.filter[(size_t)oc * (size_t)taps + (size_t)t] = c->filter[(size_t)t * (size_t)c->cout + (size_t)oc];
+    b.p.filter_by_channel = 1;
+    snprintf(b.desc, sizeof b.desc, "%.480s by channel", c->desc);
+    const int bad = check_full(&b) || check_one_tile(&b) || check_slices(&b) || check_ring(&b) ||
+                    check_stream(&b) || check_acc(&b);
+    free(b.filter);
+    (*used)++;
+    return bad;
+}
+
 int main(void) {
     int bad = check_args();
-    int ncases = 0;
+    int ncases = 0, by_channel = 0;
     for (int i = 0; i < NCASES && !bad; i++) {
         dw_case c;
         make_case(&c);
         bad = check_full(&c) || check_one_tile(&c) || check_slices(&c) || check_ring(&c) ||
-              check_stream(&c) || check_acc(&c);
+              check_stream(&c) || check_acc(&c) || check_by_channel(&c, &by_channel);
         free_case(&c);
         ncases++;
     }
     if (bad) return 1;
-    printf("test_depthwise: OK (%d random cases, %ld checks)\n", ncases, checks);
+    if (by_channel < 20) {
+        printf("FAIL only %d one-input-channel cases\n", by_channel);
+        return 1;
+    }
+    printf("test_depthwise: OK (%d random cases, %d of them by channel too, %ld checks)\n", ncases, by_channel,
+           checks);
     return 0;
 }

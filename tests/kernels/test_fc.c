@@ -302,7 +302,7 @@ static int check_args(void) {
     static int32_t acc[2 * 4];
     static float fin[10], fw[4 * 10], fout[4];
     int32_t mult[4] = {1 << 30, 1 << 30, 1 << 30, 1 << 30}, shift[4] = {-4, -4, -4, -4};
-    pexc_conv_params p = {0, 0, 0, 0, 0, 0, 0, 0, -128, 127, mult, shift};
+    pexc_conv_params p = {0, 0, 0, 0, 0, 0, 0, 0, -128, 127, mult, shift, NULL, 0};
     pexc_view vi = kref_conv_dense(in, 2, 1, 1, 10);
     pexc_view vo = kref_conv_dense(out, 2, 1, 1, 4);
     pexc_view va = kref_conv_dense(acc, 2, 1, 1, 4);
