@@ -123,3 +123,23 @@ def test_streamed_c_with_caller_arena(tmp_path):
     assert r.returncode == 0, r.stderr.decode()
     with open(os.path.join(H.GOLDEN_DIR, "%s.%s.out" % (name, tag)), "rb") as f:
         assert (tmp_path / "o").read_bytes() == f.read()
+
+
+def test_python_compile_stream_input(tmp_path):
+    """pexc.compile(..., stream_input=True) is compile --stream-input: the
+    same header, figures of the streamed plan."""
+    import sys
+    sys.path.insert(0, os.path.join(H.ROOT, "python"))
+    try:
+        import pexc
+    except ImportError as e:
+        pytest.skip(str(e))
+    model = H.shared_model("vww_96_int8")
+    figures = pexc.compile(model, str(tmp_path / "py"), name="m", stream_input=True)
+    r = subprocess.run([H.PEXC, "compile", model, "--stream-input", "-o", str(tmp_path / "cli"), "--name", "m"],
+                       capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr.decode()
+    py, cli = ((tmp_path / d / "m.h").read_text() for d in ("py", "cli"))
+    assert py == cli and "m_run_stream" in py
+    assert figures["peak_sram_bytes"] == header_int(py, "M_ARENA_BYTES")
+    assert figures["stream_input"] is True
