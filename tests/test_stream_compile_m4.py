@@ -7,6 +7,7 @@ is the header's arena plus the output and a few bytes of driver state (the
 arena is the whole activation SRAM).
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -62,3 +63,23 @@ def test_streamed_c_on_m4_gives_golden(name, tmp_path):
     bss = int(re.search(r"bss (\d+)", err).group(1))
     arena = header_int(header, "M_ARENA_BYTES")
     assert arena <= bss - len(want) <= arena + 64, (bss, arena)
+
+
+def test_camera_example(tmp_path):
+    """examples/camera (vww_96 reading a frame in flash through the
+    streamed-input callback) prints TFLM's scores for the frame under QEMU,
+    in an arena of the streamed peak."""
+    for f in ("main.c", "Makefile"):
+        shutil.copy(os.path.join(H.ROOT, "examples", "camera", f), str(tmp_path))
+    r = subprocess.run(["make", "-s", "ROOT=" + H.ROOT, "SHARED=" + H.SHARED, "PEXC=" + H.PEXC],
+                       cwd=str(tmp_path), capture_output=True, timeout=300)
+    out = r.stdout.decode()
+    assert r.returncode == 0, out[-2000:] + r.stderr.decode()[-2000:]
+    with open(os.path.join(H.GOLDEN_DIR, "vww_96_int8.det.out"), "rb") as f:
+        want = [b - 256 if b > 127 else b for b in f.read()]
+    assert "scores: %s\n" % " ".join(map(str, want)) in out
+    header = (tmp_path / "gen" / "vww_96_int8.h").read_text()
+    r = subprocess.run([H.PEXC, "inspect", H.shared_model("vww_96_int8"), "--stream-input", "--json"],
+                       capture_output=True)
+    assert header_int(header, "VWW_96_INT8_ARENA_BYTES") == json.loads(r.stdout)["peak_sram_bytes"]
+    assert "(arena %d bytes" % header_int(header, "VWW_96_INT8_ARENA_BYTES") in out
