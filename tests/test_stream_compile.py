@@ -143,3 +143,17 @@ def test_python_compile_stream_input(tmp_path):
     assert py == cli and "m_run_stream" in py
     assert figures["peak_sram_bytes"] == header_int(py, "M_ARENA_BYTES")
     assert figures["stream_input"] is True
+
+
+@pytest.mark.parametrize("arena", ["static", "caller"])
+def test_streamed_c_is_warning_free(arena, tmp_path):
+    """The streamed entry points compile under the strict flags the codegen
+    tests hold generated code to (-pedantic -Wconversion -Wcast-qual ...)."""
+    out = str(tmp_path / "gen")
+    r = subprocess.run([H.PEXC, "compile", H.shared_model("kws_ds_cnn_int8"), "--stream-input", "--arena", arena,
+                        "-o", out, "--name", "m"], capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr.decode()
+    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off", "-pedantic",
+                        "-Wconversion", "-Wshadow", "-Wcast-qual", "-Wstrict-prototypes", "-I" + out, "-c",
+                        os.path.join(out, "m.c"), "-o", str(tmp_path / "m.o")], capture_output=True)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
