@@ -11,7 +11,8 @@
  * checks each request starts where the last ended. Prints over semihosting
  *
  *   out <hex bytes of the output>
- *   calls <requests> pixels <pixels delivered>
+ *   calls <requests>
+ *   pixels <pixels delivered>
  *
  * Exit status: 0 ok, 2 run failed (status printed), 3 a request out of order.
  */
@@ -21,14 +22,7 @@
 #include "mcu.h"
 #include "mcu_hex.h"
 
-#define PEXC_STR(x) #x
-#define PEXC_XSTR(x) PEXC_STR(x)
-#define PEXC_CAT(a, b) a##b
-#define PEXC_XCAT(a, b) PEXC_CAT(a, b)
-#define M(suffix) PEXC_XCAT(PEXC_MODEL, suffix)
-#define U(suffix) PEXC_XCAT(PEXC_MACRO, suffix)
-
-#include PEXC_XSTR(PEXC_MODEL.h)
+#include "model_macros.h"
 
 #if U(_NUM_INPUTS) != 1 || U(_NUM_OUTPUTS) != 1
 #error "mcu_stream_main.c handles one input and one output"
@@ -57,6 +51,13 @@ static int sensor_read(void *ctx, int input, int32_t first_px, int32_t n_px, voi
     return 0;
 }
 
+/* "label value\n" over semihosting */
+static void say(const char *label, int32_t v) {
+    mcu_puts(label);
+    mcu_print_i32(v);
+    mcu_puts("\n");
+}
+
 int main(void) {
     sensor s = {0, 0, 0};
     void *outs[1] = {output};
@@ -65,17 +66,12 @@ int main(void) {
     mcu_region_end();
     if (s.bad) return 3;
     if (rc) {
-        mcu_puts("run status ");
-        mcu_print_i32(rc);
-        mcu_puts("\n");
+        say("run status ", rc);
         return 2;
     }
     mcu_puts("out ");
     print_hex(output, sizeof output);
-    mcu_puts("\ncalls ");
-    mcu_print_u32(s.calls);
-    mcu_puts(" pixels ");
-    mcu_print_u32((uint32_t)s.next);
-    mcu_puts("\n");
+    say("\ncalls ", (int32_t)s.calls);
+    say("pixels ", s.next);
     return 0;
 }

@@ -20,17 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PEXC_STR(x) #x
-#define PEXC_XSTR(x) PEXC_STR(x)
-#define PEXC_CAT(a, b) a##b
-#define PEXC_XCAT(a, b) PEXC_CAT(a, b)
-#define M(suffix) PEXC_XCAT(PEXC_MODEL, suffix)
-#ifndef PEXC_MACRO
-#error "build with -DPEXC_MODEL=<name> -DPEXC_MACRO=<NAME in upper case>"
-#endif
-#define U(suffix) PEXC_XCAT(PEXC_MACRO, suffix)
-
-#include PEXC_XSTR(PEXC_MODEL.h)
+#include "model_macros.h"
 
 #if U(_NUM_INPUTS) != 1 || U(_NUM_OUTPUTS) != 1
 #error "stream_main.c handles one input and one output"
