@@ -157,3 +157,25 @@ def test_streamed_c_is_warning_free(arena, tmp_path):
                         "-Wconversion", "-Wshadow", "-Wcast-qual", "-Wstrict-prototypes", "-I" + out, "-c",
                         os.path.join(out, "m.c"), "-o", str(tmp_path / "m.o")], capture_output=True)
     assert r.returncode == 0, r.stderr.decode()[-3000:]
+
+
+def test_longest_name(tmp_path):
+    """A 127-character --name (the longest compile takes) still gives whole
+    streamed-read code: micro_speech's golden output through the callback."""
+    name = "s" * 127
+    out = str(tmp_path / "gen")
+    r = subprocess.run([H.PEXC, "compile", H.shared_model("micro_speech_int8"), "--stream-input", "-o", out,
+                        "--name", name], capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr.decode()
+    srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
+    exe = str(tmp_path / "run")
+    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                        "-DPEXC_MODEL=" + name, "-DPEXC_MACRO=" + name.upper(), "-I" + out, MAIN] + srcs +
+                       ["-o", exe, "-lm"], capture_output=True)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    inp = sorted(glob.glob(os.path.join(H.INPUTS_DIR, "micro_speech_int8.*.bin")))[0]
+    r = subprocess.run([exe, inp, str(tmp_path / "o")], capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr.decode()
+    golden = os.path.join(H.GOLDEN_DIR, os.path.basename(inp)[:-4] + ".out")
+    with open(golden, "rb") as f:
+        assert (tmp_path / "o").read_bytes() == f.read()

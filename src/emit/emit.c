@@ -1257,7 +1257,7 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
         fprintf(c, "\nint %s_run_io(const void *const *inputs, void *const *outputs) {\n", n);
     if (state) fprintf(c, "    if (!%s_state_ready) %s_reset(%s);\n", n, n, o->caller_arena ? "arena" : "");
     if (init) emit_init_run(g, p, n, c);
-    if (stream) emit_stream_open(g, p, n, u, o->caller_arena, c);
+    if (stream) emit_stream_open(g, n, c);
     char expr[256];
     size_t off;
     int ia;

@@ -150,10 +150,7 @@ int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, 
     return 0;
 }
 
-void emit_stream_open(const ir_graph *g, const plan_t *p, const char *n, const char *u, int caller_arena, FILE *c) {
-    (void)p;
-    (void)u;
-    (void)caller_arena;
+void emit_stream_open(const ir_graph *g, const char *n, FILE *c) {
     fprintf(c,
             "    int32_t %s_next[%d] = {0}; /* per input: its next pixel not yet read */\n"
             "    int32_t r = 0; /* the next row of %s_reads */\n"
@@ -162,7 +159,7 @@ void emit_stream_open(const ir_graph *g, const plan_t *p, const char *n, const c
 }
 
 const char *emit_stream_prologue(const char *n) {
-    static char buf[1400];
+    static char buf[4096]; /* the text is under 900 bytes and 10 names of at most 127 */
     snprintf(buf, sizeof buf,
              "        for (; r < %s_N_READS && %s_reads[r].step == i; r++) {\n"
              "            const %s_ring *g = &%s_rings[%s_reads[r].ring];\n"

@@ -14,9 +14,8 @@ void emit_stream_header(const ir_graph *g, const k_call *calls, const plan_t *p,
  * and NAME_read_whole, the reader NAME_run_io passes. */
 int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, const char *n, FILE *c,
                        util_err *err);
-/* Prints NAME_run_stream's opening: arena check, the reads of inputs held
- * whole. */
-void emit_stream_open(const ir_graph *g, const plan_t *p, const char *n, const char *u, int caller_arena, FILE *c);
+/* Prints NAME_run_stream's locals: each input's next pixel, the read row. */
+void emit_stream_open(const ir_graph *g, const char *n, FILE *c);
 /* The code run before each step of the dispatch loop (step index i): the
  * reads that step needs; empty when no input streams. */
 const char *emit_stream_prologue(const char *n);
