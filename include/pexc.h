@@ -106,6 +106,8 @@ typedef struct {
     const char *arena;       /* static (NULL) or caller */
     const char *runtime_dir; /* the runtime/ sources; NULL: found next to the executable, at the
                               * build's runtime path, or in the environment variable PEXC_RUNTIME_DIR */
+    int stream_input;        /* 1: plan with streamed inputs; the code asks a caller's function for
+                              * input pixels as the schedule needs them (NAME_run_stream) */
 } pexc_compile_options;
 
 /* pexc compile: writes out_dir/NAME.h, NAME.c, the runtime sources they use

@@ -11,8 +11,7 @@ here:
   where the input was the bottleneck;
 - a model whose first operator takes its input whole (a fully-connected
   layer) falls back to holding it whole and says so in inspect;
-- `compile --stream-input` is refused with one line (the emitted C does not
-  stream yet).
+- (the emitted C's streamed input: test_stream_compile.py).
 """
 import glob
 import json
@@ -80,14 +79,6 @@ def test_whole_reader_falls_back_and_says_so():
     r = pexc("inspect", model, "--stream-input")
     assert r.returncode == 0
     assert "input 0 held whole: its first reader, operator 0 (FULLY_CONNECTED)" in r.stdout.decode()
-
-
-def test_compile_refuses_stream_input(tmp_path):
-    model = H.shared_model("vww_96_int8")
-    r = pexc("compile", model, "--stream-input", "-o", str(tmp_path / "m"))
-    assert r.returncode != 0
-    lines = r.stderr.decode().strip().splitlines()
-    assert len(lines) == 1 and "--stream-input" in lines[0]
 
 
 @pytest.mark.parametrize("name", ["vww_96_int8", "micro_speech_int8", "kws_ds_cnn_int8"])

@@ -463,6 +463,23 @@ int pexc_compile(const char *model, const char *out_dir, const pexc_compile_opti
     pexc_model *m;
     if (pexc_model_open_budget(model, o->schedule, o->sram_budget, &m, err, err_len)) return -1;
     int rc = -1;
+    if (o->stream_input) {
+        /* plan again with each input a streamed chain reads arriving in a
+         * ring as the plan reads it (as pexc inspect/run --stream-input) */
+        util_err se = {{0}};
+        m->g.stream_input = 1;
+        if (sched_min_sram(&m->g, m->calls, 0, o->schedule != PEXC_SCHEDULE_CHANNELS, &m->chosen, &m->g.arena,
+                           &se)) {
+            snprintf(err, err_len, "%s: --stream-input: %s", model, se.msg);
+            goto out;
+        }
+        m->plan = &m->chosen;
+        if (o->sram_budget && m->plan->arena_bytes > o->sram_budget) {
+            snprintf(err, err_len, "%s: --stream-input: the streamed peak, %zu bytes, exceeds --sram %zu", model,
+                     m->plan->arena_bytes, o->sram_budget);
+            goto out;
+        }
+    }
     const plan_t *p = m->plan;
     const char *sched_name = pexc_model_schedule_name(m);
 

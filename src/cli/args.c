@@ -35,7 +35,7 @@ static const char *const USAGE_RUN =
     "  --stream-input read each input into a ring row by row as the plan needs it\n";
 static const char *const USAGE_COMPILE =
     "usage: pexc compile MODEL -o DIR [--name NAME] [--schedule S] [--sram SIZE]\n"
-    "                    [--target T] [--arena static|caller]\n"
+    "                    [--target T] [--arena static|caller] [--stream-input]\n"
     "  writes DIR/NAME.h, DIR/NAME.c, the runtime kernel sources they need and\n"
     "  DIR/CMakeLists.txt (a static library target NAME)\n"
     "  -o, --output DIR  the output directory (created when missing)\n"
@@ -43,7 +43,9 @@ static const char *const USAGE_COMPILE =
     "                 default: the model file's name\n"
     "  --target T     " TARGETS "\n"
     "  --arena A      static (default): one static arena in NAME.c; caller: NAME_run\n"
-    "                 takes the arena as its first argument\n";
+    "                 takes the arena as its first argument\n"
+    "  --stream-input plan with streamed inputs: NAME_run_stream asks a function of\n"
+    "                 the caller's for input pixels in raster order as the plan needs them\n";
 static const char *const USAGE_PRUNE =
     "usage: pexc prune MODEL --sram SIZE -o OUT.tflite [--method magnitude|none]\n"
     "                  [--test FILE --format cifar10]\n"
@@ -88,7 +90,7 @@ void cli_usage(FILE *f, const char *cmd) {
                 "            [--dump-dir DIR]\n"
                 "      runs the model on raw input bytes ('-': stdin / stdout)\n"
                 "  compile MODEL -o DIR [--name NAME] [--schedule S] [--sram SIZE] [--target T]\n"
-                "                [--arena static|caller]\n"
+                "                [--arena static|caller] [--stream-input]\n"
                 "      standalone C (NAME.h, NAME.c, runtime kernels, CMakeLists.txt)\n"
                 "  prune MODEL --sram SIZE -o OUT.tflite [--method magnitude|none]\n"
                 "      removes channels where the peak sits until it fits SIZE\n"

@@ -3,7 +3,7 @@
  *
  *   pexc compile MODEL -o DIR [--name NAME] [--schedule baseline|channels|min-sram]
  *                [--sram BYTES] [--target host|cortex-m4|cortex-m7|cortex-m33|cortex-m55]
- *                [--arena static|caller]
+ *                [--arena static|caller] [--stream-input]
  *
  * Errors: one line on stderr, exit status 1 (2 for usage errors).
  */
@@ -35,6 +35,8 @@ int cli_compile(int argc, char **argv) {
             o.arena = v;
         } else if ((r = cli_opt_value(argc, argv, &i, "--sram", &v))) {
             if (r > 0 && cli_parse_size("--sram", v, &o.sram_budget)) return 2;
+        } else if (!strcmp(s, "--stream-input")) {
+            o.stream_input = 1;
         } else if (s[0] == '-' && s[1]) {
             fprintf(stderr, "pexc: compile: unknown option '%s' (see pexc help compile)\n", s);
             return 2;

@@ -435,8 +435,7 @@ int pexc_cli_main(int argc, char **argv) {
         /* each model input a streamed chain reads arrives in a ring as the
          * plan reads it; run reads it from the input file that way */
         if (strcmp(a.cmd, "inspect") != 0 && strcmp(a.cmd, "run") != 0) {
-            fprintf(stderr, "pexc: --stream-input: the emitted C takes the input whole so far (inspect and run "
-                            "stream it)\n");
+            fprintf(stderr, "pexc: %s: --stream-input is an option of inspect, run and compile\n", a.cmd);
             pexc_model_free(m);
             return 1;
         }

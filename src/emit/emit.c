@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "emit/stream_in.h"
 #include "internal.h"
 
 /* A growing string: the second pass prints each step's code into one, so
@@ -892,15 +893,15 @@ static void print_table(ectx *e, emit_table *tb) {
 }
 
 /* The loop over the table, a switch case per template. */
-static void print_dispatch(ectx *e, const emit_table *tb) {
+static void print_dispatch(ectx *e, const emit_table *tb, const char *prologue) {
     FILE *f = e->f;
+    fprintf(f, "    for (int32_t i = 0; i < %d; i++) {\n%s", e->p->n_steps, prologue ? prologue : "");
     fprintf(f,
-            "    for (int32_t i = 0; i < %d; i++) {\n"
             "        const int32_t a = %s_steps[i].a, b = %s_steps[i].b;\n"
             "        pexc_status st = PEXC_OK;\n"
             "        (void)a;\n        (void)b;\n"
             "        switch (%s_steps[i].t) {\n",
-            e->p->n_steps, e->name, e->name, e->name);
+            e->name, e->name, e->name);
     for (int32_t t = 0; t < tb->n_tpl; t++) {
         const emit_tpl *x = &tb->tpl[t];
         char note[160];
@@ -1050,8 +1051,8 @@ static const char *upper(const char *s, char *buf, size_t n) {
     return buf;
 }
 
-static void emit_header(const ir_graph *g, const plan_t *p, const emit_options *o, const emit_figures *fg,
-                        FILE *f) {
+static void emit_header(const ir_graph *g, const k_call *calls, const plan_t *p, const emit_options *o,
+                        const emit_figures *fg, FILE *f) {
     const char *n = o->name;
     char ub[200];
     const char *u = upper(n, ub, sizeof ub);
@@ -1126,6 +1127,7 @@ static void emit_header(const ir_graph *g, const plan_t *p, const emit_options *
                 " * from its initial value. This puts it back there (TFLM's Reset()). */\n"
                 "void %s_reset(%s);\n#define %s_HAS_STATE 1\n",
                 n, o->caller_arena ? "void *arena" : "void", u);
+    if (g->stream_input) emit_stream_header(g, calls, p, n, u, o->caller_arena, f);
     fprintf(f, "\n#ifdef __cplusplus\n}\n#endif\n#endif /* %s_H */\n", u);
 }
 
@@ -1239,7 +1241,20 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
     if (state) emit_reset(g, p, n, o->caller_arena, c);
     int init = state && has_init(g, p);
     if (init) emit_init_data(g, p, n, c);
-    if (o->caller_arena)
+    /* streamed input: NAME_run_stream reads through the caller's function,
+     * NAME_run_io is it with a reader of whole input arrays */
+    int stream = g->stream_input;
+    if (stream && emit_stream_tables(g, calls, p, n, c, err)) goto done;
+    if (stream && o->caller_arena)
+        fprintf(c,
+                "\nint %s_run_stream(void *arena, %s_read_fn read, void *ctx, void *const *outputs) {\n"
+                "    /* every activation buffer of the plan, at its planned offset */\n"
+                "    uint8_t *const %s_arena = (uint8_t *)arena;\n"
+                "    if (!arena || (uintptr_t)arena %% %s_ARENA_ALIGN != 0) return (int)PEXC_ERR_ARG;\n",
+                n, n, n, u);
+    else if (stream)
+        fprintf(c, "\nint %s_run_stream(%s_read_fn read, void *ctx, void *const *outputs) {\n", n, n);
+    else if (o->caller_arena)
         fprintf(c,
                 "\nint %s_run_io(void *arena, const void *const *inputs, void *const *outputs) {\n"
                 "    /* every activation buffer of the plan, at its planned offset */\n"
@@ -1250,23 +1265,29 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
         fprintf(c, "\nint %s_run_io(const void *const *inputs, void *const *outputs) {\n", n);
     if (state) fprintf(c, "    if (!%s_state_ready) %s_reset(%s);\n", n, n, o->caller_arena ? "arena" : "");
     if (init) emit_init_run(g, p, n, c);
+    if (stream) emit_stream_open(g, n, c);
     char expr[256];
     size_t off;
     int ia;
     for (int32_t i = 0; i < g->n_inputs; i++) {
         int32_t ti = g->inputs[i];
         if (!g->tensors[ti].data && p->tensor_buffer[ti] < 0) {
-            fprintf(c, "    (void)inputs[%d]; /* input %d is not read by any operator */\n", i, i);
-            continue;
+            if (!stream) fprintf(c, "    (void)inputs[%d]; /* input %d is not read by any operator */\n", i, i);
+            continue; /* (streamed: read into its ring in the loop) */
         }
         if (g->tensors[ti].data) {
             util_fail(err, "input %d (tensor %d) is a constant; it cannot be given at run time", i, ti);
             goto done;
         }
         if (tensor_expr(&e, ti, expr, sizeof expr, &off, &ia)) goto done;
-        fprintf(c, "    memcpy(%s, inputs[%d], %zu); /* input %d: tensor %d */\n", expr, i, g->tensors[ti].bytes, i, ti);
+        if (stream)
+            fprintf(c, "    if ((rc = read(ctx, %d, 0, %s_INPUT%d_PIXELS, %s)) != 0) return rc; /* input %d held whole */\n",
+                    i, u, i, expr, i);
+        else
+            fprintf(c, "    memcpy(%s, inputs[%d], %zu); /* input %d: tensor %d */\n", expr, i, g->tensors[ti].bytes,
+                    i, ti);
     }
-    print_dispatch(&e, &tb);
+    print_dispatch(&e, &tb, stream ? emit_stream_prologue(n) : NULL);
     for (int32_t i = 0; i < g->n_outputs; i++) {
         int32_t ti = g->outputs[i];
         if (tensor_expr(&e, ti, expr, sizeof expr, &off, &ia)) goto done;
@@ -1274,6 +1295,16 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
                 ti);
     }
     fputs("    return 0;\n}\n", c);
+    if (stream && o->caller_arena)
+        fprintf(c,
+                "\nint %s_run_io(void *arena, const void *const *inputs, void *const *outputs) {\n"
+                "    return %s_run_stream(arena, %s_read_whole, (void *)(uintptr_t)inputs, outputs);\n}\n",
+                n, n, n);
+    else if (stream)
+        fprintf(c,
+                "\nint %s_run_io(const void *const *inputs, void *const *outputs) {\n"
+                "    return %s_run_stream(%s_read_whole, (void *)(uintptr_t)inputs, outputs);\n}\n",
+                n, n, n);
     if (g->n_inputs == 1 && g->n_outputs == 1)
         fprintf(c,
                 "\nint %s_run(%sconst void *input, void *output) {\n"
@@ -1287,7 +1318,7 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
     fg.dev.weight_bytes = fg.const_bytes + fg.table_bytes;
     emit_figures_device(o->target, kernels, nk, tb.n_tpl, &fg.dev);
     if (o->figures_out) *o->figures_out = fg.dev;
-    emit_header(g, p, o, &fg, h);
+    emit_header(g, calls, p, o, &fg, h);
     rc = 0;
 done:
     util_arena_free(&a);

@@ -1,0 +1,178 @@
+/*
+ * Streamed model input in the emitted C (pexc compile --stream-input).
+ *
+ * With ir_graph.stream_input set, the plan keeps a model input that a
+ * streamed chain reads in a ring of its own (ring_px pixels, a pixel being
+ * all channels of one position), and the host executor copies pixels
+ * [next, end) into it before each step that reads it (exec.c). The emitted
+ * code does the same through a function of the caller's,
+ *
+ *     int NAME_read_fn(void *ctx, int input, int32_t first_px, int32_t n_px, void *dst)
+ *
+ * asked for pixels in raster order, each pixel once. Pixels rather than
+ * rows because a plan may stop a step's reads inside a row (a 3x3 window
+ * at the first output pixel of a row needs only three pixels of the row
+ * below); the caller gets a row's width (NAME_INPUTi_ROW_PIXELS) to cut
+ * its sensor's rows by. A request never crosses the ring's end, so it is
+ * split there; n_px * NAME_INPUTi_PIXEL_BYTES bytes go to dst.
+ *
+ * Everything the executor computes per step is known when emitting, so the
+ * reads are a table, NAME_reads: {step, ring, end}, one row per step that
+ * moves an input's next pixel on, in step order; NAME_rings gives each
+ * ring's input, arena offset, length and pixel size. The loop walks the
+ * table beside the step table. An input held whole (its first reader takes
+ * it whole) is asked for in one call before the first step.
+ */
+#include "emit/stream_in.h"
+
+#include <string.h>
+
+#define STREAM_IN_MAX 16 /* inputs with a ring, as exec.c allows */
+
+/* Bytes of one pixel of t (all of its last NHWC dimension). */
+static size_t whole_px_bytes(const ir_tensor *t) {
+    int32_t d[4];
+    lower_nhwc(t, d);
+    int64_t px = (int64_t)d[0] * d[1] * d[2];
+    return px > 0 ? t->bytes / (size_t)px : t->bytes;
+}
+
+/* The ring buffer holding input i, or -1 (the input is held whole or not read). */
+static int32_t ring_of(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t i) {
+    for (int32_t b = 0; b < p->n_buffers; b++)
+        if (p->buffers[b].kind == BUF_RING && plan_input_of(g, calls, p->buffers[b].tensor) == i) return b;
+    return -1;
+}
+
+void emit_stream_header(const ir_graph *g, const k_call *calls, const plan_t *p, const char *n, const char *u,
+                        int caller_arena, FILE *h) {
+    fprintf(h,
+            "\n/* Streamed input (compiled with --stream-input): %s_run_stream asks read\n"
+            " * for each input's pixels as the schedule needs them, in raster order, each\n"
+            " * pixel once; a pixel is all channels of one position (row * ROW_PIXELS +\n"
+            " * column), %s_INPUTi_PIXEL_BYTES bytes. read must write n_px pixels, from\n"
+            " * pixel first_px on, to dst and return 0; any other value stops the run,\n"
+            " * which returns it. A request may end inside a row, and one is split where\n"
+            " * the input's ring wraps. An input not streamed (%s_INPUTi_STREAMED 0) is\n"
+            " * asked for whole, in one call, before the first step. */\n",
+            n, u, u);
+    for (int32_t i = 0; i < g->n_inputs; i++) {
+        const ir_tensor *t = &g->tensors[g->inputs[i]];
+        int32_t b = ring_of(g, calls, p, i);
+        int32_t d[4];
+        size_t px = whole_px_bytes(t);
+        if (b >= 0) {
+            lower_nhwc(&g->tensors[p->buffers[b].tensor], d);
+            px = (size_t)p->buffers[b].c_stored;
+        } else {
+            lower_nhwc(t, d);
+        }
+        fprintf(h,
+                "#define %s_INPUT%d_STREAMED %d\n#define %s_INPUT%d_PIXEL_BYTES %zu\n"
+                "#define %s_INPUT%d_PIXELS %zu\n#define %s_INPUT%d_ROW_PIXELS %d\n",
+                u, i, b >= 0, u, i, px, u, i, px ? t->bytes / px : 0, u, i, d[2]);
+    }
+    fprintf(h,
+            "typedef int (*%s_read_fn)(void *ctx, int input, int32_t first_px, int32_t n_px, void *dst);\n"
+            "int %s_run_stream(%s%s_read_fn read, void *ctx, void *const *outputs);\n",
+            n, n, caller_arena ? "void *arena, " : "", n);
+}
+
+int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, const char *n, FILE *c,
+                       util_err *err) {
+    if (g->n_inputs > STREAM_IN_MAX) return util_fail(err, "--stream-input: %d inputs (at most %d)", g->n_inputs,
+                                                      STREAM_IN_MAX);
+    int32_t ring[STREAM_IN_MAX], n_rings = 0, ring_index[STREAM_IN_MAX];
+    for (int32_t i = 0; i < g->n_inputs; i++) {
+        ring_index[i] = -1;
+        int32_t b = ring_of(g, calls, p, i);
+        if (b < 0) continue;
+        if (p->tensor_buffer[g->inputs[i]] >= 0)
+            return util_fail(err, "--stream-input: input %d (tensor %d) is both held whole and streamed", i,
+                             g->inputs[i]);
+        ring_index[i] = n_rings;
+        ring[n_rings++] = b;
+    }
+    fprintf(c, "\n/* Each input's ring: input, arena offset, pixels, bytes a pixel. */\n"
+               "typedef struct {\n    int32_t input, off, ring_px, px;\n} %s_ring;\n\n"
+               "static const %s_ring %s_rings[%d] = {\n",
+            n, n, n, n_rings ? n_rings : 1);
+    for (int32_t r = 0; r < n_rings; r++) {
+        const plan_buffer *b = &p->buffers[ring[r]];
+        fprintf(c, "    {%d, %zu, %d, %d}, /* tensor %d */\n", plan_input_of(g, calls, b->tensor), b->offset,
+                b->ring_px, b->c_stored, b->tensor);
+    }
+    if (!n_rings) fputs("    {0, 0, 1, 1}, /* (no input streams) */\n", c);
+    fprintf(c, "};\n\n/* The reads: before step `step`, ring `ring` gets its input's pixels up to\n"
+               " * `end` (exclusive), in step order. */\n"
+               "typedef struct {\n    int32_t step, ring, end;\n} %s_read;\n\n",
+            n);
+    /* the executor's rule (exec_read_input_rows): a step reading the ring
+     * of an input gets that input's pixels up to the last one it reads */
+    int64_t next[STREAM_IN_MAX] = {0};
+    int32_t n_reads = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass) fprintf(c, "static const %s_read %s_reads[%d] = {\n", n, n, n_reads ? n_reads : 1);
+        memset(next, 0, sizeof next);
+        for (int32_t s = 0; s < p->n_steps; s++)
+            for (int w = 0; w < 2; w++) {
+                const plan_view *v = &p->steps[s].in[w];
+                if (v->buf < 0) continue;
+                const plan_buffer *b = &p->buffers[v->buf];
+                if (b->kind != BUF_RING || v->tensor != b->tensor) continue;
+                int32_t i = plan_input_of(g, calls, b->tensor);
+                if (i < 0) continue;
+                int64_t q0, q1;
+                plan_step_pixels(g, calls, &p->steps[s], w, &q0, &q1);
+                if (q1 <= next[i]) continue;
+                if (q1 > INT32_MAX) return util_fail(err, "--stream-input: input %d has over 2^31 pixels", i);
+                next[i] = q1;
+                if (!pass) n_reads++;
+                else fprintf(c, "    {%d, %d, %lld}, /* step %d */\n", s, ring_index[i], (long long)q1, s);
+            }
+    }
+    if (!n_reads) fputs("    {-1, 0, 0}, /* (none) */\n", c);
+    fputs("};\n", c);
+    fprintf(c, "#define %s_N_READS %d\n", n, n_reads);
+    /* NAME_run_io's reader: the pixels from the caller's whole input arrays */
+    fprintf(c, "\nstatic const size_t %s_px_bytes[%d] = {", n, g->n_inputs ? g->n_inputs : 1);
+    for (int32_t i = 0; i < g->n_inputs; i++) {
+        int32_t b = ring_of(g, calls, p, i);
+        fprintf(c, "%s%zu", i ? ", " : "",
+                b >= 0 ? (size_t)p->buffers[b].c_stored : whole_px_bytes(&g->tensors[g->inputs[i]]));
+    }
+    fprintf(c, "%s};\n\n"
+               "static int %s_read_whole(void *ctx, int input, int32_t first_px, int32_t n_px, void *dst) {\n"
+               "    const uint8_t *src = (const uint8_t *)((const void *const *)ctx)[input];\n"
+               "    memcpy(dst, src + (size_t)first_px * %s_px_bytes[input], (size_t)n_px * %s_px_bytes[input]);\n"
+               "    return 0;\n}\n",
+            g->n_inputs ? "" : "0", n, n, n);
+    return 0;
+}
+
+void emit_stream_open(const ir_graph *g, const char *n, FILE *c) {
+    fprintf(c,
+            "    int32_t %s_next[%d] = {0}; /* per input: its next pixel not yet read */\n"
+            "    int32_t r = 0; /* the next row of %s_reads */\n"
+            "    int rc = 0;\n",
+            n, g->n_inputs ? g->n_inputs : 1, n);
+}
+
+const char *emit_stream_prologue(const char *n) {
+    static char buf[4096]; /* the text is under 900 bytes and 10 names of at most 127 */
+    snprintf(buf, sizeof buf,
+             "        for (; r < %s_N_READS && %s_reads[r].step == i; r++) {\n"
+             "            const %s_ring *g = &%s_rings[%s_reads[r].ring];\n"
+             "            int32_t *q = &%s_next[g->input];\n"
+             "            while (*q < %s_reads[r].end) {\n"
+             "                /* up to the ring's end at most */\n"
+             "                const int32_t slot = *q %% g->ring_px, room = g->ring_px - slot;\n"
+             "                const int32_t cnt = %s_reads[r].end - *q < room ? %s_reads[r].end - *q : room;\n"
+             "                rc = read(ctx, (int)g->input, *q, cnt, %s_arena + g->off + (size_t)slot * (size_t)g->px);\n"
+             "                if (rc != 0) return rc;\n"
+             "                *q += cnt;\n"
+             "            }\n"
+             "        }\n",
+             n, n, n, n, n, n, n, n, n, n);
+    return buf;
+}
