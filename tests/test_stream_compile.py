@@ -129,6 +129,10 @@ def test_python_compile_stream_input(tmp_path):
     """pexc.compile(..., stream_input=True) is compile --stream-input: the
     same header, figures of the streamed plan."""
     import sys
+    build = os.environ.get("PEXC_BUILD", "build")
+    r = subprocess.run(["make", "-s", "BUILD=" + build, build + "/libpexc.so"], capture_output=True, timeout=900,
+                       cwd=H.ROOT)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]  # the module loads this library: build it current
     sys.path.insert(0, os.path.join(H.ROOT, "python"))
     try:
         import pexc
