@@ -19,7 +19,9 @@
  * is a degree-3 polynomial; the double product rounds once, to float, at the
  * end. Every operation is a correctly rounded IEEE double operation (soft
  * float on the M4 rounds the same), so only their order matters, and it must
- * not be fused: -ffp-contract=off.
+ * not be fused by the compiler (-ffp-contract=off): where glibc's x86-64
+ * build fuses (the reduction), the fused result is reproduced exactly with
+ * a split product instead. Without that, 2 of the 2^32 inputs differed.
  *
  * tanhf (fdlibm's float algorithm, which glibc 2.36 uses): for |x| >= 1,
  * 1 - 2/(expm1(2|x|) + 2); below, -t/(t + 2) with t = expm1(-2|x|); beyond
@@ -72,12 +74,33 @@ float pexc_expf(float x) {
     const double p3 = 0x1.c6af84b912394p-5 / 32 / 32 / 32;
     const double p2 = 0x1.ebfce50fac4f3p-3 / 32 / 32;
     const double p1 = 0x1.62e42ff0c52d6p-1 / 32;
-    double z = inv_ln2_32 * (double)x;
-    double kd = z + round_shift;
-    uint64_t ki;
-    memcpy(&ki, &kd, sizeof ki);
+    /* glibc's x86-64 build fuses x 32/ln2 + shift and x 32/ln2 - k (an FMA
+     * each), so k is the integer nearest the exact product and r the exact
+     * difference rounded once. The product is exact as two parts: a_hi has
+     * 29 significant bits and a_lo 24, and x 24. */
+    const double a_hi = 0x1.7154765p+5, a_lo = inv_ln2_32 - a_hi;
+    double xd = (double)x;
+    double h = a_hi * xd, l = a_lo * xd;
+    double kd = (h + l) + round_shift;
     kd -= round_shift;
-    double r = z - kd;
+    double e = h - kd; /* exact: kd is an integer within 1 of h */
+    double r = e + l;
+    /* h + l rounded may have crossed a half; the sum's exact error says
+     * which side of it the exact product lies (no product is a tie) */
+    double lb = r - e;
+    double err = (e - (r - lb)) + (l - lb);
+    if (r > 0.5 || (r == 0.5 && err > 0.0)) {
+        kd += 1.0;
+        e = h - kd;
+        r = e + l;
+    } else if (r < -0.5 || (r == -0.5 && err < 0.0)) {
+        kd -= 1.0;
+        e = h - kd;
+        r = e + l;
+    }
+    double kbits = kd + round_shift;
+    uint64_t ki;
+    memcpy(&ki, &kbits, sizeof ki);
     uint64_t sb = mathf_exp2_32[ki % 32] + (ki << 47);
     double s;
     memcpy(&s, &sb, sizeof s);
