@@ -36,7 +36,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c tests/kernels/test_*.c)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_COMMON := $(wildcard tests/common/*.c)
 
-.PHONY: all demo test test-asan asan fuzz clean venv tests-bin deps difffuzz pylib kernel-table
+.PHONY: all demo test test-asan asan fuzz clean venv tests-bin deps difffuzz pylib kernel-table mathf-exhaustive
 all: $(BUILD)/pexc tests-bin
 
 # `pexc compile` finds the runtime sources next to the executable
@@ -69,6 +69,11 @@ pylib: $(BUILD)/libpexc.so
 kernel-table: $(BUILD)/pexc
 	.venv/bin/python tools/kernel_sizes.py --write
 	$(MAKE) all
+
+# pexc_expf and pexc_tanhf against the host glibc on all 2^32 float inputs
+# (the suite's run of test_mathf samples them); a minute or two on one core.
+mathf-exhaustive: $(BUILD)/tests/kernels/test_mathf
+	$(BUILD)/tests/kernels/test_mathf all
 
 $(BUILD)/libpexc.a: $(LIB_OBJ)
 	@rm -f $@

@@ -159,11 +159,12 @@ def library_nodes(target, names, tmp):
     undef = sum((["-Wl,-u," + n] for n in sorted(names)), [])
     _run([CC] + TARGETS[target].split() + ["-O2", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections"]
          + undef + [probe, "-o", elf, "-lm"])
-    sizes = {}
+    sizes, addr = {}, {}
     for line in _run([NM, "-S", elf]).splitlines():
         t = line.split()
         if len(t) == 4 and t[2] in "tTwW":
             sizes[t[3]] = int(t[1], 16)
+            addr[t[3]] = t[0]
     frames, calls, cur, last = {}, {}, None, ("", "")
     for line in _run([OBJDUMP, "-d", "--no-show-raw-insn", elf]).splitlines():
         m = re.match(r"[0-9a-f]+ <([^>]+)>:$", line)
@@ -203,6 +204,13 @@ def library_nodes(target, names, tmp):
         if n in out:
             continue
         if n not in frames:
+            # objdump labels an address with one of its names: __aeabi_dadd
+            # is __adddf3's other name (libgcc's soft double, pexc_mathf.c)
+            same = [a for a in frames if a != n and n in addr and addr.get(a) == addr[n]]
+            if same:
+                out[n] = (0, 0, [same[0]])  # its bytes are counted once, there
+                todo.append(same[0])
+                continue
             raise RuntimeError("%s: library function %s not found in the probe link" % (target, n))
         out[n] = (sizes.get(n, 0), frames[n], sorted(c for c in calls[n] if c in frames))
         todo.extend(out[n][2])

@@ -1434,6 +1434,12 @@ typedef struct {
 } pexc_dynamic_update_slice_params;
 pexc_status pexc_dynamic_update_slice(const pexc_dynamic_update_slice_params *p, const void *const *in, void *out);
 
+/* expf, expm1f and tanhf with glibc's bits on any target (pexc_mathf.c):
+ * TFLite's float kernels ran on glibc when the references were made. */
+float pexc_expf(float x);
+float pexc_expm1f(float x);
+float pexc_tanhf(float x);
+
 #ifdef __cplusplus
 }
 #endif

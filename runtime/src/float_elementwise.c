@@ -6,7 +6,9 @@
  * LOGISTIC (the reference logistic's cut-offs included), EXP, LOG, SQRT,
  * RSQRT, SIN, COS, SQUARE, NEG, FLOOR, CEIL, ROUND and ABS. Each output
  * value is one rounding of one operation, so only the operation itself and
- * the libm function (tanhf, expf, logf, sinf, ...) must match.
+ * the libm function (tanhf, expf, logf, sinf, ...) must match. tanhf, expf and
+ * expm1f are pexc's own (pexc_mathf.c), glibc's bits on every target; the others
+ * still come from the target's C library.
  */
 #include <math.h>
 
@@ -60,13 +62,13 @@ pexc_status pexc_unary_f32(const pexc_unary_f32_params *p, const void *const *in
         switch (p->op) {
         case PEXC_UN_RELU: r = v < 0.0f ? 0.0f : v; break;
         case PEXC_UN_RELU6: r = 6.0f < v ? 6.0f : v < 0.0f ? 0.0f : v; break;
-        case PEXC_UN_TANH: r = tanhf(v); break;
+        case PEXC_UN_TANH: r = pexc_tanhf(v); break;
         case PEXC_UN_LOGISTIC:
             if (v > 16.619047164916992188f) r = 1.0f;
-            else if (v < -9.0f) r = expf(v);
-            else r = 1.0f / (1.0f + expf(-v));
+            else if (v < -9.0f) r = pexc_expf(v);
+            else r = 1.0f / (1.0f + pexc_expf(-v));
             break;
-        case PEXC_UN_EXP: r = expf(v); break;
+        case PEXC_UN_EXP: r = pexc_expf(v); break;
         case PEXC_UN_LOG: r = logf(v); break;
         case PEXC_UN_SQRT: r = sqrtf(v); break;
         case PEXC_UN_RSQRT: r = 1.0f / sqrtf(v); break;
@@ -78,7 +80,7 @@ pexc_status pexc_unary_f32(const pexc_unary_f32_params *p, const void *const *in
         case PEXC_UN_CEIL: r = ceilf(v); break;
         case PEXC_UN_ROUND: r = round_half_even(v); break;
         case PEXC_UN_ABS: r = fabsf(v); break;
-        case PEXC_UN_ELU: r = v < 0.0f ? expm1f(v) : v; break; /* reference Elu: TfLiteExpm1 */
+        case PEXC_UN_ELU: r = v < 0.0f ? pexc_expm1f(v) : v; break; /* reference Elu: TfLiteExpm1 */
         default: return PEXC_ERR_ARG;
         }
         y[i] = r;
@@ -102,7 +104,7 @@ pexc_status pexc_softmax_f32(const pexc_softmax_f32_params *p, const void *const
             if (mx < xi[c]) mx = xi[c];
         float sum = 0.0f;
         for (int32_t c = 0; c < p->depth; c++) {
-            float e = expf((xi[c] - mx) * p->beta);
+            float e = pexc_expf((xi[c] - mx) * p->beta);
             yi[c] = e;
             sum += e;
         }

@@ -16,15 +16,15 @@
  *
  * where clamp is TFLite's "no activation" range [-FLT_MAX, FLT_MAX] taken
  * with std::min/std::max (an infinity becomes FLT_MAX, NaN passes), and
- * logistic is 1 / (1 + exp(-x)) with TFLite's cut-offs. A multiply-add
- * fused by the compiler would round once instead of twice: build with
- * -ffp-contract=off.
+ * logistic is 1 / (1 + exp(-x)) with TFLite's cut-offs; exp and tanh are
+ * pexc_expf and pexc_tanhf (pexc_mathf.c), glibc's bits on every target.
+ * A multiply-add fused by the compiler would round once instead of twice:
+ * build with -ffp-contract=off.
  *
  * pexc_lstm_f32_steps runs rows [q0, q1) through views, as
  * pexc_lstm_s8_steps does (lstm_s8.c): a streamed schedule's time steps.
  */
 #include <float.h>
-#include <math.h>
 #include <string.h>
 
 #include "pexc_kernels.h"
@@ -37,8 +37,8 @@ static float clamp_f(float x) {
 
 static float logistic_f(float x) {
     if (x > 16.619047164916992188f) return 1.0f;
-    if (x < -9.0f) return expf(x);
-    return 1.0f / (1.0f + expf(-x));
+    if (x < -9.0f) return pexc_expf(x);
+    return 1.0f / (1.0f + pexc_expf(-x));
 }
 
 static float dot_f(const float *w, const float *x, int32_t n) {
@@ -63,7 +63,7 @@ static void lstm_row(const pexc_lstm_f32_params *p, const float *const *wi, cons
         /* gates in TFLite's tensor order: input, forget, cell, output */
         float f = logistic_f(gate_sum(p, wi[1], wr[1], bias[1], xr, hr, u));
         float i = logistic_f(gate_sum(p, wi[0], wr[0], bias[0], xr, hr, u));
-        float g = tanhf(gate_sum(p, wi[2], wr[2], bias[2], xr, hr, u));
+        float g = pexc_tanhf(gate_sum(p, wi[2], wr[2], bias[2], xr, hr, u));
         float c = clamp_f(f * cr[u]) + clamp_f(i * g);
         if (clip > 0.0f) {
             /* std::max(std::min(clip, c), -clip): NaN becomes clip */
@@ -72,7 +72,7 @@ static void lstm_row(const pexc_lstm_f32_params *p, const float *const *wi, cons
         }
         cr[u] = c;
         float o = logistic_f(gate_sum(p, wi[3], wr[3], bias[3], xr, hr, u));
-        yr[u] = clamp_f(tanhf(c) * o);
+        yr[u] = clamp_f(pexc_tanhf(c) * o);
     }
     memcpy(hr, yr, sizeof(float) * (size_t)ns);
 }

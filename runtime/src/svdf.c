@@ -21,7 +21,8 @@
  * order: build with -ffp-contract=off.
  *
  * TFLM's integer kernel applies no fused activation (only the int8 clamp);
- * its float kernel applies the activation with fmin/fmax, tanhf and signbit.
+ * its float kernel applies the activation with fmin/fmax, tanhf and signbit
+ * (tanhf here is pexc_tanhf, glibc's bits on every target: pexc_mathf.c).
  */
 #include <math.h>
 #include <stdint.h>
@@ -89,7 +90,7 @@ static float svdf_activate(int32_t act, float v) {
     case 1: return fmaxf(0.0f, v);
     case 2: return fmaxf(-1.0f, fminf(v, 1.0f));
     case 3: return fmaxf(0.0f, fminf(v, 6.0f));
-    case 4: return tanhf(v);
+    case 4: return pexc_tanhf(v);
     case 5: return signbit(v) ? 1.0f : 0.0f;
     default: return v;
     }
