@@ -261,3 +261,22 @@ def test_fuzz_reader_bounded():
         pytest.fail(f"fuzz_reader failed (exit {r.returncode}); crash inputs:\n{paths}\n"
                     f"reproduce: build-fuzz/fuzz_reader <input>\n" + "\n".join(report[:20]) + "\n"
                     + r.stderr[-4000:])
+
+
+# Inputs the libFuzzer target found crashing (tests/fuzz/found), kept as
+# regressions: each must now be refused in one line naming the operator.
+FOUND = {
+    # a SLICE whose inputs vector is empty: the move family read input 0
+    # without asking (null dereference, 1-hour fuzz run of session 7)
+    "slice_no_inputs.tflite": ["operator 0", "SLICE", "no inputs"],
+}
+
+
+@pytest.mark.parametrize("fn", sorted(FOUND))
+@pytest.mark.parametrize("cmd", ["inspect", "run"])
+def test_fuzz_found_refused(pexc, cmd, fn):
+    r = _run([pexc, cmd, os.path.join(ROOT, "tests", "fuzz", "found", fn)])
+    line = r.stderr
+    assert r.returncode == 1 and line.count("\n") == 1, (r.returncode, line)
+    for s in FOUND[fn]:
+        assert s in line, (s, line)

@@ -68,6 +68,16 @@ int ops_custom_known(const char *name) {
 
 int ops_lower(ir_graph *g, ir_op *op, k_call *k, util_err *err) {
     lower_ctx c = {g, op, err, ir_op_name(op->code)};
+    /* no operator of any family takes its first input or makes its first
+     * output optional (some have none: VAR_HANDLE, ASSIGN_VARIABLE); the
+     * families read both without asking */
+    int inputless = op->code == OP_VAR_HANDLE || op->code == OP_CALL_ONCE;
+    int no_in = inputless ? 0 : op->n_in < 1 || op->in[0] < 0, no_out = op->n_out > 0 && op->out[0] < 0;
+    if (no_in || no_out)
+        return util_fail(err, "operator %d (%s): %s", op->index,
+                         op->code == OP_CUSTOM && op->custom_name ? op->custom_name : c.name,
+                         no_out ? "its first output is missing (tensor index -1)"
+                         : op->n_in < 1 ? "it has no inputs" : "its first input is missing (tensor index -1)");
     if (op->code == OP_CUSTOM) {
         c.name = op->custom_name ? op->custom_name : "CUSTOM";
         for (size_t i = 0; op->custom_name && i < N_CUSTOM; i++)
