@@ -44,13 +44,7 @@ def ref_of(name, reset_between=True):
 @pytest.mark.parametrize("model", models())
 def test_live_tflm_with_reset(model):
     ref = ref_of(model)
-    items = H.conformance_inputs(ref, 5, 0, model)
-    want = [ref.run(d) for _, d in items]
-    for schedule in SCHEDULES:
-        got = H.run_pexc(model_path(model), [d for _, d in items], ref.output_nbytes, schedule)
-        for (label, _), w, g in zip(items, want, got):
-            why = H.describe_mismatch(w, g, ref.output_dtype)
-            assert why is None, "%s %s %s: %s" % (model, label, schedule, why)
+    H.check_matches_tflm(model_path(model), ref, H.conformance_inputs(ref, 5, 0, model), model, SCHEDULES)
 
 
 @pytest.mark.parametrize("model", models())

@@ -49,12 +49,7 @@ def ref_of(name, reset_between=True):
 @pytest.mark.parametrize("model", svdf_models())
 def test_live_tflm(model, schedule):
     ref = ref_of(model)
-    items = H.conformance_inputs(ref, 5, 0, model)
-    want = [ref.run(d) for _, d in items]
-    got = H.run_pexc(model_path(model), [d for _, d in items], ref.output_nbytes, schedule)
-    for (label, _), w, g in zip(items, want, got):
-        why = H.describe_mismatch(w, g, ref.output_dtype)
-        assert why is None, "%s %s %s: %s" % (model, label, schedule, why)
+    H.check_matches_tflm(model_path(model), ref, H.conformance_inputs(ref, 5, 0, model), model, (schedule,))
 
 
 @pytest.mark.parametrize("model", svdf_models())
