@@ -98,13 +98,14 @@ class Graph:
             o.builtinOptionsType, o.builtinOptions = opt_type, opt
         self.ops.append(o)
 
-    def bytes(self, name):
+    def bytes(self, name, family="audio"):
+        """The model as flatbuffer bytes, described as a pexc <family> test."""
         import flatbuffers
         s = self.s
         g = s.SubGraphT()
         g.tensors, g.inputs, g.outputs, g.operators, g.name = self.tensors, self.inputs, self.outputs, self.ops, "main"
         m = s.ModelT()
-        m.version, m.description = 3, "pexc audio test: " + name
+        m.version, m.description = 3, "pexc %s test: %s" % (family, name)
         m.operatorCodes = [c[1] for c in self.codes]
         m.subgraphs, m.buffers = [g], self.buffers
         b = flatbuffers.Builder(1024)

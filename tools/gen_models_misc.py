@@ -116,23 +116,8 @@ def hand_made():
     for name, g in out.items():
         for _, oc in g.codes:  # the deprecated code is one byte: 127 for codes above it
             oc.deprecatedBuiltinCode = min(oc.builtinCode, 127)
-        blobs[name] = _pack(g, name)
+        blobs[name] = g.bytes(name, "misc")
     return blobs
-
-
-def _pack(g, name):
-    """The model of one Graph (tools/gen_models_audio.py) as flatbuffer bytes."""
-    import flatbuffers
-    s = g.s
-    sg = s.SubGraphT()
-    sg.tensors, sg.inputs, sg.outputs, sg.operators, sg.name = g.tensors, g.inputs, g.outputs, g.ops, "main"
-    m = s.ModelT()
-    m.version, m.description = 3, "pexc misc test: " + name
-    m.operatorCodes = [c[1] for c in g.codes]
-    m.subgraphs, m.buffers = [sg], g.buffers
-    b = flatbuffers.Builder(1024)
-    b.Finish(m.Pack(b), file_identifier=b"TFL3")
-    return bytes(b.Output())
 
 
 def convert(entry, seed, tf, keras):
