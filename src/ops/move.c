@@ -578,7 +578,8 @@ static int lower_depth_space(lower_ctx *c, k_call *k) {
     if (reader_opt_int(c->g, op, d2s ? MV_OPT_DEPTH_TO_SPACE : MV_OPT_SPACE_TO_DEPTH, 0, 4, 0, &bs, c->err))
         return -1;
     int32_t n = in->shape[0], h = in->shape[1], w = in->shape[2], ch = in->shape[3];
-    if (bs < 1 || (d2s ? ch % (bs * bs) : h % bs || w % bs))
+    int64_t bb = (int64_t)bs * bs; /* a block size near 2^31 must not overflow int */
+    if (bs < 1 || (d2s ? ch % bb : h % bs || w % bs))
         FAIL("operator %d (%s): block size %d does not divide input [%d,%d,%d,%d]", OPN, bs, n, h, w, ch);
     int64_t Hs = (int64_t)w * ch, Bs = (int64_t)h * Hs;
     mv_desc m;
@@ -586,7 +587,7 @@ static int lower_depth_space(lower_ctx *c, k_call *k) {
     int r = 0;
     if (d2s) {
         /* out (b, h*bs + bh, w*bs + bw, d) = in (b, h, w, (bh*bs + bw)*od + d) */
-        int32_t od = ch / (bs * bs);
+        int32_t od = (int32_t)(ch / bb);
         int64_t want[4] = {n, (int64_t)h * bs, (int64_t)w * bs, od};
         if (mv_shape_is(c, out, want, 4, "output")) return -1;
         r = mv_axis(c, &m, n, Bs) || mv_axis(c, &m, h, Hs) || mv_axis(c, &m, bs, (int64_t)bs * od) ||
