@@ -463,8 +463,8 @@ int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p,
                 if (band->y1 > y1) y1 = band->y1;
             }
             if (!size) continue;
-        } else if (b->first > at || b->last < at) {
-            continue;
+        } else if (b->first > at || b->last < at || !size) {
+            continue; /* (no bytes: a model end streamed instead of held) */
         }
         const ir_tensor *t = &g->tensors[b->tensor];
         char what[48] = "";
