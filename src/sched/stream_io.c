@@ -211,6 +211,7 @@ static int rewrite(const ir_graph *g, const k_call *calls, plan_t *p, const int3
             x->first = last_of[x->first];
         else if (x->first >= 0 && x->first < p->n_steps) x->first = first_of[x->first];
         if (x->last >= 0 && x->last < p->n_steps) x->last = last_of[x->last];
+        if (!x->size) x->first = x->last = 0; /* dropped (buf_drop) */
     }
     p->steps = steps;
     p->n_steps = m;
