@@ -10,8 +10,8 @@ tests/codegen/stream_main.c feeding the pixels from the input file:
   (the driver checks each request starts where the last ended);
 - the header's arena is the streamed peak `pexc inspect --stream-input`
   reports, below the held-whole one where the input was the bottleneck;
-- a model whose first reader takes the input whole (ad_autoencoder) is
-  asked for it in one call;
+- a model whose first reader is a fully-connected layer (ad_autoencoder)
+  is asked for its input in chunks, in order;
 - a callback returning an error stops the run at that call, and the run
   returns its status.
 """
