@@ -195,3 +195,26 @@ def test_streamed_output_with_caller_arena(tmp_path):
         r = subprocess.run([exe, inp, str(tmp_path / "o")], capture_output=True, timeout=120)
         assert r.returncode == 0, r.stderr.decode()
         assert (tmp_path / "o").read_bytes() == want
+
+
+def test_python_compile_stream_output(tmp_path):
+    """pexc.compile(..., stream_input=True, stream_output=True) is compile
+    --stream-input --stream-output: the same header, the streamed figures."""
+    import sys
+    build = os.environ.get("PEXC_BUILD", "build")
+    r = subprocess.run(["make", "-s", "BUILD=" + build, build + "/libpexc.so"], capture_output=True, timeout=900,
+                       cwd=H.ROOT)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]  # the module loads this library: build it current
+    sys.path.insert(0, os.path.join(H.ROOT, "python"))
+    try:
+        import pexc as P
+    except ImportError as e:
+        pytest.skip(str(e))
+    model = H.shared_model(AD)
+    figures = P.compile(model, str(tmp_path / "py"), name="m", stream_input=True, stream_output=True)
+    r = pexc("compile", model, "--stream-input", "--stream-output", "-o", str(tmp_path / "cli"), "--name", "m")
+    assert r.returncode == 0, r.stderr.decode()
+    py, cli = ((tmp_path / d / "m.h").read_text() for d in ("py", "cli"))
+    assert py == cli and "m_write_fn write" in py
+    assert figures["peak_sram_bytes"] == 640
+    assert figures["outputs_streamed"] == [True]
