@@ -285,11 +285,15 @@ int32_t plan_output_pieces(const ir_graph *g, const k_call *calls, const plan_t 
     for (int32_t i = 0; i < g->n_outputs && n < max; i++) {
         int32_t t = g->outputs[i];
         const ir_tensor *ot = &g->tensors[t];
-        if (ot->data || written_after(p, st->out.buf, s)) continue;
+        if (ot->data) continue;
+        /* (which buffer first: only the output's writers pay for
+         * written_after) */
         if (b->kind == BUF_SLICE && b->tensor == t) {
             /* a chunk of channels of a single-pixel output */
-            out[n++] = (plan_out_piece){i, b->c_begin, b->c_stored, b->offset, st->out.buf};
-        } else if (p->tensor_buffer[t] >= 0 && p->tensor_buffer[t] == (b->head >= 0 ? b->head : st->out.buf)) {
+            if (!written_after(p, st->out.buf, s))
+                out[n++] = (plan_out_piece){i, b->c_begin, b->c_stored, b->offset, st->out.buf};
+        } else if (p->tensor_buffer[t] >= 0 && p->tensor_buffer[t] == (b->head >= 0 ? b->head : st->out.buf) &&
+                   !written_after(p, st->out.buf, s)) {
             /* the whole output, complete after its last writer */
             int32_t h = p->tensor_buffer[t];
             out[n++] = (plan_out_piece){i, 0, ot->elems, p->buffers[h].offset + plan_tensor_offset(g, calls, p, t),
