@@ -218,3 +218,71 @@ def test_python_compile_stream_output(tmp_path):
     assert py == cli and "m_write_fn write" in py
     assert figures["peak_sram_bytes"] == 640
     assert figures["outputs_streamed"] == [True]
+
+
+SEG = os.path.join(H.ROOT, "tests", "models", "stream", "seg_map_cnn.tflite")
+GEN = os.path.join(H.ROOT, "tests", "models", "gen")
+
+
+@pytest.mark.parametrize("flags,peak", [([], 8736), (["--stream-input"], 8704), (["--stream-output"], 3632),
+                                        (["--stream-input", "--stream-output"], 768)])
+def test_row_streamed_output_peaks(flags, peak):
+    """seg_map_cnn (tools/gen_models_stream.py): two 3x3 convolutions make a
+    32x32x8 map (8,192 bytes). Streamed out, the map is written into a ring
+    of one step's pixels, each run handed over right after its step: the
+    input (3,072 held whole) and the line buffer are what remain."""
+    r = pexc("inspect", SEG, "--json", *flags)
+    assert r.returncode == 0, r.stderr.decode()
+    j = json.loads(r.stdout)
+    assert j["peak_sram_bytes"] == peak
+    if "--stream-output" in flags:
+        assert j["outputs_streamed"] == [True]
+
+
+def tflm_items(model, n_random):
+    ref = H.tflm_ref.TflmModel(model)
+    inputs = H.conformance_inputs(ref, n_random=n_random, model_name=os.path.basename(model))
+    return [(data, ref.run(data)) for _, data in inputs]
+
+
+def test_row_streamed_output_matches_tflm(tmp_path):
+    """run --stream-output on seg_map_cnn and on converter-made single
+    layers whose output becomes a ring: TFLM's bytes, every element once
+    (the plan verifier) and in order (the file is appended piece by piece)."""
+    models = [SEG] + [os.path.join(GEN, m) for m in ("conv_k3_s2_same_c4to12_relu.tflite",
+                                                   "dw_k5_s2_same_m2_c3_relu6.tflite",
+                                                   "avgpool_3x3_s1_same.tflite", "add_two_branches.tflite")]
+    for model in models:
+        for k, (data, want) in enumerate(tflm_items(model, 2)):
+            inp, out = tmp_path / "in.bin", tmp_path / "out.bin"
+            inp.write_bytes(data if data is not None else b"")
+            args = ["run", model, "--stream-input", "--stream-output", "--output", str(out)]
+            if data is not None:
+                args += ["--input", str(inp)]
+            r = pexc(*args)
+            assert r.returncode == 0, r.stderr.decode()
+            assert out.read_bytes() == want, "%s item %d" % (model, k)
+
+
+def test_row_streamed_output_generated_c(tmp_path):
+    """The emitted C hands seg_map_cnn's map over run by run (the driver
+    checks the order), TFLM's bytes, in the 768-byte arena."""
+    gen = tmp_path / "gen"
+    r = pexc("compile", SEG, "--stream-input", "--stream-output", "-o", str(gen), "--name", "m")
+    assert r.returncode == 0, r.stderr.decode()
+    exe = tmp_path / "run"
+    srcs = sorted(str(p) for p in gen.iterdir() if p.suffix == ".c")
+    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                        "-DPEXC_STREAM_OUT", "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + str(gen), MAIN] + srcs +
+                       ["-o", str(exe), "-lm"], capture_output=True)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    assert int(re.search(r"#define M_ARENA_BYTES (\d+)", (gen / "m.h").read_text()).group(1)) == 768
+    for data, want in tflm_items(SEG, 2):
+        if data is None:
+            continue
+        inp, out = tmp_path / "in.bin", tmp_path / "out.bin"
+        inp.write_bytes(data)
+        r = subprocess.run([str(exe), str(inp), str(out)], capture_output=True)
+        assert r.returncode == 0, r.stderr.decode() + r.stdout.decode()
+        assert out.read_bytes() == want
+        assert "8192 of 8192 elements" in r.stdout.decode()

@@ -32,6 +32,10 @@
 
 #include "sched/stream_io.h"
 
+static int banded_pieces(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t t);
+static int band_written_after(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t h,
+                              const plan_buffer *band, int32_t s);
+
 /* Chunks of at most 64 per layer keep the step count small. */
 #define STREAM_IO_MAX_CHUNKS 64
 
@@ -218,12 +222,53 @@ static int rewrite(const ir_graph *g, const k_call *calls, plan_t *p, const int3
     return 0;
 }
 
+/* Rows [*r0, *r1) of buffer bi's tensor that operand `which` of step st
+ * touches: none when it is another buffer, all when seen under another
+ * tensor's shape or read whole. */
+static int view_rows_of(const ir_graph *g, const k_call *calls, const plan_t *p, const plan_step *st, int which,
+                        int32_t bi, int32_t *r0, int32_t *r1) {
+    const plan_view *v = which == 2 ? &st->out : &st->in[which];
+    if (v->buf != bi) return 0;
+    *r0 = 0;
+    *r1 = INT32_MAX;
+    if (v->tensor == p->buffers[bi].tensor) plan_step_rows(g, calls, st, which, r0, r1);
+    return 1;
+}
+
+/* A row-band output: each band lives until the last step touching its
+ * rows (it is handed over when its last writer is done). */
+static void shorten_banded_output(const ir_graph *g, const k_call *calls, plan_t *p, int32_t h) {
+    plan_buffer *hb = &p->buffers[h];
+    for (int32_t k = 0; k < hb->n_bands; k++) {
+        plan_buffer *band = &p->buffers[plan_band(p, h, k)];
+        int32_t last = -1;
+        for (int32_t s = 0; s < p->n_steps; s++) {
+            const plan_step *st = &p->steps[s];
+            int32_t r0, r1;
+            for (int w = 0; w < 3; w++)
+                if (view_rows_of(g, calls, p, st, w, h, &r0, &r1) && r0 < band->y1 && band->y0 < r1) last = s;
+            const k_call *kc = &calls[st->call];
+            for (int32_t j = 0; j < kc->n_whole; j++)
+                if (!g->tensors[kc->whole_in[j]].data && p->tensor_buffer[kc->whole_in[j]] == h) last = s;
+        }
+        if (last >= band->first) band->last = last;
+    }
+}
+
 /* With streamed output, an output kept whole lives until its last use
  * (the builder kept it to the end of the run for the caller). */
 static void shorten_whole_outputs(const ir_graph *g, const k_call *calls, plan_t *p) {
     for (int32_t i = 0; i < g->n_outputs; i++) {
         int32_t bi = p->tensor_buffer[g->outputs[i]];
-        if (bi < 0 || p->buffers[bi].head >= 0) continue;
+        if (bi < 0) continue;
+        int keep_all = 0;
+        for (int32_t t = 0; t < g->n_tensors; t++)
+            if (p->tensor_buffer[t] == bi && (g->tensors[t].is_input || g->tensors[t].is_variable)) keep_all = 1;
+        if (p->buffers[bi].head >= 0) {
+            if (!keep_all && p->buffers[bi].head == bi && banded_pieces(g, calls, p, g->outputs[i]))
+                shorten_banded_output(g, calls, p, bi);
+            continue;
+        }
         int32_t last = -1;
         for (int32_t s = 0; s < p->n_steps; s++) {
             const plan_step *st = &p->steps[s];
@@ -240,6 +285,73 @@ static void shorten_whole_outputs(const ir_graph *g, const k_call *calls, plan_t
     }
 }
 
+/* Kernels that write their output through pexc_view_index, so into a
+ * ring as well as a whole tensor. */
+static int ring_writer(const k_call *k) {
+    switch (k->kind) {
+    case K_CONV: case K_DWCONV: case K_AVGPOOL: case K_MAXPOOL: case K_ADD: case K_MUL: case K_LOGISTIC:
+    case K_LUT: case K_REQUANT: return 1;
+    default: return 0;
+    }
+}
+
+/* An output made in runs of pixels, all channels at a time, and read by no
+ * step, needs only a ring as long as the longest run: each run is handed
+ * over right after its step (plan_output_pieces), before the ring comes
+ * round to its slots. Its whole buffer (a row-band group, which the
+ * planner places as one block however early its bands die) goes. */
+static int ring_output(const ir_graph *g, const k_call *calls, plan_t *p, int32_t i, util_arena *a, util_err *err) {
+    int32_t t = g->outputs[i], h = p->tensor_buffer[t];
+    const ir_tensor *ot = &g->tensors[t];
+    int32_t d[4];
+    lower_nhwc(ot, d);
+    if (h < 0 || ot->is_input || ot->is_variable || d[0] != 1 || ot->bytes != (size_t)d[1] * d[2] * d[3] ||
+        (p->buffers[h].head >= 0 && p->buffers[h].head != h))
+        return 0;
+    int64_t longest = 0, total = 0;
+    int32_t first = -1, last = -1;
+    for (int32_t s = 0; s < p->n_steps; s++) {
+        const plan_step *st = &p->steps[s];
+        const k_call *k = &calls[st->call];
+        if (st->in[0].buf == h || st->in[1].buf == h) return 0;
+        for (int32_t j = 0; j < k->n_whole; j++)
+            if (!g->tensors[k->whole_in[j]].data && p->tensor_buffer[k->whole_in[j]] == h) return 0;
+        if (st->out.buf != h) continue;
+        if (st->out.tensor != t || st->mode != STEP_FULL || !ring_writer(k) || st->tile.c0 != 0 ||
+            st->tile.c1 != d[3] || memcmp(k->out_dims, d, sizeof d) != 0)
+            return 0;
+        int64_t q0, q1;
+        plan_step_pixels(g, calls, st, 2, &q0, &q1);
+        if (q1 - q0 > longest) longest = q1 - q0;
+        total += q1 - q0;
+        if (first < 0) first = s;
+        last = s;
+    }
+    /* a ring no shorter than the tensor saves nothing */
+    if (first < 0 || longest >= (int64_t)d[1] * d[2] || total != (int64_t)d[1] * d[2]) return 0;
+    plan_buffer *bufs = util_alloc(a, sizeof(plan_buffer) * (size_t)(p->n_buffers + 2));
+    if (!bufs) return util_fail(err, "out of memory streaming the model's ends");
+    memcpy(bufs, p->buffers, sizeof(plan_buffer) * (size_t)p->n_buffers);
+    p->buffers = bufs;
+    int32_t r = buf_add(p, p->n_buffers + 1, t, BUF_RING, 0, d[3], (size_t)longest * (size_t)d[3], first, last);
+    p->buffers[r].ring_px = (int32_t)longest;
+    for (int32_t s = first; s <= last; s++)
+        if (p->steps[s].out.buf == h) p->steps[s].out = (plan_view){r, t, 0, d[3], (int32_t)longest};
+    int32_t n_bands = p->buffers[h].head == h ? p->buffers[h].n_bands : 1;
+    for (int32_t k = n_bands - 1; k >= 0; k--) {
+        /* no bytes and no group: the planner would still place a band at
+         * its group offset */
+        plan_buffer *band = &p->buffers[plan_band(p, h, k)];
+        band->size = 0;
+        band->first = band->last = 0;
+        band->head = -1;
+        band->n_bands = 0;
+        band->group_off = 0;
+    }
+    buf_drop(g, p, h);
+    return 0;
+}
+
 int sched_stream_io(const ir_graph *g, const k_call *calls, plan_t *p, util_arena *a, util_err *err) {
     if (!g->stream_input && !g->stream_output) return 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -250,16 +362,35 @@ int sched_stream_io(const ir_graph *g, const k_call *calls, plan_t *p, util_aren
                                                                          : in_chunk(g, calls, p, s)) != 0;
         if (any && rewrite(g, calls, p, chunk, !pass, a, err)) return -1;
     }
+    for (int32_t i = 0; g->stream_output && g->n_outputs == 1 && i < g->n_outputs; i++)
+        if (ring_output(g, calls, p, i, a, err)) return -1;
     if (g->stream_output) shorten_whole_outputs(g, calls, p);
     if (plan_memory(p, a, err) || plan_memory_refine(p, 2e8, a, err)) return -1;
     if (plan_verify(g, calls, p, err)) return -1;
     return plan_verify_stream_io(g, calls, p, err);
 }
 
+/* With streamed output the search runs twice: seeing the outputs leave as
+ * they are made (the builder then ends their lives at their last use, so
+ * a streamed chain may end at the output), and not seeing it (the plan of
+ * --stream-input alone, its ends rewritten after); the smaller arena wins,
+ * then the fewer steps, within a budget the fewer steps that fit. */
 int sched_min_sram_io(const ir_graph *g, const k_call *calls, size_t budget, int stream_rows, plan_t *p,
                       util_arena *a, util_err *err) {
     if (sched_min_sram(g, calls, budget, stream_rows, p, a, err)) return -1;
-    return sched_stream_io(g, calls, p, a, err);
+    if (sched_stream_io(g, calls, p, a, err)) return -1;
+    if (!g->stream_output) return 0;
+    ir_graph hidden = *g; /* (shares g's arrays, read only) */
+    hidden.stream_output = 0;
+    plan_t q;
+    if (sched_min_sram(&hidden, calls, budget, stream_rows, &q, a, err) || sched_stream_io(g, calls, &q, a, err))
+        return -1;
+    int fits_p = budget && p->arena_bytes <= budget, fits_q = budget && q.arena_bytes <= budget;
+    int take_q = fits_p && fits_q ? q.n_steps < p->n_steps
+                 : fits_p || fits_q ? fits_q
+                 : q.arena_bytes < p->arena_bytes || (q.arena_bytes == p->arena_bytes && q.n_steps < p->n_steps);
+    if (take_q) *p = q;
+    return 0;
 }
 
 int32_t plan_input_chunk(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t buf) {
@@ -272,6 +403,16 @@ int32_t plan_input_chunk(const ir_graph *g, const k_call *calls, const plan_t *p
 static int written_after(const plan_t *p, int32_t bi, int32_t s) {
     for (int32_t k = s + 1; k < p->n_steps; k++)
         if (p->steps[k].out.buf == bi) return 1;
+    return 0;
+}
+
+/* Is band k of head h written (rows of it) by a step after s? */
+static int band_written_after(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t h, const plan_buffer *band,
+                              int32_t s) {
+    for (int32_t k = s + 1; k < p->n_steps; k++) {
+        int32_t r0, r1;
+        if (view_rows_of(g, calls, p, &p->steps[k], 2, h, &r0, &r1) && r0 < band->y1 && band->y0 < r1) return 1;
+    }
     return 0;
 }
 
@@ -288,10 +429,33 @@ int32_t plan_output_pieces(const ir_graph *g, const k_call *calls, const plan_t 
         if (ot->data) continue;
         /* (which buffer first: only the output's writers pay for
          * written_after) */
-        if (b->kind == BUF_SLICE && b->tensor == t) {
+        if (b->kind == BUF_RING && b->tensor == t) {
+            /* a run of pixels of a ring output, in one or two pieces (where
+             * the ring wraps) */
+            int64_t q0, q1;
+            plan_step_pixels(g, calls, st, 2, &q0, &q1);
+            int64_t c = b->c_stored, es = ot->elems ? (int64_t)(ot->bytes / (size_t)ot->elems) : 1;
+            for (int64_t q = q0; q < q1 && n < max;) {
+                int64_t slot = q % b->ring_px, e = q + (b->ring_px - slot) < q1 ? q + (b->ring_px - slot) : q1;
+                out[n++] = (plan_out_piece){i, q * c, (e - q) * c, b->offset + (size_t)(slot * c * es), st->out.buf};
+                q = e;
+            }
+        } else if (b->kind == BUF_SLICE && b->tensor == t) {
             /* a chunk of channels of a single-pixel output */
             if (!written_after(p, st->out.buf, s))
                 out[n++] = (plan_out_piece){i, b->c_begin, b->c_stored, b->offset, st->out.buf};
+        } else if (b->head == st->out.buf && p->tensor_buffer[t] == st->out.buf && banded_pieces(g, calls, p, t)) {
+            /* a row-band output: each band its last writer completes */
+            int32_t r0, r1;
+            if (!view_rows_of(g, calls, p, st, 2, st->out.buf, &r0, &r1)) continue;
+            size_t es = ot->elems ? ot->bytes / (size_t)ot->elems : 1;
+            for (int32_t k = 0; k < b->n_bands && n < max; k++) {
+                const plan_buffer *band = &p->buffers[plan_band(p, st->out.buf, k)];
+                if (band->y1 <= r0 || r1 <= band->y0 || band_written_after(g, calls, p, st->out.buf, band, s))
+                    continue;
+                out[n++] = (plan_out_piece){i, (int64_t)(band->group_off / es), (int64_t)(band->size / es),
+                                            band->offset, plan_band(p, st->out.buf, k)};
+            }
         } else if (p->tensor_buffer[t] >= 0 && p->tensor_buffer[t] == (b->head >= 0 ? b->head : st->out.buf) &&
                    !written_after(p, st->out.buf, s)) {
             /* the whole output, complete after its last writer */
@@ -301,4 +465,19 @@ int32_t plan_output_pieces(const ir_graph *g, const k_call *calls, const plan_t 
         }
     }
     return n;
+}
+
+/* Output t is a row-band group of its own tensor, the bands its whole
+ * bytes in order: it is handed over band by band. */
+static int banded_pieces(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t t) {
+    int32_t h = p->tensor_buffer[t];
+    if (h < 0 || p->buffers[h].head != h || p->buffers[h].tensor != t || plan_tensor_offset(g, calls, p, t) != 0)
+        return 0;
+    size_t total = 0;
+    for (int32_t k = 0; k < p->buffers[h].n_bands; k++) {
+        const plan_buffer *band = &p->buffers[plan_band(p, h, k)];
+        if (band->group_off != total) return 0;
+        total += band->size;
+    }
+    return total == g->tensors[t].bytes;
 }
