@@ -24,7 +24,8 @@ static int kind_of(const pexc_model *m, const plan_buffer *b, int32_t i, const p
     const ir_graph *g = &m->g;
     if ((b->kind == BUF_RING && plan_input_of(g, m->calls, b->tensor) >= 0) || plan_input_chunk(g, m->calls, p, i) >= 0)
         return 5;
-    if (g->stream_output && b->kind == BUF_SLICE && g->tensors[b->tensor].is_output) return 6;
+    if (g->stream_output && (b->kind == BUF_SLICE || b->kind == BUF_RING) && g->tensors[b->tensor].is_output)
+        return 6;
     switch (b->kind) {
     case BUF_SLICE: return 2;
     case BUF_PSUM: return 3;

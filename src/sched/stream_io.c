@@ -18,14 +18,19 @@
  * moment. A single-pixel output made by a fully-connected step (or the
  * finish of one reading partial sums) is made in channel chunks, each a
  * slice handed over after its step and freed; its input stays whole, so the
- * step costs the input plus a chunk. Any other output keeps its whole
+ * step costs the input plus a chunk. An output a streamed chain makes in
+ * runs of pixels (a segmentation map) is written into a ring as long as one
+ * run, each run handed over right after its step, before the ring comes
+ * round: its row bands would not do, as the planner places a band group as
+ * one block however early its bands die. Any other output keeps its whole
  * buffer, handed over after the step that completes it, and lives no longer
  * than its last reader instead of to the end of the run.
  *
- * This runs after the search, on its plan: the search does not know the
- * ends are cheaper, which matters only when it would have chosen another
- * plan for the middle knowing that. The rewrite then places and verifies
- * the plan again.
+ * This runs after the search, on its plan. With streamed output the
+ * search also runs knowing the outputs leave early (the builder then ends
+ * their lives at their last use, so a chain ending at the output pays),
+ * and the smaller of the two rewritten plans wins. The rewrite places and
+ * verifies the plan again.
  */
 #include <stdlib.h>
 #include <string.h>
