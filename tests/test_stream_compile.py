@@ -100,15 +100,20 @@ def test_callback_error_stops_the_run(name, tmp_path):
         assert calls_of(out)[0] == fail_call
 
 
-def test_streamed_c_with_caller_arena(tmp_path):
+@pytest.mark.parametrize("name,flags,decl", [
+    ("micro_speech_int8", [], "int m_run_stream(void *arena, m_read_fn read, void *ctx, void *const *outputs);"),
+    # with --stream-output (test_stream_output.py) NAME_run_io goes through
+    # the emitted writer into whole arrays
+    ("ad_autoencoder_int8", ["--stream-output"],
+     "int m_run_stream(void *arena, m_read_fn read, m_write_fn write, void *ctx);")])
+def test_streamed_c_with_caller_arena(name, flags, decl, tmp_path):
     """--arena caller: NAME_run_stream takes the arena first; same output."""
-    name = "micro_speech_int8"
     out = str(tmp_path / "gen")
-    r = subprocess.run([H.PEXC, "compile", H.shared_model(name), "--stream-input", "--arena", "caller", "-o", out,
-                        "--name", "m"], capture_output=True, timeout=300)
+    r = subprocess.run([H.PEXC, "compile", H.shared_model(name), "--stream-input", *flags, "--arena", "caller",
+                        "-o", out, "--name", "m"], capture_output=True, timeout=300)
     assert r.returncode == 0, r.stderr.decode()
     with open(os.path.join(out, "m.h")) as f:
-        assert "int m_run_stream(void *arena, m_read_fn read, void *ctx, void *const *outputs);" in f.read()
+        assert decl in f.read()
     # the whole-input entry point, built with the codegen tests' host driver
     srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
     exe = str(tmp_path / "run")

@@ -117,8 +117,11 @@ def test_sram_budget_held_to_the_streamed_plan():
 
 
 def build_stream_c(tmp_path, name, flags):
+    """compile (a shared model's name, or a path) and build it around
+    stream_main.c with the write callback; (gen dir, executable)."""
     gen = tmp_path / "gen"
-    r = pexc("compile", H.shared_model(name), *flags, "-o", str(gen), "--name", "m")
+    model = name if os.path.sep in name else H.shared_model(name)
+    r = pexc("compile", model, *flags, "-o", str(gen), "--name", "m")
     assert r.returncode == 0, r.stderr.decode()
     exe = tmp_path / "run"
     srcs = sorted(str(p) for p in gen.iterdir() if p.suffix == ".c")
@@ -172,29 +175,6 @@ def test_svg_draws_the_streamed_ends(tmp_path):
     # held whole, neither band is drawn
     r = pexc("inspect", H.shared_model(AD), "--svg", str(svg))
     assert "arriving (streamed)</title>" not in svg.read_text()
-
-
-def test_streamed_output_with_caller_arena(tmp_path):
-    """--arena caller --stream-output: NAME_run_stream takes the arena first;
-    NAME_run (the whole-array entry point, host_main.c) still gives TFLM's
-    bytes through the emitted array writer."""
-    out = str(tmp_path / "gen")
-    r = pexc("compile", H.shared_model(AD), "--stream-input", "--stream-output", "--arena", "caller", "-o", out,
-             "--name", "m")
-    assert r.returncode == 0, r.stderr.decode()
-    with open(os.path.join(out, "m.h")) as f:
-        assert "int m_run_stream(void *arena, m_read_fn read, m_write_fn write, void *ctx);" in f.read()
-    srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
-    exe = str(tmp_path / "run")
-    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-DPEXC_CALLER_ARENA", "-I" + out,
-                        os.path.join(H.ROOT, "tests", "codegen", "host_main.c")] + srcs + ["-o", exe, "-lm"],
-                       capture_output=True)
-    assert r.returncode == 0, r.stderr.decode()[-3000:]
-    for inp, want in golden_pairs(AD):
-        r = subprocess.run([exe, inp, str(tmp_path / "o")], capture_output=True, timeout=120)
-        assert r.returncode == 0, r.stderr.decode()
-        assert (tmp_path / "o").read_bytes() == want
 
 
 def test_python_compile_stream_output(tmp_path):
@@ -267,15 +247,7 @@ def test_row_streamed_output_matches_tflm(tmp_path):
 def test_row_streamed_output_generated_c(tmp_path):
     """The emitted C hands seg_map_cnn's map over run by run (the driver
     checks the order), TFLM's bytes, in the 768-byte arena."""
-    gen = tmp_path / "gen"
-    r = pexc("compile", SEG, "--stream-input", "--stream-output", "-o", str(gen), "--name", "m")
-    assert r.returncode == 0, r.stderr.decode()
-    exe = tmp_path / "run"
-    srcs = sorted(str(p) for p in gen.iterdir() if p.suffix == ".c")
-    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_STREAM_OUT", "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + str(gen), MAIN] + srcs +
-                       ["-o", str(exe), "-lm"], capture_output=True)
-    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    gen, exe = build_stream_c(tmp_path, SEG, ["--stream-input", "--stream-output"])
     assert int(re.search(r"#define M_ARENA_BYTES (\d+)", (gen / "m.h").read_text()).group(1)) == 768
     for data, want in tflm_items(SEG, 2):
         if data is None:

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "sched/stream_io.h"
+#include "sched/sched_int.h"
 
 static int banded_pieces(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t t);
 static int band_written_after(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t h,
@@ -115,22 +116,20 @@ static int32_t out_chunk(const ir_graph *g, const k_call *calls, const plan_t *p
     return c < n ? c : 0;
 }
 
-/* Appends a buffer alive at steps [first, last]. */
+/* Appends a buffer alive at steps [first, last] (sched_buf_new's, with a
+ * builder holding only the plan). */
 static int32_t buf_add(plan_t *p, int32_t cap, int32_t tensor, plan_buf_kind kind, int32_t c_begin, int32_t c_stored,
                        size_t size, int32_t first, int32_t last) {
-    if (p->n_buffers >= cap) return -1;
-    plan_buffer *x = &p->buffers[p->n_buffers];
-    memset(x, 0, sizeof *x);
-    x->tensor = tensor;
-    x->kind = kind;
-    x->c_begin = c_begin;
-    x->c_stored = c_stored;
-    x->size = size;
-    x->first = first;
-    x->last = last;
-    x->head = -1;
-    x->band_next = -1;
-    return p->n_buffers++;
+    builder bd;
+    memset(&bd, 0, sizeof bd);
+    bd.p = p;
+    bd.cap_bufs = cap;
+    int32_t b = sched_buf_new(&bd, tensor, kind, c_begin, c_stored, size);
+    if (b >= 0) {
+        p->buffers[b].first = first;
+        p->buffers[b].last = last;
+    }
+    return b;
 }
 
 /* A whole buffer no longer exists: every tensor in it loses it. */
@@ -390,10 +389,11 @@ int sched_min_sram_io(const ir_graph *g, const k_call *calls, size_t budget, int
     plan_t q;
     if (sched_min_sram(&hidden, calls, budget, stream_rows, &q, a, err) || sched_stream_io(g, calls, &q, a, err))
         return -1;
-    int fits_p = budget && p->arena_bytes <= budget, fits_q = budget && q.arena_bytes <= budget;
-    int take_q = fits_p && fits_q ? q.n_steps < p->n_steps
-                 : fits_p || fits_q ? fits_q
-                 : q.arena_bytes < p->arena_bytes || (q.arena_bytes == p->arena_bytes && q.n_steps < p->n_steps);
+    /* within the budget: the one that fits, both fitting the fewer steps */
+    int fit[2] = {budget && p->arena_bytes <= budget, budget && q.arena_bytes <= budget}, take_q;
+    if (fit[0] != fit[1]) take_q = fit[1];
+    else if (fit[0]) take_q = q.n_steps < p->n_steps;
+    else take_q = q.arena_bytes != p->arena_bytes ? q.arena_bytes < p->arena_bytes : q.n_steps < p->n_steps;
     if (take_q) *p = q;
     return 0;
 }
