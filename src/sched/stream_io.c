@@ -356,9 +356,10 @@ static int ring_output(const ir_graph *g, const k_call *calls, plan_t *p, int32_
     return 0;
 }
 
-int sched_stream_io(const ir_graph *g, const k_call *calls, plan_t *p, util_arena *a, util_err *err) {
-    if (!g->stream_input && !g->stream_output) return 0;
-    for (int pass = 0; pass < 2; pass++) {
+/* The rewrite, reading inputs in chunks or not, on p (placed). */
+static int stream_io_once(const ir_graph *g, const k_call *calls, plan_t *p, int chunk_inputs, util_arena *a,
+                          util_err *err) {
+    for (int pass = !chunk_inputs; pass < 2; pass++) {
         int32_t *chunk = util_alloc(a, sizeof(int32_t) * (size_t)(p->n_steps + 1));
         if (!chunk) return util_fail(err, "out of memory streaming the model's ends");
         int any = 0;
@@ -369,7 +370,34 @@ int sched_stream_io(const ir_graph *g, const k_call *calls, plan_t *p, util_aren
     for (int32_t i = 0; g->stream_output && g->n_outputs == 1 && i < g->n_outputs; i++)
         if (ring_output(g, calls, p, i, a, err)) return -1;
     if (g->stream_output) shorten_whole_outputs(g, calls, p);
-    if (plan_memory(p, a, err) || plan_memory_refine(p, 2e8, a, err)) return -1;
+    return plan_memory(p, a, err) || plan_memory_refine(p, 2e8, a, err) ? -1 : 0;
+}
+
+/* A copy of p whose steps, buffers and tensor map the rewrite may change. */
+static int plan_clone(const ir_graph *g, const plan_t *p, plan_t *q, util_arena *a, util_err *err) {
+    *q = *p;
+    q->steps = util_alloc(a, sizeof(plan_step) * (size_t)(p->n_steps + 1));
+    q->buffers = util_alloc(a, sizeof(plan_buffer) * (size_t)(p->n_buffers + 1));
+    q->tensor_buffer = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_tensors + 1));
+    if (!q->steps || !q->buffers || !q->tensor_buffer) return util_fail(err, "out of memory streaming the model's ends");
+    memcpy(q->steps, p->steps, sizeof(plan_step) * (size_t)p->n_steps);
+    memcpy(q->buffers, p->buffers, sizeof(plan_buffer) * (size_t)p->n_buffers);
+    memcpy(q->tensor_buffer, p->tensor_buffer, sizeof(int32_t) * (size_t)g->n_tensors);
+    return 0;
+}
+
+int sched_stream_io(const ir_graph *g, const k_call *calls, plan_t *p, util_arena *a, util_err *err) {
+    if (!g->stream_input && !g->stream_output) return 0;
+    /* int32 partial sums take four bytes an output: reading the input in
+     * chunks pays only when the layer's input outweighs them, so the plan
+     * is made both ways and the smaller arena kept */
+    plan_t q;
+    if (g->stream_input && plan_clone(g, p, &q, a, err)) return -1;
+    if (stream_io_once(g, calls, p, g->stream_input, a, err)) return -1;
+    if (g->stream_input) {
+        if (stream_io_once(g, calls, &q, 0, a, err)) return -1;
+        if (q.arena_bytes < p->arena_bytes) *p = q;
+    }
     if (plan_verify(g, calls, p, err)) return -1;
     return plan_verify_stream_io(g, calls, p, err);
 }
