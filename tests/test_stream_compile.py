@@ -130,9 +130,14 @@ def test_streamed_c_with_caller_arena(name, flags, decl, tmp_path):
         assert (tmp_path / "o").read_bytes() == f.read()
 
 
-def test_python_compile_stream_input(tmp_path):
-    """pexc.compile(..., stream_input=True) is compile --stream-input: the
-    same header, figures of the streamed plan."""
+@pytest.mark.parametrize("name,kwargs,flags", [
+    ("vww_96_int8", {"stream_input": True}, ["--stream-input"]),
+    # both ends (test_stream_output.py): the header's callbacks, 640 bytes
+    ("ad_autoencoder_int8", {"stream_input": True, "stream_output": True}, ["--stream-input", "--stream-output"])])
+def test_python_compile_stream_input(name, kwargs, flags, tmp_path):
+    """pexc.compile(..., stream_input=True[, stream_output=True]) is compile
+    --stream-input [--stream-output]: the same header, figures of the
+    streamed plan."""
     import sys
     build = os.environ.get("PEXC_BUILD", "build")
     r = subprocess.run(["make", "-s", "BUILD=" + build, build + "/libpexc.so"], capture_output=True, timeout=900,
@@ -143,15 +148,18 @@ def test_python_compile_stream_input(tmp_path):
         import pexc
     except ImportError as e:
         pytest.skip(str(e))
-    model = H.shared_model("vww_96_int8")
-    figures = pexc.compile(model, str(tmp_path / "py"), name="m", stream_input=True)
-    r = subprocess.run([H.PEXC, "compile", model, "--stream-input", "-o", str(tmp_path / "cli"), "--name", "m"],
+    model = H.shared_model(name)
+    figures = pexc.compile(model, str(tmp_path / "py"), name="m", **kwargs)
+    r = subprocess.run([H.PEXC, "compile", model, *flags, "-o", str(tmp_path / "cli"), "--name", "m"],
                        capture_output=True, timeout=300)
     assert r.returncode == 0, r.stderr.decode()
     py, cli = ((tmp_path / d / "m.h").read_text() for d in ("py", "cli"))
     assert py == cli and "m_run_stream" in py
     assert figures["peak_sram_bytes"] == header_int(py, "M_ARENA_BYTES")
     assert figures["stream_input"] is True
+    if "--stream-output" in flags:
+        assert "m_write_fn write" in py
+        assert figures["peak_sram_bytes"] == 640 and figures["outputs_streamed"] == [True]
 
 
 @pytest.mark.parametrize("arena", ["static", "caller"])
