@@ -108,6 +108,8 @@ typedef struct {
                               * build's runtime path, or in the environment variable PEXC_RUNTIME_DIR */
     int stream_input;        /* 1: plan with streamed inputs; the code asks a caller's function for
                               * input pixels as the schedule needs them (NAME_run_stream) */
+    int stream_output;       /* 1: outputs are handed to a caller's function as the schedule
+                              * makes them (NAME_run_stream takes it instead of output arrays) */
 } pexc_compile_options;
 
 /* pexc compile: writes out_dir/NAME.h, NAME.c, the runtime sources they use

@@ -149,6 +149,10 @@ typedef struct {
      * (--stream-input): an input whose first reader starts a streamed chain
      * is read into a ring of its own (sched/stream.c), not held whole. */
     int stream_input;
+    /* Outputs go to the caller as they are made (--stream-output): a
+     * single-pixel fully-connected output in channel chunks, any other one
+     * when complete (sched/stream_io.c). */
+    int stream_output;
 } ir_graph;
 
 /* Another subgraph of the file (a WHILE or IF branch), as the reader
@@ -507,6 +511,14 @@ int exec_run_batch(const ir_graph *g, const k_call *calls, const plan_t *p, uint
 /* Same, also writing every completed whole tensor to dump_dir/<index>.bin. */
 int exec_run_dump(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena,
                   const void *const *inputs, void *const *outputs, const char *dump_dir, util_err *err);
+/* Hands the caller output elements [first, first + n) of output `output`
+ * (elem bytes each) at src; non-zero stops the run. */
+typedef int (*exec_write_fn)(void *ctx, int output, int64_t first, int64_t n, size_t elem, const void *src);
+/* exec_run_dump with the outputs handed to write as the plan completes
+ * them (g->stream_output: sched/stream_io.c); write NULL: ctx is the
+ * outputs array, filled at the end. */
+int exec_run_stream(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena,
+                    const void *const *inputs, exec_write_fn write, void *ctx, const char *dump_dir, util_err *err);
 
 /* ========================================================================
  * emit: a planned model as standalone C (emit.c)

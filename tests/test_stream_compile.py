@@ -10,8 +10,8 @@ tests/codegen/stream_main.c feeding the pixels from the input file:
   (the driver checks each request starts where the last ended);
 - the header's arena is the streamed peak `pexc inspect --stream-input`
   reports, below the held-whole one where the input was the bottleneck;
-- a model whose first reader takes the input whole (ad_autoencoder) is
-  asked for it in one call;
+- a model whose first reader is a fully-connected layer (ad_autoencoder)
+  is asked for its input in chunks, in order;
 - a callback returning an error stops the run at that call, and the run
   returns its status.
 """
@@ -100,15 +100,20 @@ def test_callback_error_stops_the_run(name, tmp_path):
         assert calls_of(out)[0] == fail_call
 
 
-def test_streamed_c_with_caller_arena(tmp_path):
+@pytest.mark.parametrize("name,flags,decl", [
+    ("micro_speech_int8", [], "int m_run_stream(void *arena, m_read_fn read, void *ctx, void *const *outputs);"),
+    # with --stream-output (test_stream_output.py) NAME_run_io goes through
+    # the emitted writer into whole arrays
+    ("ad_autoencoder_int8", ["--stream-output"],
+     "int m_run_stream(void *arena, m_read_fn read, m_write_fn write, void *ctx);")])
+def test_streamed_c_with_caller_arena(name, flags, decl, tmp_path):
     """--arena caller: NAME_run_stream takes the arena first; same output."""
-    name = "micro_speech_int8"
     out = str(tmp_path / "gen")
-    r = subprocess.run([H.PEXC, "compile", H.shared_model(name), "--stream-input", "--arena", "caller", "-o", out,
-                        "--name", "m"], capture_output=True, timeout=300)
+    r = subprocess.run([H.PEXC, "compile", H.shared_model(name), "--stream-input", *flags, "--arena", "caller",
+                        "-o", out, "--name", "m"], capture_output=True, timeout=300)
     assert r.returncode == 0, r.stderr.decode()
     with open(os.path.join(out, "m.h")) as f:
-        assert "int m_run_stream(void *arena, m_read_fn read, void *ctx, void *const *outputs);" in f.read()
+        assert decl in f.read()
     # the whole-input entry point, built with the codegen tests' host driver
     srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
     exe = str(tmp_path / "run")
@@ -125,9 +130,14 @@ def test_streamed_c_with_caller_arena(tmp_path):
         assert (tmp_path / "o").read_bytes() == f.read()
 
 
-def test_python_compile_stream_input(tmp_path):
-    """pexc.compile(..., stream_input=True) is compile --stream-input: the
-    same header, figures of the streamed plan."""
+@pytest.mark.parametrize("name,kwargs,flags", [
+    ("vww_96_int8", {"stream_input": True}, ["--stream-input"]),
+    # both ends (test_stream_output.py): the header's callbacks, 640 bytes
+    ("ad_autoencoder_int8", {"stream_input": True, "stream_output": True}, ["--stream-input", "--stream-output"])])
+def test_python_compile_stream_input(name, kwargs, flags, tmp_path):
+    """pexc.compile(..., stream_input=True[, stream_output=True]) is compile
+    --stream-input [--stream-output]: the same header, figures of the
+    streamed plan."""
     import sys
     build = os.environ.get("PEXC_BUILD", "build")
     r = subprocess.run(["make", "-s", "BUILD=" + build, build + "/libpexc.so"], capture_output=True, timeout=900,
@@ -138,15 +148,18 @@ def test_python_compile_stream_input(tmp_path):
         import pexc
     except ImportError as e:
         pytest.skip(str(e))
-    model = H.shared_model("vww_96_int8")
-    figures = pexc.compile(model, str(tmp_path / "py"), name="m", stream_input=True)
-    r = subprocess.run([H.PEXC, "compile", model, "--stream-input", "-o", str(tmp_path / "cli"), "--name", "m"],
+    model = H.shared_model(name)
+    figures = pexc.compile(model, str(tmp_path / "py"), name="m", **kwargs)
+    r = subprocess.run([H.PEXC, "compile", model, *flags, "-o", str(tmp_path / "cli"), "--name", "m"],
                        capture_output=True, timeout=300)
     assert r.returncode == 0, r.stderr.decode()
     py, cli = ((tmp_path / d / "m.h").read_text() for d in ("py", "cli"))
     assert py == cli and "m_run_stream" in py
     assert figures["peak_sram_bytes"] == header_int(py, "M_ARENA_BYTES")
     assert figures["stream_input"] is True
+    if "--stream-output" in flags:
+        assert "m_write_fn write" in py
+        assert figures["peak_sram_bytes"] == 640 and figures["outputs_streamed"] == [True]
 
 
 @pytest.mark.parametrize("arena", ["static", "caller"])

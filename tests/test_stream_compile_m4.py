@@ -4,7 +4,8 @@ feeds NAME_run_stream from an input array in flash, pixel run by pixel run,
 checking each request starts where the last ended. Checked: TFLM's golden
 output byte for byte, every input pixel delivered, and the firmware's .bss
 is the header's arena plus the output and a few bytes of driver state (the
-arena is the whole activation SRAM).
+arena is the whole activation SRAM). With --stream-output too
+(ad_autoencoder), the output arrives through the write callback.
 """
 import glob
 import json
@@ -34,11 +35,13 @@ def header_int(header, macro):
     return int(re.search(r"#define %s (\d+)" % macro, header).group(1))
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_streamed_c_on_m4_gives_golden(name, tmp_path):
+def run_on_m4(name, tmp_path, flags, defines=()):
+    """compile name with flags for the Cortex-M4, run it under QEMU on its
+    first shared input that has a golden output; (header, golden, stdout,
+    stderr)."""
     gen = tmp_path / "gen"
-    r = subprocess.run([H.PEXC, "compile", H.shared_model(name), "--stream-input", "--target", "cortex-m4", "-o",
-                        str(gen), "--name", "m"], capture_output=True, timeout=300)
+    r = subprocess.run([H.PEXC, "compile", H.shared_model(name), *flags, "--target", "cortex-m4", "-o", str(gen),
+                        "--name", "m"], capture_output=True, timeout=300)
     assert r.returncode == 0, r.stderr.decode()
     header = (gen / "m.h").read_text()
     inp = sorted(glob.glob(os.path.join(H.INPUTS_DIR, name + ".*.bin")))
@@ -52,16 +55,37 @@ def test_streamed_c_on_m4_gives_golden(name, tmp_path):
                    % (len(data), ",".join(str(b) for b in data)))
     srcs = sorted(str(p) for p in gen.iterdir() if p.suffix == ".c")
     r = subprocess.run([MCU_RUN, "-t", "120", "--heap", "0", "mps2-an386", MAIN, str(src)] + srcs +
-                       ["-I" + str(gen), "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-ffp-contract=off", "-Werror"],
-                       capture_output=True, timeout=300)
+                       ["-I" + str(gen), "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", *defines, "-ffp-contract=off",
+                        "-Werror"], capture_output=True, timeout=300)
     out, err = r.stdout.decode(), r.stderr.decode()
     assert r.returncode == 0, "exit %d\n%s\n%s" % (r.returncode, out[-2000:], err[-3000:])
-    got = bytes.fromhex(re.search(r"^out ([0-9a-f]*)$", out, re.M).group(1))
-    assert got == want
+    assert bytes.fromhex(re.search(r"^out ([0-9a-f]*)$", out, re.M).group(1)) == want
+    return header, want, out, err
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_streamed_c_on_m4_gives_golden(name, tmp_path):
+    header, want, out, err = run_on_m4(name, tmp_path, ["--stream-input"])
     pixels = int(re.search(r"^pixels (\d+)$", out, re.M).group(1))
     assert pixels == header_int(header, "M_INPUT0_PIXELS")
     bss = int(re.search(r"bss (\d+)", err).group(1))
     arena = header_int(header, "M_ARENA_BYTES")
+    assert arena <= bss - len(want) <= arena + 64, (bss, arena)
+
+
+def test_streamed_output_on_m4_gives_golden(tmp_path):
+    """compile --stream-input --stream-output: ad_autoencoder's input read
+    in chunks from flash, its output handed to a write callback into an
+    array, in order (the driver checks), TFLM's golden bytes; the
+    firmware's .bss is the header's arena (640, the streamed peak) plus
+    that array and a few bytes."""
+    header, want, out, err = run_on_m4("ad_autoencoder_int8", tmp_path, ["--stream-input", "--stream-output"],
+                                       ["-DPEXC_STREAM_OUT"])
+    assert int(re.search(r"^pixels (\d+)$", out, re.M).group(1)) == header_int(header, "M_INPUT0_PIXELS") == 640
+    assert int(re.search(r"^writes (\d+)$", out, re.M).group(1)) > 1
+    arena = header_int(header, "M_ARENA_BYTES")
+    assert arena == 640
+    bss = int(re.search(r"bss (\d+)", err).group(1))
     assert arena <= bss - len(want) <= arena + 64, (bss, arena)
 
 

@@ -64,7 +64,8 @@ class _TensorInfo(ctypes.Structure):
 
 class _CompileOptions(ctypes.Structure):
     _fields_ = [("schedule", _INT), ("sram_budget", _SZ), ("name", _STR), ("target", _STR), ("arena", _STR),
-                ("runtime_dir", _STR), ("stream_input", _INT)]
+                ("runtime_dir", _STR), ("stream_input", _INT),
+                ("stream_output", _INT)]
 
 
 def _sig(name, res, *args):
@@ -285,17 +286,18 @@ class Interpreter:
 
 
 def compile(model_path, out_dir, target="host", name=None, sram=None, schedule=None, arena="static",
-            stream_input=False):
+            stream_input=False, stream_output=False):
     """pexc compile: out_dir/NAME.h, NAME.c, the runtime sources they use and
     CMakeLists.txt. Returns the figures of `pexc inspect --json` (a dict).
     stream_input: as --stream-input (NAME_run_stream reads input pixels
-    through a function of the caller's)."""
+    through a function of the caller's); stream_output: as --stream-output
+    (it hands the outputs to another as they are made)."""
     def enc(s):
         return None if s is None else os.fsencode(s)
 
     o = _CompileOptions(schedule=_schedule(schedule), sram_budget=_budget(sram), name=enc(name),
                         target=enc(target), arena=enc(arena), runtime_dir=enc(_runtime_dir()),
-                        stream_input=1 if stream_input else 0)
+                        stream_input=1 if stream_input else 0, stream_output=1 if stream_output else 0)
     figures, err = _P(), _errbuf()
     if _compile(os.fsencode(model_path), os.fsencode(out_dir), ctypes.byref(o), None, 0, ctypes.byref(figures),
                 err, len(err)):

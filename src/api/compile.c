@@ -461,22 +461,17 @@ int pexc_compile(const char *model, const char *out_dir, const pexc_compile_opti
      * (or holds --schedule baseline to it) and fails, naming the bottleneck,
      * when none does. */
     pexc_model *m;
-    if (pexc_model_open_budget(model, o->schedule, o->sram_budget, &m, err, err_len)) return -1;
+    int streamed = o->stream_input || o->stream_output;
+    /* streamed, the budget is held to the streamed plan (api_plan_streamed) */
+    if (pexc_model_open_budget(model, o->schedule, streamed ? 0 : o->sram_budget, &m, err, err_len)) return -1;
     int rc = -1;
-    if (o->stream_input) {
-        /* plan again with each input a streamed chain reads arriving in a
-         * ring as the plan reads it (as pexc inspect/run --stream-input) */
+    if (streamed) {
+        /* plan again with each input a streamed chain or fully-connected
+         * layer reads arriving as the plan reads it, outputs leaving as they
+         * are made (as pexc inspect/run --stream-input/--stream-output) */
         util_err se = {{0}};
-        m->g.stream_input = 1;
-        if (sched_min_sram(&m->g, m->calls, 0, o->schedule != PEXC_SCHEDULE_CHANNELS, &m->chosen, &m->g.arena,
-                           &se)) {
-            snprintf(err, err_len, "%s: --stream-input: %s", model, se.msg);
-            goto out;
-        }
-        m->plan = &m->chosen;
-        if (o->sram_budget && m->plan->arena_bytes > o->sram_budget) {
-            snprintf(err, err_len, "%s: --stream-input: the streamed peak, %zu bytes, exceeds --sram %zu", model,
-                     m->plan->arena_bytes, o->sram_budget);
+        if (api_plan_streamed(m, o->schedule, o->stream_input, o->stream_output, o->sram_budget, &se)) {
+            snprintf(err, err_len, "%s: %s", model, se.msg);
             goto out;
         }
     }

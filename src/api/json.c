@@ -87,6 +87,14 @@ static void write_json(const pexc_model *m, const char *label, const char *targe
             fprintf(f, "%s%s", i ? ", " : "", p->tensor_buffer[g->inputs[i]] < 0 ? "true" : "false");
         fprintf(f, "],\n");
     }
+    if (g->stream_output) {
+        /* per model output: handed over in pieces as it is made (a single
+         * fully-connected output), or whole when complete */
+        fprintf(f, "  \"stream_output\": true,\n  \"outputs_streamed\": [");
+        for (int32_t i = 0; i < g->n_outputs; i++)
+            fprintf(f, "%s%s", i ? ", " : "", p->tensor_buffer[g->outputs[i]] < 0 ? "true" : "false");
+        fprintf(f, "],\n");
+    }
     write_device(m, target, f);
     fprintf(f, "  \"peak\": ");
     put_string(f, why);

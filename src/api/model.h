@@ -20,6 +20,9 @@ struct pexc_model {
 };
 
 int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e);
+/* Plans m again with its inputs (in) and/or outputs (out) streamed, held to
+ * budget bytes (0: none), and gives it an arena of that plan (stream_io.c). */
+int api_plan_streamed(pexc_model *m, pexc_schedule schedule, int in, int out, size_t budget, util_err *e);
 
 /* "[d0,d1,...]" */
 void api_shape_str(const ir_tensor *t, char *buf, size_t n);

@@ -14,14 +14,18 @@
 
 static const char *const USAGE_INSPECT =
     "usage: pexc inspect MODEL [--json] [--schedule S] [--sram SIZE] [--svg FILE] [--stream-input]\n"
+    "                    [--stream-output]\n"
     "  the schedule step by step (operator, tile, MACs, live bytes), the peak SRAM\n"
     "  and where it sits\n"
     "  --json         the same as JSON (peak_sram_bytes, baseline_peak_sram_bytes, ...)\n"
     "  --svg FILE     memory over time, the baseline beside the chosen schedule\n"
-    "  --stream-input plan each input read row by row into a ring as needed\n";
+    "  --stream-input plan each input read row by row into a ring as needed (or in\n"
+    "                 chunks by a fully-connected layer)\n"
+    "  --stream-output plan each output handed over as it is made, not kept whole\n"
+    "                 (with --sram, the budget is held to the streamed plan)\n";
 static const char *const USAGE_RUN =
     "usage: pexc run MODEL [--input FILE]... [--output FILE]... [--batch N] [--schedule S]\n"
-    "                [--sram SIZE] [--keep-state] [--dump-dir DIR] [--stream-input]\n"
+    "                [--sram SIZE] [--keep-state] [--dump-dir DIR] [--stream-input] [--stream-output]\n"
     "  runs the model on raw input bytes (row-major, little-endian)\n"
     "  --input FILE   the input bytes; '-' reads stdin (default: the deterministic input);\n"
     "                 a model with several inputs takes one --input per input, in order\n"
@@ -32,10 +36,11 @@ static const char *const USAGE_RUN =
     "                 (default: each input starts from the initial state)\n"
     "  --dump-dir DIR writes every whole intermediate tensor as DIR/<index>.bin\n"
     "                 (DIR is created when missing)\n"
-    "  --stream-input read each input into a ring row by row as the plan needs it\n";
+    "  --stream-input read each input into a ring row by row as the plan needs it\n"
+    "  --stream-output write each output file piece by piece as the plan makes it\n";
 static const char *const USAGE_COMPILE =
     "usage: pexc compile MODEL -o DIR [--name NAME] [--schedule S] [--sram SIZE]\n"
-    "                    [--target T] [--arena static|caller] [--stream-input]\n"
+    "                    [--target T] [--arena static|caller] [--stream-input] [--stream-output]\n"
     "  writes DIR/NAME.h, DIR/NAME.c, the runtime kernel sources they need and\n"
     "  DIR/CMakeLists.txt (a static library target NAME)\n"
     "  -o, --output DIR  the output directory (created when missing)\n"
@@ -45,7 +50,9 @@ static const char *const USAGE_COMPILE =
     "  --arena A      static (default): one static arena in NAME.c; caller: NAME_run\n"
     "                 takes the arena as its first argument\n"
     "  --stream-input plan with streamed inputs: NAME_run_stream asks a function of\n"
-    "                 the caller's for input pixels in raster order as the plan needs them\n";
+    "                 the caller's for input pixels in raster order as the plan needs them\n"
+    "  --stream-output NAME_run_stream hands each output to a function of the\n"
+    "                 caller's as the plan makes it (in order, each element once)\n";
 static const char *const USAGE_PRUNE =
     "usage: pexc prune MODEL --sram SIZE -o OUT.tflite [--method magnitude|none]\n"
     "                  [--test FILE --format cifar10]\n"
@@ -90,7 +97,7 @@ void cli_usage(FILE *f, const char *cmd) {
                 "            [--dump-dir DIR]\n"
                 "      runs the model on raw input bytes ('-': stdin / stdout)\n"
                 "  compile MODEL -o DIR [--name NAME] [--schedule S] [--sram SIZE] [--target T]\n"
-                "                [--arena static|caller] [--stream-input]\n"
+                "                [--arena static|caller] [--stream-input] [--stream-output]\n"
                 "      standalone C (NAME.h, NAME.c, runtime kernels, CMakeLists.txt)\n"
                 "  prune MODEL --sram SIZE -o OUT.tflite [--method magnitude|none]\n"
                 "      removes channels where the peak sits until it fits SIZE\n"

@@ -3,7 +3,7 @@
  *
  *   pexc compile MODEL -o DIR [--name NAME] [--schedule baseline|channels|min-sram]
  *                [--sram BYTES] [--target host|cortex-m4|cortex-m7|cortex-m33|cortex-m55]
- *                [--arena static|caller] [--stream-input]
+ *                [--arena static|caller] [--stream-input] [--stream-output]
  *
  * Errors: one line on stderr, exit status 1 (2 for usage errors).
  */
@@ -37,6 +37,8 @@ int cli_compile(int argc, char **argv) {
             if (r > 0 && cli_parse_size("--sram", v, &o.sram_budget)) return 2;
         } else if (!strcmp(s, "--stream-input")) {
             o.stream_input = 1;
+        } else if (!strcmp(s, "--stream-output")) {
+            o.stream_output = 1;
         } else if (s[0] == '-' && s[1]) {
             fprintf(stderr, "pexc: compile: unknown option '%s' (see pexc help compile)\n", s);
             return 2;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "api/model.h"
+#include "sched/stream_io.h"
 #include "cli/cli.h"
 #include "pexc.h"
 
@@ -30,7 +31,7 @@ typedef struct {
     const char *cmd, *model, *schedule, *svg, *dump_dir;
     const char *input[CLI_MAX_IO], *output[CLI_MAX_IO]; /* one file per model input / output, in order */
     int n_input, n_output;
-    int json, help, keep_state, stream_input;
+    int json, help, keep_state, stream_input, stream_output;
     long batch;
     size_t sram;
 } cli_args;
@@ -48,6 +49,7 @@ static int parse(int argc, char **argv, cli_args *a) {
         else if (!strcmp(s, "--json")) a->json = 1;
         else if (!strcmp(s, "--keep-state")) a->keep_state = 1;
         else if (!strcmp(s, "--stream-input")) a->stream_input = 1;
+        else if (!strcmp(s, "--stream-output")) a->stream_output = 1;
         else if ((r = cli_opt_value(argc, argv, &i, "--input", &v))) {
             if (r < 0) return -2;
             if (a->n_input == CLI_MAX_IO) {
@@ -191,13 +193,27 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
         for (int32_t s = 0; s < p->n_steps && reader < 0; s++)
             for (int w = 0; w < 2; w++)
                 if (p->steps[s].in[w].tensor == t) reader = p->steps[s].call;
-        if (p->tensor_buffer[t] < 0)
+        int chunked = 0;
+        for (int32_t b = 0; b < p->n_buffers && !chunked; b++) chunked = plan_input_chunk(g, m->calls, p, b) == i;
+        if (chunked)
+            printf("input %d streamed: read in chunks by a fully-connected layer into int32 partial sums\n", i);
+        else if (p->tensor_buffer[t] < 0)
             printf("input %d streamed: rows read into a ring as the plan needs them\n", i);
         else if (reader >= 0)
             printf("input %d held whole: its first reader, operator %d (%s), does not stream it\n", i, reader,
                    ir_op_name(g->ops[reader].code));
         else
             printf("input %d held whole\n", i);
+    }
+    for (int32_t i = 0; g->stream_output && i < g->n_outputs; i++) {
+        int32_t pieces = 0;
+        plan_out_piece pc[16];
+        for (int32_t s = 0; s < p->n_steps; s++) {
+            int32_t n = plan_output_pieces(g, m->calls, p, s, pc, 16);
+            for (int32_t j = 0; j < n; j++) pieces += pc[j].output == i;
+        }
+        printf("output %d streamed: handed over in %d piece%s as the plan makes it\n", i, pieces,
+               pieces == 1 ? "" : "s");
     }
     if (a->svg && cli_write_svg(a->svg, m, a->model)) return 1;
     return 0;
@@ -289,6 +305,24 @@ static void print_values(const pexc_model *m, int o, const uint8_t *out, size_t 
     printf("\n");
 }
 
+/* run --stream-output: each output piece goes to the output's file as the
+ * plan hands it over (in order, so appended), or into the array printed at
+ * the end. */
+typedef struct {
+    FILE *f[CLI_MAX_IO];
+    uint8_t *out[CLI_MAX_IO]; /* this item's output arrays */
+    int64_t next[CLI_MAX_IO]; /* per output: elements handed over in this item */
+} cli_writer;
+
+static int cli_write_piece(void *ctx, int output, int64_t first, int64_t n, size_t elem, const void *src) {
+    cli_writer *w = ctx;
+    if (first != w->next[output]) return 2; /* out of order: the plan verifier rules this out */
+    w->next[output] = first + n;
+    if (w->f[output]) return fwrite(src, elem, (size_t)n, w->f[output]) == (size_t)n ? 0 : 1;
+    memcpy(w->out[output] + (size_t)first * elem, src, (size_t)n * elem);
+    return 0;
+}
+
 static int cmd_run(pexc_model *m, const cli_args *a) {
     char err[600];
     int ni = pexc_model_num_inputs(m), no = pexc_model_num_outputs(m);
@@ -328,6 +362,19 @@ static int cmd_run(pexc_model *m, const cli_args *a) {
         osz[o] = pexc_model_output_bytes(m, o);
         if (!(out[o] = malloc(osz[o] * n + 1))) goto oom;
     }
+    cli_writer wr;
+    memset(&wr, 0, sizeof wr);
+    for (int o = 0; m->g.stream_output && a->n_output && o < no; o++) {
+        int std = !strcmp(a->output[o], "-");
+        if (!std && util_is_dir(a->output[o])) {
+            fprintf(stderr, "pexc: %s: is a directory, expected the output file\n", a->output[o]);
+            goto done;
+        }
+        if (!(wr.f[o] = std ? stdout : fopen(a->output[o], "wb"))) {
+            fprintf(stderr, "pexc: %s: cannot write output: %s\n", a->output[o], strerror(errno));
+            goto done;
+        }
+    }
 #ifdef PEXC_COUNT_MACS
     pexc_mac_count = 0;
 #endif
@@ -341,6 +388,20 @@ static int cmd_run(pexc_model *m, const cli_args *a) {
          * in TFLM, a reset does not rerun CALL_ONCE, so resource variables
          * restart from their zero point, not their initial value */
         if (!a->keep_state) pexc_model_reset(m);
+        if (m->g.stream_output) {
+            util_err e = {0};
+            if (!m->init_done) exec_init_state(&m->g, m->plan, m->arena);
+            m->init_done = 1;
+            for (int o = 0; o < no; o++) {
+                wr.out[o] = outs[o];
+                wr.next[o] = 0;
+            }
+            if (exec_run_stream(&m->g, m->calls, m->plan, m->arena, ins, cli_write_piece, &wr, a->dump_dir, &e)) {
+                fprintf(stderr, "pexc: %s: %s\n", a->model, e.msg);
+                goto done;
+            }
+            continue;
+        }
         if (pexc_model_run_dump(m, ins, outs, a->dump_dir, err, sizeof err)) {
             fprintf(stderr, "pexc: %s: %s\n", a->model, err);
             goto done;
@@ -350,7 +411,15 @@ static int cmd_run(pexc_model *m, const cli_args *a) {
     fprintf(stderr, "macs_executed %llu\n", (unsigned long long)pexc_mac_count);
 #endif
     for (int o = 0; o < no; o++) {
-        if (a->n_output) {
+        if (wr.f[o]) {
+            /* written piece by piece during the run */
+            FILE *f = wr.f[o];
+            wr.f[o] = NULL;
+            if ((f == stdout ? fflush(f) : fclose(f)) != 0) {
+                fprintf(stderr, "pexc: %s: cannot write output: %s\n", a->output[o], strerror(errno));
+                goto done;
+            }
+        } else if (a->n_output) {
             if (write_all(a->output[o], out[o], osz[o] * n)) goto done;
         } else {
             print_values(m, o, out[o], osz[o] * n);
@@ -364,6 +433,7 @@ done:
     for (int i = 0; i < CLI_MAX_IO; i++) {
         free(in[i]);
         free(out[i]);
+        if (wr.f[i] && wr.f[i] != stdout) fclose(wr.f[i]);
     }
     return rc;
 }
@@ -427,31 +497,27 @@ int pexc_cli_main(int argc, char **argv) {
     }
     pexc_model *m;
     char err[700];
-    if (pexc_model_open_budget(a.model, sched, a.sram, &m, err, sizeof err)) {
+    int streamed = a.stream_input || a.stream_output;
+    if (streamed && strcmp(a.cmd, "inspect") != 0 && strcmp(a.cmd, "run") != 0) {
+        fprintf(stderr, "pexc: %s: --stream-input and --stream-output are options of inspect, run and compile\n",
+                a.cmd);
+        return 1;
+    }
+    /* streamed, the budget is held to the streamed plan (api_plan_streamed) */
+    if (pexc_model_open_budget(a.model, sched, streamed ? 0 : a.sram, &m, err, sizeof err)) {
         fprintf(stderr, "pexc: %s\n", err);
         return 1;
     }
-    if (a.stream_input) {
-        /* each model input a streamed chain reads arrives in a ring as the
-         * plan reads it; run reads it from the input file that way */
-        if (strcmp(a.cmd, "inspect") != 0 && strcmp(a.cmd, "run") != 0) {
-            fprintf(stderr, "pexc: %s: --stream-input is an option of inspect, run and compile\n", a.cmd);
-            pexc_model_free(m);
-            return 1;
-        }
+    if (streamed) {
+        /* each model input a streamed chain or fully-connected layer reads
+         * arrives as the plan reads it, and outputs leave as they are made;
+         * run reads the input file and writes the output file that way */
         util_err e = {0};
-        m->g.stream_input = 1;
-        uint8_t *arena = NULL;
-        if (sched_min_sram(&m->g, m->calls, 0, sched != PEXC_SCHEDULE_CHANNELS, &m->chosen, &m->g.arena, &e) ||
-            !(arena = calloc(1, m->chosen.arena_bytes ? m->chosen.arena_bytes : 1))) {
-            fprintf(stderr, "pexc: %s\n", arena ? e.msg : "out of memory");
+        if (api_plan_streamed(m, sched, a.stream_input, a.stream_output, a.sram, &e)) {
+            fprintf(stderr, "pexc: %s: %s\n", a.model, e.msg);
             pexc_model_free(m);
             return 1;
         }
-        free(m->arena);
-        m->arena = arena;
-        m->plan = &m->chosen;
-        exec_reset_state(&m->g, m->plan, m->arena);
     }
     int rc = !strcmp(a.cmd, "inspect") ? cmd_inspect(m, &a) : cmd_run(m, &a);
     pexc_model_free(m);

@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "emit/stream_in.h"
+#include "emit/stream_out.h"
 #include "internal.h"
 
 /* A growing string: the second pass prints each step's code into one, so
@@ -893,7 +894,7 @@ static void print_table(ectx *e, emit_table *tb) {
 }
 
 /* The loop over the table, a switch case per template. */
-static void print_dispatch(ectx *e, const emit_table *tb, const char *prologue) {
+static void print_dispatch(ectx *e, const emit_table *tb, const char *prologue, const char *epilogue) {
     FILE *f = e->f;
     fprintf(f, "    for (int32_t i = 0; i < %d; i++) {\n%s", e->p->n_steps, prologue ? prologue : "");
     fprintf(f,
@@ -919,8 +920,9 @@ static void print_dispatch(ectx *e, const emit_table *tb, const char *prologue) 
         fputs("            break;\n", f);
     }
     fputs("        default:\n            st = PEXC_ERR_ARG;\n            break;\n        }\n"
-          "        if (st != PEXC_OK) return (int)st;\n    }\n",
+          "        if (st != PEXC_OK) return (int)st;\n",
           f);
+    fprintf(f, "%s    }\n", epilogue ? epilogue : "");
 }
 
 /* ---- the header --------------------------------------------------------- */
@@ -1127,7 +1129,7 @@ static void emit_header(const ir_graph *g, const k_call *calls, const plan_t *p,
                 " * from its initial value. This puts it back there (TFLM's Reset()). */\n"
                 "void %s_reset(%s);\n#define %s_HAS_STATE 1\n",
                 n, o->caller_arena ? "void *arena" : "void", u);
-    if (g->stream_input) emit_stream_header(g, calls, p, n, u, o->caller_arena, f);
+    if (g->stream_input || g->stream_output) emit_stream_header(g, calls, p, n, u, o->caller_arena, f);
     fprintf(f, "\n#ifdef __cplusplus\n}\n#endif\n#endif /* %s_H */\n", u);
 }
 
@@ -1243,9 +1245,20 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
     if (init) emit_init_data(g, p, n, c);
     /* streamed input: NAME_run_stream reads through the caller's function,
      * NAME_run_io is it with a reader of whole input arrays */
-    int stream = g->stream_input;
+    int stream = g->stream_input || g->stream_output, wout = g->stream_output;
     if (stream && emit_stream_tables(g, calls, p, n, c, err)) goto done;
-    if (stream && o->caller_arena)
+    if (wout) {
+        /* streamed output: NAME_run_stream hands the outputs to write */
+        if (o->caller_arena)
+            fprintf(c,
+                    "\nint %s_run_stream(void *arena, %s_read_fn read, %s_write_fn write, void *ctx) {\n"
+                    "    /* every activation buffer of the plan, at its planned offset */\n"
+                    "    uint8_t *const %s_arena = (uint8_t *)arena;\n"
+                    "    if (!arena || (uintptr_t)arena %% %s_ARENA_ALIGN != 0) return (int)PEXC_ERR_ARG;\n",
+                    n, n, n, n, u);
+        else
+            fprintf(c, "\nint %s_run_stream(%s_read_fn read, %s_write_fn write, void *ctx) {\n", n, n, n);
+    } else if (stream && o->caller_arena)
         fprintf(c,
                 "\nint %s_run_stream(void *arena, %s_read_fn read, void *ctx, void *const *outputs) {\n"
                 "    /* every activation buffer of the plan, at its planned offset */\n"
@@ -1287,15 +1300,21 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
             fprintf(c, "    memcpy(%s, inputs[%d], %zu); /* input %d: tensor %d */\n", expr, i, g->tensors[ti].bytes,
                     i, ti);
     }
-    print_dispatch(&e, &tb, stream ? emit_stream_prologue(n) : NULL);
-    for (int32_t i = 0; i < g->n_outputs; i++) {
+    print_dispatch(&e, &tb, stream ? emit_stream_prologue(n) : NULL, wout ? emit_stream_out_epilogue(n) : NULL);
+    for (int32_t i = 0; !wout && i < g->n_outputs; i++) {
         int32_t ti = g->outputs[i];
         if (tensor_expr(&e, ti, expr, sizeof expr, &off, &ia)) goto done;
         fprintf(c, "    memcpy(outputs[%d], %s, %zu); /* output %d: tensor %d */\n", i, expr, g->tensors[ti].bytes, i,
                 ti);
     }
     fputs("    return 0;\n}\n", c);
-    if (stream && o->caller_arena)
+    if (wout)
+        fprintf(c,
+                "\nint %s_run_io(%sconst void *const *inputs, void *const *outputs) {\n"
+                "    const %s_io io = {inputs, outputs};\n"
+                "    return %s_run_stream(%s%s_read_whole, %s_write_whole, (void *)(uintptr_t)&io);\n}\n",
+                n, o->caller_arena ? "void *arena, " : "", n, n, o->caller_arena ? "arena, " : "", n, n);
+    else if (stream && o->caller_arena)
         fprintf(c,
                 "\nint %s_run_io(void *arena, const void *const *inputs, void *const *outputs) {\n"
                 "    return %s_run_stream(arena, %s_read_whole, (void *)(uintptr_t)inputs, outputs);\n}\n",

@@ -25,7 +25,11 @@
  */
 #include "emit/stream_in.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "emit/stream_out.h"
+#include "sched/stream_io.h"
 
 #define STREAM_IN_MAX 16 /* inputs with a ring, as exec.c allows */
 
@@ -37,11 +41,24 @@ static size_t whole_px_bytes(const ir_tensor *t) {
     return px > 0 ? t->bytes / (size_t)px : t->bytes;
 }
 
-/* The ring buffer holding input i, or -1 (the input is held whole or not read). */
+/* The ring buffer holding input i, or its first chunk (a fully-connected
+ * layer reading it in channel slices, sched/stream_io.c), or -1 (the input
+ * is held whole or not read). */
 static int32_t ring_of(const ir_graph *g, const k_call *calls, const plan_t *p, int32_t i) {
     for (int32_t b = 0; b < p->n_buffers; b++)
-        if (p->buffers[b].kind == BUF_RING && plan_input_of(g, calls, p->buffers[b].tensor) == i) return b;
+        if ((p->buffers[b].kind == BUF_RING && plan_input_of(g, calls, p->buffers[b].tensor) == i) ||
+            plan_input_chunk(g, calls, p, b) == i)
+            return b;
     return -1;
+}
+
+/* Bytes of one "pixel" of a streamed input: all channels of a position in
+ * a ring, one element in chunks. */
+static size_t read_px_bytes(const ir_graph *g, const plan_t *p, int32_t b) {
+    const plan_buffer *x = &p->buffers[b];
+    const ir_tensor *t = &g->tensors[x->tensor];
+    if (x->kind == BUF_SLICE) return t->elems ? t->bytes / (size_t)t->elems : 1;
+    return (size_t)x->c_stored;
 }
 
 void emit_stream_header(const ir_graph *g, const k_call *calls, const plan_t *p, const char *n, const char *u,
@@ -61,7 +78,11 @@ void emit_stream_header(const ir_graph *g, const k_call *calls, const plan_t *p,
         int32_t b = ring_of(g, calls, p, i);
         int32_t d[4];
         size_t px = whole_px_bytes(t);
-        if (b >= 0) {
+        if (b >= 0 && p->buffers[b].kind == BUF_SLICE) {
+            /* read in chunks: a pixel is an element, a row all of them */
+            px = read_px_bytes(g, p, b);
+            d[2] = (int32_t)(t->bytes / px);
+        } else if (b >= 0) {
             lower_nhwc(&g->tensors[p->buffers[b].tensor], d);
             px = (size_t)p->buffers[b].c_stored;
         } else {
@@ -72,37 +93,69 @@ void emit_stream_header(const ir_graph *g, const k_call *calls, const plan_t *p,
                 "#define %s_INPUT%d_PIXELS %zu\n#define %s_INPUT%d_ROW_PIXELS %d\n",
                 u, i, b >= 0, u, i, px, u, i, px ? t->bytes / px : 0, u, i, d[2]);
     }
-    fprintf(h,
-            "typedef int (*%s_read_fn)(void *ctx, int input, int32_t first_px, int32_t n_px, void *dst);\n"
-            "int %s_run_stream(%s%s_read_fn read, void *ctx, void *const *outputs);\n",
-            n, n, caller_arena ? "void *arena, " : "", n);
+    fprintf(h, "typedef int (*%s_read_fn)(void *ctx, int input, int32_t first_px, int32_t n_px, void *dst);\n", n);
+    if (g->stream_output) {
+        emit_stream_out_header(g, n, u, h);
+        fprintf(h, "int %s_run_stream(%s%s_read_fn read, %s_write_fn write, void *ctx);\n", n,
+                caller_arena ? "void *arena, " : "", n, n);
+    } else {
+        fprintf(h, "int %s_run_stream(%s%s_read_fn read, void *ctx, void *const *outputs);\n", n,
+                caller_arena ? "void *arena, " : "", n);
+    }
 }
 
 int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, const char *n, FILE *c,
                        util_err *err) {
     if (g->n_inputs > STREAM_IN_MAX) return util_fail(err, "--stream-input: %d inputs (at most %d)", g->n_inputs,
                                                       STREAM_IN_MAX);
-    int32_t ring[STREAM_IN_MAX], n_rings = 0, ring_index[STREAM_IN_MAX];
+    int32_t ring[STREAM_IN_MAX], n_rings = 0, ring_index[STREAM_IN_MAX], chunk_len[STREAM_IN_MAX];
     for (int32_t i = 0; i < g->n_inputs; i++) {
         ring_index[i] = -1;
+        chunk_len[i] = 0;
         int32_t b = ring_of(g, calls, p, i);
         if (b < 0) continue;
         if (p->tensor_buffer[g->inputs[i]] >= 0)
             return util_fail(err, "--stream-input: input %d (tensor %d) is both held whole and streamed", i,
                              g->inputs[i]);
+        if (p->buffers[b].kind == BUF_SLICE) {
+            chunk_len[i] = p->buffers[b].c_stored; /* read in chunks: rows below */
+            continue;
+        }
         ring_index[i] = n_rings;
         ring[n_rings++] = b;
+    }
+    /* an input read in chunks: one row of rings per chunk, each as long as
+     * the first (chunk k starts at k times that, so its slot is 0) */
+    int32_t n_chunks = 0, *chunk_ring = calloc((size_t)p->n_buffers + 1, sizeof(int32_t));
+    if (!chunk_ring) return util_fail(err, "out of memory");
+    for (int32_t b = 0; b < p->n_buffers; b++) {
+        int32_t i = plan_input_chunk(g, calls, p, b);
+        if (i < 0) continue;
+        int32_t len = chunk_len[i];
+        if (len <= 0 || p->buffers[b].c_begin % len != 0 || p->buffers[b].c_stored > len) {
+            free(chunk_ring);
+            return util_fail(err, "--stream-input: chunk [%d,+%d) of input %d is not on a %d-element boundary",
+                             p->buffers[b].c_begin, p->buffers[b].c_stored, i, len);
+        }
+        chunk_ring[b] = n_rings + n_chunks++;
     }
     fprintf(c, "\n/* Each input's ring: input, arena offset, pixels, bytes a pixel. */\n"
                "typedef struct {\n    int32_t input, off, ring_px, px;\n} %s_ring;\n\n"
                "static const %s_ring %s_rings[%d] = {\n",
-            n, n, n, n_rings ? n_rings : 1);
+            n, n, n, n_rings + n_chunks ? n_rings + n_chunks : 1);
     for (int32_t r = 0; r < n_rings; r++) {
         const plan_buffer *b = &p->buffers[ring[r]];
         fprintf(c, "    {%d, %zu, %d, %d}, /* tensor %d */\n", plan_input_of(g, calls, b->tensor), b->offset,
                 b->ring_px, b->c_stored, b->tensor);
     }
-    if (!n_rings) fputs("    {0, 0, 1, 1}, /* (no input streams) */\n", c);
+    for (int32_t b = 0; b < p->n_buffers; b++) {
+        int32_t i = plan_input_chunk(g, calls, p, b);
+        if (i < 0) continue;
+        fprintf(c, "    {%d, %zu, %d, %zu}, /* tensor %d, elements %d.. */\n", i, p->buffers[b].offset,
+                chunk_len[i], read_px_bytes(g, p, b), p->buffers[b].tensor,
+                p->buffers[b].c_begin);
+    }
+    if (!n_rings && !n_chunks) fputs("    {0, 0, 1, 1}, /* (no input streams) */\n", c);
     fprintf(c, "};\n\n/* The reads: before step `step`, ring `ring` gets its input's pixels up to\n"
                " * `end` (exclusive), in step order. */\n"
                "typedef struct {\n    int32_t step, ring, end;\n} %s_read;\n\n",
@@ -119,18 +172,31 @@ int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, 
                 const plan_view *v = &p->steps[s].in[w];
                 if (v->buf < 0) continue;
                 const plan_buffer *b = &p->buffers[v->buf];
+                int32_t ci = plan_input_chunk(g, calls, p, v->buf);
+                if (ci >= 0) {
+                    /* a chunk: its elements, into its own slice */
+                    if (b->c_begin + b->c_stored <= next[ci]) continue;
+                    next[ci] = b->c_begin + b->c_stored;
+                    if (!pass) n_reads++;
+                    else fprintf(c, "    {%d, %d, %lld}, /* step %d */\n", s, chunk_ring[v->buf], (long long)next[ci], s);
+                    continue;
+                }
                 if (b->kind != BUF_RING || v->tensor != b->tensor) continue;
                 int32_t i = plan_input_of(g, calls, b->tensor);
                 if (i < 0) continue;
                 int64_t q0, q1;
                 plan_step_pixels(g, calls, &p->steps[s], w, &q0, &q1);
                 if (q1 <= next[i]) continue;
-                if (q1 > INT32_MAX) return util_fail(err, "--stream-input: input %d has over 2^31 pixels", i);
+                if (q1 > INT32_MAX) {
+                    free(chunk_ring);
+                    return util_fail(err, "--stream-input: input %d has over 2^31 pixels", i);
+                }
                 next[i] = q1;
                 if (!pass) n_reads++;
                 else fprintf(c, "    {%d, %d, %lld}, /* step %d */\n", s, ring_index[i], (long long)q1, s);
             }
     }
+    free(chunk_ring);
     if (!n_reads) fputs("    {-1, 0, 0}, /* (none) */\n", c);
     fputs("};\n", c);
     fprintf(c, "#define %s_N_READS %d\n", n, n_reads);
@@ -139,14 +205,23 @@ int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, 
     for (int32_t i = 0; i < g->n_inputs; i++) {
         int32_t b = ring_of(g, calls, p, i);
         fprintf(c, "%s%zu", i ? ", " : "",
-                b >= 0 ? (size_t)p->buffers[b].c_stored : whole_px_bytes(&g->tensors[g->inputs[i]]));
+                b >= 0 ? read_px_bytes(g, p, b) : whole_px_bytes(&g->tensors[g->inputs[i]]));
     }
-    fprintf(c, "%s};\n\n"
-               "static int %s_read_whole(void *ctx, int input, int32_t first_px, int32_t n_px, void *dst) {\n"
-               "    const uint8_t *src = (const uint8_t *)((const void *const *)ctx)[input];\n"
-               "    memcpy(dst, src + (size_t)first_px * %s_px_bytes[input], (size_t)n_px * %s_px_bytes[input]);\n"
+    /* with streamed output, NAME_run_io's context holds both arrays */
+    if (g->stream_output)
+        fprintf(c, "%s};\n\ntypedef struct {\n    const void *const *inputs;\n    void *const *outputs;\n} %s_io;\n",
+                g->n_inputs ? "" : "0", n);
+    else
+        fprintf(c, "%s};\n", g->n_inputs ? "" : "0");
+    fprintf(c, "\nstatic int %s_read_whole(void *ctx, int input, int32_t first_px, int32_t n_px, void *dst) {\n", n);
+    if (g->stream_output)
+        fprintf(c, "    const uint8_t *src = (const uint8_t *)((const %s_io *)ctx)->inputs[input];\n", n);
+    else
+        fputs("    const uint8_t *src = (const uint8_t *)((const void *const *)ctx)[input];\n", c);
+    fprintf(c, "    memcpy(dst, src + (size_t)first_px * %s_px_bytes[input], (size_t)n_px * %s_px_bytes[input]);\n"
                "    return 0;\n}\n",
-            g->n_inputs ? "" : "0", n, n, n);
+            n, n);
+    if (g->stream_output) return emit_stream_out_tables(g, calls, p, n, c, err);
     return 0;
 }
 
@@ -156,6 +231,7 @@ void emit_stream_open(const ir_graph *g, const char *n, FILE *c) {
             "    int32_t r = 0; /* the next row of %s_reads */\n"
             "    int rc = 0;\n",
             n, g->n_inputs ? g->n_inputs : 1, n);
+    if (g->stream_output) fprintf(c, "    int32_t w = 0; /* the next row of %s_writes */\n", n);
 }
 
 const char *emit_stream_prologue(const char *n) {

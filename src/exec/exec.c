@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sched/stream_io.h"
 
 static void make_view(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena, const plan_view *pv,
                       const int32_t d[4], pexc_view *v) {
@@ -159,6 +160,14 @@ static int exec_read_input_rows(const ir_graph *g, const k_call *calls, const pl
         const plan_view *v = &st->in[w];
         if (v->buf < 0) continue;
         const plan_buffer *b = &p->buffers[v->buf];
+        int32_t ci = plan_input_chunk(g, calls, p, v->buf);
+        if (ci >= 0) {
+            /* a chunk of channels for a fully-connected layer (stream_io.c) */
+            const ir_tensor *t = &g->tensors[b->tensor];
+            size_t es = t->elems ? t->bytes / (size_t)t->elems : 1;
+            memcpy(arena + b->offset, (const uint8_t *)inputs[ci] + (size_t)b->c_begin * es, (size_t)b->c_stored * es);
+            continue;
+        }
         if (b->kind != BUF_RING || v->tensor != b->tensor) continue;
         int32_t i = plan_input_of(g, calls, b->tensor);
         if (i < 0) continue;
@@ -173,13 +182,44 @@ static int exec_read_input_rows(const ir_graph *g, const k_call *calls, const pl
     return 0;
 }
 
+/* Hands the caller the output pieces step s has completed (stream_io.c). */
+static int exec_write_pieces(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena, int32_t s,
+                             exec_write_fn write, void *ctx, util_err *err) {
+    plan_out_piece pc[16];
+    int32_t n = plan_output_pieces(g, calls, p, s, pc, 16);
+    for (int32_t j = 0; j < n; j++) {
+        const ir_tensor *t = &g->tensors[g->outputs[pc[j].output]];
+        size_t es = t->elems ? t->bytes / (size_t)t->elems : 1;
+        int rc = write(ctx, pc[j].output, pc[j].first, pc[j].n, es, arena + pc[j].off);
+        if (rc) return util_fail(err, "step %d: writing elements [%lld,+%lld) of output %d returned %d", s,
+                                 (long long)pc[j].first, (long long)pc[j].n, pc[j].output, rc);
+    }
+    return 0;
+}
+
 int exec_run(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena, const void *const *inputs,
              void *const *outputs, util_err *err) {
     return exec_run_dump(g, calls, p, arena, inputs, outputs, NULL, err);
 }
 
+/* exec_run_dump's writer of streamed outputs: into the caller's arrays. */
+static int exec_write_arrays(void *ctx, int output, int64_t first, int64_t n, size_t elem, const void *src) {
+    memcpy((uint8_t *)((void *const *)ctx)[output] + (size_t)first * elem, src, (size_t)n * elem);
+    return 0;
+}
+
 int exec_run_dump(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena,
                   const void *const *inputs, void *const *outputs, const char *dump_dir, util_err *err) {
+    if (g->stream_output)
+        return exec_run_stream(g, calls, p, arena, inputs, exec_write_arrays, (void *)(uintptr_t)outputs, dump_dir,
+                               err);
+    return exec_run_stream(g, calls, p, arena, inputs, NULL, (void *)(uintptr_t)outputs, dump_dir, err);
+}
+
+/* With write NULL, ctx is the outputs array, filled at the end. */
+int exec_run_stream(const ir_graph *g, const k_call *calls, const plan_t *p, uint8_t *arena,
+                    const void *const *inputs, exec_write_fn write, void *ctx, const char *dump_dir, util_err *err) {
+    void *const *outputs = (void *const *)ctx;
     int64_t read_next[PEXC_EXEC_MAX_STREAMED] = {0}; /* per input: next pixel not yet read into its ring */
     for (int32_t i = 0; i < g->n_inputs; i++) {
         int32_t ti = g->inputs[i];
@@ -195,8 +235,9 @@ int exec_run_dump(const ir_graph *g, const k_call *calls, const plan_t *p, uint8
             return util_fail(err, "step %d (operator %d, %s): kernel returned status %d", s, k->op,
                              ir_op_name(g->ops[k->op].code), (int)st);
         if (dump_dir && dump_tensor(g, calls, p, arena, s, dump_dir, err)) return -1;
+        if (write && exec_write_pieces(g, calls, p, arena, s, write, ctx, err)) return -1;
     }
-    for (int32_t i = 0; i < g->n_outputs; i++) {
+    for (int32_t i = 0; !write && i < g->n_outputs; i++) {
         int32_t ti = g->outputs[i];
         memcpy(outputs[i], tensor_ptr(g, calls, p, arena, ti), g->tensors[ti].bytes);
     }

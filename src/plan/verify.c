@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sched/stream_io.h"
 
 static void tile_px(const pexc_tile *t, int32_t w, int64_t *q0, int64_t *q1) {
     *q0 = (int64_t)t->y0 * w + t->x0;
@@ -323,6 +324,15 @@ static int bands_alive(const plan_t *p, int32_t bi, int32_t s, int32_t r0, int32
 /* A sequence operator (a call with a step form, ops_steps_of) carries its
  * state from one row to the next, so its steps must make its rows in
  * order, each starting where the one before ended. */
+/* A whole buffer the model's streamed ends replaced (no bytes, no step
+ * using it: stream_io.c), which nothing needs to fill. */
+static int plan_buf_dropped(const plan_t *p, int32_t bi) {
+    if (p->buffers[bi].size != 0) return 0;
+    for (int32_t s = 0; s < p->n_steps; s++)
+        if (p->steps[s].in[0].buf == bi || p->steps[s].in[1].buf == bi || p->steps[s].out.buf == bi) return 0;
+    return 1;
+}
+
 static int verify_seq_order(const ir_graph *g, const k_call *calls, const plan_t *p, util_err *err) {
     int64_t *next = calloc((size_t)g->n_ops + 1, sizeof(int64_t));
     if (!next) return util_fail(err, "out of memory verifying the plan");
@@ -401,7 +411,11 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             c->sr[0] = (slot_run){0, c->ring, -1};
             c->n_sr = 1;
         }
-        if ((g->tensors[b->tensor].is_input || g->tensors[b->tensor].is_variable) && b->kind == BUF_TENSOR &&
+        /* a chunk of a model input read by a fully-connected layer is
+         * filled by the caller before its step (the order: verify_io.c) */
+        int input_chunk = plan_input_chunk(g, calls, p, i) >= 0;
+        if ((((g->tensors[b->tensor].is_input || g->tensors[b->tensor].is_variable) && b->kind == BUF_TENSOR) ||
+             input_chunk) &&
             cover_add(c, (rect){0, c->hw, c->c_begin, c->c_begin + c->c_stored, 1}))
             goto oom;
     }
@@ -587,7 +601,7 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
     for (int32_t i = 0; i < p->n_buffers; i++) {
         const plan_buffer *b = &p->buffers[i];
         const cover *c = &cv[i];
-        if (b->kind == BUF_PSUM || !c->used) continue;
+        if (b->kind == BUF_PSUM || !c->used || plan_buf_dropped(p, i)) continue;
         rect whole = {0, c->hw, c->c_begin, c->c_begin + c->c_stored, 0};
         count_ok once = {1, 1};
         if (rect_area(&whole) > 0 && cover_area(c, &whole, once) != rect_area(&whole)) {
@@ -600,7 +614,8 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             goto done;
         }
     }
-    for (int32_t i = 0; i < g->n_outputs; i++) {
+    /* streamed outputs are handed over as they are made (verify_io.c) */
+    for (int32_t i = 0; !g->stream_output && i < g->n_outputs; i++) {
         int32_t bi = p->tensor_buffer[g->outputs[i]];
         int32_t bad = bi;
         if (bi < 0 || (p->n_steps > 0 && !bands_alive(p, bi, p->n_steps - 1, 0, INT32_MAX, &bad))) {

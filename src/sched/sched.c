@@ -415,7 +415,9 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
             p->buffers[p->tensor_buffer[i]].first = 0;
             p->buffers[p->tensor_buffer[i]].last = last;
         }
-    for (int32_t i = 0; i < g->n_outputs; i++) {
+    /* an output goes to the caller at the end of the run, unless it is
+     * handed over as it is made (--stream-output: sched/stream_io.c) */
+    for (int32_t i = 0; !g->stream_output && i < g->n_outputs; i++) {
         int32_t bi = p->tensor_buffer[g->outputs[i]];
         if (bi < 0) continue;
         plan_buffer *x = &p->buffers[bi];
@@ -463,8 +465,8 @@ int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p,
                 if (band->y1 > y1) y1 = band->y1;
             }
             if (!size) continue;
-        } else if (b->first > at || b->last < at) {
-            continue;
+        } else if (b->first > at || b->last < at || !size) {
+            continue; /* (no bytes: a model end streamed instead of held) */
         }
         const ir_tensor *t = &g->tensors[b->tensor];
         char what[48] = "";

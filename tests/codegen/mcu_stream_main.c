@@ -14,6 +14,9 @@
  *   calls <requests>
  *   pixels <pixels delivered>
  *
+ * Built with -DPEXC_STREAM_OUT (compiled with --stream-output too), the
+ * output arrives through the write callback, which checks each piece starts
+ * where the last ended, and the driver also prints "writes <pieces>".
  * Exit status: 0 ok, 2 run failed (status printed), 3 a request out of order.
  */
 #include <stdint.h>
@@ -51,6 +54,31 @@ static int sensor_read(void *ctx, int input, int32_t first_px, int32_t n_px, voi
     return 0;
 }
 
+#ifdef PEXC_STREAM_OUT
+typedef struct {
+    sensor s;
+    int32_t next; /* the output element the next piece must start at */
+    uint32_t writes;
+    int bad;
+} both;
+
+static int both_read(void *ctx, int input, int32_t first_px, int32_t n_px, void *dst) {
+    return sensor_read(&((both *)ctx)->s, input, first_px, n_px, dst);
+}
+
+static int sink_write(void *ctx, int out_i, int32_t first, int32_t n, const void *src) {
+    both *b = (both *)ctx;
+    b->writes++;
+    if (out_i != 0 || first != b->next || n <= 0 || first + n > U(_OUTPUT0_ELEMS)) {
+        b->bad = 1;
+        return 98;
+    }
+    memcpy(output + (uint32_t)first * U(_OUTPUT0_ELEM_BYTES), src, (uint32_t)n * U(_OUTPUT0_ELEM_BYTES));
+    b->next = first + n;
+    return 0;
+}
+#endif
+
 /* "label value\n" over semihosting */
 static void say(const char *label, int32_t v) {
     mcu_puts(label);
@@ -60,10 +88,19 @@ static void say(const char *label, int32_t v) {
 
 int main(void) {
     sensor s = {0, 0, 0};
+#ifdef PEXC_STREAM_OUT
+    both io = {{0, 0, 0}, 0, 0, 0};
+    mcu_region_begin();
+    int rc = M(_run_stream)(both_read, sink_write, &io);
+    mcu_region_end();
+    s = io.s;
+    if (io.bad || (rc == 0 && io.next != U(_OUTPUT0_ELEMS))) return 3;
+#else
     void *outs[1] = {output};
     mcu_region_begin();
     int rc = M(_run_stream)(sensor_read, &s, outs);
     mcu_region_end();
+#endif
     if (s.bad) return 3;
     if (rc) {
         say("run status ", rc);
@@ -73,5 +110,8 @@ int main(void) {
     print_hex(output, sizeof output);
     say("\ncalls ", (int32_t)s.calls);
     say("pixels ", s.next);
+#ifdef PEXC_STREAM_OUT
+    say("writes ", (int32_t)io.writes);
+#endif
     return 0;
 }
