@@ -22,6 +22,16 @@
  * ring's input, arena offset, length and pixel size. The loop walks the
  * table beside the step table. An input held whole (its first reader takes
  * it whole) is asked for in one call before the first step.
+ *
+ * An input given as channel planes ([1, C, H, W], its TRANSPOSE to NHWC
+ * folded into these reads: src/ir/fold.c) is asked for plane by plane:
+ * for NHWC pixels [q, q + n) the caller gets C requests, first_px = c *
+ * PLANE_PIXELS + q and n_px = n, one per plane in order, each written
+ * n bytes into the ring's slots; the emitted NAME_interleave then turns
+ * the C runs into n pixels of C channels in place (a cycle-following
+ * transposition: no scratch buffer). So the caller reads row h of every
+ * plane as the first convolution reaches it, never the whole input. Held
+ * whole, such an input is asked for one row of each plane at a time.
  */
 #include "emit/stream_in.h"
 
@@ -35,6 +45,11 @@ static size_t whole_px_bytes(const ir_tensor *t) {
     lower_nhwc(t, d);
     int64_t px = (int64_t)d[0] * d[1] * d[2];
     return px > 0 ? t->bytes / (size_t)px : t->bytes;
+}
+
+/* Channel planes input i arrives as (ir_graph.input_planar), or 0. */
+static int32_t planes_of(const ir_graph *g, int32_t i) {
+    return g->input_planar && g->input_planar[i] ? g->tensors[g->inputs[i]].shape[1] : 0;
 }
 
 /* The ring buffer holding input i, or -1 (the input is held whole or not read). */
@@ -54,8 +69,12 @@ void emit_stream_header(const ir_graph *g, const k_call *calls, const plan_t *p,
             " * pixel first_px on, to dst and return 0; any other value stops the run,\n"
             " * which returns it. A request may end inside a row, and one is split where\n"
             " * the input's ring wraps. An input not streamed (%s_INPUTi_STREAMED 0) is\n"
-            " * asked for whole, in one call, before the first step. */\n",
-            n, u, u);
+            " * asked for whole, in one call, before the first step. An input given\n"
+            " * as channel planes (%s_INPUTi_PLANES > 0, its TRANSPOSE to NHWC folded\n"
+            " * into these reads) is asked for each run of pixels plane by plane:\n"
+            " * first_px = plane * %s_INPUTi_PLANE_PIXELS + pixel, n_px bytes of that\n"
+            " * plane (held whole: one row of each plane at a time). */\n",
+            n, u, u, u, u);
     for (int32_t i = 0; i < g->n_inputs; i++) {
         const ir_tensor *t = &g->tensors[g->inputs[i]];
         int32_t b = ring_of(g, calls, p, i);
@@ -70,7 +89,9 @@ void emit_stream_header(const ir_graph *g, const k_call *calls, const plan_t *p,
         fprintf(h,
                 "#define %s_INPUT%d_STREAMED %d\n#define %s_INPUT%d_PIXEL_BYTES %zu\n"
                 "#define %s_INPUT%d_PIXELS %zu\n#define %s_INPUT%d_ROW_PIXELS %d\n",
-                u, i, b >= 0, u, i, px, u, i, px ? t->bytes / px : 0, u, i, d[2]);
+                u, i, b >= 0, u, i, px, u, i, px ? t->bytes / px : 0, u, i, planes_of(g, i) ? t->shape[3] : d[2]);
+        fprintf(h, "#define %s_INPUT%d_PLANES %d\n#define %s_INPUT%d_PLANE_PIXELS %d\n", u, i, planes_of(g, i), u, i,
+                planes_of(g, i) ? t->shape[2] * t->shape[3] : 0);
     }
     fprintf(h,
             "typedef int (*%s_read_fn)(void *ctx, int input, int32_t first_px, int32_t n_px, void *dst);\n"
@@ -94,15 +115,16 @@ int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, 
         ring[n_rings++] = b;
     }
     fprintf(c, "\n/* Each input's ring: input, arena offset, pixels, bytes a pixel. */\n"
-               "typedef struct {\n    int32_t input, off, ring_px, px;\n} %s_ring;\n\n"
+               "typedef struct {\n    int32_t input, off, ring_px, px, planes, plane_px;\n} %s_ring;\n\n"
                "static const %s_ring %s_rings[%d] = {\n",
             n, n, n, n_rings ? n_rings : 1);
     for (int32_t r = 0; r < n_rings; r++) {
         const plan_buffer *b = &p->buffers[ring[r]];
-        fprintf(c, "    {%d, %zu, %d, %d}, /* tensor %d */\n", plan_input_of(g, calls, b->tensor), b->offset,
-                b->ring_px, b->c_stored, b->tensor);
+        int32_t in = plan_input_of(g, calls, b->tensor), pl = planes_of(g, in);
+        fprintf(c, "    {%d, %zu, %d, %d, %d, %d}, /* tensor %d */\n", in, b->offset, b->ring_px, b->c_stored, pl,
+                pl ? g->tensors[g->inputs[in]].shape[2] * g->tensors[g->inputs[in]].shape[3] : 0, b->tensor);
     }
-    if (!n_rings) fputs("    {0, 0, 1, 1}, /* (no input streams) */\n", c);
+    if (!n_rings) fputs("    {0, 0, 1, 1, 0, 0}, /* (no input streams) */\n", c);
     fprintf(c, "};\n\n/* The reads: before step `step`, ring `ring` gets its input's pixels up to\n"
                " * `end` (exclusive), in step order. */\n"
                "typedef struct {\n    int32_t step, ring, end;\n} %s_read;\n\n",
@@ -138,8 +160,11 @@ int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, 
     fprintf(c, "\nstatic const size_t %s_px_bytes[%d] = {", n, g->n_inputs ? g->n_inputs : 1);
     for (int32_t i = 0; i < g->n_inputs; i++) {
         int32_t b = ring_of(g, calls, p, i);
+        /* (an input given as planes is asked for by element) */
         fprintf(c, "%s%zu", i ? ", " : "",
-                b >= 0 ? (size_t)p->buffers[b].c_stored : whole_px_bytes(&g->tensors[g->inputs[i]]));
+                planes_of(g, i) ? (size_t)1
+                : b >= 0        ? (size_t)p->buffers[b].c_stored
+                                : whole_px_bytes(&g->tensors[g->inputs[i]]));
     }
     fprintf(c, "%s};\n\n"
                "static int %s_read_whole(void *ctx, int input, int32_t first_px, int32_t n_px, void *dst) {\n"
@@ -147,7 +172,34 @@ int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, 
                "    memcpy(dst, src + (size_t)first_px * %s_px_bytes[input], (size_t)n_px * %s_px_bytes[input]);\n"
                "    return 0;\n}\n",
             g->n_inputs ? "" : "0", n, n, n);
+    int planar = 0;
+    for (int32_t i = 0; i < g->n_inputs; i++) planar |= planes_of(g, i) > 0;
+    if (planar) emit_interleave_fn(n, c);
     return 0;
+}
+
+void emit_interleave_fn(const char *n, FILE *c) {
+    fprintf(c,
+            "\n/* b holds `planes` runs of n bytes (element j of plane k at k * n + j);\n"
+            " * makes them n pixels of `planes` bytes (at j * planes + k) in place,\n"
+            " * following each cycle of the permutation from its least index. */\n"
+            "static void %s_interleave(uint8_t *b, int32_t planes, int32_t n) {\n"
+            "    const int32_t len = planes * n;\n"
+            "    for (int32_t s = 1; s < len - 1; s++) {\n"
+            "        int32_t k = s;\n"
+            "        do k = (k %% n) * planes + k / n; while (k > s);\n"
+            "        if (k < s) continue; /* its cycle was moved from a smaller index */\n"
+            "        uint8_t v = b[s];\n"
+            "        do {\n"
+            "            const int32_t d = (k %% n) * planes + k / n;\n"
+            "            const uint8_t w = b[d];\n"
+            "            b[d] = v;\n"
+            "            v = w;\n"
+            "            k = d;\n"
+            "        } while (k != s);\n"
+            "    }\n"
+            "}\n",
+            n);
 }
 
 void emit_stream_open(const ir_graph *g, const char *n, FILE *c) {
@@ -159,7 +211,7 @@ void emit_stream_open(const ir_graph *g, const char *n, FILE *c) {
 }
 
 const char *emit_stream_prologue(const char *n) {
-    static char buf[4096]; /* the text is under 900 bytes and 10 names of at most 127 */
+    static char buf[4096]; /* the text is under 1,300 bytes and 11 names of at most 127 */
     snprintf(buf, sizeof buf,
              "        for (; r < %s_N_READS && %s_reads[r].step == i; r++) {\n"
              "            const %s_ring *g = &%s_rings[%s_reads[r].ring];\n"
@@ -168,11 +220,18 @@ const char *emit_stream_prologue(const char *n) {
              "                /* up to the ring's end at most */\n"
              "                const int32_t slot = *q %% g->ring_px, room = g->ring_px - slot;\n"
              "                const int32_t cnt = %s_reads[r].end - *q < room ? %s_reads[r].end - *q : room;\n"
-             "                rc = read(ctx, (int)g->input, *q, cnt, %s_arena + g->off + (size_t)slot * (size_t)g->px);\n"
-             "                if (rc != 0) return rc;\n"
+             "                uint8_t *const dst = %s_arena + g->off + (size_t)slot * (size_t)g->px;\n"
+             "                if (g->planes == 0) {\n"
+             "                    if ((rc = read(ctx, (int)g->input, *q, cnt, dst)) != 0) return rc;\n"
+             "                } else { /* one run of each channel plane, then pixels of them */\n"
+             "                    for (int32_t k = 0; k < g->planes; k++)\n"
+             "                        if ((rc = read(ctx, (int)g->input, k * g->plane_px + *q, cnt, dst + (size_t)k * (size_t)cnt)) != 0)\n"
+             "                            return rc;\n"
+             "                    %s_interleave(dst, g->planes, cnt);\n"
+             "                }\n"
              "                *q += cnt;\n"
              "            }\n"
              "        }\n",
-             n, n, n, n, n, n, n, n, n, n);
+             n, n, n, n, n, n, n, n, n, n, n);
     return buf;
 }

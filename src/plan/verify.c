@@ -401,7 +401,10 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             c->sr[0] = (slot_run){0, c->ring, -1};
             c->n_sr = 1;
         }
-        if ((g->tensors[b->tensor].is_input || g->tensors[b->tensor].is_variable) && b->kind == BUF_TENSOR &&
+        int32_t in_i = plan_input_of(g, calls, b->tensor); /* (planar inputs: the NHWC view holds it) */
+        if ((g->tensors[b->tensor].is_input || g->tensors[b->tensor].is_variable ||
+             (in_i >= 0 && plan_planar_view(g, calls, g->inputs[in_i]) == b->tensor)) &&
+            b->kind == BUF_TENSOR &&
             cover_add(c, (rect){0, c->hw, c->c_begin, c->c_begin + c->c_stored, 1}))
             goto oom;
     }
