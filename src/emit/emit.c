@@ -1308,7 +1308,7 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
             fprintf(c, "    memcpy(%s, inputs[%d], %zu); /* input %d: tensor %d */\n", expr, i, g->tensors[ti].bytes,
                     i, ti);
     }
-    print_dispatch(&e, &tb, stream ? emit_stream_prologue(n) : NULL);
+    print_dispatch(&e, &tb, stream ? emit_stream_prologue(g, n) : NULL);
     for (int32_t i = 0; i < g->n_outputs; i++) {
         int32_t ti = g->outputs[i];
         if (tensor_expr(&e, ti, expr, sizeof expr, &off, &ia)) goto done;

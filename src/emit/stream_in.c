@@ -114,17 +114,24 @@ int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, 
         ring_index[i] = n_rings;
         ring[n_rings++] = b;
     }
-    fprintf(c, "\n/* Each input's ring: input, arena offset, pixels, bytes a pixel. */\n"
-               "typedef struct {\n    int32_t input, off, ring_px, px, planes, plane_px;\n} %s_ring;\n\n"
+    /* the plane fields only when an input arrives as channel planes (the
+     * code of every other model stays as it was) */
+    int planar = 0;
+    for (int32_t i = 0; i < g->n_inputs; i++) planar |= planes_of(g, i) > 0;
+    fprintf(c, "\n/* Each input's ring: input, arena offset, pixels, bytes a pixel%s. */\n"
+               "typedef struct {\n    int32_t input, off, ring_px, px%s;\n} %s_ring;\n\n"
                "static const %s_ring %s_rings[%d] = {\n",
-            n, n, n, n_rings ? n_rings : 1);
+            planar ? ", channel planes, pixels a plane" : "", planar ? ", planes, plane_px" : "", n, n, n,
+            n_rings ? n_rings : 1);
     for (int32_t r = 0; r < n_rings; r++) {
         const plan_buffer *b = &p->buffers[ring[r]];
         int32_t in = plan_input_of(g, calls, b->tensor), pl = planes_of(g, in);
-        fprintf(c, "    {%d, %zu, %d, %d, %d, %d}, /* tensor %d */\n", in, b->offset, b->ring_px, b->c_stored, pl,
-                pl ? g->tensors[g->inputs[in]].shape[2] * g->tensors[g->inputs[in]].shape[3] : 0, b->tensor);
+        fprintf(c, "    {%d, %zu, %d, %d", in, b->offset, b->ring_px, b->c_stored);
+        if (planar)
+            fprintf(c, ", %d, %d", pl, pl ? g->tensors[g->inputs[in]].shape[2] * g->tensors[g->inputs[in]].shape[3] : 0);
+        fprintf(c, "}, /* tensor %d */\n", b->tensor);
     }
-    if (!n_rings) fputs("    {0, 0, 1, 1, 0, 0}, /* (no input streams) */\n", c);
+    if (!n_rings) fprintf(c, "    {0, 0, 1, 1%s}, /* (no input streams) */\n", planar ? ", 0, 0" : "");
     fprintf(c, "};\n\n/* The reads: before step `step`, ring `ring` gets its input's pixels up to\n"
                " * `end` (exclusive), in step order. */\n"
                "typedef struct {\n    int32_t step, ring, end;\n} %s_read;\n\n",
@@ -172,8 +179,6 @@ int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, 
                "    memcpy(dst, src + (size_t)first_px * %s_px_bytes[input], (size_t)n_px * %s_px_bytes[input]);\n"
                "    return 0;\n}\n",
             g->n_inputs ? "" : "0", n, n, n);
-    int planar = 0;
-    for (int32_t i = 0; i < g->n_inputs; i++) planar |= planes_of(g, i) > 0;
     if (planar) emit_interleave_fn(n, c);
     return 0;
 }
@@ -210,8 +215,27 @@ void emit_stream_open(const ir_graph *g, const char *n, FILE *c) {
             n, g->n_inputs ? g->n_inputs : 1, n);
 }
 
-const char *emit_stream_prologue(const char *n) {
+const char *emit_stream_prologue(const ir_graph *g, const char *n) {
     static char buf[4096]; /* the text is under 1,300 bytes and 11 names of at most 127 */
+    int planar = 0;
+    for (int32_t i = 0; g->input_planar && i < g->n_inputs; i++) planar |= g->input_planar[i];
+    if (!planar) { /* (no input given as channel planes: no plane runs) */
+        snprintf(buf, sizeof buf,
+             "        for (; r < %s_N_READS && %s_reads[r].step == i; r++) {\n"
+             "            const %s_ring *g = &%s_rings[%s_reads[r].ring];\n"
+             "            int32_t *q = &%s_next[g->input];\n"
+             "            while (*q < %s_reads[r].end) {\n"
+             "                /* up to the ring's end at most */\n"
+             "                const int32_t slot = *q %% g->ring_px, room = g->ring_px - slot;\n"
+             "                const int32_t cnt = %s_reads[r].end - *q < room ? %s_reads[r].end - *q : room;\n"
+             "                rc = read(ctx, (int)g->input, *q, cnt, %s_arena + g->off + (size_t)slot * (size_t)g->px);\n"
+             "                if (rc != 0) return rc;\n"
+             "                *q += cnt;\n"
+             "            }\n"
+             "        }\n",
+             n, n, n, n, n, n, n, n, n, n);
+        return buf;
+    }
     snprintf(buf, sizeof buf,
              "        for (; r < %s_N_READS && %s_reads[r].step == i; r++) {\n"
              "            const %s_ring *g = &%s_rings[%s_reads[r].ring];\n"

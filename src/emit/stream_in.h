@@ -21,6 +21,6 @@ void emit_interleave_fn(const char *n, FILE *c);
 void emit_stream_open(const ir_graph *g, const char *n, FILE *c);
 /* The code run before each step of the dispatch loop (step index i): the
  * reads that step needs; empty when no input streams. */
-const char *emit_stream_prologue(const char *n);
+const char *emit_stream_prologue(const ir_graph *g, const char *n);
 
 #endif
