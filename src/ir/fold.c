@@ -20,7 +20,8 @@
  *
  * Only this exact case is folded: an int8 graph input of shape [1, C, H, W]
  * that is not also an output, read by exactly one operator, a TRANSPOSE
- * with that permutation. g->input_planar[i] records it for the copies.
+ * with that permutation. g->input_planar[i] records it for the copies
+ * (g->input_planar stays NULL when no input is folded).
  */
 #include "internal.h"
 
@@ -34,9 +35,7 @@ static int fold_perm_is_nchw_nhwc(const k_call *k) {
 }
 
 int ir_fold_input_transpose(ir_graph *g, k_call *calls, util_err *err) {
-    if (!g->n_inputs) return 0;
-    g->input_planar = util_alloc(&g->arena, (size_t)g->n_inputs);
-    if (!g->input_planar) return util_fail(err, "out of memory");
+    g->input_planar = NULL; /* (NULL when no input is folded: the common case costs nothing) */
     for (int32_t i = 0; i < g->n_inputs; i++) {
         int32_t t = g->inputs[i];
         const ir_tensor *in = &g->tensors[t];
@@ -54,6 +53,8 @@ int ir_fold_input_transpose(ir_graph *g, k_call *calls, util_err *err) {
         if (n_reads != 1 || reader < 0) continue;
         k_call *k = &calls[reader];
         if (!fold_perm_is_nchw_nhwc(k) || k->in[0] != t) continue;
+        if (!g->input_planar && !(g->input_planar = util_alloc(&g->arena, (size_t)g->n_inputs)))
+            return util_fail(err, "out of memory");
         /* the transpose's output is now the input's bytes, laid out NHWC */
         k->kind = K_NOP;
         k->alias_off = 0;

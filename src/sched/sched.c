@@ -402,7 +402,7 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
         const ir_tensor *t = &g->tensors[x->tensor];
         /* the buffer of a model input (or of the NHWC view of one given as
          * channel planes) */
-        int32_t in_i = plan_input_of(g, calls, x->tensor);
+        int32_t in_i = t->is_input || !g->input_planar ? -1 : plan_input_of(g, calls, x->tensor);
         int input = t->is_input || (in_i >= 0 && plan_planar_view(g, calls, g->inputs[in_i]) == x->tensor);
         if (g->stream_input && input && x->head < 0 && x->first == INT32_MAX && p->tensor_buffer[x->tensor] == i) {
             /* a streamed input read only through its ring: no whole copy */
