@@ -219,43 +219,34 @@ const char *emit_stream_prologue(const ir_graph *g, const char *n) {
     static char buf[4096]; /* the text is under 1,300 bytes and 11 names of at most 127 */
     int planar = 0;
     for (int32_t i = 0; g->input_planar && i < g->n_inputs; i++) planar |= g->input_planar[i];
-    if (!planar) { /* (no input given as channel planes: no plane runs) */
-        snprintf(buf, sizeof buf,
-             "        for (; r < %s_N_READS && %s_reads[r].step == i; r++) {\n"
-             "            const %s_ring *g = &%s_rings[%s_reads[r].ring];\n"
-             "            int32_t *q = &%s_next[g->input];\n"
-             "            while (*q < %s_reads[r].end) {\n"
-             "                /* up to the ring's end at most */\n"
-             "                const int32_t slot = *q %% g->ring_px, room = g->ring_px - slot;\n"
-             "                const int32_t cnt = %s_reads[r].end - *q < room ? %s_reads[r].end - *q : room;\n"
-             "                rc = read(ctx, (int)g->input, *q, cnt, %s_arena + g->off + (size_t)slot * (size_t)g->px);\n"
-             "                if (rc != 0) return rc;\n"
-             "                *q += cnt;\n"
-             "            }\n"
-             "        }\n",
-             n, n, n, n, n, n, n, n, n, n);
-        return buf;
-    }
-    snprintf(buf, sizeof buf,
-             "        for (; r < %s_N_READS && %s_reads[r].step == i; r++) {\n"
-             "            const %s_ring *g = &%s_rings[%s_reads[r].ring];\n"
-             "            int32_t *q = &%s_next[g->input];\n"
-             "            while (*q < %s_reads[r].end) {\n"
-             "                /* up to the ring's end at most */\n"
-             "                const int32_t slot = *q %% g->ring_px, room = g->ring_px - slot;\n"
-             "                const int32_t cnt = %s_reads[r].end - *q < room ? %s_reads[r].end - *q : room;\n"
-             "                uint8_t *const dst = %s_arena + g->off + (size_t)slot * (size_t)g->px;\n"
-             "                if (g->planes == 0) {\n"
-             "                    if ((rc = read(ctx, (int)g->input, *q, cnt, dst)) != 0) return rc;\n"
-             "                } else { /* one run of each channel plane, then pixels of them */\n"
-             "                    for (int32_t k = 0; k < g->planes; k++)\n"
-             "                        if ((rc = read(ctx, (int)g->input, k * g->plane_px + *q, cnt, dst + (size_t)k * (size_t)cnt)) != 0)\n"
-             "                            return rc;\n"
-             "                    %s_interleave(dst, g->planes, cnt);\n"
-             "                }\n"
-             "                *q += cnt;\n"
-             "            }\n"
-             "        }\n",
-             n, n, n, n, n, n, n, n, n, n, n);
+    int at = snprintf(buf, sizeof buf,
+                      "        for (; r < %s_N_READS && %s_reads[r].step == i; r++) {\n"
+                      "            const %s_ring *g = &%s_rings[%s_reads[r].ring];\n"
+                      "            int32_t *q = &%s_next[g->input];\n"
+                      "            while (*q < %s_reads[r].end) {\n"
+                      "                /* up to the ring's end at most */\n"
+                      "                const int32_t slot = *q %% g->ring_px, room = g->ring_px - slot;\n"
+                      "                const int32_t cnt = %s_reads[r].end - *q < room ? %s_reads[r].end - *q : room;\n",
+                      n, n, n, n, n, n, n, n, n);
+    if (at < 0 || (size_t)at >= sizeof buf) return buf;
+    if (!planar) /* (no input given as channel planes: one read per run) */
+        at += snprintf(buf + at, sizeof buf - (size_t)at,
+                       "                rc = read(ctx, (int)g->input, *q, cnt, %s_arena + g->off + (size_t)slot * (size_t)g->px);\n"
+                       "                if (rc != 0) return rc;\n",
+                       n);
+    else
+        at += snprintf(buf + at, sizeof buf - (size_t)at,
+                       "                uint8_t *const dst = %s_arena + g->off + (size_t)slot * (size_t)g->px;\n"
+                       "                if (g->planes == 0) {\n"
+                       "                    if ((rc = read(ctx, (int)g->input, *q, cnt, dst)) != 0) return rc;\n"
+                       "                } else { /* one run of each channel plane, then pixels of them */\n"
+                       "                    for (int32_t k = 0; k < g->planes; k++)\n"
+                       "                        if ((rc = read(ctx, (int)g->input, k * g->plane_px + *q, cnt, dst + (size_t)k * (size_t)cnt)) != 0)\n"
+                       "                            return rc;\n"
+                       "                    %s_interleave(dst, g->planes, cnt);\n"
+                       "                }\n",
+                       n, n);
+    if (at < 0 || (size_t)at >= sizeof buf) return buf;
+    snprintf(buf + at, sizeof buf - (size_t)at, "                *q += cnt;\n            }\n        }\n");
     return buf;
 }
