@@ -110,6 +110,10 @@ def main():
         print(f"over the 8 models of the streaming target ({', '.join(TARGET)}): {geo(target):.2f}x")
         print(f"the same 8 with --stream-input: {geo(target, sratios):.2f}x")
         print(f"the same 8 with --stream-input --stream-output: {geo(target, ioratios):.2f}x")
+        # issue 16's floors: the targets for the same 8
+        for label, r, want in (("--stream-input", sratios, 10.0), ("--stream-input --stream-output", ioratios, 10.0), ("input held whole", ratios, 5.5)):
+            got = geo(target, r)
+            print(f"issue 16 target {label}: {want:g}x, {'reached' if got >= want else 'short by %.2fx' % (want / got)}")
 
 
 def blocks():

@@ -153,6 +153,10 @@ typedef struct {
      * single-pixel fully-connected output in channel chunks, any other one
      * when complete (sched/stream_io.c). */
     int stream_output;
+    /* [n_inputs], set by ir_fold_input_transpose: input i is given as
+     * channel planes ([1, C, H, W]) but held NHWC, its TRANSPOSE folded
+     * into the copy that brings it in (src/ir/fold.c); NULL: none. */
+    uint8_t *input_planar;
 } ir_graph;
 
 /* Another subgraph of the file (a WHILE or IF branch), as the reader
@@ -296,6 +300,10 @@ int lower_known(int32_t code);
 int lower_supported(const ir_graph *g, util_err *err);
 /* Lowers every op of g; calls[i] for op i. */
 int lower_graph(ir_graph *g, k_call **calls, util_err *err);
+/* Folds a model input's NCHW -> NHWC TRANSPOSE into the input's copy
+ * (src/ir/fold.c): the transpose becomes a view, g->input_planar says
+ * which inputs arrive as planes. Runs at the end of lower_graph. */
+int ir_fold_input_transpose(ir_graph *g, k_call *calls, util_err *err);
 /* Logical NHWC dims of a tensor (rank <= 4, leading 1s). */
 void lower_nhwc(const ir_tensor *t, int32_t d[4]);
 
@@ -412,6 +420,20 @@ static inline int32_t plan_input_of(const ir_graph *g, const k_call *calls, int3
         if (k->out == t && k->kind == K_NOP && k->alias_off == 0 && k->in[0] >= 0)
             for (int32_t i = 0; i < g->n_inputs; i++)
                 if (g->inputs[i] == k->in[0]) return i;
+    }
+    return -1;
+}
+
+/* The NHWC view tensor of input tensor t when t arrives as channel planes
+ * (ir_graph.input_planar: its TRANSPOSE folded, src/ir/fold.c), else -1.
+ * The plan gives the input's buffer to that view, so its rows can be
+ * released in bands and streamed like any NHWC input's. */
+static inline int32_t plan_planar_view(const ir_graph *g, const k_call *calls, int32_t t) {
+    if (!g->input_planar) return -1;
+    for (int32_t i = 0; i < g->n_inputs; i++) {
+        if (g->inputs[i] != t || !g->input_planar[i]) continue;
+        for (int32_t op = 0; op < g->n_ops; op++)
+            if (calls[op].kind == K_NOP && calls[op].in[0] == t) return calls[op].out;
     }
     return -1;
 }

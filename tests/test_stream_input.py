@@ -31,7 +31,7 @@ EXPECTED = {
     "vww_96_int8": (28416, 10304, True),
     "person_detect_int8": (12192, 10080, True),
     "kws_ds_cnn_int8": (4352, 4000, True),
-    "ic_resnet8_int8": (12272, 10656, True),
+    "ic_resnet8_int8": (11328, 9712, True),
     "sww_int8": (3384, 2992, True),
     "micro_speech_int8": (2000, 416, True),
     "ad_autoencoder_int8": (768, 768, True),

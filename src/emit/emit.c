@@ -1293,14 +1293,35 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
             goto done;
         }
         if (tensor_expr(&e, ti, expr, sizeof expr, &off, &ia)) goto done;
-        if (stream)
+        const ir_tensor *ti_t = &g->tensors[ti];
+        if (g->input_planar && g->input_planar[i]) {
+            /* given as channel planes, held NHWC: the folded TRANSPOSE
+             * (src/ir/fold.c) is this copy */
+            int32_t pc = ti_t->shape[1], ph = ti_t->shape[2], pw = ti_t->shape[3];
+            if (stream)
+                fprintf(c,
+                        "    for (int32_t h = 0; h < %d; h++) { /* input %d held whole: row h of each plane */\n"
+                        "        uint8_t *const dst = %s + (size_t)h * %du;\n"
+                        "        for (int32_t k = 0; k < %d; k++)\n"
+                        "            if ((rc = read(ctx, %d, k * %d + h * %d, %d, dst + (size_t)k * %du)) != 0) return rc;\n"
+                        "        %s_interleave(dst, %d, %d);\n    }\n",
+                        ph, i, expr, pw * pc, pc, i, ph * pw, pw, pw, pw, n, pc, pw);
+            else
+                fprintf(c,
+                        "    { /* input %d: tensor %d, given as %d channel planes, held NHWC */\n"
+                        "        const uint8_t *const src = (const uint8_t *)inputs[%d];\n"
+                        "        uint8_t *const dst = %s;\n"
+                        "        for (size_t k = 0; k < %du; k++)\n"
+                        "            for (size_t q = 0; q < %du; q++) dst[q * %du + k] = src[k * %du + q];\n    }\n",
+                        i, ti, pc, i, expr, pc, ph * pw, pc, ph * pw);
+        } else if (stream)
             fprintf(c, "    if ((rc = read(ctx, %d, 0, %s_INPUT%d_PIXELS, %s)) != 0) return rc; /* input %d held whole */\n",
                     i, u, i, expr, i);
         else
             fprintf(c, "    memcpy(%s, inputs[%d], %zu); /* input %d: tensor %d */\n", expr, i, g->tensors[ti].bytes,
                     i, ti);
     }
-    print_dispatch(&e, &tb, stream ? emit_stream_prologue(n) : NULL, wout ? emit_stream_out_epilogue(n) : NULL);
+    print_dispatch(&e, &tb, stream ? emit_stream_prologue(g, n) : NULL, wout ? emit_stream_out_epilogue(n) : NULL);
     for (int32_t i = 0; !wout && i < g->n_outputs; i++) {
         int32_t ti = g->outputs[i];
         if (tensor_expr(&e, ti, expr, sizeof expr, &off, &ia)) goto done;

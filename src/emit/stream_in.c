@@ -22,6 +22,16 @@
  * ring's input, arena offset, length and pixel size. The loop walks the
  * table beside the step table. An input held whole (its first reader takes
  * it whole) is asked for in one call before the first step.
+ *
+ * An input given as channel planes ([1, C, H, W], its TRANSPOSE to NHWC
+ * folded into these reads: src/ir/fold.c) is asked for plane by plane:
+ * for NHWC pixels [q, q + n) the caller gets C requests, first_px = c *
+ * PLANE_PIXELS + q and n_px = n, one per plane in order, each written
+ * n bytes into the ring's slots; the emitted NAME_interleave then turns
+ * the C runs into n pixels of C channels in place (a cycle-following
+ * transposition: no scratch buffer). So the caller reads row h of every
+ * plane as the first convolution reaches it, never the whole input. Held
+ * whole, such an input is asked for one row of each plane at a time.
  */
 #include "emit/stream_in.h"
 
@@ -39,6 +49,11 @@ static size_t whole_px_bytes(const ir_tensor *t) {
     lower_nhwc(t, d);
     int64_t px = (int64_t)d[0] * d[1] * d[2];
     return px > 0 ? t->bytes / (size_t)px : t->bytes;
+}
+
+/* Channel planes input i arrives as (ir_graph.input_planar), or 0. */
+static int32_t planes_of(const ir_graph *g, int32_t i) {
+    return g->input_planar && g->input_planar[i] ? g->tensors[g->inputs[i]].shape[1] : 0;
 }
 
 /* The ring buffer holding input i, or its first chunk (a fully-connected
@@ -71,8 +86,12 @@ void emit_stream_header(const ir_graph *g, const k_call *calls, const plan_t *p,
             " * pixel first_px on, to dst and return 0; any other value stops the run,\n"
             " * which returns it. A request may end inside a row, and one is split where\n"
             " * the input's ring wraps. An input not streamed (%s_INPUTi_STREAMED 0) is\n"
-            " * asked for whole, in one call, before the first step. */\n",
-            n, u, u);
+            " * asked for whole, in one call, before the first step. An input given\n"
+            " * as channel planes (%s_INPUTi_PLANES > 0, its TRANSPOSE to NHWC folded\n"
+            " * into these reads) is asked for each run of pixels plane by plane:\n"
+            " * first_px = plane * %s_INPUTi_PLANE_PIXELS + pixel, n_px bytes of that\n"
+            " * plane (held whole: one row of each plane at a time). */\n",
+            n, u, u, u, u);
     for (int32_t i = 0; i < g->n_inputs; i++) {
         const ir_tensor *t = &g->tensors[g->inputs[i]];
         int32_t b = ring_of(g, calls, p, i);
@@ -91,7 +110,9 @@ void emit_stream_header(const ir_graph *g, const k_call *calls, const plan_t *p,
         fprintf(h,
                 "#define %s_INPUT%d_STREAMED %d\n#define %s_INPUT%d_PIXEL_BYTES %zu\n"
                 "#define %s_INPUT%d_PIXELS %zu\n#define %s_INPUT%d_ROW_PIXELS %d\n",
-                u, i, b >= 0, u, i, px, u, i, px ? t->bytes / px : 0, u, i, d[2]);
+                u, i, b >= 0, u, i, px, u, i, px ? t->bytes / px : 0, u, i, planes_of(g, i) ? t->shape[3] : d[2]);
+        fprintf(h, "#define %s_INPUT%d_PLANES %d\n#define %s_INPUT%d_PLANE_PIXELS %d\n", u, i, planes_of(g, i), u, i,
+                planes_of(g, i) ? t->shape[2] * t->shape[3] : 0);
     }
     fprintf(h, "typedef int (*%s_read_fn)(void *ctx, int input, int32_t first_px, int32_t n_px, void *dst);\n", n);
     if (g->stream_output) {
@@ -139,23 +160,31 @@ int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, 
         }
         chunk_ring[b] = n_rings + n_chunks++;
     }
-    fprintf(c, "\n/* Each input's ring: input, arena offset, pixels, bytes a pixel. */\n"
-               "typedef struct {\n    int32_t input, off, ring_px, px;\n} %s_ring;\n\n"
+    /* the plane fields only when an input arrives as channel planes (the
+     * code of every other model stays as it was) */
+    int planar = 0;
+    for (int32_t i = 0; i < g->n_inputs; i++) planar |= planes_of(g, i) > 0;
+    fprintf(c, "\n/* Each input's ring: input, arena offset, pixels, bytes a pixel%s. */\n"
+               "typedef struct {\n    int32_t input, off, ring_px, px%s;\n} %s_ring;\n\n"
                "static const %s_ring %s_rings[%d] = {\n",
-            n, n, n, n_rings + n_chunks ? n_rings + n_chunks : 1);
+            planar ? ", channel planes, pixels a plane" : "", planar ? ", planes, plane_px" : "", n, n, n,
+            n_rings + n_chunks ? n_rings + n_chunks : 1);
     for (int32_t r = 0; r < n_rings; r++) {
         const plan_buffer *b = &p->buffers[ring[r]];
-        fprintf(c, "    {%d, %zu, %d, %d}, /* tensor %d */\n", plan_input_of(g, calls, b->tensor), b->offset,
-                b->ring_px, b->c_stored, b->tensor);
+        int32_t in = plan_input_of(g, calls, b->tensor), pl = planes_of(g, in);
+        fprintf(c, "    {%d, %zu, %d, %d", in, b->offset, b->ring_px, b->c_stored);
+        if (planar)
+            fprintf(c, ", %d, %d", pl, pl ? g->tensors[g->inputs[in]].shape[2] * g->tensors[g->inputs[in]].shape[3] : 0);
+        fprintf(c, "}, /* tensor %d */\n", b->tensor);
     }
     for (int32_t b = 0; b < p->n_buffers; b++) {
         int32_t i = plan_input_chunk(g, calls, p, b);
         if (i < 0) continue;
-        fprintf(c, "    {%d, %zu, %d, %zu}, /* tensor %d, elements %d.. */\n", i, p->buffers[b].offset,
-                chunk_len[i], read_px_bytes(g, p, b), p->buffers[b].tensor,
+        fprintf(c, "    {%d, %zu, %d, %zu%s}, /* tensor %d, elements %d.. */\n", i, p->buffers[b].offset,
+                chunk_len[i], read_px_bytes(g, p, b), planar ? ", 0, 0" : "", p->buffers[b].tensor,
                 p->buffers[b].c_begin);
     }
-    if (!n_rings && !n_chunks) fputs("    {0, 0, 1, 1}, /* (no input streams) */\n", c);
+    if (!n_rings && !n_chunks) fprintf(c, "    {0, 0, 1, 1%s}, /* (no input streams) */\n", planar ? ", 0, 0" : "");
     fprintf(c, "};\n\n/* The reads: before step `step`, ring `ring` gets its input's pixels up to\n"
                " * `end` (exclusive), in step order. */\n"
                "typedef struct {\n    int32_t step, ring, end;\n} %s_read;\n\n",
@@ -204,8 +233,11 @@ int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, 
     fprintf(c, "\nstatic const size_t %s_px_bytes[%d] = {", n, g->n_inputs ? g->n_inputs : 1);
     for (int32_t i = 0; i < g->n_inputs; i++) {
         int32_t b = ring_of(g, calls, p, i);
+        /* (an input given as planes is asked for by element) */
         fprintf(c, "%s%zu", i ? ", " : "",
-                b >= 0 ? read_px_bytes(g, p, b) : whole_px_bytes(&g->tensors[g->inputs[i]]));
+                planes_of(g, i) ? (size_t)1
+                : b >= 0        ? read_px_bytes(g, p, b)
+                                : whole_px_bytes(&g->tensors[g->inputs[i]]));
     }
     /* with streamed output, NAME_run_io's context holds both arrays */
     if (g->stream_output)
@@ -221,8 +253,33 @@ int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, 
     fprintf(c, "    memcpy(dst, src + (size_t)first_px * %s_px_bytes[input], (size_t)n_px * %s_px_bytes[input]);\n"
                "    return 0;\n}\n",
             n, n);
+    if (planar) emit_interleave_fn(n, c);
     if (g->stream_output) return emit_stream_out_tables(g, calls, p, n, c, err);
     return 0;
+}
+
+void emit_interleave_fn(const char *n, FILE *c) {
+    fprintf(c,
+            "\n/* b holds `planes` runs of n bytes (element j of plane k at k * n + j);\n"
+            " * makes them n pixels of `planes` bytes (at j * planes + k) in place,\n"
+            " * following each cycle of the permutation from its least index. */\n"
+            "static void %s_interleave(uint8_t *b, int32_t planes, int32_t n) {\n"
+            "    const int32_t len = planes * n;\n"
+            "    for (int32_t s = 1; s < len - 1; s++) {\n"
+            "        int32_t k = s;\n"
+            "        do k = (k %% n) * planes + k / n; while (k > s);\n"
+            "        if (k < s) continue; /* its cycle was moved from a smaller index */\n"
+            "        uint8_t v = b[s];\n"
+            "        do {\n"
+            "            const int32_t d = (k %% n) * planes + k / n;\n"
+            "            const uint8_t w = b[d];\n"
+            "            b[d] = v;\n"
+            "            v = w;\n"
+            "            k = d;\n"
+            "        } while (k != s);\n"
+            "    }\n"
+            "}\n",
+            n);
 }
 
 void emit_stream_open(const ir_graph *g, const char *n, FILE *c) {
@@ -234,21 +291,38 @@ void emit_stream_open(const ir_graph *g, const char *n, FILE *c) {
     if (g->stream_output) fprintf(c, "    int32_t w = 0; /* the next row of %s_writes */\n", n);
 }
 
-const char *emit_stream_prologue(const char *n) {
-    static char buf[4096]; /* the text is under 900 bytes and 10 names of at most 127 */
-    snprintf(buf, sizeof buf,
-             "        for (; r < %s_N_READS && %s_reads[r].step == i; r++) {\n"
-             "            const %s_ring *g = &%s_rings[%s_reads[r].ring];\n"
-             "            int32_t *q = &%s_next[g->input];\n"
-             "            while (*q < %s_reads[r].end) {\n"
-             "                /* up to the ring's end at most */\n"
-             "                const int32_t slot = *q %% g->ring_px, room = g->ring_px - slot;\n"
-             "                const int32_t cnt = %s_reads[r].end - *q < room ? %s_reads[r].end - *q : room;\n"
-             "                rc = read(ctx, (int)g->input, *q, cnt, %s_arena + g->off + (size_t)slot * (size_t)g->px);\n"
-             "                if (rc != 0) return rc;\n"
-             "                *q += cnt;\n"
-             "            }\n"
-             "        }\n",
-             n, n, n, n, n, n, n, n, n, n);
+const char *emit_stream_prologue(const ir_graph *g, const char *n) {
+    static char buf[4096]; /* the text is under 1,300 bytes and 11 names of at most 127 */
+    int planar = 0;
+    for (int32_t i = 0; g->input_planar && i < g->n_inputs; i++) planar |= g->input_planar[i];
+    int at = snprintf(buf, sizeof buf,
+                      "        for (; r < %s_N_READS && %s_reads[r].step == i; r++) {\n"
+                      "            const %s_ring *g = &%s_rings[%s_reads[r].ring];\n"
+                      "            int32_t *q = &%s_next[g->input];\n"
+                      "            while (*q < %s_reads[r].end) {\n"
+                      "                /* up to the ring's end at most */\n"
+                      "                const int32_t slot = *q %% g->ring_px, room = g->ring_px - slot;\n"
+                      "                const int32_t cnt = %s_reads[r].end - *q < room ? %s_reads[r].end - *q : room;\n",
+                      n, n, n, n, n, n, n, n, n);
+    if (at < 0 || (size_t)at >= sizeof buf) return buf;
+    if (!planar) /* (no input given as channel planes: one read per run) */
+        at += snprintf(buf + at, sizeof buf - (size_t)at,
+                       "                rc = read(ctx, (int)g->input, *q, cnt, %s_arena + g->off + (size_t)slot * (size_t)g->px);\n"
+                       "                if (rc != 0) return rc;\n",
+                       n);
+    else
+        at += snprintf(buf + at, sizeof buf - (size_t)at,
+                       "                uint8_t *const dst = %s_arena + g->off + (size_t)slot * (size_t)g->px;\n"
+                       "                if (g->planes == 0) {\n"
+                       "                    if ((rc = read(ctx, (int)g->input, *q, cnt, dst)) != 0) return rc;\n"
+                       "                } else { /* one run of each channel plane, then pixels of them */\n"
+                       "                    for (int32_t k = 0; k < g->planes; k++)\n"
+                       "                        if ((rc = read(ctx, (int)g->input, k * g->plane_px + *q, cnt, dst + (size_t)k * (size_t)cnt)) != 0)\n"
+                       "                            return rc;\n"
+                       "                    %s_interleave(dst, g->planes, cnt);\n"
+                       "                }\n",
+                       n, n);
+    if (at < 0 || (size_t)at >= sizeof buf) return buf;
+    snprintf(buf + at, sizeof buf - (size_t)at, "                *q += cnt;\n            }\n        }\n");
     return buf;
 }

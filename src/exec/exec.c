@@ -149,6 +149,19 @@ void exec_init_state(const ir_graph *g, const plan_t *p, uint8_t *arena) {
     }
 }
 
+/* NHWC pixel q of input i, px bytes, to dst: the caller's bytes at q, or
+ * for an input given as channel planes (ir_graph.input_planar, its
+ * TRANSPOSE folded into this copy) element q of each plane. */
+static void exec_input_pixel(const ir_graph *g, int32_t i, const uint8_t *src, int64_t q, size_t px, uint8_t *dst) {
+    if (g->input_planar && g->input_planar[i]) {
+        const ir_tensor *t = &g->tensors[g->inputs[i]];
+        size_t plane = (size_t)t->shape[2] * (size_t)t->shape[3];
+        for (size_t c = 0; c < px; c++) dst[c] = src[c * plane + (size_t)q];
+        return;
+    }
+    memcpy(dst, src + (size_t)q * px, px);
+}
+
 /* A streamed model input (ir_graph.stream_input) sits in a ring that the
  * caller fills as the plan reads it: before a step reading that ring, the
  * pixels up to the last one it reads are copied in, in raster order, each
@@ -176,7 +189,7 @@ static int exec_read_input_rows(const ir_graph *g, const k_call *calls, const pl
         plan_step_pixels(g, calls, st, w, &q0, &q1);
         size_t px = (size_t)b->c_stored; /* int8: one byte a channel */
         for (int64_t q = read_next[i]; q < q1; q++)
-            memcpy(arena + b->offset + (size_t)(q % b->ring_px) * px, (const uint8_t *)inputs[i] + (size_t)q * px, px);
+            exec_input_pixel(g, i, (const uint8_t *)inputs[i], q, px, arena + b->offset + (size_t)(q % b->ring_px) * px);
         if (q1 > read_next[i]) read_next[i] = q1;
     }
     return 0;
@@ -223,7 +236,16 @@ int exec_run_stream(const ir_graph *g, const k_call *calls, const plan_t *p, uin
     int64_t read_next[PEXC_EXEC_MAX_STREAMED] = {0}; /* per input: next pixel not yet read into its ring */
     for (int32_t i = 0; i < g->n_inputs; i++) {
         int32_t ti = g->inputs[i];
-        if (p->tensor_buffer[ti] >= 0) memcpy(tensor_ptr(g, calls, p, arena, ti), inputs[i], g->tensors[ti].bytes);
+        if (p->tensor_buffer[ti] < 0) continue;
+        uint8_t *dst = tensor_ptr(g, calls, p, arena, ti);
+        if (g->input_planar && g->input_planar[i]) {
+            /* held whole, NHWC: the folded TRANSPOSE (src/ir/fold.c) */
+            const ir_tensor *t = &g->tensors[ti];
+            size_t c = (size_t)t->shape[1], n = (size_t)t->shape[2] * (size_t)t->shape[3];
+            for (size_t q = 0; q < n; q++) exec_input_pixel(g, i, inputs[i], (int64_t)q, c, dst + q * c);
+        } else {
+            memcpy(dst, inputs[i], g->tensors[ti].bytes);
+        }
     }
     for (int32_t s = 0; s < p->n_steps; s++) {
         const k_call *k = &calls[p->steps[s].call];

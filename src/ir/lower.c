@@ -584,5 +584,5 @@ int lower_graph(ir_graph *g, k_call **calls, util_err *err) {
         lower_ctx c = {g, &g->ops[i], err, ir_op_name(g->ops[i].code)};
         if (lower_op(&c, &(*calls)[i])) return -1;
     }
-    return 0;
+    return ir_fold_input_transpose(g, *calls, err);
 }

@@ -412,9 +412,13 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
             c->n_sr = 1;
         }
         /* a chunk of a model input read by a fully-connected layer is
-         * filled by the caller before its step (the order: verify_io.c) */
+         * filled by the caller before its step (the order: verify_io.c);
+         * a planar input is held by its NHWC view */
         int input_chunk = plan_input_chunk(g, calls, p, i) >= 0;
-        if ((((g->tensors[b->tensor].is_input || g->tensors[b->tensor].is_variable) && b->kind == BUF_TENSOR) ||
+        int32_t in_i = plan_input_of(g, calls, b->tensor);
+        int planar = in_i >= 0 && plan_planar_view(g, calls, g->inputs[in_i]) == b->tensor;
+        if ((((g->tensors[b->tensor].is_input || g->tensors[b->tensor].is_variable || planar) &&
+              b->kind == BUF_TENSOR) ||
              input_chunk) &&
             cover_add(c, (rect){0, c->hw, c->c_begin, c->c_begin + c->c_stored, 1}))
             goto oom;

@@ -180,7 +180,8 @@ static int split_bands(builder *b, int32_t cap_bufs, util_arena *a) {
     }
     for (int32_t t = 0; t < g->n_tensors; t++) { /* reshape aliases stay whole */
         int32_t bi = p->tensor_buffer[t];
-        if (bi >= 0 && t != p->buffers[bi].tensor) partial[bi] = 0;
+        if (bi >= 0 && t != p->buffers[bi].tensor && plan_planar_view(g, b->calls, t) != p->buffers[bi].tensor)
+            partial[bi] = 0;
     }
     for (int32_t bi = 0; bi < n0; bi++) {
         plan_buffer *x = &p->buffers[bi];
@@ -302,7 +303,12 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
     const ir_graph *g = b->g;
     const k_call *calls = b->calls;
     plan_t *p = b->p;
-    for (int32_t i = 0; i < g->n_inputs; i++) sched_tensor_buf(b, g->inputs[i]);
+    for (int32_t i = 0; i < g->n_inputs; i++) {
+        /* an input given as channel planes is held NHWC: its buffer is
+         * its NHWC view's, which the plan cuts into row bands */
+        int32_t v = plan_planar_view(g, calls, g->inputs[i]);
+        p->tensor_buffer[g->inputs[i]] = sched_tensor_buf(b, v >= 0 ? v : g->inputs[i]);
+    }
     /* variable tensors (operator state) have a buffer whether or not an
      * operator reads them, as in TFLM */
     for (int32_t i = 0; i < g->n_tensors; i++)
@@ -394,16 +400,20 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
         plan_buffer *x = &p->buffers[i];
         if (x->kind != BUF_TENSOR) continue;
         const ir_tensor *t = &g->tensors[x->tensor];
-        if (g->stream_input && t->is_input && x->head < 0 && x->first == INT32_MAX &&
-            p->tensor_buffer[x->tensor] == i) {
+        /* the buffer of a model input (or of the NHWC view of one given as
+         * channel planes) */
+        int32_t in_i = t->is_input || !g->input_planar ? -1 : plan_input_of(g, calls, x->tensor);
+        int input = t->is_input || (in_i >= 0 && plan_planar_view(g, calls, g->inputs[in_i]) == x->tensor);
+        if (g->stream_input && input && x->head < 0 && x->first == INT32_MAX && p->tensor_buffer[x->tensor] == i) {
             /* a streamed input read only through its ring: no whole copy */
             x->size = 0;
             x->first = x->last = 0;
             p->tensor_buffer[x->tensor] = -1;
+            if (!t->is_input) p->tensor_buffer[g->inputs[in_i]] = -1;
             continue;
         }
         /* an input held whole is there before the run */
-        if (t->is_input && p->tensor_buffer[x->tensor] == (x->head >= 0 ? x->head : i)) {
+        if (input && p->tensor_buffer[x->tensor] == (x->head >= 0 ? x->head : i)) {
             x->first = 0;
             if (x->last < 0) x->last = 0;
         }

@@ -201,6 +201,7 @@ typedef struct {
     int64_t (*trace)[3];
     size_t n_trace, cap_trace;
     plan_view view[STREAM_MAX_OPS][3]; /* pass 2: each op's operands and output */
+    int eager;                       /* strided 1x1 skip layers run ahead (stream.c, stream_eager) */
 } stream_state;
 
 /* Does streamed segment sg read a model input (or a reshape of one) into

@@ -273,6 +273,39 @@ static int stream_ready(const stream_info *si, const stream_state *st, int32_t i
     return 1;
 }
 
+/* A strided 1x1 layer beside a sibling that reads the same tensor ahead
+ * of it (a residual block's skip convolution next to its 3x3 branch):
+ * run late, in step with the block's ADD, it keeps its input's rows in
+ * the shared ring until the ADD comes; run as far as its input allows,
+ * it releases them with the sibling's and holds its own smaller output a
+ * little longer instead (ic_resnet8: two input rows of 512 bytes for one
+ * output row of 512, at each stride-2 block). Its output ring then grows
+ * by what the ADD lags, so the segment is walked both ways and keeps the
+ * one whose rings take fewer bytes (add_stream_in). */
+static int stream_eager(const stream_info *si, int32_t i) {
+    const px_geom *g = &si->geom[i][0];
+    int32_t j = si->src[i][0];
+    if (j < 0 || si->n_rd[j] < 2 || si->k[i]->in[1] >= 0 || !g->window || g->fh != 1 || g->fw != 1 || g->sh < 2 ||
+        g->sw < 2)
+        return 0;
+    /* only when the input rows it frees outweigh the output row it holds */
+    const k_call *k = si->k[i];
+    return (int64_t)g->sh * g->W * k->in_dims[0][3] > (int64_t)g->OW * k->out_dims[3];
+}
+
+/* The most pixels op i can make from what its producers will have made
+ * this round (their need): at least its own need. */
+static int64_t stream_reach(const stream_info *si, const stream_state *st, int32_t i) {
+    int64_t lo = st->need[i], hi = si->P[i];
+    int32_t j = si->src[i][0];
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo + 1) / 2;
+        if (stream_need(si, i, 0, mid) <= st->need[j]) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
 /* Walks the chain, one chunk of the last op's pixels at a time. Each round
  * works out how many pixels every op must have made for the readers' next
  * pixels, then runs the ops in passes, each op making at most its chunk per
@@ -316,6 +349,8 @@ static int stream_walk(builder *b, const stream_info *si, stream_state *st, int3
             if (tgt == P) need = si->P[j]; /* every pixel once, read or not */
             st->need[j] = need;
         }
+        for (int32_t i = 0; i + 1 < m; i++)
+            if (st->eager && stream_eager(si, i)) st->need[i] = stream_reach(si, st, i);
         for (;;) {
             int pending = 0, moved = 0;
             for (int32_t i = 0; i < m; i++) {
@@ -390,6 +425,40 @@ static int stream_walk(builder *b, const stream_info *si, stream_state *st, int3
 
 static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st);
 
+/* Bytes of the rings pass 1 sized (intermediates and streamed inputs). */
+static int64_t stream_ring_bytes(const stream_info *si, const stream_state *st) {
+    int64_t n = 0;
+    for (int32_t j = 0; j + 1 < si->m; j++) n += st->ring[j] * si->k[j]->out_dims[3];
+    for (int o = 0; o < 2; o++)
+        if (si->in_stream[o]) n += st->in_ring[o] * si->k[0]->in_dims[o][3];
+    return n;
+}
+
+/* Walks the segment again with its skip layers run ahead (stream_eager)
+ * and keeps that walk when its rings take fewer bytes; else restores the
+ * first walk's rings (pass 2 then walks again, as it was). */
+static int stream_try_eager(const stream_info *si, stream_state *st, int32_t s) {
+    int64_t ring[STREAM_MAX_OPS], in_ring[2] = {st->in_ring[0], st->in_ring[1]};
+    memcpy(ring, st->ring, sizeof(int64_t) * (size_t)si->m);
+    int64_t before = stream_ring_bytes(si, st);
+    memset(st->ring, 0, sizeof st->ring);
+    st->in_ring[0] = st->in_ring[1] = 0;
+    st->n_trace = 0;
+    st->eager = 1;
+    if (stream_walk(NULL, si, st, s)) return -1;
+    for (int32_t j = 0; j + 1 < si->m; j++)
+        if (st->ring[j] > si->P[j]) st->ring[j] = si->P[j];
+    if (stream_ring_bytes(si, st) < before) return 0;
+    st->eager = 0;
+    memcpy(st->ring, ring, sizeof(int64_t) * (size_t)si->m);
+    st->in_ring[0] = in_ring[0];
+    st->in_ring[1] = in_ring[1];
+    free(st->trace);
+    st->trace = NULL;
+    st->n_trace = st->cap_trace = 0;
+    return 0;
+}
+
 int sched_stream_add(builder *b, const plan_segment *sg) {
     stream_state st;
     memset(&st, 0, sizeof st);
@@ -415,9 +484,13 @@ static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
     } else {
         st->trace = malloc(sizeof *st->trace * 1024); /* NULL: pass 2 walks again */
         st->cap_trace = st->trace ? 1024 : 0;
+        st->eager = 0;
         if (stream_walk(NULL, &si, st, sg->op_first)) return -1;
         for (int32_t j = 0; j + 1 < si.m; j++)
             if (st->ring[j] > si.P[j]) st->ring[j] = si.P[j];
+        int any = 0;
+        for (int32_t i = 0; i + 1 < si.m; i++) any |= stream_eager(&si, i);
+        if (any && stream_try_eager(&si, st, sg->op_first)) return -1;
     }
     int32_t base = b->p->n_buffers;
     for (int o = 0; o < 2; o++) {
