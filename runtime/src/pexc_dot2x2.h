@@ -1,0 +1,214 @@
+/*
+ * Two pixels by two output channels at once: the blocked inner product of
+ * the int8 convolutions (pointwise layers and the unclipped windows of the
+ * others), with an Arm DSP path and its plain C twin.
+ *
+ * pexc_dot4_s8 (pexc_dot.h) widens each input word once for four output
+ * channels but each weight word serves one pixel: 28 instructions per 16
+ * multiply-accumulates on the Cortex-M4. Blocking two pixels by two channels
+ * makes every widened word, input or weight, serve two products pairs: 23
+ * instructions per 16 (bench/kernels_m4.py). Two accumulators more than the
+ * 1x4 loop, and the fourteen registers the core gives a loop are then all
+ * taken; so the input offset is taken out of the loop instead of costing a
+ * register:
+ *
+ *     sum w * (x + off) = sum w * x + off * sum w,
+ *
+ * where the second term depends only on the channel's weights over the
+ * taps summed. For a pointwise layer, or a window wholly inside the input,
+ * those are all of the channel's weights: the caller adds off * sum w (with
+ * the bias, pexc_wsum_s8) once per channel and call, and the loop multiplies
+ * the bare int8 values (SXTB16, no SXTAB16 with an offset). The sums are the
+ * same integers: the int32 arithmetic is exact modulo 2^32 whatever the
+ * order, and the final value is the reference's, which fits int32 (the
+ * lowering refuses layers whose sums could overflow). The loop's end lives
+ * in memory and is read once per four input bytes.
+ */
+#ifndef PEXC_DOT2X2_H
+#define PEXC_DOT2X2_H
+
+#include "pexc_dot.h"
+
+#ifdef PEXC_DOT_ASM
+/* The loop of pexc_dot2x2_s8 over [x, end) in whole words: 23 instructions
+ * per 16 multiply-accumulates in all fourteen allocatable registers (the
+ * end is a memory operand). Not inlined, for the same reason as
+ * pexc_dot4_words. */
+__attribute__((noinline, unused)) static void pexc_dot2x2_words(const int8_t *x, size_t xs, const int8_t *w,
+                                                                size_t ws, const int8_t *end, int32_t acc[4]) {
+    const int8_t *xp = x, *wp = w;
+    const int8_t *const e = end;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t xe0, xo0, xe1, xo1, wv, tmp;
+    __asm__("1:\n\t"
+            "ldr %[xo1], [%[xp], %[xs]]\n\t"
+            "ldr %[xo0], [%[xp]], #4\n\t"
+            "sxtb16 %[xe1], %[xo1]\n\t"
+            "sxtb16 %[xo1], %[xo1], ror #8\n\t"
+            "sxtb16 %[xe0], %[xo0]\n\t"
+            "sxtb16 %[xo0], %[xo0], ror #8\n\t"
+            "ldr %[wv], [%[wp], %[ws]]\n\t"
+            "sxtb16 %[tmp], %[wv]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad %[a1], %[xe0], %[tmp], %[a1]\n\t"
+            "smlad %[a1], %[xo0], %[wv], %[a1]\n\t"
+            "smlad %[a3], %[xe1], %[tmp], %[a3]\n\t"
+            "smlad %[a3], %[xo1], %[wv], %[a3]\n\t"
+            "ldr %[wv], [%[wp]], #4\n\t"
+            "sxtb16 %[tmp], %[wv]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad %[a0], %[xe0], %[tmp], %[a0]\n\t"
+            "smlad %[a0], %[xo0], %[wv], %[a0]\n\t"
+            "smlad %[a2], %[xe1], %[tmp], %[a2]\n\t"
+            "smlad %[a2], %[xo1], %[wv], %[a2]\n\t"
+            "ldr %[tmp], %[e]\n\t"
+            "cmp %[xp], %[tmp]\n\t"
+            "bne 1b\n\t"
+            : [xp] "+&r"(xp), [wp] "+&r"(wp), [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2),
+              [a3] "+&r"(a3), [xe0] "=&r"(xe0), [xo0] "=&r"(xo0), [xe1] "=&r"(xe1), [xo1] "=&r"(xo1),
+              [wv] "=&r"(wv), [tmp] "=&r"(tmp)
+            : [xs] "r"(xs), [ws] "r"(ws), [e] "m"(e)
+            : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+#endif
+
+/* acc[0] += sum w0 * x0, acc[1] += sum w1 * x0, acc[2] += sum w0 * x1,
+ * acc[3] += sum w1 * x1, over c in [0, n), where x0 = x, x1 = x + xs,
+ * w0 = w, w1 = w + ws: two pixels' runs against two channels' weights,
+ * without the input offset (the caller adds off * sum w). */
+static inline void pexc_dot2x2_s8(const int8_t *x, size_t xs, const int8_t *w, size_t ws, int32_t n,
+                                  int32_t acc[4]) {
+    int32_t c = 0;
+    PEXC_COUNT_MAC(4 * (int64_t)n);
+#ifdef PEXC_DOT_ASM
+    if (n >= 4) {
+        pexc_dot2x2_words(x, xs, w, ws, x + (n & ~3), acc);
+        c = n & ~3;
+    }
+#endif
+    const int8_t *x1 = x + xs, *w1 = w + ws;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (; c < n; c++) {
+        a0 += w[c] * x[c];
+        a1 += w1[c] * x[c];
+        a2 += w[c] * x1[c];
+        a3 += w1[c] * x1[c];
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+#ifdef PEXC_DOT_ASM
+/* pexc_dot2x2_rows for n a positive multiple of 4, every pair of rows in
+ * one assembly loop: the per-pair work (sums started from corr, stored to
+ * sums, the next rows) is 20 instructions, against some 90 for a call of
+ * pexc_dot2x2_s8 per pair from C. The pointers and the count the outer
+ * loop keeps live are memory operands: the registers are the inner loop's. */
+__attribute__((noinline, unused)) static void pexc_dot2x2_rows_words(const int8_t *x, size_t xs, const int8_t *w,
+                                                                     int32_t n, const int32_t *corr,
+                                                                     int32_t npairs, int32_t *sums) {
+    const int8_t *xp = x, *wp = w;
+    const int8_t *const x0 = x, *const e = x + n;
+    const size_t ws = (size_t)n;
+    const int32_t *cp = corr;
+    int32_t *op = sums;
+    int32_t cnt = npairs;
+    int32_t a0, a1, a2, a3, xe0, xo0, xe1, xo1, wv, tmp;
+    __asm__("2:\n\t"
+            "ldr %[tmp], %[cp]\n\t"
+            "ldr %[a0], [%[tmp]]\n\t"
+            "ldr %[a1], [%[tmp], #4]\n\t"
+            "add %[tmp], %[tmp], #8\n\t"
+            "str %[tmp], %[cp]\n\t"
+            "mov %[a2], %[a0]\n\t"
+            "mov %[a3], %[a1]\n\t"
+            "ldr %[xp], %[x0]\n\t"
+            "1:\n\t"
+            "ldr %[xo1], [%[xp], %[xs]]\n\t"
+            "ldr %[xo0], [%[xp]], #4\n\t"
+            "sxtb16 %[xe1], %[xo1]\n\t"
+            "sxtb16 %[xo1], %[xo1], ror #8\n\t"
+            "sxtb16 %[xe0], %[xo0]\n\t"
+            "sxtb16 %[xo0], %[xo0], ror #8\n\t"
+            "ldr %[wv], [%[wp], %[ws]]\n\t"
+            "sxtb16 %[tmp], %[wv]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad %[a1], %[xe0], %[tmp], %[a1]\n\t"
+            "smlad %[a1], %[xo0], %[wv], %[a1]\n\t"
+            "smlad %[a3], %[xe1], %[tmp], %[a3]\n\t"
+            "smlad %[a3], %[xo1], %[wv], %[a3]\n\t"
+            "ldr %[wv], [%[wp]], #4\n\t"
+            "sxtb16 %[tmp], %[wv]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad %[a0], %[xe0], %[tmp], %[a0]\n\t"
+            "smlad %[a0], %[xo0], %[wv], %[a0]\n\t"
+            "smlad %[a2], %[xe1], %[tmp], %[a2]\n\t"
+            "smlad %[a2], %[xo1], %[wv], %[a2]\n\t"
+            "ldr %[tmp], %[e]\n\t"
+            "cmp %[xp], %[tmp]\n\t"
+            "bne 1b\n\t"
+            "ldr %[tmp], %[op]\n\t"
+            "str %[a0], [%[tmp]]\n\t"
+            "str %[a1], [%[tmp], #4]\n\t"
+            "str %[a2], [%[tmp], #8]\n\t"
+            "str %[a3], [%[tmp], #12]\n\t"
+            "add %[tmp], %[tmp], #16\n\t"
+            "str %[tmp], %[op]\n\t"
+            "add %[wp], %[wp], %[ws]\n\t"
+            "ldr %[tmp], %[cnt]\n\t"
+            "subs %[tmp], %[tmp], #1\n\t"
+            "str %[tmp], %[cnt]\n\t"
+            "bne 2b\n\t"
+            : [xp] "=&r"(xp), [wp] "+&r"(wp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
+              [a3] "=&r"(a3), [xe0] "=&r"(xe0), [xo0] "=&r"(xo0), [xe1] "=&r"(xe1), [xo1] "=&r"(xo1),
+              [wv] "=&r"(wv), [tmp] "=&r"(tmp), [cp] "+m"(cp), [op] "+m"(op), [cnt] "+m"(cnt)
+            : [xs] "r"(xs), [ws] "r"(ws), [e] "m"(e), [x0] "m"(x0)
+            : "cc", "memory");
+}
+#endif
+
+/* For j in [0, npairs): sums[4j .. 4j + 3] = corr[2j], corr[2j + 1],
+ * corr[2j], corr[2j + 1] plus the pexc_dot2x2_s8 sums of pixels x and
+ * x + xs against rows 2j and 2j + 1 of w (rows of n bytes, n apart): the
+ * channel pairs of a pointwise layer for one pair of pixels, requantised
+ * afterwards by the caller. */
+static inline void pexc_dot2x2_rows(const int8_t *x, size_t xs, const int8_t *w, int32_t n, const int32_t *corr,
+                                    int32_t npairs, int32_t *sums) {
+    if (npairs <= 0) return;
+#ifdef PEXC_DOT_ASM
+    if (n >= 4 && (n & 3) == 0) {
+        PEXC_COUNT_MAC(4 * (int64_t)n * npairs);
+        pexc_dot2x2_rows_words(x, xs, w, n, corr, npairs, sums);
+        return;
+    }
+#endif
+    for (int32_t j = 0; j < npairs; j++) {
+        int32_t *a = sums + 4 * j;
+        a[0] = a[2] = corr[2 * j];
+        a[1] = a[3] = corr[2 * j + 1];
+        pexc_dot2x2_s8(x, xs, w + (size_t)(2 * j) * (size_t)n, (size_t)n, n, a);
+    }
+}
+
+/* sum of w[c] over c in [0, n). */
+static inline int32_t pexc_wsum_s8(const int8_t *w, int32_t n) {
+    int32_t s = 0, c = 0;
+#ifdef PEXC_DOT_DSP
+    const int32_t ones = 0x00010001;
+    for (; c + 4 <= n; c += 4) {
+        const int32_t wv = pexc_ld4(w + c);
+        s = __smlad(__sxtb16(wv), ones, s);
+        s = __smlad(pexc_sxtb16_r8(wv), ones, s);
+    }
+#endif
+    for (; c < n; c++) s += w[c];
+    return s;
+}
+
+#endif
