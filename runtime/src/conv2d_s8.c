@@ -317,83 +317,142 @@ static inline int conv_whole(const pexc_window *w, int32_t kh, int32_t kw) {
     return w->ky0 == 0 && w->ky1 == kh && w->kx0 == 0 && w->kx1 == kw;
 }
 
+/* The pixel after (*y, *x) in tile t's raster order (the next column, or
+ * the next row's first): 0 when (*y, *x) was the tile's last. */
+static inline int conv_raster_next(const pexc_tile *t, int32_t w, int32_t *y, int32_t *x) {
+    if (++*x < pexc_tile_xe(t, *y, w)) return 1;
+    if (++*y >= t->y1) return 0;
+    *x = 0;
+    return 1;
+}
+
+/* One pointwise pixel alone, channels [c0, c1): four channels per
+ * pexc_dot4_s8 with the input offset, as conv_pointwise. */
+static void conv_pointwise_px(const int8_t *x, const int8_t *filter, int32_t cin, int32_t off,
+                              const int32_t *bias, const pexc_out_q *q, int32_t c0, int32_t c1, int8_t *o) {
+    const int8_t *f = filter + (size_t)c0 * (size_t)cin;
+    int32_t oc = c0;
+    for (; oc + 4 <= c1; oc += 4, f += 4 * (size_t)cin, o += 4) {
+        int32_t acc[4] = {0, 0, 0, 0};
+        if (bias) memcpy(acc, bias + oc, sizeof acc);
+        pexc_dot4_s8(x, f, (size_t)cin, cin, off, acc);
+        o[0] = pexc_out_q_s8(q, acc[0], oc);
+        o[1] = pexc_out_q_s8(q, acc[1], oc + 1);
+        o[2] = pexc_out_q_s8(q, acc[2], oc + 2);
+        o[3] = pexc_out_q_s8(q, acc[3], oc + 3);
+    }
+    for (; oc < c1; oc++, f += cin, o++)
+        *o = pexc_out_q_s8(q, (bias ? bias[oc] : 0) + pexc_dot1_s8(x, f, cin, off), oc);
+}
+
 /* A 1x1 convolution without padding (conv_pointwise's case) over output
- * channels [c0, c1), pixels in pairs where the second pixel's input
- * follows the first's at a fixed distance (not across a ring's end). */
+ * channels [c0, c1) in chunks, the tile's pixels in pairs of raster
+ * neighbours (across a row's end too: a one-column output pairs its rows)
+ * whose inputs lie in that order (not across a ring's end). */
 static void conv_pointwise_pairs(const conv_src *s, const int32_t *bias, const pexc_tile *t,
                                  const pexc_view *out, int8_t *ob) {
     const pexc_conv_params *p = s->p;
     const int32_t cin = s->in->c;
-    const size_t ws = (size_t)cin, xs = (size_t)p->stride_w * (size_t)s->in->c_stored;
+    const size_t ws = (size_t)cin;
     const pexc_out_q q = pexc_out_q_of(p);
     const conv_run run = {0, 0, cin};
     int32_t corr[CONV_CHUNK], sums[2 * CONV_CHUNK];
     for (int32_t c0 = t->c0; c0 < t->c1; c0 += CONV_CHUNK) {
         const int32_t c1 = t->c1 - c0 > CONV_CHUNK ? c0 + CONV_CHUNK : t->c1;
         conv_fold(s->filter, ws, bias, p->input_offset, c0, c1, corr);
-        for (int32_t oy = t->y0; oy < t->y1; oy++) {
-            const int32_t xe = pexc_tile_xe(t, oy, out->w);
-            for (int32_t ox = pexc_tile_xb(t, oy); ox < xe;) {
-                const size_t i0 = pexc_view_index(s->in, 0, oy * p->stride_h, ox * p->stride_w, 0);
-                int8_t *o0 = ob + pexc_view_index(out, 0, oy, ox, c0);
-                if (ox + 1 < xe &&
-                    pexc_view_index(s->in, 0, oy * p->stride_h, (ox + 1) * p->stride_w, 0) == i0 + xs) {
-                    int8_t *o1 = ob + pexc_view_index(out, 0, oy, ox + 1, c0);
+        int32_t oy = t->y0, ox = pexc_tile_xb(t, oy), more = ox < pexc_tile_xe(t, oy, out->w);
+        while (more) {
+            const size_t i0 = pexc_view_index(s->in, 0, oy * p->stride_h, ox * p->stride_w, 0);
+            int8_t *o0 = ob + pexc_view_index(out, 0, oy, ox, c0);
+            int32_t y1 = oy, x1 = ox;
+            if (conv_raster_next(t, out->w, &y1, &x1)) {
+                const size_t i1 = pexc_view_index(s->in, 0, y1 * p->stride_h, x1 * p->stride_w, 0);
+                if (i1 > i0) {
+                    const size_t xs = i1 - i0;
+                    int8_t *o1 = ob + pexc_view_index(out, 0, y1, x1, c0);
                     const int32_t np = (c1 - c0) / 2;
-                    pexc_dot2x2_rows(s->base + i0, xs, s->filter + (size_t)c0 * ws, cin, corr, np, sums);
+                    pexc_dot2x2_rows(s->base + i0, xs, s->filter + (size_t)c0 * ws, cin, 1, 0, corr, np, sums);
                     conv_store_pairs(&q, sums, np, c0, o0, o1);
                     if (c0 + 2 * np < c1) /* the odd last channel */
                         conv_pair(s->base + i0, xs, &run, 1, s->filter, ws, corr + 2 * np, &q, c0 + 2 * np, c1,
                                   o0 + 2 * np, o1 + 2 * np);
-                    ox += 2;
+                    oy = y1;
+                    ox = x1;
+                    more = conv_raster_next(t, out->w, &oy, &ox);
                     continue;
                 }
-                const int8_t *x = s->base + i0;
-                for (int32_t oc = c0; oc < c1; oc++)
-                    o0[oc - c0] = pexc_out_q_s8(&q, corr[oc - c0] + pexc_dot1_s8(x, s->filter + (size_t)oc * ws, cin, 0), oc);
-                ox++;
             }
+            conv_pointwise_px(s->base + i0, s->filter, cin, p->input_offset, bias, &q, c0, c1, o0);
+            more = conv_raster_next(t, out->w, &oy, &ox);
         }
     }
 }
 
-/* The general window (pexc_conv2d_s8's last case) with pairs of adjacent
- * pixels whose windows lie wholly inside an input that is no ring; other
- * pixels go through conv_pixel as before. */
+/* The runs r[0, n) have one length, their weights follow each other
+ * (run k at k times the length) and their inputs are evenly spaced: what
+ * pexc_dot2x2_rows walks (a dense window's kernel rows; a whole window is
+ * what conv_runs lists from tap 0, so the first run's weights start at 0). */
+static int conv_even_runs(const conv_run *r, int32_t n) {
+    for (int32_t k = 1; k < n; k++)
+        if (r[k].n != r[0].n || r[k].f != r[k - 1].f + (size_t)r[0].n || r[k].i - r[k - 1].i != r[1].i - r[0].i)
+            return 0;
+    return n > 0 && r[0].f == 0;
+}
+
+/* The general window (pexc_conv2d_s8's last case) with pairs of raster
+ * neighbours whose windows lie wholly inside an input that is no ring (the
+ * second window is then the first's runs moved on by a fixed distance);
+ * other pixels go through conv_pixel as before. */
 static void conv_rows_pairs(const conv_src *s, const int32_t *bias, const pexc_tile *t, const pexc_view *out,
                             int8_t *ob) {
     const pexc_conv_params *p = s->p;
+    const pexc_view *in = s->in;
     const int32_t kh = s->kh, kw = s->kw;
-    const size_t ws = (size_t)kh * (size_t)kw * (size_t)s->in->c;
-    const size_t xs = (size_t)p->stride_w * (size_t)s->in->c_stored;
+    const size_t ws = (size_t)kh * (size_t)kw * (size_t)in->c;
     const pexc_out_q q = pexc_out_q_of(p);
-    int32_t corr[CONV_CHUNK];
+    int32_t corr[CONV_CHUNK], sums[2 * CONV_CHUNK];
     for (int32_t c0 = t->c0; c0 < t->c1; c0 += CONV_CHUNK) {
         const int32_t c1 = t->c1 - c0 > CONV_CHUNK ? c0 + CONV_CHUNK : t->c1;
         conv_fold(s->filter, ws, bias, p->input_offset, c0, c1, corr);
-        for (int32_t oy = t->y0; oy < t->y1; oy++) {
-            const int32_t xe = pexc_tile_xe(t, oy, out->w);
-            conv_row_runs rr;
-            rr.n = -1;
-            for (int32_t ox = pexc_tile_xb(t, oy); ox < xe;) {
-                pexc_window win, win1;
-                pexc_window_at(p, s->in, kh, kw, oy, ox, &win);
-                const int32_t nr = conv_runs_next(s, &win, &rr);
-                if (ox + 1 < xe && nr < CONV_RUNS && conv_whole(&win, kh, kw)) {
-                    pexc_window_at(p, s->in, kh, kw, oy, ox + 1, &win1);
-                    if (conv_whole(&win1, kh, kw)) {
-                        conv_pair(s->base, xs, rr.runs, nr, s->filter, ws, corr, &q, c0, c1,
-                                  ob + pexc_view_index(out, 0, oy, ox, c0),
-                                  ob + pexc_view_index(out, 0, oy, ox + 1, c0));
-                        rr.n = -1; /* the next pixel is two strides on */
-                        ox += 2;
-                        continue;
+        conv_row_runs rr;
+        rr.n = -1;
+        int32_t oy = t->y0, ox = pexc_tile_xb(t, oy), more = ox < pexc_tile_xe(t, oy, out->w);
+        int32_t prev_y = -1, prev_x = -1; /* the last pixel whose runs rr holds */
+        while (more) {
+            pexc_window win, win1;
+            pexc_window_at(p, in, kh, kw, oy, ox, &win);
+            if (prev_y != oy || prev_x != ox - 1) rr.n = -1; /* rr follows one row's pixels */
+            const int32_t nr = conv_runs_next(s, &win, &rr);
+            prev_y = oy;
+            prev_x = ox;
+            int8_t *o0 = ob + pexc_view_index(out, 0, oy, ox, c0);
+            int32_t y1 = oy, x1 = ox;
+            if (nr < CONV_RUNS && conv_whole(&win, kh, kw) && conv_raster_next(t, out->w, &y1, &x1)) {
+                pexc_window_at(p, in, kh, kw, y1, x1, &win1);
+                const size_t i0 = pexc_view_index(in, 0, win.iy, win.ix, 0);
+                const size_t i1 = pexc_view_index(in, 0, win1.iy, win1.ix, 0);
+                if (conv_whole(&win1, kh, kw) && i1 > i0) {
+                    const size_t xs = i1 - i0;
+                    int8_t *o1 = ob + pexc_view_index(out, 0, y1, x1, c0);
+                    const int32_t np = conv_even_runs(rr.runs, nr) ? (c1 - c0) / 2 : 0;
+                    if (np) {
+                        const size_t rstep = nr > 1 ? rr.runs[1].i - rr.runs[0].i : 0;
+                        pexc_dot2x2_rows(s->base + rr.runs[0].i, xs, s->filter + (size_t)c0 * ws, rr.runs[0].n,
+                                         nr, rstep, corr, np, sums);
+                        conv_store_pairs(&q, sums, np, c0, o0, o1);
                     }
+                    if (c0 + 2 * np < c1)
+                        conv_pair(s->base, xs, rr.runs, nr, s->filter, ws, corr + 2 * np, &q, c0 + 2 * np, c1,
+                                  o0 + 2 * np, o1 + 2 * np);
+                    oy = y1;
+                    ox = x1;
+                    more = conv_raster_next(t, out->w, &oy, &ox);
+                    continue;
                 }
-                conv_pixel(s, &win, rr.runs, nr, c0, c1, bias, ob + pexc_view_index(out, 0, oy, ox, c0), NULL, 0);
-                if (nr == CONV_RUNS) rr.n = -1;
-                ox++;
             }
+            conv_pixel(s, &win, rr.runs, nr, c0, c1, bias, o0, NULL, 0);
+            if (nr == CONV_RUNS) rr.n = -1;
+            more = conv_raster_next(t, out->w, &oy, &ox);
         }
     }
 }

@@ -105,12 +105,99 @@ static inline void pexc_dot2x2_s8(const int8_t *x, size_t xs, const int8_t *w, s
 }
 
 #ifdef PEXC_DOT_ASM
-/* pexc_dot2x2_rows for n a positive multiple of 4, every pair of rows in
- * one assembly loop: the per-pair work (sums started from corr, stored to
- * sums, the next rows) is 20 instructions, against some 90 for a call of
- * pexc_dot2x2_s8 per pair from C. The pointers and the count the outer
- * loop keeps live are memory operands: the registers are the inner loop's. */
+/* pexc_dot2x2_rows for n a positive multiple of 4, every pair of channels
+ * in one assembly loop: the per-pair work (sums started from corr, stored
+ * to sums, the next rows) is 20 instructions and each further run 10,
+ * against some 90 per pair and run for a call of pexc_dot2x2_s8 from C.
+ * The pointers and counts the outer loops keep live are memory operands:
+ * the registers are the inner loop's. */
 __attribute__((noinline, unused)) static void pexc_dot2x2_rows_words(const int8_t *x, size_t xs, const int8_t *w,
+                                                                     int32_t n, int32_t nruns, size_t rstep,
+                                                                     const int32_t *corr, int32_t npairs,
+                                                                     int32_t *sums) {
+    const int8_t *xp = x, *wp = w;
+    const int8_t *const x0 = x, *const e = x + n, *ee = e;
+    const size_t ws = (size_t)n * (size_t)nruns, skip = rstep - (size_t)n;
+    const int32_t *cp = corr;
+    int32_t *op = sums;
+    int32_t cnt = npairs, rc = nruns;
+    int32_t a0, a1, a2, a3, xe0, xo0, xe1, xo1, wv, tmp;
+    __asm__("2:\n\t"
+            "ldr %[tmp], %[cp]\n\t"
+            "ldr %[a0], [%[tmp]]\n\t"
+            "ldr %[a1], [%[tmp], #4]\n\t"
+            "add %[tmp], %[tmp], #8\n\t"
+            "str %[tmp], %[cp]\n\t"
+            "mov %[a2], %[a0]\n\t"
+            "mov %[a3], %[a1]\n\t"
+            "ldr %[xp], %[x0]\n\t"
+            "ldr %[tmp], %[e]\n\t"
+            "str %[tmp], %[ee]\n\t"
+            "ldr %[tmp], %[nr]\n\t"
+            "str %[tmp], %[rc]\n\t"
+            "1:\n\t"
+            "ldr %[xo1], [%[xp], %[xs]]\n\t"
+            "ldr %[xo0], [%[xp]], #4\n\t"
+            "sxtb16 %[xe1], %[xo1]\n\t"
+            "sxtb16 %[xo1], %[xo1], ror #8\n\t"
+            "sxtb16 %[xe0], %[xo0]\n\t"
+            "sxtb16 %[xo0], %[xo0], ror #8\n\t"
+            "ldr %[wv], [%[wp], %[ws]]\n\t"
+            "sxtb16 %[tmp], %[wv]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad %[a1], %[xe0], %[tmp], %[a1]\n\t"
+            "smlad %[a1], %[xo0], %[wv], %[a1]\n\t"
+            "smlad %[a3], %[xe1], %[tmp], %[a3]\n\t"
+            "smlad %[a3], %[xo1], %[wv], %[a3]\n\t"
+            "ldr %[wv], [%[wp]], #4\n\t"
+            "sxtb16 %[tmp], %[wv]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad %[a0], %[xe0], %[tmp], %[a0]\n\t"
+            "smlad %[a0], %[xo0], %[wv], %[a0]\n\t"
+            "smlad %[a2], %[xe1], %[tmp], %[a2]\n\t"
+            "smlad %[a2], %[xo1], %[wv], %[a2]\n\t"
+            "ldr %[tmp], %[ee]\n\t"
+            "cmp %[xp], %[tmp]\n\t"
+            "bne 1b\n\t"
+            "ldr %[tmp], %[rc]\n\t"
+            "subs %[tmp], %[tmp], #1\n\t"
+            "beq 3f\n\t"
+            "str %[tmp], %[rc]\n\t"
+            "ldr %[tmp], %[skip]\n\t"
+            "add %[xp], %[xp], %[tmp]\n\t"
+            "ldr %[tmp], %[ee]\n\t"
+            "ldr %[wv], %[rstep]\n\t"
+            "add %[tmp], %[tmp], %[wv]\n\t"
+            "str %[tmp], %[ee]\n\t"
+            "b 1b\n\t"
+            "3:\n\t"
+            "ldr %[tmp], %[op]\n\t"
+            "str %[a0], [%[tmp]]\n\t"
+            "str %[a1], [%[tmp], #4]\n\t"
+            "str %[a2], [%[tmp], #8]\n\t"
+            "str %[a3], [%[tmp], #12]\n\t"
+            "add %[tmp], %[tmp], #16\n\t"
+            "str %[tmp], %[op]\n\t"
+            "add %[wp], %[wp], %[ws]\n\t"
+            "ldr %[tmp], %[cnt]\n\t"
+            "subs %[tmp], %[tmp], #1\n\t"
+            "str %[tmp], %[cnt]\n\t"
+            "bne 2b\n\t"
+            : [xp] "=&r"(xp), [wp] "+&r"(wp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
+              [a3] "=&r"(a3), [xe0] "=&r"(xe0), [xo0] "=&r"(xo0), [xe1] "=&r"(xe1), [xo1] "=&r"(xo1),
+              [wv] "=&r"(wv), [tmp] "=&r"(tmp), [cp] "+m"(cp), [op] "+m"(op), [cnt] "+m"(cnt),
+              [rc] "+m"(rc), [ee] "+m"(ee)
+            : [xs] "r"(xs), [ws] "r"(ws), [e] "m"(e), [x0] "m"(x0), [nr] "m"(nruns), [skip] "m"(skip),
+              [rstep] "m"(rstep)
+            : "cc", "memory");
+}
+#endif
+
+#ifdef PEXC_DOT_ASM
+/* pexc_dot2x2_rows_words for one run (a pointwise layer): 7 instructions
+ * less per channel pair without the run loop, which counts where a run is
+ * two or three words. */
+__attribute__((noinline, unused)) static void pexc_dot2x2_run_words(const int8_t *x, size_t xs, const int8_t *w,
                                                                      int32_t n, const int32_t *corr,
                                                                      int32_t npairs, int32_t *sums) {
     const int8_t *xp = x, *wp = w;
@@ -174,17 +261,23 @@ __attribute__((noinline, unused)) static void pexc_dot2x2_rows_words(const int8_
 #endif
 
 /* For j in [0, npairs): sums[4j .. 4j + 3] = corr[2j], corr[2j + 1],
- * corr[2j], corr[2j + 1] plus the pexc_dot2x2_s8 sums of pixels x and
- * x + xs against rows 2j and 2j + 1 of w (rows of n bytes, n apart): the
- * channel pairs of a pointwise layer for one pair of pixels, requantised
- * afterwards by the caller. */
-static inline void pexc_dot2x2_rows(const int8_t *x, size_t xs, const int8_t *w, int32_t n, const int32_t *corr,
-                                    int32_t npairs, int32_t *sums) {
-    if (npairs <= 0) return;
+ * corr[2j], corr[2j + 1] plus the pexc_dot2x2_s8 sums of two pixels against
+ * channels 2j and 2j + 1 over nruns runs of n bytes: run k of pixel 0 at
+ * x + k * rstep, of pixel 1 xs further, its weights at w + k * n in rows
+ * of ws = nruns * n bytes (the channel pairs of a convolution for one pair
+ * of pixels whose windows are evenly spaced runs, a pointwise layer's one
+ * run or a dense window's kernel rows; requantised afterwards). */
+static inline void pexc_dot2x2_rows(const int8_t *x, size_t xs, const int8_t *w, int32_t n, int32_t nruns,
+                                    size_t rstep, const int32_t *corr, int32_t npairs, int32_t *sums) {
+    if (npairs <= 0 || nruns <= 0) return;
+    const size_t ws = (size_t)n * (size_t)nruns;
 #ifdef PEXC_DOT_ASM
     if (n >= 4 && (n & 3) == 0) {
-        PEXC_COUNT_MAC(4 * (int64_t)n * npairs);
-        pexc_dot2x2_rows_words(x, xs, w, n, corr, npairs, sums);
+        PEXC_COUNT_MAC(4 * (int64_t)ws * npairs);
+        if (nruns == 1)
+            pexc_dot2x2_run_words(x, xs, w, n, corr, npairs, sums);
+        else
+            pexc_dot2x2_rows_words(x, xs, w, n, nruns, rstep, corr, npairs, sums);
         return;
     }
 #endif
@@ -192,7 +285,8 @@ static inline void pexc_dot2x2_rows(const int8_t *x, size_t xs, const int8_t *w,
         int32_t *a = sums + 4 * j;
         a[0] = a[2] = corr[2 * j];
         a[1] = a[3] = corr[2 * j + 1];
-        pexc_dot2x2_s8(x, xs, w + (size_t)(2 * j) * (size_t)n, (size_t)n, n, a);
+        for (int32_t k = 0; k < nruns; k++)
+            pexc_dot2x2_s8(x + (size_t)k * rstep, xs, w + (size_t)(2 * j) * ws + (size_t)k * (size_t)n, ws, n, a);
     }
 }
 
