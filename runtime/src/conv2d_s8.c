@@ -184,7 +184,7 @@ static int32_t conv_runs_next(const conv_src *s, const pexc_window *win, conv_ro
  * output pixel (oy, ox) reads the Cin adjacent channels of input pixel
  * (oy * stride_h, ox * stride_w), so there is no window to work out. ob is
  * the start of the output's batch index storage. */
-static void conv_pointwise(const conv_src *s, const int32_t *bias, const pexc_tile *t,
+__attribute__((noinline)) static void conv_pointwise(const conv_src *s, const int32_t *bias, const pexc_tile *t,
                            const pexc_view *out, int8_t *ob) {
     const pexc_conv_params *p = s->p;
     const int32_t cin = s->in->c, off = p->input_offset;
@@ -224,7 +224,7 @@ static void conv_pointwise(const conv_src *s, const int32_t *bias, const pexc_ti
  * gains nothing from pairs. */
 #ifndef PEXC_DOT_AVX2
 #define CONV_PAIRS 1
-#define CONV_CHUNK 32
+#define CONV_CHUNK 16
 /* Pixels a tile needs for the fold (one pass over the weights) to pay. */
 #define CONV_PAIR_MIN_PIXELS 8
 
@@ -264,7 +264,7 @@ static inline void conv_store2x2(const pexc_out_q *q, const int32_t acc[4], int3
 /* conv_store2x2 over np channel pairs from oc on: sums as pexc_dot2x2_rows
  * leaves them, outputs into o0[0, 2np) and o1[0, 2np). One loop per
  * requantisation form, so that the form is chosen once per pixel pair. */
-static void conv_store_pairs(const pexc_out_q *q, const int32_t *sums, int32_t np, int32_t oc, int8_t *o0,
+__attribute__((noinline)) static void conv_store_pairs(const pexc_out_q *q, const int32_t *sums, int32_t np, int32_t oc, int8_t *o0,
                              int8_t *o1) {
     const int32_t lo = q->act_min, hi = q->act_max;
     const int32_t *m = q->mult + oc, *sh = q->shift + oc;
@@ -328,7 +328,7 @@ static inline int conv_raster_next(const pexc_tile *t, int32_t w, int32_t *y, in
 
 /* One pointwise pixel alone, channels [c0, c1): four channels per
  * pexc_dot4_s8 with the input offset, as conv_pointwise. */
-static void conv_pointwise_px(const int8_t *x, const int8_t *filter, int32_t cin, int32_t off,
+__attribute__((noinline)) static void conv_pointwise_px(const int8_t *x, const int8_t *filter, int32_t cin, int32_t off,
                               const int32_t *bias, const pexc_out_q *q, int32_t c0, int32_t c1, int8_t *o) {
     const int8_t *f = filter + (size_t)c0 * (size_t)cin;
     int32_t oc = c0;
@@ -349,7 +349,7 @@ static void conv_pointwise_px(const int8_t *x, const int8_t *filter, int32_t cin
  * channels [c0, c1) in chunks, the tile's pixels in pairs of raster
  * neighbours (across a row's end too: a one-column output pairs its rows)
  * whose inputs lie in that order (not across a ring's end). */
-static void conv_pointwise_pairs(const conv_src *s, const int32_t *bias, const pexc_tile *t,
+__attribute__((noinline)) static void conv_pointwise_pairs(const conv_src *s, const int32_t *bias, const pexc_tile *t,
                                  const pexc_view *out, int8_t *ob) {
     const pexc_conv_params *p = s->p;
     const int32_t cin = s->in->c;
@@ -403,7 +403,7 @@ static int conv_even_runs(const conv_run *r, int32_t n) {
  * neighbours whose windows lie wholly inside an input that is no ring (the
  * second window is then the first's runs moved on by a fixed distance);
  * other pixels go through conv_pixel as before. */
-static void conv_rows_pairs(const conv_src *s, const int32_t *bias, const pexc_tile *t, const pexc_view *out,
+__attribute__((noinline)) static void conv_rows_pairs(const conv_src *s, const int32_t *bias, const pexc_tile *t, const pexc_view *out,
                             int8_t *ob) {
     const pexc_conv_params *p = s->p;
     const pexc_view *in = s->in;
@@ -458,6 +458,32 @@ static void conv_rows_pairs(const conv_src *s, const int32_t *bias, const pexc_t
 }
 #endif
 
+/* The paths of pexc_conv2d_s8 are functions of their own, so that the
+ * stack holds one path's frame at a time (each keeps arrays there). */
+
+/* A small window (pexc_gather_tile, pexc_dot.h). */
+__attribute__((noinline)) static void conv_gather(const conv_src *s, const int32_t *bias, const pexc_tile *t,
+                                                  const pexc_view *out, int8_t *ob) {
+    pexc_gather_tile(s->p, s->in, s->base, s->filter, s->kh, s->kw, s->in->c, bias, t, out, ob);
+}
+
+/* Any window, one pixel at a time, sharing each row's runs. */
+__attribute__((noinline)) static void conv_rows(const conv_src *s, const int32_t *bias, const pexc_tile *t,
+                                                const pexc_view *out, int8_t *ob) {
+    for (int32_t oy = t->y0; oy < t->y1; oy++) {
+        const int32_t xe = pexc_tile_xe(t, oy, out->w);
+        conv_row_runs rr;
+        rr.n = -1;
+        for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
+            pexc_window win;
+            pexc_window_at(s->p, s->in, s->kh, s->kw, oy, ox, &win);
+            const int32_t nr = conv_runs_next(s, &win, &rr);
+            conv_pixel(s, &win, rr.runs, nr, t->c0, t->c1, bias, ob + pexc_view_index(out, 0, oy, ox, t->c0), NULL, 0);
+            if (nr == CONV_RUNS) rr.n = -1; /* conv_pixel walked the list on */
+        }
+    }
+}
+
 /* ---- kernels ------------------------------------------------------------ */
 
 /**
@@ -504,8 +530,7 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
             continue;
         }
         if (kh * kw > 1 && kh * kw * in->c <= PEXC_GATHER_MAX) { /* a small window: a first layer */
-            pexc_gather_tile(p, in, src.base, filter, kh, kw, in->c, bias, t, out,
-                              obase + pexc_view_index(out, n, 0, 0, out->c_begin));
+            conv_gather(&src, bias, t, out, ob);
             continue;
         }
 #ifdef CONV_PAIRS
@@ -514,19 +539,7 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
             continue;
         }
 #endif
-        for (int32_t oy = t->y0; oy < t->y1; oy++) {
-            const int32_t xe = pexc_tile_xe(t, oy, out->w);
-            conv_row_runs rr;
-            rr.n = -1;
-            for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
-                pexc_window win;
-                pexc_window_at(p, in, kh, kw, oy, ox, &win);
-                const int32_t nr = conv_runs_next(&src, &win, &rr);
-                conv_pixel(&src, &win, rr.runs, nr, t->c0, t->c1, bias,
-                           obase + pexc_view_index(out, n, oy, ox, t->c0), NULL, 0);
-                if (nr == CONV_RUNS) rr.n = -1; /* conv_pixel walked the list on */
-            }
-        }
+        conv_rows(&src, bias, t, out, ob);
     }
     return PEXC_OK;
 }
