@@ -467,18 +467,21 @@ __attribute__((noinline)) static void conv_gather(const conv_src *s, const int32
     pexc_gather_tile(s->p, s->in, s->base, s->filter, s->kh, s->kw, s->in->c, bias, t, out, ob);
 }
 
-/* Any window, one pixel at a time, sharing each row's runs. */
+/* Any window, one pixel at a time, sharing each row's runs: requantised
+ * into ob (with the bias) or, when ob is NULL, summed into ab as
+ * conv_pixel's a and first; v is the view (output or sums) both index. */
 __attribute__((noinline)) static void conv_rows(const conv_src *s, const int32_t *bias, const pexc_tile *t,
-                                                const pexc_view *out, int8_t *ob) {
+                                                const pexc_view *v, int8_t *ob, int32_t *ab, int first) {
     for (int32_t oy = t->y0; oy < t->y1; oy++) {
-        const int32_t xe = pexc_tile_xe(t, oy, out->w);
+        const int32_t xe = pexc_tile_xe(t, oy, v->w);
         conv_row_runs rr;
         rr.n = -1;
         for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
             pexc_window win;
             pexc_window_at(s->p, s->in, s->kh, s->kw, oy, ox, &win);
             const int32_t nr = conv_runs_next(s, &win, &rr);
-            conv_pixel(s, &win, rr.runs, nr, t->c0, t->c1, bias, ob + pexc_view_index(out, 0, oy, ox, t->c0), NULL, 0);
+            const size_t i = pexc_view_index(v, 0, oy, ox, t->c0);
+            conv_pixel(s, &win, rr.runs, nr, t->c0, t->c1, bias, ob ? ob + i : NULL, ob ? NULL : ab + i, first);
             if (nr == CONV_RUNS) rr.n = -1; /* conv_pixel walked the list on */
         }
     }
@@ -539,7 +542,7 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
             continue;
         }
 #endif
-        conv_rows(&src, bias, t, out, ob);
+        conv_rows(&src, bias, t, out, ob, NULL, 0);
     }
     return PEXC_OK;
 }
@@ -571,19 +574,7 @@ pexc_status pexc_conv2d_s8_acc(const pexc_conv_params *p, const pexc_view *in,
     for (int32_t n = 0; n < acc->n; n++) {
         const conv_src src = {p, in, (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin),
                               filter, kh, kw, ic0, ic1};
-        for (int32_t oy = t->y0; oy < t->y1; oy++) {
-            const int32_t xe = pexc_tile_xe(t, oy, acc->w);
-            conv_row_runs rr;
-            rr.n = -1;
-            for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
-                pexc_window win;
-                pexc_window_at(p, in, kh, kw, oy, ox, &win);
-                const int32_t nr = conv_runs_next(&src, &win, &rr);
-                conv_pixel(&src, &win, rr.runs, nr, t->c0, t->c1, NULL, NULL,
-                           abase + pexc_view_index(acc, n, oy, ox, t->c0), first);
-                if (nr == CONV_RUNS) rr.n = -1; /* conv_pixel walked the list on */
-            }
-        }
+        conv_rows(&src, NULL, t, acc, NULL, abase + pexc_view_index(acc, n, 0, 0, acc->c_begin), first);
     }
     return PEXC_OK;
 }

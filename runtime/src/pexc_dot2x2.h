@@ -29,7 +29,42 @@
 
 #include "pexc_dot.h"
 
+
 #ifdef PEXC_DOT_ASM
+/* One step of the two-pixel loops: four input bytes of each pixel against
+ * four weight bytes of each channel, 20 instructions for 16
+ * multiply-accumulates (plus the loop's end test: the loops over whole
+ * windows take two steps per test where the run is a multiple of 8). */
+#define PEXC_D2X2_STEP \
+    "ldr %[xo1], [%[xp], %[xs]]\n\t" \
+    "ldr %[xo0], [%[xp]], #4\n\t" \
+    "sxtb16 %[xe1], %[xo1]\n\t" \
+    "sxtb16 %[xo1], %[xo1], ror #8\n\t" \
+    "sxtb16 %[xe0], %[xo0]\n\t" \
+    "sxtb16 %[xo0], %[xo0], ror #8\n\t" \
+    "ldr %[wv], [%[wp], %[ws]]\n\t" \
+    "sxtb16 %[tmp], %[wv]\n\t" \
+    "sxtb16 %[wv], %[wv], ror #8\n\t" \
+    "smlad %[a1], %[xe0], %[tmp], %[a1]\n\t" \
+    "smlad %[a1], %[xo0], %[wv], %[a1]\n\t" \
+    "smlad %[a3], %[xe1], %[tmp], %[a3]\n\t" \
+    "smlad %[a3], %[xo1], %[wv], %[a3]\n\t" \
+    "ldr %[wv], [%[wp]], #4\n\t" \
+    "sxtb16 %[tmp], %[wv]\n\t" \
+    "sxtb16 %[wv], %[wv], ror #8\n\t" \
+    "smlad %[a0], %[xe0], %[tmp], %[a0]\n\t" \
+    "smlad %[a0], %[xo0], %[wv], %[a0]\n\t" \
+    "smlad %[a2], %[xe1], %[tmp], %[a2]\n\t" \
+    "smlad %[a2], %[xo1], %[wv], %[a2]\n\t"
+
+
+/* The registers of every two-pixel loop: the four sums, the widened
+ * inputs of both pixels, a weight word and a scratch register. */
+#define PEXC_D2X2_REGS(SUM)                                                                           \
+    [xp] SUM(xp), [wp] "+&r"(wp), [a0] SUM(a0), [a1] SUM(a1), [a2] SUM(a2), [a3] SUM(a3),            \
+        [xe0] "=&r"(xe0), [xo0] "=&r"(xo0), [xe1] "=&r"(xe1), [xo1] "=&r"(xo1), [wv] "=&r"(wv), \
+        [tmp] "=&r"(tmp)
+
 /* The loop of pexc_dot2x2_s8 over [x, end) in whole words: 23 instructions
  * per 16 multiply-accumulates in all fourteen allocatable registers (the
  * end is a memory operand). Not inlined, for the same reason as
@@ -40,39 +75,17 @@ __attribute__((noinline, unused)) static void pexc_dot2x2_words(const int8_t *x,
     const int8_t *const e = end;
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     int32_t xe0, xo0, xe1, xo1, wv, tmp;
-    __asm__("1:\n\t"
-            "ldr %[xo1], [%[xp], %[xs]]\n\t"
-            "ldr %[xo0], [%[xp]], #4\n\t"
-            "sxtb16 %[xe1], %[xo1]\n\t"
-            "sxtb16 %[xo1], %[xo1], ror #8\n\t"
-            "sxtb16 %[xe0], %[xo0]\n\t"
-            "sxtb16 %[xo0], %[xo0], ror #8\n\t"
-            "ldr %[wv], [%[wp], %[ws]]\n\t"
-            "sxtb16 %[tmp], %[wv]\n\t"
-            "sxtb16 %[wv], %[wv], ror #8\n\t"
-            "smlad %[a1], %[xe0], %[tmp], %[a1]\n\t"
-            "smlad %[a1], %[xo0], %[wv], %[a1]\n\t"
-            "smlad %[a3], %[xe1], %[tmp], %[a3]\n\t"
-            "smlad %[a3], %[xo1], %[wv], %[a3]\n\t"
-            "ldr %[wv], [%[wp]], #4\n\t"
-            "sxtb16 %[tmp], %[wv]\n\t"
-            "sxtb16 %[wv], %[wv], ror #8\n\t"
-            "smlad %[a0], %[xe0], %[tmp], %[a0]\n\t"
-            "smlad %[a0], %[xo0], %[wv], %[a0]\n\t"
-            "smlad %[a2], %[xe1], %[tmp], %[a2]\n\t"
-            "smlad %[a2], %[xo1], %[wv], %[a2]\n\t"
+#define PEXC_D2X2_INOUT(v) "+&r"(v)
+    __asm__("1:\n\t" PEXC_D2X2_STEP
             "ldr %[tmp], %[e]\n\t"
             "cmp %[xp], %[tmp]\n\t"
             "bne 1b\n\t"
-            : [xp] "+&r"(xp), [wp] "+&r"(wp), [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2),
-              [a3] "+&r"(a3), [xe0] "=&r"(xe0), [xo0] "=&r"(xo0), [xe1] "=&r"(xe1), [xo1] "=&r"(xo1),
-              [wv] "=&r"(wv), [tmp] "=&r"(tmp)
+            : PEXC_D2X2_REGS(PEXC_D2X2_INOUT)
             : [xs] "r"(xs), [ws] "r"(ws), [e] "m"(e)
             : "cc", "memory");
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
+#undef PEXC_D2X2_INOUT
+    const int32_t r[4] = {a0, a1, a2, a3};
+    memcpy(acc, r, sizeof r);
 }
 #endif
 
@@ -105,6 +118,65 @@ static inline void pexc_dot2x2_s8(const int8_t *x, size_t xs, const int8_t *w, s
 }
 
 #ifdef PEXC_DOT_ASM
+/* The channel-pair loop around the two-pixel steps (pexc_dot2x2_rows): at
+ * each pair's start the sums are loaded from corr (both pixels start from
+ * the channel's constant) and the input pointer goes back to x0; at its end
+ * the four sums are stored, the weights skip the pair's second row, and the
+ * pair count (a memory operand) runs down. */
+#define PEXC_D2X2_PAIR_BEGIN          \
+    "2:\n\t"                          \
+    "ldr %[tmp], %[cp]\n\t"           \
+    "ldr %[a0], [%[tmp]]\n\t"         \
+    "ldr %[a1], [%[tmp], #4]\n\t"     \
+    "add %[tmp], %[tmp], #8\n\t"      \
+    "str %[tmp], %[cp]\n\t"           \
+    "mov %[a2], %[a0]\n\t"            \
+    "mov %[a3], %[a1]\n\t"            \
+    "ldr %[xp], %[x0]\n\t"
+#define PEXC_D2X2_PAIR_END            \
+    "ldr %[tmp], %[op]\n\t"           \
+    "str %[a0], [%[tmp]]\n\t"         \
+    "str %[a1], [%[tmp], #4]\n\t"     \
+    "str %[a2], [%[tmp], #8]\n\t"     \
+    "str %[a3], [%[tmp], #12]\n\t"    \
+    "add %[tmp], %[tmp], #16\n\t"     \
+    "str %[tmp], %[op]\n\t"           \
+    "add %[wp], %[wp], %[ws]\n\t"     \
+    "ldr %[tmp], %[cnt]\n\t"          \
+    "subs %[tmp], %[tmp], #1\n\t"     \
+    "str %[tmp], %[cnt]\n\t"          \
+    "bne 2b\n\t"
+#define PEXC_D2X2_OUT(v) "=&r"(v)
+
+/* Several runs per window: the run count and the end of the current run
+ * are memory operands too; between runs the input pointer skips to the
+ * next run (the weights follow on). */
+#define PEXC_D2X2_ROWS_ASM(STEPS)                                                                         \
+    __asm__(PEXC_D2X2_PAIR_BEGIN "ldr %[tmp], %[e]\n\t"                                                 \
+                                 "str %[tmp], %[ee]\n\t"                                                \
+                                 "ldr %[tmp], %[nr]\n\t"                                                \
+                                 "str %[tmp], %[rc]\n\t"                                                \
+                                 "1:\n\t" STEPS "ldr %[tmp], %[ee]\n\t"                                 \
+                                 "cmp %[xp], %[tmp]\n\t"                                                \
+                                 "bne 1b\n\t"                                                           \
+                                 "ldr %[tmp], %[rc]\n\t"                                                \
+                                 "subs %[tmp], %[tmp], #1\n\t"                                          \
+                                 "beq 3f\n\t"                                                           \
+                                 "str %[tmp], %[rc]\n\t"                                                \
+                                 "ldr %[tmp], %[skip]\n\t"                                              \
+                                 "add %[xp], %[xp], %[tmp]\n\t"                                         \
+                                 "ldr %[tmp], %[ee]\n\t"                                                \
+                                 "ldr %[wv], %[rstep]\n\t"                                              \
+                                 "add %[tmp], %[tmp], %[wv]\n\t"                                        \
+                                 "str %[tmp], %[ee]\n\t"                                                \
+                                 "b 1b\n\t"                                                             \
+                                 "3:\n\t" PEXC_D2X2_PAIR_END                                            \
+            : PEXC_D2X2_REGS(PEXC_D2X2_OUT), [cp] "+m"(cp), [op] "+m"(op), [cnt] "+m"(cnt), [rc] "+m"(rc), \
+              [ee] "+m"(ee)                                                                             \
+            : [xs] "r"(xs), [ws] "r"(ws), [e] "m"(e), [x0] "m"(x0), [nr] "m"(nruns), [skip] "m"(skip),    \
+              [rstep] "m"(rstep)                                                                        \
+            : "cc", "memory")
+
 /* pexc_dot2x2_rows for n a positive multiple of 4, every pair of channels
  * in one assembly loop: the per-pair work (sums started from corr, stored
  * to sums, the next rows) is 20 instructions and each further run 10,
@@ -122,81 +194,22 @@ __attribute__((noinline, unused)) static void pexc_dot2x2_rows_words(const int8_
     int32_t *op = sums;
     int32_t cnt = npairs, rc = nruns;
     int32_t a0, a1, a2, a3, xe0, xo0, xe1, xo1, wv, tmp;
-    __asm__("2:\n\t"
-            "ldr %[tmp], %[cp]\n\t"
-            "ldr %[a0], [%[tmp]]\n\t"
-            "ldr %[a1], [%[tmp], #4]\n\t"
-            "add %[tmp], %[tmp], #8\n\t"
-            "str %[tmp], %[cp]\n\t"
-            "mov %[a2], %[a0]\n\t"
-            "mov %[a3], %[a1]\n\t"
-            "ldr %[xp], %[x0]\n\t"
-            "ldr %[tmp], %[e]\n\t"
-            "str %[tmp], %[ee]\n\t"
-            "ldr %[tmp], %[nr]\n\t"
-            "str %[tmp], %[rc]\n\t"
-            "1:\n\t"
-            "ldr %[xo1], [%[xp], %[xs]]\n\t"
-            "ldr %[xo0], [%[xp]], #4\n\t"
-            "sxtb16 %[xe1], %[xo1]\n\t"
-            "sxtb16 %[xo1], %[xo1], ror #8\n\t"
-            "sxtb16 %[xe0], %[xo0]\n\t"
-            "sxtb16 %[xo0], %[xo0], ror #8\n\t"
-            "ldr %[wv], [%[wp], %[ws]]\n\t"
-            "sxtb16 %[tmp], %[wv]\n\t"
-            "sxtb16 %[wv], %[wv], ror #8\n\t"
-            "smlad %[a1], %[xe0], %[tmp], %[a1]\n\t"
-            "smlad %[a1], %[xo0], %[wv], %[a1]\n\t"
-            "smlad %[a3], %[xe1], %[tmp], %[a3]\n\t"
-            "smlad %[a3], %[xo1], %[wv], %[a3]\n\t"
-            "ldr %[wv], [%[wp]], #4\n\t"
-            "sxtb16 %[tmp], %[wv]\n\t"
-            "sxtb16 %[wv], %[wv], ror #8\n\t"
-            "smlad %[a0], %[xe0], %[tmp], %[a0]\n\t"
-            "smlad %[a0], %[xo0], %[wv], %[a0]\n\t"
-            "smlad %[a2], %[xe1], %[tmp], %[a2]\n\t"
-            "smlad %[a2], %[xo1], %[wv], %[a2]\n\t"
-            "ldr %[tmp], %[ee]\n\t"
-            "cmp %[xp], %[tmp]\n\t"
-            "bne 1b\n\t"
-            "ldr %[tmp], %[rc]\n\t"
-            "subs %[tmp], %[tmp], #1\n\t"
-            "beq 3f\n\t"
-            "str %[tmp], %[rc]\n\t"
-            "ldr %[tmp], %[skip]\n\t"
-            "add %[xp], %[xp], %[tmp]\n\t"
-            "ldr %[tmp], %[ee]\n\t"
-            "ldr %[wv], %[rstep]\n\t"
-            "add %[tmp], %[tmp], %[wv]\n\t"
-            "str %[tmp], %[ee]\n\t"
-            "b 1b\n\t"
-            "3:\n\t"
-            "ldr %[tmp], %[op]\n\t"
-            "str %[a0], [%[tmp]]\n\t"
-            "str %[a1], [%[tmp], #4]\n\t"
-            "str %[a2], [%[tmp], #8]\n\t"
-            "str %[a3], [%[tmp], #12]\n\t"
-            "add %[tmp], %[tmp], #16\n\t"
-            "str %[tmp], %[op]\n\t"
-            "add %[wp], %[wp], %[ws]\n\t"
-            "ldr %[tmp], %[cnt]\n\t"
-            "subs %[tmp], %[tmp], #1\n\t"
-            "str %[tmp], %[cnt]\n\t"
-            "bne 2b\n\t"
-            : [xp] "=&r"(xp), [wp] "+&r"(wp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
-              [a3] "=&r"(a3), [xe0] "=&r"(xe0), [xo0] "=&r"(xo0), [xe1] "=&r"(xe1), [xo1] "=&r"(xo1),
-              [wv] "=&r"(wv), [tmp] "=&r"(tmp), [cp] "+m"(cp), [op] "+m"(op), [cnt] "+m"(cnt),
-              [rc] "+m"(rc), [ee] "+m"(ee)
-            : [xs] "r"(xs), [ws] "r"(ws), [e] "m"(e), [x0] "m"(x0), [nr] "m"(nruns), [skip] "m"(skip),
-              [rstep] "m"(rstep)
-            : "cc", "memory");
+    if (n & 4)
+        PEXC_D2X2_ROWS_ASM(PEXC_D2X2_STEP);
+    else
+        PEXC_D2X2_ROWS_ASM(PEXC_D2X2_STEP PEXC_D2X2_STEP);
 }
-#endif
 
-#ifdef PEXC_DOT_ASM
-/* pexc_dot2x2_rows_words for one run (a pointwise layer): 7 instructions
- * less per channel pair without the run loop, which counts where a run is
- * two or three words. */
+/* One run (a pointwise layer): 7 instructions less per channel pair
+ * without the run loop, which counts where a run is two or three words. */
+#define PEXC_D2X2_RUN_ASM(STEPS)                                                             \
+    __asm__(PEXC_D2X2_PAIR_BEGIN "1:\n\t" STEPS "ldr %[tmp], %[e]\n\t"                       \
+                                 "cmp %[xp], %[tmp]\n\t"                                     \
+                                 "bne 1b\n\t" PEXC_D2X2_PAIR_END                             \
+            : PEXC_D2X2_REGS(PEXC_D2X2_OUT), [cp] "+m"(cp), [op] "+m"(op), [cnt] "+m"(cnt) \
+            : [xs] "r"(xs), [ws] "r"(ws), [e] "m"(e), [x0] "m"(x0)                         \
+            : "cc", "memory")
+
 __attribute__((noinline, unused)) static void pexc_dot2x2_run_words(const int8_t *x, size_t xs, const int8_t *w,
                                                                      int32_t n, const int32_t *corr,
                                                                      int32_t npairs, int32_t *sums) {
@@ -207,56 +220,10 @@ __attribute__((noinline, unused)) static void pexc_dot2x2_run_words(const int8_t
     int32_t *op = sums;
     int32_t cnt = npairs;
     int32_t a0, a1, a2, a3, xe0, xo0, xe1, xo1, wv, tmp;
-    __asm__("2:\n\t"
-            "ldr %[tmp], %[cp]\n\t"
-            "ldr %[a0], [%[tmp]]\n\t"
-            "ldr %[a1], [%[tmp], #4]\n\t"
-            "add %[tmp], %[tmp], #8\n\t"
-            "str %[tmp], %[cp]\n\t"
-            "mov %[a2], %[a0]\n\t"
-            "mov %[a3], %[a1]\n\t"
-            "ldr %[xp], %[x0]\n\t"
-            "1:\n\t"
-            "ldr %[xo1], [%[xp], %[xs]]\n\t"
-            "ldr %[xo0], [%[xp]], #4\n\t"
-            "sxtb16 %[xe1], %[xo1]\n\t"
-            "sxtb16 %[xo1], %[xo1], ror #8\n\t"
-            "sxtb16 %[xe0], %[xo0]\n\t"
-            "sxtb16 %[xo0], %[xo0], ror #8\n\t"
-            "ldr %[wv], [%[wp], %[ws]]\n\t"
-            "sxtb16 %[tmp], %[wv]\n\t"
-            "sxtb16 %[wv], %[wv], ror #8\n\t"
-            "smlad %[a1], %[xe0], %[tmp], %[a1]\n\t"
-            "smlad %[a1], %[xo0], %[wv], %[a1]\n\t"
-            "smlad %[a3], %[xe1], %[tmp], %[a3]\n\t"
-            "smlad %[a3], %[xo1], %[wv], %[a3]\n\t"
-            "ldr %[wv], [%[wp]], #4\n\t"
-            "sxtb16 %[tmp], %[wv]\n\t"
-            "sxtb16 %[wv], %[wv], ror #8\n\t"
-            "smlad %[a0], %[xe0], %[tmp], %[a0]\n\t"
-            "smlad %[a0], %[xo0], %[wv], %[a0]\n\t"
-            "smlad %[a2], %[xe1], %[tmp], %[a2]\n\t"
-            "smlad %[a2], %[xo1], %[wv], %[a2]\n\t"
-            "ldr %[tmp], %[e]\n\t"
-            "cmp %[xp], %[tmp]\n\t"
-            "bne 1b\n\t"
-            "ldr %[tmp], %[op]\n\t"
-            "str %[a0], [%[tmp]]\n\t"
-            "str %[a1], [%[tmp], #4]\n\t"
-            "str %[a2], [%[tmp], #8]\n\t"
-            "str %[a3], [%[tmp], #12]\n\t"
-            "add %[tmp], %[tmp], #16\n\t"
-            "str %[tmp], %[op]\n\t"
-            "add %[wp], %[wp], %[ws]\n\t"
-            "ldr %[tmp], %[cnt]\n\t"
-            "subs %[tmp], %[tmp], #1\n\t"
-            "str %[tmp], %[cnt]\n\t"
-            "bne 2b\n\t"
-            : [xp] "=&r"(xp), [wp] "+&r"(wp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
-              [a3] "=&r"(a3), [xe0] "=&r"(xe0), [xo0] "=&r"(xo0), [xe1] "=&r"(xe1), [xo1] "=&r"(xo1),
-              [wv] "=&r"(wv), [tmp] "=&r"(tmp), [cp] "+m"(cp), [op] "+m"(op), [cnt] "+m"(cnt)
-            : [xs] "r"(xs), [ws] "r"(ws), [e] "m"(e), [x0] "m"(x0)
-            : "cc", "memory");
+    if (n & 4)
+        PEXC_D2X2_RUN_ASM(PEXC_D2X2_STEP);
+    else
+        PEXC_D2X2_RUN_ASM(PEXC_D2X2_STEP PEXC_D2X2_STEP);
 }
 #endif
 
