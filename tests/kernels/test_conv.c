@@ -152,6 +152,38 @@ static int check_full(conv_case *c) {
     return bad;
 }
 
+/* 1b. whole output with the short requantisation (pexc_requant_short),
+ *     where prep_short_requant proves it for every channel from the weights,
+ *     bias and input offset as the compiler does: the two-pixel paths of
+ *     pexc_conv2d_s8 requantise four outputs per step in that form. */
+static long short_cases;
+static int check_short(conv_case *c) {
+    int32_t round[MAXC];
+    const int32_t taps = c->kh * c->kw * c->cin;
+    const int64_t xmax = 128 + (c->p.input_offset < 0 ? -c->p.input_offset : c->p.input_offset);
+    for (int32_t oc = 0; oc < c->cout; oc++) {
+        int64_t bound = c->bias ? (c->bias[oc] < 0 ? -(int64_t)c->bias[oc] : c->bias[oc]) : 0;
+        for (int32_t k = 0; k < taps; k++) {
+            const int32_t w = c->filter[(size_t)oc * (size_t)taps + (size_t)k];
+            bound += (w < 0 ? -w : w) * xmax;
+        }
+        if (!prep_short_requant(bound, c->mult[oc], c->shift[oc], c->p.output_offset, &round[oc])) return 0;
+    }
+    int8_t *out = xmalloc(out_elems(c));
+    pexc_view vi = kref_conv_dense(c->in, c->n, c->h, c->w, c->cin);
+    pexc_view vo = kref_conv_dense(out, c->n, c->oh, c->ow, c->cout);
+    pexc_tile t = {0, c->oh, 0, c->cout, 0, 0};
+    c->p.out_round = round;
+    pexc_status st = pexc_conv2d_s8(&c->p, &vi, c->filter, c->kh, c->kw, c->bias, &t, &vo);
+    c->p.out_round = NULL;
+    int bad = !status_ok("conv_short", c, st) ||
+              kref_conv_cmp_s8("conv_short", c->desc, c->ref, out, out_elems(c));
+    free(out);
+    checks++;
+    short_cases++;
+    return bad;
+}
+
 /* 2. one random tile into a canary-filled buffer: the tile matches, nothing
  *    outside it is written */
 static int check_one_tile(conv_case *c) {
@@ -619,12 +651,18 @@ int main(void) {
     for (int i = 0; i < NCASES && !bad; i++) {
         conv_case c;
         make_case(&c);
-        bad = check_full(&c) || check_one_tile(&c) || check_slices(&c) || check_acc(&c) ||
+        bad = check_full(&c) || check_short(&c) || check_one_tile(&c) || check_slices(&c) || check_acc(&c) ||
               check_ring(&c) || check_stream(&c);
         free_case(&c);
         ncases++;
     }
     if (bad) return 1;
-    printf("test_conv: OK (%d random cases, %ld checks)\n", ncases, checks);
+    /* the short form must have been proved often enough to test its paths */
+    if (short_cases < ncases / 4) {
+        printf("FAIL conv_short: only %ld of %d cases took the short requantisation\n", short_cases, ncases);
+        return 1;
+    }
+    printf("test_conv: OK (%d random cases, %ld with the short requantisation, %ld checks)\n", ncases,
+           short_cases, checks);
     return 0;
 }
