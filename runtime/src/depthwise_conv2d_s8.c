@@ -347,7 +347,14 @@ __attribute__((noinline)) static void dw3_run_asm(const int8_t *r0, const int8_t
                 }
                 sums[j] = a;
             }
-            if (rd) {
+            if (rd && hi == 127) {
+                /* SSAT clamps to [-128, 127] in one instruction; only a
+                 * fused ReLU's floor is left */
+                for (int32_t j = 0; j < nc; j++) {
+                    const int32_t v = __ssat(pexc_requant_short(sums[j], m[j], sh[j], rd[j]), 8);
+                    ob[j] = (int8_t)(v < lo ? lo : v);
+                }
+            } else if (rd) {
                 for (int32_t j = 0; j < nc; j++) {
                     int32_t v = pexc_requant_short(sums[j], m[j], sh[j], rd[j]);
                     v = v < lo ? lo : v;
