@@ -176,7 +176,7 @@ typedef struct {
     int32_t d1, d2, ng;
 } dw3_geo;
 
-__attribute__((noinline)) static void dw3_sums_asm(dw3_geo *g, size_t cs, size_t cout, int32_t off2) {
+__attribute__((noinline)) static void dw3_sums_asm(dw3_geo *g, size_t cs, size_t cout, int32_t off2, int cols2) {
     dw3_geo l = *g;
     /* LDM/STM fill registers in ascending order: pin the accumulators */
     register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3");
@@ -193,42 +193,49 @@ __attribute__((noinline)) static void dw3_sums_asm(dw3_geo *g, size_t cs, size_t
     "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                             \
     "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                             \
     "smlatt %[a3], %[xo], %[wo], %[a3]\n\t"
-#define DW3_ROW                                                                                         \
+#define DW3_ROW3                                                                                        \
     DW3_TAP("[%[x]]", "[%[w]]")                                                                         \
     DW3_TAP("[%[x], %[cs]]", "[%[w], %[cout]]")                                                         \
     DW3_TAP("[%[x], %[cs], lsl #1]", "[%[w], %[cout], lsl #1]")                                         \
     "add %[w], %[w], %[cout], lsl #1\n\t"                                                               \
     "add %[w], %[w], %[cout]\n\t"
-    __asm__("1:\n\t"
-            "ldr %[xe], %[b]\n\t"
-            "ldmia %[xe]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
-            "str %[xe], %[b]\n\t"
-            "ldr %[x], %[gx]\n\t"
-            "adds %[xe], %[x], #4\n\t"
-            "str %[xe], %[gx]\n\t"
-            "ldr %[w], %[gw]\n\t"
-            "adds %[xe], %[w], #4\n\t"
-            "str %[xe], %[gw]\n\t"
-            DW3_ROW
-            "ldr %[xe], %[d1]\n\t"
-            "add %[x], %[x], %[xe]\n\t"
-            DW3_ROW
-            "ldr %[xe], %[d2]\n\t"
-            "add %[x], %[x], %[xe]\n\t"
-            DW3_ROW
-            "ldr %[xe], %[s]\n\t"
-            "stmia %[xe]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
-            "str %[xe], %[s]\n\t"
-            "ldr %[xe], %[ng]\n\t"
-            "subs %[xe], %[xe], #1\n\t"
-            "str %[xe], %[ng]\n\t"
-            "bne 1b\n\t"
-            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xe] "=&r"(xe),
-              [xo] "=&r"(xo), [we] "=&r"(we), [wo] "=&r"(wo), [x] "=&r"(x), [w] "=&r"(w),
-              [gx] "+m"(l.x), [gw] "+m"(l.w), [b] "+m"(l.b), [s] "+m"(l.s), [ng] "+m"(l.ng)
-            : [cs] "r"(cs), [cout] "r"(cout), [off2] "r"(off2), [d1] "m"(l.d1), [d2] "m"(l.d2)
-            : "cc", "memory");
-#undef DW3_ROW
+/* a window clipped to two columns (a pixel on the left or right border) */
+#define DW3_ROW2                                                                                        \
+    DW3_TAP("[%[x]]", "[%[w]]")                                                                         \
+    DW3_TAP("[%[x], %[cs]]", "[%[w], %[cout]]")                                                         \
+    "add %[w], %[w], %[cout], lsl #1\n\t"                                                               \
+    "add %[w], %[w], %[cout]\n\t"
+#define DW3_ASM(ROW)                                                                                    \
+    __asm__("1:\n\t"                                                                                    \
+            "ldr %[xe], %[b]\n\t"                                                                       \
+            "ldmia %[xe]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"                                            \
+            "str %[xe], %[b]\n\t"                                                                       \
+            "ldr %[x], %[gx]\n\t"                                                                       \
+            "adds %[xe], %[x], #4\n\t"                                                                  \
+            "str %[xe], %[gx]\n\t"                                                                      \
+            "ldr %[w], %[gw]\n\t"                                                                       \
+            "adds %[xe], %[w], #4\n\t"                                                                  \
+            "str %[xe], %[gw]\n\t" ROW "ldr %[xe], %[d1]\n\t"                                           \
+            "add %[x], %[x], %[xe]\n\t" ROW "ldr %[xe], %[d2]\n\t"                                      \
+            "add %[x], %[x], %[xe]\n\t" ROW "ldr %[xe], %[s]\n\t"                                       \
+            "stmia %[xe]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"                                            \
+            "str %[xe], %[s]\n\t"                                                                       \
+            "ldr %[xe], %[ng]\n\t"                                                                      \
+            "subs %[xe], %[xe], #1\n\t"                                                                 \
+            "str %[xe], %[ng]\n\t"                                                                      \
+            "bne 1b\n\t"                                                                                \
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xe] "=&r"(xe),           \
+              [xo] "=&r"(xo), [we] "=&r"(we), [wo] "=&r"(wo), [x] "=&r"(x), [w] "=&r"(w),               \
+              [gx] "+m"(l.x), [gw] "+m"(l.w), [b] "+m"(l.b), [s] "+m"(l.s), [ng] "+m"(l.ng)             \
+            : [cs] "r"(cs), [cout] "r"(cout), [off2] "r"(off2), [d1] "m"(l.d1), [d2] "m"(l.d2)          \
+            : "cc", "memory")
+    if (cols2)
+        DW3_ASM(DW3_ROW2);
+    else
+        DW3_ASM(DW3_ROW3);
+#undef DW3_ASM
+#undef DW3_ROW2
+#undef DW3_ROW3
 #undef DW3_TAP
 }
 #endif
@@ -312,11 +319,13 @@ dw3_pixel(const int8_t *r0, const int8_t *r1, const int8_t *r2, size_t cs, const
 /* dw3_run with a bias on a core with the DSP extension: per pixel, the
  * sums of whole groups of four channels in assembly (dw3_sums_asm, from
  * the bias), the rest one by one, then one tight loop of
- * requantisations. Channels in chunks of DW3_CHUNK (the sums' buffer). */
+ * requantisations. Channels in chunks of DW3_CHUNK (the sums' buffer).
+ * ncols 2: windows clipped to their two columns inside the input (r0..r2
+ * and f at the first of them). */
 __attribute__((noinline)) static void dw3_run_asm(const int8_t *r0, const int8_t *r1, const int8_t *r2, size_t cs,
                                                   size_t step, int32_t npx, const int8_t *f, size_t cout,
                                                   int32_t off, const int32_t *bias, const pexc_out_q *q,
-                                                  int32_t c0, int32_t c1, int8_t *o, size_t ostep) {
+                                                  int32_t c0, int32_t c1, int8_t *o, size_t ostep, int32_t ncols) {
     int32_t sums[DW3_CHUNK];
     PEXC_COUNT_MAC(9 * (int64_t)(c1 - c0) * npx);
     const int32_t off2 = pexc_off2(off), lo = q->act_min, hi = q->act_max;
@@ -337,13 +346,14 @@ __attribute__((noinline)) static void dw3_run_asm(const int8_t *r0, const int8_t
                 g.b = bias + k;
                 g.s = sums;
                 g.ng = nb / 4;
-                dw3_sums_asm(&g, cs, cout, off2);
+                dw3_sums_asm(&g, cs, cout, off2, ncols == 2);
             }
             for (int32_t j = nb; j < nc; j++) {
                 int32_t a = bias[k + j];
-                for (size_t t = 0; t < 9; t++) {
-                    const int8_t *x = x0 + (t / 3 == 0 ? 0 : t / 3 == 1 ? g.d1 : g.d1 + g.d2) + (t % 3) * cs;
-                    a += fk[t * cout + (size_t)j] * (x[j] + off);
+                for (int32_t ky = 0; ky < 3; ky++) {
+                    const int8_t *x = x0 + (ky == 0 ? 0 : ky == 1 ? g.d1 : g.d1 + g.d2);
+                    for (int32_t kx = 0; kx < ncols; kx++)
+                        a += fk[(size_t)(3 * ky + kx) * cout + (size_t)j] * (x[(size_t)kx * cs + (size_t)j] + off);
                 }
                 sums[j] = a;
             }
@@ -390,14 +400,6 @@ __attribute__((noinline)) static void dw3_run(const int8_t *r0, const int8_t *r1
             dw3_pixel(r0, r1, r2, cs, f, cout, off2, off, bias, q, 0, c0, c1, o);
     }
 }
-
-typedef void dw3_run_fn(const int8_t *, const int8_t *, const int8_t *, size_t, size_t, int32_t, const int8_t *,
-                        size_t, int32_t, const int32_t *, const pexc_out_q *, int32_t, int32_t, int8_t *, size_t);
-#ifdef PEXC_DOT_ASM
-#define DW3_RUN_FOR(bias) ((bias) ? dw3_run_asm : dw3_run)
-#else
-#define DW3_RUN_FOR(bias) dw3_run
-#endif
 
 /* Pixels from column ox of output row oy on (at most n) that dw3_run can
  * take: before the first one whose window row or output would wrap around
@@ -491,20 +493,41 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
                     const int32_t run = dw3_no_wrap(in, win.iy, win.ix, p->stride_w, out, oy, ox,
                                                     (xe < xin1 ? xe : xin1) - ox);
                     if (run > 0) {
-                        /* the assembly's run called from here, not through
-                         * dw3_run: one stack frame less */
-                        dw3_run_fn *const run_fn = DW3_RUN_FOR(bias);
-                        run_fn(ibase + pexc_view_index(in, 0, win.iy, win.ix, t->c0),
-                               ibase + pexc_view_index(in, 0, win.iy + 1, win.ix, t->c0),
-                               ibase + pexc_view_index(in, 0, win.iy + 2, win.ix, t->c0), cs, step, run,
-                               filter + t->c0, (size_t)out->c, p->input_offset, bias, &q, t->c0, t->c1,
-                               obase + pexc_view_index(out, n, oy, ox, t->c0), (size_t)out->c_stored);
+                        const int8_t *const r0 = ibase + pexc_view_index(in, 0, win.iy, win.ix, t->c0);
+                        const int8_t *const r1 = ibase + pexc_view_index(in, 0, win.iy + 1, win.ix, t->c0);
+                        const int8_t *const r2 = ibase + pexc_view_index(in, 0, win.iy + 2, win.ix, t->c0);
+                        int8_t *const ob = obase + pexc_view_index(out, n, oy, ox, t->c0);
+#ifdef PEXC_DOT_ASM
+                        /* called from here, not through dw3_run: one stack frame less */
+                        if (bias)
+                            dw3_run_asm(r0, r1, r2, cs, step, run, filter + t->c0, (size_t)out->c, p->input_offset,
+                                        bias, &q, t->c0, t->c1, ob, (size_t)out->c_stored, 3);
+                        else
+#endif
+                            dw3_run(r0, r1, r2, cs, step, run, filter + t->c0, (size_t)out->c, p->input_offset,
+                                    bias, &q, t->c0, t->c1, ob, (size_t)out->c_stored);
                         ox += run - 1;
                         ntaps = -1; /* the tap lists were not moved on */
                         continue;
                     }
                 }
                 pexc_window_clip(win.ix, p->dilation_w, kw, in->w, &win.kx0, &win.kx1);
+#ifdef PEXC_DOT_ASM
+                /* a pixel on the left or right border whose window has all
+                 * three rows and two columns: the same assembly over two */
+                if (fast3 && bias && win.ky0 == 0 && win.ky1 == 3 && win.kx1 - win.kx0 == 2 &&
+                    dw3_no_wrap(in, win.iy, win.ix + win.kx0, p->stride_w, out, oy, ox, 1) == 1) {
+                    const int32_t ix = win.ix + win.kx0;
+                    dw3_run_asm(ibase + pexc_view_index(in, 0, win.iy, ix, t->c0),
+                                ibase + pexc_view_index(in, 0, win.iy + 1, ix, t->c0),
+                                ibase + pexc_view_index(in, 0, win.iy + 2, ix, t->c0), cs, step, 1,
+                                filter + t->c0 + (size_t)win.kx0 * (size_t)out->c, (size_t)out->c, p->input_offset,
+                                bias, &q, t->c0, t->c1, obase + pexc_view_index(out, n, oy, ox, t->c0),
+                                (size_t)out->c_stored, 2);
+                    ntaps = -1; /* the tap lists were not moved on */
+                    continue;
+                }
+#endif
                 if (ntaps >= 0 && ntaps < DW_TAPS && win.kx0 == pkx0 && win.kx1 == pkx1 &&
                     (!in->ring_px || p->stride_w <= in->ring_px)) {
                     for (int32_t k = 0; k < ntaps; k++) ti[k] = pexc_view_next(in, ti[k], step);
