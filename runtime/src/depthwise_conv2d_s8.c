@@ -176,7 +176,8 @@ typedef struct {
     int32_t d1, d2, ng;
 } dw3_geo;
 
-__attribute__((noinline)) static void dw3_sums_asm(dw3_geo *g, size_t cs, size_t cout, int32_t off2, int cols2) {
+__attribute__((noinline)) static void dw3_sums_asm(dw3_geo *g, size_t cs, size_t cout, int32_t off2, int32_t nrows,
+                                                   int32_t ncols) {
     dw3_geo l = *g;
     /* LDM/STM fill registers in ascending order: pin the accumulators */
     register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3");
@@ -205,7 +206,10 @@ __attribute__((noinline)) static void dw3_sums_asm(dw3_geo *g, size_t cs, size_t
     DW3_TAP("[%[x], %[cs]]", "[%[w], %[cout]]")                                                         \
     "add %[w], %[w], %[cout], lsl #1\n\t"                                                               \
     "add %[w], %[w], %[cout]\n\t"
-#define DW3_ASM(ROW)                                                                                    \
+/* ROWS: the window's rows, each ROW then a step to the next row */
+#define DW3_ROWS3(ROW) ROW "ldr %[xe], %[d1]\n\tadd %[x], %[x], %[xe]\n\t" ROW "ldr %[xe], %[d2]\n\tadd %[x], %[x], %[xe]\n\t" ROW
+#define DW3_ROWS2(ROW) ROW "ldr %[xe], %[d1]\n\tadd %[x], %[x], %[xe]\n\t" ROW
+#define DW3_ASM(ROWS)                                                                                   \
     __asm__("1:\n\t"                                                                                    \
             "ldr %[xe], %[b]\n\t"                                                                       \
             "ldmia %[xe]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"                                            \
@@ -215,9 +219,7 @@ __attribute__((noinline)) static void dw3_sums_asm(dw3_geo *g, size_t cs, size_t
             "str %[xe], %[gx]\n\t"                                                                      \
             "ldr %[w], %[gw]\n\t"                                                                       \
             "adds %[xe], %[w], #4\n\t"                                                                  \
-            "str %[xe], %[gw]\n\t" ROW "ldr %[xe], %[d1]\n\t"                                           \
-            "add %[x], %[x], %[xe]\n\t" ROW "ldr %[xe], %[d2]\n\t"                                      \
-            "add %[x], %[x], %[xe]\n\t" ROW "ldr %[xe], %[s]\n\t"                                       \
+            "str %[xe], %[gw]\n\t" ROWS "ldr %[xe], %[s]\n\t"                                           \
             "stmia %[xe]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"                                            \
             "str %[xe], %[s]\n\t"                                                                       \
             "ldr %[xe], %[ng]\n\t"                                                                      \
@@ -229,11 +231,17 @@ __attribute__((noinline)) static void dw3_sums_asm(dw3_geo *g, size_t cs, size_t
               [gx] "+m"(l.x), [gw] "+m"(l.w), [b] "+m"(l.b), [s] "+m"(l.s), [ng] "+m"(l.ng)             \
             : [cs] "r"(cs), [cout] "r"(cout), [off2] "r"(off2), [d1] "m"(l.d1), [d2] "m"(l.d2)          \
             : "cc", "memory")
-    if (cols2)
-        DW3_ASM(DW3_ROW2);
+    if (nrows == 3 && ncols == 3)
+        DW3_ASM(DW3_ROWS3(DW3_ROW3));
+    else if (nrows == 3)
+        DW3_ASM(DW3_ROWS3(DW3_ROW2));
+    else if (ncols == 3)
+        DW3_ASM(DW3_ROWS2(DW3_ROW3));
     else
-        DW3_ASM(DW3_ROW3);
+        DW3_ASM(DW3_ROWS2(DW3_ROW2));
 #undef DW3_ASM
+#undef DW3_ROWS3
+#undef DW3_ROWS2
 #undef DW3_ROW2
 #undef DW3_ROW3
 #undef DW3_TAP
@@ -320,12 +328,13 @@ dw3_pixel(const int8_t *r0, const int8_t *r1, const int8_t *r2, size_t cs, const
  * sums of whole groups of four channels in assembly (dw3_sums_asm, from
  * the bias), the rest one by one, then one tight loop of
  * requantisations. Channels in chunks of DW3_CHUNK (the sums' buffer).
- * ncols 2: windows clipped to their two columns inside the input (r0..r2
- * and f at the first of them). */
+ * nrows, ncols 2: windows clipped to two rows or columns inside the
+ * input (r0, r1 and f at the first of them; r2 unused for two rows). */
 __attribute__((noinline)) static void dw3_run_asm(const int8_t *r0, const int8_t *r1, const int8_t *r2, size_t cs,
                                                   size_t step, int32_t npx, const int8_t *f, size_t cout,
                                                   int32_t off, const int32_t *bias, const pexc_out_q *q,
-                                                  int32_t c0, int32_t c1, int8_t *o, size_t ostep, int32_t ncols) {
+                                                  int32_t c0, int32_t c1, int8_t *o, size_t ostep, int32_t nrows,
+                                                  int32_t ncols) {
     int32_t sums[DW3_CHUNK];
     PEXC_COUNT_MAC(9 * (int64_t)(c1 - c0) * npx);
     const int32_t off2 = pexc_off2(off), lo = q->act_min, hi = q->act_max;
@@ -346,11 +355,11 @@ __attribute__((noinline)) static void dw3_run_asm(const int8_t *r0, const int8_t
                 g.b = bias + k;
                 g.s = sums;
                 g.ng = nb / 4;
-                dw3_sums_asm(&g, cs, cout, off2, ncols == 2);
+                dw3_sums_asm(&g, cs, cout, off2, nrows, ncols);
             }
             for (int32_t j = nb; j < nc; j++) {
                 int32_t a = bias[k + j];
-                for (int32_t ky = 0; ky < 3; ky++) {
+                for (int32_t ky = 0; ky < nrows; ky++) {
                     const int8_t *x = x0 + (ky == 0 ? 0 : ky == 1 ? g.d1 : g.d1 + g.d2);
                     for (int32_t kx = 0; kx < ncols; kx++)
                         a += fk[(size_t)(3 * ky + kx) * cout + (size_t)j] * (x[(size_t)kx * cs + (size_t)j] + off);
@@ -483,29 +492,39 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
             const int32_t xe = pexc_tile_xe(t, oy, out->w);
             /* columns whose window lies inside the input: [xin0, xin1) */
             int32_t xin0 = 0, xin1 = 0;
-            if (fast3 && win.ky0 == 0 && win.ky1 == 3) {
+            /* rows of the window inside the input: three, or two on a top
+             * or bottom border (the assembly takes those; dw3_run three) */
+            const int32_t nrow = win.ky1 - win.ky0;
+#ifdef PEXC_DOT_ASM
+            const int rows_ok = nrow == 3 || (nrow == 2 && bias);
+#else
+            const int rows_ok = nrow == 3;
+#endif
+            if (fast3 && rows_ok) {
                 xin0 = (p->pad_left + p->stride_w - 1) / p->stride_w;
                 xin1 = in->w >= 3 ? (in->w - 3 + p->pad_left) / p->stride_w + 1 : 0;
             }
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 win.ix = ox * p->stride_w - p->pad_left;
                 if (ox >= xin0 && ox < xin1) {
-                    const int32_t run = dw3_no_wrap(in, win.iy, win.ix, p->stride_w, out, oy, ox,
+                    const int32_t iy = win.iy + win.ky0;
+                    const int32_t run = dw3_no_wrap(in, iy, win.ix, p->stride_w, out, oy, ox,
                                                     (xe < xin1 ? xe : xin1) - ox);
                     if (run > 0) {
-                        const int8_t *const r0 = ibase + pexc_view_index(in, 0, win.iy, win.ix, t->c0);
-                        const int8_t *const r1 = ibase + pexc_view_index(in, 0, win.iy + 1, win.ix, t->c0);
-                        const int8_t *const r2 = ibase + pexc_view_index(in, 0, win.iy + 2, win.ix, t->c0);
+                        const int8_t *const r0 = ibase + pexc_view_index(in, 0, iy, win.ix, t->c0);
+                        const int8_t *const r1 = ibase + pexc_view_index(in, 0, iy + 1, win.ix, t->c0);
+                        const int8_t *const r2 = nrow == 3 ? ibase + pexc_view_index(in, 0, iy + 2, win.ix, t->c0) : r1;
+                        const int8_t *const f = filter + t->c0 + (size_t)(3 * win.ky0) * (size_t)out->c;
                         int8_t *const ob = obase + pexc_view_index(out, n, oy, ox, t->c0);
 #ifdef PEXC_DOT_ASM
                         /* called from here, not through dw3_run: one stack frame less */
                         if (bias)
-                            dw3_run_asm(r0, r1, r2, cs, step, run, filter + t->c0, (size_t)out->c, p->input_offset,
-                                        bias, &q, t->c0, t->c1, ob, (size_t)out->c_stored, 3);
+                            dw3_run_asm(r0, r1, r2, cs, step, run, f, (size_t)out->c, p->input_offset, bias, &q, t->c0,
+                                        t->c1, ob, (size_t)out->c_stored, nrow, 3);
                         else
 #endif
-                            dw3_run(r0, r1, r2, cs, step, run, filter + t->c0, (size_t)out->c, p->input_offset,
-                                    bias, &q, t->c0, t->c1, ob, (size_t)out->c_stored);
+                            dw3_run(r0, r1, r2, cs, step, run, f, (size_t)out->c, p->input_offset, bias, &q, t->c0,
+                                    t->c1, ob, (size_t)out->c_stored);
                         ox += run - 1;
                         ntaps = -1; /* the tap lists were not moved on */
                         continue;
@@ -513,17 +532,19 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
                 }
                 pexc_window_clip(win.ix, p->dilation_w, kw, in->w, &win.kx0, &win.kx1);
 #ifdef PEXC_DOT_ASM
-                /* a pixel on the left or right border whose window has all
-                 * three rows and two columns: the same assembly over two */
-                if (fast3 && bias && win.ky0 == 0 && win.ky1 == 3 && win.kx1 - win.kx0 == 2 &&
-                    dw3_no_wrap(in, win.iy, win.ix + win.kx0, p->stride_w, out, oy, ox, 1) == 1) {
-                    const int32_t ix = win.ix + win.kx0;
-                    dw3_run_asm(ibase + pexc_view_index(in, 0, win.iy, ix, t->c0),
-                                ibase + pexc_view_index(in, 0, win.iy + 1, ix, t->c0),
-                                ibase + pexc_view_index(in, 0, win.iy + 2, ix, t->c0), cs, step, 1,
-                                filter + t->c0 + (size_t)win.kx0 * (size_t)out->c, (size_t)out->c, p->input_offset,
-                                bias, &q, t->c0, t->c1, obase + pexc_view_index(out, n, oy, ox, t->c0),
-                                (size_t)out->c_stored, 2);
+                /* a pixel on the border whose window keeps two or three
+                 * rows and columns inside the input: the same assembly
+                 * over those */
+                const int32_t nr = win.ky1 - win.ky0, ncl = win.kx1 - win.kx0;
+                if (fast3 && bias && nr >= 2 && ncl >= 2 &&
+                    dw3_no_wrap(in, win.iy + win.ky0, win.ix + win.kx0, p->stride_w, out, oy, ox, 1) == 1) {
+                    const int32_t ix = win.ix + win.kx0, iy = win.iy + win.ky0;
+                    const int8_t *const r0 = ibase + pexc_view_index(in, 0, iy, ix, t->c0);
+                    const int8_t *const r1 = ibase + pexc_view_index(in, 0, iy + 1, ix, t->c0);
+                    dw3_run_asm(r0, r1, nr == 3 ? ibase + pexc_view_index(in, 0, iy + 2, ix, t->c0) : r1, cs, step, 1,
+                                filter + t->c0 + (size_t)(3 * win.ky0 + win.kx0) * (size_t)out->c, (size_t)out->c,
+                                p->input_offset, bias, &q, t->c0, t->c1,
+                                obase + pexc_view_index(out, n, oy, ox, t->c0), (size_t)out->c_stored, nr, ncl);
                     ntaps = -1; /* the tap lists were not moved on */
                     continue;
                 }
