@@ -415,18 +415,22 @@ __attribute__((noinline)) static void dw3_run(const int8_t *r0, const int8_t *r1
  * its ring's end (pixel counts, q % ring_px as pexc_view_index). */
 static int32_t dw3_no_wrap(const pexc_view *in, int32_t iy, int32_t ix, int32_t sw, const pexc_view *out,
                            int32_t oy, int32_t ox, int32_t n) {
+    /* size_t as pexc_view_index: a 64-bit remainder is a library call on a
+     * 32-bit core, and this runs once a run (a pixel, in small streamed
+     * steps); iy, ix, oy, ox are never negative here */
     if (in->ring_px) {
+        const size_t ring = (size_t)in->ring_px;
         for (int32_t ky = 0; ky < 3; ky++) {
-            const int64_t q = ((int64_t)(iy + ky) * in->w + ix) % in->ring_px;
+            const size_t q = ((size_t)(iy + ky) * (size_t)in->w + (size_t)ix) % ring;
             /* pixel i's window row ends at q + i * sw + 2 < ring_px */
-            const int64_t room = in->ring_px - 3 - q;
-            const int64_t fit = room < 0 ? 0 : room / sw + 1;
-            if (fit < n) n = (int32_t)fit;
+            const int32_t fit = q + 3 > ring ? 0 : (int32_t)((ring - 3 - q) / (size_t)sw) + 1;
+            if (fit < n) n = fit;
         }
     }
     if (out->ring_px) {
-        const int64_t q = ((int64_t)oy * out->w + ox) % out->ring_px;
-        if (out->ring_px - q < n) n = (int32_t)(out->ring_px - q);
+        const size_t q = ((size_t)oy * (size_t)out->w + (size_t)ox) % (size_t)out->ring_px;
+        const size_t room = (size_t)out->ring_px - q;
+        if (room < (size_t)n) n = (int32_t)room;
     }
     return n;
 }
