@@ -29,6 +29,9 @@
 /* Taps kept at once (on the stack); a larger window is walked in pieces. */
 #define DW_TAPS 25
 
+/* Channels of one 3x3 pixel summed at once (int32 sums on the stack). */
+#define DW3_CHUNK 32
+
 /* Offsets of the window's taps from tap number *pos on (tap (ky, kx) is
  * number (ky - ky0) * (kx1 - kx0) + kx - kx0), at most DW_TAPS of them: ti
  * into the input (channel c_begin, from the batch index's storage), tf into
@@ -157,49 +160,279 @@ static inline dw3_acc dw3_tap(dw3_acc a, const int8_t *x, const int8_t *w, int32
     return a;
 }
 
-/* Output channels [c0, c1) of one pixel into o: r[0..2] point at the
+#ifdef PEXC_DOT_ASM
+/* dw3_tap nine times for each of ng groups of four channels, in assembly:
+ * GCC's allocation of the same C keeps the accumulators or the row
+ * pointers on the stack (about 60 instructions a window row against 32
+ * here). Sums (bias first) go to s[0 .. 4 ng); x is row 0 at the window's
+ * first pixel (rows 1 and 2 are g->d1 and g->d1 + g->d2 on), pixels cs
+ * apart, the filter's taps cout apart from w. The thirteen registers the
+ * taps need leave none for the loop's own pointers: those live in g, on
+ * the stack. Not inlined, so that every register is free. */
+typedef struct {
+    const int8_t *x, *w;
+    const int32_t *b;
+    int32_t *s;
+    int32_t d1, d2, ng;
+} dw3_geo;
+
+__attribute__((noinline)) static void dw3_sums_asm(dw3_geo *g, size_t cs, size_t cout, int32_t off2, int32_t nrows,
+                                                   int32_t ncols) {
+    dw3_geo l = *g;
+    /* LDM/STM fill registers in ascending order: pin the accumulators */
+    register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3");
+    int32_t xe, xo, we, wo;
+    const int8_t *x, *w;
+#define DW3_TAP(XADDR, WADDR)                                                                           \
+    "ldr %[xo], " XADDR "\n\t"                                                                          \
+    "ldr %[wo], " WADDR "\n\t"                                                                          \
+    "sxtab16 %[xe], %[off2], %[xo]\n\t"                                                                 \
+    "sxtab16 %[xo], %[off2], %[xo], ror #8\n\t"                                                         \
+    "sxtb16 %[we], %[wo]\n\t"                                                                           \
+    "sxtb16 %[wo], %[wo], ror #8\n\t"                                                                   \
+    "smlabb %[a0], %[xe], %[we], %[a0]\n\t"                                                             \
+    "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                             \
+    "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                             \
+    "smlatt %[a3], %[xo], %[wo], %[a3]\n\t"
+#define DW3_ROW3                                                                                        \
+    DW3_TAP("[%[x]]", "[%[w]]")                                                                         \
+    DW3_TAP("[%[x], %[cs]]", "[%[w], %[cout]]")                                                         \
+    DW3_TAP("[%[x], %[cs], lsl #1]", "[%[w], %[cout], lsl #1]")                                         \
+    "add %[w], %[w], %[cout], lsl #1\n\t"                                                               \
+    "add %[w], %[w], %[cout]\n\t"
+/* a window clipped to two columns (a pixel on the left or right border) */
+#define DW3_ROW2                                                                                        \
+    DW3_TAP("[%[x]]", "[%[w]]")                                                                         \
+    DW3_TAP("[%[x], %[cs]]", "[%[w], %[cout]]")                                                         \
+    "add %[w], %[w], %[cout], lsl #1\n\t"                                                               \
+    "add %[w], %[w], %[cout]\n\t"
+/* ROWS: the window's rows, each ROW then a step to the next row */
+#define DW3_ROWS3(ROW) ROW "ldr %[xe], %[d1]\n\tadd %[x], %[x], %[xe]\n\t" ROW "ldr %[xe], %[d2]\n\tadd %[x], %[x], %[xe]\n\t" ROW
+#define DW3_ROWS2(ROW) ROW "ldr %[xe], %[d1]\n\tadd %[x], %[x], %[xe]\n\t" ROW
+#define DW3_ASM(ROWS)                                                                                   \
+    __asm__("1:\n\t"                                                                                    \
+            "ldr %[xe], %[b]\n\t"                                                                       \
+            "ldmia %[xe]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"                                            \
+            "str %[xe], %[b]\n\t"                                                                       \
+            "ldr %[x], %[gx]\n\t"                                                                       \
+            "adds %[xe], %[x], #4\n\t"                                                                  \
+            "str %[xe], %[gx]\n\t"                                                                      \
+            "ldr %[w], %[gw]\n\t"                                                                       \
+            "adds %[xe], %[w], #4\n\t"                                                                  \
+            "str %[xe], %[gw]\n\t" ROWS "ldr %[xe], %[s]\n\t"                                           \
+            "stmia %[xe]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"                                            \
+            "str %[xe], %[s]\n\t"                                                                       \
+            "ldr %[xe], %[ng]\n\t"                                                                      \
+            "subs %[xe], %[xe], #1\n\t"                                                                 \
+            "str %[xe], %[ng]\n\t"                                                                      \
+            "bne 1b\n\t"                                                                                \
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xe] "=&r"(xe),           \
+              [xo] "=&r"(xo), [we] "=&r"(we), [wo] "=&r"(wo), [x] "=&r"(x), [w] "=&r"(w),               \
+              [gx] "+m"(l.x), [gw] "+m"(l.w), [b] "+m"(l.b), [s] "+m"(l.s), [ng] "+m"(l.ng)             \
+            : [cs] "r"(cs), [cout] "r"(cout), [off2] "r"(off2), [d1] "m"(l.d1), [d2] "m"(l.d2)          \
+            : "cc", "memory")
+    if (nrows == 3 && ncols == 3)
+        DW3_ASM(DW3_ROWS3(DW3_ROW3));
+    else if (nrows == 3)
+        DW3_ASM(DW3_ROWS3(DW3_ROW2));
+    else if (ncols == 3)
+        DW3_ASM(DW3_ROWS2(DW3_ROW3));
+    else
+        DW3_ASM(DW3_ROWS2(DW3_ROW2));
+#undef DW3_ASM
+#undef DW3_ROWS3
+#undef DW3_ROWS2
+#undef DW3_ROW2
+#undef DW3_ROW3
+#undef DW3_TAP
+}
+#endif
+
+/* pexc_out_q_s8 when the short requantisation is set (q->round). The
+ * caller holds the arrays and the clamp in locals: read through q, they
+ * would be read again after every output byte stored (a char store may
+ * alias anything). */
+static inline int8_t dw3_out_short(const int32_t *mult, const int32_t *shift, const int32_t *round,
+                                   int32_t lo, int32_t hi, int32_t acc, int32_t oc) {
+    acc = pexc_requant_short(acc, mult[oc], shift[oc], round[oc]);
+    if (acc < lo) acc = lo;
+    if (acc > hi) acc = hi;
+    return (int8_t)acc;
+}
+
+/* Output channels [c0, c1) of one pixel into o: r0, r1, r2 point at the
  * window's three rows (its first pixel, channel c0), pixels cs apart; the
- * filter's taps are cout apart, f at channel c0 of tap (0, 0). */
-static void dw3_pixel(const int8_t *const r[3], size_t cs, const int8_t *f, size_t cout, int32_t off,
-                      const int32_t *bias, const pexc_out_q *q, int32_t c0, int32_t c1, int8_t *o) {
+ * filter's taps are cout apart, f at channel c0 of tap (0, 0). shortq is a
+ * constant at each call (q->round set or not), so the requantisation's
+ * branch leaves the loops. The plain twin, and the layers without a bias
+ * on a core with the DSP extension (dw3_run_asm otherwise). */
+static inline __attribute__((always_inline)) void
+dw3_pixel(const int8_t *r0, const int8_t *r1, const int8_t *r2, size_t cs, const int8_t *f, size_t cout,
+          int32_t off2, int32_t off, const int32_t *bias, const pexc_out_q *q, int shortq, int32_t c0,
+          int32_t c1, int8_t *o) {
+    const int32_t *const mult = q->mult, *const shift = q->shift, *const round = q->round;
+    const int32_t lo = q->act_min, hi = q->act_max;
     int32_t oc = c0;
     size_t c = 0;
-#ifdef PEXC_DOT_DSP
-    const int32_t off2 = pexc_off2(off);
-#else
-    const int32_t off2 = off;
-#endif
-    PEXC_COUNT_MAC(9 * (int64_t)(c1 - c0));
     for (; oc + 4 <= c1; oc += 4, c += 4, o += 4) {
         dw3_acc a = {0, 0, 0, 0};
-        if (bias) {
-            a.a0 = bias[oc];
-            a.a1 = bias[oc + 1];
-            a.a2 = bias[oc + 2];
-            a.a3 = bias[oc + 3];
-        }
-        const int8_t *w = f + c;
-        /* a loop over the rows, not unrolled: nine taps' loads hoisted at
-         * once would need more registers than the core has */
+        {
+            if (bias) {
+                a.a0 = bias[oc];
+                a.a1 = bias[oc + 1];
+                a.a2 = bias[oc + 2];
+                a.a3 = bias[oc + 3];
+            }
+            const int8_t *w = f + c;
+            /* a loop over the rows, not unrolled: nine taps' loads hoisted
+             * at once need more registers than the core has (GCC spills) */
 #pragma GCC unroll 1
-        for (int32_t ky = 0; ky < 3; ky++, w += 3 * cout) {
-            const int8_t *x = r[ky] + c;
-            a = dw3_tap(a, x, w, off2);
-            a = dw3_tap(a, x + cs, w + cout, off2);
-            a = dw3_tap(a, x + 2 * cs, w + 2 * cout, off2);
+            for (int32_t ky = 0; ky < 3; ky++, w += 3 * cout) {
+                const int8_t *x = (ky == 0 ? r0 : ky == 1 ? r1 : r2) + c;
+                a = dw3_tap(a, x, w, off2);
+                a = dw3_tap(a, x + cs, w + cout, off2);
+                a = dw3_tap(a, x + 2 * cs, w + 2 * cout, off2);
+            }
         }
-        o[0] = pexc_out_q_s8(q, a.a0, oc);
-        o[1] = pexc_out_q_s8(q, a.a1, oc + 1);
-        o[2] = pexc_out_q_s8(q, a.a2, oc + 2);
-        o[3] = pexc_out_q_s8(q, a.a3, oc + 3);
+        if (shortq) {
+            o[0] = dw3_out_short(mult, shift, round, lo, hi, a.a0, oc);
+            o[1] = dw3_out_short(mult, shift, round, lo, hi, a.a1, oc + 1);
+            o[2] = dw3_out_short(mult, shift, round, lo, hi, a.a2, oc + 2);
+            o[3] = dw3_out_short(mult, shift, round, lo, hi, a.a3, oc + 3);
+        } else {
+            o[0] = pexc_out_q_s8(q, a.a0, oc);
+            o[1] = pexc_out_q_s8(q, a.a1, oc + 1);
+            o[2] = pexc_out_q_s8(q, a.a2, oc + 2);
+            o[3] = pexc_out_q_s8(q, a.a3, oc + 3);
+        }
     }
     for (; oc < c1; oc++, c++, o++) {
+        const int8_t *const r[3] = {r0, r1, r2};
         int32_t a = bias ? bias[oc] : 0;
         for (int32_t ky = 0; ky < 3; ky++)
             for (int32_t kx = 0; kx < 3; kx++)
                 a += f[(3 * (size_t)ky + (size_t)kx) * cout + c] * (r[ky][(size_t)kx * cs + c] + off);
         *o = pexc_out_q_s8(q, a, oc);
     }
+}
+
+/* npx pixels of one output row whose windows lie wholly inside the input
+ * and whose input rows and outputs do not wrap around a ring's end: the
+ * window moves on by step bytes a pixel, the output by ostep. One call per
+ * run of pixels, so what a pixel costs beyond its products is the
+ * requantisation and two pointer adds, not an index computation per row
+ * of its window (measured: vww_96's 3x3 layers went from 8-10 to about 4
+ * instructions per multiply-accumulate). */
+#ifdef PEXC_DOT_ASM
+/* dw3_run with a bias on a core with the DSP extension: per pixel, the
+ * sums of whole groups of four channels in assembly (dw3_sums_asm, from
+ * the bias), the rest one by one, then one tight loop of
+ * requantisations. Channels in chunks of DW3_CHUNK (the sums' buffer).
+ * nrows, ncols 2: windows clipped to two rows or columns inside the
+ * input (r0, r1 and f at the first of them; r2 unused for two rows). */
+__attribute__((noinline)) static void dw3_run_asm(const int8_t *r0, const int8_t *r1, const int8_t *r2, size_t cs,
+                                                  size_t step, int32_t npx, const int8_t *f, size_t cout,
+                                                  int32_t off, const int32_t *bias, const pexc_out_q *q,
+                                                  int32_t c0, int32_t c1, int8_t *o, size_t ostep, int32_t nrows,
+                                                  int32_t ncols) {
+    int32_t sums[DW3_CHUNK];
+    PEXC_COUNT_MAC(9 * (int64_t)(c1 - c0) * npx);
+    const int32_t off2 = pexc_off2(off), lo = q->act_min, hi = q->act_max;
+    const int32_t *const round = q->round;
+    dw3_geo g;
+    g.d1 = (int32_t)(r1 - r0);
+    g.d2 = (int32_t)(r2 - r1);
+    for (int32_t k = c0; k < c1; k += DW3_CHUNK) {
+        const int32_t nc = c1 - k > DW3_CHUNK ? DW3_CHUNK : c1 - k, nb = nc / 4 * 4;
+        const size_t d = (size_t)(k - c0);
+        const int8_t *x0 = r0 + d, *fk = f + d;
+        const int32_t *const m = q->mult + k, *const sh = q->shift + k, *const rd = round ? round + k : NULL;
+        int8_t *ob = o + d;
+        for (int32_t i = 0; i < npx; i++, x0 += step, ob += ostep) {
+            if (nb > 0) {
+                g.x = x0;
+                g.w = fk;
+                g.b = bias + k;
+                g.s = sums;
+                g.ng = nb / 4;
+                dw3_sums_asm(&g, cs, cout, off2, nrows, ncols);
+            }
+            for (int32_t j = nb; j < nc; j++) {
+                int32_t a = bias[k + j];
+                for (int32_t ky = 0; ky < nrows; ky++) {
+                    const int8_t *x = x0 + (ky == 0 ? 0 : ky == 1 ? g.d1 : g.d1 + g.d2);
+                    for (int32_t kx = 0; kx < ncols; kx++)
+                        a += fk[(size_t)(3 * ky + kx) * cout + (size_t)j] * (x[(size_t)kx * cs + (size_t)j] + off);
+                }
+                sums[j] = a;
+            }
+            if (rd && hi == 127) {
+                /* SSAT clamps to [-128, 127] in one instruction; only a
+                 * fused ReLU's floor is left */
+                for (int32_t j = 0; j < nc; j++) {
+                    const int32_t v = __ssat(pexc_requant_short(sums[j], m[j], sh[j], rd[j]), 8);
+                    ob[j] = (int8_t)(v < lo ? lo : v);
+                }
+            } else if (rd) {
+                for (int32_t j = 0; j < nc; j++) {
+                    int32_t v = pexc_requant_short(sums[j], m[j], sh[j], rd[j]);
+                    v = v < lo ? lo : v;
+                    ob[j] = (int8_t)(v > hi ? hi : v);
+                }
+            } else {
+                for (int32_t j = 0; j < nc; j++) ob[j] = pexc_out_q_s8(q, sums[j], k + j);
+            }
+        }
+    }
+}
+#endif
+
+/* npx pixels of one output row whose windows lie wholly inside the input
+ * and whose input rows and outputs do not wrap around a ring's end. */
+__attribute__((noinline)) static void dw3_run(const int8_t *r0, const int8_t *r1, const int8_t *r2, size_t cs,
+                                              size_t step, int32_t npx, const int8_t *f, size_t cout, int32_t off,
+                                              const int32_t *bias, const pexc_out_q *q, int32_t c0, int32_t c1,
+                                              int8_t *o, size_t ostep) {
+    PEXC_COUNT_MAC(9 * (int64_t)(c1 - c0) * npx);
+#ifdef PEXC_DOT_DSP
+    const int32_t off2 = pexc_off2(off);
+#else
+    const int32_t off2 = off;
+#endif
+    const pexc_out_q ql = *q; /* a copy no output store can alias */
+    q = &ql;
+    if (q->round) {
+        for (int32_t i = 0; i < npx; i++, r0 += step, r1 += step, r2 += step, o += ostep)
+            dw3_pixel(r0, r1, r2, cs, f, cout, off2, off, bias, q, 1, c0, c1, o);
+    } else {
+        for (int32_t i = 0; i < npx; i++, r0 += step, r1 += step, r2 += step, o += ostep)
+            dw3_pixel(r0, r1, r2, cs, f, cout, off2, off, bias, q, 0, c0, c1, o);
+    }
+}
+
+/* Pixels from column ox of output row oy on (at most n) that dw3_run can
+ * take: before the first one whose window row or output would wrap around
+ * its ring's end (pixel counts, q % ring_px as pexc_view_index). */
+static int32_t dw3_no_wrap(const pexc_view *in, int32_t iy, int32_t ix, int32_t sw, const pexc_view *out,
+                           int32_t oy, int32_t ox, int32_t n) {
+    /* size_t as pexc_view_index: a 64-bit remainder is a library call on a
+     * 32-bit core, and this runs once a run (a pixel, in small streamed
+     * steps); iy, ix, oy, ox are never negative here */
+    if (in->ring_px) {
+        const size_t ring = (size_t)in->ring_px;
+        for (int32_t ky = 0; ky < 3; ky++) {
+            const size_t q = ((size_t)(iy + ky) * (size_t)in->w + (size_t)ix) % ring;
+            /* pixel i's window row ends at q + i * sw + 2 < ring_px */
+            const int32_t fit = q + 3 > ring ? 0 : (int32_t)((ring - 3 - q) / (size_t)sw) + 1;
+            if (fit < n) n = fit;
+        }
+    }
+    if (out->ring_px) {
+        const size_t q = ((size_t)oy * (size_t)out->w + (size_t)ox) % (size_t)out->ring_px;
+        const size_t room = (size_t)out->ring_px - q;
+        if (room < (size_t)n) n = (int32_t)room;
+    }
+    return n;
 }
 
 /**
@@ -243,7 +476,7 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
     }
     /* the 3x3 path (dw3_pixel) for depth multiplier 1 */
     const int fast3 = kh == 3 && kw == 3 && depth_mult == 1 && p->dilation_h == 1 && p->dilation_w == 1;
-    const size_t cs = (size_t)in->c_stored, ring_end = (size_t)in->ring_px * cs;
+    const size_t cs = (size_t)in->c_stored;
     const pexc_out_q q = pexc_out_q_of(p);
     for (int32_t n = 0; n < out->n; n++) {
         /* Offsets within the batch index's storage wrap in a ring. */
@@ -261,24 +494,65 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
             int32_t ntaps = -1, pkx0 = 0, pkx1 = 0;
             const size_t step = (size_t)p->stride_w * (size_t)in->c_stored;
             const int32_t xe = pexc_tile_xe(t, oy, out->w);
+            /* columns whose window lies inside the input: [xin0, xin1) */
+            int32_t xin0 = 0, xin1 = 0;
+            /* rows of the window inside the input: three, or two on a top
+             * or bottom border (the assembly takes those; dw3_run three) */
+            const int32_t nrow = win.ky1 - win.ky0;
+#ifdef PEXC_DOT_ASM
+            const int rows_ok = nrow == 3 || (nrow == 2 && bias);
+#else
+            const int rows_ok = nrow == 3;
+#endif
+            if (fast3 && rows_ok) {
+                xin0 = (p->pad_left + p->stride_w - 1) / p->stride_w;
+                xin1 = in->w >= 3 ? (in->w - 3 + p->pad_left) / p->stride_w + 1 : 0;
+            }
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 win.ix = ox * p->stride_w - p->pad_left;
-                pexc_window_clip(win.ix, p->dilation_w, kw, in->w, &win.kx0, &win.kx1);
-                if (fast3 && win.ky0 == 0 && win.ky1 == 3 && win.kx0 == 0 && win.kx1 == 3) {
-                    const int8_t *r[3];
-                    int whole = 1; /* no row of the window wraps around a ring's end */
-                    for (int32_t ky = 0; ky < 3; ky++) {
-                        const size_t i = pexc_view_index(in, 0, win.iy + ky, win.ix, t->c0);
-                        whole &= !in->ring_px || i + 2 * cs < ring_end;
-                        r[ky] = ibase + i;
-                    }
-                    if (whole) {
-                        dw3_pixel(r, cs, filter + t->c0, (size_t)out->c, p->input_offset, bias, &q, t->c0, t->c1,
-                                  obase + pexc_view_index(out, n, oy, ox, t->c0));
+                if (ox >= xin0 && ox < xin1) {
+                    const int32_t iy = win.iy + win.ky0;
+                    const int32_t run = dw3_no_wrap(in, iy, win.ix, p->stride_w, out, oy, ox,
+                                                    (xe < xin1 ? xe : xin1) - ox);
+                    if (run > 0) {
+                        const int8_t *const r0 = ibase + pexc_view_index(in, 0, iy, win.ix, t->c0);
+                        const int8_t *const r1 = ibase + pexc_view_index(in, 0, iy + 1, win.ix, t->c0);
+                        const int8_t *const r2 = nrow == 3 ? ibase + pexc_view_index(in, 0, iy + 2, win.ix, t->c0) : r1;
+                        const int8_t *const f = filter + t->c0 + (size_t)(3 * win.ky0) * (size_t)out->c;
+                        int8_t *const ob = obase + pexc_view_index(out, n, oy, ox, t->c0);
+#ifdef PEXC_DOT_ASM
+                        /* called from here, not through dw3_run: one stack frame less */
+                        if (bias)
+                            dw3_run_asm(r0, r1, r2, cs, step, run, f, (size_t)out->c, p->input_offset, bias, &q, t->c0,
+                                        t->c1, ob, (size_t)out->c_stored, nrow, 3);
+                        else
+#endif
+                            dw3_run(r0, r1, r2, cs, step, run, f, (size_t)out->c, p->input_offset, bias, &q, t->c0,
+                                    t->c1, ob, (size_t)out->c_stored);
+                        ox += run - 1;
                         ntaps = -1; /* the tap lists were not moved on */
                         continue;
                     }
                 }
+                pexc_window_clip(win.ix, p->dilation_w, kw, in->w, &win.kx0, &win.kx1);
+#ifdef PEXC_DOT_ASM
+                /* a pixel on the border whose window keeps two or three
+                 * rows and columns inside the input: the same assembly
+                 * over those */
+                const int32_t nr = win.ky1 - win.ky0, ncl = win.kx1 - win.kx0;
+                if (fast3 && bias && nr >= 2 && ncl >= 2 &&
+                    dw3_no_wrap(in, win.iy + win.ky0, win.ix + win.kx0, p->stride_w, out, oy, ox, 1) == 1) {
+                    const int32_t ix = win.ix + win.kx0, iy = win.iy + win.ky0;
+                    const int8_t *const r0 = ibase + pexc_view_index(in, 0, iy, ix, t->c0);
+                    const int8_t *const r1 = ibase + pexc_view_index(in, 0, iy + 1, ix, t->c0);
+                    dw3_run_asm(r0, r1, nr == 3 ? ibase + pexc_view_index(in, 0, iy + 2, ix, t->c0) : r1, cs, step, 1,
+                                filter + t->c0 + (size_t)(3 * win.ky0 + win.kx0) * (size_t)out->c, (size_t)out->c,
+                                p->input_offset, bias, &q, t->c0, t->c1,
+                                obase + pexc_view_index(out, n, oy, ox, t->c0), (size_t)out->c_stored, nr, ncl);
+                    ntaps = -1; /* the tap lists were not moved on */
+                    continue;
+                }
+#endif
                 if (ntaps >= 0 && ntaps < DW_TAPS && win.kx0 == pkx0 && win.kx1 == pkx1 &&
                     (!in->ring_px || p->stride_w <= in->ring_px)) {
                     for (int32_t k = 0; k < ntaps; k++) ti[k] = pexc_view_next(in, ti[k], step);
