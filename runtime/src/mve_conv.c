@@ -64,43 +64,40 @@ static void mve_fold(const int8_t *w, size_t ws, int32_t k, int32_t off, const i
     }
 }
 
-/* Four sums over [0, k) of x * w_j, rows w_j = w + j * ws, plus init, as one
- * vector (n < 4: rows past n are not read, their lanes are init's). */
-static inline int32x4_t mve_dot4(const int8_t *x, const int8_t *w, size_t ws, int32_t k, int32_t n,
-                                 int32x4_t init) {
-    const int8_t *w0 = w, *w1 = w + ws, *w2 = w1 + ws, *w3 = w2 + ws;
+/* Four sums over [0, k) of x * w_j, rows w_j = w + j * ws, plus init. */
+static inline int32x4_t mve_dot4(const int8_t *x, const int8_t *w, size_t ws, int32_t k, int32x4_t init) {
+    const int8_t *w1 = w + ws, *w2 = w1 + ws, *w3 = w2 + ws;
     int32_t a0 = vgetq_lane_s32(init, 0), a1 = vgetq_lane_s32(init, 1);
     int32_t a2 = vgetq_lane_s32(init, 2), a3 = vgetq_lane_s32(init, 3);
     int32_t c = 0;
-    if (n == 4) {
-        for (; c + 16 <= k; c += 16) {
-            const int8x16_t xv = vldrbq_s8(x + c);
-            a0 = vmladavaq_s8(a0, xv, vldrbq_s8(w0 + c));
-            a1 = vmladavaq_s8(a1, xv, vldrbq_s8(w1 + c));
-            a2 = vmladavaq_s8(a2, xv, vldrbq_s8(w2 + c));
-            a3 = vmladavaq_s8(a3, xv, vldrbq_s8(w3 + c));
-        }
-        if (c < k) {
-            const mve_pred16_t p = vctp8q((uint32_t)(k - c));
-            const int8x16_t xv = vldrbq_z_s8(x + c, p);
-            a0 = vmladavaq_s8(a0, xv, vldrbq_z_s8(w0 + c, p));
-            a1 = vmladavaq_s8(a1, xv, vldrbq_z_s8(w1 + c, p));
-            a2 = vmladavaq_s8(a2, xv, vldrbq_z_s8(w2 + c, p));
-            a3 = vmladavaq_s8(a3, xv, vldrbq_z_s8(w3 + c, p));
-        }
-    } else {
-        for (; c < k; c += 16) {
-            const mve_pred16_t p = vctp8q((uint32_t)(k - c));
-            const int8x16_t xv = vldrbq_z_s8(x + c, p);
-            a0 = vmladavaq_s8(a0, xv, vldrbq_z_s8(w0 + c, p));
-            if (n > 1) a1 = vmladavaq_s8(a1, xv, vldrbq_z_s8(w1 + c, p));
-            if (n > 2) a2 = vmladavaq_s8(a2, xv, vldrbq_z_s8(w2 + c, p));
-        }
+    for (; c + 16 <= k; c += 16) {
+        const int8x16_t xv = vldrbq_s8(x + c);
+        a0 = vmladavaq_s8(a0, xv, vldrbq_s8(w + c));
+        a1 = vmladavaq_s8(a1, xv, vldrbq_s8(w1 + c));
+        a2 = vmladavaq_s8(a2, xv, vldrbq_s8(w2 + c));
+        a3 = vmladavaq_s8(a3, xv, vldrbq_s8(w3 + c));
+    }
+    if (c < k) {
+        const mve_pred16_t p = vctp8q((uint32_t)(k - c));
+        const int8x16_t xv = vldrbq_z_s8(x + c, p);
+        a0 = vmladavaq_s8(a0, xv, vldrbq_z_s8(w + c, p));
+        a1 = vmladavaq_s8(a1, xv, vldrbq_z_s8(w1 + c, p));
+        a2 = vmladavaq_s8(a2, xv, vldrbq_z_s8(w2 + c, p));
+        a3 = vmladavaq_s8(a3, xv, vldrbq_z_s8(w3 + c, p));
     }
     int32x4_t v = vdupq_n_s32(a0);
     v = vsetq_lane_s32(a1, v, 1);
     v = vsetq_lane_s32(a2, v, 2);
     return vsetq_lane_s32(a3, v, 3);
+}
+
+/* One sum over [0, k) of x * w plus init. */
+static inline int32_t mve_dot1(const int8_t *x, const int8_t *w, int32_t k, int32_t init) {
+    for (int32_t c = 0; c < k; c += 16) {
+        const mve_pred16_t p = vctp8q((uint32_t)(k - c));
+        init = vmladavaq_s8(init, vldrbq_z_s8(x + c, p), vldrbq_z_s8(w + c, p));
+    }
+    return init;
 }
 
 /* The requantisation fields of a layer, for mve_requant4. */
@@ -114,24 +111,28 @@ static inline mve_q mve_q_of(const pexc_conv_params *p) {
     return q;
 }
 
-/* TFLite's requantisation of the n <= 4 sums acc (channels c.. of the
- * layer) to int8 at o: see the essay for why each step is exact. */
-static inline void mve_requant4(const mve_q *q, int32x4_t acc, int32_t c, int32_t n, int8_t *o) {
-    const mve_pred16_t p = vctp32q((uint32_t)n);
+/* TFLite's requantisation of four sums with multipliers m and shifts sh
+ * (per lane): see the essay for why each step is exact. */
+static inline int32x4_t mve_requant4_v(const mve_q *q, int32x4_t acc, int32x4_t m, int32x4_t sh) {
     const int32x4_t zero = vdupq_n_s32(0);
-    const int32x4_t sh = vldrwq_z_s32(q->shift + c, p);
     const int32x4_t neg_right = vminq_s32(sh, zero);
     acc = vshlq_s32(acc, vmaxq_s32(sh, zero));
-    acc = vqrdmulhq_s32(acc, vldrwq_z_s32(q->mult + c, p));
+    acc = vqrdmulhq_s32(acc, m);
     acc = vqaddq_s32(acc, vshrq_n_s32(vandq_s32(acc, neg_right), 31));
     acc = vrshlq_s32(acc, neg_right);
     acc = vaddq_n_s32(acc, q->zp);
     acc = vmaxq_s32(acc, vdupq_n_s32(q->lo));
-    acc = vminq_s32(acc, vdupq_n_s32(q->hi));
-    if (n == 4)
-        vstrbq_s32(o, acc);
-    else
-        vstrbq_p_s32(o, acc, p);
+    return vminq_s32(acc, vdupq_n_s32(q->hi));
+}
+
+/* The n <= 4 sums acc of channels c.. of the layer requantised to int8 at o. */
+static inline void mve_requant4(const mve_q *q, int32x4_t acc, int32_t c, int32_t n, int8_t *o) {
+    if (n == 4) {
+        vstrbq_s32(o, mve_requant4_v(q, acc, vldrwq_s32(q->mult + c), vldrwq_s32(q->shift + c)));
+    } else {
+        const mve_pred16_t p = vctp32q((uint32_t)n);
+        vstrbq_p_s32(o, mve_requant4_v(q, acc, vldrwq_z_s32(q->mult + c, p), vldrwq_z_s32(q->shift + c, p)), p);
+    }
 }
 
 /* Output channels [c, c + n) of one pixel from its k gathered (or adjacent)
@@ -140,10 +141,13 @@ static inline void mve_requant4(const mve_q *q, int32x4_t acc, int32_t c, int32_
 static void mve_pixel(const mve_q *q, const int8_t *x, const int8_t *w, size_t ws, int32_t k, const int32_t *fb,
                       int32_t c, int32_t n, int8_t *o) {
     PEXC_COUNT_MAC((int64_t)n * k);
-    for (int32_t j = 0; j < n; j += 4) {
-        const int32_t m = n - j >= 4 ? 4 : n - j;
-        const int32x4_t init = vldrwq_z_s32(fb + j, vctp32q((uint32_t)m));
-        mve_requant4(q, mve_dot4(x, w + (size_t)(c + j) * ws, ws, k, m, init), c + j, m, o + j);
+    int32_t j = 0;
+    for (; j + 4 <= n; j += 4)
+        mve_requant4(q, mve_dot4(x, w + (size_t)(c + j) * ws, ws, k, vldrwq_s32(fb + j)), c + j, 4, o + j);
+    if (j < n) { /* the last one to three channels */
+        int32_t a[4] = {0, 0, 0, 0};
+        for (int32_t i = 0; i < n - j; i++) a[i] = mve_dot1(x, w + (size_t)(c + j + i) * ws, k, fb[j + i]);
+        mve_requant4(q, vldrwq_s32(a), c + j, n - j, o + j);
     }
 }
 
@@ -225,6 +229,28 @@ int pexc_mve_fully_connected_s8(const pexc_conv_params *p, int32_t filter_offset
 /* Taps of a depthwise window kept at once. */
 #define MVE_DW_TAPS 81
 
+/* Channels [c, c + n) of a pixel whose 3x3 window lies inside the input:
+ * r[ky] at the window row's first pixel (channel c), pixels cs apart; the
+ * filter's taps cout apart from f (channel c of tap (0, 0)); folded biases
+ * fb[0 .. n). */
+static void mve_dw3_pixel(const mve_q *q, const int8_t *const r[3], size_t cs, const int8_t *f, size_t cout,
+                          const int32_t *fb, int32_t c, int32_t n, int8_t *o) {
+    PEXC_COUNT_MAC(9 * (int64_t)n);
+    for (int32_t j = 0; j < n; j += 4) {
+        const mve_pred16_t pr = vctp32q((uint32_t)(n - j));
+        int32x4_t acc = vldrwq_z_s32(fb + j, pr);
+        const int8_t *w = f + j;
+#pragma GCC unroll 3
+        for (int32_t ky = 0; ky < 3; ky++, w += 3 * cout) {
+            const int8_t *x = r[ky] + j;
+            acc = vaddq_s32(acc, vmulq_s32(vldrbq_z_s32(x, pr), vldrbq_z_s32(w, pr)));
+            acc = vaddq_s32(acc, vmulq_s32(vldrbq_z_s32(x + cs, pr), vldrbq_z_s32(w + cout, pr)));
+            acc = vaddq_s32(acc, vmulq_s32(vldrbq_z_s32(x + 2 * cs, pr), vldrbq_z_s32(w + 2 * cout, pr)));
+        }
+        mve_requant4(q, acc, c + j, n - j >= 4 ? 4 : n - j, o + j);
+    }
+}
+
 int pexc_mve_depthwise_conv2d_s8(const pexc_conv_params *p, int32_t depth_mult, const pexc_view *in,
                                  const int8_t *filter, int32_t kh, int32_t kw, const int32_t *bias,
                                  const pexc_tile *t, pexc_view *out) {
@@ -232,7 +258,8 @@ int pexc_mve_depthwise_conv2d_s8(const pexc_conv_params *p, int32_t depth_mult, 
         return kh * kw <= MVE_WIN && pexc_mve_conv2d_s8(p, in, filter, kh, kw, bias, t, out);
     if (depth_mult != 1 || kh * kw > MVE_DW_TAPS) return 0;
     const int32_t off = p->input_offset;
-    const size_t cout = (size_t)out->c, cs = (size_t)in->c_stored;
+    const size_t cout = (size_t)out->c, cs = (size_t)in->c_stored, ring_end = (size_t)in->ring_px * cs;
+    const int fast3 = kh == 3 && kw == 3 && p->dilation_h == 1 && p->dilation_w == 1;
     const mve_q q = mve_q_of(p);
     int32_t fb[MVE_BLOCK] __attribute__((aligned(16)));
     size_t ti[MVE_DW_TAPS], tf[MVE_DW_TAPS];
@@ -255,6 +282,20 @@ int pexc_mve_depthwise_conv2d_s8(const pexc_conv_params *p, int32_t depth_mult, 
                 for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                     pexc_window w;
                     pexc_window_at(p, in, kh, kw, oy, ox, &w);
+                    int8_t *o = obase + pexc_view_index(out, 0, oy, ox, cb);
+                    if (fast3 && w.ky0 == 0 && w.ky1 == 3 && w.kx0 == 0 && w.kx1 == 3) {
+                        const int8_t *r[3];
+                        int whole = 1; /* no row of the window wraps around a ring's end */
+                        for (int32_t ky = 0; ky < 3; ky++) {
+                            const size_t i = pexc_view_index(in, 0, w.iy + ky, w.ix, cb);
+                            whole &= !in->ring_px || i + 2 * cs < ring_end;
+                            r[ky] = ibase + i;
+                        }
+                        if (whole) {
+                            mve_dw3_pixel(&q, r, cs, filter + cb, cout, fb, cb, nc, o);
+                            continue;
+                        }
+                    }
                     int32_t nt = 0;
                     for (int32_t ky = w.ky0; ky < w.ky1 && w.kx0 < w.kx1; ky++) {
                         size_t i = pexc_view_index(in, 0, w.iy + ky * p->dilation_h,
@@ -266,7 +307,6 @@ int pexc_mve_depthwise_conv2d_s8(const pexc_conv_params *p, int32_t depth_mult, 
                         }
                     }
                                     const int whole = nt == kh * kw;
-                    int8_t *o = obase + pexc_view_index(out, 0, oy, ox, cb);
                     PEXC_COUNT_MAC((int64_t)nt * nc);
                     for (int32_t j = 0; j < nc; j += 4) {
                         const int32_t m = nc - j >= 4 ? 4 : nc - j;
