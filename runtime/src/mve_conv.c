@@ -236,18 +236,30 @@ int pexc_mve_fully_connected_s8(const pexc_conv_params *p, int32_t filter_offset
 static void mve_dw3_pixel(const mve_q *q, const int8_t *const r[3], size_t cs, const int8_t *f, size_t cout,
                           const int32_t *fb, int32_t c, int32_t n, int8_t *o) {
     PEXC_COUNT_MAC(9 * (int64_t)n);
-    for (int32_t j = 0; j < n; j += 4) {
-        const mve_pred16_t pr = vctp32q((uint32_t)(n - j));
-        int32x4_t acc = vldrwq_z_s32(fb + j, pr);
+    const size_t c2 = 2 * cs, o2 = 2 * cout;
+    int32_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        int32x4_t acc = vldrwq_s32(fb + j);
         const int8_t *w = f + j;
-#pragma GCC unroll 3
+        /* a row at a time, not unrolled: the nine taps' addresses at once
+         * would not fit the core's registers (GCC then spills them all) */
+#pragma GCC unroll 1
         for (int32_t ky = 0; ky < 3; ky++, w += 3 * cout) {
             const int8_t *x = r[ky] + j;
-            acc = vaddq_s32(acc, vmulq_s32(vldrbq_z_s32(x, pr), vldrbq_z_s32(w, pr)));
-            acc = vaddq_s32(acc, vmulq_s32(vldrbq_z_s32(x + cs, pr), vldrbq_z_s32(w + cout, pr)));
-            acc = vaddq_s32(acc, vmulq_s32(vldrbq_z_s32(x + 2 * cs, pr), vldrbq_z_s32(w + 2 * cout, pr)));
+            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(x), vldrbq_s32(w)));
+            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(x + cs), vldrbq_s32(w + cout)));
+            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(x + c2), vldrbq_s32(w + o2)));
         }
-        mve_requant4(q, acc, c + j, n - j >= 4 ? 4 : n - j, o + j);
+        mve_requant4(q, acc, c + j, 4, o + j);
+    }
+    if (j < n) {
+        const mve_pred16_t pr = vctp32q((uint32_t)(n - j));
+        int32x4_t acc = vldrwq_z_s32(fb + j, pr);
+        for (int32_t ky = 0; ky < 3; ky++)
+            for (int32_t kx = 0; kx < 3; kx++)
+                acc = vaddq_s32(acc, vmulq_s32(vldrbq_z_s32(r[ky] + (size_t)kx * cs + j, pr),
+                                               vldrbq_z_s32(f + (size_t)(3 * ky + kx) * cout + j, pr)));
+        mve_requant4(q, acc, c + j, n - j, o + j);
     }
 }
 
@@ -308,22 +320,23 @@ int pexc_mve_depthwise_conv2d_s8(const pexc_conv_params *p, int32_t depth_mult, 
                     }
                                     const int whole = nt == kh * kw;
                     PEXC_COUNT_MAC((int64_t)nt * nc);
-                    for (int32_t j = 0; j < nc; j += 4) {
-                        const int32_t m = nc - j >= 4 ? 4 : nc - j;
-                        const mve_pred16_t pr = vctp32q((uint32_t)m);
-                        int32x4_t acc;
-                        if (whole) {
-                            acc = vldrwq_z_s32(fb + j, pr);
-                            for (int32_t k = 0; k < nt; k++)
-                                acc = vaddq_s32(acc, vmulq_s32(vldrbq_z_s32(ibase + ti[k] + j, pr),
-                                                               vldrbq_z_s32(filter + tf[k] + j, pr)));
-                        } else {
-                            acc = bias ? vldrwq_z_s32(bias + cb + j, pr) : vdupq_n_s32(0);
-                            for (int32_t k = 0; k < nt; k++)
-                                acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_z_s32(ibase + ti[k] + j, pr), off),
-                                                               vldrbq_z_s32(filter + tf[k] + j, pr)));
-                        }
-                        mve_requant4(&q, acc, cb + j, m, o + j);
+                    const int32_t off_k = whole ? 0 : off; /* a whole window's offset is in fb */
+                    int32_t j = 0;
+                    for (; j + 4 <= nc; j += 4) {
+                        int32x4_t acc = whole ? vldrwq_s32(fb + j) : bias ? vldrwq_s32(bias + cb + j) : vdupq_n_s32(0);
+                        for (int32_t k = 0; k < nt; k++)
+                            acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_s32(ibase + ti[k] + j), off_k),
+                                                           vldrbq_s32(filter + tf[k] + j)));
+                        mve_requant4(&q, acc, cb + j, 4, o + j);
+                    }
+                    if (j < nc) {
+                        const mve_pred16_t pr = vctp32q((uint32_t)(nc - j));
+                        int32x4_t acc = whole ? vldrwq_z_s32(fb + j, pr)
+                                              : bias ? vldrwq_z_s32(bias + cb + j, pr) : vdupq_n_s32(0);
+                        for (int32_t k = 0; k < nt; k++)
+                            acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_z_s32(ibase + ti[k] + j, pr), off_k),
+                                                           vldrbq_z_s32(filter + tf[k] + j, pr)));
+                        mve_requant4(&q, acc, cb + j, nc - j, o + j);
                     }
                 }
             }
