@@ -138,8 +138,11 @@ static inline void mve_requant4(const mve_q *q, int32x4_t acc, int32_t c, int32_
 /* Output channels [c, c + n) of one pixel from its k gathered (or adjacent)
  * inputs x: filter rows ws bytes apart from channel 0 at w, folded biases
  * fb[0 .. n). */
-static void mve_pixel(const mve_q *q, const int8_t *x, const int8_t *w, size_t ws, int32_t k, const int32_t *fb,
+static void mve_pixel(const mve_q *qp, const int8_t *x, const int8_t *w, size_t ws, int32_t k, const int32_t *fb,
                       int32_t c, int32_t n, int8_t *o) {
+    /* a local copy: the int8 stores could alias the fields as far as the
+     * compiler knows, so it would reload them after every store */
+    const mve_q ql = *qp, *q = &ql;
     PEXC_COUNT_MAC((int64_t)n * k);
     int32_t j = 0;
     for (; j + 4 <= n; j += 4)
@@ -148,6 +151,73 @@ static void mve_pixel(const mve_q *q, const int8_t *x, const int8_t *w, size_t w
         int32_t a[4] = {0, 0, 0, 0};
         for (int32_t i = 0; i < n - j; i++) a[i] = mve_dot1(x, w + (size_t)(c + j + i) * ws, k, fb[j + i]);
         mve_requant4(q, vldrwq_s32(a), c + j, n - j, o + j);
+    }
+}
+
+/* Two pixels at once (x and y, k inputs each) against four filter rows:
+ * each weight vector is loaded once for both, 14 instructions per 128
+ * multiply-accumulates against 18 one pixel at a time. Channels [c, c + 4)
+ * into o and p. */
+static inline void mve_pixel2_4(const mve_q *q, const int8_t *x, const int8_t *y, const int8_t *w, size_t ws,
+                                int32_t k, const int32_t *fb, int32_t c, int8_t *o, int8_t *p) {
+    const int8_t *w1 = w + ws, *w2 = w1 + ws, *w3 = w2 + ws;
+    int32_t a0 = fb[0], a1 = fb[1], a2 = fb[2], a3 = fb[3];
+    int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+    int32_t i = 0;
+    for (; i + 16 <= k; i += 16) {
+        const int8x16_t xv = vldrbq_s8(x + i), yv = vldrbq_s8(y + i);
+        int8x16_t wv = vldrbq_s8(w + i);
+        a0 = vmladavaq_s8(a0, xv, wv);
+        b0 = vmladavaq_s8(b0, yv, wv);
+        wv = vldrbq_s8(w1 + i);
+        a1 = vmladavaq_s8(a1, xv, wv);
+        b1 = vmladavaq_s8(b1, yv, wv);
+        wv = vldrbq_s8(w2 + i);
+        a2 = vmladavaq_s8(a2, xv, wv);
+        b2 = vmladavaq_s8(b2, yv, wv);
+        wv = vldrbq_s8(w3 + i);
+        a3 = vmladavaq_s8(a3, xv, wv);
+        b3 = vmladavaq_s8(b3, yv, wv);
+    }
+    if (i < k) {
+        const mve_pred16_t pr = vctp8q((uint32_t)(k - i));
+        const int8x16_t xv = vldrbq_z_s8(x + i, pr), yv = vldrbq_z_s8(y + i, pr);
+        int8x16_t wv = vldrbq_z_s8(w + i, pr);
+        a0 = vmladavaq_s8(a0, xv, wv);
+        b0 = vmladavaq_s8(b0, yv, wv);
+        wv = vldrbq_z_s8(w1 + i, pr);
+        a1 = vmladavaq_s8(a1, xv, wv);
+        b1 = vmladavaq_s8(b1, yv, wv);
+        wv = vldrbq_z_s8(w2 + i, pr);
+        a2 = vmladavaq_s8(a2, xv, wv);
+        b2 = vmladavaq_s8(b2, yv, wv);
+        wv = vldrbq_z_s8(w3 + i, pr);
+        a3 = vmladavaq_s8(a3, xv, wv);
+        b3 = vmladavaq_s8(b3, yv, wv);
+    }
+    int32x4_t va = vdupq_n_s32(a0), vb = vdupq_n_s32(b0);
+    va = vsetq_lane_s32(a1, va, 1);
+    va = vsetq_lane_s32(a2, va, 2);
+    va = vsetq_lane_s32(a3, va, 3);
+    vb = vsetq_lane_s32(b1, vb, 1);
+    vb = vsetq_lane_s32(b2, vb, 2);
+    vb = vsetq_lane_s32(b3, vb, 3);
+    const int32x4_t m = vldrwq_s32(q->mult + c), sh = vldrwq_s32(q->shift + c);
+    vstrbq_s32(o, mve_requant4_v(q, va, m, sh));
+    vstrbq_s32(p, mve_requant4_v(q, vb, m, sh));
+}
+
+/* mve_pixel for two pixels x (into o) and y (into p). */
+static void mve_pixel2(const mve_q *qp, const int8_t *x, const int8_t *y, const int8_t *w, size_t ws, int32_t k,
+                       const int32_t *fb, int32_t c, int32_t n, int8_t *o, int8_t *p) {
+    const mve_q ql = *qp, *q = &ql; /* as in mve_pixel */
+    int32_t j = 0;
+    PEXC_COUNT_MAC(2 * (int64_t)(n & ~3) * k);
+    for (; j + 4 <= n; j += 4)
+        mve_pixel2_4(q, x, y, w + (size_t)(c + j) * ws, ws, k, fb + j, c + j, o + j, p + j);
+    if (j < n) {
+        mve_pixel(q, x, w, ws, k, fb + j, c + j, n - j, o + j);
+        mve_pixel(q, y, w, ws, k, fb + j, c + j, n - j, p + j);
     }
 }
 
@@ -176,7 +246,14 @@ int pexc_mve_conv2d_s8(const pexc_conv_params *p, const pexc_view *in, const int
                     int8_t *o = obase + pexc_view_index(out, 0, oy, ox, cb);
                     if (pointwise) {
                         const int8_t *x = ibase + pexc_view_index(in, 0, oy * p->stride_h, ox * p->stride_w, 0);
-                        mve_pixel(&q, x, filter, (size_t)k, k, fb, cb, nc, o);
+                        if (ox + 1 < xe) { /* two pixels of the row at once */
+                            const int8_t *y = ibase + pexc_view_index(in, 0, oy * p->stride_h, (ox + 1) * p->stride_w, 0);
+                            mve_pixel2(&q, x, y, filter, (size_t)k, k, fb, cb, nc, o,
+                                       obase + pexc_view_index(out, 0, oy, ox + 1, cb));
+                            ox++;
+                        } else {
+                            mve_pixel(&q, x, filter, (size_t)k, k, fb, cb, nc, o);
+                        }
                         continue;
                     }
                     /* the window gathered, taps outside as the zero point */
@@ -233,8 +310,9 @@ int pexc_mve_fully_connected_s8(const pexc_conv_params *p, int32_t filter_offset
  * r[ky] at the window row's first pixel (channel c), pixels cs apart; the
  * filter's taps cout apart from f (channel c of tap (0, 0)); folded biases
  * fb[0 .. n). */
-static void mve_dw3_pixel(const mve_q *q, const int8_t *const r[3], size_t cs, const int8_t *f, size_t cout,
+static void mve_dw3_pixel(const mve_q *qp, const int8_t *const r[3], size_t cs, const int8_t *f, size_t cout,
                           const int32_t *fb, int32_t c, int32_t n, int8_t *o) {
+    const mve_q ql = *qp, *q = &ql; /* as in mve_pixel */
     PEXC_COUNT_MAC(9 * (int64_t)n);
     const size_t c2 = 2 * cs, o2 = 2 * cout;
     int32_t j = 0;
