@@ -223,16 +223,40 @@ static void mve_pixel2(const mve_q *qp, const int8_t *x, const int8_t *y, const 
 
 /* ---- CONV_2D ------------------------------------------------------------ */
 
+/* Output pixel (oy, ox)'s kh x kw window of in (ibase: the batch index's
+ * storage, all Cin channels stored) copied into win, tap by tap in the
+ * filter's order, taps outside the input as the zero point (they add 0);
+ * returns how many of its values are such padding. */
+static int32_t mve_gather(const pexc_conv_params *p, const pexc_view *in, const int8_t *ibase, int32_t kh,
+                          int32_t kw, int32_t oy, int32_t ox, int8_t *win) {
+    const int32_t cin = in->c, k = kh * kw * cin;
+    const size_t cs = (size_t)in->c_stored, dstep = cs * (size_t)p->dilation_w, rowc = (size_t)kw * (size_t)cin;
+    const size_t ring_end = (size_t)in->ring_px * cs;
+    const int dense = p->dilation_w == 1 && cs == (size_t)cin;
+    pexc_window w;
+    pexc_window_at(p, in, kh, kw, oy, ox, &w);
+    const int32_t nx = w.kx1 - w.kx0, inside = (w.ky1 - w.ky0) * nx * cin;
+    if (inside < k) memset(win, (int8_t)-p->input_offset, (size_t)k);
+    for (int32_t ky = w.ky0; ky < w.ky1 && nx > 0; ky++) {
+        size_t i = pexc_view_index(in, 0, w.iy + ky * p->dilation_h, w.ix + w.kx0 * p->dilation_w, in->c_begin);
+        int8_t *dst = win + (size_t)ky * rowc + (size_t)w.kx0 * (size_t)cin;
+        if (dense && (!in->ring_px || i + (size_t)nx * cs <= ring_end)) {
+            memcpy(dst, ibase + i, (size_t)nx * (size_t)cin);
+        } else {
+            for (int32_t kx = 0; kx < nx; kx++, i = pexc_view_next(in, i, dstep), dst += cin)
+                memcpy(dst, ibase + i, (size_t)cin);
+        }
+    }
+    return k - inside;
+}
+
 int pexc_mve_conv2d_s8(const pexc_conv_params *p, const pexc_view *in, const int8_t *filter, int32_t kh,
                        int32_t kw, const int32_t *bias, const pexc_tile *t, pexc_view *out) {
     const int32_t cin = in->c, k = kh * kw * cin, off = p->input_offset;
     const int pointwise = kh == 1 && kw == 1 && p->pad_top == 0 && p->pad_left == 0;
     if (!pointwise && k > MVE_WIN) return 0;
     const mve_q q = mve_q_of(p);
-    const size_t cs = (size_t)in->c_stored, dstep = cs * (size_t)p->dilation_w, rowc = (size_t)kw * (size_t)cin;
-    const size_t ring_end = (size_t)in->ring_px * cs;
-    const int dense = p->dilation_w == 1 && cs == (size_t)cin;
-    int8_t win[MVE_WIN] __attribute__((aligned(16)));
+    int8_t win[MVE_WIN] __attribute__((aligned(16))), win2[MVE_WIN] __attribute__((aligned(16)));
     int32_t fb[MVE_BLOCK] __attribute__((aligned(16)));
     for (int32_t cb = t->c0; cb < t->c1; cb += MVE_BLOCK) {
         const int32_t nc = t->c1 - cb > MVE_BLOCK ? MVE_BLOCK : t->c1 - cb;
@@ -256,24 +280,20 @@ int pexc_mve_conv2d_s8(const pexc_conv_params *p, const pexc_view *in, const int
                         }
                         continue;
                     }
-                    /* the window gathered, taps outside as the zero point */
-                    pexc_window w;
-                    pexc_window_at(p, in, kh, kw, oy, ox, &w);
-                    const int32_t nx = w.kx1 - w.kx0;
-                    if ((w.ky1 - w.ky0) * nx * cin < k) memset(win, (int8_t)-off, (size_t)k);
-                    for (int32_t ky = w.ky0; ky < w.ky1 && nx > 0; ky++) {
-                        size_t i = pexc_view_index(in, 0, w.iy + ky * p->dilation_h, w.ix + w.kx0 * p->dilation_w,
-                                                   in->c_begin);
-                        int8_t *dst = win + (size_t)ky * rowc + (size_t)w.kx0 * (size_t)cin;
-                        if (dense && (!in->ring_px || i + (size_t)nx * cs <= ring_end)) {
-                            memcpy(dst, ibase + i, (size_t)nx * (size_t)cin);
-                        } else {
-                            for (int32_t kx = 0; kx < nx; kx++, i = pexc_view_next(in, i, dstep), dst += cin)
-                                memcpy(dst, ibase + i, (size_t)cin);
-                        }
+                    /* the window gathered; two pixels of a row at once */
+                    const int32_t pad = mve_gather(p, in, ibase, kh, kw, oy, ox, win);
+                    if (ox + 1 < xe) {
+                        const int32_t pad2 = mve_gather(p, in, ibase, kh, kw, oy, ox + 1, win2);
+                        mve_pixel2(&q, win, win2, filter, (size_t)k, k, fb, cb, nc, o,
+                                   obase + pexc_view_index(out, 0, oy, ox + 1, cb));
+                        PEXC_COUNT_MAC(-(int64_t)nc * (pad + pad2));
+                        (void)pad2;
+                        ox++;
+                    } else {
+                        mve_pixel(&q, win, filter, (size_t)k, k, fb, cb, nc, o);
+                        PEXC_COUNT_MAC(-(int64_t)nc * pad);
                     }
-                    mve_pixel(&q, win, filter, (size_t)k, k, fb, cb, nc, o);
-                    PEXC_COUNT_MAC(-(int64_t)nc * (k - (w.ky1 - w.ky0) * nx * cin));
+                    (void)pad;
                 }
             }
         }
