@@ -43,6 +43,7 @@ model excluded); "arena" is arena_used_bytes of the CMSIS-NN build.
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -59,6 +60,11 @@ MCU_RUN = os.path.join(H.SHARED, "mcu", "mcu-run")
 MCU_MAIN = os.path.join(ROOT, "tests", "codegen", "mcu_main.c")
 TFLM_JSON = os.path.join(H.GOLDEN_DIR, "tflm-m4.json")
 CPU = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]
+# The core: bench/m55.py sets these four for the Cortex-M55 and reuses the rest.
+BOARD = "mps2-an386"
+TARGET = "cortex-m4"
+TFLM_KEY = "m4"  # tflm-m4.json's <key>_ref / <key>_cmsis_nn entries
+CORE_NAME = "mps2-an386 (Cortex-M4, QEMU"
 SCHEDULES = ["baseline", "channels", "min-sram"]
 
 
@@ -144,7 +150,7 @@ def bench_one(cmd_env, model, schedule, work, opt):
     d = os.path.join(work, "%s-%s" % (model, schedule))
     shutil.rmtree(d, ignore_errors=True)
     how = ["--sram", schedule[5:]] if schedule.startswith("sram=") else ["--schedule", schedule]
-    r = run(cmd + [H.shared_model(model), "-o", d] + how + ["--target", "cortex-m4"], env=env)
+    r = run(cmd + [H.shared_model(model), "-o", d] + how + ["--target", TARGET], env=env)
     if r.returncode:
         return {"error": "pexc compile: " + r.stderr.decode().strip()}
     objs, rt_objs = [], []
@@ -166,7 +172,7 @@ def bench_one(cmd_env, model, schedule, work, opt):
                 % (len(det), ",".join(str(b) for b in det)))
     bdir = os.path.join(d, "fw")
     counts = os.path.join(d, "counts.txt")
-    r = run([MCU_RUN, "-q", "-t", "600", "--count", "--count-out", counts, "--heap", "0", "-b", bdir, "mps2-an386",
+    r = run([MCU_RUN, "-q", "-t", "600", "--count", "--count-out", counts, "--heap", "0", "-b", bdir, BOARD,
              MCU_MAIN, inp] + objs + ["-I" + d, "-DPEXC_MODEL=" + model, "-DPEXC_MACRO=" + model.upper(), opt, "-ffp-contract=off"], timeout=900)
     out = r.stdout.decode()
     if r.returncode:
@@ -216,7 +222,7 @@ def main():
         if not shutil.which(tool):
             sys.exit("%s not found: run %s/mcu/install-deps.sh" % (tool, H.SHARED))
     tflm = json.load(open(TFLM_JSON))
-    work = a.keep or tempfile.mkdtemp(prefix="pexc-m4-")
+    work = a.keep or tempfile.mkdtemp(prefix="pexc-%s-" % TFLM_KEY)
     os.makedirs(work, exist_ok=True)
     cmd_env = compile_cmd(work)
     results = {}
@@ -231,14 +237,15 @@ def main():
         with open(a.json, "w") as f:
             json.dump({"opt": a.opt, "pexc": results, "tflm_source": TFLM_JSON}, f, indent=1)
 
-    print("pexc on mps2-an386 (Cortex-M4, QEMU, %s), deterministic input; TFLM 90b983c2 from tflm-m4.json\n" % a.opt)
+    print("pexc on %s, %s), deterministic input; TFLM 90b983c2 from tflm-m4.json\n" % (CORE_NAME, a.opt))
     print("| model | schedule | golden | pexc instr | x baseline | TFLM ref instr | TFLM CMSIS-NN instr | x CMSIS-NN "
           "| pexc arena | TFLM arena | pexc other RAM | pexc stack | TFLM stack | pexc weights | pexc steps "
           "| pexc code (model + kernels) | TFLM lib code |")
     print("|---|---|:-:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for model in models:
         t = tflm.get(model, {})
-        ref, cm, cm8 = t.get("m4_ref", {}), t.get("m4_cmsis_nn", {}), t.get("m4_cmsis_nn_int8", {})
+        ref, cm, cm8 = (t.get(TFLM_KEY + "_ref", {}), t.get(TFLM_KEY + "_cmsis_nn", {}),
+                        t.get(TFLM_KEY + "_cmsis_nn_int8", {}))
         for sched in schedules:
             r = results["%s/%s" % (model, sched)]
             if "error" in r:
@@ -253,6 +260,13 @@ def main():
                 fmt(r["stack"]), fmt(cm.get("thread_stack_used_bytes")), fmt(r["weights"]), fmt(r["tables"]),
                 fmt(r["model_code"]),
                 fmt(r["kernel_code"]), fmt(cm8.get("flash_lib"))))
+    for sched in schedules:
+        ratios = [results["%s/%s" % (m, sched)]["instr"] / tflm[m][TFLM_KEY + "_cmsis_nn"]["invoke_insn"]
+                  for m in models if results["%s/%s" % (m, sched)].get("instr")
+                  and tflm.get(m, {}).get(TFLM_KEY + "_cmsis_nn", {}).get("invoke_insn")]
+        if ratios:
+            print("\n%s: geometric mean x CMSIS-NN over %d models: %.3f" % (
+                sched, len(ratios), math.exp(sum(math.log(x) for x in ratios) / len(ratios))))
     bad = [k for k, r in results.items() if "error" in r or not r["match"]]
     if bad:
         print("\nfailed or differing from golden: " + ", ".join(bad), file=sys.stderr)

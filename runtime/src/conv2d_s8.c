@@ -29,6 +29,7 @@
  */
 #include "pexc_dot.h"
 #include "pexc_dot2x2.h"
+#include "mve_kernels.h"
 
 /* ---- shared inner loop -------------------------------------------------- */
 
@@ -513,6 +514,9 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
         !pexc_view_stores(in, 0, in->c) || !pexc_conv_rows_fit(p, in, kh, kw, t, out->w))
         return PEXC_ERR_ARG;
     if (t->c0 >= t->c1) return PEXC_OK;
+#ifdef PEXC_MVE
+    if (pexc_mve_conv2d_s8(p, in, filter, kh, kw, bias, t, out)) return PEXC_OK;
+#endif
 
     int8_t *obase = (int8_t *)out->data;
     for (int32_t n = 0; n < out->n; n++) {

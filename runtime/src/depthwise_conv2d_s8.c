@@ -25,6 +25,7 @@
  * with the filter the compiler laid out by channel).
  */
 #include "pexc_dot.h"
+#include "mve_kernels.h"
 
 /* Taps kept at once (on the stack); a larger window is walked in pieces. */
 #define DW_TAPS 25
@@ -466,6 +467,9 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
     if (!pexc_view_stores(in, t->c0 / depth_mult, (t->c1 - 1) / depth_mult + 1))
         return PEXC_ERR_ARG;
     if (p->filter_by_channel && (in->c != 1 || kh * kw > PEXC_GATHER_MAX)) return PEXC_ERR_ARG;
+#ifdef PEXC_MVE
+    if (pexc_mve_depthwise_conv2d_s8(p, depth_mult, in, filter, kh, kw, bias, t, out)) return PEXC_OK;
+#endif
 
     int8_t *obase = (int8_t *)out->data;
     if (p->filter_by_channel) { /* one input channel, filter [Cout, kh, kw] */

@@ -21,6 +21,7 @@
  * every pixel of its own the tile reads.
  */
 #include "pexc_kernels.h"
+#include "mve_kernels.h"
 
 static int view_ok(const pexc_view *v) {
     if (!v || !v->data) return 0;
@@ -135,6 +136,9 @@ pexc_status pexc_add_s8(const pexc_add_params *p, const pexc_view *in1,
     if (p->input1_shift > 0 || p->input1_shift < -31 || p->input2_shift > 0 ||
         p->input2_shift < -31 || p->output_shift > 0 || p->output_shift < -31)
         return PEXC_ERR_ARG;
+#ifdef PEXC_MVE
+    if (pexc_mve_add_s8(p, in1, in2, t, out)) return PEXC_OK;
+#endif
     if (p->left_shift <= 21) {
         add_fast(p, in1, in2, t, out);
         return PEXC_OK;

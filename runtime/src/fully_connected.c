@@ -20,6 +20,7 @@
  * (clang's default) cannot fuse it into an FMA.
  */
 #include "pexc_dot.h"
+#include "mve_kernels.h"
 
 /* in [B, 1, 1, depth], out [B, 1, 1, units], tile channels within out and
  * stored there. Tile rows are ignored. */
@@ -81,6 +82,9 @@ pexc_status pexc_fully_connected_s8(const pexc_conv_params *p,
     if (!pexc_conv_quant_valid(p) || !pexc_input_offset_valid(p) || !weights || !fc_shapes_valid(in, t, out) ||
         !pexc_view_stores(in, 0, in->c))
         return PEXC_ERR_ARG;
+#ifdef PEXC_MVE
+    if (t->c0 < t->c1 && pexc_mve_fully_connected_s8(p, filter_offset, in, weights, bias, t, out)) return PEXC_OK;
+#endif
     const int32_t depth = in->c;
     const int8_t *ibase = (const int8_t *)in->data;
     int8_t *obase = (int8_t *)out->data;
