@@ -474,6 +474,7 @@ int pexc_compile(const char *model, const char *out_dir, const pexc_compile_opti
             goto out;
         }
         m->plan = &m->chosen;
+        if (m->stream == 2) m->stream = 1; /* streamed input plans for the least peak */
         if (o->sram_budget && m->plan->arena_bytes > o->sram_budget) {
             snprintf(err, err_len, "%s: --stream-input: the streamed peak, %zu bytes, exceeds --sram %zu", model,
                      m->plan->arena_bytes, o->sram_budget);
