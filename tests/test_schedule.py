@@ -92,7 +92,7 @@ def test_peak_sram_pinned(name):
     base, chan, mins = EXPECTED_PEAK[name]
     assert inspect(model, "--schedule", "baseline")["peak_sram_bytes"] == base
     assert inspect(model, "--schedule", "channels")["peak_sram_bytes"] == chan
-    j = inspect(model)
+    j = inspect(model, "--schedule", "min-sram")
     assert j["peak_sram_bytes"] == mins
     assert j["baseline_peak_sram_bytes"] == base
 
@@ -125,7 +125,7 @@ def test_looser_budget_fewer_steps():
     sixteenth and an eighth of a row are both one pixel; relaxing must step
     past such equal fractions to whole rows and then several rows."""
     model = os.path.join(SHARED, "kws_ds_cnn_int8.tflite")
-    mins = inspect(model)
+    mins = inspect(model, "--schedule", "min-sram")
     steps = [mins["steps"]]
     for budget in (5 * 1024, 8 * 1024, 12 * 1024):
         j = inspect(model, "--sram", str(budget))
@@ -154,7 +154,7 @@ def test_streamed_where_channels_cannot(name):
     row streaming: the min-sram plan holds streamed segments and beats the
     channels-only plan, whose peak is reported as the whole tensors."""
     model = os.path.join(SHARED, name + ".tflite")
-    j = inspect(model)
+    j = inspect(model, "--schedule", "min-sram")
     assert any("rows" in s for s in j["segments"]), j["segments"]
     assert j["peak_sram_bytes"] < inspect(model, "--schedule", "channels")["peak_sram_bytes"]
 
@@ -165,7 +165,7 @@ def test_input_gives_rows_back():
     band by band as the first convolution consumes its rows; later buffers
     reuse the bytes of bands already consumed."""
     model = os.path.join(SHARED, "vww_96_int8.tflite")
-    j = inspect(model)
+    j = inspect(model, "--schedule", "min-sram")
     bands = sorted((b for b in j["buffers"] if b["tensor"] == 0), key=lambda b: b["rows"][0])
     assert len(bands) > 1 and all(b["kind"] == "band" for b in bands)
     assert sum(b["size"] for b in bands) == 96 * 96 * 3

@@ -13,8 +13,12 @@ hundred bytes larger run at about the baseline's speed.
 """
 import argparse
 import os
+import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import gen_models  # noqa: E402
 
 
 def conv1d_timeseries(tf):
@@ -29,20 +33,12 @@ def conv1d_timeseries(tf):
     return tf.keras.Model(inp, x), (1, 128, 3)
 
 
-def convert(tf, np, model, shape):
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-
+def representative(np, shape):
     def rep():
         rng = np.random.default_rng(0)
         for _ in range(8):
             yield [rng.uniform(-1, 1, shape).astype(np.float32)]
-
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    return conv.convert()
+    return rep
 
 
 def main():
@@ -57,7 +53,7 @@ def main():
         model, shape = make(tf)
         path = os.path.join(a.out, make.__name__ + ".tflite")
         with open(path, "wb") as f:
-            f.write(convert(tf, np, model, shape))
+            f.write(gen_models.convert_int8(tf, model, representative(np, shape)))
         print(path)
 
 

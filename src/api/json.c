@@ -138,8 +138,9 @@ static void write_json(const pexc_model *m, const char *label, const char *targe
                 s, k->op, ir_op_name(op->code), in, out, (long long)plan_step_macs(g, m->calls, &p->steps[s]),
                 p->live_bytes[s], (int)k->kind, (int)p->steps[s].mode);
         put_string(f, k->kind == K_GENERIC && k->gen ? k->gen->fn : "");
-        fprintf(f, "], \"cost_features\": [%.0f, %.0f, %.0f, %.0f, %.0f], \"predicted_instructions\": %.0f}%s\n",
-                cf[0], cf[1], cf[2], cf[3], cf[4], sched_step_cost(g, m->calls, &p->steps[s]),
+        fprintf(f, "], \"cost_features\": [");
+        for (int i = 0; i < COST_NF; i++) fprintf(f, "%s%.0f", i ? ", " : "", cf[i]);
+        fprintf(f, "], \"predicted_instructions\": %.0f}%s\n", sched_step_cost(g, m->calls, &p->steps[s]),
                 s + 1 < p->n_steps ? "," : "");
     }
     fprintf(f, "  ]\n}\n");

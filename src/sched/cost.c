@@ -32,6 +32,20 @@ void sched_step_features(const ir_graph *g, const k_call *calls, const plan_step
     f[2] = (double)(px * ch);
     f[3] = (double)plan_step_macs(g, calls, st);
     f[4] = t->y1 > t->y0 ? (double)(t->y1 - t->y0) : 0;
+    /* A one-channel slice of a convolution runs every MAC in the scalar
+     * tail of a loop built for four channels at a time: per MAC it costs
+     * about twice what a whole layer does. */
+    int64_t taps = (int64_t)k->kh * k->kw, cin = 0;
+    if (k->kind == K_CONV) cin = st->mode == STEP_ACC ? st->ic1 - st->ic0 : k->in_dims[0][3];
+    else if (k->kind == K_FC) cin = st->mode == STEP_ACC ? st->ic1 - st->ic0 : k->in_dims[0][3];
+    else if (k->kind == K_DWCONV && st->mode != STEP_ACC) cin = 1;
+    if (k->kind == K_FC) taps = 1;
+    if (st->mode == STEP_FINISH || taps < 1) cin = 0;
+    f[5] = (double)(px * (ch % 4) * taps * cin);
+    f[6] = (double)(px * ch * taps * (cin % 4));
+    /* depthwise: 3x3 windows have a path of their own, other sizes the
+     * general one at about twice the instructions per MAC */
+    if (k->kind == K_DWCONV) f[6] = k->kh == 3 && k->kw == 3 ? 0 : f[3];
 }
 
 const cost_row *sched_cost_row(const k_call *k, plan_step_mode mode) {

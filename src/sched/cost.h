@@ -5,8 +5,13 @@
 
 #include "internal.h"
 
-/* A step's features: 1, output pixels, output values, MACs, output rows. */
-#define COST_NF 5
+/* A step's features: 1, output pixels, output values, MACs, output rows,
+ * and the MACs the kernels' four-wide inner loops leave to a scalar tail:
+ * those of output channels beyond a multiple of 4, and those of input
+ * channels beyond a multiple of 4 (convolutions, fully connected; for a
+ * depthwise convolution instead the MACs of windows other than 3x3, which
+ * miss its specialised path). */
+#define COST_NF 7
 
 /* Instructions of one step: c . features. kind < 0: the catch-all row;
  * fn NULL: every family of the kind (K_GENERIC), else the runtime function
