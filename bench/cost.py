@@ -2,7 +2,7 @@
 """The scheduler's cost model against the emulated Cortex-M4, per model and
 schedule.
 
-    .venv/bin/python bench/cost.py [--only SUBSTR] [--schedules baseline,default,min-sram] [--json FILE]
+    .venv/bin/python bench/cost.py [--only SUBSTR,...] [--schedules baseline,default,min-sram] [--json FILE]
 
 For every supported model of ../shared/models (and tests/models/cost/) and
 each schedule: `pexc inspect --json` gives the plan's peak and its predicted
@@ -40,14 +40,14 @@ def predicted(path, how):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", help="models whose name contains this")
+    ap.add_argument("--only", help="models whose name contains one of these (comma-separated)")
     ap.add_argument("--schedules", default="baseline,default,min-sram")
     ap.add_argument("--json", help="also write the figures here")
     a = ap.parse_args()
     models = [(m, H.shared_model(m)) for m in H.SUPPORTED_SHARED]
     models += [(os.path.basename(p)[:-7], p) for p in sorted(glob.glob(os.path.join(ROOT, "tests", "models", "cost",
                                                                                          "*.tflite")))]
-    models = [(n, p) for n, p in models if not a.only or a.only in n]
+    models = [(n, p) for n, p in models if not a.only or any(o in n for o in a.only.split(","))]
     work = tempfile.mkdtemp(prefix="pexc-cost-")
     cmd_env = m4.compile_cmd(work)
     rows = {}
