@@ -132,3 +132,15 @@ def test_m4_default_is_fast_and_predictions_hold(tmp_path):
     for s, n in meas.items():
         pred = inspect_json("--schedule", s)["predicted_instructions"]
         assert abs(pred / n - 1) <= 0.10, (s, pred, n)
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(H.ROOT, "build", "libpexc.so")), reason="make pylib")
+def test_python_default_is_the_clis():
+    import sys
+    sys.path.insert(0, os.path.join(H.ROOT, "python"))
+    import pexc
+    d = inspect_json()
+    it = pexc.Interpreter(MODEL)
+    assert (it.schedule, it.peak_sram_bytes) == ("default", d["peak_sram_bytes"])
+    it = pexc.Interpreter(MODEL, schedule="min-sram")
+    assert (it.schedule, it.peak_sram_bytes) == ("min-sram", d["min_sram"]["peak_sram_bytes"])
