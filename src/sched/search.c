@@ -9,6 +9,12 @@
  * one that lowers the overall peak most (fewest extra steps on ties), repeat
  * until nothing helps. The peak is measured on the real plan each candidate
  * would produce, so slices, partial sums and every other buffer count.
+ *
+ * The default schedule asks for less than the least peak: the least peak
+ * whose predicted instructions (cost.c) stay within 1.05x the baseline's.
+ * The search runs as for min-sram, keeping the plan of each round (falling
+ * peak); when the least peak costs too much, choose_default picks among
+ * those plans and the least-peak plan relaxed to looser targets.
  */
 #include <stdint.h>
 #include <stdlib.h>
