@@ -7,6 +7,9 @@
 #   make difffuzz  N mutants through pexc and TFLM (N=2000 SEED=1)
 #   make kernel-table  measure the kernels' code flash and stack per target
 #                  again (src/emit/kernel_table.c; after changing runtime/)
+#   make cost-table  measure every step of real plans on the emulated Cortex-M4 and
+#                  fit the scheduler's cost model again (src/sched/cost_m4.c;
+#                  after changing runtime/ or the generated step loop)
 #   make pylib     build/libpexc.so, which the Python package in python/ loads
 #                  when it runs from the source tree (pip install . builds its own)
 BUILD   ?= build
@@ -36,7 +39,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c tests/kernels/test_*.c)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_COMMON := $(wildcard tests/common/*.c)
 
-.PHONY: all demo test test-asan asan fuzz clean venv tests-bin deps difffuzz pylib kernel-table mathf-exhaustive
+.PHONY: all demo test test-asan asan fuzz clean venv tests-bin deps difffuzz pylib kernel-table cost-table mathf-exhaustive
 all: $(BUILD)/pexc tests-bin
 
 # `pexc compile` finds the runtime sources next to the executable
@@ -68,6 +71,10 @@ pylib: $(BUILD)/libpexc.so
 # changing runtime/; tests/test_header_figures.py fails until then.
 kernel-table: $(BUILD)/pexc
 	.venv/bin/python tools/kernel_sizes.py --write
+	$(MAKE) all
+
+cost-table: $(BUILD)/pexc
+	nice .venv/bin/python tools/fit_cost.py
 	$(MAKE) all
 
 # pexc_expf and pexc_tanhf against the host glibc on all 2^32 float inputs

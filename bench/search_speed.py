@@ -5,7 +5,8 @@ Generates int8 chains with the real TFLite converter (cached under
 build/search_speed/): plain 3x3 convolutions, 3x3 depthwise layers, and a
 CNN mix (pointwise, depthwise, max pools, residual adds), each of 25, 50,
 100, 150 and 200 operators on a 32x32 input with 8-16 channels, then times
-`pexc inspect --json` (the min-sram search) on each, and on every model of
+`pexc inspect --json --schedule min-sram` (the search alone, without the
+default rule's few extra plan builds) on each, and on every model of
 ../shared/models. Prints a markdown table: operators, plan steps, CPU and
 wall seconds, the min-sram peak and the baseline peak.
 
@@ -123,7 +124,7 @@ def main():
     print("| model | operators | steps | CPU s | wall s | min-sram peak B | baseline peak B |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, path in rows:
-        dt, cpu, j, err = time_inspect(path)
+        dt, cpu, j, err = time_inspect(path, "--schedule", "min-sram")
         if j is None:
             print(f"| {name} | | | {cpu:.2f} | {dt:.2f} | refused: {err[:60]} | |", flush=True)
             continue

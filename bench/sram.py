@@ -79,14 +79,15 @@ def main():
     print("| model | TFLM arena_used_bytes | pexc baseline | pexc channel-split | pexc streamed (min-sram) |"
           " TFLM / pexc streamed | lower bound | where the streamed peak sits (tensor bytes) |"
           " pexc --stream-input | TFLM / pexc --stream-input | pexc --stream-input --stream-output |"
-          " TFLM / pexc both streamed |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+          " TFLM / pexc both streamed | pexc default (predicted x baseline instructions) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     ratios, sratios, ioratios = {}, {}, {}
     for name in args.models.split(","):
         model = os.path.join(SHARED, name + ".tflite")
         base = inspect(model, "--schedule", "baseline")
         chan = inspect(model, "--schedule", "channels")
-        best = inspect(model)
+        best = inspect(model, "--schedule", "min-sram")
+        dflt = inspect(model)
         sin = inspect(model, "--stream-input")
         sio = inspect(model, "--stream-input", "--stream-output")
         arena, _ = tflm[name]
@@ -96,7 +97,8 @@ def main():
         print(f"| {name} | {arena:,} | {base['peak_sram_bytes']:,} | {chan['peak_sram_bytes']:,} | "
               f"{best['peak_sram_bytes']:,} | {ratios[name]:.2f}x | {best['lower_bound_bytes']:,} | "
               f"{short_peak(best['peak'])} | {sin['peak_sram_bytes']:,} | {sratios[name]:.2f}x | "
-              f"{sio['peak_sram_bytes']:,} | {ioratios[name]:.2f}x |")
+              f"{sio['peak_sram_bytes']:,} | {ioratios[name]:.2f}x | "
+              f"{dflt['peak_sram_bytes']:,} ({dflt['predicted_instructions'] / dflt['baseline_predicted_instructions']:.2f}x) |")
 
     def geo(names, r=ratios):
         g = 1.0
@@ -129,7 +131,7 @@ def blocks():
         model = os.path.join(BLOCKS, fn)
         try:
             base = inspect(model, "--schedule", "baseline")
-            best = inspect(model)
+            best = inspect(model, "--schedule", "min-sram")
         except subprocess.CalledProcessError as exc:
             print(f"| {fn[:-7]} | | refused: {exc.stderr.strip()[:90]} | | | |")
             continue

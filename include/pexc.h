@@ -24,6 +24,9 @@ typedef enum {
     PEXC_SCHEDULE_BASELINE = 0, /* TFLite's op order, whole tensors */
     PEXC_SCHEDULE_MIN_SRAM = 1, /* least peak SRAM found by the scheduler */
     PEXC_SCHEDULE_CHANNELS = 2, /* least peak with channel splits only (no row streaming) */
+    /* least peak whose predicted instructions stay within 1.05x the
+     * baseline's (the default; with a budget: as PEXC_SCHEDULE_MIN_SRAM) */
+    PEXC_SCHEDULE_DEFAULT = 3,
 } pexc_schedule;
 
 typedef struct pexc_model pexc_model;

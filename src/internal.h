@@ -470,6 +470,18 @@ int sched_baseline(const ir_graph *g, const k_call *calls, plan_t *p, util_arena
  * fits budget bytes; placed and verified. */
 int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int stream_rows, plan_t *p,
                    util_arena *a, util_err *err);
+/* The default schedule: of the plans the min-sram search passes through
+ * (falling peak), the least peak whose predicted instructions stay within
+ * SCHED_DEFAULT_SLOWDOWN of the baseline's (search.c); *least (may be
+ * NULL) gets the least-peak plan, min-sram's. */
+#define SCHED_DEFAULT_SLOWDOWN 1.05
+int sched_default(const ir_graph *g, const k_call *calls, plan_t *p, plan_t *least, util_arena *a,
+                  util_err *err);
+/* Predicted instructions of the baseline (TFLite's order, whole tensors);
+ * -1: out of memory. */
+double sched_base_cost(const ir_graph *g, const k_call *calls);
+/* Predicted Cortex-M4 instructions of a plan's run (cost.c). */
+double sched_plan_cost(const ir_graph *g, const k_call *calls, const plan_t *p);
 /* Pixels [*q0, *q1) (raster order, per batch index) of operand `which`
  * (0, 1; 2 = the output) that step st reads or writes, in the tensor's own
  * NHWC shape; plan_step_rows gives the rows they fall in. */

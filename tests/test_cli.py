@@ -277,7 +277,7 @@ def test_header_figures_and_cmake(tmp_path):
     assert re.search(r"SRAM, activations\s+%d bytes" % peak, h), h[:1500]
     assert re.search(r"flash, constants\s+\d+ bytes", h)
     assert re.search(r"flash, schedule\s+\d+ bytes", h)
-    assert "Schedule: min-sram," in h
+    assert "Schedule: default," in h
     cm = (tmp_path / "CMakeLists.txt").read_text()
     assert "add_library(net STATIC net.c" in cm
     srcs = re.search(r"add_library\(net STATIC ([^)]*)\)", cm).group(1).split()

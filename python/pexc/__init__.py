@@ -2,7 +2,7 @@
 byte as TFLite Micro does, or compile it to C.
 
     import pexc
-    it = pexc.Interpreter("model.tflite")           # schedule="min-sram", sram=None
+    it = pexc.Interpreter("model.tflite")           # schedule="default", sram=None
     it.set_input(x, 0); it.invoke(); y = it.get_output(0)
     ys = it.invoke_batch(xs)                        # N inputs in one C call, GIL released
     figures = pexc.compile("model.tflite", "gen", target="cortex-m4")
@@ -110,11 +110,11 @@ def _fail(err):
 
 
 def _schedule(schedule):
-    out = _INT(1)
+    out = _INT(3)  # PEXC_SCHEDULE_DEFAULT
     if schedule is None:
         return out.value
     if _schedule_from_name(str(schedule).encode(), ctypes.byref(out)):
-        raise PexcError("unknown schedule '%s' (baseline, channels or min-sram)" % schedule)
+        raise PexcError("unknown schedule '%s' (default, min-sram, channels or baseline)" % schedule)
     return out.value
 
 
@@ -160,7 +160,9 @@ class Interpreter:
     """One planned model. TFLM's calls: set_input(array, index), invoke(),
     get_output(index), get_input_details(index), get_output_details(index).
 
-    schedule: "min-sram" (None, the default), "channels" or "baseline";
+    schedule: "default" (None: the least peak within 1.05x the baseline's
+    predicted instructions), "min-sram" (the least peak), "channels" or
+    "baseline";
     sram: a budget (bytes or "48K"): the fastest schedule that fits, or
     PexcError naming the bottleneck. `schedule` then names the schedule
     chosen, `peak_sram_bytes` its arena."""

@@ -9,6 +9,7 @@
 #include "api/model.h"
 #include "internal.h"
 #include "pexc.h"
+#include "sched/cost.h"
 
 void api_shape_str(const ir_tensor *t, char *buf, size_t n) {
     size_t at = 0;
@@ -96,6 +97,14 @@ static void write_json(const pexc_model *m, const char *label, const char *targe
         fprintf(f, "],\n");
     }
     write_device(m, target, f);
+    api_trade t;
+    api_trade_of(m, &t);
+    fprintf(f, "  \"predicted_instructions\": %.0f,\n  \"baseline_predicted_instructions\": %.0f,\n", t.cost,
+            t.base_cost);
+    if (t.is_default)
+        fprintf(f, "  \"default\": {\"peak_sram_bytes\": %zu, \"predicted_instructions\": %.0f},\n"
+                   "  \"min_sram\": {\"peak_sram_bytes\": %zu, \"predicted_instructions\": %.0f},\n",
+                m->plan->arena_bytes, t.cost, t.least_bytes, t.least_cost);
     fprintf(f, "  \"peak\": ");
     put_string(f, why);
     fprintf(f, ",\n  \"segments\": [");
@@ -129,10 +138,18 @@ static void write_json(const pexc_model *m, const char *label, const char *targe
         char in[64] = "[]", out[64];
         if (k->in[0] >= 0) api_shape_str(&g->tensors[k->in[0]], in, sizeof in);
         api_shape_str(&g->tensors[k->out], out, sizeof out);
+        /* the cost model's view of the step, for tools/fit_cost.py */
+        double cf[COST_NF];
+        sched_step_features(g, m->calls, &p->steps[s], cf);
         fprintf(f, "    {\"step\": %d, \"op\": %d, \"type\": \"%s\", \"input_shape\": %s, \"output_shape\": %s, "
-                   "\"macs\": %lld, \"live_bytes\": %zu}%s\n",
+                   "\"macs\": %lld, \"live_bytes\": %zu, \"cost_class\": [%d, %d, ",
                 s, k->op, ir_op_name(op->code), in, out, (long long)plan_step_macs(g, m->calls, &p->steps[s]),
-                p->live_bytes[s], s + 1 < p->n_steps ? "," : "");
+                p->live_bytes[s], (int)k->kind, (int)p->steps[s].mode);
+        put_string(f, k->kind == K_GENERIC && k->gen ? k->gen->fn : "");
+        fprintf(f, "], \"cost_features\": [");
+        for (int i = 0; i < COST_NF; i++) fprintf(f, "%s%.0f", i ? ", " : "", cf[i]);
+        fprintf(f, "], \"predicted_instructions\": %.0f}%s\n", sched_step_cost(g, m->calls, &p->steps[s]),
+                s + 1 < p->n_steps ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
 }

@@ -81,6 +81,10 @@ int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e) {
             m->plan = &m->chosen;
             m->stream = stream;
         }
+    } else if (schedule == PEXC_SCHEDULE_DEFAULT) {
+        if (sched_default(&m->g, m->calls, &m->chosen, &m->least, &m->g.arena, e)) return -1;
+        if (m->chosen.arena_bytes < m->baseline.arena_bytes) m->plan = &m->chosen;
+        m->stream = 2;
     } else if (schedule == PEXC_SCHEDULE_MIN_SRAM || schedule == PEXC_SCHEDULE_CHANNELS) {
         if (sched_min_sram(&m->g, m->calls, 0, schedule == PEXC_SCHEDULE_MIN_SRAM, &m->chosen, &m->g.arena, e))
             return -1;
@@ -154,7 +158,7 @@ size_t pexc_model_baseline_arena_bytes(const pexc_model *m) { return m->baseline
 
 const char *pexc_model_schedule_name(const pexc_model *m) {
     if (m->plan == &m->baseline) return "baseline";
-    return m->stream ? "min-sram" : "channels";
+    return m->stream == 2 ? "default" : m->stream ? "min-sram" : "channels";
 }
 int pexc_model_num_inputs(const pexc_model *m) { return m->g.n_inputs; }
 int pexc_model_num_outputs(const pexc_model *m) { return m->g.n_outputs; }
@@ -191,6 +195,7 @@ int pexc_schedule_from_name(const char *s, pexc_schedule *out) {
     if (!strcmp(s, "baseline")) *out = PEXC_SCHEDULE_BASELINE;
     else if (!strcmp(s, "min-sram")) *out = PEXC_SCHEDULE_MIN_SRAM;
     else if (!strcmp(s, "channels")) *out = PEXC_SCHEDULE_CHANNELS;
+    else if (!strcmp(s, "default")) *out = PEXC_SCHEDULE_DEFAULT;
     else return -1;
     return 0;
 }

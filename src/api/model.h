@@ -11,11 +11,13 @@ struct pexc_model {
     ir_graph g;
     k_call *calls;
     plan_t baseline;
-    plan_t chosen;    /* min-sram result */
+    plan_t chosen;    /* the searched schedule */
+    plan_t least;     /* the default schedule: also the least-peak plan (min-sram) */
     plan_t *plan;     /* the chosen schedule */
     uint8_t *arena;   /* host arena of plan->arena_bytes */
     size_t budget;    /* SRAM budget in bytes, 0: none */
-    int stream;       /* chosen was searched with row streaming (min-sram), else channels */
+    int stream;       /* chosen was searched with row streaming (min-sram), else channels;
+                         2: the default rule chose it */
     int init_done;    /* resource variables hold their CALL_ONCE values (exec_init_state) */
 };
 
@@ -23,6 +25,18 @@ int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e);
 /* Plans m again with its inputs (in) and/or outputs (out) streamed, held to
  * budget bytes (0: none), and gives it an arena of that plan (stream_io.c). */
 int api_plan_streamed(pexc_model *m, pexc_schedule schedule, int in, int out, size_t budget, util_err *e);
+
+/* Predicted instructions (sched_plan_cost) of the chosen plan, the baseline
+ * and, under the default rule, the least-peak plan (trade.c). */
+typedef struct {
+    double cost, base_cost, least_cost;
+    size_t least_bytes;
+    int is_default;
+} api_trade;
+void api_trade_of(const pexc_model *m, api_trade *t);
+/* "default: 2,356 B at 1.03x baseline instructions (predicted); min-sram:
+ * 2,100 B at 1.41x", or for another schedule its predicted instructions. */
+void api_trade_line(const pexc_model *m, char *buf, size_t n);
 
 /* "[d0,d1,...]" */
 void api_shape_str(const ir_tensor *t, char *buf, size_t n);

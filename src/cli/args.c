@@ -9,7 +9,8 @@
 #include "api/model.h"
 #include "cli/cli.h"
 
-#define SCHEDULES "baseline, channels or min-sram (the default)"
+#define SCHEDULES "default (the least peak within 1.05x the baseline's predicted\n" \
+    "                 instructions), min-sram (the least peak), channels or baseline"
 #define TARGETS "host (default), cortex-m4, cortex-m7, cortex-m33 or cortex-m55"
 
 static const char *const USAGE_INSPECT =
@@ -149,7 +150,7 @@ int cli_parse_size(const char *opt, const char *s, size_t *out) {
 
 int cli_schedule_of(const char *s, pexc_schedule *out) {
     if (pexc_schedule_from_name(s, out)) {
-        fprintf(stderr, "pexc: unknown schedule '%s' (baseline, channels or min-sram)\n", s);
+        fprintf(stderr, "pexc: unknown schedule '%s' (default, min-sram, channels or baseline)\n", s);
         return -1;
     }
     return 0;

@@ -1,7 +1,7 @@
 /*
  * pexc compile: the command line of pexc_compile (src/api/compile.c).
  *
- *   pexc compile MODEL -o DIR [--name NAME] [--schedule baseline|channels|min-sram]
+ *   pexc compile MODEL -o DIR [--name NAME] [--schedule default|min-sram|channels|baseline]
  *                [--sram BYTES] [--target host|cortex-m4|cortex-m7|cortex-m33|cortex-m55]
  *                [--arena static|caller] [--stream-input] [--stream-output]
  *
@@ -15,7 +15,7 @@
 
 int cli_compile(int argc, char **argv) {
     const char *model = NULL, *out_dir = NULL, *schedule = NULL;
-    pexc_compile_options o = {.schedule = PEXC_SCHEDULE_MIN_SRAM};
+    pexc_compile_options o = {.schedule = PEXC_SCHEDULE_DEFAULT};
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i], *v = NULL;
         int r = 0;

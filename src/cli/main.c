@@ -39,7 +39,7 @@ typedef struct {
 static int parse(int argc, char **argv, cli_args *a) {
     memset(a, 0, sizeof *a);
     a->batch = 1;
-    a->schedule = "min-sram";
+    a->schedule = "default";
     if (argc < 2) return -1;
     a->cmd = argv[1];
     for (int i = 2; i < argc; i++) {
@@ -188,6 +188,9 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
            sched_name, p->arena_bytes, p->lower_bound, m->baseline.arena_bytes, (long long)total_macs, p->n_steps,
            p->n_segments - n_streamed, n_streamed);
     printf("peak: %s\n", why);
+    char trade[200];
+    api_trade_line(m, trade, sizeof trade);
+    printf("%s\n", trade);
     for (int32_t i = 0; g->stream_input && i < g->n_inputs; i++) {
         int32_t t = g->inputs[i], reader = -1;
         for (int32_t s = 0; s < p->n_steps && reader < 0; s++)

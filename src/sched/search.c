@@ -9,6 +9,12 @@
  * one that lowers the overall peak most (fewest extra steps on ties), repeat
  * until nothing helps. The peak is measured on the real plan each candidate
  * would produce, so slices, partial sums and every other buffer count.
+ *
+ * The default schedule asks for less than the least peak: the least peak
+ * whose predicted instructions (cost.c) stay within 1.05x the baseline's.
+ * The search runs as for min-sram, keeping the plan of each round (falling
+ * peak); when the least peak costs too much, choose_default picks among
+ * those plans and the least-peak plan relaxed to looser targets.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -153,8 +159,189 @@ static int32_t add_cand(int32_t *c, int32_t n, int32_t s) {
     return n + 1;
 }
 
-static int search(const ir_graph *g, const k_call *calls, size_t budget, int stream, scorer *scr, plan_t *p,
-                  util_arena *a, util_err *err) {
+/* Relax: fewer slices, more rows per streamed step (or no split at all)
+ * wherever the peak stays within target, so the schedule is as fast as the
+ * memory it reaches. */
+static int relax(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order, plan_segment *segs,
+                 int32_t *np, plan_segment *trial, size_t target, score *cur, util_err *err) {
+    for (int32_t i = 0; i < *np; i++) {
+        while (segs[i].rows > 0 && segs[i].frac > 1) {
+            plan_segment save = segs[i];
+            segs[i].frac = save.frac / 2 > 1 ? save.frac / 2 : 0;
+            score sc;
+            if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, &sc, err)) return -1;
+            /* equal steps go on: on a narrow tensor 1/16 and 1/8 of a row
+             * are both one pixel, and coarser fractions may still help */
+            if (sc.peak > target || sc.steps > cur->steps) {
+                segs[i] = save;
+                break;
+            }
+            *cur = sc;
+        }
+        if (segs[i].rows > 0 && segs[i].frac <= 1) {
+            for (size_t ri = 0; ri < sizeof stream_rows_relax / sizeof stream_rows_relax[0]; ri++) {
+                int32_t r = stream_rows_relax[ri];
+                if (r <= segs[i].rows) continue;
+                plan_segment save = segs[i];
+                segs[i].rows = r;
+                score sc;
+                if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, &sc, err)) return -1;
+                if (sc.peak > target || sc.steps >= cur->steps) {
+                    segs[i] = save;
+                    if (sc.peak > target) break;
+                } else {
+                    *cur = sc;
+                }
+            }
+        }
+        for (;;) {
+            plan_segment save = segs[i];
+            int32_t k = save.n_slices;
+            size_t ki = 0;
+            while (ki < sizeof slice_counts / sizeof slice_counts[0] && slice_counts[ki] < k) ki++;
+            score sc;
+            if (ki == 0 || save.rows > 0) { /* try removing the segment */
+                memcpy(trial, segs, sizeof(plan_segment) * (size_t)*np);
+                trial[i] = trial[*np - 1];
+                if (score_plan(g, calls, scr, order, trial, *np - 1, SIZE_MAX, &sc, err)) return -1;
+                if (sc.peak <= target) {
+                    memcpy(segs, trial, sizeof(plan_segment) * (size_t)(*np - 1));
+                    (*np)--;
+                    i--;
+                }
+                break;
+            }
+            segs[i].n_slices = slice_counts[ki - 1];
+            if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, &sc, err)) return -1;
+            if (sc.peak > target) {
+                segs[i] = save;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The plans the search passes through, one per round (the first with no
+ * segment), of falling peak: the default schedule picks among them. */
+typedef struct {
+    plan_segment *segs; /* [cap * stride] */
+    int32_t *n;
+    int32_t count, cap, stride;
+} snaps;
+
+static int snaps_add(snaps *sn, const plan_segment *segs, int32_t n) {
+    if (sn->count == sn->cap) {
+        int32_t cap = sn->cap ? sn->cap * 2 : 32;
+        plan_segment *s2 = realloc(sn->segs, sizeof(plan_segment) * (size_t)cap * (size_t)sn->stride);
+        if (!s2) return -1;
+        sn->segs = s2;
+        int32_t *n2 = realloc(sn->n, sizeof(int32_t) * (size_t)cap);
+        if (!n2) return -1;
+        sn->n = n2;
+        sn->cap = cap;
+    }
+    memcpy(sn->segs + (size_t)sn->count * (size_t)sn->stride, segs, sizeof(plan_segment) * (size_t)n);
+    sn->n[sn->count++] = n;
+    return 0;
+}
+
+/* segs[0, *np) relaxed to target (SIZE_MAX: to their own peak), with the
+ * resulting peak and predicted cost. */
+static int relaxed_cost(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order, plan_segment *segs,
+                        int32_t *np, plan_segment *trial, size_t target, size_t *peak, double *cost, util_err *err) {
+    score cur;
+    if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, &cur, err)) return -1;
+    if (relax(g, calls, scr, order, segs, np, trial, target == SIZE_MAX ? cur.peak : target, &cur, err)) return -1;
+    *peak = cur.peak;
+    util_arena tmp;
+    util_arena_init(&tmp, (size_t)1 << 30);
+    plan_t q;
+    int rc = sched_build(g, calls, order, segs, *np, &q, &tmp, err);
+    if (!rc) *cost = sched_plan_cost(g, calls, &q);
+    util_arena_free(&tmp);
+    return rc;
+}
+
+static int snap_relaxed(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order, const snaps *sn,
+                        int32_t i, plan_segment *segs, int32_t *np, plan_segment *trial, size_t *peak, double *cost,
+                        util_err *err) {
+    *np = sn->n[i];
+    memcpy(segs, sn->segs + (size_t)i * (size_t)sn->stride, sizeof(plan_segment) * (size_t)*np);
+    return relaxed_cost(g, calls, scr, order, segs, np, trial, SIZE_MAX, peak, cost, err);
+}
+
+/* limit > 0: the default rule, for a least-peak plan segs[0, *np) that
+ * costs more than limit. Two kinds of candidates, each of falling peak and
+ * (nearly always) rising cost, so bisections find the least peak within
+ * the limit in a few builds:
+ *   - the plans the search passed through (snapshots, each relaxed to its
+ *     own peak); the first has no segment and costs what the baseline does;
+ *   - the least-peak plan relaxed to a looser target (fewer slices, more
+ *     rows per step), the way --sram relaxes to its budget: a plan a few
+ *     hundred bytes above the least peak often runs at the baseline's
+ *     speed where the least peak needs one-channel slices.
+ * On return segs[0, *np) is the chosen plan. */
+static int choose_default(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order,
+                          const snaps *sn, double limit, plan_segment *segs, int32_t *np, plan_segment *trial,
+                          util_err *err) {
+    size_t stride = (size_t)sn->stride;
+    plan_segment *least = malloc(sizeof(plan_segment) * stride * 2);
+    if (!least) return util_fail(err, "out of memory");
+    plan_segment *best = least + stride;
+    int32_t n_least = *np, n_best = 0;
+    memcpy(least, segs, sizeof(plan_segment) * (size_t)*np);
+    score s0;
+    if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, &s0, err)) goto fail;
+    size_t least_peak = s0.peak, best_peak = SIZE_MAX, pk;
+    double c;
+    /* the snapshots: the last one passing */
+    int32_t lo = 0, hi = sn->count;
+    if (sn->count > 1) {
+        if (snap_relaxed(g, calls, scr, order, sn, sn->count - 1, segs, np, trial, &pk, &c, err)) goto fail;
+        if (c <= limit) lo = hi = sn->count - 1;
+        else hi = sn->count - 1;
+    }
+    while (hi - lo > 1) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (snap_relaxed(g, calls, scr, order, sn, mid, segs, np, trial, &pk, &c, err)) goto fail;
+        if (c <= limit) lo = mid;
+        else hi = mid;
+    }
+    if (snap_relaxed(g, calls, scr, order, sn, lo, segs, np, trial, &best_peak, &c, err)) goto fail;
+    n_best = *np;
+    memcpy(best, segs, sizeof(plan_segment) * (size_t)*np);
+    /* the least-peak plan relaxed: bisect the target between its peak
+     * (too costly) and the snapshot's (within the limit) */
+    size_t t_lo = least_peak, t_hi = best_peak;
+    for (int it = 0; it < 16 && t_hi > t_lo + 16 && t_hi - t_lo > t_hi / 200; it++) {
+        size_t mid = t_lo + (t_hi - t_lo) / 2;
+        *np = n_least;
+        memcpy(segs, least, sizeof(plan_segment) * (size_t)n_least);
+        if (relaxed_cost(g, calls, scr, order, segs, np, trial, mid, &pk, &c, err)) goto fail;
+        if (c <= limit && pk < best_peak) {
+            best_peak = pk;
+            n_best = *np;
+            memcpy(best, segs, sizeof(plan_segment) * (size_t)*np);
+            t_hi = pk < mid ? pk : mid;
+        } else if (c <= limit) {
+            t_hi = mid;
+        } else {
+            t_lo = mid;
+        }
+    }
+    *np = n_best;
+    memcpy(segs, best, sizeof(plan_segment) * (size_t)n_best);
+    free(least);
+    return 0;
+fail:
+    free(least);
+    return -1;
+}
+
+static int search(const ir_graph *g, const k_call *calls, size_t budget, int stream, double limit, scorer *scr,
+                  plan_t *p, plan_t *least, util_arena *a, util_err *err) {
+    snaps sn = {NULL, NULL, 0, 0, g->n_ops + 2};
     plan_segment *segs = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
     plan_segment *trial = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
     plan_segment *best_set = util_alloc(a, sizeof(plan_segment) * (size_t)(g->n_ops + 2));
@@ -189,9 +376,10 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
         }
         if (!improved) break;
     }
+    if (limit > 0 && snaps_add(&sn, segs, n)) goto oom;
     int32_t *starts = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_ops + 40));
     int32_t *ends = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_ops + 40));
-    if (!starts || !ends) return util_fail(err, "out of memory");
+    if (!starts || !ends) goto oom;
     for (int round = 0; round < 400; round++) {
         if (budget && cur.peak <= budget) break;
         int32_t peak_op = cur.peak_step;
@@ -205,7 +393,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                     int32_t K = slice_counts[ki];
                     if (K > C) break;
                     int32_t m = with_segment(segs, n, (plan_segment){s, e, K, 0, 0}, trial);
-                    if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) return -1;
+                    if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) goto fail;
                 }
             }
         }
@@ -230,7 +418,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                     for (size_t ri = 0; ri < sizeof stream_grains / sizeof stream_grains[0]; ri++) {
                         plan_segment add = {s, e, 1, stream_grains[ri][0], stream_grains[ri][1]};
                         int32_t m = with_segment(segs, n, add, trial);
-                        if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) return -1;
+                        if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) goto fail;
                     }
                 }
             /* split the streamed segment holding the peak in two, the second
@@ -248,7 +436,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                         /* [first, k] and [k + 1, e] streamed, op k's output whole */
                         int32_t m = with_segment(segs, n, (plan_segment){sg.op_first, k, 1, sg.rows, sg.frac}, trial2);
                         m = with_segment(trial2, m, (plan_segment){k + 1, e, 1, sg.rows, sg.frac}, trial);
-                        if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) return -1;
+                        if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) goto fail;
                     }
                 }
             }
@@ -257,6 +445,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
         n = best_n;
         memcpy(segs, best_set, sizeof(plan_segment) * (size_t)n);
         cur = best;
+        if (limit > 0 && snaps_add(&sn, segs, n)) goto oom;
     }
     /* Finer steps: a streamed segment whose ops make a fraction of a row
      * per step keeps rings of two rows and a few pixels where whole-row
@@ -270,7 +459,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                 segs[i].rows = 1;
                 segs[i].frac = stream_fracs[fi];
                 score sc;
-                if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
+                if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) goto fail;
                 if (better(&sc, &cur, budget)) {
                     cur = sc;
                     improved = 1;
@@ -281,77 +470,39 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
         }
         if (!improved) break;
     }
-    /* Relax: fewer slices, more rows per streamed step (or no split at
-     * all) wherever the peak allows, so the schedule is as fast as the
-     * memory it reaches. */
     size_t target = budget && cur.peak <= budget ? budget : cur.peak;
-    for (int32_t i = 0; i < n; i++) {
-        while (segs[i].rows > 0 && segs[i].frac > 1) {
-            plan_segment save = segs[i];
-            segs[i].frac = save.frac / 2 > 1 ? save.frac / 2 : 0;
-            score sc;
-            if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
-            /* equal steps go on: on a narrow tensor 1/16 and 1/8 of a row
-             * are both one pixel, and coarser fractions may still help */
-            if (sc.peak > target || sc.steps > cur.steps) {
-                segs[i] = save;
-                break;
-            }
-            cur = sc;
-        }
-        if (segs[i].rows > 0 && segs[i].frac <= 1) {
-            for (size_t ri = 0; ri < sizeof stream_rows_relax / sizeof stream_rows_relax[0]; ri++) {
-                int32_t r = stream_rows_relax[ri];
-                if (r <= segs[i].rows) continue;
-                plan_segment save = segs[i];
-                segs[i].rows = r;
-                score sc;
-                if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
-                if (sc.peak > target || sc.steps >= cur.steps) {
-                    segs[i] = save;
-                    if (sc.peak > target) break;
-                } else {
-                    cur = sc;
-                }
-            }
-        }
-        for (;;) {
-            plan_segment save = segs[i];
-            int32_t k = save.n_slices;
-            size_t ki = 0;
-            while (ki < sizeof slice_counts / sizeof slice_counts[0] && slice_counts[ki] < k) ki++;
-            score sc;
-            if (ki == 0 || save.rows > 0) { /* try removing the segment */
-                memcpy(trial, segs, sizeof(plan_segment) * (size_t)n);
-                trial[i] = trial[n - 1];
-                if (score_plan(g, calls, scr, order, trial, n - 1, SIZE_MAX, &sc, err)) return -1;
-                if (sc.peak <= target) {
-                    memcpy(segs, trial, sizeof(plan_segment) * (size_t)(n - 1));
-                    n--;
-                    i--;
-                }
-                break;
-            }
-            segs[i].n_slices = slice_counts[ki - 1];
-            if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
-            if (sc.peak > target) {
-                segs[i] = save;
-                break;
-            }
+    if (relax(g, calls, scr, order, segs, &n, trial, target, &cur, err)) goto fail;
+    if (sched_build(g, calls, order, segs, n, p, a, err)) goto fail;
+    if (plan_memory(p, a, err) || plan_memory_refine(p, 2e8, a, err) || plan_verify(g, calls, p, err)) goto fail;
+    if (limit > 0) {
+        *least = *p;
+        if (sched_plan_cost(g, calls, p) > limit) {
+            /* the least peak costs too much: an earlier plan of the search */
+            if (choose_default(g, calls, scr, order, &sn, limit, segs, &n, trial, err) ||
+                sched_build(g, calls, order, segs, n, p, a, err) || plan_memory(p, a, err) ||
+                plan_memory_refine(p, 2e8, a, err) || plan_verify(g, calls, p, err))
+                goto fail;
         }
     }
-    if (sched_build(g, calls, order, segs, n, p, a, err)) return -1;
-    if (plan_memory(p, a, err) || plan_memory_refine(p, 2e8, a, err)) return -1;
-    return plan_verify(g, calls, p, err);
+    free(sn.segs);
+    free(sn.n);
+    return 0;
+oom:
+    util_fail(err, "out of memory");
+fail:
+    free(sn.segs);
+    free(sn.n);
+    return -1;
 }
 
 /* The search runs twice, scoring candidates by live bytes (the lower bound
  * of any placement, which guides it well through ties) and by the placed
  * arena (which sees that a band group needs contiguous bytes); the better
- * final plan wins: the smaller arena, or within a budget the fewer steps. */
-int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int stream, plan_t *p, util_arena *a,
-                   util_err *err) {
-    plan_t q;
+ * final plan wins: the smaller arena, or within a budget the one predicted
+ * to run faster. limit > 0: the default rule (choose_default) in both. */
+static int run_search(const ir_graph *g, const k_call *calls, size_t budget, int stream, double limit, plan_t *p,
+                      plan_t *least, util_arena *a, util_err *err) {
+    plan_t q, q_least;
     /* both searches share the streamed segments' templates */
     stream_cache cache;
     memset(&cache, 0, sizeof cache);
@@ -364,18 +515,47 @@ int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int st
     }
     for (int32_t i = 0; i < STREAM_CACHE_BUCKETS; i++) cache.bucket[i] = -1;
     scorer live = {0, &cache, NULL, 0}, placed = {1, &cache, NULL, 0};
-    int rc = search(g, calls, budget, stream, &live, p, a, err);
-    if (!rc && stream) rc = search(g, calls, budget, stream, &placed, &q, a, err);
+    int rc = search(g, calls, budget, stream, limit, &live, p, least, a, err);
+    if (!rc && stream) rc = search(g, calls, budget, stream, limit, &placed, &q, &q_least, a, err);
     sched_cache_free(&cache);
     free(live.live);
     free(placed.live);
     if (rc) return -1;
     if (!stream) return 0;
     int fits_p = budget && p->arena_bytes <= budget, fits_q = budget && q.arena_bytes <= budget;
-    int take_q = fits_p && fits_q ? q.n_steps < p->n_steps
+    double cost_p = sched_plan_cost(g, calls, p), cost_q = sched_plan_cost(g, calls, &q);
+    int take_q = fits_p && fits_q ? cost_q < cost_p
                  : fits_p || fits_q ? fits_q
-                 : q.arena_bytes < p->arena_bytes || (q.arena_bytes == p->arena_bytes && q.n_steps < p->n_steps);
+                 : q.arena_bytes < p->arena_bytes || (q.arena_bytes == p->arena_bytes && cost_q < cost_p);
     if (take_q) *p = q;
+    if (limit > 0 && (q_least.arena_bytes < least->arena_bytes ||
+                      (q_least.arena_bytes == least->arena_bytes &&
+                       sched_plan_cost(g, calls, &q_least) < sched_plan_cost(g, calls, least))))
+        *least = q_least;
     return 0;
 }
 
+int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int stream, plan_t *p, util_arena *a,
+                   util_err *err) {
+    return run_search(g, calls, budget, stream, 0, p, NULL, a, err);
+}
+
+double sched_base_cost(const ir_graph *g, const k_call *calls) {
+    util_arena tmp;
+    util_arena_init(&tmp, (size_t)1 << 30);
+    plan_t base;
+    util_err e = {{0}};
+    double c = sched_build(g, calls, NULL, NULL, 0, &base, &tmp, &e) ? -1 : sched_plan_cost(g, calls, &base);
+    util_arena_free(&tmp);
+    return c;
+}
+
+int sched_default(const ir_graph *g, const k_call *calls, plan_t *p, plan_t *least, util_arena *a, util_err *err) {
+    double base = sched_base_cost(g, calls);
+    if (base < 0) return util_fail(err, "out of memory");
+    plan_t own;
+    /* a plan of no cost (a model the table knows nothing of) takes the
+     * least peak */
+    double limit = base > 0 ? SCHED_DEFAULT_SLOWDOWN * base : 1e-300;
+    return run_search(g, calls, 0, 1, limit, p, least ? least : &own, a, err);
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""The scheduler's cost model against the emulated Cortex-M4, per model and
+schedule.
+
+    .venv/bin/python bench/cost.py [--only SUBSTR,...] [--schedules baseline,default,min-sram] [--json FILE]
+
+For every supported model of ../shared/models (and tests/models/cost/) and
+each schedule: `pexc inspect --json` gives the plan's peak and its predicted
+instructions (src/sched/cost.c with the constants of src/sched/cost_m4.c);
+bench/m4.py's bench_one compiles the same plan for the Cortex-M4, runs it
+once under `mcu-run --count` (outputs checked against the goldens for the
+shared models) and gives the measured instructions of NAME_run_io().
+
+Columns: peak SRAM; measured and predicted instructions; the prediction's
+error; measured and predicted x baseline (each over the baseline of the same
+model measured or predicted in this run). The default schedule is the least
+peak whose predicted instructions are within 1.05x the baseline's, so its
+"x baseline" columns are the rule at work.
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import m4  # noqa: E402
+from m4 import H  # noqa: E402
+
+
+def predicted(path, how):
+    r = subprocess.run([H.PEXC, "inspect", path, "--json"] + how, capture_output=True, timeout=1200)
+    if r.returncode:
+        return None
+    return json.loads(r.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", help="models whose name contains one of these (comma-separated)")
+    ap.add_argument("--schedules", default="baseline,default,min-sram")
+    ap.add_argument("--json", help="also write the figures here")
+    a = ap.parse_args()
+    models = [(m, H.shared_model(m)) for m in H.SUPPORTED_SHARED]
+    models += [(os.path.basename(p)[:-7], p) for p in sorted(glob.glob(os.path.join(ROOT, "tests", "models", "cost",
+                                                                                         "*.tflite")))]
+    models = [(n, p) for n, p in models if not a.only or any(o in n for o in a.only.split(","))]
+    work = tempfile.mkdtemp(prefix="pexc-cost-")
+    cmd_env = m4.compile_cmd(work)
+    rows = {}
+    for name, path in models:
+        for sched in a.schedules.split(","):
+            print("%-24s %-9s ..." % (name, sched), file=sys.stderr, flush=True)
+            j = predicted(path, ["--schedule", sched])
+            r = {"predicted": j and j["predicted_instructions"], "peak": j and j["peak_sram_bytes"]}
+            if os.path.exists(os.path.join(H.INPUTS_DIR, name + ".det.bin")):
+                r.update(m4.bench_one(cmd_env, name, sched, work, "-O2"))
+            rows[(name, sched)] = r
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"%s/%s" % k: v for k, v in rows.items()}, f, indent=1)
+    print("| model | schedule | peak SRAM B | measured instr | predicted instr | error | measured x baseline "
+          "| predicted x baseline |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    errs = []
+    for (name, sched), r in rows.items():
+        b = rows.get((name, "baseline"), {})
+        meas, pred = r.get("instr"), r.get("predicted")
+        err = "%+.1f %%" % (100 * (pred / meas - 1)) if meas and pred else "—"
+        if meas and pred:
+            errs.append(abs(pred / meas - 1))
+        mx = "%.3f" % (meas / b["instr"]) if meas and b.get("instr") else "—"
+        px = "%.3f" % (pred / b["predicted"]) if pred and b.get("predicted") else "—"
+        bad = "" if r.get("match", True) else " **DIFF**"
+        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            name, sched + bad, m4.fmt(r.get("peak")), m4.fmt(meas), m4.fmt(round(pred) if pred else None), err, mx,
+            px))
+    if errs:
+        print("\nprediction error: worst %.1f %%, mean %.1f %% over %d plans" % (100 * max(errs),
+                                                                             100 * sum(errs) / len(errs), len(errs)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
