@@ -140,8 +140,8 @@ static int find_runtime(char *out, size_t n) {
  * plan calls are taken, then the files defining what those call, until
  * nothing new is added. */
 
-#define RT_MAX_FILES 64
-#define RT_MAX_FUNCS 512
+#define RT_MAX_FILES 256
+#define RT_MAX_FUNCS 2048
 
 typedef struct {
     char name[64];
@@ -232,7 +232,10 @@ static int index_runtime(const char *rt, rt_index *x, util_err *err) {
     while ((de = readdir(d))) {
         size_t len = strlen(de->d_name);
         if (len < 3 || strcmp(de->d_name + len - 2, ".c") || len >= sizeof x->files[0].base) continue;
-        if (x->n_files == RT_MAX_FILES) break;
+        if (x->n_files == RT_MAX_FILES) {
+            closedir(d);
+            return util_fail(err, "%s: more than %d runtime sources", dir, RT_MAX_FILES);
+        }
         rt_file *f = &x->files[x->n_files];
         memset(f, 0, sizeof *f);
         snprintf(f->base, sizeof f->base, "%s", de->d_name);
