@@ -29,6 +29,7 @@
 #include "api/model.h"
 #include "pexc.h"
 #include "prune/prune.h"
+#include "train/train.h"
 #include "writer/writer.h"
 
 typedef struct {
@@ -188,6 +189,9 @@ done:
 }
 
 #define PRUNE_MAX_GROUPS 256
+/* training records whose loss weighs each candidate cut when there is
+ * data: enough to rank cuts, cheap enough to try every group each step */
+#define PRUNE_LOSS_RECORDS 512
 #define PRUNE_NAME 33 /* a group's name in progress lines: its first tensor's, cut */
 
 /* The groups of the model at cur: their channel counts, and whether one
@@ -258,17 +262,12 @@ done:
     return rc;
 }
 
-/* Prunes *cur (replaced) until its min-sram peak fits o->sram. */
-static int prune_magnitude(const prune_options *o, uint8_t **cur, size_t *len, size_t peak, FILE *f,
+/* Prunes *cur (replaced) until its min-sram peak fits budget. */
+static int prune_magnitude(size_t budget, const train_data *d, uint8_t **cur, size_t *len, size_t peak, FILE *f,
                            util_err *err) {
-    size_t floor = 0;
-    if (peak > o->sram && prune_floor(*cur, *len, &floor, err)) return -1;
-    if (peak > o->sram && floor > o->sram)
-        return util_fail(err,
-                         "prune: --sram %zu needs whole layers removed: with every channel group cut to one channel "
-                         "the min-sram peak is still %zu bytes",
-                         o->sram, floor);
-    for (int iter = 1; peak > o->sram; iter++) {
+    double base_loss = 0.0;
+    if (peak > budget && d && prune_tune_loss(*cur, *len, d, PRUNE_LOSS_RECORDS, &base_loss, err)) return -1;
+    for (int iter = 1; peak > budget; iter++) {
         int32_t n, ch[PRUNE_MAX_GROUPS];
         uint8_t at_peak[PRUNE_MAX_GROUPS];
         char name[PRUNE_MAX_GROUPS][PRUNE_NAME];
@@ -303,7 +302,21 @@ static int prune_magnitude(const prune_options *o, uint8_t **cur, size_t *len, s
             }
             fig.peak = pexc_model_arena_bytes(m);
             pexc_model_free(m);
-            if (fig.peak < best_peak || (best >= 0 && fig.peak == best_peak && loss < best_loss)) {
+            int better;
+            if (d) {
+                /* with data: the cut that costs least loss per byte of peak
+                 * it saves (the loss may even fall: a negative cost) */
+                if (fig.peak < peak && prune_tune_loss(b, bl, d, PRUNE_LOSS_RECORDS, &loss, err)) {
+                    free(b);
+                    free(best_bytes);
+                    return -1;
+                }
+                loss = fig.peak < peak ? (loss - base_loss) / (double)(peak - fig.peak) : 0.0;
+                better = fig.peak < peak && (best < 0 || loss < best_loss);
+            } else {
+                better = fig.peak < best_peak || (best >= 0 && fig.peak == best_peak && loss < best_loss);
+            }
+            if (better) {
                 free(best_bytes);
                 best = gi;
                 best_k = k;
@@ -328,10 +341,17 @@ static int prune_magnitude(const prune_options *o, uint8_t **cur, size_t *len, s
             return util_fail(err,
                              "prune: --sram %zu needs whole layers removed: no channel group lowers the min-sram "
                              "peak below %zu bytes (%s)",
-                             o->sram, peak, where);
+                             budget, peak, where);
         }
-        fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes\n", iter, best, name[best],
-                ch[best], ch[best] - best_k, peak, best_peak);
+        if (d) {
+            base_loss += best_loss * (double)(peak - best_peak);
+            fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes, loss %.4f\n", iter, best,
+                    name[best], ch[best], ch[best] - best_k, peak, best_peak, base_loss);
+        } else {
+            fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes\n", iter, best, name[best],
+                    ch[best], ch[best] - best_k, peak, best_peak);
+        }
+        fflush(f);
         free(*cur);
         *cur = best_bytes;
         *len = best_len;
@@ -382,12 +402,49 @@ static void print_row(FILE *f, const char *what, double a, double b, int pct) {
     else fprintf(f, "%-22s %12.0f %12.0f %9.3f\n", what, a, b, a > 0 ? b / a : 0);
 }
 
+/* Prunes to the budget in o->steps stages, each followed by fine-tuning
+ * when there is data: stage s of S aims at the peak that lies s/S of the
+ * way from the model's to the budget, so each cut is small enough for the
+ * training that follows to repair. */
+static int prune_stages(const prune_options *o, const train_data *d, uint8_t **cur, size_t *len, size_t peak0,
+                        FILE *f, util_err *err) {
+    int32_t steps = o->steps > 0 ? o->steps : 1;
+    size_t peak = peak0, floor = 0;
+    /* before any training: a budget pruning cannot reach is refused now */
+    if (peak0 > o->sram && prune_floor(*cur, *len, &floor, err)) return -1;
+    if (peak0 > o->sram && floor > o->sram)
+        return util_fail(err,
+                         "prune: --sram %zu needs whole layers removed: with every channel group cut to one channel "
+                         "the min-sram peak is still %zu bytes",
+                         o->sram, floor);
+    for (int32_t s = 1; s <= steps; s++) {
+        size_t target = peak0 > o->sram ? peak0 - (size_t)((double)(peak0 - o->sram) * s / steps) : o->sram;
+        if (s == steps) target = o->sram;
+        size_t was = peak;
+        if (prune_magnitude(target, d, cur, len, peak, f, err)) return -1;
+        prune_figures fig;
+        if (figures_of(*cur, *len, &fig, err)) return -1;
+        peak = fig.peak;
+        /* a stage that removed nothing has nothing to repair; with no
+         * epochs the trainer still runs, as a round trip through int8 */
+        int tune = d && (peak < was || o->epochs == 0);
+        fprintf(f, "stage %d/%d: peak %zu bytes (aim %zu), %lld MACs, %zu weight bytes%s\n", s, steps, peak, target,
+                fig.macs, fig.weights, tune ? "; fine-tuning" : "");
+        fflush(f);
+        if (tune && prune_tune(o, d, cur, len, err)) return -1;
+    }
+    return 0;
+}
+
 int prune_run(const prune_options *o, FILE *f, util_err *err) {
     uint8_t *src = NULL, *cur = NULL, *test = NULL;
     size_t src_len, cur_len, test_len = 0;
+    train_data data;
+    memset(&data, 0, sizeof data);
     int rc = -1;
-    if (o->test && (!o->format || strcmp(o->format, "cifar10"))) {
-        return util_fail(err, "prune: --test needs --format cifar10 (got %s)", o->format ? o->format : "none");
+    if ((o->test || o->data) && (!o->format || strcmp(o->format, "cifar10"))) {
+        return util_fail(err, "prune: --test and --data take --format cifar10 (got %s)",
+                         o->format ? o->format : "none");
     }
     if (read_all(o->model, &src, &src_len, err)) return -1;
     if (o->out && !o->groups && writer_probe(o->out, err)) goto done;
@@ -404,6 +461,10 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
                 goto done;
             }
     }
+    if (o->data && !o->groups &&
+        (train_data_load_cifar10(&data, o->data, o->limit, err) ||
+         prune_tune_check(src, src_len, o->model, &data, o->data, err)))
+        goto done;
     /* the untouched model through the writer: what every step builds on */
     {
         ir_graph g;
@@ -428,8 +489,13 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         rc = prune_report(cur, cur_len, before.peak, f, err);
         goto done;
     }
-    if (prune_magnitude(o, &cur, &cur_len, before.peak, f, err)) goto done;
+    if (prune_stages(o, o->data ? &data : NULL, &cur, &cur_len, before.peak, f, err)) goto done;
     if (figures_of(cur, cur_len, &after, err)) goto done;
+    if (after.peak > o->sram) {
+        util_fail(err, "prune: the fine-tuned model's min-sram peak is %zu bytes, over --sram %zu", after.peak,
+                  o->sram);
+        goto done;
+    }
     if (test && (accuracy_cifar10(src, src_len, test, test_len / 3073, &before.accuracy, err) ||
                  accuracy_cifar10(cur, cur_len, test, test_len / 3073, &after.accuracy, err)))
         goto done;
@@ -445,5 +511,6 @@ done:
     free(src);
     free(cur);
     free(test);
+    train_data_free(&data);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "train/train.h"
 
 /* ------------------------------------------------------------------------
  * groups.c: channel groups.
@@ -70,10 +71,31 @@ typedef struct {
     const char *model, *out;
     const char *method;  /* "magnitude" or "none" (rewrite unchanged) */
     size_t sram;         /* budget, bytes (0: none) */
-    const char *data;    /* fine-tuning data: refused until the training engine joins */
+    const char *data;    /* fine-tuning data (CIFAR-10 records); NULL: prune only */
     const char *test, *format; /* optional accuracy report */
+    int32_t epochs;      /* quantisation-aware epochs after each pruning stage */
+    int32_t steps;       /* stages the budget is approached in (gradual pruning) */
+    int32_t limit;       /* training records used (0: all) */
+    int32_t threads;     /* matrix-product threads */
+    float lr;            /* Adam's peak rate (cosine schedule per stage) */
+    uint64_t seed;
     int groups;          /* print the channel groups and what a step on each gives; write nothing */
 } prune_options;
+
+/* tune.c: fine-tuning between pruning stages. */
+
+/* Builds the training network of the model bytes and checks d (read from
+ * path) against it: operators the trainer lacks, image shape, labels. */
+int prune_tune_check(const uint8_t *bytes, size_t len, const char *model, const train_data *d, const char *path,
+                     util_err *err);
+/* o->epochs quantisation-aware epochs on d, then back to int8: *cur
+ * replaced by the fine-tuned model's bytes. Epoch lines go to stdout. */
+int prune_tune(const prune_options *o, const train_data *d, uint8_t **cur, size_t *len, util_err *err);
+
+/* The mean loss of the (fake-quantised) model over the first count
+ * records of d: the importance the data-steered search weighs cuts by. */
+int prune_tune_loss(const uint8_t *bytes, size_t len, const train_data *d, int32_t count, double *loss,
+                    util_err *err);
 
 /* The whole command: prints the table to f; 0, or -1 with err (no output
  * file left). */
