@@ -44,12 +44,16 @@ RESNET = os.path.join(SHARED, "models", "ic_resnet8_int8.tflite")
 TRAIN = os.path.join(SHARED, "data", "cifar10", "train_batch_interleaved.bin")
 TEST = os.path.join(SHARED, "data", "cifar10", "test_batch_sorted.bin")
 OUT_DIR = os.path.join(ROOT, "examples", "pruned")
-STATE = os.path.join(ROOT, "bench", "prune_sweep.json")
+STATE = os.path.join(ROOT, "bench", "prune_sweep.json")  # --state
 
 
 def parse_budget(s):
+    """12K, 8K ...: x 1024 bytes; a decimal such as 5.3K is the issue's
+    5,300 bytes (10.5x under TFLM's 55,712-byte arena)."""
     s = s.strip().upper()
-    return int(round(float(s[:-1]) * 1024)) if s.endswith("K") else int(s)
+    if s.endswith("K"):
+        return int(round(float(s[:-1]) * 1000)) if "." in s else int(s[:-1]) * 1024
+    return int(s)
 
 
 def cpu_children():
@@ -167,12 +171,13 @@ def main():
     ap.add_argument("--lr", default=None)
     ap.add_argument("--tflm", type=int, default=200, help="test images TFLM checks per model")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--state", default=STATE, help="results kept between runs (JSON)")
     args = ap.parse_args()
     os.makedirs(OUT_DIR, exist_ok=True)
     tmp = os.path.join(ROOT, "build", "prune_sweep")
     os.makedirs(tmp, exist_ok=True)
     x, labels = test_set()
-    state = json.load(open(STATE)) if args.resume and os.path.exists(STATE) else {"results": []}
+    state = json.load(open(args.state)) if args.resume and os.path.exists(args.state) else {"results": []}
     if "base" not in state:
         base = measure(RESNET, x, labels, tmp, args.tflm)
         base["weights"], base["macs"] = weights_of(RESNET, tmp)
@@ -185,7 +190,7 @@ def main():
                 continue
             name = "ic_resnet8_%s%s.tflite" % (budget, "" if method == "magnitude" else "_" + method)
             out = os.path.join(OUT_DIR, name)
-            cmd = [PEXC, "prune", RESNET, "--sram", budget, "--data", TRAIN, "--format", "cifar10", "--epochs",
+            cmd = [PEXC, "prune", RESNET, "--sram", str(parse_budget(budget)), "--data", TRAIN, "--format", "cifar10", "--epochs",
                    str(args.epochs), "--steps", str(args.steps), "--method", method, "-o", out]
             if args.limit:
                 cmd += ["--limit", str(args.limit)]
@@ -209,7 +214,7 @@ def main():
                 assert res["peak"] <= parse_budget(budget), res
             print(json.dumps(res), flush=True)
             state["results"].append(res)
-            with open(STATE, "w") as f:
+            with open(args.state, "w") as f:
                 json.dump(state, f, indent=1)
     results = state["results"]
     md = table(results, base, args)

@@ -1,22 +1,33 @@
 /*
- * pexc prune: remove channels where the min-sram peak sits until it fits.
+ * pexc prune: remove channels where the min-sram peak sits until it fits,
+ * fine-tune, and write the int8 model.
  *
  * After the scheduler has done what it can, the peak sits in a few
  * tensors; only their channels pay for SRAM. So the pruner asks the
  * scheduler itself: for every channel group it removes a step of the
  * group's weakest channels (by the L1 norm of their weights) from a copy of
  * the model, writes it (src/writer), compiles it in memory with the
- * min-sram schedule and reads the peak. The group whose step lowers the
- * peak most is pruned for real (ties: the least weight removed), and the
- * search repeats on the smaller model until the peak fits the budget.
- * When no group's step lowers the peak any more (it sits in the input, the
- * output, or channels already at one), the budget needs whole layers
- * removed and the command refuses it.
+ * min-sram schedule and reads the peak. Without data, the group whose step
+ * lowers the peak most is pruned for real (ties: the least weight
+ * removed). With training data, each trial is also run over a few hundred
+ * training images and the step kept is the one that costs the least loss
+ * per byte of peak saved: the L1 norm says which channels of a group to
+ * drop, the data says which group can afford it. The search repeats on the
+ * smaller model until the peak fits the budget. When no group's step
+ * lowers the peak any more (it sits in the input, the output, or channels
+ * already at one), the budget needs whole layers removed and the command
+ * refuses it; the model with every group cut to one channel gives that
+ * answer before any work.
+ *
+ * With data, the budget is reached in --steps stages (gradual pruning:
+ * the peak aimed at moves an equal share of the way each stage), and after
+ * each stage the model is fine-tuned with quantisation-aware training and
+ * quantised back to int8 (tune.c), so each cut is repaired before the next
+ * is chosen.
  *
  * Each candidate round trips through the writer and pexc's own verifying
  * reader and the whole compile pipeline, so the model finally written is
- * one pexc has already compiled. No fine-tuning happens here: the training
- * engine (src/train) takes the pruned model on from this point.
+ * one pexc has already compiled.
  */
 #define _POSIX_C_SOURCE 200809L
 
