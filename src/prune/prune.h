@@ -101,4 +101,43 @@ int prune_tune_loss(const uint8_t *bytes, size_t len, const train_data *d, int32
  * file left). */
 int prune_run(const prune_options *o, FILE *f, util_err *err);
 
+/* ------------------------------------------------------------------------
+ * gates.c: differentiable pruning (channel gates, resource-aware penalty).
+ * ---------------------------------------------------------------------- */
+
+#include "train/train.h"
+
+typedef struct {
+    size_t sram;          /* budget, bytes: the min-sram peak must fit it */
+    int32_t batch;        /* examples per training step (32) */
+    int32_t steps;        /* training steps per round (100) */
+    int32_t max_rounds;   /* rounds of raising lambda before closing channels
+                             greedily by gate (12) */
+    int32_t check_every;  /* steps between closing gates and compiling (10) */
+    float lambda;         /* the penalty's first weight (32), and its */
+    float lambda_growth;  /* factor from one round to the next (1.5) */
+    float gate_lr;        /* SGD rate of the gates (0.05) */
+    float threshold;      /* a gate below this fraction of its group's
+                             largest closes its channel (0.1) */
+    int augment;          /* random crop and flip of the examples */
+    uint64_t seed;
+    train_optim opt;      /* the weights' optimiser (Adam at the engine's fine-tuning
+                             rate, 1e-5, constant) */
+} prune_gates_options;
+
+void prune_gates_defaults(prune_gates_options *o);
+
+/* Trains per-channel gates (one vector per channel group, at its
+ * producers) with the weights on d, the penalty on each group's gates
+ * weighted by the min-sram peak bytes one of its channels costs, raising
+ * the penalty round by round until the channels whose gates closed leave
+ * a model whose min-sram peak fits o->sram. Leaves g (as reader_load gave
+ * it) pruned to fit, with the gates folded into the trained weights and
+ * biases, quantised back per channel; activation ranges unchanged (the
+ * pipeline fine-tunes and calibrates next). One line per round to
+ * progress when not NULL. 0, or -1 with err (g then half edited: discard
+ * it). */
+int prune_gates_select(ir_graph *g, const train_data *d, const prune_gates_options *o, FILE *progress,
+                       util_err *err);
+
 #endif

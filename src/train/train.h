@@ -99,6 +99,8 @@ typedef struct {
     float lr_w, lr_b;
 } train_layer;
 
+typedef struct train_gate_set train_gate_set; /* gate.h: per-channel gates */
+
 typedef struct {
     const ir_graph *g;
     int32_t n_layers, n_acts;
@@ -116,6 +118,7 @@ typedef struct {
     float *scratch;        /* im2col rows and their gradient */
     size_t scratch_floats;
     float *probs;          /* [batch][classes] */
+    train_gate_set *gates; /* channel gates (gate.h) or NULL */
 } train_net;
 
 /* Builds the network for batches of up to `batch` examples from a checked,
