@@ -78,7 +78,7 @@ def test_prune_resnet8_fits_and_matches_tflm(budget, want_peak, tmp_path):
 @pytest.mark.parametrize("args,words", [
     (["--sram", "2K"], "needs whole layers removed"),
     (["--sram", "12K", "--model-missing"], "unknown option"),
-    (["--sram", "8K", "--method", "gates"], "not in this build"),
+    (["--sram", "8K", "--method", "gates"], "needs --data"),
     (["--sram", "8K", "--data", CIFAR, "--format", "idx"], "cifar10"),
 ])
 def test_prune_refusals(args, words, tmp_path):

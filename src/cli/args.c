@@ -47,7 +47,7 @@ static const char *const USAGE_COMPILE =
     "  --stream-input plan with streamed inputs: NAME_run_stream asks a function of\n"
     "                 the caller's for input pixels in raster order as the plan needs them\n";
 static const char *const USAGE_PRUNE =
-    "usage: pexc prune MODEL --sram SIZE -o OUT.tflite [--method magnitude|none]\n"
+    "usage: pexc prune MODEL --sram SIZE -o OUT.tflite [--method magnitude|gates|none]\n"
     "                  [--data FILE] [--test FILE] [--format cifar10] [--epochs N]\n"
     "                  [--steps S] [--limit N] [--lr X] [--threads N] [--seed N]\n"
     "  removes whole channels (smallest L1 norm first, in the channel group\n"
@@ -56,7 +56,9 @@ static const char *const USAGE_PRUNE =
     "  quantises back to int8 (per-channel weights, int32 biases, the model's\n"
     "  activation ranges, input and output kept), then writes the int8 model\n"
     "  -o, --output FILE  the pruned .tflite (written whole or not at all)\n"
-    "  --method M     magnitude (default), or none: write the model back unchanged\n"
+    "  --method M     magnitude (default); gates: per-channel gates trained with the\n"
+    "                 weights under a penalty on the peak (needs --data); or none:\n"
+    "                 write the model back unchanged\n"
     "  --groups       print the channel groups and the min-sram peak a step on each\n"
     "                 would give; write nothing\n"
     "  --data FILE    labelled training images to fine-tune on\n"

@@ -92,13 +92,12 @@ int cli_prune(int argc, char **argv) {
         cli_usage(stderr, "prune");
         return 2;
     }
-    if (!strcmp(o.method, "gates")) {
-        /* the differentiable method lives in src/prune/gates.c, which this
-         * branch does not have yet */
-        fprintf(stderr, "pexc: prune: --method gates is not in this build; use magnitude\n");
-        return 1;
+    if (!strcmp(o.method, "gates") && (!o.data || !o.sram)) {
+        /* the gates learn which channels matter from the data */
+        fprintf(stderr, "pexc: prune: --method gates needs --data FILE and --sram BYTES\n");
+        return 2;
     }
-    if (strcmp(o.method, "magnitude") && strcmp(o.method, "none")) {
+    if (strcmp(o.method, "magnitude") && strcmp(o.method, "none") && strcmp(o.method, "gates")) {
         fprintf(stderr, "pexc: prune: --method takes magnitude, gates or none, got '%s'\n", o.method);
         return 2;
     }

@@ -413,6 +413,31 @@ static void print_row(FILE *f, const char *what, double a, double b, int pct) {
     else fprintf(f, "%-22s %12.0f %12.0f %9.3f\n", what, a, b, a > 0 ? b / a : 0);
 }
 
+/* The differentiable method (gates.c) to budget on the model at *cur
+ * (replaced): gates trained with the weights under the peak penalty,
+ * folded, quantised, closed channels removed. */
+static int prune_by_gates(const prune_options *o, size_t budget, const train_data *d, uint8_t **cur, size_t *len,
+                          FILE *f, util_err *err) {
+    ir_graph g;
+    prune_gates_options go;
+    prune_gates_defaults(&go);
+    go.sram = budget;
+    go.seed = o->seed;
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    train_gemm_set_threads(o->threads > 0 ? o->threads : 2);
+    int rc = reader_load(&g, *cur, *len, err) || prune_gates_select(&g, d, &go, f, err) ||
+                     writer_tflite(&g, &out, &out_len, err)
+                 ? -1
+                 : 0;
+    util_arena_free(&g.arena);
+    if (rc) return -1;
+    free(*cur);
+    *cur = out;
+    *len = out_len;
+    return 0;
+}
+
 /* Prunes to the budget in o->steps stages, each followed by fine-tuning
  * when there is data: stage s of S aims at the peak that lies s/S of the
  * way from the model's to the budget, so each cut is small enough for the
@@ -432,7 +457,9 @@ static int prune_stages(const prune_options *o, const train_data *d, uint8_t **c
         size_t target = peak0 > o->sram ? peak0 - (size_t)((double)(peak0 - o->sram) * s / steps) : o->sram;
         if (s == steps) target = o->sram;
         size_t was = peak;
-        if (prune_magnitude(target, d, cur, len, peak, f, err)) return -1;
+        if (d && !strcmp(o->method, "gates") ? prune_by_gates(o, target, d, cur, len, f, err)
+                                             : prune_magnitude(target, d, cur, len, peak, f, err))
+            return -1;
         prune_figures fig;
         if (figures_of(*cur, *len, &fig, err)) return -1;
         peak = fig.peak;
