@@ -8,26 +8,12 @@
  *
  * Errors: one line on stderr, exit status 1 (2 for usage errors).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "prune/prune.h"
-
-/* A whole number in [lo, hi] for option opt; -1 reported. */
-static int whole(const char *opt, const char *v, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (*end || !*v || errno || x < lo || x > hi) {
-        fprintf(stderr, "pexc: prune: %s takes a whole number from %ld to %ld, got '%s'\n", opt, lo, hi, v);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
 
 int cli_prune(int argc, char **argv) {
     prune_options o = {.method = "magnitude", .epochs = 1, .steps = 1, .threads = 2, .lr = 3e-3f, .seed = 1};
@@ -54,19 +40,19 @@ int cli_prune(int argc, char **argv) {
         } else if ((r = cli_opt_value(argc, argv, &i, "--format", &v))) {
             o.format = v;
         } else if ((r = cli_opt_value(argc, argv, &i, "--epochs", &v))) {
-            if (r > 0 && whole("--epochs", v, 0, 10000, &x)) return 2;
+            if (r > 0 && cli_parse_long("--epochs", v, 0, 10000, &x)) return 2;
             o.epochs = (int32_t)x;
         } else if ((r = cli_opt_value(argc, argv, &i, "--steps", &v))) {
-            if (r > 0 && whole("--steps", v, 1, 100, &x)) return 2;
+            if (r > 0 && cli_parse_long("--steps", v, 1, 100, &x)) return 2;
             o.steps = (int32_t)x;
         } else if ((r = cli_opt_value(argc, argv, &i, "--limit", &v))) {
-            if (r > 0 && whole("--limit", v, 1, 10000000, &x)) return 2;
+            if (r > 0 && cli_parse_long("--limit", v, 1, 10000000, &x)) return 2;
             o.limit = (int32_t)x;
         } else if ((r = cli_opt_value(argc, argv, &i, "--threads", &v))) {
-            if (r > 0 && whole("--threads", v, 1, 8, &x)) return 2;
+            if (r > 0 && cli_parse_long("--threads", v, 1, 8, &x)) return 2;
             o.threads = (int32_t)x;
         } else if ((r = cli_opt_value(argc, argv, &i, "--seed", &v))) {
-            if (r > 0 && whole("--seed", v, 0, 2147483647L, &x)) return 2;
+            if (r > 0 && cli_parse_long("--seed", v, 0, 2147483647L, &x)) return 2;
             o.seed = (uint64_t)x;
         } else if ((r = cli_opt_value(argc, argv, &i, "--lr", &v))) {
             char *end;
