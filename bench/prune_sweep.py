@@ -172,6 +172,8 @@ def main():
     ap.add_argument("--tflm", type=int, default=200, help="test images TFLM checks per model")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--state", default=STATE, help="results kept between runs (JSON)")
+    ap.add_argument("--merge", nargs="*", default=[], help="other --state files whose results join this one's")
+    ap.add_argument("--report-only", action="store_true", help="write the table and plot from --state, run nothing")
     args = ap.parse_args()
     os.makedirs(OUT_DIR, exist_ok=True)
     tmp = os.path.join(ROOT, "build", "prune_sweep")
@@ -183,8 +185,13 @@ def main():
         base["weights"], base["macs"] = weights_of(RESNET, tmp)
         state["base"] = base
     base = state["base"]
+    for other in args.merge:
+        state["results"] += [r for r in json.load(open(other))["results"] if not r.get("skipped")]
+    if args.merge:
+        with open(args.state, "w") as f:
+            json.dump(state, f, indent=1)
     done = {(r["method"], r["budget"]) for r in state["results"]}
-    for method in args.methods.split(","):
+    for method in [] if args.report_only else args.methods.split(","):
         for budget in args.budgets.split(","):
             if (method, budget) in done:
                 continue
