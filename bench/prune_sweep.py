@@ -179,7 +179,8 @@ def main():
     tmp = os.path.join(ROOT, "build", "prune_sweep")
     os.makedirs(tmp, exist_ok=True)
     x, labels = test_set()
-    state = json.load(open(args.state)) if args.resume and os.path.exists(args.state) else {"results": []}
+    keep = (args.resume or args.report_only) and os.path.exists(args.state)
+    state = json.load(open(args.state)) if keep else {"results": []}
     if "base" not in state:
         base = measure(RESNET, x, labels, tmp, args.tflm)
         base["weights"], base["macs"] = weights_of(RESNET, tmp)
