@@ -18,6 +18,8 @@ int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **
  * at most 4 GiB. Prints the error (naming opt and the accepted forms) and
  * returns -1 when s is not one. */
 int cli_parse_size(const char *opt, const char *s, size_t *out);
+/* A whole number in [lo, hi] for option opt (train.c); -1 reported. */
+int cli_parse_long(const char *opt, const char *v, long lo, long hi, long *out);
 
 /* --schedule's value; -1 (reported) when it is none of the three. */
 int cli_schedule_of(const char *s, pexc_schedule *out);

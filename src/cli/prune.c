@@ -2,19 +2,22 @@
  * pexc prune: the command line of the pruner (src/prune/prune.c).
  *
  *   pexc prune MODEL --sram BYTES -o OUT.tflite [--method magnitude|none]
- *              [--test FILE --format cifar10]
+ *              [--data FILE] [--test FILE] [--format cifar10] [--epochs N]
+ *              [--steps S] [--limit N] [--lr X] [--threads N] [--seed N]
  *   pexc prune MODEL --groups
  *
  * Errors: one line on stderr, exit status 1 (2 for usage errors).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "prune/prune.h"
 
 int cli_prune(int argc, char **argv) {
-    prune_options o = {.method = "magnitude"};
+    prune_options o = {.method = "magnitude", .epochs = 1, .steps = 1, .threads = 2, .lr = 3e-3f, .seed = 1};
+    long x;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i], *v = NULL;
         int r = 0;
@@ -36,6 +39,29 @@ int cli_prune(int argc, char **argv) {
             o.test = v;
         } else if ((r = cli_opt_value(argc, argv, &i, "--format", &v))) {
             o.format = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--epochs", &v))) {
+            if (r > 0 && cli_parse_long("--epochs", v, 0, 10000, &x)) return 2;
+            o.epochs = (int32_t)x;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--steps", &v))) {
+            if (r > 0 && cli_parse_long("--steps", v, 1, 100, &x)) return 2;
+            o.steps = (int32_t)x;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--limit", &v))) {
+            if (r > 0 && cli_parse_long("--limit", v, 1, 10000000, &x)) return 2;
+            o.limit = (int32_t)x;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--threads", &v))) {
+            if (r > 0 && cli_parse_long("--threads", v, 1, 8, &x)) return 2;
+            o.threads = (int32_t)x;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--seed", &v))) {
+            if (r > 0 && cli_parse_long("--seed", v, 0, 2147483647L, &x)) return 2;
+            o.seed = (uint64_t)x;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--lr", &v))) {
+            char *end;
+            double lr = r > 0 ? strtod(v, &end) : 0;
+            if (r > 0 && (*end || !*v || !(lr > 0.0) || lr > 10.0)) {
+                fprintf(stderr, "pexc: prune: --lr takes a number above 0 up to 10, got '%s'\n", v);
+                return 2;
+            }
+            o.lr = (float)lr;
         } else if ((r = cli_opt_value(argc, argv, &i, "--sram", &v))) {
             if (r > 0 && cli_parse_size("--sram", v, &o.sram)) return 2;
         } else if (s[0] == '-' && s[1]) {
@@ -52,19 +78,21 @@ int cli_prune(int argc, char **argv) {
         cli_usage(stderr, "prune");
         return 2;
     }
-    if (strcmp(o.method, "magnitude") && strcmp(o.method, "none")) {
-        fprintf(stderr, "pexc: prune: --method takes magnitude or none, got '%s'\n", o.method);
+    if (!strcmp(o.method, "gates") && (!o.data || !o.sram)) {
+        /* the gates learn which channels matter from the data */
+        fprintf(stderr, "pexc: prune: --method gates needs --data FILE and --sram BYTES\n");
+        return 2;
+    }
+    if (strcmp(o.method, "magnitude") && strcmp(o.method, "none") && strcmp(o.method, "gates")) {
+        fprintf(stderr, "pexc: prune: --method takes magnitude, gates or none, got '%s'\n", o.method);
         return 2;
     }
     if (!strcmp(o.method, "magnitude") && !o.sram && !o.groups) {
         fprintf(stderr, "pexc: prune: --method magnitude needs --sram BYTES, the budget to prune to\n");
         return 2;
     }
-    if (o.data) {
-        /* fine-tuning data: the training engine (src/train) is not part of
-         * this build yet, and pruning without it must not pretend to use it */
-        fprintf(stderr, "pexc: prune: --data (fine-tuning) needs the training engine, which this build lacks; "
-                        "use --test FILE to measure accuracy\n");
+    if (o.format && !strcmp(o.format, "idx")) {
+        fprintf(stderr, "pexc: prune: --format idx: the trainer reads only cifar10 records so far\n");
         return 1;
     }
     util_err err;

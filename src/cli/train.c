@@ -59,7 +59,7 @@ typedef struct {
     float lr, wd;
 } train_args;
 
-static int parse_long(const char *opt, const char *v, long lo, long hi, long *out) {
+int cli_parse_long(const char *opt, const char *v, long lo, long hi, long *out) {
     char *end;
     errno = 0;
     long x = strtol(v, &end, 10);
@@ -120,16 +120,16 @@ static int parse(int argc, char **argv, int eval, train_args *a) {
             if (r < 0) return -1;
             a->probs = v;
         } else if (!eval && (r = cli_opt_value(argc, argv, &i, "--epochs", &v))) {
-            if (r < 0 || parse_long("--epochs", v, 0, 10000, &a->epochs)) return -1;
+            if (r < 0 || cli_parse_long("--epochs", v, 0, 10000, &a->epochs)) return -1;
         } else if ((r = cli_opt_value(argc, argv, &i, "--batch", &v))) {
-            if (r < 0 || parse_long("--batch", v, 1, 1024, &a->batch)) return -1;
+            if (r < 0 || cli_parse_long("--batch", v, 1, 1024, &a->batch)) return -1;
         } else if ((r = cli_opt_value(argc, argv, &i, "--limit", &v))) {
-            if (r < 0 || parse_long("--limit", v, 1, 10000000, &a->limit)) return -1;
+            if (r < 0 || cli_parse_long("--limit", v, 1, 10000000, &a->limit)) return -1;
         } else if ((r = cli_opt_value(argc, argv, &i, "--threads", &v))) {
-            if (r < 0 || parse_long("--threads", v, 1, 8, &a->threads)) return -1;
+            if (r < 0 || cli_parse_long("--threads", v, 1, 8, &a->threads)) return -1;
         } else if (!eval && (r = cli_opt_value(argc, argv, &i, "--seed", &v))) {
             long x;
-            if (r < 0 || parse_long("--seed", v, 0, 2147483647L, &x)) return -1;
+            if (r < 0 || cli_parse_long("--seed", v, 0, 2147483647L, &x)) return -1;
             a->seed = (unsigned long long)x;
         } else if (!eval && (r = cli_opt_value(argc, argv, &i, "--lr", &v))) {
             if (r < 0 || parse_float("--lr", v, &a->lr)) return -1;

@@ -66,6 +66,7 @@ int prune_remove(ir_graph *g, prune_group *gr, const uint8_t *keep, util_err *er
     if (kept == gr->channels) return 0;
     uint8_t *done = util_alloc(&g->arena, (size_t)g->n_tensors + 1);
     if (!done) return util_fail(err, "prune: out of memory");
+    memset(done, 0, (size_t)g->n_tensors + 1);
     for (int32_t k = 0; k < gr->n_tensors; k++) {
         ir_tensor *t = &g->tensors[gr->tensors[k]];
         if (cut_axis(g, t, t->rank - 1, keep, kept, err)) return -1;
@@ -88,8 +89,12 @@ int prune_remove(ir_graph *g, prune_group *gr, const uint8_t *keep, util_err *er
             continue;
         }
         ir_tensor *w = &g->tensors[op->in[1]];
-        if (done[w->index]) continue;
-        done[w->index] = 1;
+        /* a conv inside its own group (a 1x1 conv between a depthwise and
+         * the ADD that closes a residual block) is both producer and
+         * consumer: its two axes are cut once each, so the flags are bits */
+        uint8_t bit = role == PRUNE_CONSUMER ? 2 : 1;
+        if (done[w->index] & bit) continue;
+        done[w->index] |= bit;
         /* producers cut their output rows (axis 0), depthwise its channel
          * column, consumers their input column: the last axis */
         int32_t axis = role == PRUNE_PRODUCER ? 0 : w->rank - 1;

@@ -1,22 +1,33 @@
 /*
- * pexc prune: remove channels where the min-sram peak sits until it fits.
+ * pexc prune: remove channels where the min-sram peak sits until it fits,
+ * fine-tune, and write the int8 model.
  *
  * After the scheduler has done what it can, the peak sits in a few
  * tensors; only their channels pay for SRAM. So the pruner asks the
  * scheduler itself: for every channel group it removes a step of the
  * group's weakest channels (by the L1 norm of their weights) from a copy of
  * the model, writes it (src/writer), compiles it in memory with the
- * min-sram schedule and reads the peak. The group whose step lowers the
- * peak most is pruned for real (ties: the least weight removed), and the
- * search repeats on the smaller model until the peak fits the budget.
- * When no group's step lowers the peak any more (it sits in the input, the
- * output, or channels already at one), the budget needs whole layers
- * removed and the command refuses it.
+ * min-sram schedule and reads the peak. Without data, the group whose step
+ * lowers the peak most is pruned for real (ties: the least weight
+ * removed). With training data, each trial is also run over a few hundred
+ * training images and the step kept is the one that costs the least loss
+ * per byte of peak saved: the L1 norm says which channels of a group to
+ * drop, the data says which group can afford it. The search repeats on the
+ * smaller model until the peak fits the budget. When no group's step
+ * lowers the peak any more (it sits in the input, the output, or channels
+ * already at one), the budget needs whole layers removed and the command
+ * refuses it; the model with every group cut to one channel gives that
+ * answer before any work.
+ *
+ * With data, the budget is reached in --steps stages (gradual pruning:
+ * the peak aimed at moves an equal share of the way each stage), and after
+ * each stage the model is fine-tuned with quantisation-aware training and
+ * quantised back to int8 (tune.c), so each cut is repaired before the next
+ * is chosen.
  *
  * Each candidate round trips through the writer and pexc's own verifying
  * reader and the whole compile pipeline, so the model finally written is
- * one pexc has already compiled. No fine-tuning happens here: the training
- * engine (src/train) takes the pruned model on from this point.
+ * one pexc has already compiled.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -29,6 +40,7 @@
 #include "api/model.h"
 #include "pexc.h"
 #include "prune/prune.h"
+#include "train/train.h"
 #include "writer/writer.h"
 
 typedef struct {
@@ -188,6 +200,9 @@ done:
 }
 
 #define PRUNE_MAX_GROUPS 256
+/* training records whose loss weighs each candidate cut when there is
+ * data: enough to rank cuts, cheap enough to try every group each step */
+#define PRUNE_LOSS_RECORDS 512
 #define PRUNE_NAME 33 /* a group's name in progress lines: its first tensor's, cut */
 
 /* The groups of the model at cur: their channel counts, and whether one
@@ -258,17 +273,12 @@ done:
     return rc;
 }
 
-/* Prunes *cur (replaced) until its min-sram peak fits o->sram. */
-static int prune_magnitude(const prune_options *o, uint8_t **cur, size_t *len, size_t peak, FILE *f,
+/* Prunes *cur (replaced) until its min-sram peak fits budget. */
+static int prune_magnitude(size_t budget, const train_data *d, uint8_t **cur, size_t *len, size_t peak, FILE *f,
                            util_err *err) {
-    size_t floor = 0;
-    if (peak > o->sram && prune_floor(*cur, *len, &floor, err)) return -1;
-    if (peak > o->sram && floor > o->sram)
-        return util_fail(err,
-                         "prune: --sram %zu needs whole layers removed: with every channel group cut to one channel "
-                         "the min-sram peak is still %zu bytes",
-                         o->sram, floor);
-    for (int iter = 1; peak > o->sram; iter++) {
+    double base_loss = 0.0;
+    if (peak > budget && d && prune_tune_loss(*cur, *len, d, PRUNE_LOSS_RECORDS, &base_loss, err)) return -1;
+    for (int iter = 1; peak > budget; iter++) {
         int32_t n, ch[PRUNE_MAX_GROUPS];
         uint8_t at_peak[PRUNE_MAX_GROUPS];
         char name[PRUNE_MAX_GROUPS][PRUNE_NAME];
@@ -303,7 +313,21 @@ static int prune_magnitude(const prune_options *o, uint8_t **cur, size_t *len, s
             }
             fig.peak = pexc_model_arena_bytes(m);
             pexc_model_free(m);
-            if (fig.peak < best_peak || (best >= 0 && fig.peak == best_peak && loss < best_loss)) {
+            int better;
+            if (d) {
+                /* with data: the cut that costs least loss per byte of peak
+                 * it saves (the loss may even fall: a negative cost) */
+                if (fig.peak < peak && prune_tune_loss(b, bl, d, PRUNE_LOSS_RECORDS, &loss, err)) {
+                    free(b);
+                    free(best_bytes);
+                    return -1;
+                }
+                loss = fig.peak < peak ? (loss - base_loss) / (double)(peak - fig.peak) : 0.0;
+                better = fig.peak < peak && (best < 0 || loss < best_loss);
+            } else {
+                better = fig.peak < best_peak || (best >= 0 && fig.peak == best_peak && loss < best_loss);
+            }
+            if (better) {
                 free(best_bytes);
                 best = gi;
                 best_k = k;
@@ -328,10 +352,17 @@ static int prune_magnitude(const prune_options *o, uint8_t **cur, size_t *len, s
             return util_fail(err,
                              "prune: --sram %zu needs whole layers removed: no channel group lowers the min-sram "
                              "peak below %zu bytes (%s)",
-                             o->sram, peak, where);
+                             budget, peak, where);
         }
-        fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes\n", iter, best, name[best],
-                ch[best], ch[best] - best_k, peak, best_peak);
+        if (d) {
+            base_loss += best_loss * (double)(peak - best_peak);
+            fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes, loss %.4f\n", iter, best,
+                    name[best], ch[best], ch[best] - best_k, peak, best_peak, base_loss);
+        } else {
+            fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes\n", iter, best, name[best],
+                    ch[best], ch[best] - best_k, peak, best_peak);
+        }
+        fflush(f);
         free(*cur);
         *cur = best_bytes;
         *len = best_len;
@@ -382,12 +413,76 @@ static void print_row(FILE *f, const char *what, double a, double b, int pct) {
     else fprintf(f, "%-22s %12.0f %12.0f %9.3f\n", what, a, b, a > 0 ? b / a : 0);
 }
 
+/* The differentiable method (gates.c) to budget on the model at *cur
+ * (replaced): gates trained with the weights under the peak penalty,
+ * folded, quantised, closed channels removed. */
+static int prune_by_gates(const prune_options *o, size_t budget, const train_data *d, uint8_t **cur, size_t *len,
+                          FILE *f, util_err *err) {
+    ir_graph g;
+    prune_gates_options go;
+    prune_gates_defaults(&go);
+    go.sram = budget;
+    go.seed = o->seed;
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    train_gemm_set_threads(o->threads > 0 ? o->threads : 2);
+    int rc = reader_load(&g, *cur, *len, err) || prune_gates_select(&g, d, &go, f, err) ||
+                     writer_tflite(&g, &out, &out_len, err)
+                 ? -1
+                 : 0;
+    util_arena_free(&g.arena);
+    if (rc) return -1;
+    free(*cur);
+    *cur = out;
+    *len = out_len;
+    return 0;
+}
+
+/* Prunes to the budget in o->steps stages, each followed by fine-tuning
+ * when there is data: stage s of S aims at the peak that lies s/S of the
+ * way from the model's to the budget, so each cut is small enough for the
+ * training that follows to repair. */
+static int prune_stages(const prune_options *o, const train_data *d, uint8_t **cur, size_t *len, size_t peak0,
+                        FILE *f, util_err *err) {
+    int32_t steps = o->steps > 0 ? o->steps : 1;
+    size_t peak = peak0, floor = 0;
+    /* before any training: a budget pruning cannot reach is refused now */
+    if (peak0 > o->sram && prune_floor(*cur, *len, &floor, err)) return -1;
+    if (peak0 > o->sram && floor > o->sram)
+        return util_fail(err,
+                         "prune: --sram %zu needs whole layers removed: with every channel group cut to one channel "
+                         "the min-sram peak is still %zu bytes",
+                         o->sram, floor);
+    for (int32_t s = 1; s <= steps; s++) {
+        size_t target = peak0 > o->sram ? peak0 - (size_t)((double)(peak0 - o->sram) * s / steps) : o->sram;
+        if (s == steps) target = o->sram;
+        size_t was = peak;
+        if (d && !strcmp(o->method, "gates") ? prune_by_gates(o, target, d, cur, len, f, err)
+                                             : prune_magnitude(target, d, cur, len, peak, f, err))
+            return -1;
+        prune_figures fig;
+        if (figures_of(*cur, *len, &fig, err)) return -1;
+        peak = fig.peak;
+        /* a stage that removed nothing has nothing to repair; with no
+         * epochs the trainer still runs, as a round trip through int8 */
+        int tune = d && (peak < was || o->epochs == 0);
+        fprintf(f, "stage %d/%d: peak %zu bytes (aim %zu), %lld MACs, %zu weight bytes%s\n", s, steps, peak, target,
+                fig.macs, fig.weights, tune ? "; fine-tuning" : "");
+        fflush(f);
+        if (tune && prune_tune(o, d, cur, len, err)) return -1;
+    }
+    return 0;
+}
+
 int prune_run(const prune_options *o, FILE *f, util_err *err) {
     uint8_t *src = NULL, *cur = NULL, *test = NULL;
     size_t src_len, cur_len, test_len = 0;
+    train_data data;
+    memset(&data, 0, sizeof data);
     int rc = -1;
-    if (o->test && (!o->format || strcmp(o->format, "cifar10"))) {
-        return util_fail(err, "prune: --test needs --format cifar10 (got %s)", o->format ? o->format : "none");
+    if ((o->test || o->data) && (!o->format || strcmp(o->format, "cifar10"))) {
+        return util_fail(err, "prune: --test and --data take --format cifar10 (got %s)",
+                         o->format ? o->format : "none");
     }
     if (read_all(o->model, &src, &src_len, err)) return -1;
     if (o->out && !o->groups && writer_probe(o->out, err)) goto done;
@@ -404,6 +499,10 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
                 goto done;
             }
     }
+    if (o->data && !o->groups &&
+        (train_data_load_cifar10(&data, o->data, o->limit, err) ||
+         prune_tune_check(src, src_len, o->model, &data, o->data, err)))
+        goto done;
     /* the untouched model through the writer: what every step builds on */
     {
         ir_graph g;
@@ -428,8 +527,13 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         rc = prune_report(cur, cur_len, before.peak, f, err);
         goto done;
     }
-    if (prune_magnitude(o, &cur, &cur_len, before.peak, f, err)) goto done;
+    if (prune_stages(o, o->data ? &data : NULL, &cur, &cur_len, before.peak, f, err)) goto done;
     if (figures_of(cur, cur_len, &after, err)) goto done;
+    if (after.peak > o->sram) {
+        util_fail(err, "prune: the fine-tuned model's min-sram peak is %zu bytes, over --sram %zu", after.peak,
+                  o->sram);
+        goto done;
+    }
     if (test && (accuracy_cifar10(src, src_len, test, test_len / 3073, &before.accuracy, err) ||
                  accuracy_cifar10(cur, cur_len, test, test_len / 3073, &after.accuracy, err)))
         goto done;
@@ -445,5 +549,6 @@ done:
     free(src);
     free(cur);
     free(test);
+    train_data_free(&data);
     return rc;
 }

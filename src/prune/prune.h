@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "train/train.h"
 
 /* ------------------------------------------------------------------------
  * groups.c: channel groups.
@@ -70,13 +71,73 @@ typedef struct {
     const char *model, *out;
     const char *method;  /* "magnitude" or "none" (rewrite unchanged) */
     size_t sram;         /* budget, bytes (0: none) */
-    const char *data;    /* fine-tuning data: refused until the training engine joins */
+    const char *data;    /* fine-tuning data (CIFAR-10 records); NULL: prune only */
     const char *test, *format; /* optional accuracy report */
+    int32_t epochs;      /* quantisation-aware epochs after each pruning stage */
+    int32_t steps;       /* stages the budget is approached in (gradual pruning) */
+    int32_t limit;       /* training records used (0: all) */
+    int32_t threads;     /* matrix-product threads */
+    float lr;            /* Adam's peak rate (cosine schedule per stage) */
+    uint64_t seed;
     int groups;          /* print the channel groups and what a step on each gives; write nothing */
 } prune_options;
+
+/* tune.c: fine-tuning between pruning stages. */
+
+/* Builds the training network of the model bytes and checks d (read from
+ * path) against it: operators the trainer lacks, image shape, labels. */
+int prune_tune_check(const uint8_t *bytes, size_t len, const char *model, const train_data *d, const char *path,
+                     util_err *err);
+/* o->epochs quantisation-aware epochs on d, then back to int8: *cur
+ * replaced by the fine-tuned model's bytes. Epoch lines go to stdout. */
+int prune_tune(const prune_options *o, const train_data *d, uint8_t **cur, size_t *len, util_err *err);
+
+/* The mean loss of the (fake-quantised) model over the first count
+ * records of d: the importance the data-steered search weighs cuts by. */
+int prune_tune_loss(const uint8_t *bytes, size_t len, const train_data *d, int32_t count, double *loss,
+                    util_err *err);
 
 /* The whole command: prints the table to f; 0, or -1 with err (no output
  * file left). */
 int prune_run(const prune_options *o, FILE *f, util_err *err);
+
+/* ------------------------------------------------------------------------
+ * gates.c: differentiable pruning (channel gates, resource-aware penalty).
+ * ---------------------------------------------------------------------- */
+
+#include "train/train.h"
+
+typedef struct {
+    size_t sram;          /* budget, bytes: the min-sram peak must fit it */
+    int32_t batch;        /* examples per training step (32) */
+    int32_t steps;        /* training steps per round (100) */
+    int32_t max_rounds;   /* rounds of raising lambda before closing channels
+                             greedily by gate (12) */
+    int32_t check_every;  /* steps between closing gates and compiling (10) */
+    float lambda;         /* the penalty's first weight (32), and its */
+    float lambda_growth;  /* factor from one round to the next (1.5) */
+    float gate_lr;        /* SGD rate of the gates (0.05) */
+    float threshold;      /* a gate below this fraction of its group's
+                             largest closes its channel (0.1) */
+    int augment;          /* random crop and flip of the examples */
+    uint64_t seed;
+    train_optim opt;      /* the weights' optimiser (Adam at the engine's fine-tuning
+                             rate, 1e-5, constant) */
+} prune_gates_options;
+
+void prune_gates_defaults(prune_gates_options *o);
+
+/* Trains per-channel gates (one vector per channel group, at its
+ * producers) with the weights on d, the penalty on each group's gates
+ * weighted by the min-sram peak bytes one of its channels costs, raising
+ * the penalty round by round until the channels whose gates closed leave
+ * a model whose min-sram peak fits o->sram. Leaves g (as reader_load gave
+ * it) pruned to fit, with the gates folded into the trained weights and
+ * biases, quantised back per channel; activation ranges unchanged (the
+ * pipeline fine-tunes and calibrates next). One line per round to
+ * progress when not NULL. 0, or -1 with err (g then half edited: discard
+ * it). */
+int prune_gates_select(ir_graph *g, const train_data *d, const prune_gates_options *o, FILE *progress,
+                       util_err *err);
 
 #endif

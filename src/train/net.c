@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "ir/lower.h"
+#include "train/gate.h"
 #include "train/train.h"
 
 #define FAIL(...) return util_fail(err, __VA_ARGS__)
@@ -458,6 +459,7 @@ void train_forward(train_net *n, int32_t nb) {
         train_act *out = &n->acts[l->out];
         train_kernel_forward(n, l, nb);
         if (l->kind == TR_ALIAS) continue;
+        if (n->gates) train_gate_forward(n, i, nb);
         apply_act(out, nb, l->act);
         if (n->qat && out->has_q && l->out != n->output) train_fq_act(out, nb);
     }
@@ -492,6 +494,7 @@ void train_backward(train_net *n, int32_t nb, const uint8_t *labels) {
         train_act *a = &n->acts[i];
         if (a->dx && !a->alias) memset(a->dx, 0, sizeof(float) * (size_t)nb * (size_t)a->size);
     }
+    if (n->gates) train_gates_zero_grad(n);
     train_act *lg = &n->acts[n->logits];
     int32_t C = n->classes;
     for (int32_t b = 0; b < nb; b++)
@@ -506,6 +509,7 @@ void train_backward(train_net *n, int32_t nb, const uint8_t *labels) {
         if (l->act == TR_ACT_RELU) mask_grad(out, nb, 0.0f, INFINITY);
         else if (l->act == TR_ACT_RELU6) mask_grad(out, nb, 0.0f, 6.0f);
         else if (l->act == TR_ACT_RELU_N1_TO_1) mask_grad(out, nb, -1.0f, 1.0f);
+        if (n->gates) train_gate_backward(n, i, nb);
         train_kernel_backward(n, l, nb);
     }
 }

@@ -68,8 +68,9 @@ void train_optim_step(train_optim *o, train_net *n) {
     for (int32_t i = 0; i < n->n_layers; i++) {
         train_layer *l = &n->layers[i];
         if (!l->w) continue;
-        update(o, lr, l->w, l->gw, l->m_w, l->v_w, l->n_w, o->weight_decay, bc1, bc2);
-        update(o, lr, l->b, l->gb, l->m_b, l->v_b, l->n_b, 0.0f, bc1, bc2);
+        float fw = l->lr_w > 0.0f ? l->lr_w : 1.0f, fb = l->lr_b > 0.0f ? l->lr_b : 1.0f;
+        update(o, lr * fw, l->w, l->gw, l->m_w, l->v_w, l->n_w, o->weight_decay, bc1, bc2);
+        update(o, lr * fb, l->b, l->gb, l->m_b, l->v_b, l->n_b, 0.0f, bc1, bc2);
     }
 }
 

@@ -93,7 +93,13 @@ typedef struct {
     float *gw, *gb;     /* gradients of the mean loss */
     float *m_w, *m_b, *v_w, *v_b; /* optimiser state */
     float *wq;          /* fake-quantised weights (QAT) or NULL */
+    /* the learning rate's factor for this layer's weights and bias (0: 1);
+     * pexc prune sets each to the RMS of the values it updates, so one
+     * rate means one relative step everywhere (see src/prune/tune.c) */
+    float lr_w, lr_b;
 } train_layer;
+
+typedef struct train_gate_set train_gate_set; /* gate.h: per-channel gates */
 
 typedef struct {
     const ir_graph *g;
@@ -112,6 +118,7 @@ typedef struct {
     float *scratch;        /* im2col rows and their gradient */
     size_t scratch_floats;
     float *probs;          /* [batch][classes] */
+    train_gate_set *gates; /* channel gates (gate.h) or NULL */
 } train_net;
 
 /* Builds the network for batches of up to `batch` examples from a checked,
@@ -176,6 +183,12 @@ int train_data_check(const train_data *d, const train_net *n, const char *path, 
 void train_data_example(const train_data *d, const train_net *n, int32_t idx, int augment, int pad, uint64_t *rng,
                         float *x);
 uint64_t train_rng_next(uint64_t *s);
+
+/* quant.c: writes n's trained weights into g (a reader_load of the model
+ * n was built from, same tensor indices) as int8 per-channel symmetric
+ * weights and int32 biases at input scale x weight scale; activation
+ * ranges stay the model's (the ones QAT trained with). */
+int train_quant_write(const train_net *n, ir_graph *g, util_err *err);
 
 /* driver.c */
 typedef struct {
