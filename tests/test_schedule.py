@@ -41,13 +41,13 @@ EXPECTED_DEFAULT = {
     "vww_96_int8": 28416,
     "person_detect_int8": 12192,
     "kws_ds_cnn_int8": 5504,
-    "ic_resnet8_int8": 12528,
+    "ic_resnet8_int8": 11552,
     "ad_autoencoder_int8": 768,
     "micro_speech_int8": 2064,
     "sww_int8": 3384,
     "hello_world_int8": 32,
     "hello_world_float": 128,
-    "mobilenet_v2_int8": 248096,
+    "mobilenet_v2_int8": 189296,
 }
 
 
