@@ -37,6 +37,8 @@ SO_SRC   := $(LIB_SRC) $(filter-out src/cli/pexc.c,$(CLI_SRC))
 SO_OBJ   := $(SO_SRC:%.c=$(BUILD)/pic/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c tests/kernels/test_*.c)
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
+# helper programs tests drive with arguments (not run bare by test_c_units.py)
+TOOL_BIN := $(BUILD)/tests/gates/gate_tool
 TEST_COMMON := $(wildcard tests/common/*.c)
 
 .PHONY: all demo test test-asan asan fuzz clean venv tests-bin deps difffuzz pylib kernel-table cost-table mathf-exhaustive
@@ -93,7 +95,7 @@ $(BUILD)/tests/%: tests/%.c $(TEST_COMMON) $(BUILD)/libpexc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -Itests/common -o $@ $< $(TEST_COMMON) $(BUILD)/libpexc.a $(LDLIBS)
 
-tests-bin: $(TEST_BIN)
+tests-bin: $(TEST_BIN) $(TOOL_BIN)
 
 venv: .venv/.ok
 .venv/.ok: tools/requirements.txt tools/setup.sh

@@ -63,7 +63,7 @@ static int check_scalar(void) {
             x = (int32_t)(kref_conv_u32(&rng) % (2u * (uint32_t)big + 1u)) - big;
             break;
         case 1: /* the sums of real layers: a few times 2^(r + 8) */
-            x = kref_conv_range(&rng, -(1 << 20), 1 << 20) << kref_conv_range(&rng, 0, 9);
+            x = kref_conv_range(&rng, -(1 << 20), 1 << 20) * (1 << kref_conv_range(&rng, 0, 9)); /* (no shift of a negative) */
             break;
         case 2: /* the extremes */
             x = kref_conv_range(&rng, 0, 1) ? big - kref_conv_range(&rng, 0, 3) : -big + kref_conv_range(&rng, 0, 3);
@@ -72,9 +72,14 @@ static int check_scalar(void) {
             const int32_t r = -s;
             const int64_t h = (int64_t)kref_conv_range(&rng, -4000, 4000) * ((int64_t)1 << r) +
                               ((int64_t)1 << (r - 1));
-            /* smallest x with floor((x * m + 2^30) / 2^31) == h */
-            const int64_t num = h * ((int64_t)1 << 31) - ((int64_t)1 << 30);
-            int64_t xx = num >= 0 ? (num + m - 1) / m : -((-num) / m);
+            /* smallest x with floor((x * m + 2^30) / 2^31) == h; an |h| of
+             * 2^31 or more needs an x beyond the proof's 2^30 (and h * 2^31
+             * would overflow int64), so such a draw tests 0 instead */
+            int64_t xx = 0;
+            if (h < ((int64_t)1 << 31) && h > -((int64_t)1 << 31)) {
+                const int64_t num = h * ((int64_t)1 << 31) - ((int64_t)1 << 30);
+                xx = num >= 0 ? (num + m - 1) / m : -((-num) / m);
+            }
             if (xx > big || xx < -big) xx = 0;
             x = (int32_t)xx;
         }
