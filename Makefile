@@ -41,7 +41,7 @@ TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 TOOL_BIN := $(BUILD)/tests/gates/gate_tool
 TEST_COMMON := $(wildcard tests/common/*.c)
 
-.PHONY: all demo test test-asan asan fuzz clean venv tests-bin deps difffuzz pylib kernel-table cost-table mathf-exhaustive
+.PHONY: all demo test test-prereqs test-asan asan fuzz clean venv tests-bin deps difffuzz pylib kernel-table cost-table mathf-exhaustive
 all: $(BUILD)/pexc tests-bin
 
 # `pexc compile` finds the runtime sources next to the executable
@@ -112,16 +112,29 @@ deps:
 	@if [ -f ../shared/mcu/install-deps.sh ]; then bash ../shared/mcu/install-deps.sh; fi
 	@if [ -f tests/fuzz/ensure-clang.sh ]; then sh tests/fuzz/ensure-clang.sh; fi
 
-test: all venv deps
-	.venv/bin/python -m pytest -q tests
+# The suite runs on every core (pytest-xdist), one test file per worker at a
+# time so a file's shared fixtures (converted models, firmware) are built
+# once. What tests would otherwise build themselves, side by side, is built
+# here first: the MAC-counting binary and the Python binding's library.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PYTEST = .venv/bin/python -m pytest -q -n $(TEST_JOBS) --dist loadfile
+
+test-prereqs:
+	$(MAKE) -s BUILD=build-macs CFLAGS=-DPEXC_COUNT_MACS build-macs/pexc
+	$(MAKE) -s $(BUILD)/libpexc.so
+
+test: all venv deps test-prereqs
+	$(PYTEST) tests
 
 # The whole suite against the sanitizer build (ASan + UBSan).
 test-asan: venv
-	$(MAKE) asan
-	PEXC=$(CURDIR)/build-asan/pexc PEXC_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 .venv/bin/python -m pytest -q tests
+	$(MAKE) asan test-prereqs
+	$(MAKE) $(ASAN_VARS) build-asan/libpexc.so
+	PEXC=$(CURDIR)/build-asan/pexc PEXC_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 $(PYTEST) tests
 
+ASAN_VARS = BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+	$(MAKE) $(ASAN_VARS) all
 
 fuzz:
 	$(MAKE) -f tests/fuzz/fuzz.mk

@@ -257,7 +257,10 @@ def test_fuzz_reader_bounded():
     _make("fuzz")
     artifacts = os.path.join(ROOT, "build-fuzz", "artifacts")
     before = set(os.listdir(artifacts)) if os.path.isdir(artifacts) else set()
-    r = subprocess.run(["make", "-s", "-f", "tests/fuzz/fuzz.mk", "fuzz-run", f"FUZZ_SECONDS={seconds}"], cwd=ROOT,
+    r = subprocess.run(["make", "-s", "-f", "tests/fuzz/fuzz.mk", "fuzz-run", f"FUZZ_SECONDS={seconds}",
+                        # libFuzzer's timeout is wall time: the suite's other worker shares the
+                        # cores, and the sanitized search of the larger seeds takes 15-20 s alone
+                        "FUZZ_TIMEOUT=" + os.environ.get("FUZZ_TIMEOUT", "240")], cwd=ROOT,
                        capture_output=True, text=True, errors="replace", timeout=seconds + 600)
     new = sorted(set(os.listdir(artifacts)) - before) if os.path.isdir(artifacts) else []
     stats = [ln for ln in r.stderr.splitlines() if ln.startswith("stat::")]
