@@ -71,6 +71,21 @@ def pexc_available():
     return os.path.isfile(PEXC) and os.access(PEXC, os.X_OK)
 
 
+def binding_loadable():
+    """Whether this process may load the Python binding's library.  A
+    sanitizer build's libpexc.so needs the sanitizer runtime loaded first
+    (LD_PRELOAD=$(gcc -print-file-name=libasan.so)); without it the runtime
+    ends the whole process, so the binding's tests skip instead."""
+    build = os.environ.get("PEXC_BUILD", "build")
+    return "asan" not in build or "libasan" in os.environ.get("LD_PRELOAD", "")
+
+
+def skip_unless_binding_loadable():
+    import pytest
+    if not binding_loadable():
+        pytest.skip("the sanitizer build's libpexc.so needs LD_PRELOAD of libasan in this process")
+
+
 class PexcError(Exception):
     def __init__(self, cmd, returncode, stderr):
         self.cmd = cmd

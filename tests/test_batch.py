@@ -17,6 +17,8 @@ import pytest
 import pexc_harness as H
 from test_python import tree_pexc  # noqa: F401  (the module from the source tree, built by make)
 
+if not H.binding_loadable():  # bench/accuracy.py loads the binding on import
+    pytest.skip("the sanitizer build's libpexc.so needs LD_PRELOAD of libasan", allow_module_level=True)
 sys.path.insert(0, os.path.join(H.ROOT, "bench"))
 import accuracy as A  # noqa: E402
 

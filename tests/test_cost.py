@@ -137,6 +137,7 @@ def test_m4_default_is_fast_and_predictions_hold(tmp_path):
 @pytest.mark.skipif(not os.path.exists(os.path.join(H.ROOT, "build", "libpexc.so")), reason="make pylib")
 def test_python_default_is_the_clis():
     import sys
+    H.skip_unless_binding_loadable()
     sys.path.insert(0, os.path.join(H.ROOT, "python"))
     import pexc
     d = inspect_json()
