@@ -1,11 +1,10 @@
 /*
- * Helium (MVE) paths of the int8 convolution family, for the Cortex-M55.
+ * Helium (MVE) paths of int8 CONV_2D and FULLY_CONNECTED, for the Cortex-M55.
  *
  * Compiled to nothing unless __ARM_FEATURE_MVE says the core has integer
  * MVE (and -DPEXC_NO_MVE does not ask for the plain paths, which is how
- * tests compare the two). pexc_conv2d_s8, pexc_depthwise_conv2d_s8 and
- * pexc_fully_connected_s8 call the entry points below first, after their
- * argument checks; an entry point returns 1 when it has computed the whole
+ * tests compare the two). pexc_conv2d_s8 and pexc_fully_connected_s8 call
+ * the entry points below first, after their argument checks; an entry point returns 1 when it has computed the whole
  * tile and 0 when the layer is one it leaves to the portable code.
  *
  * The bytes are TFLite's because every step is exact integer arithmetic:
@@ -19,31 +18,31 @@
  *   lowering has proved the true sum fits int32, so the wrapped sum is that
  *   same integer whatever the intermediate values. A tap outside the input
  *   is gathered as the input zero point -off: w * (-off) + off * w = 0, as
- *   the reference kernel's skipped tap. Depthwise layers sum per channel, so
- *   four channels go in int32 lanes (VLDRB.S32 widens, VMUL, VADD); a pixel
- *   whose whole window lies inside the input uses the folded bias too, a
- *   clipped one adds off to each input lane.
+ *   the reference kernel's skipped tap. (Depthwise layers: mve_depthwise.c.)
  *
- * - Requantisation, four channels per vector (mve_requant4). TFLite's
- *   MultiplyByQuantizedMultiplier is x << left, then
- *   SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT. The doubling
- *   high multiply is VQRDMULH exactly: for ab >= 0 both are
- *   floor((2ab + 2^31) / 2^32); for ab = -k < 0 TFLite truncates
- *   (1 - 2^30 - k) / 2^31 towards zero, which is -floor((k + 2^30 - 1) /
- *   2^31), and VQRDMULH's floor((2^31 - 2k) / 2^32) is the same integer; both
- *   saturate only INT32_MIN * INT32_MIN. RoundingDivideByPOT rounds halves
- *   away from zero while VRSHL (a rounding right shift for a negative
- *   count) rounds them up, so negative values first lose 1 (the fixup
- *   (x & -r) >> 31, which is -1 only when x < 0 and r > 0): a tie moves down
- *   to the lower integer, any other value keeps its quotient. The tests in
- *   tests/test_kernels_m55.py compare this against the plain C on ties,
- *   negative values and the extremes.
+ * - Requantisation, four channels per vector: mve_requant.h.
  */
-#include "pexc_dot.h"
 #include "mve_kernels.h"
 
 #ifdef PEXC_MVE
 #include <arm_mve.h>
+
+/* n bytes from s to d, sixteen per predicated vector load and store: a
+ * window row of a one-channel layer is 3 to 10 bytes, where a call to
+ * memcpy costs more than the copy. pexc_gather_window copies with it. */
+static inline void mve_copy(int8_t *d, const int8_t *s, size_t n) {
+    for (size_t i = 0; i < n; i += 16) {
+        const mve_pred16_t p = vctp8q((uint32_t)(n - i));
+        vstrbq_p_s8(d + i, vldrbq_z_s8(s + i, p), p);
+    }
+}
+#define PEXC_GATHER_COPY(dst, src, n) mve_copy((dst), (src), (n))
+#endif
+
+#include "pexc_dot.h"
+
+#ifdef PEXC_MVE
+#include "mve_requant.h"
 
 /* Output channels whose folded biases are kept at once (on the stack); a
  * tile with more is taken in blocks. */
@@ -98,41 +97,6 @@ static inline int32_t mve_dot1(const int8_t *x, const int8_t *w, int32_t k, int3
         init = vmladavaq_s8(init, vldrbq_z_s8(x + c, p), vldrbq_z_s8(w + c, p));
     }
     return init;
-}
-
-/* The requantisation fields of a layer, for mve_requant4. */
-typedef struct {
-    const int32_t *mult, *shift;
-    int32_t zp, lo, hi;
-} mve_q;
-
-static inline mve_q mve_q_of(const pexc_conv_params *p) {
-    mve_q q = {p->out_mult, p->out_shift, p->output_offset, p->act_min, p->act_max};
-    return q;
-}
-
-/* TFLite's requantisation of four sums with multipliers m and shifts sh
- * (per lane): see the essay for why each step is exact. */
-static inline int32x4_t mve_requant4_v(const mve_q *q, int32x4_t acc, int32x4_t m, int32x4_t sh) {
-    const int32x4_t zero = vdupq_n_s32(0);
-    const int32x4_t neg_right = vminq_s32(sh, zero);
-    acc = vshlq_s32(acc, vmaxq_s32(sh, zero));
-    acc = vqrdmulhq_s32(acc, m);
-    acc = vqaddq_s32(acc, vshrq_n_s32(vandq_s32(acc, neg_right), 31));
-    acc = vrshlq_s32(acc, neg_right);
-    acc = vaddq_n_s32(acc, q->zp);
-    acc = vmaxq_s32(acc, vdupq_n_s32(q->lo));
-    return vminq_s32(acc, vdupq_n_s32(q->hi));
-}
-
-/* The n <= 4 sums acc of channels c.. of the layer requantised to int8 at o. */
-static inline void mve_requant4(const mve_q *q, int32x4_t acc, int32_t c, int32_t n, int8_t *o) {
-    if (n == 4) {
-        vstrbq_s32(o, mve_requant4_v(q, acc, vldrwq_s32(q->mult + c), vldrwq_s32(q->shift + c)));
-    } else {
-        const mve_pred16_t p = vctp32q((uint32_t)n);
-        vstrbq_p_s32(o, mve_requant4_v(q, acc, vldrwq_z_s32(q->mult + c, p), vldrwq_z_s32(q->shift + c, p)), p);
-    }
 }
 
 /* Output channels [c, c + n) of one pixel from its k gathered (or adjacent)
@@ -223,33 +187,6 @@ static void mve_pixel2(const mve_q *qp, const int8_t *x, const int8_t *y, const 
 
 /* ---- CONV_2D ------------------------------------------------------------ */
 
-/* Output pixel (oy, ox)'s kh x kw window of in (ibase: the batch index's
- * storage, all Cin channels stored) copied into win, tap by tap in the
- * filter's order, taps outside the input as the zero point (they add 0);
- * returns how many of its values are such padding. */
-static int32_t mve_gather(const pexc_conv_params *p, const pexc_view *in, const int8_t *ibase, int32_t kh,
-                          int32_t kw, int32_t oy, int32_t ox, int8_t *win) {
-    const int32_t cin = in->c, k = kh * kw * cin;
-    const size_t cs = (size_t)in->c_stored, dstep = cs * (size_t)p->dilation_w, rowc = (size_t)kw * (size_t)cin;
-    const size_t ring_end = (size_t)in->ring_px * cs;
-    const int dense = p->dilation_w == 1 && cs == (size_t)cin;
-    pexc_window w;
-    pexc_window_at(p, in, kh, kw, oy, ox, &w);
-    const int32_t nx = w.kx1 - w.kx0, inside = (w.ky1 - w.ky0) * nx * cin;
-    if (inside < k) memset(win, (int8_t)-p->input_offset, (size_t)k);
-    for (int32_t ky = w.ky0; ky < w.ky1 && nx > 0; ky++) {
-        size_t i = pexc_view_index(in, 0, w.iy + ky * p->dilation_h, w.ix + w.kx0 * p->dilation_w, in->c_begin);
-        int8_t *dst = win + (size_t)ky * rowc + (size_t)w.kx0 * (size_t)cin;
-        if (dense && (!in->ring_px || i + (size_t)nx * cs <= ring_end)) {
-            memcpy(dst, ibase + i, (size_t)nx * (size_t)cin);
-        } else {
-            for (int32_t kx = 0; kx < nx; kx++, i = pexc_view_next(in, i, dstep), dst += cin)
-                memcpy(dst, ibase + i, (size_t)cin);
-        }
-    }
-    return k - inside;
-}
-
 int pexc_mve_conv2d_s8(const pexc_conv_params *p, const pexc_view *in, const int8_t *filter, int32_t kh,
                        int32_t kw, const int32_t *bias, const pexc_tile *t, pexc_view *out) {
     const int32_t cin = in->c, k = kh * kw * cin, off = p->input_offset;
@@ -281,9 +218,9 @@ int pexc_mve_conv2d_s8(const pexc_conv_params *p, const pexc_view *in, const int
                         continue;
                     }
                     /* the window gathered; two pixels of a row at once */
-                    const int32_t pad = mve_gather(p, in, ibase, kh, kw, oy, ox, win);
+                    const int32_t pad = pexc_gather_window(p, in, ibase, kh, kw, cin, oy, ox, win);
                     if (ox + 1 < xe) {
-                        const int32_t pad2 = mve_gather(p, in, ibase, kh, kw, oy, ox + 1, win2);
+                        const int32_t pad2 = pexc_gather_window(p, in, ibase, kh, kw, cin, oy, ox + 1, win2);
                         mve_pixel2(&q, win, win2, filter, (size_t)k, k, fb, cb, nc, o,
                                    obase + pexc_view_index(out, 0, oy, ox + 1, cb));
                         PEXC_COUNT_MAC(-(int64_t)nc * (pad + pad2));
@@ -316,128 +253,6 @@ int pexc_mve_fully_connected_s8(const pexc_conv_params *p, int32_t filter_offset
             const int8_t *x = (const int8_t *)in->data + pexc_view_index(in, b, 0, 0, 0);
             mve_pixel(&q, x, weights, (size_t)depth, depth, fb, cb, nc,
                       (int8_t *)out->data + pexc_view_index(out, b, 0, 0, cb));
-        }
-    }
-    return 1;
-}
-
-/* ---- DEPTHWISE_CONV_2D -------------------------------------------------- */
-
-/* Taps of a depthwise window kept at once. */
-#define MVE_DW_TAPS 81
-
-/* Channels [c, c + n) of a pixel whose 3x3 window lies inside the input:
- * r[ky] at the window row's first pixel (channel c), pixels cs apart; the
- * filter's taps cout apart from f (channel c of tap (0, 0)); folded biases
- * fb[0 .. n). */
-static void mve_dw3_pixel(const mve_q *qp, const int8_t *const r[3], size_t cs, const int8_t *f, size_t cout,
-                          const int32_t *fb, int32_t c, int32_t n, int8_t *o) {
-    const mve_q ql = *qp, *q = &ql; /* as in mve_pixel */
-    PEXC_COUNT_MAC(9 * (int64_t)n);
-    const size_t c2 = 2 * cs, o2 = 2 * cout;
-    int32_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-        int32x4_t acc = vldrwq_s32(fb + j);
-        const int8_t *w = f + j;
-        /* a row at a time, not unrolled: the nine taps' addresses at once
-         * would not fit the core's registers (GCC then spills them all) */
-#pragma GCC unroll 1
-        for (int32_t ky = 0; ky < 3; ky++, w += 3 * cout) {
-            const int8_t *x = r[ky] + j;
-            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(x), vldrbq_s32(w)));
-            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(x + cs), vldrbq_s32(w + cout)));
-            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(x + c2), vldrbq_s32(w + o2)));
-        }
-        mve_requant4(q, acc, c + j, 4, o + j);
-    }
-    if (j < n) {
-        const mve_pred16_t pr = vctp32q((uint32_t)(n - j));
-        int32x4_t acc = vldrwq_z_s32(fb + j, pr);
-        for (int32_t ky = 0; ky < 3; ky++)
-            for (int32_t kx = 0; kx < 3; kx++)
-                acc = vaddq_s32(acc, vmulq_s32(vldrbq_z_s32(r[ky] + (size_t)kx * cs + j, pr),
-                                               vldrbq_z_s32(f + (size_t)(3 * ky + kx) * cout + j, pr)));
-        mve_requant4(q, acc, c + j, n - j, o + j);
-    }
-}
-
-int pexc_mve_depthwise_conv2d_s8(const pexc_conv_params *p, int32_t depth_mult, const pexc_view *in,
-                                 const int8_t *filter, int32_t kh, int32_t kw, const int32_t *bias,
-                                 const pexc_tile *t, pexc_view *out) {
-    if (p->filter_by_channel) /* one input channel, filter [Cout, kh, kw]: a convolution's layout */
-        return kh * kw <= MVE_WIN && pexc_mve_conv2d_s8(p, in, filter, kh, kw, bias, t, out);
-    if (depth_mult != 1 || kh * kw > MVE_DW_TAPS) return 0;
-    const int32_t off = p->input_offset;
-    const size_t cout = (size_t)out->c, cs = (size_t)in->c_stored, ring_end = (size_t)in->ring_px * cs;
-    const int fast3 = kh == 3 && kw == 3 && p->dilation_h == 1 && p->dilation_w == 1;
-    const mve_q q = mve_q_of(p);
-    int32_t fb[MVE_BLOCK] __attribute__((aligned(16)));
-    size_t ti[MVE_DW_TAPS], tf[MVE_DW_TAPS];
-    for (int32_t cb = t->c0; cb < t->c1; cb += MVE_BLOCK) {
-        const int32_t nc = t->c1 - cb > MVE_BLOCK ? MVE_BLOCK : t->c1 - cb;
-        /* folded biases over the whole window, for pixels that have it all */
-        for (int32_t j = 0; j < nc; j += 4) {
-            const mve_pred16_t pr = vctp32q((uint32_t)(nc - j));
-            int32x4_t s = vdupq_n_s32(0);
-            for (int32_t tap = 0; tap < kh * kw; tap++)
-                s = vaddq_s32(s, vldrbq_z_s32(filter + (size_t)tap * cout + (size_t)(cb + j), pr));
-            const int32x4_t b = bias ? vldrwq_z_s32(bias + cb + j, pr) : vdupq_n_s32(0);
-            vstrwq_s32(fb + j, vaddq_s32(b, vmulq_n_s32(s, off)));
-        }
-        for (int32_t n = 0; n < out->n; n++) {
-            const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
-            int8_t *obase = (int8_t *)out->data + pexc_view_index(out, n, 0, 0, out->c_begin);
-            for (int32_t oy = t->y0; oy < t->y1; oy++) {
-                const int32_t xe = pexc_tile_xe(t, oy, out->w);
-                for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
-                    pexc_window w;
-                    pexc_window_at(p, in, kh, kw, oy, ox, &w);
-                    int8_t *o = obase + pexc_view_index(out, 0, oy, ox, cb);
-                    if (fast3 && w.ky0 == 0 && w.ky1 == 3 && w.kx0 == 0 && w.kx1 == 3) {
-                        const int8_t *r[3];
-                        int whole = 1; /* no row of the window wraps around a ring's end */
-                        for (int32_t ky = 0; ky < 3; ky++) {
-                            const size_t i = pexc_view_index(in, 0, w.iy + ky, w.ix, cb);
-                            whole &= !in->ring_px || i + 2 * cs < ring_end;
-                            r[ky] = ibase + i;
-                        }
-                        if (whole) {
-                            mve_dw3_pixel(&q, r, cs, filter + cb, cout, fb, cb, nc, o);
-                            continue;
-                        }
-                    }
-                    int32_t nt = 0;
-                    for (int32_t ky = w.ky0; ky < w.ky1 && w.kx0 < w.kx1; ky++) {
-                        size_t i = pexc_view_index(in, 0, w.iy + ky * p->dilation_h,
-                                                   w.ix + w.kx0 * p->dilation_w, cb);
-                        for (int32_t kx = w.kx0; kx < w.kx1; kx++, nt++) {
-                            ti[nt] = i;
-                            tf[nt] = ((size_t)ky * (size_t)kw + (size_t)kx) * cout + (size_t)cb;
-                            i = pexc_view_next(in, i, cs * (size_t)p->dilation_w);
-                        }
-                    }
-                                    const int whole = nt == kh * kw;
-                    PEXC_COUNT_MAC((int64_t)nt * nc);
-                    const int32_t off_k = whole ? 0 : off; /* a whole window's offset is in fb */
-                    int32_t j = 0;
-                    for (; j + 4 <= nc; j += 4) {
-                        int32x4_t acc = whole ? vldrwq_s32(fb + j) : bias ? vldrwq_s32(bias + cb + j) : vdupq_n_s32(0);
-                        for (int32_t k = 0; k < nt; k++)
-                            acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_s32(ibase + ti[k] + j), off_k),
-                                                           vldrbq_s32(filter + tf[k] + j)));
-                        mve_requant4(&q, acc, cb + j, 4, o + j);
-                    }
-                    if (j < nc) {
-                        const mve_pred16_t pr = vctp32q((uint32_t)(nc - j));
-                        int32x4_t acc = whole ? vldrwq_z_s32(fb + j, pr)
-                                              : bias ? vldrwq_z_s32(bias + cb + j, pr) : vdupq_n_s32(0);
-                        for (int32_t k = 0; k < nt; k++)
-                            acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_z_s32(ibase + ti[k] + j, pr), off_k),
-                                                           vldrbq_z_s32(filter + tf[k] + j, pr)));
-                        mve_requant4(&q, acc, cb + j, nc - j, o + j);
-                    }
-                }
-            }
         }
     }
     return 1;
