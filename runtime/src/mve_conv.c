@@ -279,12 +279,37 @@ static void mve_narrow_run(const mve_narrow *Lp, const int8_t *b, size_t step, i
     }
 }
 
+/* The widened window of a pixel on the border of an input that is not a
+ * ring, into xs: each group gathered from the window's origin (which may
+ * lie before the input: the lanes outside are never loaded) under the
+ * predicate of its taps inside the input, the others set to the zero point
+ * -off, whose products the folded bias cancels. Returns the padding taps. */
+static int32_t mve_narrow_border(const pexc_conv_params *p, const pexc_view *in, const int8_t *ibase, int32_t kh,
+                                 int32_t kw, int32_t oy, int32_t ox, const uint16_t *offs, const uint16_t *tky,
+                                 const uint16_t *tkx, int32_t ng, int16_t *xs) {
+    pexc_window w;
+    pexc_window_at(p, in, kh, kw, oy, ox, &w);
+    const intptr_t o = ((intptr_t)w.iy * in->w + w.ix) * (intptr_t)in->c_stored;
+    const int8_t *b = (const int8_t *)((uintptr_t)ibase + (uintptr_t)o);
+    const int16x8_t zp = vdupq_n_s16((int16_t)-p->input_offset);
+    for (int32_t g = 0; g < ng; g++) {
+        const uint16x8_t ky = vldrhq_u16(tky + 8 * g), kx = vldrhq_u16(tkx + 8 * g);
+        const mve_pred16_t in_y = vcmpcsq_n_u16(ky, (uint16_t)w.ky0) & (mve_pred16_t)~vcmpcsq_n_u16(ky, (uint16_t)w.ky1);
+        const mve_pred16_t in_x = vcmpcsq_n_u16(kx, (uint16_t)w.kx0) & (mve_pred16_t)~vcmpcsq_n_u16(kx, (uint16_t)w.kx1);
+        const mve_pred16_t pr = in_y & in_x;
+        vstrhq_s16(xs + 8 * g, vpselq_s16(vldrbq_gather_offset_z_s16(b, vldrhq_u16(offs + 8 * g), pr), zp, pr));
+    }
+    return kh * kw * in->c - (w.ky1 - w.ky0) * (w.kx1 - w.kx0) * in->c;
+}
+
 /* pexc_mve_conv2d_s8 for a layer of k <= MVE_NARROW_K taps whose window
  * spans less than 64 KiB of the input; 0 when it does not. Rows are walked
  * in runs of pixels whose windows lie inside the input (their columns
  * worked out once per row), the border pixel by pixel. */
-static int mve_conv_narrow(const pexc_conv_params *p, const pexc_view *in, const int8_t *filter, int32_t kh,
-                           int32_t kw, const int32_t *bias, const pexc_tile *t, pexc_view *out) {
+/* not inlined: its buffers and those of the caller's gathers would add up
+ * on the stack */
+__attribute__((noinline)) static int mve_conv_narrow(const pexc_conv_params *p, const pexc_view *in,
+                                                     const int8_t *filter, int32_t kh, int32_t kw, const int32_t *bias, const pexc_tile *t, pexc_view *out) {
     const int32_t cin = in->c, k = kh * kw * cin, ng = (k + 7) / 8;
     const size_t cs = (size_t)in->c_stored, rs = (size_t)in->w * cs, ring_end = (size_t)in->ring_px * cs;
     const int32_t span_h = (kh - 1) * p->dilation_h + 1, span_w = (kw - 1) * p->dilation_w + 1;
@@ -301,6 +326,12 @@ static int mve_conv_narrow(const pexc_conv_params *p, const pexc_view *in, const
                 offs[tap] = (uint16_t)((size_t)ky * (size_t)p->dilation_h * rs + (size_t)kx * (size_t)p->dilation_w * cs +
                                        (size_t)ci);
     for (; tap < 8 * ng; tap++) offs[tap] = 0;
+    /* each tap's row and column in the window, for the border's predicates */
+    uint16_t tky[MVE_NARROW_K] __attribute__((aligned(16))), tkx[MVE_NARROW_K] __attribute__((aligned(16)));
+    for (tap = 0; tap < 8 * ng; tap++) {
+        tky[tap] = (uint16_t)(tap < k ? tap / (kw * cin) : 0xFFFF); /* past the window: never inside */
+        tkx[tap] = (uint16_t)(tap < k ? tap / cin % kw : 0);
+    }
     /* the output columns whose windows lie inside the input's width */
     const int32_t sw = p->stride_w, ca = (p->pad_left + sw - 1) / sw;
     const int32_t cz = in->w - span_w + p->pad_left < 0 ? 0 : (in->w - span_w + p->pad_left) / sw + 1;
@@ -333,10 +364,15 @@ static int mve_conv_narrow(const pexc_conv_params *p, const pexc_view *in, const
                             continue;
                         }
                     }
-                    const int32_t pad = pexc_gather_window(p, in, ibase, kh, kw, cin, oy, ox, win);
-                    int32_t g = 0;
-                    for (; g + 1 < ng; g++) vstrhq_s16(xs + 8 * g, vldrbq_s16(win + 8 * g));
-                    vstrhq_s16(xs + 8 * g, vldrbq_z_s16(win + 8 * g, L.pt));
+                    int32_t pad;
+                    if (in->ring_px) {
+                        pad = pexc_gather_window(p, in, ibase, kh, kw, cin, oy, ox, win);
+                        int32_t g = 0;
+                        for (; g + 1 < ng; g++) vstrhq_s16(xs + 8 * g, vldrbq_s16(win + 8 * g));
+                        vstrhq_s16(xs + 8 * g, vldrbq_z_s16(win + 8 * g, L.pt));
+                    } else {
+                        pad = mve_narrow_border(p, in, ibase, kh, kw, oy, ox, offs, tky, tkx, ng, xs);
+                    }
                     PEXC_COUNT_MAC((int64_t)nc * (k - pad));
                     (void)pad;
                     mve_narrow_pixel(&L, xs, obase + io);

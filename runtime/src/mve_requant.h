@@ -59,4 +59,12 @@ static inline void mve_requant4(const mve_q *q, int32x4_t acc, int32_t c, int32_
     }
 }
 
+/* TFLite's MultiplyByQuantizedMultiplierSmallerThanOneExp of four lanes
+ * (ADD's rescaling): neg_right is the (non-positive) shift in every lane. */
+static inline int32x4_t mve_scale_le1(int32x4_t x, int32_t mult, int32x4_t neg_right) {
+    x = vqrdmulhq_n_s32(x, mult);
+    x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, neg_right), 31));
+    return vrshlq_s32(x, neg_right);
+}
+
 #endif
