@@ -305,11 +305,11 @@ static int32_t mve_narrow_border(const pexc_conv_params *p, const pexc_view *in,
 /* pexc_mve_conv2d_s8 for a layer of k <= MVE_NARROW_K taps whose window
  * spans less than 64 KiB of the input; 0 when it does not. Rows are walked
  * in runs of pixels whose windows lie inside the input (their columns
- * worked out once per row), the border pixel by pixel. */
-/* not inlined: its buffers and those of the caller's gathers would add up
- * on the stack */
+ * worked out once per row), the border pixel by pixel. Not inlined: its
+ * buffers and those of the caller's gathers would add up on the stack. */
 __attribute__((noinline)) static int mve_conv_narrow(const pexc_conv_params *p, const pexc_view *in,
-                                                     const int8_t *filter, int32_t kh, int32_t kw, const int32_t *bias, const pexc_tile *t, pexc_view *out) {
+                                                     const int8_t *filter, int32_t kh, int32_t kw,
+                                                     const int32_t *bias, const pexc_tile *t, pexc_view *out) {
     const int32_t cin = in->c, k = kh * kw * cin, ng = (k + 7) / 8;
     const size_t cs = (size_t)in->c_stored, rs = (size_t)in->w * cs, ring_end = (size_t)in->ring_px * cs;
     const int32_t span_h = (kh - 1) * p->dilation_h + 1, span_w = (kw - 1) * p->dilation_w + 1;
