@@ -51,10 +51,37 @@ static inline void mve_copy(int8_t *d, const int8_t *s, size_t n) {
 #define MVE_WIN 1152
 
 /* fb[j] = bias[c + j] + off * (sum of row c + j's k weights), rows ws bytes
- * apart from w (row 0), for j in [0, n); modulo 2^32 (see the essay). */
+ * apart from w (row 0), for j in [0, n); modulo 2^32 (see the essay). Four
+ * rows per pass: a fully connected layer folds every row on every call
+ * (ad_autoencoder: half its instructions with one row at a time). */
 static void mve_fold(const int8_t *w, size_t ws, int32_t k, int32_t off, const int32_t *bias, int32_t c,
                      int32_t n, int32_t *fb) {
-    for (int32_t j = 0; j < n; j++) {
+    const int32_t kv = k & ~15;
+    const mve_pred16_t pt = vctp8q((uint32_t)(k - kv));
+    int32_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const int8_t *r0 = w + (size_t)(c + j) * ws, *r1 = r0 + ws, *r2 = r1 + ws, *r3 = r2 + ws;
+        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int32_t i = 0; i < kv; i += 16) {
+            s0 = vaddvaq_s8(s0, vldrbq_s8(r0 + i));
+            s1 = vaddvaq_s8(s1, vldrbq_s8(r1 + i));
+            s2 = vaddvaq_s8(s2, vldrbq_s8(r2 + i));
+            s3 = vaddvaq_s8(s3, vldrbq_s8(r3 + i));
+        }
+        if (kv < k) {
+            s0 = vaddvaq_p_s8(s0, vldrbq_z_s8(r0 + kv, pt), pt);
+            s1 = vaddvaq_p_s8(s1, vldrbq_z_s8(r1 + kv, pt), pt);
+            s2 = vaddvaq_p_s8(s2, vldrbq_z_s8(r2 + kv, pt), pt);
+            s3 = vaddvaq_p_s8(s3, vldrbq_z_s8(r3 + kv, pt), pt);
+        }
+        const int32x4_t b4 = bias ? vldrwq_s32(bias + c + j) : vdupq_n_s32(0);
+        int32x4_t s4 = vdupq_n_s32(s0);
+        s4 = vsetq_lane_s32(s1, s4, 1);
+        s4 = vsetq_lane_s32(s2, s4, 2);
+        s4 = vsetq_lane_s32(s3, s4, 3);
+        vstrwq_s32(fb + j, vaddq_s32(b4, vmulq_n_s32(s4, off)));
+    }
+    for (; j < n; j++) {
         const int8_t *r = w + (size_t)(c + j) * ws;
         int32_t s = 0, i = 0;
         for (; i + 16 <= k; i += 16) s = vaddvaq_s8(s, vldrbq_s8(r + i));
@@ -403,37 +430,40 @@ int pexc_mve_conv2d_s8(const pexc_conv_params *p, const pexc_view *in, const int
         for (int32_t n = 0; n < out->n; n++) {
             const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
             int8_t *obase = (int8_t *)out->data + pexc_view_index(out, n, 0, 0, out->c_begin);
+            /* pixels in pairs, in raster order across row ends (a layer one
+             * pixel wide, as sww's, pairs too): the first of a pair waits
+             * in px until the second comes */
+            const int8_t *px = NULL;
+            int8_t *po = NULL;
+            int32_t ppad = 0;
+            (void)ppad; /* read only by PEXC_COUNT_MAC */
             for (int32_t oy = t->y0; oy < t->y1; oy++) {
                 const int32_t xe = pexc_tile_xe(t, oy, out->w);
                 for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                     int8_t *o = obase + pexc_view_index(out, 0, oy, ox, cb);
+                    const int8_t *x;
+                    int32_t pad = 0;
                     if (pointwise) {
-                        const int8_t *x = ibase + pexc_view_index(in, 0, oy * p->stride_h, ox * p->stride_w, 0);
-                        if (ox + 1 < xe) { /* two pixels of the row at once */
-                            const int8_t *y = ibase + pexc_view_index(in, 0, oy * p->stride_h, (ox + 1) * p->stride_w, 0);
-                            mve_pixel2(&q, x, y, filter, (size_t)k, k, fb, cb, nc, o,
-                                       obase + pexc_view_index(out, 0, oy, ox + 1, cb));
-                            ox++;
-                        } else {
-                            mve_pixel(&q, x, filter, (size_t)k, k, fb, cb, nc, o);
-                        }
-                        continue;
+                        x = ibase + pexc_view_index(in, 0, oy * p->stride_h, ox * p->stride_w, 0);
+                    } else { /* the window gathered, into the buffer the pending pixel does not use */
+                        int8_t *buf = px ? win2 : win;
+                        pad = pexc_gather_window(p, in, ibase, kh, kw, cin, oy, ox, buf);
+                        x = buf;
                     }
-                    /* the window gathered; two pixels of a row at once */
-                    const int32_t pad = pexc_gather_window(p, in, ibase, kh, kw, cin, oy, ox, win);
-                    if (ox + 1 < xe) {
-                        const int32_t pad2 = pexc_gather_window(p, in, ibase, kh, kw, cin, oy, ox + 1, win2);
-                        mve_pixel2(&q, win, win2, filter, (size_t)k, k, fb, cb, nc, o,
-                                   obase + pexc_view_index(out, 0, oy, ox + 1, cb));
-                        PEXC_COUNT_MAC(-(int64_t)nc * (pad + pad2));
-                        (void)pad2;
-                        ox++;
+                    if (px) {
+                        mve_pixel2(&q, px, x, filter, (size_t)k, k, fb, cb, nc, po, o);
+                        PEXC_COUNT_MAC(-(int64_t)nc * (ppad + pad));
+                        px = NULL;
                     } else {
-                        mve_pixel(&q, win, filter, (size_t)k, k, fb, cb, nc, o);
-                        PEXC_COUNT_MAC(-(int64_t)nc * pad);
+                        px = x;
+                        po = o;
+                        ppad = pad;
                     }
-                    (void)pad;
                 }
+            }
+            if (px) {
+                mve_pixel(&q, px, filter, (size_t)k, k, fb, cb, nc, po);
+                PEXC_COUNT_MAC(-(int64_t)nc * ppad);
             }
         }
     }
