@@ -227,8 +227,10 @@ static void mve_pixel2(const mve_q *qp, const int8_t *x, const int8_t *y, const 
  * load; a pixel on the border is gathered through pexc_gather_window with
  * the zero point for its padding, as above. */
 
-/* The most taps of such a window (kh * kw * cin). */
+/* The most taps of such a window (kh * kw * cin), and the output channels
+ * taken at once (the caller sends it at most 16). */
 #define MVE_NARROW_K 128
+#define MVE_NARROW_C 16
 
 /* The ng groups of a window's taps into xs, from b + offs[] (the last
  * group's lanes past the window under pt, 0). */
@@ -332,8 +334,9 @@ static int32_t mve_narrow_border(const pexc_conv_params *p, const pexc_view *in,
 /* pexc_mve_conv2d_s8 for a layer of k <= MVE_NARROW_K taps whose window
  * spans less than 64 KiB of the input; 0 when it does not. Rows are walked
  * in runs of pixels whose windows lie inside the input (their columns
- * worked out once per row), the border pixel by pixel. Not inlined: its
- * buffers and those of the caller's gathers would add up on the stack. */
+ * worked out once per row), the border pixel by pixel. Not inlined, nor is
+ * mve_conv_wide: the stack then holds the buffers of one of them, not of
+ * both (micro_speech overflowed the firmware's 8 KiB). */
 __attribute__((noinline)) static int mve_conv_narrow(const pexc_conv_params *p, const pexc_view *in,
                                                      const int8_t *filter, int32_t kh, int32_t kw,
                                                      const int32_t *bias, const pexc_tile *t, pexc_view *out) {
@@ -345,7 +348,7 @@ __attribute__((noinline)) static int mve_conv_narrow(const pexc_conv_params *p, 
     uint16_t offs[MVE_NARROW_K] __attribute__((aligned(16)));
     int16_t xs[MVE_NARROW_K] __attribute__((aligned(16)));
     int8_t win[MVE_NARROW_K] __attribute__((aligned(16)));
-    int32_t fb[MVE_BLOCK] __attribute__((aligned(16)));
+    int32_t fb[MVE_NARROW_C] __attribute__((aligned(16)));
     int32_t tap = 0;
     for (int32_t ky = 0; ky < kh; ky++)
         for (int32_t kx = 0; kx < kw; kx++)
@@ -363,8 +366,8 @@ __attribute__((noinline)) static int mve_conv_narrow(const pexc_conv_params *p, 
     const int32_t sw = p->stride_w, ca = (p->pad_left + sw - 1) / sw;
     const int32_t cz = in->w - span_w + p->pad_left < 0 ? 0 : (in->w - span_w + p->pad_left) / sw + 1;
     mve_narrow L = {mve_q_of(p), offs, filter, fb, ng, k, 0, 0, vctp16q((uint32_t)(k - 8 * (ng - 1)))};
-    for (int32_t cb = t->c0; cb < t->c1; cb += MVE_BLOCK) {
-        const int32_t nc = t->c1 - cb > MVE_BLOCK ? MVE_BLOCK : t->c1 - cb;
+    for (int32_t cb = t->c0; cb < t->c1; cb += MVE_NARROW_C) {
+        const int32_t nc = t->c1 - cb > MVE_NARROW_C ? MVE_NARROW_C : t->c1 - cb;
         mve_fold(filter, (size_t)k, k, p->input_offset, bias, cb, nc, fb);
         L.c = cb;
         L.nc = nc;
@@ -411,15 +414,14 @@ __attribute__((noinline)) static int mve_conv_narrow(const pexc_conv_params *p, 
     return 1;
 }
 
-int pexc_mve_conv2d_s8(const pexc_conv_params *p, const pexc_view *in, const int8_t *filter, int32_t kh,
-                       int32_t kw, const int32_t *bias, const pexc_tile *t, pexc_view *out) {
+/* pexc_mve_conv2d_s8 through the 16-lane sums: pointwise layers from the
+ * input itself, others from windows gathered on the stack. Not inlined,
+ * as mve_conv_narrow. */
+__attribute__((noinline)) static int mve_conv_wide(const pexc_conv_params *p, const pexc_view *in,
+                                                   const int8_t *filter, int32_t kh, int32_t kw,
+                                                   const int32_t *bias, const pexc_tile *t, pexc_view *out) {
     const int32_t cin = in->c, k = kh * kw * cin, off = p->input_offset;
     const int pointwise = kh == 1 && kw == 1 && p->pad_top == 0 && p->pad_left == 0;
-    /* with more output channels the 16-lane sums below win over the cheap
-     * gathers (kws_ds_cnn's 64-channel first layer: 268,000 against
-     * 330,000 instructions) */
-    if (!pointwise && cin <= 4 && t->c1 - t->c0 <= 16 && mve_conv_narrow(p, in, filter, kh, kw, bias, t, out))
-        return 1;
     if (!pointwise && k > MVE_WIN) return 0;
     const mve_q q = mve_q_of(p);
     int8_t win[MVE_WIN] __attribute__((aligned(16))), win2[MVE_WIN] __attribute__((aligned(16)));
@@ -468,6 +470,17 @@ int pexc_mve_conv2d_s8(const pexc_conv_params *p, const pexc_view *in, const int
         }
     }
     return 1;
+}
+
+int pexc_mve_conv2d_s8(const pexc_conv_params *p, const pexc_view *in, const int8_t *filter, int32_t kh,
+                       int32_t kw, const int32_t *bias, const pexc_tile *t, pexc_view *out) {
+    const int pointwise = kh == 1 && kw == 1 && p->pad_top == 0 && p->pad_left == 0;
+    /* with more output channels the 16-lane sums win over the cheap
+     * gathers (kws_ds_cnn's 64-channel first layer: 268,000 against
+     * 330,000 instructions) */
+    if (!pointwise && in->c <= 4 && t->c1 - t->c0 <= 16 && mve_conv_narrow(p, in, filter, kh, kw, bias, t, out))
+        return 1;
+    return mve_conv_wide(p, in, filter, kh, kw, bias, t, out);
 }
 
 /* ---- FULLY_CONNECTED ---------------------------------------------------- */

@@ -203,11 +203,12 @@ static inline void mve_dw3_cols(int32_t sw, int32_t pl, int32_t w, int32_t *a, i
     *b = w - 3 + pl < 0 ? 0 : (w - 3 + pl) / sw + 1;
 }
 
-int pexc_mve_depthwise_conv2d_s8(const pexc_conv_params *p, int32_t depth_mult, const pexc_view *in,
-                                 const int8_t *filter, int32_t kh, int32_t kw, const int32_t *bias,
-                                 const pexc_tile *t, pexc_view *out) {
-    if (p->filter_by_channel) /* one input channel, filter [Cout, kh, kw]: a convolution's layout */
-        return pexc_mve_conv2d_s8(p, in, filter, kh, kw, bias, t, out);
+/* pexc_mve_depthwise_conv2d_s8 of a layer with its own layout; not inlined,
+ * so that a one-channel layer's convolution path does not stack its
+ * buffers on these. */
+__attribute__((noinline)) static int mve_dw_tile(const pexc_conv_params *p, int32_t depth_mult,
+                                                 const pexc_view *in, const int8_t *filter, int32_t kh, int32_t kw,
+                                                 const int32_t *bias, const pexc_tile *t, pexc_view *out) {
     const int32_t nt = kh * kw;
     if (depth_mult != 1 || nt > MVE_DW_TAPS) return 0;
     const int32_t off = p->input_offset;
@@ -292,6 +293,14 @@ int pexc_mve_depthwise_conv2d_s8(const pexc_conv_params *p, int32_t depth_mult, 
         }
     }
     return 1;
+}
+
+int pexc_mve_depthwise_conv2d_s8(const pexc_conv_params *p, int32_t depth_mult, const pexc_view *in,
+                                 const int8_t *filter, int32_t kh, int32_t kw, const int32_t *bias,
+                                 const pexc_tile *t, pexc_view *out) {
+    if (p->filter_by_channel) /* one input channel, filter [Cout, kh, kw]: a convolution's layout */
+        return pexc_mve_conv2d_s8(p, in, filter, kh, kw, bias, t, out);
+    return mve_dw_tile(p, depth_mult, in, filter, kh, kw, bias, t, out);
 }
 
 #else
