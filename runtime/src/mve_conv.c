@@ -372,12 +372,12 @@ __attribute__((noinline)) static int mve_conv_narrow(const pexc_conv_params *p, 
         L.c = cb;
         L.nc = nc;
         for (int32_t n = 0; n < out->n; n++) {
-            const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
-            int8_t *obase = (int8_t *)out->data + pexc_view_index(out, n, 0, 0, out->c_begin);
+            const int8_t *ibase;
+            int8_t *obase;
+            mve_bases(in, out, n, &ibase, &obase);
             for (int32_t oy = t->y0; oy < t->y1; oy++) {
-                const int32_t xe = pexc_tile_xe(t, oy, out->w);
-                const int32_t iy = oy * p->stride_h - p->pad_top;
-                const int rows_in = iy >= 0 && iy + span_h <= in->h;
+                const int32_t iy = oy * p->stride_h - p->pad_top, xe = pexc_tile_xe(t, oy, out->w);
+                const int rows_in = iy >= 0 && iy + span_h <= in->h; /* the window's rows inside the input */
                 for (int32_t ox = pexc_tile_xb(t, oy); ox < xe;) {
                     const size_t io = pexc_view_index(out, 0, oy, ox, cb);
                     if (rows_in && ox >= ca && ox < cz) {
@@ -430,8 +430,9 @@ __attribute__((noinline)) static int mve_conv_wide(const pexc_conv_params *p, co
         const int32_t nc = t->c1 - cb > MVE_BLOCK ? MVE_BLOCK : t->c1 - cb;
         mve_fold(filter, (size_t)k, k, off, bias, cb, nc, fb);
         for (int32_t n = 0; n < out->n; n++) {
-            const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
-            int8_t *obase = (int8_t *)out->data + pexc_view_index(out, n, 0, 0, out->c_begin);
+            const int8_t *ibase;
+            int8_t *obase;
+            mve_bases(in, out, n, &ibase, &obase);
             /* pixels in pairs, in raster order across row ends (a layer one
              * pixel wide, as sww's, pairs too): the first of a pair waits
              * in px until the second comes */

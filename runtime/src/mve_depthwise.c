@@ -244,8 +244,9 @@ __attribute__((noinline)) static int mve_dw_tile(const pexc_conv_params *p, int3
                 wide &= vminvq_p_s8(127, v, pr) != -128;
             }
         for (int32_t n = 0; n < out->n; n++) {
-            const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
-            int8_t *obase = (int8_t *)out->data + pexc_view_index(out, n, 0, 0, out->c_begin);
+            const int8_t *ibase;
+            int8_t *obase;
+            mve_bases(in, out, n, &ibase, &obase);
             for (int32_t oy = t->y0; oy < t->y1; oy++) {
                 const int32_t xe = pexc_tile_xe(t, oy, out->w);
                 const int32_t iy = oy * p->stride_h - p->pad_top;

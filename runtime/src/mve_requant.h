@@ -1,6 +1,7 @@
 /*
- * The vector requantisation of the Helium (MVE) kernels (runtime/src/mve_*.c),
- * private to them; included only where PEXC_MVE is defined.
+ * The vector requantisation of the Helium (MVE) kernels (runtime/src/mve_*.c)
+ * and the small helpers they share, private to them; included only where
+ * PEXC_MVE is defined.
  *
  * Requantisation, four channels per vector (mve_requant4). TFLite's
  * MultiplyByQuantizedMultiplier is x << left, then
@@ -57,6 +58,13 @@ static inline void mve_requant4(const mve_q *q, int32x4_t acc, int32_t c, int32_
         const mve_pred16_t p = vctp32q((uint32_t)n);
         vstrbq_p_s32(o, mve_requant4_v(q, acc, vldrwq_z_s32(q->mult + c, p), vldrwq_z_s32(q->shift + c, p)), p);
     }
+}
+
+/* Batch index n's storage of in (*ib) and out (*ob), from their first
+ * stored channels. */
+static inline void mve_bases(const pexc_view *in, const pexc_view *out, int32_t n, const int8_t **ib, int8_t **ob) {
+    *ib = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
+    *ob = (int8_t *)out->data + pexc_view_index(out, n, 0, 0, out->c_begin);
 }
 
 /* TFLite's MultiplyByQuantizedMultiplierSmallerThanOneExp of four lanes
