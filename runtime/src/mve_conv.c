@@ -396,7 +396,8 @@ __attribute__((noinline)) static int mve_conv_narrow(const pexc_conv_params *p, 
                     }
                     int32_t pad;
                     if (in->ring_px) {
-                        pad = pexc_gather_window(p, in, ibase, kh, kw, cin, oy, ox, win);
+                        const pexc_gather_geom gg = pexc_gather_geom_of(p, in, kh, kw, cin);
+                        pad = k - pexc_gather_window(p, in, &gg, ibase, kh, kw, cin, oy, ox, win);
                         int32_t g = 0;
                         for (; g + 1 < ng; g++) vstrhq_s16(xs + 8 * g, vldrbq_s16(win + 8 * g));
                         vstrhq_s16(xs + 8 * g, vldrbq_z_s16(win + 8 * g, L.pt));
@@ -424,6 +425,7 @@ __attribute__((noinline)) static int mve_conv_wide(const pexc_conv_params *p, co
     const int pointwise = kh == 1 && kw == 1 && p->pad_top == 0 && p->pad_left == 0;
     if (!pointwise && k > MVE_WIN) return 0;
     const mve_q q = mve_q_of(p);
+    const pexc_gather_geom gg = pexc_gather_geom_of(p, in, kh, kw, cin);
     int8_t win[MVE_WIN] __attribute__((aligned(16))), win2[MVE_WIN] __attribute__((aligned(16)));
     int32_t fb[MVE_BLOCK] __attribute__((aligned(16)));
     for (int32_t cb = t->c0; cb < t->c1; cb += MVE_BLOCK) {
@@ -450,7 +452,7 @@ __attribute__((noinline)) static int mve_conv_wide(const pexc_conv_params *p, co
                         x = ibase + pexc_view_index(in, 0, oy * p->stride_h, ox * p->stride_w, 0);
                     } else { /* the window gathered, into the buffer the pending pixel does not use */
                         int8_t *buf = px ? win2 : win;
-                        pad = pexc_gather_window(p, in, ibase, kh, kw, cin, oy, ox, buf);
+                        pad = k - pexc_gather_window(p, in, &gg, ibase, kh, kw, cin, oy, ox, buf);
                         x = buf;
                     }
                     if (px) {
@@ -478,8 +480,10 @@ int pexc_mve_conv2d_s8(const pexc_conv_params *p, const pexc_view *in, const int
     const int pointwise = kh == 1 && kw == 1 && p->pad_top == 0 && p->pad_left == 0;
     /* with more output channels the 16-lane sums win over the cheap
      * gathers (kws_ds_cnn's 64-channel first layer: 268,000 against
-     * 330,000 instructions) */
-    if (!pointwise && in->c <= 4 && t->c1 - t->c0 <= 16 && mve_conv_narrow(p, in, filter, kh, kw, bias, t, out))
+     * 330,000 instructions), and a tile of a few pixels (a streamed
+     * schedule's step) does not repay the gather offsets set up per call */
+    if (!pointwise && in->c <= 4 && t->c1 - t->c0 <= 16 && pexc_tile_pixels(t, out->w) >= 8 &&
+        mve_conv_narrow(p, in, filter, kh, kw, bias, t, out))
         return 1;
     return mve_conv_wide(p, in, filter, kh, kw, bias, t, out);
 }
