@@ -8,8 +8,10 @@
  * weight is -128. The random cases of test_depthwise.c draw weights from
  * [-127, 127], so they never reach the other side of that choice nor the
  * largest sums: here inputs and weights are mostly the extremes (-128,
- * -127, 127), half the cases put a -128 weight in one channel (the layer
- * must then take the four-lane path and still give the reference bytes),
+ * -127, 127), and half the cases put -128 weights in one channel (one, or
+ * all its taps over inputs of -128, whose paired products would overflow
+ * int16: the layer must then take the four-lane path and still give the
+ * reference bytes),
  * and the channels (16 to 72) cover whole and partial vectors, 3x3 windows
  * (the run path) and others (the tap-pointer path), with padding. Prints one
  * line per mismatching case and exits 1.
@@ -59,8 +61,14 @@ int main(void) {
         p.pad_left = pl;
         for (int32_t j = 0; j < h * w * c; j++) in[j] = extreme(1);
         for (int32_t j = 0; j < kh * kw * c; j++) filter[j] = extreme(0);
-        if (i & 1) { /* one -128 weight: the four-lane path */
-            filter[kref_conv_range(&rng, 0, kh * kw * c - 1)] = -128;
+        if (i & 1) { /* -128 weights: the four-lane path */
+            const int32_t ch = kref_conv_range(&rng, 0, c - 1);
+            if (i & 2) { /* a whole channel of them over inputs of -128: two such products overflow int16 */
+                for (int32_t j = 0; j < kh * kw; j++) filter[j * c + ch] = -128;
+                for (int32_t j = 0; j < h * w; j++) in[j * c + ch] = -128;
+            } else {
+                filter[kref_conv_range(&rng, 0, kh * kw - 1) * c + ch] = -128;
+            }
             with_m128++;
         }
         const int32_t *b = bias_used ? bias : NULL;
