@@ -1,16 +1,19 @@
 """The Helium (MVE) kernels of runtime/src/mve_*.c on an emulated Cortex-M55
 (mps3-an547 under QEMU, ../shared/mcu/mcu-run), against plain C.
 
-- tests/kernels/test_conv.c, test_depthwise.c, test_fc.c and
-  test_elementwise.c, the kernel
+- tests/kernels/test_conv.c, test_depthwise.c, test_fc.c,
+  test_elementwise.c and test_pool.c, the kernel
   test programs tests/test_kernels_m4.py runs on the M4, built for the M55:
   there __ARM_FEATURE_MVE is defined (a probe file fails the build if not),
-  so pexc_conv2d_s8, pexc_depthwise_conv2d_s8, pexc_fully_connected_s8 and
-  pexc_add_s8 take their MVE paths, and each program compares them byte for byte with
-  the plain reference kernels of tests/common on its random shapes, strides,
+  so pexc_conv2d_s8, pexc_depthwise_conv2d_s8, pexc_fully_connected_s8,
+  pexc_add_s8 and pexc_avg_pool_s8 take their MVE paths, and each program
+  compares them byte for byte with the plain reference kernels of tests/common on its random shapes, strides,
   paddings, dilations, ring views, tiles and channel slices.
 - tests/kernels_m55/test_mve_requant.c: the vector requantisation against
   pexc_requant on exact halves, negative sums, extremes and random values.
+- tests/kernels_m55/test_mve_dw_edge.c: the sixteen-channel depthwise path
+  at the edges of its int16 sums (extreme inputs and weights, and layers
+  with a -128 weight, which must take the four-lane path).
 
 Skips when mcu-run, arm-none-eabi-gcc or qemu-system-arm is missing.
 """
@@ -34,8 +37,9 @@ MVE_PROBE = """#if !defined(__ARM_FEATURE_MVE) || !(__ARM_FEATURE_MVE & 1)
 #endif
 typedef int pexc_m55_mve_probe;
 """
-PROGRAMS = [os.path.join(M4.ROOT, "tests", "kernels", f) for f in ("test_conv.c", "test_depthwise.c", "test_fc.c", "test_elementwise.c")]
-PROGRAMS.append(os.path.join(M4.ROOT, "tests", "kernels_m55", "test_mve_requant.c"))
+PROGRAMS = [os.path.join(M4.ROOT, "tests", "kernels", f)
+            for f in ("test_conv.c", "test_depthwise.c", "test_fc.c", "test_elementwise.c", "test_pool.c")]
+PROGRAMS += [os.path.join(M4.ROOT, "tests", "kernels_m55", f) for f in ("test_mve_requant.c", "test_mve_dw_edge.c")]
 
 
 @pytest.mark.skipif(not M4._have_mcu(), reason="needs ../shared/mcu/mcu-run, arm-none-eabi-gcc and qemu-system-arm")
@@ -43,7 +47,7 @@ PROGRAMS.append(os.path.join(M4.ROOT, "tests", "kernels_m55", "test_mve_requant.
 def test_kernel_on_m55(src, tmp_path):
     probe = tmp_path / "mve_probe.c"
     probe.write_text(MVE_PROBE)
-    if os.path.basename(os.path.dirname(src)) == "kernels_m55":
+    if os.path.basename(src) == "test_mve_requant.c":
         srcs = [src, os.path.join(M4.ROOT, "runtime", "src", "fixedpoint.c")]
     else:
         srcs = M4._sources(src)

@@ -18,21 +18,14 @@
 #include "mve_kernels.h"
 
 #ifdef PEXC_MVE
-#include <arm_mve.h>
-
-/* TFLite's MultiplyByQuantizedMultiplierSmallerThanOneExp of four lanes:
- * neg_right is the (non-positive) shift in every lane. */
-static inline int32x4_t mve_scale_le1(int32x4_t x, int32_t mult, int32x4_t neg_right) {
-    x = vqrdmulhq_n_s32(x, mult);
-    x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, neg_right), 31));
-    return vrshlq_s32(x, neg_right);
-}
+#include "mve_requant.h"
 
 /* Logical index of output coordinate along an operand axis of extent e. */
 #define BC(e, i) ((e) == 1 ? 0 : (i))
 
 int pexc_mve_add_s8(const pexc_add_params *p, const pexc_view *in1, const pexc_view *in2, const pexc_tile *t,
                     pexc_view *out) {
+    if (pexc_mve_add_flat_s8(p, in1, in2, t, out)) return 1;
     const int32x4_t la = vdupq_n_s32(p->left_shift);
     const int32x4_t r1 = vdupq_n_s32(p->input1_shift), r2 = vdupq_n_s32(p->input2_shift);
     const int32x4_t ro = vdupq_n_s32(p->output_shift);

@@ -1,11 +1,10 @@
 /*
- * Helium (MVE) paths of the int8 convolution family, for the Cortex-M55.
+ * Helium (MVE) paths of int8 CONV_2D and FULLY_CONNECTED, for the Cortex-M55.
  *
  * Compiled to nothing unless __ARM_FEATURE_MVE says the core has integer
  * MVE (and -DPEXC_NO_MVE does not ask for the plain paths, which is how
- * tests compare the two). pexc_conv2d_s8, pexc_depthwise_conv2d_s8 and
- * pexc_fully_connected_s8 call the entry points below first, after their
- * argument checks; an entry point returns 1 when it has computed the whole
+ * tests compare the two). pexc_conv2d_s8 and pexc_fully_connected_s8 call
+ * the entry points below first, after their argument checks; an entry point returns 1 when it has computed the whole
  * tile and 0 when the layer is one it leaves to the portable code.
  *
  * The bytes are TFLite's because every step is exact integer arithmetic:
@@ -19,31 +18,31 @@
  *   lowering has proved the true sum fits int32, so the wrapped sum is that
  *   same integer whatever the intermediate values. A tap outside the input
  *   is gathered as the input zero point -off: w * (-off) + off * w = 0, as
- *   the reference kernel's skipped tap. Depthwise layers sum per channel, so
- *   four channels go in int32 lanes (VLDRB.S32 widens, VMUL, VADD); a pixel
- *   whose whole window lies inside the input uses the folded bias too, a
- *   clipped one adds off to each input lane.
+ *   the reference kernel's skipped tap. (Depthwise layers: mve_depthwise.c.)
  *
- * - Requantisation, four channels per vector (mve_requant4). TFLite's
- *   MultiplyByQuantizedMultiplier is x << left, then
- *   SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT. The doubling
- *   high multiply is VQRDMULH exactly: for ab >= 0 both are
- *   floor((2ab + 2^31) / 2^32); for ab = -k < 0 TFLite truncates
- *   (1 - 2^30 - k) / 2^31 towards zero, which is -floor((k + 2^30 - 1) /
- *   2^31), and VQRDMULH's floor((2^31 - 2k) / 2^32) is the same integer; both
- *   saturate only INT32_MIN * INT32_MIN. RoundingDivideByPOT rounds halves
- *   away from zero while VRSHL (a rounding right shift for a negative
- *   count) rounds them up, so negative values first lose 1 (the fixup
- *   (x & -r) >> 31, which is -1 only when x < 0 and r > 0): a tie moves down
- *   to the lower integer, any other value keeps its quotient. The tests in
- *   tests/test_kernels_m55.py compare this against the plain C on ties,
- *   negative values and the extremes.
+ * - Requantisation, four channels per vector: mve_requant.h.
  */
-#include "pexc_dot.h"
 #include "mve_kernels.h"
 
 #ifdef PEXC_MVE
 #include <arm_mve.h>
+
+/* n bytes from s to d, sixteen per predicated vector load and store: a
+ * window row of a one-channel layer is 3 to 10 bytes, where a call to
+ * memcpy costs more than the copy. pexc_gather_window copies with it. */
+static inline void mve_copy(int8_t *d, const int8_t *s, size_t n) {
+    for (size_t i = 0; i < n; i += 16) {
+        const mve_pred16_t p = vctp8q((uint32_t)(n - i));
+        vstrbq_p_s8(d + i, vldrbq_z_s8(s + i, p), p);
+    }
+}
+#define PEXC_GATHER_COPY(dst, src, n) mve_copy((dst), (src), (n))
+#endif
+
+#include "pexc_dot.h"
+
+#ifdef PEXC_MVE
+#include "mve_requant.h"
 
 /* Output channels whose folded biases are kept at once (on the stack); a
  * tile with more is taken in blocks. */
@@ -52,10 +51,37 @@
 #define MVE_WIN 1152
 
 /* fb[j] = bias[c + j] + off * (sum of row c + j's k weights), rows ws bytes
- * apart from w (row 0), for j in [0, n); modulo 2^32 (see the essay). */
+ * apart from w (row 0), for j in [0, n); modulo 2^32 (see the essay). Four
+ * rows per pass: a fully connected layer folds every row on every call
+ * (ad_autoencoder: half its instructions with one row at a time). */
 static void mve_fold(const int8_t *w, size_t ws, int32_t k, int32_t off, const int32_t *bias, int32_t c,
                      int32_t n, int32_t *fb) {
-    for (int32_t j = 0; j < n; j++) {
+    const int32_t kv = k & ~15;
+    const mve_pred16_t pt = vctp8q((uint32_t)(k - kv));
+    int32_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const int8_t *r0 = w + (size_t)(c + j) * ws, *r1 = r0 + ws, *r2 = r1 + ws, *r3 = r2 + ws;
+        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int32_t i = 0; i < kv; i += 16) {
+            s0 = vaddvaq_s8(s0, vldrbq_s8(r0 + i));
+            s1 = vaddvaq_s8(s1, vldrbq_s8(r1 + i));
+            s2 = vaddvaq_s8(s2, vldrbq_s8(r2 + i));
+            s3 = vaddvaq_s8(s3, vldrbq_s8(r3 + i));
+        }
+        if (kv < k) {
+            s0 = vaddvaq_p_s8(s0, vldrbq_z_s8(r0 + kv, pt), pt);
+            s1 = vaddvaq_p_s8(s1, vldrbq_z_s8(r1 + kv, pt), pt);
+            s2 = vaddvaq_p_s8(s2, vldrbq_z_s8(r2 + kv, pt), pt);
+            s3 = vaddvaq_p_s8(s3, vldrbq_z_s8(r3 + kv, pt), pt);
+        }
+        const int32x4_t b4 = bias ? vldrwq_s32(bias + c + j) : vdupq_n_s32(0);
+        int32x4_t s4 = vdupq_n_s32(s0);
+        s4 = vsetq_lane_s32(s1, s4, 1);
+        s4 = vsetq_lane_s32(s2, s4, 2);
+        s4 = vsetq_lane_s32(s3, s4, 3);
+        vstrwq_s32(fb + j, vaddq_s32(b4, vmulq_n_s32(s4, off)));
+    }
+    for (; j < n; j++) {
         const int8_t *r = w + (size_t)(c + j) * ws;
         int32_t s = 0, i = 0;
         for (; i + 16 <= k; i += 16) s = vaddvaq_s8(s, vldrbq_s8(r + i));
@@ -98,41 +124,6 @@ static inline int32_t mve_dot1(const int8_t *x, const int8_t *w, int32_t k, int3
         init = vmladavaq_s8(init, vldrbq_z_s8(x + c, p), vldrbq_z_s8(w + c, p));
     }
     return init;
-}
-
-/* The requantisation fields of a layer, for mve_requant4. */
-typedef struct {
-    const int32_t *mult, *shift;
-    int32_t zp, lo, hi;
-} mve_q;
-
-static inline mve_q mve_q_of(const pexc_conv_params *p) {
-    mve_q q = {p->out_mult, p->out_shift, p->output_offset, p->act_min, p->act_max};
-    return q;
-}
-
-/* TFLite's requantisation of four sums with multipliers m and shifts sh
- * (per lane): see the essay for why each step is exact. */
-static inline int32x4_t mve_requant4_v(const mve_q *q, int32x4_t acc, int32x4_t m, int32x4_t sh) {
-    const int32x4_t zero = vdupq_n_s32(0);
-    const int32x4_t neg_right = vminq_s32(sh, zero);
-    acc = vshlq_s32(acc, vmaxq_s32(sh, zero));
-    acc = vqrdmulhq_s32(acc, m);
-    acc = vqaddq_s32(acc, vshrq_n_s32(vandq_s32(acc, neg_right), 31));
-    acc = vrshlq_s32(acc, neg_right);
-    acc = vaddq_n_s32(acc, q->zp);
-    acc = vmaxq_s32(acc, vdupq_n_s32(q->lo));
-    return vminq_s32(acc, vdupq_n_s32(q->hi));
-}
-
-/* The n <= 4 sums acc of channels c.. of the layer requantised to int8 at o. */
-static inline void mve_requant4(const mve_q *q, int32x4_t acc, int32_t c, int32_t n, int8_t *o) {
-    if (n == 4) {
-        vstrbq_s32(o, mve_requant4_v(q, acc, vldrwq_s32(q->mult + c), vldrwq_s32(q->shift + c)));
-    } else {
-        const mve_pred16_t p = vctp32q((uint32_t)n);
-        vstrbq_p_s32(o, mve_requant4_v(q, acc, vldrwq_z_s32(q->mult + c, p), vldrwq_z_s32(q->shift + c, p)), p);
-    }
 }
 
 /* Output channels [c, c + n) of one pixel from its k gathered (or adjacent)
@@ -223,82 +214,278 @@ static void mve_pixel2(const mve_q *qp, const int8_t *x, const int8_t *y, const 
 
 /* ---- CONV_2D ------------------------------------------------------------ */
 
-/* Output pixel (oy, ox)'s kh x kw window of in (ibase: the batch index's
- * storage, all Cin channels stored) copied into win, tap by tap in the
- * filter's order, taps outside the input as the zero point (they add 0);
- * returns how many of its values are such padding. */
-static int32_t mve_gather(const pexc_conv_params *p, const pexc_view *in, const int8_t *ibase, int32_t kh,
-                          int32_t kw, int32_t oy, int32_t ox, int8_t *win) {
-    const int32_t cin = in->c, k = kh * kw * cin;
-    const size_t cs = (size_t)in->c_stored, dstep = cs * (size_t)p->dilation_w, rowc = (size_t)kw * (size_t)cin;
-    const size_t ring_end = (size_t)in->ring_px * cs;
-    const int dense = p->dilation_w == 1 && cs == (size_t)cin;
-    pexc_window w;
-    pexc_window_at(p, in, kh, kw, oy, ox, &w);
-    const int32_t nx = w.kx1 - w.kx0, inside = (w.ky1 - w.ky0) * nx * cin;
-    if (inside < k) memset(win, (int8_t)-p->input_offset, (size_t)k);
-    for (int32_t ky = w.ky0; ky < w.ky1 && nx > 0; ky++) {
-        size_t i = pexc_view_index(in, 0, w.iy + ky * p->dilation_h, w.ix + w.kx0 * p->dilation_w, in->c_begin);
-        int8_t *dst = win + (size_t)ky * rowc + (size_t)w.kx0 * (size_t)cin;
-        if (dense && (!in->ring_px || i + (size_t)nx * cs <= ring_end)) {
-            memcpy(dst, ibase + i, (size_t)nx * (size_t)cin);
-        } else {
-            for (int32_t kx = 0; kx < nx; kx++, i = pexc_view_next(in, i, dstep), dst += cin)
-                memcpy(dst, ibase + i, (size_t)cin);
-        }
-    }
-    return k - inside;
+/* ---- CONV_2D with few input channels --------------------------------- */
+
+/* A first layer (one to four input channels: an image, a spectrogram, a
+ * one-channel depthwise layer by channel) has a window of 9 to 80 bytes in
+ * 3 to 10 short rows, so copying it out and calling the 16-lane kernels
+ * above cost several times its sums (300-900 instructions per pixel of 8
+ * channels). Here one gather load (VLDRB.S16 with a vector of 16-bit
+ * offsets, worked out once per call from the strides) fetches eight taps of
+ * a window that lies inside the input, widened to int16, and VMLADAVA.S16
+ * sums eight products per instruction against weight bytes widened as they
+ * load; a pixel on the border is gathered through pexc_gather_window with
+ * the zero point for its padding, as above. */
+
+/* The most taps of such a window (kh * kw * cin), and the output channels
+ * taken at once (the caller sends it at most 16). */
+#define MVE_NARROW_K 128
+#define MVE_NARROW_C 16
+
+/* The ng groups of a window's taps into xs, from b + offs[] (the last
+ * group's lanes past the window under pt, 0). */
+static inline void mve_narrow_load(const int8_t *b, const uint16_t *offs, int32_t ng, mve_pred16_t pt, int16_t *xs) {
+    int32_t g = 0;
+    for (; g + 1 < ng; g++) vstrhq_s16(xs + 8 * g, vldrbq_gather_offset_s16(b, vldrhq_u16(offs + 8 * g)));
+    vstrhq_s16(xs + 8 * g, vldrbq_gather_offset_z_s16(b, vldrhq_u16(offs + 8 * g), pt));
 }
 
-int pexc_mve_conv2d_s8(const pexc_conv_params *p, const pexc_view *in, const int8_t *filter, int32_t kh,
-                       int32_t kw, const int32_t *bias, const pexc_tile *t, pexc_view *out) {
+/* The layer's constants for a run of pixels. */
+typedef struct {
+    mve_q q;
+    const uint16_t *offs;
+    const int8_t *filter;
+    const int32_t *fb;
+    int32_t ng, k, c, nc;
+    mve_pred16_t pt;
+} mve_narrow;
+
+/* Channels [c, c + nc) of one pixel from its widened window xs into o,
+ * four at a time (the caller has made sure nc is a multiple of 4), the
+ * pointers only advancing: GCC keeps them in registers then. */
+static inline void mve_narrow_pixel(const mve_narrow *L, const int16_t *xs, int8_t *o) {
+    const int32_t k = L->k, ng = L->ng;
+    const int8_t *w = L->filter + (size_t)L->c * (size_t)k;
+    const int32_t *fb = L->fb, *mult = L->q.mult + L->c, *shift = L->q.shift + L->c;
+    const int16x8_t x0 = vldrhq_s16(xs); /* kept for the first (often only) group */
+    for (int32_t j = 0; j < L->nc; j += 4, w += 4 * k, fb += 4, mult += 4, shift += 4, o += 4) {
+        const int8_t *w1 = w + k, *w2 = w1 + k, *w3 = w2 + k;
+        int32_t a0 = fb[0], a1 = fb[1], a2 = fb[2], a3 = fb[3];
+        if (ng == 1) {
+            a0 = vmladavaq_s16(a0, x0, vldrbq_z_s16(w, L->pt));
+            a1 = vmladavaq_s16(a1, x0, vldrbq_z_s16(w1, L->pt));
+            a2 = vmladavaq_s16(a2, x0, vldrbq_z_s16(w2, L->pt));
+            a3 = vmladavaq_s16(a3, x0, vldrbq_z_s16(w3, L->pt));
+        } else {
+            a0 = vmladavaq_s16(a0, x0, vldrbq_s16(w));
+            a1 = vmladavaq_s16(a1, x0, vldrbq_s16(w1));
+            a2 = vmladavaq_s16(a2, x0, vldrbq_s16(w2));
+            a3 = vmladavaq_s16(a3, x0, vldrbq_s16(w3));
+            int32_t g = 1;
+            for (; g + 1 < ng; g++) {
+                const int16x8_t xv = vldrhq_s16(xs + 8 * g);
+                a0 = vmladavaq_s16(a0, xv, vldrbq_s16(w + 8 * g));
+                a1 = vmladavaq_s16(a1, xv, vldrbq_s16(w1 + 8 * g));
+                a2 = vmladavaq_s16(a2, xv, vldrbq_s16(w2 + 8 * g));
+                a3 = vmladavaq_s16(a3, xv, vldrbq_s16(w3 + 8 * g));
+            }
+            const int16x8_t xv = vldrhq_s16(xs + 8 * g);
+            a0 = vmladavaq_s16(a0, xv, vldrbq_z_s16(w + 8 * g, L->pt));
+            a1 = vmladavaq_s16(a1, xv, vldrbq_z_s16(w1 + 8 * g, L->pt));
+            a2 = vmladavaq_s16(a2, xv, vldrbq_z_s16(w2 + 8 * g, L->pt));
+            a3 = vmladavaq_s16(a3, xv, vldrbq_z_s16(w3 + 8 * g, L->pt));
+        }
+        int32x4_t v = vdupq_n_s32(a0);
+        v = vsetq_lane_s32(a1, v, 1);
+        v = vsetq_lane_s32(a2, v, 2);
+        v = vsetq_lane_s32(a3, v, 3);
+        vstrbq_s32(o, mve_requant4_v(&L->q, v, vldrwq_s32(mult), vldrwq_s32(shift)));
+    }
+}
+
+/* len pixels whose windows lie inside the input, the first at b, each next
+ * step bytes on; outputs from index io of obase, ocs apart. */
+static void mve_narrow_run(const mve_narrow *Lp, const int8_t *b, size_t step, int32_t len, int8_t *obase,
+                           size_t io, const pexc_view *out) {
+    const mve_narrow L = *Lp; /* a local copy: the int8 stores could alias it */
+    int16_t xs[MVE_NARROW_K] __attribute__((aligned(16)));
+    const size_t ocs = (size_t)out->c_stored;
+    PEXC_COUNT_MAC((int64_t)len * L.nc * L.k);
+    for (int32_t x = 0; x < len; x++, b += step) {
+        mve_narrow_load(b, L.offs, L.ng, L.pt, xs);
+        mve_narrow_pixel(&L, xs, obase + io);
+        io = pexc_view_next(out, io, ocs);
+    }
+}
+
+/* The widened window of a pixel on the border of an input that is not a
+ * ring, into xs: each group gathered from the window's origin (which may
+ * lie before the input: the lanes outside are never loaded) under the
+ * predicate of its taps inside the input, the others set to the zero point
+ * -off, whose products the folded bias cancels. Returns the padding taps. */
+static int32_t mve_narrow_border(const pexc_conv_params *p, const pexc_view *in, const int8_t *ibase, int32_t kh,
+                                 int32_t kw, int32_t oy, int32_t ox, const uint16_t *offs, const uint16_t *tky,
+                                 const uint16_t *tkx, int32_t ng, int16_t *xs) {
+    pexc_window w;
+    pexc_window_at(p, in, kh, kw, oy, ox, &w);
+    const intptr_t o = ((intptr_t)w.iy * in->w + w.ix) * (intptr_t)in->c_stored;
+    const int8_t *b = (const int8_t *)((uintptr_t)ibase + (uintptr_t)o);
+    const int16x8_t zp = vdupq_n_s16((int16_t)-p->input_offset);
+    for (int32_t g = 0; g < ng; g++) {
+        const uint16x8_t ky = vldrhq_u16(tky + 8 * g), kx = vldrhq_u16(tkx + 8 * g);
+        const mve_pred16_t in_y = vcmpcsq_n_u16(ky, (uint16_t)w.ky0) & (mve_pred16_t)~vcmpcsq_n_u16(ky, (uint16_t)w.ky1);
+        const mve_pred16_t in_x = vcmpcsq_n_u16(kx, (uint16_t)w.kx0) & (mve_pred16_t)~vcmpcsq_n_u16(kx, (uint16_t)w.kx1);
+        const mve_pred16_t pr = in_y & in_x;
+        vstrhq_s16(xs + 8 * g, vpselq_s16(vldrbq_gather_offset_z_s16(b, vldrhq_u16(offs + 8 * g), pr), zp, pr));
+    }
+    return kh * kw * in->c - (w.ky1 - w.ky0) * (w.kx1 - w.kx0) * in->c;
+}
+
+/* pexc_mve_conv2d_s8 for a layer of k <= MVE_NARROW_K taps whose window
+ * spans less than 64 KiB of the input; 0 when it does not. Rows are walked
+ * in runs of pixels whose windows lie inside the input (their columns
+ * worked out once per row), the border pixel by pixel. Not inlined, nor is
+ * mve_conv_wide: the stack then holds the buffers of one of them, not of
+ * both (micro_speech overflowed the firmware's 8 KiB). */
+__attribute__((noinline)) static int mve_conv_narrow(const pexc_conv_params *p, const pexc_view *in,
+                                                     const int8_t *filter, int32_t kh, int32_t kw,
+                                                     const int32_t *bias, const pexc_tile *t, pexc_view *out) {
+    const int32_t cin = in->c, k = kh * kw * cin, ng = (k + 7) / 8;
+    const size_t cs = (size_t)in->c_stored, rs = (size_t)in->w * cs, ring_end = (size_t)in->ring_px * cs;
+    const int32_t span_h = (kh - 1) * p->dilation_h + 1, span_w = (kw - 1) * p->dilation_w + 1;
+    const size_t span = (size_t)(span_h - 1) * rs + (size_t)(span_w - 1) * cs + (size_t)cin;
+    if (k > MVE_NARROW_K || span > 65536 || (t->c1 - t->c0) % 4) return 0;
+    uint16_t offs[MVE_NARROW_K] __attribute__((aligned(16)));
+    int16_t xs[MVE_NARROW_K] __attribute__((aligned(16)));
+    int8_t win[MVE_NARROW_K] __attribute__((aligned(16)));
+    int32_t fb[MVE_NARROW_C] __attribute__((aligned(16)));
+    int32_t tap = 0;
+    for (int32_t ky = 0; ky < kh; ky++)
+        for (int32_t kx = 0; kx < kw; kx++)
+            for (int32_t ci = 0; ci < cin; ci++, tap++)
+                offs[tap] = (uint16_t)((size_t)ky * (size_t)p->dilation_h * rs + (size_t)kx * (size_t)p->dilation_w * cs +
+                                       (size_t)ci);
+    for (; tap < 8 * ng; tap++) offs[tap] = 0;
+    /* each tap's row and column in the window, for the border's predicates */
+    uint16_t tky[MVE_NARROW_K] __attribute__((aligned(16))), tkx[MVE_NARROW_K] __attribute__((aligned(16)));
+    for (tap = 0; tap < 8 * ng; tap++) {
+        tky[tap] = (uint16_t)(tap < k ? tap / (kw * cin) : 0xFFFF); /* past the window: never inside */
+        tkx[tap] = (uint16_t)(tap < k ? tap / cin % kw : 0);
+    }
+    /* the output columns whose windows lie inside the input's width */
+    const int32_t sw = p->stride_w, ca = (p->pad_left + sw - 1) / sw;
+    const int32_t cz = in->w - span_w + p->pad_left < 0 ? 0 : (in->w - span_w + p->pad_left) / sw + 1;
+    mve_narrow L = {mve_q_of(p), offs, filter, fb, ng, k, 0, 0, vctp16q((uint32_t)(k - 8 * (ng - 1)))};
+    for (int32_t cb = t->c0; cb < t->c1; cb += MVE_NARROW_C) {
+        const int32_t nc = t->c1 - cb > MVE_NARROW_C ? MVE_NARROW_C : t->c1 - cb;
+        mve_fold(filter, (size_t)k, k, p->input_offset, bias, cb, nc, fb);
+        L.c = cb;
+        L.nc = nc;
+        for (int32_t n = 0; n < out->n; n++) {
+            const int8_t *ibase;
+            int8_t *obase;
+            mve_bases(in, out, n, &ibase, &obase);
+            for (int32_t oy = t->y0; oy < t->y1; oy++) {
+                const int32_t iy = oy * p->stride_h - p->pad_top, xe = pexc_tile_xe(t, oy, out->w);
+                const int rows_in = iy >= 0 && iy + span_h <= in->h; /* the window's rows inside the input */
+                for (int32_t ox = pexc_tile_xb(t, oy); ox < xe;) {
+                    const size_t io = pexc_view_index(out, 0, oy, ox, cb);
+                    if (rows_in && ox >= ca && ox < cz) {
+                        int32_t len = (xe < cz ? xe : cz) - ox;
+                        const size_t i0 = pexc_view_index(in, 0, iy, ox * sw - p->pad_left, in->c_begin);
+                        const size_t step = (size_t)sw * cs;
+                        if (in->ring_px) { /* the last window of the run ends by ring_end */
+                            const int32_t fit = i0 + span > ring_end ? 0 : (int32_t)((ring_end - i0 - span) / step) + 1;
+                            if (fit < len) len = fit;
+                        }
+                        if (len > 0) {
+                            mve_narrow_run(&L, ibase + i0, step, len, obase, io, out);
+                            ox += len;
+                            continue;
+                        }
+                    }
+                    int32_t pad;
+                    if (in->ring_px) {
+                        const pexc_gather_geom gg = pexc_gather_geom_of(p, in, kh, kw, cin);
+                        pad = k - pexc_gather_window(p, in, &gg, ibase, kh, kw, cin, oy, ox, win);
+                        int32_t g = 0;
+                        for (; g + 1 < ng; g++) vstrhq_s16(xs + 8 * g, vldrbq_s16(win + 8 * g));
+                        vstrhq_s16(xs + 8 * g, vldrbq_z_s16(win + 8 * g, L.pt));
+                    } else {
+                        pad = mve_narrow_border(p, in, ibase, kh, kw, oy, ox, offs, tky, tkx, ng, xs);
+                    }
+                    PEXC_COUNT_MAC((int64_t)nc * (k - pad));
+                    (void)pad;
+                    mve_narrow_pixel(&L, xs, obase + io);
+                    ox++;
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+/* pexc_mve_conv2d_s8 through the 16-lane sums: pointwise layers from the
+ * input itself, others from windows gathered on the stack. Not inlined,
+ * as mve_conv_narrow. */
+__attribute__((noinline)) static int mve_conv_wide(const pexc_conv_params *p, const pexc_view *in,
+                                                   const int8_t *filter, int32_t kh, int32_t kw,
+                                                   const int32_t *bias, const pexc_tile *t, pexc_view *out) {
     const int32_t cin = in->c, k = kh * kw * cin, off = p->input_offset;
     const int pointwise = kh == 1 && kw == 1 && p->pad_top == 0 && p->pad_left == 0;
     if (!pointwise && k > MVE_WIN) return 0;
     const mve_q q = mve_q_of(p);
+    const pexc_gather_geom gg = pexc_gather_geom_of(p, in, kh, kw, cin);
     int8_t win[MVE_WIN] __attribute__((aligned(16))), win2[MVE_WIN] __attribute__((aligned(16)));
     int32_t fb[MVE_BLOCK] __attribute__((aligned(16)));
     for (int32_t cb = t->c0; cb < t->c1; cb += MVE_BLOCK) {
         const int32_t nc = t->c1 - cb > MVE_BLOCK ? MVE_BLOCK : t->c1 - cb;
         mve_fold(filter, (size_t)k, k, off, bias, cb, nc, fb);
         for (int32_t n = 0; n < out->n; n++) {
-            const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
-            int8_t *obase = (int8_t *)out->data + pexc_view_index(out, n, 0, 0, out->c_begin);
+            const int8_t *ibase;
+            int8_t *obase;
+            mve_bases(in, out, n, &ibase, &obase);
+            /* pixels in pairs, in raster order across row ends (a layer one
+             * pixel wide, as sww's, pairs too): the first of a pair waits
+             * in px until the second comes */
+            const int8_t *px = NULL;
+            int8_t *po = NULL;
+            int32_t ppad = 0;
+            (void)ppad; /* read only by PEXC_COUNT_MAC */
             for (int32_t oy = t->y0; oy < t->y1; oy++) {
                 const int32_t xe = pexc_tile_xe(t, oy, out->w);
                 for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                     int8_t *o = obase + pexc_view_index(out, 0, oy, ox, cb);
+                    const int8_t *x;
+                    int32_t pad = 0;
                     if (pointwise) {
-                        const int8_t *x = ibase + pexc_view_index(in, 0, oy * p->stride_h, ox * p->stride_w, 0);
-                        if (ox + 1 < xe) { /* two pixels of the row at once */
-                            const int8_t *y = ibase + pexc_view_index(in, 0, oy * p->stride_h, (ox + 1) * p->stride_w, 0);
-                            mve_pixel2(&q, x, y, filter, (size_t)k, k, fb, cb, nc, o,
-                                       obase + pexc_view_index(out, 0, oy, ox + 1, cb));
-                            ox++;
-                        } else {
-                            mve_pixel(&q, x, filter, (size_t)k, k, fb, cb, nc, o);
-                        }
-                        continue;
+                        x = ibase + pexc_view_index(in, 0, oy * p->stride_h, ox * p->stride_w, 0);
+                    } else { /* the window gathered, into the buffer the pending pixel does not use */
+                        int8_t *buf = px ? win2 : win;
+                        pad = k - pexc_gather_window(p, in, &gg, ibase, kh, kw, cin, oy, ox, buf);
+                        x = buf;
                     }
-                    /* the window gathered; two pixels of a row at once */
-                    const int32_t pad = mve_gather(p, in, ibase, kh, kw, oy, ox, win);
-                    if (ox + 1 < xe) {
-                        const int32_t pad2 = mve_gather(p, in, ibase, kh, kw, oy, ox + 1, win2);
-                        mve_pixel2(&q, win, win2, filter, (size_t)k, k, fb, cb, nc, o,
-                                   obase + pexc_view_index(out, 0, oy, ox + 1, cb));
-                        PEXC_COUNT_MAC(-(int64_t)nc * (pad + pad2));
-                        (void)pad2;
-                        ox++;
+                    if (px) {
+                        mve_pixel2(&q, px, x, filter, (size_t)k, k, fb, cb, nc, po, o);
+                        PEXC_COUNT_MAC(-(int64_t)nc * (ppad + pad));
+                        px = NULL;
                     } else {
-                        mve_pixel(&q, win, filter, (size_t)k, k, fb, cb, nc, o);
-                        PEXC_COUNT_MAC(-(int64_t)nc * pad);
+                        px = x;
+                        po = o;
+                        ppad = pad;
                     }
-                    (void)pad;
                 }
+            }
+            if (px) {
+                mve_pixel(&q, px, filter, (size_t)k, k, fb, cb, nc, po);
+                PEXC_COUNT_MAC(-(int64_t)nc * ppad);
             }
         }
     }
     return 1;
+}
+
+int pexc_mve_conv2d_s8(const pexc_conv_params *p, const pexc_view *in, const int8_t *filter, int32_t kh,
+                       int32_t kw, const int32_t *bias, const pexc_tile *t, pexc_view *out) {
+    const int pointwise = kh == 1 && kw == 1 && p->pad_top == 0 && p->pad_left == 0;
+    /* with more output channels the 16-lane sums win over the cheap
+     * gathers (kws_ds_cnn's 64-channel first layer: 268,000 against
+     * 330,000 instructions), and a tile of a few pixels (a streamed
+     * schedule's step) does not repay the gather offsets set up per call */
+    if (!pointwise && in->c <= 4 && t->c1 - t->c0 <= 16 && pexc_tile_pixels(t, out->w) >= 8 &&
+        mve_conv_narrow(p, in, filter, kh, kw, bias, t, out))
+        return 1;
+    return mve_conv_wide(p, in, filter, kh, kw, bias, t, out);
 }
 
 /* ---- FULLY_CONNECTED ---------------------------------------------------- */
@@ -316,128 +503,6 @@ int pexc_mve_fully_connected_s8(const pexc_conv_params *p, int32_t filter_offset
             const int8_t *x = (const int8_t *)in->data + pexc_view_index(in, b, 0, 0, 0);
             mve_pixel(&q, x, weights, (size_t)depth, depth, fb, cb, nc,
                       (int8_t *)out->data + pexc_view_index(out, b, 0, 0, cb));
-        }
-    }
-    return 1;
-}
-
-/* ---- DEPTHWISE_CONV_2D -------------------------------------------------- */
-
-/* Taps of a depthwise window kept at once. */
-#define MVE_DW_TAPS 81
-
-/* Channels [c, c + n) of a pixel whose 3x3 window lies inside the input:
- * r[ky] at the window row's first pixel (channel c), pixels cs apart; the
- * filter's taps cout apart from f (channel c of tap (0, 0)); folded biases
- * fb[0 .. n). */
-static void mve_dw3_pixel(const mve_q *qp, const int8_t *const r[3], size_t cs, const int8_t *f, size_t cout,
-                          const int32_t *fb, int32_t c, int32_t n, int8_t *o) {
-    const mve_q ql = *qp, *q = &ql; /* as in mve_pixel */
-    PEXC_COUNT_MAC(9 * (int64_t)n);
-    const size_t c2 = 2 * cs, o2 = 2 * cout;
-    int32_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-        int32x4_t acc = vldrwq_s32(fb + j);
-        const int8_t *w = f + j;
-        /* a row at a time, not unrolled: the nine taps' addresses at once
-         * would not fit the core's registers (GCC then spills them all) */
-#pragma GCC unroll 1
-        for (int32_t ky = 0; ky < 3; ky++, w += 3 * cout) {
-            const int8_t *x = r[ky] + j;
-            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(x), vldrbq_s32(w)));
-            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(x + cs), vldrbq_s32(w + cout)));
-            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(x + c2), vldrbq_s32(w + o2)));
-        }
-        mve_requant4(q, acc, c + j, 4, o + j);
-    }
-    if (j < n) {
-        const mve_pred16_t pr = vctp32q((uint32_t)(n - j));
-        int32x4_t acc = vldrwq_z_s32(fb + j, pr);
-        for (int32_t ky = 0; ky < 3; ky++)
-            for (int32_t kx = 0; kx < 3; kx++)
-                acc = vaddq_s32(acc, vmulq_s32(vldrbq_z_s32(r[ky] + (size_t)kx * cs + j, pr),
-                                               vldrbq_z_s32(f + (size_t)(3 * ky + kx) * cout + j, pr)));
-        mve_requant4(q, acc, c + j, n - j, o + j);
-    }
-}
-
-int pexc_mve_depthwise_conv2d_s8(const pexc_conv_params *p, int32_t depth_mult, const pexc_view *in,
-                                 const int8_t *filter, int32_t kh, int32_t kw, const int32_t *bias,
-                                 const pexc_tile *t, pexc_view *out) {
-    if (p->filter_by_channel) /* one input channel, filter [Cout, kh, kw]: a convolution's layout */
-        return kh * kw <= MVE_WIN && pexc_mve_conv2d_s8(p, in, filter, kh, kw, bias, t, out);
-    if (depth_mult != 1 || kh * kw > MVE_DW_TAPS) return 0;
-    const int32_t off = p->input_offset;
-    const size_t cout = (size_t)out->c, cs = (size_t)in->c_stored, ring_end = (size_t)in->ring_px * cs;
-    const int fast3 = kh == 3 && kw == 3 && p->dilation_h == 1 && p->dilation_w == 1;
-    const mve_q q = mve_q_of(p);
-    int32_t fb[MVE_BLOCK] __attribute__((aligned(16)));
-    size_t ti[MVE_DW_TAPS], tf[MVE_DW_TAPS];
-    for (int32_t cb = t->c0; cb < t->c1; cb += MVE_BLOCK) {
-        const int32_t nc = t->c1 - cb > MVE_BLOCK ? MVE_BLOCK : t->c1 - cb;
-        /* folded biases over the whole window, for pixels that have it all */
-        for (int32_t j = 0; j < nc; j += 4) {
-            const mve_pred16_t pr = vctp32q((uint32_t)(nc - j));
-            int32x4_t s = vdupq_n_s32(0);
-            for (int32_t tap = 0; tap < kh * kw; tap++)
-                s = vaddq_s32(s, vldrbq_z_s32(filter + (size_t)tap * cout + (size_t)(cb + j), pr));
-            const int32x4_t b = bias ? vldrwq_z_s32(bias + cb + j, pr) : vdupq_n_s32(0);
-            vstrwq_s32(fb + j, vaddq_s32(b, vmulq_n_s32(s, off)));
-        }
-        for (int32_t n = 0; n < out->n; n++) {
-            const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
-            int8_t *obase = (int8_t *)out->data + pexc_view_index(out, n, 0, 0, out->c_begin);
-            for (int32_t oy = t->y0; oy < t->y1; oy++) {
-                const int32_t xe = pexc_tile_xe(t, oy, out->w);
-                for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
-                    pexc_window w;
-                    pexc_window_at(p, in, kh, kw, oy, ox, &w);
-                    int8_t *o = obase + pexc_view_index(out, 0, oy, ox, cb);
-                    if (fast3 && w.ky0 == 0 && w.ky1 == 3 && w.kx0 == 0 && w.kx1 == 3) {
-                        const int8_t *r[3];
-                        int whole = 1; /* no row of the window wraps around a ring's end */
-                        for (int32_t ky = 0; ky < 3; ky++) {
-                            const size_t i = pexc_view_index(in, 0, w.iy + ky, w.ix, cb);
-                            whole &= !in->ring_px || i + 2 * cs < ring_end;
-                            r[ky] = ibase + i;
-                        }
-                        if (whole) {
-                            mve_dw3_pixel(&q, r, cs, filter + cb, cout, fb, cb, nc, o);
-                            continue;
-                        }
-                    }
-                    int32_t nt = 0;
-                    for (int32_t ky = w.ky0; ky < w.ky1 && w.kx0 < w.kx1; ky++) {
-                        size_t i = pexc_view_index(in, 0, w.iy + ky * p->dilation_h,
-                                                   w.ix + w.kx0 * p->dilation_w, cb);
-                        for (int32_t kx = w.kx0; kx < w.kx1; kx++, nt++) {
-                            ti[nt] = i;
-                            tf[nt] = ((size_t)ky * (size_t)kw + (size_t)kx) * cout + (size_t)cb;
-                            i = pexc_view_next(in, i, cs * (size_t)p->dilation_w);
-                        }
-                    }
-                                    const int whole = nt == kh * kw;
-                    PEXC_COUNT_MAC((int64_t)nt * nc);
-                    const int32_t off_k = whole ? 0 : off; /* a whole window's offset is in fb */
-                    int32_t j = 0;
-                    for (; j + 4 <= nc; j += 4) {
-                        int32x4_t acc = whole ? vldrwq_s32(fb + j) : bias ? vldrwq_s32(bias + cb + j) : vdupq_n_s32(0);
-                        for (int32_t k = 0; k < nt; k++)
-                            acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_s32(ibase + ti[k] + j), off_k),
-                                                           vldrbq_s32(filter + tf[k] + j)));
-                        mve_requant4(&q, acc, cb + j, 4, o + j);
-                    }
-                    if (j < nc) {
-                        const mve_pred16_t pr = vctp32q((uint32_t)(nc - j));
-                        int32x4_t acc = whole ? vldrwq_z_s32(fb + j, pr)
-                                              : bias ? vldrwq_z_s32(bias + cb + j, pr) : vdupq_n_s32(0);
-                        for (int32_t k = 0; k < nt; k++)
-                            acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_z_s32(ibase + ti[k] + j, pr), off_k),
-                                                           vldrbq_z_s32(filter + tf[k] + j, pr)));
-                        mve_requant4(&q, acc, cb + j, nc - j, o + j);
-                    }
-                }
-            }
         }
     }
     return 1;

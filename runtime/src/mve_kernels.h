@@ -19,6 +19,9 @@ int pexc_mve_depthwise_conv2d_s8(const pexc_conv_params *p, int32_t depth_mult, 
                                  const pexc_tile *t, pexc_view *out);
 int pexc_mve_fully_connected_s8(const pexc_conv_params *p, int32_t filter_offset, const pexc_view *in,
                                 const int8_t *weights, const int32_t *bias, const pexc_tile *t, pexc_view *out);
+int pexc_mve_avg_pool_s8(const pexc_pool_params *p, const pexc_view *in, const pexc_tile *t, pexc_view *out);
+int pexc_mve_add_flat_s8(const pexc_add_params *p, const pexc_view *in1, const pexc_view *in2, const pexc_tile *t,
+                         const pexc_view *out);
 int pexc_mve_add_s8(const pexc_add_params *p, const pexc_view *in1, const pexc_view *in2, const pexc_tile *t,
                     pexc_view *out);
 #endif

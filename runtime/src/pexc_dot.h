@@ -350,6 +350,58 @@ static inline void pexc_dw4_s8(const int8_t *x, const int8_t *w, const size_t *t
  * nothing, as the skipped tap of the reference kernel, and the sums are the
  * same integers. */
 
+/* How pexc_gather_window copies a run of n bytes; a core with wider loads
+ * (mve_conv.c) defines its own before including this header. */
+#ifndef PEXC_GATHER_COPY
+#define PEXC_GATHER_COPY(dst, src, n) memcpy((dst), (src), (n))
+#endif
+
+/* What pexc_gather_window needs of a layer, worked out once per call. */
+typedef struct {
+    int32_t k;               /* kh * kw * cin */
+    size_t cs, dstep, rowc;  /* c_stored, the step between taps of a row, a row's bytes */
+    size_t ring_end;         /* the ring's size in bytes (0: no ring) */
+    int dense;               /* a kernel row is adjacent bytes */
+    int8_t pad;              /* the input zero point */
+} pexc_gather_geom;
+
+static inline pexc_gather_geom pexc_gather_geom_of(const pexc_conv_params *p, const pexc_view *in, int32_t kh,
+                                                   int32_t kw, int32_t cin) {
+    pexc_gather_geom g;
+    g.k = kh * kw * cin;
+    g.cs = (size_t)in->c_stored;
+    g.dstep = g.cs * (size_t)p->dilation_w;
+    g.rowc = (size_t)kw * (size_t)cin;
+    g.ring_end = (size_t)in->ring_px * g.cs;
+    g.dense = p->dilation_w == 1 && g.cs == (size_t)cin;
+    g.pad = (int8_t)-p->input_offset;
+    return g;
+}
+
+/* Output pixel (oy, ox)'s kh x kw window of in (ibase: the batch index's
+ * storage; in stores cin channels) copied into win, taps in the filter's
+ * order, taps outside the input as the zero point; returns how many of its
+ * g->k values lie inside the input. */
+static inline int32_t pexc_gather_window(const pexc_conv_params *p, const pexc_view *in, const pexc_gather_geom *g,
+                                         const int8_t *ibase, int32_t kh, int32_t kw, int32_t cin, int32_t oy,
+                                         int32_t ox, int8_t *win) {
+    pexc_window w;
+    pexc_window_at(p, in, kh, kw, oy, ox, &w);
+    const int32_t nx = w.kx1 - w.kx0, inside = (w.ky1 - w.ky0) * nx * cin;
+    if (inside < g->k) memset(win, g->pad, (size_t)g->k);
+    for (int32_t ky = w.ky0; ky < w.ky1 && nx > 0; ky++) {
+        size_t i = pexc_view_index(in, 0, w.iy + ky * p->dilation_h, w.ix + w.kx0 * p->dilation_w, in->c_begin);
+        int8_t *dst = win + (size_t)ky * g->rowc + (size_t)w.kx0 * (size_t)cin;
+        if (g->dense && (!in->ring_px || i + (size_t)nx * g->cs <= g->ring_end)) {
+            PEXC_GATHER_COPY(dst, ibase + i, (size_t)nx * (size_t)cin);
+        } else {
+            for (int32_t kx = 0; kx < nx; kx++, i = pexc_view_next(in, i, g->dstep), dst += cin)
+                PEXC_GATHER_COPY(dst, ibase + i, (size_t)cin);
+        }
+    }
+    return inside;
+}
+
 /* Output pixels of tile t (batch index n) of a kh x kw layer over input in
  * (ibase: the batch index's storage; in stores its cin channels), filter
  * [Cout][kh][kw][cin], into output channels [t->c0, t->c1) at obase (the
@@ -359,28 +411,13 @@ static inline void pexc_gather_tile(const pexc_conv_params *p, const pexc_view *
                                     const pexc_tile *t, const pexc_view *out, int8_t *obase) {
     int8_t win[PEXC_GATHER_MAX] __attribute__((aligned(4)));
     const int32_t k = kh * kw * cin, off = p->input_offset;
-    const int8_t pad = (int8_t)-off;
     const pexc_out_q q = pexc_out_q_of(p);
-    const size_t cs = (size_t)in->c_stored, dstep = cs * (size_t)p->dilation_w, rowc = (size_t)kw * (size_t)cin;
-    const size_t ring_end = (size_t)in->ring_px * cs;
-    const int dense = p->dilation_w == 1 && cs == (size_t)cin; /* a kernel row is adjacent bytes */
+    const pexc_gather_geom g = pexc_gather_geom_of(p, in, kh, kw, cin);
     for (int32_t oy = t->y0; oy < t->y1; oy++) {
         const int32_t xe = pexc_tile_xe(t, oy, out->w);
         for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
-            pexc_window w;
-            pexc_window_at(p, in, kh, kw, oy, ox, &w);
-            const int32_t nx = w.kx1 - w.kx0, inside = (w.ky1 - w.ky0) * nx * cin;
-            if (inside < k) memset(win, pad, (size_t)k);
-            for (int32_t ky = w.ky0; ky < w.ky1 && nx > 0; ky++) {
-                size_t i = pexc_view_index(in, 0, w.iy + ky * p->dilation_h, w.ix + w.kx0 * p->dilation_w, in->c_begin);
-                int8_t *dst = win + (size_t)ky * rowc + (size_t)w.kx0 * (size_t)cin;
-                if (dense && (!in->ring_px || i + (size_t)nx * cs <= ring_end)) {
-                    memcpy(dst, ibase + i, (size_t)nx * (size_t)cin);
-                } else {
-                    for (int32_t kx = 0; kx < nx; kx++, i = pexc_view_next(in, i, dstep), dst += cin)
-                        memcpy(dst, ibase + i, (size_t)cin);
-                }
-            }
+            const int32_t inside = pexc_gather_window(p, in, &g, ibase, kh, kw, cin, oy, ox, win);
+            (void)inside; /* read only by PEXC_COUNT_MAC */
             int8_t *o = obase + pexc_view_index(out, 0, oy, ox, t->c0);
             int32_t oc = t->c0;
             for (; oc + 4 <= t->c1; oc += 4, o += 4) {

@@ -22,6 +22,7 @@
  * its end mid-row reads correctly.
  */
 #include "pexc_kernels.h"
+#include "mve_kernels.h"
 
 /* Checks that view v is usable and stores channels [c0, c1). */
 static int view_ok(const pexc_view *v, int32_t c0, int32_t c1) {
@@ -85,6 +86,9 @@ static int8_t avg_out_s8(const pexc_pool_params *p, int32_t sum, int32_t count) 
 pexc_status pexc_avg_pool_s8(const pexc_pool_params *p, const pexc_view *in,
                              const pexc_tile *t, pexc_view *out) {
     if (!pool_args_ok(p, in, t, out)) return PEXC_ERR_ARG;
+#ifdef PEXC_MVE
+    if (pexc_mve_avg_pool_s8(p, in, t, out)) return PEXC_OK;
+#endif
     for (int32_t n = 0; n < out->n; n++) {
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
             int32_t iy0 = oy * p->stride_h - p->pad_top, fy0, fy1;

@@ -1,5 +1,5 @@
 /*
- * The Helium requantisation (mve_requant4 in runtime/src/mve_conv.c) against
+ * The Helium requantisation (mve_requant4 in runtime/src/mve_requant.h) against
  * the plain C one (pexc_requant: TFLite's MultiplyByQuantizedMultiplier),
  * four lanes at a time, in the guest.
  *
@@ -8,16 +8,17 @@
  * exact halves after the shift (x * m / 2^31 landing on k + 1/2 in units of
  * 2^r, where VRSHL rounds up and TFLite away from zero), negative sums, the
  * extremes of int32 and of the multiplier, left shifts and shift 0. The rest
- * are random (xorshift32). Includes mve_conv.c itself to reach the static
- * function. Prints one line per mismatch (at most 10) and exits 1.
+ * are random (xorshift32). Includes the runtime's private header to reach
+ * the static function. Prints one line per mismatch (at most 10) and exits 1.
  */
 #include <stdio.h>
 
-#include "../../runtime/src/mve_conv.c"
+#include "../../runtime/src/mve_kernels.h"
 
 #ifndef PEXC_MVE
 #error "built without integer MVE: nothing to test"
 #endif
+#include "../../runtime/src/mve_requant.h"
 
 static uint32_t rng = 0x12345678u;
 static uint32_t next(void) {
