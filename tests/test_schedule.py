@@ -29,7 +29,7 @@ EXPECTED_PEAK = {
     "sww_int8": (6656, 5024, 3384),
     "hello_world_int8": (32, 32, 32),
     "hello_world_float": (128, 128, 128),
-    "mobilenet_v2_int8": (2451840, 602112, 189296),
+    "mobilenet_v2_int8": (2451840, 602112, 186656),
 }
 
 
@@ -47,7 +47,7 @@ EXPECTED_DEFAULT = {
     "sww_int8": 3384,
     "hello_world_int8": 32,
     "hello_world_float": 128,
-    "mobilenet_v2_int8": 189296,
+    "mobilenet_v2_int8": 186656,
 }
 
 
