@@ -16,9 +16,16 @@ error; measured and predicted x baseline (each over the baseline of the same
 model measured or predicted in this run). The default schedule is the least
 peak whose predicted instructions are within 1.05x the baseline's, so its
 "x baseline" columns are the rule at work.
+
+--conformance adds the test models (tests/models/*/) of real size, at least
+--min-macs multiply-accumulates (default 100,000): they have no golden
+input, so tools/fit_cost.py's measurement runs them on seeded random bytes
+with a region around each step, and both columns count the step loop only
+(the sum of the steps' predicted and measured instructions).
 """
 import argparse
 import glob
+import shutil
 import json
 import os
 import subprocess
@@ -30,6 +37,9 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 import m4  # noqa: E402
 from m4 import H  # noqa: E402
 
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import fit_cost  # noqa: E402
+
 
 def predicted(path, how):
     r = subprocess.run([H.PEXC, "inspect", path, "--json"] + how, capture_output=True, timeout=1200)
@@ -38,15 +48,46 @@ def predicted(path, how):
     return json.loads(r.stdout)
 
 
+def conformance_models(min_macs):
+    """Test models of real size: (name, path), at least min_macs MACs."""
+    out = []
+    for p in sorted(glob.glob(os.path.join(ROOT, "tests", "models", "*", "*.tflite"))):
+        if os.sep + "cost" + os.sep in p:
+            continue  # already listed
+        j = predicted(p, ["--schedule", "baseline"])
+        if j and j["macs"] >= min_macs:
+            out.append((os.path.basename(p)[:-7], p))
+    return out
+
+
+def measure_steps(name, path, sched, work):
+    """Predicted and measured step-loop instructions of one plan of a model
+    without a golden input (fit_cost's per-step regions, random input)."""
+    how = ["--schedule", sched]
+    j = predicted(path, how)
+    if j is None:
+        return {"error": "inspect refused"}
+    steps = fit_cost.measure(name, path, how, work)
+    if isinstance(steps, str):
+        return {"error": steps, "peak": j["peak_sram_bytes"]}
+    return {"peak": j["peak_sram_bytes"], "predicted": sum(op["predicted_instructions"] for op in j["ops"]),
+            "instr": sum(s[2] for s in steps)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", help="models whose name contains one of these (comma-separated)")
     ap.add_argument("--schedules", default="baseline,default,min-sram")
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--conformance", action="store_true", help="also the test models of real size (step loop only)")
+    ap.add_argument("--min-macs", type=int, default=100000)
     a = ap.parse_args()
     models = [(m, H.shared_model(m)) for m in H.SUPPORTED_SHARED]
     models += [(os.path.basename(p)[:-7], p) for p in sorted(glob.glob(os.path.join(ROOT, "tests", "models", "cost",
                                                                                          "*.tflite")))]
+    conf = conformance_models(a.min_macs) if a.conformance else []
+    models += conf
+    conf = {n for n, _ in conf}
     models = [(n, p) for n, p in models if not a.only or any(o in n for o in a.only.split(","))]
     work = tempfile.mkdtemp(prefix="pexc-cost-")
     cmd_env = m4.compile_cmd(work)
@@ -54,6 +95,9 @@ def main():
     for name, path in models:
         for sched in a.schedules.split(","):
             print("%-24s %-9s ..." % (name, sched), file=sys.stderr, flush=True)
+            if name in conf:
+                rows[(name, sched)] = measure_steps(name, path, sched, work)
+                continue
             j = predicted(path, ["--schedule", sched])
             r = {"predicted": j and j["predicted_instructions"], "peak": j and j["peak_sram_bytes"]}
             if os.path.exists(os.path.join(H.INPUTS_DIR, name + ".det.bin")):
@@ -78,6 +122,7 @@ def main():
         print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
             name, sched + bad, m4.fmt(r.get("peak")), m4.fmt(meas), m4.fmt(round(pred) if pred else None), err, mx,
             px))
+    shutil.rmtree(work, ignore_errors=True)
     if errs:
         print("\nprediction error: worst %.1f %%, mean %.1f %% over %d plans" % (100 * max(errs),
                                                                              100 * sum(errs) / len(errs), len(errs)))

@@ -29,25 +29,28 @@ EXPECTED_PEAK = {
     "sww_int8": (6656, 5024, 3384),
     "hello_world_int8": (32, 32, 32),
     "hello_world_float": (128, 128, 128),
-    "mobilenet_v2_int8": (2451840, 602112, 189296),
+    "mobilenet_v2_int8": (2451840, 602112, 186656),
 }
 
 
 # The default schedule's peaks: the least peak whose predicted instructions
 # stay within 1.05x the baseline's (src/sched/cost_m4.c's constants; a new
 # fit may move them, `make cost-table`). Where the least peak costs more it
-# keeps a little more memory: kws 1.09x, ic_resnet8 1.07x, micro_speech 1.27x.
+# keeps more memory. Since the fit on the two-pixel convolution and the 3x3
+# depthwise rows (whole layers much faster, streamed and sliced steps not)
+# ic_resnet8 and sww keep their baseline (their least peaks measure 1.34x
+# and 1.24x), kws 8,992 (5,504 before) and person_detect 12,864 (12,192).
 EXPECTED_DEFAULT = {
     "vww_96_int8": 28416,
-    "person_detect_int8": 12192,
-    "kws_ds_cnn_int8": 5504,
-    "ic_resnet8_int8": 11552,
+    "person_detect_int8": 12864,
+    "kws_ds_cnn_int8": 8992,
+    "ic_resnet8_int8": 49152,
     "ad_autoencoder_int8": 768,
-    "micro_speech_int8": 2064,
-    "sww_int8": 3384,
+    "micro_speech_int8": 2144,
+    "sww_int8": 6656,
     "hello_world_int8": 32,
     "hello_world_float": 128,
-    "mobilenet_v2_int8": 189296,
+    "mobilenet_v2_int8": 186656,
 }
 
 

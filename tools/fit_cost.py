@@ -248,7 +248,8 @@ def write_table(rows, n_samples, n_plans):
              % (n_samples, n_plans),
              " * measured on the emulated Cortex-M4 (mps2-an386, -O2): instructions per step",
              " * = c . features (src/sched/cost.h: 1, output pixels, output values, MACs,",
-             " * output rows, MACs in output- and input-channel tails). Do not edit;",
+             " * output rows, MACs in output- and input-channel tails, convolution MACs",
+             " * off the two-pixel path). Do not edit;",
              " * re-run the tool after changing kernels. */",
              '#include "sched/cost.h"', "",
              "const double cost_m4_per_run = 0;", "const cost_row cost_m4_rows[] = {"]

@@ -46,6 +46,18 @@ void sched_step_features(const ir_graph *g, const k_call *calls, const plan_step
     /* depthwise: 3x3 windows have a path of their own, other sizes the
      * general one at about twice the instructions per MAC */
     if (k->kind == K_DWCONV) f[6] = k->kh == 3 && k->kw == 3 ? 0 : f[3];
+    /* The convolution's two-pixel path (runtime/src/conv2d_s8.c) folds the
+     * input offset into a constant per channel first, one pass over the
+     * weights, so it only runs on tiles of several pixels; a window wider
+     * than one pixel also needs its input held whole, not in a ring. A
+     * streamed step, or a slice's single pixel, runs one pixel at a time
+     * (small first-layer windows take their gathered path either way). */
+    f[7] = 0;
+    if (k->kind == K_CONV && st->mode == STEP_FULL) {
+        int pointwise = k->kh == 1 && k->kw == 1;
+        int gather = !pointwise && taps * k->in_dims[0][3] <= COST_GATHER_MAX;
+        if (!gather && (px < COST_PAIR_MIN_PIXELS || (!pointwise && st->in[0].ring_px > 0))) f[7] = f[3];
+    }
 }
 
 const cost_row *sched_cost_row(const k_call *k, plan_step_mode mode) {

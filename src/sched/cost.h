@@ -10,8 +10,16 @@
  * those of output channels beyond a multiple of 4, and those of input
  * channels beyond a multiple of 4 (convolutions, fully connected; for a
  * depthwise convolution instead the MACs of windows other than 3x3, which
- * miss its specialised path). */
-#define COST_NF 7
+ * miss its specialised path), and a convolution's MACs off its two-pixel
+ * path (a tile of fewer than COST_PAIR_MIN_PIXELS pixels, or a window read
+ * from a ring). */
+#define COST_NF 8
+/* runtime/src/conv2d_s8.c's CONV_PAIR_MIN_PIXELS: a tile of fewer pixels
+ * runs one pixel at a time (about 1.75 instructions per MAC against 1.3). */
+#define COST_PAIR_MIN_PIXELS 8
+/* runtime/include/pexc_kernels.h's PEXC_GATHER_MAX: a window of at most
+ * this many values (taps x input channels) takes the gathered path. */
+#define COST_GATHER_MAX 128
 
 /* Instructions of one step: c . features. kind < 0: the catch-all row;
  * fn NULL: every family of the kind (K_GENERIC), else the runtime function

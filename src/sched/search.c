@@ -41,13 +41,17 @@ typedef struct {
     size_t live_cap;
 } scorer;
 
-/* lose_above (SIZE_MAX: none): the caller only wants to know whether the
- * plan beats a score of this peak within the step cap. A plan whose live
- * bytes exceed it cannot (the placed arena is never below the live bytes):
- * its placement is skipped and sc gets the live bytes as its peak, which
- * loses too. */
+/* lose_above, lose_at_peak, lose_steps (SIZE_MAX, 0, 0: none): the caller
+ * only wants to know whether the plan beats that score within the step cap.
+ * The placed arena is never below the live bytes, so a plan whose live peak
+ * exceeds lose_above cannot, nor one whose live peak equals it with more
+ * steps at that peak (or as many and no fewer steps): such a plan is not
+ * placed, and sc gets its live figures, which lose too. In a deep chain
+ * most candidates tie with the many equal peaks elsewhere, and placing
+ * each cost a third of the search. */
 static int score_plan(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order,
-                      const plan_segment *segs, int32_t n, size_t lose_above, score *sc, util_err *err) {
+                      const plan_segment *segs, int32_t n, size_t lose_above, int32_t lose_at_peak,
+                      int32_t lose_steps, score *sc, util_err *err) {
     int placed = scr->placed;
     util_arena tmp;
     util_arena_init(&tmp, (size_t)1 << 30);
@@ -64,12 +68,17 @@ static int score_plan(const ir_graph *g, const k_call *calls, scorer *scr, const
     }
     size_t *live = scr->live;
     sc->peak = plan_live_profile(&p, live, &sc->peak_step);
-    if (placed && sc->peak > lose_above) {
+    if (placed && sc->peak >= lose_above && lose_above != SIZE_MAX) {
         sc->steps = p.n_steps;
         sc->at_peak = 0;
-        sc->peak_step = 0;
-        util_arena_free(&tmp);
-        return 0;
+        for (int32_t st = 0; st < p.n_steps; st++)
+            if (live[st] == sc->peak) sc->at_peak++;
+        if (sc->peak > lose_above || sc->at_peak > lose_at_peak ||
+            (sc->at_peak == lose_at_peak && sc->steps >= lose_steps)) {
+            sc->peak_step = 0;
+            util_arena_free(&tmp);
+            return 0;
+        }
     }
     /* the placed arena, not only the live bytes: a band group must stay
      * contiguous, so freed bytes below it are not always usable */
@@ -126,7 +135,7 @@ static int keep_if_better(const ir_graph *g, const k_call *calls, scorer *scr, c
     /* a plan over the cap loses to an in-cap best whatever its peak, and
      * one in the cap with a higher peak loses too */
     size_t lose_above = best->steps <= SCHED_MAX_STEPS ? best->peak : SIZE_MAX;
-    if (score_plan(g, calls, scr, order, trial, m, lose_above, &sc, err)) return -1;
+    if (score_plan(g, calls, scr, order, trial, m, lose_above, best->at_peak, best->steps, &sc, err)) return -1;
     if (better(&sc, best, 0)) {
         *best = sc;
         *best_n = m;
@@ -169,7 +178,7 @@ static int relax(const ir_graph *g, const k_call *calls, scorer *scr, const int3
             plan_segment save = segs[i];
             segs[i].frac = save.frac / 2 > 1 ? save.frac / 2 : 0;
             score sc;
-            if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, &sc, err)) return -1;
+            if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, 0, 0, &sc, err)) return -1;
             /* equal steps go on: on a narrow tensor 1/16 and 1/8 of a row
              * are both one pixel, and coarser fractions may still help */
             if (sc.peak > target || sc.steps > cur->steps) {
@@ -185,7 +194,7 @@ static int relax(const ir_graph *g, const k_call *calls, scorer *scr, const int3
                 plan_segment save = segs[i];
                 segs[i].rows = r;
                 score sc;
-                if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, &sc, err)) return -1;
+                if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, 0, 0, &sc, err)) return -1;
                 if (sc.peak > target || sc.steps >= cur->steps) {
                     segs[i] = save;
                     if (sc.peak > target) break;
@@ -203,7 +212,7 @@ static int relax(const ir_graph *g, const k_call *calls, scorer *scr, const int3
             if (ki == 0 || save.rows > 0) { /* try removing the segment */
                 memcpy(trial, segs, sizeof(plan_segment) * (size_t)*np);
                 trial[i] = trial[*np - 1];
-                if (score_plan(g, calls, scr, order, trial, *np - 1, SIZE_MAX, &sc, err)) return -1;
+                if (score_plan(g, calls, scr, order, trial, *np - 1, SIZE_MAX, 0, 0, &sc, err)) return -1;
                 if (sc.peak <= target) {
                     memcpy(segs, trial, sizeof(plan_segment) * (size_t)(*np - 1));
                     (*np)--;
@@ -212,7 +221,7 @@ static int relax(const ir_graph *g, const k_call *calls, scorer *scr, const int3
                 break;
             }
             segs[i].n_slices = slice_counts[ki - 1];
-            if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, &sc, err)) return -1;
+            if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, 0, 0, &sc, err)) return -1;
             if (sc.peak > target) {
                 segs[i] = save;
                 break;
@@ -251,7 +260,7 @@ static int snaps_add(snaps *sn, const plan_segment *segs, int32_t n) {
 static int relaxed_cost(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order, plan_segment *segs,
                         int32_t *np, plan_segment *trial, size_t target, size_t *peak, double *cost, util_err *err) {
     score cur;
-    if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, &cur, err)) return -1;
+    if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, 0, 0, &cur, err)) return -1;
     if (relax(g, calls, scr, order, segs, np, trial, target == SIZE_MAX ? cur.peak : target, &cur, err)) return -1;
     *peak = cur.peak;
     util_arena tmp;
@@ -292,7 +301,7 @@ static int choose_default(const ir_graph *g, const k_call *calls, scorer *scr, c
     int32_t n_least = *np, n_best = 0;
     memcpy(least, segs, sizeof(plan_segment) * (size_t)*np);
     score s0;
-    if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, &s0, err)) goto fail;
+    if (score_plan(g, calls, scr, order, segs, *np, SIZE_MAX, 0, 0, &s0, err)) goto fail;
     size_t least_peak = s0.peak, best_peak = SIZE_MAX, pk;
     double c;
     /* the snapshots: the last one passing */
@@ -352,7 +361,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
     if (!order) return util_fail(err, "out of memory");
     for (int32_t i = 0; i < g->n_ops; i++) order[i] = i;
     score cur;
-    if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &cur, err)) return -1;
+    if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, 0, 0, &cur, err)) return -1;
     /* Operator order: where branches leave a choice (a residual block's
      * skip path against its main path), swap neighbouring independent
      * operators while that lowers the peak. Every order tried is a
@@ -365,7 +374,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
             order[i] = order[i + 1];
             order[i + 1] = t;
             score sc;
-            if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) return -1;
+            if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, 0, 0, &sc, err)) return -1;
             if (better(&sc, &cur, 0) && sc.peak < cur.peak) {
                 cur = sc;
                 improved = 1;
@@ -399,15 +408,18 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
         }
         if (stream) {
             /* streamed chains through the peak: starts and ends near it, and
-             * those of streamed segments already chosen, so a chain can grow
-             * or merge with its neighbours */
+             * those of the streamed segments already chosen that reach the
+             * window, so a chain can grow or merge with its neighbours (every
+             * earlier segment's start made the candidates grow with the
+             * depth: a 200-layer chain tried a chain from each) */
             int32_t ns = 0, ne = 0;
             for (int32_t s = peak_op - SW < 0 ? 0 : peak_op - SW; s <= peak_op; s++) ns = add_cand(starts, ns, s);
             for (int32_t e = peak_op; e < g->n_ops && e <= peak_op + SW; e++) ne = add_cand(ends, ne, e);
             for (int32_t i = 0; i < n; i++) {
                 if (segs[i].rows <= 0) continue;
-                if (segs[i].op_first <= peak_op + SW + 1) ns = add_cand(starts, ns, segs[i].op_first);
-                if (segs[i].op_last >= peak_op - SW - 1) ne = add_cand(ends, ne, segs[i].op_last);
+                if (segs[i].op_first > peak_op + SW + 1 || segs[i].op_last < peak_op - SW - 1) continue;
+                ns = add_cand(starts, ns, segs[i].op_first);
+                ne = add_cand(ends, ne, segs[i].op_last);
             }
             for (int32_t si = 0; si < ns; si++)
                 for (int32_t ei = 0; ei < ne; ei++) {
@@ -459,7 +471,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                 segs[i].rows = 1;
                 segs[i].frac = stream_fracs[fi];
                 score sc;
-                if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, &sc, err)) goto fail;
+                if (score_plan(g, calls, scr, order, segs, n, SIZE_MAX, 0, 0, &sc, err)) goto fail;
                 if (better(&sc, &cur, budget)) {
                     cur = sc;
                     improved = 1;
