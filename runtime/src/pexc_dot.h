@@ -64,6 +64,17 @@ static inline int32_t pexc_off2(int32_t off) {
 }
 #endif
 
+/* in [B, 1, 1, depth], out [B, 1, 1, units], tile channels within out and
+ * stored there (the fully-connected kernels; tile rows are ignored). */
+static inline int pexc_fc_shapes_valid(const pexc_view *in, const pexc_tile *t,
+                           const pexc_view *out) {
+    return pexc_view_valid(in) && pexc_view_valid(out) && t && in->h == 1 &&
+           in->w == 1 && out->h == 1 && out->w == 1 && in->n == out->n &&
+           t->c0 >= 0 && t->c0 <= t->c1 && t->c1 <= out->c &&
+           pexc_view_stores(out, t->c0, t->c1);
+}
+
+
 /* Kernel taps [ky0, ky1) x [kx0, kx1) of one output pixel fall inside the
  * input; (iy, ix) is the input position of tap (0, 0). */
 typedef struct {

@@ -1,0 +1,179 @@
+/*
+ * FULLY_CONNECTED, int8, over weights the compiler laid out in four-unit
+ * blocks ("il4"), so that one pass reads four units' weights for four
+ * inputs as 16 adjacent bytes.
+ *
+ * Why a layout. pexc_fully_connected_s8 reads four rows of a [units, depth]
+ * matrix that lie depth bytes apart: each input word costs four loads and
+ * two address additions besides the eight SMLADs and eight SXTB16s that
+ * widen the weights (28 instructions per 16 multiply-accumulates on the
+ * Cortex-M4). The weights are constants, so the compiler can store them in
+ * the order the loop reads them: for units 4b..4b+3 and inputs 4g..4g+3,
+ * row r's four bytes at block + 16g + 4r. Two LDRDs then fetch all 16
+ * bytes with the pointer stepping by itself, and the loop, two input words
+ * per pass, takes 45 instructions per 32 multiply-accumulates (1.41 per
+ * MAC against 1.75). The depth's last depth % 4 inputs of a block follow
+ * its whole words row by row, and the last units % 4 units stay row-major,
+ * so every (unit, input) has one place: pexc_fc_il4_index.
+ *
+ * Same integers as the row-major kernel: the products and the int32 sums
+ * are those of TFLite's reference (integer addition does not depend on
+ * order), the bias starts each sum and the requantisation is
+ * pexc_out_q_s8, so outputs are byte-identical. Units or inputs that do not
+ * fill a block or word (tiles that cut a block, partial-sum depth ranges
+ * that start inside a word, a nonzero weights zero point) take the plain
+ * loop over the same layout, which is also the kernel of -DPEXC_NO_DSP
+ * builds, the twin the tests compare against.
+ */
+#include "pexc_dot.h"
+
+/* Inputs [d, d1) of unit u: sum of (w + filter_offset) * (x + off), the
+ * plain loop over the layout; x points at input d0. */
+static int32_t fc_il_unit(const int8_t *w, int32_t units, int32_t depth, int32_t u, const int8_t *x, int32_t d0,
+                          int32_t d, int32_t d1, int32_t filter_offset, int32_t off) {
+    int32_t a = 0;
+    for (; d < d1; d++) a += (w[pexc_fc_il4_index(units, depth, u, d)] + filter_offset) * (x[d - d0] + off);
+    return a;
+}
+
+#ifdef PEXC_DOT_DSP
+/* One word of inputs against a block's 16 bytes for it: acc[r] += the four
+ * products of row r. */
+static inline void fc_il_word(const int8_t *x, const int8_t *w, int32_t off2, int32_t acc[4]) {
+    const int32_t xv = pexc_ld4(x);
+    const int32_t xe = __sxtab16(off2, xv), xo = pexc_sxtab16_r8(off2, xv);
+    for (int r = 0; r < 4; r++) {
+        const int32_t wv = pexc_ld4(w + 4 * r);
+        acc[r] = __smlad(xo, pexc_sxtb16_r8(wv), __smlad(xe, __sxtb16(wv), acc[r]));
+    }
+}
+#endif
+
+#if defined(PEXC_DOT_ASM)
+/* Two input words a pass for np passes (np >= 1): x any address, w
+ * word-aligned (LDRD). 13 registers, as pexc_dot4_words; not inlined for
+ * the same reason. */
+#define FC_IL_ROWS2(A, B)                                                                                            \
+    "ldrd %[w0], %[w1], [%[wp]], #8\n\t"                                                                             \
+    "sxtb16 %[t], %[w0]\n\t"                                                                                         \
+    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                                                \
+    "smlad %[" A "], %[xe], %[t], %[" A "]\n\t"                                                                      \
+    "smlad %[" A "], %[xo], %[w0], %[" A "]\n\t"                                                                     \
+    "sxtb16 %[t], %[w1]\n\t"                                                                                         \
+    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                                                \
+    "smlad %[" B "], %[xe], %[t], %[" B "]\n\t"                                                                      \
+    "smlad %[" B "], %[xo], %[w1], %[" B "]\n\t"
+#define FC_IL_WORD                                                                                                   \
+    "ldr %[xo], [%[xp]], #4\n\t"                                                                                     \
+    "sxtab16 %[xe], %[off2], %[xo]\n\t"                                                                              \
+    "sxtab16 %[xo], %[off2], %[xo], ror #8\n\t" FC_IL_ROWS2("a0", "a1") FC_IL_ROWS2("a2", "a3")
+
+__attribute__((noinline)) static void fc_il_words(const int8_t *x, const int8_t *w, int32_t np, int32_t off2,
+                                                  int32_t acc[4]) {
+    const int8_t *xp = x, *wp = w;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t xe, xo, w0, w1, t, n = np;
+    __asm__("1:\n\t" FC_IL_WORD FC_IL_WORD
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            : [xp] "+&r"(xp), [wp] "+&r"(wp), [n] "+&r"(n), [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2),
+              [a3] "+&r"(a3), [xe] "=&r"(xe), [xo] "=&r"(xo), [w0] "=&r"(w0), [w1] "=&r"(w1), [t] "=&r"(t)
+            : [off2] "r"(off2)
+            : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+#endif
+
+/* acc[r] += inputs [d0, d1) of units u..u+3, a whole block (x at input d0). */
+static void fc_il_block(const int8_t *w, int32_t units, int32_t depth, int32_t u, const int8_t *x, int32_t d0,
+                        int32_t d1, int32_t off, int32_t acc[4]) {
+    int32_t d = d0;
+#ifdef PEXC_DOT_DSP
+    /* whole words from the first word boundary to the last one within the
+     * block's whole-word part */
+    int32_t ds = (d0 + 3) & ~3, de = d1 < (depth & ~3) ? d1 & ~3 : depth & ~3;
+    if (ds < de) {
+        for (int r = 0; r < 4; r++) acc[r] += fc_il_unit(w, units, depth, u + r, x, d0, d0, ds, 0, off);
+        const int8_t *wb = w + pexc_fc_il4_index(units, depth, u, ds), *xb = x + (ds - d0);
+        const int32_t off2 = pexc_off2(off);
+        int32_t nw = (de - ds) >> 2;
+#ifdef PEXC_DOT_ASM
+        if (((uintptr_t)wb & 3) == 0 && nw >= 2) {
+            fc_il_words(xb, wb, nw >> 1, off2, acc);
+            xb += 4 * (nw & ~1);
+            wb += 16 * (nw & ~1);
+            nw &= 1;
+        }
+#endif
+        for (; nw > 0; nw--, xb += 4, wb += 16) fc_il_word(xb, wb, off2, acc);
+        d = de;
+    }
+#endif
+    for (int r = 0; r < 4; r++) acc[r] += fc_il_unit(w, units, depth, u + r, x, d0, d, d1, 0, off);
+}
+
+/* s[u - u0] = inputs [d0, d1) of units [u0, u1) (x at input d0), starting
+ * from init[u - iu] (or 0 with init NULL). */
+static void fc_il_sums(const int8_t *w, int32_t units, int32_t depth, const int8_t *x, int32_t d0, int32_t d1,
+                       int32_t filter_offset, int32_t off, int32_t u0, int32_t u1, const int32_t *init, int32_t iu,
+                       int32_t *s) {
+    PEXC_COUNT_MAC((int64_t)(u1 - u0) * (d1 - d0));
+    for (int32_t u = u0; u < u1;) {
+        const int32_t i = u - u0;
+        if (filter_offset == 0 && (u & 3) == 0 && u + 4 <= u1 && u + 4 <= (units & ~3)) {
+            int32_t acc[4] = {0, 0, 0, 0};
+            if (init) memcpy(acc, init + (u - iu), sizeof acc);
+            fc_il_block(w, units, depth, u, x, d0, d1, off, acc);
+            memcpy(s + i, acc, sizeof acc);
+            u += 4;
+        } else {
+            s[i] = (init ? init[u - iu] : 0) + fc_il_unit(w, units, depth, u, x, d0, d0, d1, filter_offset, off);
+            u++;
+        }
+    }
+}
+
+#define FC_IL_BLOCK 16
+
+pexc_status pexc_fully_connected_s8_il(const pexc_conv_params *p, int32_t filter_offset, const pexc_view *in,
+                                       const int8_t *weights, const int32_t *bias, const pexc_tile *t,
+                                       pexc_view *out) {
+    if (!pexc_conv_quant_valid(p) || !pexc_input_offset_valid(p) || !weights || !pexc_fc_shapes_valid(in, t, out) ||
+        !pexc_view_stores(in, 0, in->c))
+        return PEXC_ERR_ARG;
+    const int32_t depth = in->c, units = out->c;
+    const pexc_out_q q = pexc_out_q_of(p);
+    for (int32_t b = 0; b < out->n && t->c0 < t->c1; b++) {
+        const int8_t *x = (const int8_t *)in->data + pexc_view_index(in, b, 0, 0, 0);
+        int8_t *o = (int8_t *)out->data + pexc_view_index(out, b, 0, 0, t->c0);
+        for (int32_t u0 = t->c0, u1; u0 < t->c1; u0 = u1) {
+            /* pieces end on multiples of 4, so that no four-unit block is cut */
+            u1 = (u0 & ~3) + FC_IL_BLOCK;
+            if (u1 > t->c1) u1 = t->c1;
+            int32_t s[FC_IL_BLOCK];
+            fc_il_sums(weights, units, depth, x, 0, depth, filter_offset, p->input_offset, u0, u1, bias, 0, s);
+            for (int32_t u = u0; u < u1; u++) o[u - t->c0] = pexc_out_q_s8(&q, s[u - u0], u);
+        }
+    }
+    return PEXC_OK;
+}
+
+pexc_status pexc_fully_connected_s8_il_acc(const pexc_conv_params *p, int32_t filter_offset, const pexc_view *in,
+                                           const int8_t *weights, int32_t d0, int32_t d1, int first,
+                                           const pexc_tile *t, pexc_view *acc) {
+    if (!pexc_conv_quant_valid(p) || !pexc_input_offset_valid(p) || !weights || !pexc_fc_shapes_valid(in, t, acc) ||
+        d0 < 0 || d0 > d1 || d1 > in->c || !pexc_view_stores(in, d0, d1))
+        return PEXC_ERR_ARG;
+    const int32_t depth = in->c, units = acc->c;
+    for (int32_t b = 0; b < acc->n && t->c0 < t->c1; b++) {
+        /* With an empty depth range x is never read; keep it in bounds. */
+        const int8_t *x = (const int8_t *)in->data + (d0 < d1 ? pexc_view_index(in, b, 0, 0, d0) : 0);
+        int32_t *a = (int32_t *)acc->data + pexc_view_index(acc, b, 0, 0, t->c0);
+        fc_il_sums(weights, units, depth, x, d0, d1, filter_offset, p->input_offset, t->c0, t->c1,
+                   first ? NULL : a, t->c0, a);
+    }
+    return PEXC_OK;
+}
