@@ -90,13 +90,17 @@ __attribute__((noinline)) static void fc_il_words(const int8_t *x, const int8_t 
 /* acc[r] += inputs [d0, d1) of units u..u+3, a whole block (x at input d0). */
 static void fc_il_block(const int8_t *w, int32_t units, int32_t depth, int32_t u, const int8_t *x, int32_t d0,
                         int32_t d1, int32_t off, int32_t acc[4]) {
-    int32_t d = d0;
+    int32_t ds = d1, de = d1; /* the whole words [ds, de) go through the word loop */
 #ifdef PEXC_DOT_DSP
-    /* whole words from the first word boundary to the last one within the
-     * block's whole-word part */
-    int32_t ds = (d0 + 3) & ~3, de = d1 < (depth & ~3) ? d1 & ~3 : depth & ~3;
-    if (ds < de) {
+    const int32_t dq = depth & ~3;
+    ds = (d0 + 3) & ~3;
+    de = (d1 < dq ? d1 : dq) & ~3;
+    if (ds >= de) ds = de = d1;
+#endif
+    if (d0 < ds) /* the head: inputs before the first word boundary */
         for (int r = 0; r < 4; r++) acc[r] += fc_il_unit(w, units, depth, u + r, x, d0, d0, ds, 0, off);
+#ifdef PEXC_DOT_DSP
+    if (ds < de) {
         const int8_t *wb = w + pexc_fc_il4_index(units, depth, u, ds), *xb = x + (ds - d0);
         const int32_t off2 = pexc_off2(off);
         int32_t nw = (de - ds) >> 2;
@@ -109,10 +113,10 @@ static void fc_il_block(const int8_t *w, int32_t units, int32_t depth, int32_t u
         }
 #endif
         for (; nw > 0; nw--, xb += 4, wb += 16) fc_il_word(xb, wb, off2, acc);
-        d = de;
     }
 #endif
-    for (int r = 0; r < 4; r++) acc[r] += fc_il_unit(w, units, depth, u + r, x, d0, d, d1, 0, off);
+    if (de < d1) /* the tail: the depth's last inputs, or all of them in the plain build */
+        for (int r = 0; r < 4; r++) acc[r] += fc_il_unit(w, units, depth, u + r, x, d0, de, d1, 0, off);
 }
 
 /* s[u - u0] = inputs [d0, d1) of units [u0, u1) (x at input d0), starting
@@ -138,25 +142,54 @@ static void fc_il_sums(const int8_t *w, int32_t units, int32_t depth, const int8
 
 #define FC_IL_BLOCK 16
 
+/* Outputs [c0, c1) by the general loop, unit u stored at o[u - ob]. */
+static void fc_il_out(const int8_t *w, int32_t units, int32_t depth, const int8_t *x, int32_t filter_offset,
+                      int32_t off, int32_t c0, int32_t c1, const int32_t *bias, const pexc_out_q *q, int8_t *o,
+                      int32_t ob) {
+    for (int32_t u0 = c0, u1; u0 < c1; u0 = u1) {
+        /* pieces end on multiples of 4, so that no four-unit block is cut */
+        u1 = (u0 & ~3) + FC_IL_BLOCK;
+        if (u1 > c1) u1 = c1;
+        int32_t s[FC_IL_BLOCK];
+        fc_il_sums(w, units, depth, x, 0, depth, filter_offset, off, u0, u1, bias, 0, s);
+        for (int32_t u = u0; u < u1; u++) o[u - ob] = pexc_out_q_s8(q, s[u - u0], u);
+    }
+}
+
 pexc_status pexc_fully_connected_s8_il(const pexc_conv_params *p, int32_t filter_offset, const pexc_view *in,
                                        const int8_t *weights, const int32_t *bias, const pexc_tile *t,
                                        pexc_view *out) {
     if (!pexc_conv_quant_valid(p) || !pexc_input_offset_valid(p) || !weights || !pexc_fc_shapes_valid(in, t, out) ||
         !pexc_view_stores(in, 0, in->c))
         return PEXC_ERR_ARG;
-    const int32_t depth = in->c, units = out->c;
+    const int32_t depth = in->c, units = out->c, off = p->input_offset;
     const pexc_out_q q = pexc_out_q_of(p);
     for (int32_t b = 0; b < out->n && t->c0 < t->c1; b++) {
         const int8_t *x = (const int8_t *)in->data + pexc_view_index(in, b, 0, 0, 0);
         int8_t *o = (int8_t *)out->data + pexc_view_index(out, b, 0, 0, t->c0);
-        for (int32_t u0 = t->c0, u1; u0 < t->c1; u0 = u1) {
-            /* pieces end on multiples of 4, so that no four-unit block is cut */
-            u1 = (u0 & ~3) + FC_IL_BLOCK;
-            if (u1 > t->c1) u1 = t->c1;
-            int32_t s[FC_IL_BLOCK];
-            fc_il_sums(weights, units, depth, x, 0, depth, filter_offset, p->input_offset, u0, u1, bias, 0, s);
-            for (int32_t u = u0; u < u1; u++) o[u - t->c0] = pexc_out_q_s8(&q, s[u - u0], u);
+        int32_t fb = t->c1, fe = t->c1; /* units [fb, fe) go block by block below */
+#ifdef PEXC_DOT_ASM
+        /* The common case alone, with nothing to decide per block: whole
+         * blocks over a depth of whole word pairs, symmetric weights. */
+        fb = (t->c0 + 3) & ~3;
+        fe = (t->c1 < units ? t->c1 : units) & ~3;
+        if (filter_offset != 0 || (depth & 7) != 0 || depth == 0 || ((uintptr_t)weights & 3) != 0 || fb >= fe)
+            fb = fe = t->c1;
+        const int32_t off2 = pexc_off2(off);
+        PEXC_COUNT_MAC((int64_t)(fe - fb) * depth);
+        for (int32_t u = fb; u < fe; u += 4) {
+            int32_t a[4] = {0, 0, 0, 0};
+            if (bias) memcpy(a, bias + u, sizeof a);
+            fc_il_words(x, weights + (size_t)u * (size_t)depth, depth >> 3, off2, a);
+            int8_t *ou = o + (u - t->c0);
+            ou[0] = pexc_out_q_s8(&q, a[0], u);
+            ou[1] = pexc_out_q_s8(&q, a[1], u + 1);
+            ou[2] = pexc_out_q_s8(&q, a[2], u + 2);
+            ou[3] = pexc_out_q_s8(&q, a[3], u + 3);
         }
+#endif
+        fc_il_out(weights, units, depth, x, filter_offset, off, t->c0, fb, bias, &q, o, t->c0);
+        fc_il_out(weights, units, depth, x, filter_offset, off, fe, t->c1, bias, &q, o, t->c0);
     }
     return PEXC_OK;
 }
