@@ -216,9 +216,19 @@ typedef struct {
     const int32_t *out_round;
     /* Depthwise layers with one input channel: nonzero when the compiler
      * laid the filter out [Cout, kh, kw] (a convolution's layout) so each
-     * output channel's taps are adjacent (pexc_gather_tile). */
+     * output channel's taps are adjacent (pexc_gather_tile);
+     * PEXC_FILTER_GATHER_IL4 (below) for a gathered layer's filter in
+     * four-unit blocks, convolutions included. */
     int32_t filter_by_channel;
 } pexc_conv_params;
+
+/* filter_by_channel of a layer whose windows are gathered (pexc_gather_tile:
+ * a convolution with one input channel and kh * kw <= PEXC_GATHER_MAX, or a
+ * depthwise layer with filter_by_channel): its filter, [Cout][kh * kw * Cin],
+ * laid out in four-unit blocks (pexc_fc_il4_index with Cout units and
+ * kh * kw * Cin depth). The compiler sets it in emitted code only; the
+ * partial-sum forms refuse it. */
+#define PEXC_FILTER_GATHER_IL4 2
 
 /* Largest window (kh * kw) of a one-input-channel layer gathered per pixel
  * (bytes of stack; pexc_gather_tile). */

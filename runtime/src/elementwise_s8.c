@@ -105,16 +105,19 @@ static void add_fast(const pexc_add_params *p, const pexc_view *in1, const pexc_
     const int32_t k1 = (int32_t)((uint32_t)p->input1_offset << sh), k2 = (int32_t)((uint32_t)p->input2_offset << sh);
     const int32_t zo = p->output_offset, lo = p->act_min, hi = p->act_max;
     const size_t d1 = in1->c == 1 ? 0 : 1, d2 = in2->c == 1 ? 0 : 1; /* a broadcast channel stays */
-    for (pexc_pix2 it = pexc_pix2_begin(); pexc_pix2_next(&it, in1, in2, out, t);) {
-        /* a pixel's channels are adjacent in every view */
-        const int8_t *a = it.a, *b = it.b;
-        int8_t *o = it.o;
-        for (int32_t c = t->c0; c < t->c1; c++, a += d1, b += d2) {
-            const int32_t sa = pexc_scale_le1_x2(&s1, (int32_t)((uint32_t)*a << sh) + k1);
-            const int32_t sb = pexc_scale_le1_x2(&s2, (int32_t)((uint32_t)*b << sh) + k2);
-            *o++ = (int8_t)clamp(pexc_scale_le1_x2(&so, (int32_t)((uint32_t)(sa + sb) << 1)) + zo, lo, hi);
-        }
-    }
+    for (int32_t n = 0; n < out->n; n++)
+        for (int32_t y = t->y0; y < t->y1; y++)
+            for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++) {
+                const pexc_pix2 it = pexc_pix2_at(in1, in2, out, n, y, x, t->c0);
+                /* a pixel's channels are adjacent in every view */
+                const int8_t *a = it.a, *b = it.b;
+                int8_t *o = it.o;
+                for (int32_t c = t->c0; c < t->c1; c++, a += d1, b += d2) {
+                    const int32_t sa = pexc_scale_le1_x2(&s1, (int32_t)((uint32_t)*a << sh) + k1);
+                    const int32_t sb = pexc_scale_le1_x2(&s2, (int32_t)((uint32_t)*b << sh) + k2);
+                    *o++ = (int8_t)clamp(pexc_scale_le1_x2(&so, (int32_t)((uint32_t)(sa + sb) << 1)) + zo, lo, hi);
+                }
+            }
 }
 
 /**

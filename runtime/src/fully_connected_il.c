@@ -36,57 +36,6 @@ static int32_t fc_il_unit(const int8_t *w, int32_t units, int32_t depth, int32_t
     return a;
 }
 
-#ifdef PEXC_DOT_DSP
-/* One word of inputs against a block's 16 bytes for it: acc[r] += the four
- * products of row r. */
-static inline void fc_il_word(const int8_t *x, const int8_t *w, int32_t off2, int32_t acc[4]) {
-    const int32_t xv = pexc_ld4(x);
-    const int32_t xe = __sxtab16(off2, xv), xo = pexc_sxtab16_r8(off2, xv);
-    for (int r = 0; r < 4; r++) {
-        const int32_t wv = pexc_ld4(w + 4 * r);
-        acc[r] = __smlad(xo, pexc_sxtb16_r8(wv), __smlad(xe, __sxtb16(wv), acc[r]));
-    }
-}
-#endif
-
-#if defined(PEXC_DOT_ASM)
-/* Two input words a pass for np passes (np >= 1): x any address, w
- * word-aligned (LDRD). 13 registers, as pexc_dot4_words; not inlined for
- * the same reason. */
-#define FC_IL_ROWS2(A, B)                                                                                            \
-    "ldrd %[w0], %[w1], [%[wp]], #8\n\t"                                                                             \
-    "sxtb16 %[t], %[w0]\n\t"                                                                                         \
-    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                                                \
-    "smlad %[" A "], %[xe], %[t], %[" A "]\n\t"                                                                      \
-    "smlad %[" A "], %[xo], %[w0], %[" A "]\n\t"                                                                     \
-    "sxtb16 %[t], %[w1]\n\t"                                                                                         \
-    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                                                \
-    "smlad %[" B "], %[xe], %[t], %[" B "]\n\t"                                                                      \
-    "smlad %[" B "], %[xo], %[w1], %[" B "]\n\t"
-#define FC_IL_WORD                                                                                                   \
-    "ldr %[xo], [%[xp]], #4\n\t"                                                                                     \
-    "sxtab16 %[xe], %[off2], %[xo]\n\t"                                                                              \
-    "sxtab16 %[xo], %[off2], %[xo], ror #8\n\t" FC_IL_ROWS2("a0", "a1") FC_IL_ROWS2("a2", "a3")
-
-__attribute__((noinline)) static void fc_il_words(const int8_t *x, const int8_t *w, int32_t np, int32_t off2,
-                                                  int32_t acc[4]) {
-    const int8_t *xp = x, *wp = w;
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    int32_t xe, xo, w0, w1, t, n = np;
-    __asm__("1:\n\t" FC_IL_WORD FC_IL_WORD
-            "subs %[n], %[n], #1\n\t"
-            "bne 1b\n\t"
-            : [xp] "+&r"(xp), [wp] "+&r"(wp), [n] "+&r"(n), [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2),
-              [a3] "+&r"(a3), [xe] "=&r"(xe), [xo] "=&r"(xo), [w0] "=&r"(w0), [w1] "=&r"(w1), [t] "=&r"(t)
-            : [off2] "r"(off2)
-            : "cc", "memory");
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
-#endif
-
 /* acc[r] += inputs [d0, d1) of units u..u+3, a whole block (x at input d0). */
 static void fc_il_block(const int8_t *w, int32_t units, int32_t depth, int32_t u, const int8_t *x, int32_t d0,
                         int32_t d1, int32_t off, int32_t acc[4]) {
@@ -106,13 +55,13 @@ static void fc_il_block(const int8_t *w, int32_t units, int32_t depth, int32_t u
         int32_t nw = (de - ds) >> 2;
 #ifdef PEXC_DOT_ASM
         if (((uintptr_t)wb & 3) == 0 && nw >= 2) {
-            fc_il_words(xb, wb, nw >> 1, off2, acc);
+            pexc_il4_words(xb, wb, nw >> 1, off2, acc);
             xb += 4 * (nw & ~1);
             wb += 16 * (nw & ~1);
             nw &= 1;
         }
 #endif
-        for (; nw > 0; nw--, xb += 4, wb += 16) fc_il_word(xb, wb, off2, acc);
+        for (; nw > 0; nw--, xb += 4, wb += 16) pexc_il4_word(xb, wb, off2, acc);
     }
 #endif
     if (de < d1) /* the tail: the depth's last inputs, or all of them in the plain build */
@@ -180,7 +129,7 @@ pexc_status pexc_fully_connected_s8_il(const pexc_conv_params *p, int32_t filter
         for (int32_t u = fb; u < fe; u += 4) {
             int32_t a[4] = {0, 0, 0, 0};
             if (bias) memcpy(a, bias + u, sizeof a);
-            fc_il_words(x, weights + (size_t)u * (size_t)depth, depth >> 3, off2, a);
+            pexc_il4_words(x, weights + (size_t)u * (size_t)depth, depth >> 3, off2, a);
             int8_t *ou = o + (u - t->c0);
             ou[0] = pexc_out_q_s8(&q, a[0], u);
             ou[1] = pexc_out_q_s8(&q, a[1], u + 1);

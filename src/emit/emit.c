@@ -115,7 +115,9 @@ typedef struct ectx {
     sbuf *sb;          /* second pass: the code of the current step */
     int caller_arena;  /* the arena is NAME_run's argument, not a static array */
     const char *target;     /* emit_options.target */
-    const char **fc_il_ref; /* [n_ops]: an FC's weights laid out for the _il kernels (emit/fc_layout.c) */
+    /* [n_ops]: an FC's weights laid out for the _il kernels, or a gathered
+     * layer's filter in the same blocks (emit/fc_layout.c) */
+    const char **fc_il_ref;
 } ectx;
 
 /* ---- small printing helpers ------------------------------------------- */
@@ -371,7 +373,7 @@ static int emit_conv_params(ectx *e, const k_call *k, int32_t n_ch) {
             "    .filter_by_channel = %d,\n};\n",
             e->name, k->op, c->stride_h, c->stride_w, c->dilation_h, c->dilation_w, c->pad_top, c->pad_left,
             i32s(c->input_offset, b1), i32s(c->output_offset, b2), c->act_min, c->act_max, m, s, r,
-            (int)c->filter_by_channel);
+            e->fc_il_ref[k->op] ? PEXC_FILTER_GATHER_IL4 : (int)c->filter_by_channel);
     return 0;
 }
 
@@ -397,11 +399,11 @@ static int emit_op_params(ectx *e, const k_call *k) {
         else
             snprintf(comment, sizeof comment, "op %d %s: filter [1, %d, %d, %d] int8", op, opname, k->kh, k->kw,
                      k->out_dims[3]);
-        if (emit_fc_il(k, e->target)) {
+        if (emit_fc_il(k, e->target) || emit_gather_il(k, e->p, e->target)) {
             /* the same bytes in the order pexc_fully_connected_s8_il reads them */
             const int8_t *il = emit_fc_il_weights(k, e->a);
-            snprintf(comment, sizeof comment, "op %d %s: weights [%d, %d] int8 in four-unit blocks", op, opname,
-                     k->out_dims[3], k->in_dims[0][3]);
+            snprintf(comment, sizeof comment, "op %d %s: %s [%d, %d] int8 in four-unit blocks", op, opname,
+                     k->kind == K_FC ? "weights" : "filter", k->out_dims[3], (int)(nw / (size_t)k->out_dims[3]));
             if (!il || !(e->fc_il_ref[op] = emit_array_aligned(e, il, nw, EMIT_I8, what, comment, 4)))
                 return util_fail(e->err, "out of memory");
         } else if (!emit_array(e, k->weights, nw, EMIT_I8, what, comment)) {
@@ -710,7 +712,7 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
     }
 
     const char *w = NULL, *b = NULL;
-    if (k->kind == K_FC && e->fc_il_ref[k->op]) {
+    if ((k->kind == K_FC || k->kind == K_CONV || k->kind == K_DWCONV) && e->fc_il_ref[k->op]) {
         w = e->fc_il_ref[k->op];
         b = ref_of(e, k->bias);
     } else if (k->kind == K_CONV || k->kind == K_DWCONV || k->kind == K_FC) {

@@ -5,7 +5,11 @@
  * and word sizes (so whole blocks, the row-major last units and the depth's
  * tail words all occur), unit tiles that cut blocks, depth ranges that start
  * and end inside words, weights at a word-aligned address (the DSP loop)
- * and one byte past it (the plain loop). Built for the host and, by
+ * and one byte past it (the plain loop). Then the gathered-window first
+ * layers over the same layout (filter_by_channel = PEXC_FILTER_GATHER_IL4):
+ * convolutions with a few input channels and depthwise layers with one,
+ * strided and padded, whole and cut into tiles of channels and rows,
+ * against the dense references. Built for the host and, by
  * tests/test_kernels_m4.py, for the emulated Cortex-M4, where the assembly
  * loop runs.
  */
@@ -175,6 +179,87 @@ static int check_args(void) {
     return bad;
 }
 
+/* A gathered layer: a convolution (dm 0) with cin input channels or a
+ * depthwise layer with one input channel and depth multiplier dm. */
+static int check_gather(int idx) {
+    static const int32_t ks[][2] = {{10, 4}, {10, 8}, {3, 3}, {2, 4}, {4, 2}, {5, 5}, {8, 8}};
+    const int32_t *kk = ks[kref_conv_range(&rng, 0, 6)];
+    const int32_t kh = kk[0], kw = kk[1];
+    const int dw = kref_conv_range(&rng, 0, 1);
+    int32_t cin = dw ? 1 : kref_conv_range(&rng, 1, 4);
+    while (kh * kw * cin > PEXC_GATHER_MAX) cin--;
+    const int32_t cout = dw ? 4 * kref_conv_range(&rng, 1, 4) : kref_conv_range(&rng, 1, 20);
+    const int32_t h = kref_conv_range(&rng, kh, kh + 12), w = kref_conv_range(&rng, kw, kw + 9);
+    const int32_t sh = kref_conv_range(&rng, 1, 2), sw = kref_conv_range(&rng, 1, 2);
+    const int same = kref_conv_range(&rng, 0, 1);
+    int32_t pt, pl;
+    const int32_t oh = kref_conv_out_size(h, kh, sh, 1, same, &pt), ow = kref_conv_out_size(w, kw, sw, 1, same, &pl);
+    const int32_t k = kh * kw * cin;
+    int32_t mult[MAXU], shift[MAXU], bias_store[MAXU];
+    int bias_used;
+    char qdesc[256], d[500];
+    pexc_conv_params p;
+    kref_conv_random_quant(&rng, cout, k, &p, mult, shift, bias_store, &bias_used, qdesc, sizeof qdesc);
+    p.stride_h = sh;
+    p.stride_w = sw;
+    p.dilation_h = p.dilation_w = 1;
+    p.pad_top = pt;
+    p.pad_left = pl;
+    snprintf(d, sizeof d, "gather case %d: %s %dx%dx%d -> %dx%dx%d kernel %dx%d stride %dx%d %s %s", idx,
+             dw ? "depthwise" : "conv", (int)h, (int)w, (int)cin, (int)oh, (int)ow, (int)cout, (int)kh, (int)kw,
+             (int)sh, (int)sw, same ? "SAME" : "VALID", qdesc);
+    const int32_t *bias = bias_used ? bias_store : NULL;
+    int8_t *in = xmalloc((size_t)(h * w * cin)), *f = xmalloc((size_t)(cout * k)), *ref = xmalloc((size_t)(oh * ow * cout));
+    int8_t *got = xmalloc((size_t)(oh * ow * cout)), *lstore = xmalloc((size_t)(cout * k) + 8);
+    kref_conv_fill_s8(&rng, in, (size_t)(h * w * cin), -128, 127);
+    kref_conv_fill_s8(&rng, f, (size_t)(cout * k), -127, 127);
+    /* f is [cout][kh][kw][cin]; the depthwise reference takes [kh][kw][cout] */
+    if (dw) {
+        int8_t *fd = xmalloc((size_t)(cout * k));
+        for (int32_t oc = 0; oc < cout; oc++)
+            for (int32_t j = 0; j < k; j++) fd[j * cout + oc] = f[oc * k + j];
+        kref_conv_depthwise(&p, cout, 1, h, w, 1, in, kh, kw, fd, bias, oh, ow, ref);
+        free(fd);
+    } else {
+        kref_conv_conv2d(&p, 1, h, w, cin, in, cout, kh, kw, f, bias, oh, ow, ref);
+    }
+    for (int32_t oc = 0; oc < cout; oc++)
+        for (int32_t j = 0; j < k; j++) lstore[pexc_fc_il4_index(cout, k, oc, j)] = f[oc * k + j];
+    p.filter_by_channel = PEXC_FILTER_GATHER_IL4;
+    pexc_view vi = kref_conv_dense(in, 1, h, w, cin), vo = kref_conv_dense(got, 1, oh, ow, cout);
+    kref_conv_fill_s8(&rng, got, (size_t)(oh * ow * cout), -128, 127);
+    int32_t yb[8], cb[8];
+    const int32_t ny = kref_conv_cuts(&rng, 0, oh, 3, 0, yb), nc = kref_conv_cuts(&rng, 0, cout, 3, 0, cb);
+    int bad = 0;
+    for (int32_t i = 0; i < ny && !bad; i++)
+        for (int32_t j = 0; j < nc && !bad; j++) {
+            pexc_tile t = {yb[i], yb[i + 1], cb[j], cb[j + 1], 0, 0};
+            bad = !status_ok("gather_il4", d,
+                             dw ? pexc_depthwise_conv2d_s8(&p, cout, &vi, lstore, kh, kw, bias, &t, &vo)
+                                : pexc_conv2d_s8(&p, &vi, lstore, kh, kw, bias, &t, &vo));
+        }
+    bad = bad || kref_conv_cmp_s8("gather_il4", d, ref, got, (size_t)(oh * ow * cout));
+    /* the partial-sum forms read the plain layout: they refuse this one */
+    if (!bad) {
+        int32_t acc[4];
+        pexc_view va = kref_conv_dense(acc, 1, 1, 1, 4);
+        pexc_tile t1 = {0, 1, 0, 1, 0, 1};
+        const pexc_status st = dw ? pexc_depthwise_conv2d_s8_acc(&p, cout, &vi, lstore, kh, kw, 0, 1, 1, &t1, &va)
+                                  : pexc_conv2d_s8_acc(&p, &vi, lstore, kh, kw, 0, 1, 1, &t1, &va);
+        if (st != PEXC_ERR_ARG) {
+            printf("FAIL gather_il4: %s\n  the partial-sum form accepted the block layout (status %d)\n", d, (int)st);
+            bad = 1;
+        }
+    }
+    checks += 2;
+    free(in);
+    free(f);
+    free(ref);
+    free(got);
+    free(lstore);
+    return bad;
+}
+
 int main(void) {
     int bad = check_args();
     int n = 0;
@@ -184,7 +269,9 @@ int main(void) {
         bad = check_tiles(&c) || check_acc(&c);
         free_case(&c);
     }
+    int ng = 0;
+    for (; ng < NCASES / 3 && !bad; ng++) bad = check_gather(ng);
     if (bad) return 1;
-    printf("test_fc_il: OK (%d cases, %ld checks)\n", n, checks);
+    printf("test_fc_il: OK (%d fully connected cases, %d gathered layers, %ld checks)\n", n, ng, checks);
     return 0;
 }
