@@ -423,7 +423,7 @@ static inline void pexc_il4_dot(const int8_t *x, const int8_t *blk, int32_t dept
     for (; nw > 0; nw--, xb += 4, wb += 16) pexc_il4_word(xb, wb, off2, acc);
     d = depth & ~3;
 #endif
-    for (int r = 0; r < 4; r++) {
+    for (int r = 0; r < 4 && d < depth; r++) {
         int32_t a = 0;
         for (int32_t j = d; j < depth; j++) a += blk[pexc_fc_il4_index(4, depth, r, j)] * (x[j] + off);
         acc[r] += a;
