@@ -49,20 +49,7 @@ static void fc_il_block(const int8_t *w, int32_t units, int32_t depth, int32_t u
     if (d0 < ds) /* the head: inputs before the first word boundary */
         for (int r = 0; r < 4; r++) acc[r] += fc_il_unit(w, units, depth, u + r, x, d0, d0, ds, 0, off);
 #ifdef PEXC_DOT_DSP
-    if (ds < de) {
-        const int8_t *wb = w + pexc_fc_il4_index(units, depth, u, ds), *xb = x + (ds - d0);
-        const int32_t off2 = pexc_off2(off);
-        int32_t nw = (de - ds) >> 2;
-#ifdef PEXC_DOT_ASM
-        if (((uintptr_t)wb & 3) == 0 && nw >= 2) {
-            pexc_il4_words(xb, wb, nw >> 1, off2, acc);
-            xb += 4 * (nw & ~1);
-            wb += 16 * (nw & ~1);
-            nw &= 1;
-        }
-#endif
-        for (; nw > 0; nw--, xb += 4, wb += 16) pexc_il4_word(xb, wb, off2, acc);
-    }
+    if (ds < de) pexc_il4_run(x + (ds - d0), w + pexc_fc_il4_index(units, depth, u, ds), (de - ds) >> 2, off, acc);
 #endif
     if (de < d1) /* the tail: the depth's last inputs, or all of them in the plain build */
         for (int r = 0; r < 4; r++) acc[r] += fc_il_unit(w, units, depth, u + r, x, d0, de, d1, 0, off);

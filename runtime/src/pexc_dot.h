@@ -395,13 +395,27 @@ __attribute__((noinline, unused)) static void pexc_il4_words(const int8_t *x, co
               [a3] "+&r"(a3), [xe] "=&r"(xe), [xo] "=&r"(xo), [w0] "=&r"(w0), [w1] "=&r"(w1), [t] "=&r"(t)
             : [off2] "r"(off2)
             : "cc", "memory");
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
+    const int32_t sums[4] = {a0, a1, a2, a3};
+    memcpy(acc, sums, sizeof sums);
 }
 #endif
 
+#ifdef PEXC_DOT_DSP
+/* acc[r] += nw input words from x against the block words at w (16 bytes
+ * each): pairs through the assembly loop where w is word-aligned. */
+static inline void pexc_il4_run(const int8_t *x, const int8_t *w, int32_t nw, int32_t off, int32_t acc[4]) {
+    const int32_t off2 = pexc_off2(off);
+#ifdef PEXC_DOT_ASM
+    if (((uintptr_t)w & 3) == 0 && nw >= 2) {
+        pexc_il4_words(x, w, nw >> 1, off2, acc);
+        x += 4 * (nw & ~1);
+        w += 16 * (nw & ~1);
+        nw &= 1;
+    }
+#endif
+    for (; nw > 0; nw--, x += 4, w += 16) pexc_il4_word(x, w, off2, acc);
+}
+#endif
 
 /* acc[r] += the whole depth of a four-unit block at blk (word-aligned for
  * the assembly loop) against x: whole words, then the depth's last
@@ -409,18 +423,7 @@ __attribute__((noinline, unused)) static void pexc_il4_words(const int8_t *x, co
 static inline void pexc_il4_dot(const int8_t *x, const int8_t *blk, int32_t depth, int32_t off, int32_t acc[4]) {
     int32_t d = 0;
 #ifdef PEXC_DOT_DSP
-    int32_t nw = depth >> 2;
-    const int32_t off2 = pexc_off2(off);
-    const int8_t *xb = x, *wb = blk;
-#ifdef PEXC_DOT_ASM
-    if (((uintptr_t)wb & 3) == 0 && nw >= 2) {
-        pexc_il4_words(xb, wb, nw >> 1, off2, acc);
-        xb += 4 * (nw & ~1);
-        wb += 16 * (nw & ~1);
-        nw &= 1;
-    }
-#endif
-    for (; nw > 0; nw--, xb += 4, wb += 16) pexc_il4_word(xb, wb, off2, acc);
+    pexc_il4_run(x, blk, depth >> 2, off, acc);
     d = depth & ~3;
 #endif
     for (int r = 0; r < 4 && d < depth; r++) {

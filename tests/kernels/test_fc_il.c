@@ -22,41 +22,36 @@
 #ifndef NCASES
 #define NCASES 1200
 #endif
-#define MAXU 160
+#define MAXU 160 /* units or output channels at most */
 
 static kref_conv_rng rng = {UINT64_C(0x11F4C0DE)};
-static long checks;
 
+/* One fully connected case: its quantisation, data, reference output and
+ * the weights in four-unit blocks. */
 typedef struct {
-    int32_t batches, depth, units, filter_offset;
-    pexc_conv_params p;
-    int32_t mult[MAXU], shift[MAXU], bias_store[MAXU];
+    int32_t batches, depth, units, filter_offset, mult[MAXU], shift[MAXU], bias_store[MAXU];
     const int32_t *bias;
-    int8_t *in, *ref, *wstore;
     const int8_t *w; /* the laid-out weights: wstore + 0 or + 1 */
+    pexc_conv_params p;
+    int8_t *in, *ref, *wstore;
     char desc[400];
 } il_case;
 
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        printf("out of memory\n");
-        exit(1);
-    }
-    return p;
-}
+static long checks;
+#define xmalloc kref_conv_xmalloc
 
 static size_t out_elems(const il_case *c) { return (size_t)c->batches * (size_t)c->units; }
 
 static void make_case(il_case *c) {
-    static const int32_t depths[] = {1, 3, 4, 5, 8, 9, 15, 16, 17, 64, 127, 128, 130, 640};
-    static const int32_t units[] = {1, 3, 4, 5, 7, 8, 12, 16, 17, 32, 128, 130};
-    c->batches = kref_conv_range(&rng, 0, 3) ? 1 : kref_conv_range(&rng, 2, 3);
+    /* around the block (4 units) and word (4 inputs) sizes, and ad_autoencoder's */
+    static const int32_t depths[] = {1, 3, 4, 5, 8, 9, 15, 16, 17, 64, 127, 128, 130, 640},
+                         units[] = {1, 3, 4, 5, 7, 8, 12, 16, 17, 32, 128, 130};
+    int bias_used;
+    char qdesc[256];
     c->depth = kref_conv_pick(&rng, depths, 14);
     c->units = kref_conv_pick(&rng, units, 12);
+    c->batches = kref_conv_range(&rng, 0, 3) ? 1 : kref_conv_range(&rng, 2, 3);
     c->filter_offset = kref_conv_range(&rng, 0, 5) == 0 ? kref_conv_range(&rng, -20, 20) : 0;
-    char qdesc[256];
-    int bias_used;
     kref_conv_random_quant(&rng, c->units, c->depth, &c->p, c->mult, c->shift, c->bias_store, &bias_used, qdesc,
                            sizeof qdesc);
     c->bias = bias_used ? c->bias_store : NULL;
@@ -93,20 +88,6 @@ static void make_case(il_case *c) {
     free(w);
 }
 
-static void free_case(il_case *c) {
-    free(c->in);
-    free(c->ref);
-    free(c->wstore);
-}
-
-static int status_ok(const char *test, const char *desc, pexc_status st) {
-    if (st != PEXC_OK) {
-        printf("FAIL %s: %s\n  kernel returned status %d\n", test, desc, (int)st);
-        return 0;
-    }
-    return 1;
-}
-
 /* Units cut into random tiles (cutting blocks), written into one dense
  * output that starts as noise. */
 static int check_tiles(il_case *c) {
@@ -120,7 +101,7 @@ static int check_tiles(il_case *c) {
     int bad = 0;
     for (int32_t j = 0; j < nu && !bad; j++) {
         pexc_tile t = {0, 1, ub[j], ub[j + 1], 0, 0};
-        bad = !status_ok("fc_il", c->desc,
+        bad = !kref_conv_status_ok("fc_il", c->desc,
                          pexc_fully_connected_s8_il(&c->p, c->filter_offset, &vi, c->w, c->bias, &t, &vo));
     }
     char d[500];
@@ -147,10 +128,10 @@ static int check_acc(il_case *c) {
     for (int32_t j = 0; j < nu && !bad; j++) {
         pexc_tile t = {0, 1, ub[j], ub[j + 1], 0, 0};
         for (int32_t k = 0; k < nd && !bad; k++)
-            bad = !status_ok("fc_il_acc", c->desc,
+            bad = !kref_conv_status_ok("fc_il_acc", c->desc,
                              pexc_fully_connected_s8_il_acc(&c->p, c->filter_offset, &vi, c->w, db[k], db[k + 1],
                                                             k == 0, &t, &va));
-        if (!bad) bad = !status_ok("fc_il_acc requant", c->desc, pexc_requant_s32_s8(&c->p, c->bias, &va, &t, &vo));
+        if (!bad) bad = !kref_conv_status_ok("fc_il_acc requant", c->desc, pexc_requant_s32_s8(&c->p, c->bias, &va, &t, &vo));
     }
     char d[500];
     snprintf(d, sizeof d, "%s depth cut %d ways, units %d ways", c->desc, (int)nd, (int)nu);
@@ -234,7 +215,7 @@ static int check_gather(int idx) {
     for (int32_t i = 0; i < ny && !bad; i++)
         for (int32_t j = 0; j < nc && !bad; j++) {
             pexc_tile t = {yb[i], yb[i + 1], cb[j], cb[j + 1], 0, 0};
-            bad = !status_ok("gather_il4", d,
+            bad = !kref_conv_status_ok("gather_il4", d,
                              dw ? pexc_depthwise_conv2d_s8(&p, cout, &vi, lstore, kh, kw, bias, &t, &vo)
                                 : pexc_conv2d_s8(&p, &vi, lstore, kh, kw, bias, &t, &vo));
         }
@@ -267,7 +248,9 @@ int main(void) {
         il_case c;
         make_case(&c);
         bad = check_tiles(&c) || check_acc(&c);
-        free_case(&c);
+        free(c.wstore);
+        free(c.ref);
+        free(c.in);
     }
     int ng = 0;
     for (; ng < NCASES / 3 && !bad; ng++) bad = check_gather(ng);
