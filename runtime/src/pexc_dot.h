@@ -452,37 +452,6 @@ static inline void pexc_il4_dot(const int8_t *x, const int8_t *blk, int32_t dept
  * nothing, as the skipped tap of the reference kernel, and the sums are the
  * same integers. */
 
-/* Channels [c0, c1) of one gathered window win (k bytes, inside of them in
- * the input) against a filter of cout channels in four-unit blocks, stored
- * from o on. A function of its own so that the row-major path of
- * pexc_gather_tile keeps its registers. */
-__attribute__((noinline, unused)) static void pexc_gather_il4_px(const int8_t *win, const int8_t *filter, int32_t k,
-                                                                 int32_t off, int32_t inside, const int32_t *bias,
-                                                                 const pexc_out_q *q, int32_t c0, int32_t c1,
-                                                                 int32_t cout, int8_t *o) {
-    const int32_t cq = cout & ~3; /* the channels in whole four-unit blocks */
-    (void)inside;
-    for (int32_t oc = c0; oc < c1;) {
-        if ((oc & 3) == 0 && oc + 4 <= c1 && oc + 4 <= cq) {
-            int32_t acc[4] = {0, 0, 0, 0};
-            if (bias) memcpy(acc, bias + oc, sizeof acc);
-            PEXC_COUNT_MAC(4 * (int64_t)inside);
-            pexc_il4_dot(win, filter + (size_t)oc * (size_t)k, k, off, acc);
-            o[0] = pexc_out_q_s8(q, acc[0], oc);
-            o[1] = pexc_out_q_s8(q, acc[1], oc + 1);
-            o[2] = pexc_out_q_s8(q, acc[2], oc + 2);
-            o[3] = pexc_out_q_s8(q, acc[3], oc + 3);
-            oc += 4;
-            o += 4;
-        } else { /* a channel outside the tile's whole blocks */
-            int32_t a = bias ? bias[oc] : 0;
-            for (int32_t j = 0; j < k; j++) a += filter[pexc_fc_il4_index(cout, k, oc, j)] * (win[j] + off);
-            PEXC_COUNT_MAC(inside);
-            *o++ = pexc_out_q_s8(q, a, oc++);
-        }
-    }
-}
-
 /* Output pixels of tile t (batch index n) of a kh x kw layer over input in
  * (ibase: the batch index's storage; in stores its cin channels), filter
  * [Cout][kh][kw][cin], into output channels [t->c0, t->c1) at obase (the
@@ -498,6 +467,7 @@ static inline void pexc_gather_tile(const pexc_conv_params *p, const pexc_view *
     const size_t ring_end = (size_t)in->ring_px * cs;
     const int dense = p->dilation_w == 1 && cs == (size_t)cin; /* a kernel row is adjacent bytes */
     const int il4 = p->filter_by_channel == PEXC_FILTER_GATHER_IL4;
+    const int32_t cq = out->c & ~3; /* the channels in whole four-unit blocks */
     for (int32_t oy = t->y0; oy < t->y1; oy++) {
         const int32_t xe = pexc_tile_xe(t, oy, out->w);
         for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
@@ -517,9 +487,24 @@ static inline void pexc_gather_tile(const pexc_conv_params *p, const pexc_view *
             }
             int8_t *o = obase + pexc_view_index(out, 0, oy, ox, t->c0);
             int32_t oc = t->c0;
-            if (il4) { /* the filter in four-unit blocks */
-                pexc_gather_il4_px(win, filter, k, off, inside, bias, &q, t->c0, t->c1, out->c, o);
-                continue;
+            while (il4 && oc < t->c1) { /* the filter in four-unit blocks */
+                if ((oc & 3) == 0 && oc + 4 <= t->c1 && oc + 4 <= cq) {
+                    int32_t acc[4] = {0, 0, 0, 0};
+                    if (bias) memcpy(acc, bias + oc, sizeof acc);
+                    PEXC_COUNT_MAC(4 * (int64_t)inside);
+                    pexc_il4_dot(win, filter + (size_t)oc * (size_t)k, k, off, acc);
+                    o[0] = pexc_out_q_s8(&q, acc[0], oc);
+                    o[1] = pexc_out_q_s8(&q, acc[1], oc + 1);
+                    o[2] = pexc_out_q_s8(&q, acc[2], oc + 2);
+                    o[3] = pexc_out_q_s8(&q, acc[3], oc + 3);
+                    oc += 4;
+                    o += 4;
+                } else { /* a channel outside the tile's whole blocks */
+                    int32_t a = bias ? bias[oc] : 0;
+                    for (int32_t j = 0; j < k; j++) a += filter[pexc_fc_il4_index(out->c, k, oc, j)] * (win[j] + off);
+                    PEXC_COUNT_MAC(inside);
+                    *o++ = pexc_out_q_s8(&q, a, oc++);
+                }
             }
             for (; oc + 4 <= t->c1; oc += 4, o += 4) {
                 int32_t acc[4] = {0, 0, 0, 0};
