@@ -41,6 +41,7 @@
 extern __typeof__(pexc_conv2d_s8) nodsp_pexc_conv2d_s8;
 extern __typeof__(pexc_depthwise_conv2d_s8) nodsp_pexc_depthwise_conv2d_s8;
 extern __typeof__(pexc_fully_connected_s8) nodsp_pexc_fully_connected_s8;
+extern __typeof__(pexc_fully_connected_s8_il) nodsp_pexc_fully_connected_s8_il;
 
 enum { KB_CONV = 0, KB_DW = 1, KB_FC = 2 };
 
@@ -62,6 +63,7 @@ typedef struct {
 
 static int8_t in_buf[KB_IN_MAX] __attribute__((aligned(8)));
 static int8_t filter_buf[KB_FILTER_MAX] __attribute__((aligned(8)));
+static int8_t filter_rows[KB_FILTER_MAX]; /* the filter before its four-unit block layout */
 static int8_t out_plain[KB_OUT_MAX] __attribute__((aligned(8)));
 static int8_t out_dsp[KB_OUT_MAX] __attribute__((aligned(8)));
 static int32_t bias_buf[KB_COUT_MAX];
@@ -116,10 +118,11 @@ typedef pexc_status (*fc_fn)(const pexc_conv_params *, int32_t, const pexc_view 
 
 /* One kernel call of case c through the DSP (dsp != 0) or the plain build,
  * inside its own instruction-count region. */
-static pexc_status run_case(const kb_case *c, const pexc_conv_params *p, int dsp, int8_t *out) {
+static pexc_status run_case(const kb_case *c, const pexc_conv_params *p, int dsp, int il4, int8_t *out) {
     const conv_fn conv = dsp ? pexc_conv2d_s8 : nodsp_pexc_conv2d_s8;
     const dw_fn dw = dsp ? pexc_depthwise_conv2d_s8 : nodsp_pexc_depthwise_conv2d_s8;
-    const fc_fn fc = dsp ? pexc_fully_connected_s8 : nodsp_pexc_fully_connected_s8;
+    const fc_fn fc = il4 ? (dsp ? pexc_fully_connected_s8_il : nodsp_pexc_fully_connected_s8_il)
+                         : (dsp ? pexc_fully_connected_s8 : nodsp_pexc_fully_connected_s8);
     pexc_view in = {in_buf, 1, c->h, c->w, c->cin, 0, c->cin, 0};
     pexc_view ov = {out, 1, c->oh, c->ow, c->cout, 0, c->cout, 0};
     const pexc_tile t = {0, c->oh, 0, c->cout, 0, 0};
@@ -165,18 +168,30 @@ int main(void) {
             const int32_t rs = -shift_buf[k];
             round_buf[k] = (1 << (rs - 1)) + c->output_offset * (1 << rs);
         }
+        /* the four-unit block layout where the compiler emits it
+         * (src/emit/fc_layout.c): fully connected layers, and gathered
+         * windows of whole words */
+        const int32_t depth = c->kind == KB_FC ? c->cin : c->kh * c->kw * c->cin;
+        const int gathered = by_channel || (c->kind == KB_CONV && c->kh * c->kw > 1 && depth <= PEXC_GATHER_MAX);
+        const int il4 = c->cout >= 4 && depth >= 8 && (c->kind == KB_FC || (gathered && depth % 4 == 0));
+        if (il4) {
+            memcpy(filter_rows, filter_buf, nf);
+            for (int32_t oc = 0; oc < c->cout; oc++)
+                for (int32_t k = 0; k < depth; k++)
+                    filter_buf[pexc_fc_il4_index(c->cout, depth, oc, k)] = filter_rows[(size_t)oc * (size_t)depth + (size_t)k];
+        }
         const pexc_conv_params p = {
             .stride_h = c->sh, .stride_w = c->sw, .dilation_h = 1, .dilation_w = 1,
             .pad_top = c->pt, .pad_left = c->pl, .input_offset = c->input_offset,
             .output_offset = c->output_offset, .act_min = -128, .act_max = 127,
             .out_mult = mult_buf, .out_shift = shift_buf, .out_round = round_buf,
-            .filter_by_channel = by_channel,
+            .filter_by_channel = il4 && c->kind != KB_FC ? PEXC_FILTER_GATHER_IL4 : by_channel,
         };
         /* Different fill bytes, so an output a build leaves unwritten differs. */
         memset(out_plain, 0x5A, no);
         memset(out_dsp, 0xA5, no);
-        const pexc_status sp = run_case(c, &p, 0, out_plain);
-        const pexc_status sd = run_case(c, &p, 1, out_dsp);
+        const pexc_status sp = run_case(c, &p, 0, il4, out_plain);
+        const pexc_status sd = run_case(c, &p, 1, il4, out_dsp);
         int32_t first_diff = -1;
         for (size_t k = 0; k < no; k++)
             if (out_plain[k] != out_dsp[k]) {

@@ -15,6 +15,12 @@ built two ways and run in the same firmware:
          runtime/src/pexc_dot.h take their SXTAB16/SMLAD/SMLABB paths;
   plain  the same sources with -DPEXC_NO_DSP, the plain C twin.
 
+Filters are laid out as the compiler emits them: fully connected weights
+and the filters of gathered first layers whose window is whole words in
+four-unit blocks (src/emit/fc_layout.c; pexc_fully_connected_s8_il, and
+filter_by_channel = PEXC_FILTER_GATHER_IL4), the plain build over the same
+layout.
+
 How:
   1. runtime/src/*.c are compiled one object each, twice, with
      arm-none-eabi-gcc and the flags bench/m4.py uses for generated code
@@ -89,7 +95,7 @@ PLAIN_PREFIX = "nodsp_"
 REGION_CONST = 2  # a region's count includes one bl and one bx lr (../shared/mcu/README.md)
 
 CONV, DW, FC = 0, 1, 2
-KIND_FN = {CONV: "conv2d_s8", DW: "depthwise_conv2d_s8", FC: "fully_connected_s8"}
+KIND_FN = {CONV: "conv2d_s8", DW: "depthwise_conv2d_s8", FC: "fully_connected_s8_il"}
 
 # (label, source layer, kind, input HWC, Cout, kernel, stride, SAME?, depth
 #  multiplier, input zero point). Checked against the .tflite files:

@@ -2,7 +2,7 @@
 """pexc-generated C on an emulated Cortex-M4 beside TFLite Micro.
 
     .venv/bin/python bench/m4.py [--only SUBSTR] [--opt -O2] [--json FILE] [--keep DIR]
-                                 [--sram 6K,8K]
+                                 [--sram 6K,8K] [--steps]
 
 For every supported model and the three schedules (baseline, channels,
 min-sram), and each SRAM budget given with --sram (the fastest schedule
@@ -35,6 +35,10 @@ Columns:
                step templates
   code         flash of code: the generated NAME_run_io (+ NAME_run) and the
                runtime kernels it links (text + their small .rodata tables)
+With --steps each pass of the generated step loop gets a count region of its
+own (as tools/fit_cost.py measures them) and a table per model and schedule
+lists the instructions of every step (the table row, dispatch and kernel
+call) beside its operator, shapes and MACs: where the instructions go.
 TFLM columns come from ../shared/models/golden/tflm-m4.json (reference and
 CMSIS-NN builds, -O2, same board and counter). TFLM "lib code" is its
 flash_lib figure for the int8-only op registrations (interpreter + kernels,
@@ -145,7 +149,15 @@ def elf_sections(elf):
     return sizes
 
 
-def bench_one(cmd_env, model, schedule, work, opt):
+def step_regions(c_path):
+    """A count region around each pass of the generated step loop (the
+    driver's own region is then made a no-op: regions do not nest)."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import fit_cost  # noqa: E402
+    return fit_cost.patch_loop(c_path, None)
+
+
+def bench_one(cmd_env, model, schedule, work, opt, steps=False):
     cmd, env = cmd_env
     d = os.path.join(work, "%s-%s" % (model, schedule))
     shutil.rmtree(d, ignore_errors=True)
@@ -158,6 +170,8 @@ def bench_one(cmd_env, model, schedule, work, opt):
         if not fn.endswith(".c"):
             continue
         obj = os.path.join(d, fn[:-2] + ".o")
+        if steps and fn == model + ".c" and not step_regions(os.path.join(d, fn)):
+            return {"error": "--steps: no step loop found in " + fn}
         r = run(["arm-none-eabi-gcc"] + CPU + [opt, "-g", "-std=c11", "-Wall", "-Wextra", "-Werror", "-ffunction-sections",
                  "-fdata-sections", "-ffp-contract=off", "-I" + d, "-c", os.path.join(d, fn), "-o", obj])
         if r.returncode:
@@ -168,12 +182,24 @@ def bench_one(cmd_env, model, schedule, work, opt):
     det = open(os.path.join(H.INPUTS_DIR, model + ".det.bin"), "rb").read()
     inp = os.path.join(d, "bench_input.c")
     with open(inp, "w") as f:
-        f.write("#include <stdint.h>\nconst uint8_t pexc_test_input[%d] __attribute__((aligned(16))) = {\n%s\n};\n"
+        f.write(("#include <stdint.h>\nvoid fit_nop(void);\nvoid fit_nop(void) {}\n" if steps else "#include <stdint.h>\n")
+                + "const uint8_t pexc_test_input[%d] __attribute__((aligned(16))) = {\n%s\n};\n"
                 % (len(det), ",".join(str(b) for b in det)))
     bdir = os.path.join(d, "fw")
     counts = os.path.join(d, "counts.txt")
+    main_src = MCU_MAIN
+    if steps:
+        # the driver alone gets its region made a no-op (mcu-run's own
+        # sources define the real mcu_region_begin/end)
+        main_src = os.path.join(d, "mcu_main_steps.o")
+        r = run(["arm-none-eabi-gcc"] + CPU + [opt, "-std=gnu11", "-I" + d, "-I" + os.path.join(H.SHARED, "mcu", "src"),
+                 "-DPEXC_MODEL=" + model, "-DPEXC_MACRO=" + model.upper(), "-Dmcu_region_begin=fit_nop",
+                 "-Dmcu_region_end=fit_nop", "-c", MCU_MAIN, "-o", main_src])
+        if r.returncode:
+            return {"error": "mcu_main.c: " + r.stderr.decode()[-300:]}
     r = run([MCU_RUN, "-q", "-t", "600", "--count", "--count-out", counts, "--heap", "0", "-b", bdir, BOARD,
-             MCU_MAIN, inp] + objs + ["-I" + d, "-DPEXC_MODEL=" + model, "-DPEXC_MACRO=" + model.upper(), opt, "-ffp-contract=off"], timeout=900)
+             main_src, inp] + objs + ["-I" + d, "-DPEXC_MODEL=" + model, "-DPEXC_MACRO=" + model.upper(), opt, "-ffp-contract=off"],
+            timeout=900)
     out = r.stdout.decode()
     if r.returncode:
         return {"error": "mcu-run exit %d: %s %s" % (r.returncode, out[-300:], r.stderr.decode()[-500:])}
@@ -189,8 +215,10 @@ def bench_one(cmd_env, model, schedule, work, opt):
     arena = int(re.search(r"#define %s_ARENA_BYTES (\d+)" % model.upper(), open(os.path.join(d, model + ".h")).read()).group(1))
     es = elf_sections(os.path.join(bdir, "prog.elf"))
     ram = sum(v for k, v in es.items() if k in (".data", ".bss", ".tdata", ".tbss"))
+    per_step = [int(kv["region.%d" % (i + 1)]) - 2 for i in range(int(kv.get("regions", 0)))] if steps else None
     return {
-        "instr": int(kv.get("region.1", 0)),
+        "instr": sum(per_step) if steps else int(kv.get("region.1", 0)),
+        "steps": per_step,
         "match": got == golden,
         "arena": arena,
         "other_ram": ram - arena,
@@ -208,6 +236,28 @@ def fmt(n):
     return "—" if n is None else "{:,}".format(n)
 
 
+def print_steps(models, schedules, results):
+    for model in models:
+        for sched in schedules:
+            r = results["%s/%s" % (model, sched)]
+            if not r.get("steps"):
+                continue
+            how = ["--sram", sched[5:]] if sched.startswith("sram=") else ["--schedule", sched]
+            j = json.loads(run([H.PEXC, "inspect", H.shared_model(model), "--json"] + how).stdout.decode())
+            if len(j["ops"]) != len(r["steps"]):
+                print("\n%s/%s: %d regions for %d steps" % (model, sched, len(r["steps"]), len(j["ops"])))
+                continue
+            total = sum(r["steps"])
+            print("\n%s, %s: %s instructions in %d steps\n" % (model, sched, fmt(total), len(r["steps"])))
+            print("| step | op | type | in | out | MACs | instr | instr/MAC | share |")
+            print("|---:|---:|---|---|---|---:|---:|---:|---:|")
+            for st, n in zip(j["ops"], r["steps"]):
+                print("| %d | %d | %s | %s | %s | %s | %s | %s | %.1f %% |" % (
+                    st["step"], st["op"], st["type"], "x".join(map(str, st["input_shape"])),
+                    "x".join(map(str, st["output_shape"])), fmt(st["macs"]), fmt(n),
+                    "%.2f" % (n / st["macs"]) if st["macs"] else "-", 100.0 * n / total))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", help="models whose name contains this")
@@ -215,6 +265,9 @@ def main():
     ap.add_argument("--json", help="also write the raw figures here")
     ap.add_argument("--keep", help="keep generated sources and firmware in this directory")
     ap.add_argument("--sram", help="also compile with these --sram budgets (comma-separated, e.g. 6K,8K)")
+    ap.add_argument("--steps", action="store_true",
+                    help="count each step on its own and print where the instructions go (instr then leaves out "
+                         "NAME_run_io's own work outside the step loop)")
     ap.add_argument("--schedules", help="only these schedules (comma-separated, e.g. baseline; default all)")
     a = ap.parse_args()
     schedules = (a.schedules.split(",") if a.schedules else SCHEDULES) + ["sram=" + b for b in (a.sram.split(",") if a.sram else [])]
@@ -230,7 +283,7 @@ def main():
     for model in models:
         for sched in schedules:
             print("%-22s %-9s ..." % (model, sched), file=sys.stderr, flush=True)
-            results["%s/%s" % (model, sched)] = bench_one(cmd_env, model, sched, work, a.opt)
+            results["%s/%s" % (model, sched)] = bench_one(cmd_env, model, sched, work, a.opt, a.steps)
     if not a.keep:
         shutil.rmtree(work, ignore_errors=True)
     if a.json:
@@ -260,6 +313,8 @@ def main():
                 fmt(r["stack"]), fmt(cm.get("thread_stack_used_bytes")), fmt(r["weights"]), fmt(r["tables"]),
                 fmt(r["model_code"]),
                 fmt(r["kernel_code"]), fmt(cm8.get("flash_lib"))))
+    if a.steps:
+        print_steps(models, schedules, results)
     for sched in schedules:
         ratios = [results["%s/%s" % (m, sched)]["instr"] / tflm[m][TFLM_KEY + "_cmsis_nn"]["invoke_insn"]
                   for m in models if results["%s/%s" % (m, sched)].get("instr")

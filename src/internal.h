@@ -577,7 +577,8 @@ typedef struct {
 int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const emit_options *o, FILE *h, FILE *c,
                util_err *err);
 /* Names of the runtime kernels the emitted code calls (at most max). */
-int32_t emit_kernels_used(const k_call *calls, const plan_t *p, const char **names, int32_t max);
+int32_t emit_kernels_used(const k_call *calls, const plan_t *p, const char *target, const char **names,
+                          int32_t max);
 
 /* ========================================================================
  * ops: operator families (src/ops/), one file per family

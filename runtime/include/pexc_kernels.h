@@ -216,9 +216,19 @@ typedef struct {
     const int32_t *out_round;
     /* Depthwise layers with one input channel: nonzero when the compiler
      * laid the filter out [Cout, kh, kw] (a convolution's layout) so each
-     * output channel's taps are adjacent (pexc_gather_tile). */
+     * output channel's taps are adjacent (pexc_gather_tile);
+     * PEXC_FILTER_GATHER_IL4 (below) for a gathered layer's filter in
+     * four-unit blocks, convolutions included. */
     int32_t filter_by_channel;
 } pexc_conv_params;
+
+/* filter_by_channel of a layer whose windows are gathered (pexc_gather_tile:
+ * a convolution with one input channel and kh * kw <= PEXC_GATHER_MAX, or a
+ * depthwise layer with filter_by_channel): its filter, [Cout][kh * kw * Cin],
+ * laid out in four-unit blocks (pexc_fc_il4_index with Cout units and
+ * kh * kw * Cin depth). The compiler sets it in emitted code only; the
+ * partial-sum forms refuse it. */
+#define PEXC_FILTER_GATHER_IL4 2
 
 /* Largest window (kh * kw) of a one-input-channel layer gathered per pixel
  * (bytes of stack; pexc_gather_tile). */
@@ -450,6 +460,26 @@ pexc_status pexc_fully_connected_s8_acc(const pexc_conv_params *p,
                                         const int8_t *weights, int32_t d0,
                                         int32_t d1, int first,
                                         const pexc_tile *t, pexc_view *acc);
+
+/* The same two kernels over weights laid out in four-unit blocks
+ * (fully_connected_il.c, where the layout is described): weight (u, d) of
+ * a [units, depth] matrix sits at pexc_fc_il4_index(units, depth, u, d).
+ * The compiler lays constant weights out so where the faster kernel pays.
+ * The weights must be word-aligned for the Arm DSP loop (others take the
+ * plain loop). */
+static inline size_t pexc_fc_il4_index(int32_t units, int32_t depth, int32_t u, int32_t d) {
+    const size_t dd = (size_t)depth, dq = dd & ~(size_t)3, ud = (size_t)d;
+    if (u >= (units & ~3)) return (size_t)u * dd + ud; /* the last units % 4 rows: row-major */
+    const size_t base = (size_t)(u & ~3) * dd, r = (size_t)(u & 3);
+    if (ud < dq) return base + (ud >> 2) * 16u + r * 4u + (ud & 3u);
+    return base + dq * 4u + r * (dd - dq) + (ud - dq);
+}
+pexc_status pexc_fully_connected_s8_il(const pexc_conv_params *p, int32_t filter_offset, const pexc_view *in,
+                                       const int8_t *weights, const int32_t *bias, const pexc_tile *t,
+                                       pexc_view *out);
+pexc_status pexc_fully_connected_s8_il_acc(const pexc_conv_params *p, int32_t filter_offset, const pexc_view *in,
+                                           const int8_t *weights, int32_t d0, int32_t d1, int first,
+                                           const pexc_tile *t, pexc_view *acc);
 
 /* float32 fully connected (hello_world_float). act_min/act_max clamp. */
 pexc_status pexc_fully_connected_f32(float act_min, float act_max,

@@ -513,9 +513,12 @@ pexc_status pexc_conv2d_s8(const pexc_conv_params *p, const pexc_view *in,
         !filter || !pexc_tile_valid(t, out) || in->n != out->n ||
         !pexc_view_stores(in, 0, in->c) || !pexc_conv_rows_fit(p, in, kh, kw, t, out->w))
         return PEXC_ERR_ARG;
+    /* a filter in four-unit blocks only where the window is gathered */
+    const int il4 = p->filter_by_channel == PEXC_FILTER_GATHER_IL4;
+    if (il4 && !(kh * kw > 1 && kh * kw * in->c <= PEXC_GATHER_MAX)) return PEXC_ERR_ARG;
     if (t->c0 >= t->c1) return PEXC_OK;
 #ifdef PEXC_MVE
-    if (pexc_mve_conv2d_s8(p, in, filter, kh, kw, bias, t, out)) return PEXC_OK;
+    if (!il4 && pexc_mve_conv2d_s8(p, in, filter, kh, kw, bias, t, out)) return PEXC_OK;
 #endif
 
     int8_t *obase = (int8_t *)out->data;
@@ -570,7 +573,7 @@ pexc_status pexc_conv2d_s8_acc(const pexc_conv_params *p, const pexc_view *in,
     if (!pexc_conv_params_valid(p, kh, kw) || !pexc_view_valid(in) || !pexc_view_valid(acc) ||
         !filter || !pexc_tile_valid(t, acc) || in->n != acc->n || ic0 < 0 ||
         ic0 > ic1 || ic1 > in->c || !pexc_view_stores(in, ic0, ic1) ||
-        !pexc_conv_rows_fit(p, in, kh, kw, t, acc->w))
+        !pexc_conv_rows_fit(p, in, kh, kw, t, acc->w) || p->filter_by_channel == PEXC_FILTER_GATHER_IL4)
         return PEXC_ERR_ARG;
     if (t->c0 >= t->c1) return PEXC_OK;
 

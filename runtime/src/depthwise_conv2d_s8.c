@@ -468,7 +468,9 @@ pexc_status pexc_depthwise_conv2d_s8(const pexc_conv_params *p,
         return PEXC_ERR_ARG;
     if (p->filter_by_channel && (in->c != 1 || kh * kw > PEXC_GATHER_MAX)) return PEXC_ERR_ARG;
 #ifdef PEXC_MVE
-    if (pexc_mve_depthwise_conv2d_s8(p, depth_mult, in, filter, kh, kw, bias, t, out)) return PEXC_OK;
+    if (p->filter_by_channel != PEXC_FILTER_GATHER_IL4 &&
+        pexc_mve_depthwise_conv2d_s8(p, depth_mult, in, filter, kh, kw, bias, t, out))
+        return PEXC_OK;
 #endif
 
     int8_t *obase = (int8_t *)out->data;
@@ -602,7 +604,7 @@ pexc_status pexc_depthwise_conv2d_s8_acc(const pexc_conv_params *p, int32_t dept
     if (!pexc_conv_params_valid(p, kh, kw) || depth_mult < 1 || !pexc_view_valid(in) ||
         !pexc_view_valid(acc) || !filter || !pexc_tile_valid(t, acc) || in->n != acc->n ||
         in->c * depth_mult != acc->c || q0 < 0 || q0 > q1 || (int64_t)q1 > (int64_t)in->h * in->w ||
-        (in->ring_px && q1 - q0 > in->ring_px))
+        (in->ring_px && q1 - q0 > in->ring_px) || p->filter_by_channel == PEXC_FILTER_GATHER_IL4)
         return PEXC_ERR_ARG;
     if (t->c0 >= t->c1) return PEXC_OK;
     if (!pexc_view_stores(in, t->c0 / depth_mult, (t->c1 - 1) / depth_mult + 1) ||

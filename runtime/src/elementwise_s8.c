@@ -22,6 +22,7 @@
  */
 #include "pexc_kernels.h"
 #include "mve_kernels.h"
+#include "pexc_pix2.h"
 
 static int view_ok(const pexc_view *v) {
     if (!v || !v->data) return 0;
@@ -107,12 +108,10 @@ static void add_fast(const pexc_add_params *p, const pexc_view *in1, const pexc_
     for (int32_t n = 0; n < out->n; n++)
         for (int32_t y = t->y0; y < t->y1; y++)
             for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++) {
+                const pexc_pix2 it = pexc_pix2_at(in1, in2, out, n, y, x, t->c0);
                 /* a pixel's channels are adjacent in every view */
-                const int8_t *a = (const int8_t *)in1->data +
-                                  pexc_view_index(in1, BC(in1->n, n), BC(in1->h, y), BC(in1->w, x), BC(in1->c, t->c0));
-                const int8_t *b = (const int8_t *)in2->data +
-                                  pexc_view_index(in2, BC(in2->n, n), BC(in2->h, y), BC(in2->w, x), BC(in2->c, t->c0));
-                int8_t *o = (int8_t *)out->data + pexc_view_index(out, n, y, x, t->c0);
+                const int8_t *a = it.a, *b = it.b;
+                int8_t *o = it.o;
                 for (int32_t c = t->c0; c < t->c1; c++, a += d1, b += d2) {
                     const int32_t sa = pexc_scale_le1_x2(&s1, (int32_t)((uint32_t)*a << sh) + k1);
                     const int32_t sb = pexc_scale_le1_x2(&s2, (int32_t)((uint32_t)*b << sh) + k2);

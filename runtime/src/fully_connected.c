@@ -22,17 +22,6 @@
 #include "pexc_dot.h"
 #include "mve_kernels.h"
 
-/* in [B, 1, 1, depth], out [B, 1, 1, units], tile channels within out and
- * stored there. Tile rows are ignored. */
-static int fc_shapes_valid(const pexc_view *in, const pexc_tile *t,
-                           const pexc_view *out) {
-    return pexc_view_valid(in) && pexc_view_valid(out) && t && in->h == 1 &&
-           in->w == 1 && out->h == 1 && out->w == 1 && in->n == out->n &&
-           t->c0 >= 0 && t->c0 <= t->c1 && t->c1 <= out->c &&
-           pexc_view_stores(out, t->c0, t->c1);
-}
-
-
 /* s[u - u0] = sum over d in [0, nd) of (w[u][d] + filter_offset) *
  * (x[d] + input_offset) for units [u0, u1); w points at unit 0's first
  * summed weight, rows depth bytes apart, and x at the first summed input.
@@ -79,7 +68,7 @@ pexc_status pexc_fully_connected_s8(const pexc_conv_params *p,
                                     int32_t filter_offset, const pexc_view *in,
                                     const int8_t *weights, const int32_t *bias,
                                     const pexc_tile *t, pexc_view *out) {
-    if (!pexc_conv_quant_valid(p) || !pexc_input_offset_valid(p) || !weights || !fc_shapes_valid(in, t, out) ||
+    if (!pexc_conv_quant_valid(p) || !pexc_input_offset_valid(p) || !weights || !pexc_fc_shapes_valid(in, t, out) ||
         !pexc_view_stores(in, 0, in->c))
         return PEXC_ERR_ARG;
 #ifdef PEXC_MVE
@@ -121,7 +110,7 @@ pexc_status pexc_fully_connected_s8_acc(const pexc_conv_params *p,
                                         const int8_t *weights, int32_t d0,
                                         int32_t d1, int first,
                                         const pexc_tile *t, pexc_view *acc) {
-    if (!pexc_conv_quant_valid(p) || !pexc_input_offset_valid(p) || !weights || !fc_shapes_valid(in, t, acc) ||
+    if (!pexc_conv_quant_valid(p) || !pexc_input_offset_valid(p) || !weights || !pexc_fc_shapes_valid(in, t, acc) ||
         d0 < 0 || d0 > d1 || d1 > in->c || !pexc_view_stores(in, d0, d1))
         return PEXC_ERR_ARG;
     const int32_t depth = in->c;
@@ -157,7 +146,7 @@ pexc_status pexc_fully_connected_f32(float act_min, float act_max,
                                      const pexc_view *in, const float *weights,
                                      const float *bias, const pexc_tile *t,
                                      pexc_view *out) {
-    if (!weights || !fc_shapes_valid(in, t, out) || !pexc_view_stores(in, 0, in->c) ||
+    if (!weights || !pexc_fc_shapes_valid(in, t, out) || !pexc_view_stores(in, 0, in->c) ||
         !(act_min <= act_max))
         return PEXC_ERR_ARG;
     const int32_t depth = in->c;

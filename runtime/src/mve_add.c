@@ -16,12 +16,10 @@
  */
 #include "pexc_kernels.h"
 #include "mve_kernels.h"
+#include "pexc_pix2.h"
 
 #ifdef PEXC_MVE
 #include "mve_requant.h"
-
-/* Logical index of output coordinate along an operand axis of extent e. */
-#define BC(e, i) ((e) == 1 ? 0 : (i))
 
 int pexc_mve_add_s8(const pexc_add_params *p, const pexc_view *in1, const pexc_view *in2, const pexc_tile *t,
                     pexc_view *out) {
@@ -34,13 +32,11 @@ int pexc_mve_add_s8(const pexc_add_params *p, const pexc_view *in1, const pexc_v
     for (int32_t n = 0; n < out->n; n++)
         for (int32_t y = t->y0; y < t->y1; y++)
             for (int32_t x = pexc_tile_xb(t, y); x < pexc_tile_xe(t, y, out->w); x++) {
+                const pexc_pix2 it = pexc_pix2_at(in1, in2, out, n, y, x, t->c0);
                 /* a pixel's channels are adjacent in every view; a broadcast
                  * channel (extent 1) is one value duplicated */
-                const int8_t *a = (const int8_t *)in1->data +
-                                  pexc_view_index(in1, BC(in1->n, n), BC(in1->h, y), BC(in1->w, x), BC(in1->c, t->c0));
-                const int8_t *b = (const int8_t *)in2->data +
-                                  pexc_view_index(in2, BC(in2->n, n), BC(in2->h, y), BC(in2->w, x), BC(in2->c, t->c0));
-                int8_t *o = (int8_t *)out->data + pexc_view_index(out, n, y, x, t->c0);
+                const int8_t *a = it.a, *b = it.b;
+                int8_t *o = it.o;
                 const int32x4_t a1 = vdupq_n_s32(a[0]), b1 = vdupq_n_s32(b[0]);
                 for (int32_t c = 0; c < nc; c += 4) {
                     const mve_pred16_t pr = vctp32q((uint32_t)(nc - c));

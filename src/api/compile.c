@@ -336,10 +336,10 @@ static int copy_local_includes(const char *rt, const char *text, const char *out
 
 /* Copies the runtime sources the plan needs into out_dir; the names of the
  * .c files copied are appended to srcs (space-separated). */
-static int write_runtime(const char *rt, const k_call *calls, const plan_t *p, const char *out_dir, int *n_files,
-                         char *srcs, size_t srcs_len, util_err *err) {
+static int write_runtime(const char *rt, const k_call *calls, const plan_t *p, const char *target, const char *out_dir,
+                         int *n_files, char *srcs, size_t srcs_len, util_err *err) {
     const char *kernels[64];
-    int32_t nk = emit_kernels_used(calls, p, kernels, 64);
+    int32_t nk = emit_kernels_used(calls, p, target, kernels, 64);
     rt_index *x = calloc(1, sizeof *x);
     if (!x) return util_fail(err, "out of memory");
     int rc = -1;
@@ -513,7 +513,7 @@ int pexc_compile(const char *model, const char *out_dir, const pexc_compile_opti
     }
     int n_rt = 0;
     char srcs[8192] = "";
-    if (write_runtime(rt, m->calls, p, out_dir, &n_rt, srcs, sizeof srcs, &e)) {
+    if (write_runtime(rt, m->calls, p, target, out_dir, &n_rt, srcs, sizeof srcs, &e)) {
         snprintf(err, err_len, "%s", e.msg);
         goto out;
     }

@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "emit/fc_layout.h"
 #include "emit/stream_in.h"
 #include "emit/stream_out.h"
 #include "internal.h"
@@ -113,6 +114,10 @@ typedef struct ectx {
     uint8_t *op_done;  /* [n_ops]: parameters of this op printed */
     sbuf *sb;          /* second pass: the code of the current step */
     int caller_arena;  /* the arena is NAME_run's argument, not a static array */
+    const char *target;     /* emit_options.target */
+    /* [n_ops]: an FC's weights laid out for the _il kernels, or a gathered
+     * layer's filter in the same blocks (emit/fc_layout.c) */
+    const char **fc_il_ref;
 } ectx;
 
 /* ---- small printing helpers ------------------------------------------- */
@@ -200,7 +205,10 @@ static void print_elems(FILE *f, const void *ptr, size_t n, int elem) {
 
 /* Prints a constant array once and returns the expression naming it; a
  * pointer printed before (same address and size) gets its earlier name. */
-static const char *emit_array(ectx *e, const void *ptr, size_t n, int elem, const char *what, const char *comment) {
+/* align: the object's alignment in bytes when more than its elements' (a
+ * kernel that reads whole words with LDRD), or 0. */
+static const char *emit_array_aligned(ectx *e, const void *ptr, size_t n, int elem, const char *what,
+                                      const char *comment, int align) {
     if (!ptr) return "NULL";
     size_t bytes = n * elem_size(elem);
     for (int32_t i = 0; i < e->n_consts; i++)
@@ -225,7 +233,8 @@ static const char *emit_array(ectx *e, const void *ptr, size_t n, int elem, cons
         print_elems(e->f, ptr, n, elem);
         fputs("}};\n", e->f);
     } else {
-        fprintf(e->f, "static const %s %s[%zu] = {\n", elem_ctype(elem), ident, n);
+        if (align) fprintf(e->f, "static const %s %s[%zu] __attribute__((aligned(%d))) = {\n", elem_ctype(elem), ident, n, align);
+        else fprintf(e->f, "static const %s %s[%zu] = {\n", elem_ctype(elem), ident, n);
         print_elems(e->f, ptr, n, elem);
         fputs("};\n", e->f);
     }
@@ -235,6 +244,10 @@ static const char *emit_array(ectx *e, const void *ptr, size_t n, int elem, cons
     c->elem = elem;
     c->ref = dup_str(e, ref);
     return c->ref;
+}
+
+static const char *emit_array(ectx *e, const void *ptr, size_t n, int elem, const char *what, const char *comment) {
+    return emit_array_aligned(e, ptr, n, elem, what, comment, 0);
 }
 
 static int tensor_elem(int32_t type) {
@@ -360,7 +373,7 @@ static int emit_conv_params(ectx *e, const k_call *k, int32_t n_ch) {
             "    .filter_by_channel = %d,\n};\n",
             e->name, k->op, c->stride_h, c->stride_w, c->dilation_h, c->dilation_w, c->pad_top, c->pad_left,
             i32s(c->input_offset, b1), i32s(c->output_offset, b2), c->act_min, c->act_max, m, s, r,
-            (int)c->filter_by_channel);
+            e->fc_il_ref[k->op] ? PEXC_FILTER_GATHER_IL4 : (int)c->filter_by_channel);
     return 0;
 }
 
@@ -386,7 +399,16 @@ static int emit_op_params(ectx *e, const k_call *k) {
         else
             snprintf(comment, sizeof comment, "op %d %s: filter [1, %d, %d, %d] int8", op, opname, k->kh, k->kw,
                      k->out_dims[3]);
-        if (!emit_array(e, k->weights, nw, EMIT_I8, what, comment)) return util_fail(e->err, "out of memory");
+        if (emit_fc_il(k, e->target) || emit_gather_il(k, e->p, e->target)) {
+            /* the same bytes in the order pexc_fully_connected_s8_il reads them */
+            const int8_t *il = emit_fc_il_weights(k, e->a);
+            snprintf(comment, sizeof comment, "op %d %s: %s [%d, %d] int8 in four-unit blocks", op, opname,
+                     k->kind == K_FC ? "weights" : "filter", k->out_dims[3], (int)(nw / (size_t)k->out_dims[3]));
+            if (!il || !(e->fc_il_ref[op] = emit_array_aligned(e, il, nw, EMIT_I8, what, comment, 4)))
+                return util_fail(e->err, "out of memory");
+        } else if (!emit_array(e, k->weights, nw, EMIT_I8, what, comment)) {
+            return util_fail(e->err, "out of memory");
+        }
         snprintf(what, sizeof what, "op%d_bias", op);
         snprintf(comment, sizeof comment, "op %d %s: bias [%d] int32", op, opname, k->out_dims[3]);
         if (!emit_array(e, k->bias, (size_t)k->out_dims[3], EMIT_I32, what, comment))
@@ -690,7 +712,10 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
     }
 
     const char *w = NULL, *b = NULL;
-    if (k->kind == K_CONV || k->kind == K_DWCONV || k->kind == K_FC) {
+    if ((k->kind == K_FC || k->kind == K_CONV || k->kind == K_DWCONV) && e->fc_il_ref[k->op]) {
+        w = e->fc_il_ref[k->op];
+        b = ref_of(e, k->bias);
+    } else if (k->kind == K_CONV || k->kind == K_DWCONV || k->kind == K_FC) {
         w = ref_of(e, k->weights);
         b = ref_of(e, k->bias);
     } else if (k->kind == K_FC_F32) {
@@ -736,8 +761,8 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
             sb_printf(f, "pexc_conv2d_s8_acc(&%s_op%d_conv, &in, %s, %d, %d, %s, %s, %d, &t, &out);\n", n, k->op, w,
                       k->kh, k->kw, ic0, ic1, st->first);
         else if (k->kind == K_FC)
-            sb_printf(f, "pexc_fully_connected_s8_acc(&%s_op%d_conv, %d, &in, %s, %s, %s, %d, &t, &out);\n", n,
-                      k->op, k->filter_offset, w, ic0, ic1, st->first);
+            sb_printf(f, "pexc_fully_connected_s8%s_acc(&%s_op%d_conv, %d, &in, %s, %s, %s, %d, &t, &out);\n",
+                      e->fc_il_ref[k->op] ? "_il" : "", n, k->op, k->filter_offset, w, ic0, ic1, st->first);
         else if (k->kind == K_DWCONV)
             sb_printf(f, "pexc_depthwise_conv2d_s8_acc(&%s_op%d_conv, %d, &in, %s, %d, %d, %s, %s, %d, &t, &out);\n",
                       n, k->op, k->depth_mult, w, k->kh, k->kw, ic0, ic1, st->first);
@@ -754,8 +779,8 @@ static int emit_step(ectx *e, int32_t s, int32_t *pa, int32_t *pb) {
                     k->depth_mult, w, k->kh, k->kw, b);
             break;
         case K_FC:
-            sb_printf(f, "pexc_fully_connected_s8(&%s_op%d_conv, %d, &in, %s, %s, &t, &out);\n", n, k->op,
-                    k->filter_offset, w, b);
+            sb_printf(f, "pexc_fully_connected_s8%s(&%s_op%d_conv, %d, &in, %s, %s, &t, &out);\n",
+                      e->fc_il_ref[k->op] ? "_il" : "", n, k->op, k->filter_offset, w, b);
             break;
         case K_FC_F32:
             sb_printf(f, "pexc_fully_connected_f32(%s_op%d_act_min.f, %s_op%d_act_max.f, &in, %s, %s, &t, &out);\n", n,
@@ -1135,7 +1160,9 @@ static void emit_header(const ir_graph *g, const k_call *calls, const plan_t *p,
 
 /* ---- entry points ------------------------------------------------------- */
 
-static const char *kernel_of(const plan_t *p, const k_call *k, const plan_step *st) {
+static const char *kernel_of(const plan_t *p, const k_call *k, const plan_step *st, const char *target) {
+    if (k->kind == K_FC && st->mode != STEP_FINISH && emit_fc_il(k, target))
+        return st->mode == STEP_ACC ? "pexc_fully_connected_s8_il_acc" : "pexc_fully_connected_s8_il";
     if (st->mode == STEP_FINISH && k->kind == K_FC_F32) return "pexc_fully_connected_f32_finish";
     if (st->mode == STEP_ACC && k->kind == K_FC_F32) return "pexc_fully_connected_f32_acc";
     if (st->mode == STEP_FINISH) return k->kind == K_AVGPOOL ? "pexc_avg_pool_s8_finish" : "pexc_requant_s32_s8";
@@ -1170,10 +1197,11 @@ static const char *kernel_of(const plan_t *p, const k_call *k, const plan_step *
     return NULL;
 }
 
-int32_t emit_kernels_used(const k_call *calls, const plan_t *p, const char **names, int32_t max) {
+int32_t emit_kernels_used(const k_call *calls, const plan_t *p, const char *target, const char **names,
+                          int32_t max) {
     int32_t n = 0;
     for (int32_t s = 0; s < p->n_steps; s++) {
-        const char *kn = kernel_of(p, &calls[p->steps[s].call], &p->steps[s]);
+        const char *kn = kernel_of(p, &calls[p->steps[s].call], &p->steps[s], target);
         if (!kn) continue;
         int seen = 0;
         for (int32_t i = 0; i < n && !seen; i++) seen = !strcmp(names[i], kn);
@@ -1188,10 +1216,11 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
     util_arena a;
     util_arena_init(&a, (size_t)1 << 30);
     ectx e = {.f = c, .name = o->name, .g = g, .calls = calls, .p = p, .a = &a, .err = err,
-              .caller_arena = o->caller_arena};
+              .caller_arena = o->caller_arena, .target = o->target};
     int rc = -1;
     e.op_done = util_alloc(&a, (size_t)g->n_ops + 1);
-    if (!e.op_done) {
+    e.fc_il_ref = util_alloc(&a, sizeof(const char *) * ((size_t)g->n_ops + 1));
+    if (!e.op_done || !e.fc_il_ref) {
         util_fail(err, "out of memory");
         goto done;
     }
@@ -1354,7 +1383,7 @@ int emit_model(const ir_graph *g, const k_call *calls, const plan_t *p, const em
     emit_figures fg = {.n_tpl = tb.n_tpl, .table_bytes = (size_t)p->n_steps * 3 * (size_t)tb.row_field_bytes};
     for (int32_t i = 0; i < e.n_consts; i++) fg.const_bytes += e.consts[i].bytes;
     const char *kernels[64];
-    int32_t nk = emit_kernels_used(calls, p, kernels, 64);
+    int32_t nk = emit_kernels_used(calls, p, o->target, kernels, 64);
     fg.dev.weight_bytes = fg.const_bytes + fg.table_bytes;
     emit_figures_device(o->target, kernels, nk, tb.n_tpl, &fg.dev);
     if (o->figures_out) *o->figures_out = fg.dev;

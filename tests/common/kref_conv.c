@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "prep/prep.h"
@@ -268,4 +269,19 @@ int kref_conv_cmp_s8(const char *test, const char *desc, const int8_t *want,
         }
     }
     return 0;
+}
+
+int kref_conv_status_ok(const char *test, const char *desc, pexc_status st) {
+    if (st == PEXC_OK) return 1;
+    printf("FAIL %s: %s\n  kernel returned status %d\n", test, desc, (int)st);
+    return 0;
+}
+
+void *kref_conv_xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        printf("out of memory\n");
+        exit(1);
+    }
+    return p;
 }

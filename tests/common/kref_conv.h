@@ -97,5 +97,10 @@ int32_t kref_conv_cuts(kref_conv_rng *r, int32_t lo, int32_t hi,
  * first mismatching index with both values, and return 1. */
 int kref_conv_cmp_s8(const char *test, const char *desc, const int8_t *want,
                      const int8_t *got, size_t n);
+/* 1 for PEXC_OK; else prints the test name, the description and the status
+ * and returns 0. */
+int kref_conv_status_ok(const char *test, const char *desc, pexc_status st);
+/* malloc that exits with a message when out of memory (n = 0: one byte). */
+void *kref_conv_xmalloc(size_t n);
 
 #endif /* KREF_CONV_H */
