@@ -80,6 +80,10 @@ typedef struct {
     float lr;            /* Adam's peak rate (cosine schedule per stage) */
     uint64_t seed;
     int groups;          /* print the channel groups and what a step on each gives; write nothing */
+    int tune_always;     /* fine-tune even when nothing was removed (a check of
+                            the training and requantisation path) */
+    const train_data *eval; /* set by prune_run from --test: float accuracy
+                               before and after each fine-tuning epoch */
 } prune_options;
 
 /* tune.c: fine-tuning between pruning stages. */
