@@ -74,6 +74,8 @@ static const char *const USAGE_PRUNE =
     "  --format F     the layout of --data and --test: cifar10 (1 label byte,\n"
     "                 3072 pixel bytes) or idx (FILE is IMAGES,LABELS: two IDX\n"
     "                 files of unsigned bytes, as MNIST ships)\n"
+    "  --no-fold      (magnitude) drop cut channels without adding their mean\n"
+    "                 output to the next layers' biases (for comparison)\n"
     "  --tune-always  fine-tune even after a stage that removed nothing (a check\n"
     "                 of the training and requantisation path)\n"
     "  --epochs N     quantisation-aware epochs after each stage (default 1)\n"

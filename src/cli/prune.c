@@ -25,6 +25,10 @@ int cli_prune(int argc, char **argv) {
             cli_usage(stdout, "prune");
             return 0;
         }
+        if (!strcmp(s, "--no-fold")) {
+            o.no_fold = 1;
+            continue;
+        }
         if (!strcmp(s, "--tune-always")) {
             o.tune_always = 1;
             continue;

@@ -165,8 +165,8 @@ static int group_l1(ir_graph *g, const prune_group *gr, double **l1, uint8_t **k
 
 /* A copy of the model at cur with the k weakest channels of group gi
  * removed; *removed: their summed L1 norm, *channels the group's count. */
-static int prune_step(const uint8_t *cur, size_t len, int32_t gi, int32_t k, uint8_t **out, size_t *out_len,
-                      double *removed, int32_t *channels, util_err *err) {
+static int prune_step(const uint8_t *cur, size_t len, int32_t gi, int32_t k, const prune_means *pm, uint8_t **out,
+                      size_t *out_len, double *removed, int32_t *channels, util_err *err) {
     ir_graph g;
     prune_groups gs;
     int rc = -1;
@@ -189,7 +189,9 @@ static int prune_step(const uint8_t *cur, size_t len, int32_t gi, int32_t k, uin
         keep[worst] = 0;
         *removed += l1[worst];
     }
-    if (prune_remove(&g, gr, keep, err) || writer_tflite(&g, out, out_len, err)) goto done;
+    if (prune_fold(&g, gr, keep, pm, err) || prune_remove(&g, gr, keep, err) ||
+        writer_tflite(&g, out, out_len, err))
+        goto done;
     rc = 0;
 done:
     util_arena_free(&g.arena);
@@ -271,8 +273,8 @@ done:
 }
 
 /* Prunes *cur (replaced) until its min-sram peak fits budget. */
-static int prune_magnitude(size_t budget, const train_data *d, uint8_t **cur, size_t *len, size_t peak, FILE *f,
-                           util_err *err) {
+static int prune_magnitude(size_t budget, const train_data *d, int fold, uint8_t **cur, size_t *len, size_t peak,
+                           FILE *f, util_err *err) {
     double base_loss = 0.0;
     if (peak > budget && d && prune_tune_loss(*cur, *len, d, PRUNE_LOSS_RECORDS, &base_loss, err)) return -1;
     for (int iter = 1; peak > budget; iter++) {
@@ -282,6 +284,11 @@ static int prune_magnitude(size_t budget, const train_data *d, uint8_t **cur, si
         if (count_groups(*cur, *len, &n, ch, at_peak, name, PRUNE_MAX_GROUPS, err)) return -1;
         int any = 0;
         for (int32_t gi = 0; gi < n; gi++) any |= at_peak[gi] && ch[gi] > 1;
+        /* with data, a cut channel's mean goes into its consumers' biases
+         * (fold.c): measured once per step on the model every trial cuts */
+        prune_means pm;
+        memset(&pm, 0, sizeof pm);
+        if (d && fold && prune_means_measure(*cur, *len, d, PRUNE_LOSS_RECORDS, &pm, err)) return -1;
         int32_t best = -1, best_k = 0;
         size_t best_peak = peak;
         double best_loss = 0;
@@ -298,11 +305,16 @@ static int prune_magnitude(size_t budget, const train_data *d, uint8_t **cur, si
             size_t bl;
             double loss;
             int32_t c;
-            if (prune_step(*cur, *len, gi, k, &b, &bl, &loss, &c, err)) return -1;
+            if (prune_step(*cur, *len, gi, k, d && fold ? &pm : NULL, &b, &bl, &loss, &c, err)) {
+                prune_means_free(&pm);
+                return -1;
+            }
             prune_figures fig;
             pexc_model *m;
             if (open_model(b, bl, &m, err)) {
                 free(b);
+                free(best_bytes);
+                prune_means_free(&pm);
                 char inner[sizeof err->msg];
                 memcpy(inner, err->msg, sizeof inner);
                 return util_fail(err, "prune: the model with group %d cut to %d channels does not compile: %s", gi,
@@ -317,6 +329,7 @@ static int prune_magnitude(size_t budget, const train_data *d, uint8_t **cur, si
                 if (fig.peak < peak && prune_tune_loss(b, bl, d, PRUNE_LOSS_RECORDS, &loss, err)) {
                     free(b);
                     free(best_bytes);
+                    prune_means_free(&pm);
                     return -1;
                 }
                 loss = fig.peak < peak ? (loss - base_loss) / (double)(peak - fig.peak) : 0.0;
@@ -336,6 +349,7 @@ static int prune_magnitude(size_t budget, const train_data *d, uint8_t **cur, si
                 free(b);
             }
         }
+        prune_means_free(&pm);
         if (best < 0) {
             pexc_model *m;
             char where[400] = "";
@@ -392,7 +406,7 @@ static int prune_report(const uint8_t *cur, size_t len, size_t peak, FILE *f, ut
         pexc_model *m = NULL;
         char cut[32] = "-";
         if (ch[gi] > 1) {
-            rc = prune_step(cur, len, gi, k, &b, &bl, &loss, &c, err) || open_model(b, bl, &m, err);
+            rc = prune_step(cur, len, gi, k, NULL, &b, &bl, &loss, &c, err) || open_model(b, bl, &m, err);
             if (!rc) snprintf(cut, sizeof cut, "%zu (-%d)", pexc_model_arena_bytes(m), k);
         }
         if (!rc)
@@ -455,7 +469,7 @@ static int prune_stages(const prune_options *o, const train_data *d, uint8_t **c
         if (s == steps) target = o->sram;
         size_t was = peak;
         if (d && !strcmp(o->method, "gates") ? prune_by_gates(o, target, d, cur, len, f, err)
-                                             : prune_magnitude(target, d, cur, len, peak, f, err))
+                                             : prune_magnitude(target, d, !o->no_fold, cur, len, peak, f, err))
             return -1;
         prune_figures fig;
         if (figures_of(*cur, *len, &fig, err)) return -1;
