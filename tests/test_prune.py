@@ -81,7 +81,7 @@ def test_prune_resnet8_fits_and_matches_tflm(budget, want_peak, tmp_path):
     (["--sram", "2K"], "needs whole layers removed"),
     (["--sram", "12K", "--model-missing"], "unknown option"),
     (["--sram", "8K", "--method", "gates"], "needs --data"),
-    (["--sram", "8K", "--data", CIFAR, "--format", "idx"], "cifar10"),
+    (["--sram", "8K", "--data", CIFAR, "--format", "png"], "cifar10 or idx"),
 ])
 def test_prune_refusals(args, words, tmp_path):
     out = tmp_path / "out.tflite"

@@ -2,7 +2,7 @@
  * pexc prune: the command line of the pruner (src/prune/prune.c).
  *
  *   pexc prune MODEL --sram BYTES -o OUT.tflite [--method magnitude|none]
- *              [--data FILE] [--test FILE] [--format cifar10] [--epochs N]
+ *              [--data FILE] [--test FILE] [--format cifar10|idx] [--epochs N]
  *              [--steps S] [--limit N] [--lr X] [--threads N] [--seed N]
  *   pexc prune MODEL --groups
  *
@@ -24,6 +24,14 @@ int cli_prune(int argc, char **argv) {
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
             cli_usage(stdout, "prune");
             return 0;
+        }
+        if (!strcmp(s, "--no-fold")) {
+            o.no_fold = 1;
+            continue;
+        }
+        if (!strcmp(s, "--tune-always")) {
+            o.tune_always = 1;
+            continue;
         }
         if (!strcmp(s, "--groups")) {
             o.groups = 1;
@@ -90,10 +98,6 @@ int cli_prune(int argc, char **argv) {
     if (!strcmp(o.method, "magnitude") && !o.sram && !o.groups) {
         fprintf(stderr, "pexc: prune: --method magnitude needs --sram BYTES, the budget to prune to\n");
         return 2;
-    }
-    if (o.format && !strcmp(o.format, "idx")) {
-        fprintf(stderr, "pexc: prune: --format idx: the trainer reads only cifar10 records so far\n");
-        return 1;
     }
     util_err err;
     if (prune_run(&o, stdout, &err)) {

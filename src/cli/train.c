@@ -2,10 +2,10 @@
  * pexc train and pexc eval: the training engine (src/train/) from the
  * command line.
  *
- *   pexc train MODEL --data FILE --format cifar10 [--epochs N] [--lr X] [--batch N] [--optim sgd|adam]
+ *   pexc train MODEL --data FILE --format cifar10|idx [--epochs N] [--lr X] [--batch N] [--optim sgd|adam]
  *              [--wd X] [--lr-schedule cosine|step|const] [--qat] [--no-augment] [--limit N] [--seed N]
  *              [--threads N] [--test FILE] [--grads FILE]
- *   pexc eval MODEL --data FILE --format cifar10 [--limit N] [--batch N] [--qat] [--no-int8] [--probs FILE]
+ *   pexc eval MODEL --data FILE --format cifar10|idx [--limit N] [--batch N] [--qat] [--no-int8] [--probs FILE]
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -19,7 +19,7 @@
 #include "train/train.h"
 
 static const char *const USAGE_TRAIN =
-    "usage: pexc train MODEL --data FILE --format cifar10 [--epochs N] [--lr X] [--batch N]\n"
+    "usage: pexc train MODEL --data FILE --format cifar10|idx [--epochs N] [--lr X] [--batch N]\n"
     "                  [--optim sgd|adam] [--wd X] [--lr-schedule cosine|step|const] [--qat]\n"
     "                  [--no-augment] [--limit N] [--seed N] [--threads N] [--test FILE]\n"
     "                  [--grads FILE]\n"
@@ -41,7 +41,7 @@ static const char *const USAGE_TRAIN =
     "                 records (no augmentation) as float32, layer by layer (weights,\n"
     "                 then bias), and exits without training\n";
 static const char *const USAGE_EVAL =
-    "usage: pexc eval MODEL --data FILE --format cifar10 [--limit N] [--batch N] [--qat]\n"
+    "usage: pexc eval MODEL --data FILE --format cifar10|idx [--limit N] [--batch N] [--qat]\n"
     "                 [--no-int8] [--probs FILE]\n"
     "  top-1 accuracy of the dequantised model in float32 and of the int8 model\n"
     "  through pexc run\n"
@@ -171,8 +171,8 @@ static int parse(int argc, char **argv, int eval, train_args *a) {
         fprintf(stderr, "pexc: %s needs MODEL and --data FILE\n", eval ? "eval" : "train");
         return -1;
     }
-    if (!a->format || strcmp(a->format, "cifar10")) {
-        fprintf(stderr, "pexc: --format takes cifar10 (the only data format so far), got '%s'\n",
+    if (!a->format || (strcmp(a->format, "cifar10") && strcmp(a->format, "idx"))) {
+        fprintf(stderr, "pexc: --format takes cifar10 or idx, got '%s'\n",
                 a->format ? a->format : "nothing");
         return -1;
     }
@@ -197,7 +197,7 @@ static int setup(const train_args *a, pexc_model **m, train_net *n, train_data *
         return 1;
     }
     n->qat = a->qat;
-    if (train_data_load_cifar10(d, a->data, (int32_t)a->limit, &e) || train_data_check(d, n, a->data, &e)) {
+    if (train_data_load(d, a->format, a->data, (int32_t)a->limit, &e) || train_data_check(d, n, a->data, &e)) {
         fprintf(stderr, "pexc: %s\n", e.msg);
         train_data_free(d);
         train_net_free(n);
@@ -245,10 +245,10 @@ static int write_grads(train_net *n, const train_data *d, const char *path) {
     return 0;
 }
 
-static int eval_file(train_net *n, const char *path, int32_t limit, const char *what) {
+static int eval_file(train_net *n, const char *format, const char *path, int32_t limit, const char *what) {
     train_data t;
     util_err e = {{0}};
-    if (train_data_load_cifar10(&t, path, limit, &e) || train_data_check(&t, n, path, &e)) {
+    if (train_data_load(&t, format, path, limit, &e) || train_data_check(&t, n, path, &e)) {
         fprintf(stderr, "pexc: %s\n", e.msg);
         train_data_free(&t);
         return 1;
@@ -263,16 +263,16 @@ static int train_body(const train_args *a, train_net *n, train_data *d) {
     if (a->grads) return write_grads(n, d, a->grads);
     int rc = 0;
     util_err e = {{0}};
-    train_config cfg = {(int32_t)a->epochs, (int32_t)a->batch, a->augment, a->seed, 1, a->opt};
+    train_config cfg = {(int32_t)a->epochs, (int32_t)a->batch, a->augment, a->seed, 1, a->opt, NULL};
     printf("training %s on %d records: %ld epochs, batch %ld, %s, lr %g, weight decay %g%s\n", a->model, d->n,
            a->epochs, a->batch, a->opt.kind == TR_ADAM ? "adam" : "sgd", (double)a->opt.lr,
            (double)a->opt.weight_decay, a->qat ? ", quantisation-aware" : "");
-    if (a->test) rc = eval_file(n, a->test, 0, "before");
+    if (a->test) rc = eval_file(n, a->format, a->test, 0, "before");
     if (!rc && train_run(n, d, &cfg, &e)) {
         fprintf(stderr, "pexc: %s\n", e.msg);
         rc = 1;
     }
-    if (!rc && a->test) rc = eval_file(n, a->test, 0, "after");
+    if (!rc && a->test) rc = eval_file(n, a->format, a->test, 0, "after");
     return rc;
 }
 
@@ -283,22 +283,25 @@ static int eval_int8(pexc_model *m, const train_data *d, double *acc) {
     pexc_model_input_info(m, 0, &oi);
     int in_type = oi.type;
     pexc_model_output_info(m, 0, &oi);
-    if (in_bytes != 3072 || (in_type != IR_I8 && in_type != IR_U8)) {
-        fprintf(stderr, "pexc: eval: the int8 run takes an int8 or uint8 32x32x3 input\n");
+    size_t per = (size_t)d->h * (size_t)d->w * (size_t)d->c;
+    if (in_bytes != per || (in_type != IR_I8 && in_type != IR_U8)) {
+        fprintf(stderr, "pexc: eval: the int8 run takes an int8 or uint8 input of %dx%dx%d bytes, the data's images\n",
+                d->h, d->w, d->c);
         return 1;
     }
-    uint8_t in[3072];
+    uint8_t *in = malloc(per);
     uint8_t *out = malloc(out_bytes);
     int64_t hits = 0;
     char err[700];
-    for (int32_t i = 0; i < d->n && out; i++) {
-        const uint8_t *px = d->pix + (size_t)i * 3072;
-        for (int k = 0; k < 3072; k++) in[k] = in_type == IR_I8 ? (uint8_t)(px[k] ^ 0x80) : px[k];
+    for (int32_t i = 0; i < d->n && out && in; i++) {
+        const uint8_t *px = d->pix + (size_t)i * per;
+        for (size_t k = 0; k < per; k++) in[k] = in_type == IR_I8 ? (uint8_t)(px[k] ^ 0x80) : px[k];
         const void *ins[1] = {in};
         void *outs[1] = {out};
         if (pexc_model_run(m, ins, outs, err, sizeof err)) {
             fprintf(stderr, "pexc: record %d: %s\n", i, err);
             free(out);
+            free(in);
             return 1;
         }
         int32_t best = 0, nc = (int32_t)(out_bytes / (oi.type == IR_F32 ? 4 : 1));
@@ -317,6 +320,7 @@ static int eval_int8(pexc_model *m, const train_data *d, double *acc) {
         hits += best == d->labels[i];
     }
     free(out);
+    free(in);
     *acc = d->n ? (double)hits / d->n : 0.0;
     return 0;
 }

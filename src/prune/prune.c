@@ -109,32 +109,29 @@ static int figures_of(const uint8_t *bytes, size_t len, prune_figures *fig, util
     return 0;
 }
 
-/* Top-1 accuracy of the int8 model over CIFAR-10 binary records (a label
- * byte, then 1024 red, 1024 green, 1024 blue pixel bytes). The input takes
- * q = pixel + zero point, as the MLPerf Tiny image models do. */
-static int accuracy_cifar10(const uint8_t *bytes, size_t len, const uint8_t *data, size_t n_rec, double *acc,
-                            util_err *err) {
+/* Top-1 accuracy of the int8 model over a labelled image set (HWC
+ * bytes). The input takes q = pixel + zero point, as the MLPerf Tiny
+ * image models do. */
+static int accuracy_of(const uint8_t *bytes, size_t len, const train_data *t, double *acc, util_err *err) {
     pexc_model *m;
     if (open_model(bytes, len, &m, err)) return -1;
     pexc_tensor_info in, out;
     char msg[sizeof err->msg];
+    size_t per = (size_t)t->h * (size_t)t->w * (size_t)t->c;
     if (pexc_model_input_info(m, 0, &in) || pexc_model_output_info(m, 0, &out) || in.type != 9 || out.type != 9 ||
-        in.bytes != 3072 || in.n_quant != 1) {
+        in.bytes != per || in.n_quant != 1) {
         pexc_model_free(m);
-        return util_fail(err, "--format cifar10 needs one int8 input of 32x32x3 and an int8 output");
+        return util_fail(err, "--test needs a model with one int8 input of %dx%dx%d (the images) and an int8 output",
+                         t->h, t->w, t->c);
     }
-    size_t nout = out.bytes, chunk = 256, right = 0;
-    int8_t *x = malloc(chunk * 3072), *y = malloc(chunk * nout);
+    size_t nout = out.bytes, chunk = 256, right = 0, n_rec = (size_t)t->n;
+    int8_t *x = malloc(chunk * per), *y = malloc(chunk * nout);
     int rc = 0;
     for (size_t r0 = 0; r0 < n_rec && x && y && !rc; r0 += chunk) {
         size_t n = n_rec - r0 < chunk ? n_rec - r0 : chunk;
-        for (size_t i = 0; i < n; i++) {
-            const uint8_t *rec = data + (r0 + i) * 3073 + 1;
-            for (int p = 0; p < 1024; p++)
-                for (int c = 0; c < 3; c++) {
-                    long q = (long)rec[c * 1024 + p] + (long)in.zero_points[0];
-                    x[i * 3072 + (size_t)p * 3 + (size_t)c] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
-                }
+        for (size_t i = 0; i < n * per; i++) {
+            long q = (long)t->pix[r0 * per + i] + (long)in.zero_points[0];
+            x[i] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
         }
         const void *ins[1] = {x};
         void *outs[1] = {y};
@@ -146,7 +143,7 @@ static int accuracy_cifar10(const uint8_t *bytes, size_t len, const uint8_t *dat
             size_t best = 0;
             for (size_t k = 1; k < nout; k++)
                 if (y[i * nout + k] > y[i * nout + best]) best = k;
-            if (best == data[(r0 + i) * 3073]) right++;
+            if (best == t->labels[r0 + i]) right++;
         }
     }
     if (!x || !y) rc = util_fail(err, "out of memory");
@@ -168,8 +165,8 @@ static int group_l1(ir_graph *g, const prune_group *gr, double **l1, uint8_t **k
 
 /* A copy of the model at cur with the k weakest channels of group gi
  * removed; *removed: their summed L1 norm, *channels the group's count. */
-static int prune_step(const uint8_t *cur, size_t len, int32_t gi, int32_t k, uint8_t **out, size_t *out_len,
-                      double *removed, int32_t *channels, util_err *err) {
+static int prune_step(const uint8_t *cur, size_t len, int32_t gi, int32_t k, const prune_means *pm, uint8_t **out,
+                      size_t *out_len, double *removed, int32_t *channels, util_err *err) {
     ir_graph g;
     prune_groups gs;
     int rc = -1;
@@ -192,7 +189,9 @@ static int prune_step(const uint8_t *cur, size_t len, int32_t gi, int32_t k, uin
         keep[worst] = 0;
         *removed += l1[worst];
     }
-    if (prune_remove(&g, gr, keep, err) || writer_tflite(&g, out, out_len, err)) goto done;
+    if (prune_fold(&g, gr, keep, pm, err) || prune_remove(&g, gr, keep, err) ||
+        writer_tflite(&g, out, out_len, err))
+        goto done;
     rc = 0;
 done:
     util_arena_free(&g.arena);
@@ -274,8 +273,8 @@ done:
 }
 
 /* Prunes *cur (replaced) until its min-sram peak fits budget. */
-static int prune_magnitude(size_t budget, const train_data *d, uint8_t **cur, size_t *len, size_t peak, FILE *f,
-                           util_err *err) {
+static int prune_magnitude(size_t budget, const train_data *d, int fold, uint8_t **cur, size_t *len, size_t peak,
+                           FILE *f, util_err *err) {
     double base_loss = 0.0;
     if (peak > budget && d && prune_tune_loss(*cur, *len, d, PRUNE_LOSS_RECORDS, &base_loss, err)) return -1;
     for (int iter = 1; peak > budget; iter++) {
@@ -285,6 +284,11 @@ static int prune_magnitude(size_t budget, const train_data *d, uint8_t **cur, si
         if (count_groups(*cur, *len, &n, ch, at_peak, name, PRUNE_MAX_GROUPS, err)) return -1;
         int any = 0;
         for (int32_t gi = 0; gi < n; gi++) any |= at_peak[gi] && ch[gi] > 1;
+        /* with data, a cut channel's mean goes into its consumers' biases
+         * (fold.c): measured once per step on the model every trial cuts */
+        prune_means pm;
+        memset(&pm, 0, sizeof pm);
+        if (d && fold && prune_means_measure(*cur, *len, d, PRUNE_LOSS_RECORDS, &pm, err)) return -1;
         int32_t best = -1, best_k = 0;
         size_t best_peak = peak;
         double best_loss = 0;
@@ -301,11 +305,16 @@ static int prune_magnitude(size_t budget, const train_data *d, uint8_t **cur, si
             size_t bl;
             double loss;
             int32_t c;
-            if (prune_step(*cur, *len, gi, k, &b, &bl, &loss, &c, err)) return -1;
+            if (prune_step(*cur, *len, gi, k, d && fold ? &pm : NULL, &b, &bl, &loss, &c, err)) {
+                prune_means_free(&pm);
+                return -1;
+            }
             prune_figures fig;
             pexc_model *m;
             if (open_model(b, bl, &m, err)) {
                 free(b);
+                free(best_bytes);
+                prune_means_free(&pm);
                 char inner[sizeof err->msg];
                 memcpy(inner, err->msg, sizeof inner);
                 return util_fail(err, "prune: the model with group %d cut to %d channels does not compile: %s", gi,
@@ -320,6 +329,7 @@ static int prune_magnitude(size_t budget, const train_data *d, uint8_t **cur, si
                 if (fig.peak < peak && prune_tune_loss(b, bl, d, PRUNE_LOSS_RECORDS, &loss, err)) {
                     free(b);
                     free(best_bytes);
+                    prune_means_free(&pm);
                     return -1;
                 }
                 loss = fig.peak < peak ? (loss - base_loss) / (double)(peak - fig.peak) : 0.0;
@@ -339,6 +349,7 @@ static int prune_magnitude(size_t budget, const train_data *d, uint8_t **cur, si
                 free(b);
             }
         }
+        prune_means_free(&pm);
         if (best < 0) {
             pexc_model *m;
             char where[400] = "";
@@ -395,7 +406,7 @@ static int prune_report(const uint8_t *cur, size_t len, size_t peak, FILE *f, ut
         pexc_model *m = NULL;
         char cut[32] = "-";
         if (ch[gi] > 1) {
-            rc = prune_step(cur, len, gi, k, &b, &bl, &loss, &c, err) || open_model(b, bl, &m, err);
+            rc = prune_step(cur, len, gi, k, NULL, &b, &bl, &loss, &c, err) || open_model(b, bl, &m, err);
             if (!rc) snprintf(cut, sizeof cut, "%zu (-%d)", pexc_model_arena_bytes(m), k);
         }
         if (!rc)
@@ -458,14 +469,14 @@ static int prune_stages(const prune_options *o, const train_data *d, uint8_t **c
         if (s == steps) target = o->sram;
         size_t was = peak;
         if (d && !strcmp(o->method, "gates") ? prune_by_gates(o, target, d, cur, len, f, err)
-                                             : prune_magnitude(target, d, cur, len, peak, f, err))
+                                             : prune_magnitude(target, d, !o->no_fold, cur, len, peak, f, err))
             return -1;
         prune_figures fig;
         if (figures_of(*cur, *len, &fig, err)) return -1;
         peak = fig.peak;
         /* a stage that removed nothing has nothing to repair; with no
          * epochs the trainer still runs, as a round trip through int8 */
-        int tune = d && (peak < was || o->epochs == 0);
+        int tune = d && (peak < was || o->epochs == 0 || o->tune_always);
         fprintf(f, "stage %d/%d: peak %zu bytes (aim %zu), %lld MACs, %zu weight bytes%s\n", s, steps, peak, target,
                 fig.macs, fig.weights, tune ? "; fine-tuning" : "");
         fflush(f);
@@ -475,34 +486,31 @@ static int prune_stages(const prune_options *o, const train_data *d, uint8_t **c
 }
 
 int prune_run(const prune_options *o, FILE *f, util_err *err) {
-    uint8_t *src = NULL, *cur = NULL, *test = NULL;
-    size_t src_len, cur_len, test_len = 0;
-    train_data data;
+    uint8_t *src = NULL, *cur = NULL;
+    size_t src_len = 0, cur_len = 0;
+    train_data data, test;
     memset(&data, 0, sizeof data);
+    memset(&test, 0, sizeof test);
+    prune_options oo = *o;
     int rc = -1;
-    if ((o->test || o->data) && (!o->format || strcmp(o->format, "cifar10"))) {
-        return util_fail(err, "prune: --test and --data take --format cifar10 (got %s)",
+    if ((o->test || o->data) && (!o->format || (strcmp(o->format, "cifar10") && strcmp(o->format, "idx")))) {
+        return util_fail(err, "prune: --test and --data take --format cifar10 or idx (got %s)",
                          o->format ? o->format : "none");
     }
     if (read_all(o->model, &src, &src_len, err)) return -1;
     if (o->out && !o->groups && writer_probe(o->out, err)) goto done;
-    if (o->test) {
-        if (read_all(o->test, &test, &test_len, err)) goto done;
-        if (test_len == 0 || test_len % 3073) {
-            util_fail(err, "%s: %zu bytes is not a whole number of 3073-byte CIFAR-10 records", o->test, test_len);
-            goto done;
-        }
-        for (size_t i = 0; i < test_len; i += 3073)
-            if (test[i] > 9) {
-                util_fail(err, "%s: record %zu has label %u; CIFAR-10 labels are 0 to 9", o->test, i / 3073,
-                          test[i]);
-                goto done;
-            }
+    if (o->test && !o->groups) {
+        if (train_data_load(&test, o->format, o->test, 0, err)) goto done;
+        /* the labels against the model's classes: the network knows them */
+        if (prune_tune_check(src, src_len, o->model, &test, o->test, err)) goto done;
     }
     if (o->data && !o->groups &&
-        (train_data_load_cifar10(&data, o->data, o->limit, err) ||
+        (train_data_load(&data, o->format, o->data, o->limit, err) ||
          prune_tune_check(src, src_len, o->model, &data, o->data, err)))
         goto done;
+    /* the test set also shows the float accuracy around each fine-tuning
+     * epoch, so a run tells which stage loses accuracy */
+    if (o->data && o->test && !o->groups) oo.eval = &test;
     /* the untouched model through the writer: what every step builds on */
     {
         ir_graph g;
@@ -527,28 +535,28 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         rc = prune_report(cur, cur_len, before.peak, f, err);
         goto done;
     }
-    if (prune_stages(o, o->data ? &data : NULL, &cur, &cur_len, before.peak, f, err)) goto done;
+    if (prune_stages(&oo, o->data ? &data : NULL, &cur, &cur_len, before.peak, f, err)) goto done;
     if (figures_of(cur, cur_len, &after, err)) goto done;
     if (after.peak > o->sram) {
         util_fail(err, "prune: the fine-tuned model's min-sram peak is %zu bytes, over --sram %zu", after.peak,
                   o->sram);
         goto done;
     }
-    if (test && (accuracy_cifar10(src, src_len, test, test_len / 3073, &before.accuracy, err) ||
-                 accuracy_cifar10(cur, cur_len, test, test_len / 3073, &after.accuracy, err)))
+    if (o->test && (accuracy_of(src, src_len, &test, &before.accuracy, err) ||
+                    accuracy_of(cur, cur_len, &test, &after.accuracy, err)))
         goto done;
     if (writer_save(o->out, cur, cur_len, err)) goto done;
     fprintf(f, "%-22s %12s %12s %9s\n", "", "before", "after", "ratio");
     print_row(f, "peak SRAM (min-sram)", (double)before.peak, (double)after.peak, 0);
     print_row(f, "MACs", (double)before.macs, (double)after.macs, 0);
     print_row(f, "weight bytes", (double)before.weights, (double)after.weights, 0);
-    if (test) print_row(f, "test accuracy %", before.accuracy, after.accuracy, 1);
+    if (o->test) print_row(f, "test accuracy %", before.accuracy, after.accuracy, 1);
     fprintf(f, "wrote %s (%zu bytes)\n", o->out, cur_len);
     rc = 0;
 done:
     free(src);
     free(cur);
-    free(test);
     train_data_free(&data);
+    train_data_free(&test);
     return rc;
 }

@@ -58,6 +58,22 @@ int prune_find_groups(ir_graph *g, prune_groups *out, util_err *err);
  * least one channel must stay. */
 int prune_remove(ir_graph *g, prune_group *gr, const uint8_t *keep, util_err *err);
 
+/* fold.c: each activation tensor's per-channel mean over training
+ * images (the int8 model's values, fake-quantised), so a removed channel's
+ * average contribution can be folded into its consumers' biases. */
+typedef struct {
+    int32_t n_tensors;
+    int64_t *off;        /* tensor -> first of its channels in v, -1: none */
+    float *v;
+} prune_means;
+int prune_means_measure(const uint8_t *bytes, size_t len, const train_data *d, int32_t count, prune_means *pm,
+                        util_err *err);
+void prune_means_free(prune_means *m);
+/* Before prune_remove(g, gr, keep): adds the mean of every channel keep
+ * drops times its weights to each consuming conv's or fully-connected
+ * layer's int32 bias (nothing when pm is NULL). */
+int prune_fold(ir_graph *g, const prune_group *gr, const uint8_t *keep, const prune_means *pm, util_err *err);
+
 /* L1 norm of each channel of group gr over every producer's weights (the
  * magnitude criterion), into l1[gr->channels]; each producer's weights
  * are dequantised with its per-channel scale so layers compare. */
@@ -80,6 +96,12 @@ typedef struct {
     float lr;            /* Adam's peak rate (cosine schedule per stage) */
     uint64_t seed;
     int groups;          /* print the channel groups and what a step on each gives; write nothing */
+    int no_fold;         /* magnitude: drop cut channels without folding their
+                            means into the consumers' biases (fold.c) */
+    int tune_always;     /* fine-tune even when nothing was removed (a check of
+                            the training and requantisation path) */
+    const train_data *eval; /* set by prune_run from --test: float accuracy
+                               before and after each fine-tuning epoch */
 } prune_options;
 
 /* tune.c: fine-tuning between pruning stages. */

@@ -105,7 +105,7 @@ int prune_tune(const prune_options *o, const train_data *d, uint8_t **cur, size_
         l->lr_b = rms(l->b, l->n_b);
     }
     train_gemm_set_threads(o->threads > 0 ? o->threads : 2);
-    train_config cfg = {o->epochs, TUNE_BATCH, 1, o->seed, 1, {0}};
+    train_config cfg = {o->epochs, TUNE_BATCH, 1, o->seed, 1, {0}, o->eval};
     train_optim_defaults(&cfg.opt, TR_ADAM);
     if (o->lr > 0.0f) cfg.opt.lr = o->lr;
     int rc = train_run(&n, d, &cfg, err);

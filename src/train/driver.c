@@ -32,6 +32,10 @@ int train_run(train_net *n, const train_data *d, train_config *cfg, util_err *er
     cfg->opt.total_steps = steps_per_epoch * cfg->epochs;
     train_act *in = &n->acts[n->input];
     for (int32_t i = 0; i < d->n; i++) perm[i] = i;
+    if (cfg->verbose && cfg->eval) {
+        double l, a = train_evaluate(n, cfg->eval, &l, NULL);
+        printf("before training  test accuracy %.2f %%  loss %.4f\n", 100.0 * a, l);
+    }
     for (int32_t ep = 0; ep < cfg->epochs; ep++) {
         double t0 = now_s(), loss_sum = 0.0;
         int64_t hits = 0;
@@ -56,6 +60,10 @@ int train_run(train_net *n, const train_data *d, train_config *cfg, util_err *er
         if (cfg->verbose) {
             printf("epoch %d/%d  loss %.4f  train accuracy %.2f %%  lr %.2g  %.1f s\n", ep + 1, cfg->epochs,
                    loss_sum / d->n, 100.0 * (double)hits / d->n, (double)train_optim_lr(&cfg->opt), now_s() - t0);
+            if (cfg->eval) {
+                double l, a = train_evaluate(n, cfg->eval, &l, NULL);
+                printf("epoch %d/%d  test accuracy %.2f %%  loss %.4f\n", ep + 1, cfg->epochs, 100.0 * a, l);
+            }
             fflush(stdout);
         }
     }

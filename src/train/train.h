@@ -174,6 +174,10 @@ typedef struct {
 /* Reads a CIFAR-10 binary file (records of label + planar R, G, B 32x32),
  * at most `limit` records (0: all). */
 int train_data_load_cifar10(train_data *d, const char *path, int32_t limit, util_err *err);
+/* idx.c: a data set in `format` ("cifar10", or "idx": path is
+ * "IMAGES,LABELS", two IDX files of unsigned bytes), at most `limit`
+ * examples (0: all). */
+int train_data_load(train_data *d, const char *format, const char *path, int32_t limit, util_err *err);
 void train_data_free(train_data *d);
 /* Checks the set against the network: input shape, label range. */
 int train_data_check(const train_data *d, const train_net *n, const char *path, util_err *err);
@@ -197,6 +201,10 @@ typedef struct {
     uint64_t seed;
     int verbose;
     train_optim opt;
+    /* when set (and verbose): the network's accuracy on it (no
+     * augmentation, fake-quantised when n->qat) before the first epoch and
+     * after each, so a run shows where accuracy goes */
+    const train_data *eval;
 } train_config;
 
 /* Trains for cfg->epochs over d, printing one line per epoch (epoch, loss,
