@@ -399,7 +399,7 @@ static int emit_op_params(ectx *e, const k_call *k) {
         else
             snprintf(comment, sizeof comment, "op %d %s: filter [1, %d, %d, %d] int8", op, opname, k->kh, k->kw,
                      k->out_dims[3]);
-        if (emit_fc_il(k, e->target) || emit_gather_il(k, e->p, e->target)) {
+        if (emit_fc_il(k, e->p, e->target) || emit_gather_il(k, e->p, e->target)) {
             /* the same bytes in the order pexc_fully_connected_s8_il reads them */
             const int8_t *il = emit_fc_il_weights(k, e->a);
             snprintf(comment, sizeof comment, "op %d %s: %s [%d, %d] int8 in four-unit blocks", op, opname,
@@ -1161,7 +1161,7 @@ static void emit_header(const ir_graph *g, const k_call *calls, const plan_t *p,
 /* ---- entry points ------------------------------------------------------- */
 
 static const char *kernel_of(const plan_t *p, const k_call *k, const plan_step *st, const char *target) {
-    if (k->kind == K_FC && st->mode != STEP_FINISH && emit_fc_il(k, target))
+    if (k->kind == K_FC && st->mode != STEP_FINISH && emit_fc_il(k, p, target))
         return st->mode == STEP_ACC ? "pexc_fully_connected_s8_il_acc" : "pexc_fully_connected_s8_il";
     if (st->mode == STEP_FINISH && k->kind == K_FC_F32) return "pexc_fully_connected_f32_finish";
     if (st->mode == STEP_ACC && k->kind == K_FC_F32) return "pexc_fully_connected_f32_acc";

@@ -25,9 +25,24 @@
 
 #include "pexc_kernels.h"
 
-int emit_fc_il(const k_call *k, const char *target) {
+/* Whether every step of the layer computes whole four-unit blocks: a
+ * channel-sliced plan (min-sram's one-channel slices) would send each of
+ * its units through the blocked kernels' scalar tail, several times slower
+ * than the row-major kernels. */
+static int steps_in_blocks(const k_call *k, const plan_t *p) {
+    const int32_t c = k->out_dims[3];
+    for (int32_t s = 0; s < p->n_steps; s++) {
+        const plan_step *st = &p->steps[s];
+        if (st->call != k->op || st->mode == STEP_FINISH) continue;
+        if (st->tile.c0 % 4 != 0 || (st->tile.c1 % 4 != 0 && st->tile.c1 != c)) return 0;
+    }
+    return 1;
+}
+
+int emit_fc_il(const k_call *k, const plan_t *p, const char *target) {
     if (target && !strcmp(target, "cortex-m55")) return 0;
-    return k->kind == K_FC && k->filter_offset == 0 && k->out_dims[3] >= 4 && k->in_dims[0][3] >= 8;
+    return k->kind == K_FC && k->filter_offset == 0 && k->out_dims[3] >= 4 && k->in_dims[0][3] >= 8 &&
+           steps_in_blocks(k, p);
 }
 
 /* The depth of a gathered layer's filter rows, or 0 for a layer that is
@@ -45,7 +60,7 @@ int emit_gather_il(const k_call *k, const plan_t *p, const char *target) {
     if (d < 8 || d % 4 != 0 || k->out_dims[3] < 4) return 0;
     for (int32_t s = 0; s < p->n_steps; s++)
         if (p->steps[s].mode == STEP_ACC && p->steps[s].call == k->op) return 0;
-    return 1;
+    return steps_in_blocks(k, p);
 }
 
 int8_t *emit_fc_il_weights(const k_call *k, util_arena *a) {

@@ -7,7 +7,7 @@
 
 /* Does the emitted C for target (NULL: the host) call k through the
  * four-unit-block kernels, its weights laid out for them? */
-int emit_fc_il(const k_call *k, const char *target);
+int emit_fc_il(const k_call *k, const plan_t *p, const char *target);
 /* Does it lay out the filter of k, a convolution or depthwise layer whose
  * windows the kernels gather, in those blocks too (filter_by_channel =
  * PEXC_FILTER_GATHER_IL4) under plan p? */
