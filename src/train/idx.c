@@ -64,7 +64,7 @@ static int idx_open(idx_file *x, const char *path, util_err *err) {
 }
 
 static int idx_load(train_data *d, const char *images, const char *labels, int32_t limit, util_err *err) {
-    idx_file im, lb;
+    idx_file im = {0}, lb = {0}; /* lb is never opened when im fails: both closed below */
     int rc = idx_open(&im, images, err) || idx_open(&lb, labels, err) ? -1 : 0;
     if (!rc && im.ndims != 3 && im.ndims != 4)
         rc = util_fail(err, "%s: images have %d IDX dimensions; [n][h][w] or [n][h][w][c] is taken", images,
