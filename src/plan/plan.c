@@ -17,7 +17,6 @@
  *
  * The plan verifier is in verify.c.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

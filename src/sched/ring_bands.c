@@ -26,9 +26,12 @@
  * of it is read. The verifier checks exactly that (plan/verify.c).
  *
  * Only the final plan is cut (the search's scoring takes segments from
- * templates that keep a ring as one buffer, so it ranks plans as before);
- * rings of model inputs and outputs (stream_io.c, the emitters' read and
- * write callbacks) stay whole.
+ * templates that keep a ring as one buffer, so it ranks plans as before),
+ * and its placement tries the rings whole too and keeps the smaller arena
+ * (plan/plan.c, plan_memory_refine). Rings of model inputs and outputs
+ * (stream_io.c, the emitters' read and write callbacks) stay whole; so do
+ * rings under 128 bytes, and a plan's rings share 256 bands, since a band
+ * group places in time quadratic in its bands.
  */
 #include <stdlib.h>
 #include <string.h>
