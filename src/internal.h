@@ -334,8 +334,9 @@ typedef struct {
     int32_t head;        /* group head buffer index (itself for the head), or -1 */
     int32_t n_bands;     /* head only: bands in the group (bands 1.. follow at band_next) */
     int32_t band_next;   /* head only: index of band 1; bands are consecutive */
-    int32_t y0, y1;      /* rows held by this band */
+    int32_t y0, y1;      /* rows held by this band (a ring's bands: slots) */
     size_t group_off;
+    int32_t ring_first, ring_last; /* a ring cut into bands of slots: its life whole */
 } plan_buffer;
 
 /* Where a step finds one operand: a buffer (or a constant tensor when

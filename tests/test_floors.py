@@ -14,6 +14,14 @@ peak besides the rows it needs, and its removal. Checked here:
   allows (src/sched/stream.c, stream_eager) instead of in step with the
   ADD they feed, so the tensor both branches read keeps two rows, not
   four: exact peaks, golden bytes and the baseline's MACs likewise;
+- a ring's slots are cut into bands (src/sched/ring_bands.c), each alive
+  from the first step that fills one of its slots to the last that reads
+  one, so a ring takes memory as the pipeline fills it and gives it back as
+  it drains: person_detect 12,192 -> 11,936 bytes held whole (its second
+  chain's line buffers fill while the first chain's whole output is
+  released), ic_resnet8 11,328 -> 11,040, kws_ds_cnn 4,352 -> 4,320;
+  exact peaks, golden bytes, the baseline's MACs, and the generated C
+  giving the golden output in an arena of that peak;
 - the emitted C with --stream-input asks for every element of every
   plane once, in order, plane by plane for each run, and gives the
   golden output in an arena of the streamed peak; a failing request stops
@@ -41,14 +49,25 @@ PEAKS = {
     ("min-sram", False): 186656,
     ("min-sram", True): 96736,
 }
-# ic_resnet8 before the skip convolutions ran ahead: 12,272 and 10,656
+# ic_resnet8 before the skip convolutions ran ahead: 12,272 and 10,656;
+# before rings were cut into bands 11,328 held whole
 RESNET = "ic_resnet8_int8"
 RESNET_PEAKS = {
     ("baseline", False): 49152,
-    ("min-sram", False): 11328,
+    ("min-sram", False): 11040,
     ("min-sram", True): 9712,
 }
+# before rings were cut into bands: 12,192 held whole, 10,080 streamed
+PERSON = "person_detect_int8"
+PERSON_PEAKS = {
+    ("baseline", False): 55296,
+    ("min-sram", False): 11936,
+    ("min-sram", True): 10072,
+}
+KWS = "kws_ds_cnn_int8"
+KWS_PEAKS = {("min-sram", False): 4320, ("min-sram", True): 4000}  # 4,352 held whole before
 CASES = [(NAME, k, v) for k, v in sorted(PEAKS.items())] + [(RESNET, k, v) for k, v in sorted(RESNET_PEAKS.items())]
+CASES += [(PERSON, k, v) for k, v in sorted(PERSON_PEAKS.items())] + [(KWS, k, v) for k, v in sorted(KWS_PEAKS.items())]
 
 
 def pexc(exe, *args, timeout=600):
@@ -82,7 +101,8 @@ def counting_pexc():
     return os.path.join(H.ROOT, "build-macs", "pexc")
 
 
-@pytest.mark.parametrize("name,tag,peaks", [(NAME, "dog", PEAKS), (RESNET, "mlperf_ic_input0", RESNET_PEAKS)])
+@pytest.mark.parametrize("name,tag,peaks", [(NAME, "dog", PEAKS), (RESNET, "mlperf_ic_input0", RESNET_PEAKS),
+                                             (PERSON, "person", PERSON_PEAKS), (KWS, "det", KWS_PEAKS)])
 def test_golden_and_macs(counting_pexc, tmp_path, name, tag, peaks):
     """Every schedule, held whole and streamed: TFLM's bytes, and the MACs
     the baseline (which runs the model as TFLite orders it) executes."""
@@ -128,3 +148,43 @@ def test_streamed_c_asks_plane_runs(tmp_path):
                        capture_output=True, env={**os.environ, "FAIL_AT": "100"})
     assert r.returncode == 4
     assert b"run_stream returned 9 after 100 requests" in r.stderr
+
+
+def test_cut_rings_fill_and_drain():
+    """person_detect's min-sram plan held whole: its rings are cut into
+    bands of slots that together hold the ring, placed one after the other,
+    and some band of a ring comes alive after its first band (the ring
+    fills) or dies before its last (it drains): what lowers the peak."""
+    r = pexc(H.PEXC, "inspect", H.shared_model(PERSON), "--json", "--schedule", "min-sram")
+    assert r.returncode == 0, r.stderr.decode()
+    j = json.loads(r.stdout)
+    rings = {}
+    for b in j["buffers"]:
+        if b["kind"] == "ring" and "slots" in b and b["size"]:
+            rings.setdefault(b["tensor"], []).append(b)
+    assert rings
+    staggered = 0
+    for t, bands in rings.items():
+        bands.sort(key=lambda b: b["slots"][0])
+        px_bytes = bands[0]["size"] // (bands[0]["slots"][1] - bands[0]["slots"][0])
+        assert sum(b["size"] for b in bands) == bands[0]["pixels"] * px_bytes, t
+        for a, b in zip(bands, bands[1:]):
+            assert a["slots"][1] == b["slots"][0], t
+            assert b["offset"] == a["offset"] + a["size"], t
+        staggered += any(b["first_step"] > bands[0]["first_step"] or b["last_step"] < bands[-1]["last_step"]
+                         for b in bands)
+    assert staggered
+
+
+def test_cut_rings_generated_c():
+    """The generated C of person_detect (default schedule, rings cut) gives
+    TFLM's bytes in an arena of the plan's peak."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(H.INPUTS_DIR, PERSON + ".person.bin"), "rb") as f:
+            got = H.run_generated_c(H.shared_model(PERSON), d, f.read())
+        with open(os.path.join(d, "gen", "m.h")) as f:
+            header = f.read()
+    with open(os.path.join(H.GOLDEN_DIR, PERSON + ".person.out"), "rb") as f:
+        assert got == f.read()
+    assert "#define M_ARENA_BYTES %d\n" % PERSON_PEAKS[("min-sram", False)] in header

@@ -120,12 +120,19 @@ static void write_json(const pexc_model *m, const char *label, const char *targe
                          : b->kind == BUF_RING ? "ring" : b->head >= 0 ? "band" : "tensor";
         int32_t d[4];
         lower_nhwc(&g->tensors[b->tensor], d);
-        int32_t y0 = b->head >= 0 ? b->y0 : 0,
-                y1 = b->head >= 0 ? b->y1 : b->kind == BUF_RING ? (b->ring_px + d[2] - 1) / d[2] : d[1];
+        /* a ring cut into bands of slots (sched/ring_bands.c): the ring's
+         * rows, and the band's slots */
+        int ring_band = b->kind == BUF_RING && b->head >= 0;
+        int32_t y0 = b->head >= 0 && !ring_band ? b->y0 : 0,
+                y1 = b->head >= 0 && !ring_band ? b->y1
+                     : b->kind == BUF_RING     ? (b->ring_px + d[2] - 1) / d[2]
+                                               : d[1];
         int64_t px = b->kind == BUF_RING ? b->ring_px : (int64_t)(y1 - y0) * d[2];
-        fprintf(f, "%s\n    {\"tensor\": %d, \"kind\": \"%s\", \"rows\": [%d, %d], \"pixels\": %lld, "
+        char slots[48] = "";
+        if (ring_band) snprintf(slots, sizeof slots, ", \"slots\": [%d, %d]", b->y0, b->y1);
+        fprintf(f, "%s\n    {\"tensor\": %d, \"kind\": \"%s\", \"rows\": [%d, %d], \"pixels\": %lld%s, "
                    "\"channels\": [%d, %d], \"first_step\": %d, \"last_step\": %d, \"offset\": %zu, \"size\": %zu}",
-                i ? "," : "", b->tensor, kind, y0, y1, (long long)px, b->c_begin, b->c_begin + b->c_stored,
+                i ? "," : "", b->tensor, kind, y0, y1, (long long)px, slots, b->c_begin, b->c_begin + b->c_stored,
                 b->first, b->last, b->offset, b->size);
     }
     fprintf(f, "],\n  \"op_order\": [");

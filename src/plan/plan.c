@@ -178,6 +178,16 @@ static int cmp_first(const void *x, const void *y) {
     return a->size > b->size ? -1 : a->size < b->size ? 1 : 0;
 }
 
+/* The bands a whole-placed ring emptied (plan_memory_refine) hold no
+ * bytes; they stay where their ring's slots are. */
+static void place_emptied(plan_t *p) {
+    for (int32_t i = 0; i < p->n_buffers; i++) {
+        plan_buffer *x = &p->buffers[i];
+        if (x->kind == BUF_RING && x->head >= 0 && x->head != i && !x->size)
+            x->offset = p->buffers[x->head].offset + x->group_off;
+    }
+}
+
 int plan_memory(plan_t *p, util_arena *a, util_err *err) {
     int32_t n = p->n_buffers;
     int32_t *order = util_alloc(a, sizeof(int32_t) * (size_t)(n + 1));
@@ -213,6 +223,7 @@ int plan_memory(plan_t *p, util_arena *a, util_err *err) {
         }
     }
     p->arena_bytes = n ? best : 0;
+    place_emptied(p);
     p->live_bytes = util_alloc(a, sizeof(size_t) * (size_t)(p->n_steps + 1));
     if (!p->live_bytes) return util_fail(err, "out of memory");
     p->lower_bound = plan_live_profile(p, p->live_bytes, NULL);
@@ -225,7 +236,7 @@ int plan_memory(plan_t *p, util_arena *a, util_err *err) {
  * bytes, stop at the lower bound or after a work budget of about
  * `work` buffer-pair checks. The greedy orders leave a gap above the lower
  * bound on small plans with many overlapping rings; this closes part of it. */
-int plan_memory_refine(plan_t *p, double work, util_arena *a, util_err *err) {
+static int refine_once(plan_t *p, double work, util_arena *a, util_err *err) {
     int32_t n = p->n_buffers;
     if (n < 2 || p->arena_bytes <= p->lower_bound) return 0;
     int32_t *order = util_alloc(a, sizeof(int32_t) * (size_t)(n + 1));
@@ -255,7 +266,12 @@ int plan_memory_refine(plan_t *p, double work, util_arena *a, util_err *err) {
     }
     cur = p->arena_bytes;
     uint64_t rng = UINT64_C(0x9E3779B97F4A7C15);
-    int64_t iters = (int64_t)(work / ((double)n * (double)n + 1.0));
+    /* (a ring's bands count as one buffer: cutting rings must not cut the
+     * search short) */
+    int32_t n_eff = n;
+    for (int32_t i = 0; i < n; i++)
+        if (p->buffers[i].kind == BUF_RING && p->buffers[i].head >= 0 && p->buffers[i].head != i) n_eff--;
+    int64_t iters = (int64_t)(work / ((double)n_eff * (double)n_eff + 1.0));
     if (iters > 20000) iters = 20000;
     for (int64_t it = 0; it < iters && cur > p->lower_bound && m > 1; it++) {
         rng ^= rng << 13;
@@ -282,7 +298,82 @@ int plan_memory_refine(plan_t *p, double work, util_arena *a, util_err *err) {
             p->arena_bytes = cur;
         }
     }
+    place_emptied(p);
     return 0;
+}
+
+/* A ring cut into bands of slots (sched/ring_bands.c) frees the slots it
+ * has not filled yet or will not read again, but its bands must sit
+ * together: where rings stack up (mobilenet_v2's dozens of them) the
+ * greedy orders can place the bands worse than whole rings. So a plan
+ * with cut rings is placed again with each ring whole (its head holding
+ * all its slots for the ring's whole life, the other bands emptied), and
+ * the cut rings are kept only if they place in fewer bytes. */
+static int ring_groups(const plan_t *p) {
+    for (int32_t i = 0; i < p->n_buffers; i++)
+        if (p->buffers[i].kind == BUF_RING && p->buffers[i].head == i && p->buffers[i].n_bands > 1) return 1;
+    return 0;
+}
+
+/* Makes every cut ring of p whole again: its head holds all its slots
+ * for the ring's whole life, its other bands no bytes. */
+static void rings_whole(plan_t *p) {
+    for (int32_t h = 0; h < p->n_buffers; h++) {
+        plan_buffer *x = &p->buffers[h];
+        if (x->kind != BUF_RING || x->head != h || x->n_bands < 2) continue;
+        for (int32_t k = 1; k < x->n_bands; k++) {
+            plan_buffer *band = &p->buffers[plan_band(p, h, k)];
+            x->size += band->size;
+            band->size = 0;
+        }
+        x->first = x->ring_first;
+        x->last = x->ring_last;
+        for (int32_t k = 1; k < x->n_bands; k++) {
+            p->buffers[plan_band(p, h, k)].first = x->first;
+            p->buffers[plan_band(p, h, k)].last = x->last;
+        }
+        x->n_bands = 1;
+        x->y1 = x->ring_px;
+    }
+}
+
+int plan_memory_refine(plan_t *p, double work, util_arena *a, util_err *err) {
+    if (!ring_groups(p)) return refine_once(p, work, a, err);
+    /* the cut rings as the caller placed them, then whole with the full
+     * budget (the plan as before rings were cut), then the cut rings
+     * again with a sixteenth of it (placing a band group costs the square
+     * of its bands) */
+    int32_t n = p->n_buffers;
+    plan_buffer *cut = malloc(sizeof(plan_buffer) * (size_t)(n + 1));
+    if (!cut) return util_fail(err, "out of memory planning %d buffers", n);
+    memcpy(cut, p->buffers, sizeof(plan_buffer) * (size_t)n);
+    size_t arena = p->arena_bytes, lower = p->lower_bound, *live = p->live_bytes;
+    rings_whole(p);
+    if (plan_memory(p, a, err) || refine_once(p, work, a, err)) {
+        free(cut);
+        return -1;
+    }
+    plan_buffer *whole = malloc(sizeof(plan_buffer) * (size_t)(n + 1));
+    if (!whole) {
+        free(cut);
+        return util_fail(err, "out of memory planning %d buffers", n);
+    }
+    memcpy(whole, p->buffers, sizeof(plan_buffer) * (size_t)n);
+    size_t w_arena = p->arena_bytes, w_lower = p->lower_bound, *w_live = p->live_bytes;
+    memcpy(p->buffers, cut, sizeof(plan_buffer) * (size_t)n);
+    p->arena_bytes = arena;
+    p->lower_bound = lower;
+    p->live_bytes = live;
+    int rc = refine_once(p, work / 16, a, err);
+    if (rc == 0 && p->arena_bytes >= w_arena) { /* whole rings place no worse */
+        memcpy(p->buffers, whole, sizeof(plan_buffer) * (size_t)n);
+        p->arena_bytes = w_arena;
+        p->lower_bound = w_lower;
+        p->live_bytes = w_live;
+    }
+    free(cut);
+    free(whole);
+    return rc;
 }
 
 size_t plan_live_profile(const plan_t *p, size_t *live, int32_t *peak_step) {

@@ -321,6 +321,26 @@ static int bands_alive(const plan_t *p, int32_t bi, int32_t s, int32_t r0, int32
     return 1;
 }
 
+/* Is every band of ring group bi holding a slot of logical pixels [q0, q1)
+ * alive at step s? A ring cut into bands of slots (sched/ring_bands.c)
+ * keeps slot range [y0, y1) in each band. */
+static int ring_bands_alive(const plan_t *p, int32_t bi, int32_t s, int64_t q0, int64_t q1, int32_t *bad) {
+    const plan_buffer *x = &p->buffers[bi];
+    int64_t R = x->ring_px, a = q0 % R, n = q1 - q0 < R ? q1 - q0 : R;
+    if (n <= 0) return 1;
+    int64_t runs[2][2] = {{a, a + n < R ? a + n : R}, {0, a + n > R ? a + n - R : 0}};
+    for (int32_t k = 0; k < x->n_bands; k++) {
+        int32_t i = plan_band(p, bi, k);
+        const plan_buffer *b = &p->buffers[i];
+        for (int r = 0; r < 2; r++)
+            if (b->y0 < runs[r][1] && runs[r][0] < b->y1 && (s < b->first || s > b->last)) {
+                *bad = i;
+                return 0;
+            }
+    }
+    return 1;
+}
+
 /* A sequence operator (a call with a step form, ops_steps_of) carries its
  * state from one row to the next, so its steps must make its rows in
  * order, each starting where the one before ended. */
@@ -367,7 +387,7 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
                              a->tensor, a->y0);
         for (int32_t j = i + 1; j < p->n_buffers; j++) {
             const plan_buffer *b = &p->buffers[j];
-            if (!overlap_time(a, b)) continue;
+            if (!overlap_time(a, b) || !a->size || !b->size) continue; /* (no bytes: a ring's emptied band) */
             if (a->offset < b->offset + b->size && b->offset < a->offset + a->size)
                 return util_fail(err, "plan: buffers %d and %d (tensors %d, %d) are both live at step %d and overlap",
                                  i, j, a->tensor, b->tensor, a->first > b->first ? a->first : b->first);
@@ -398,8 +418,9 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
         c->c_begin = b->c_begin;
         c->c_stored = b->c_stored;
         if (b->kind == BUF_RING) {
-            if (b->ring_px < 1 || b->ring_px > c->hw || d[0] != 1 ||
-                b->size < (size_t)b->ring_px * (size_t)d[3]) {
+            size_t held = b->size; /* a ring cut into bands: all of them */
+            for (int32_t k = 1; b->head == i && k < b->n_bands; k++) held += p->buffers[plan_band(p, i, k)].size;
+            if (b->ring_px < 1 || b->ring_px > c->hw || d[0] != 1 || held < (size_t)b->ring_px * (size_t)d[3]) {
                 util_fail(err, "plan: ring buffer %d (tensor %d) of %d pixels does not fit its tensor", i, b->tensor,
                           b->ring_px);
                 goto done;
@@ -438,8 +459,17 @@ int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_er
                 goto done;
             }
             int32_t r0 = 0, r1 = INT32_MAX, bad = x->buf;
-            if (x->tensor == b->tensor) plan_step_rows(g, calls, st, v, &r0, &r1);
-            if (!bands_alive(p, x->buf, s, r0, r1, &bad)) {
+            int alive;
+            if (b->kind == BUF_RING && b->head >= 0) {
+                /* a ring in bands of slots: those the pixels fall in */
+                int64_t q0 = 0, q1 = b->ring_px;
+                if (x->tensor == b->tensor) plan_step_pixels(g, calls, st, v, &q0, &q1);
+                alive = ring_bands_alive(p, x->buf, s, q0, q1, &bad);
+            } else {
+                if (x->tensor == b->tensor) plan_step_rows(g, calls, st, v, &r0, &r1);
+                alive = bands_alive(p, x->buf, s, r0, r1, &bad);
+            }
+            if (!alive) {
                 util_fail(err, "plan: step %d uses buffer %d (tensor %d) outside its life [%d, %d]", s, bad,
                           b->tensor, p->buffers[bad].first, p->buffers[bad].last);
                 goto done;

@@ -267,7 +267,7 @@ int sched_build_cached(const ir_graph *g, const k_call *calls, const int32_t *or
         }
     }
     if (cap > 1000000) return util_fail(err, "schedule too large (%lld steps)", (long long)cap);
-    builder b = {g, calls, p->order, p, (int32_t)cap, (int32_t)(cap + (int64_t)g->n_tensors * (MAX_BANDS + 1) + 1), a,
+    builder b = {g, calls, p->order, p, (int32_t)cap, (int32_t)(cap + (int64_t)g->n_tensors * (MAX_BANDS + 1) + (cache ? 0 : (int64_t)g->n_ops * SCHED_RING_BANDS) + 1), a,
                  cache, NULL, 0, NULL};
     if (cache) {
         /* every step and buffer is written whole before use */
@@ -442,6 +442,7 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
             p->buffers[i].first = 0;
             p->buffers[i].last = 0;
         }
+    if (!b->cache && sched_ring_bands(b)) return util_fail(err, "schedule: out of buffers");
     return 0;
 }
 

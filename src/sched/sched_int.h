@@ -66,6 +66,17 @@ typedef struct {
 #define STREAM_CACHE_BYTES ((size_t)256 << 20)
 #define STREAM_CACHE_BUCKETS 16384
 #define ROWS_UNKNOWN INT32_MIN
+/* Most bands a ring is cut into, most in a plan, and the fewest bytes a
+ * band holds (ring_bands.c). */
+#ifndef SCHED_RING_BANDS
+#define SCHED_RING_BANDS 16
+#endif
+#ifndef SCHED_RING_BANDS_ALL
+#define SCHED_RING_BANDS_ALL 256
+#endif
+#ifndef SCHED_RING_BAND_MIN
+#define SCHED_RING_BAND_MIN 64
+#endif
 
 /* A template used by a build: its n steps start at step0, its own buffers
  * at base. */
@@ -133,6 +144,9 @@ plan_view sched_view_whole(builder *b, int32_t tensor);
 int32_t sched_tensor_buf(builder *b, int32_t tensor);
 plan_step *sched_step_new(builder *b, int32_t call);
 void sched_tile_full(const k_call *k, pexc_tile *t);
+/* Cuts a final plan's rings into bands of slots, each alive while its
+ * slots are used (ring_bands.c); after the lifetimes are known. */
+int sched_ring_bands(builder *b);
 /* Makes *x hold at least n items of size sz (contents not kept). */
 int sched_scratch(void **x, size_t *cap, size_t n, size_t sz);
 
