@@ -478,6 +478,10 @@ int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int st
 #define SCHED_DEFAULT_SLOWDOWN 1.05
 int sched_default(const ir_graph *g, const k_call *calls, plan_t *p, plan_t *least, util_arena *a,
                   util_err *err);
+/* Nonzero: final plans keep their rings whole (sched/ring_bands.c), as
+ * the search's scoring does. pexc prune compiles a model per trial cut and
+ * needs only to compare peaks, so it sets this for its own thread. */
+extern _Thread_local int sched_rings_whole;
 /* Predicted instructions of the baseline (TFLite's order, whole tensors);
  * -1: out of memory. */
 double sched_base_cost(const ir_graph *g, const k_call *calls);

@@ -23,6 +23,11 @@
 #include "internal.h"
 
 #define PLAN_ALIGN 16
+/* The search over placement orders of cut rings, started from the whole
+ * rings' order, ends after this many orders without a smaller arena: on
+ * the shared models its gains came within 1,200 of the last one, and
+ * each order places every band. */
+#define PLAN_CUT_STALL 2048
 
 static size_t align_up(size_t x) { return (x + PLAN_ALIGN - 1) & ~(size_t)(PLAN_ALIGN - 1); }
 
@@ -31,39 +36,6 @@ typedef struct {
     size_t off, end;
     int32_t first, last;
 } span;
-
-/* Sorts a[0, n) ascending: qsort's calls through a comparison pointer
- * were a fifth of the search's time on deep models. */
-static void sort_sizes(size_t *a, int32_t n) {
-    while (n > 16) {
-        size_t x = a[0], y = a[n / 2], z = a[n - 1];
-        size_t piv = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
-        int32_t i = 0, j = n - 1;
-        for (;;) {
-            while (a[i] < piv) i++;
-            while (a[j] > piv) j--;
-            if (i >= j) break;
-            size_t t = a[i];
-            a[i++] = a[j];
-            a[j--] = t;
-        }
-        /* [0, j] <= piv <= [j + 1, n): recurse on the smaller side */
-        if (j + 1 < n - j - 1) {
-            sort_sizes(a, j + 1);
-            a += j + 1;
-            n -= j + 1;
-        } else {
-            sort_sizes(a + j + 1, n - j - 1);
-            n = j + 1;
-        }
-    }
-    for (int32_t i = 1; i < n; i++)
-        for (int32_t j = i; j > 0 && a[j - 1] > a[j]; j--) {
-            size_t t = a[j - 1];
-            a[j - 1] = a[j];
-            a[j] = t;
-        }
-}
 
 /* Bytes buffer i takes in the arena: rounded up to the alignment, except a
  * row band that another band of its tensor follows directly. */
@@ -77,6 +49,15 @@ static size_t footprint(const plan_t *p, int32_t i) {
     return align_up(b->size);
 }
 
+/* Every buffer's footprint, looked up once per placement run (place()
+ * asks for each band's on every pass of its sweep). */
+static size_t *footprints(const plan_t *p, util_arena *a) {
+    size_t *fps = util_alloc(a, sizeof(size_t) * ((size_t)p->n_buffers + 1));
+    if (fps)
+        for (int32_t i = 0; i < p->n_buffers; i++) fps[i] = footprint(p, i);
+    return fps;
+}
+
 static int span_meets(const span *s, const plan_buffer *b) { return s->first <= b->last && b->first <= s->last; }
 
 /* Greedy placement of the items (single buffers and band groups, each
@@ -85,8 +66,8 @@ static int span_meets(const span *s, const plan_buffer *b) { return s->first <= 
  * gap is one pass over them (the search places thousands of candidate
  * plans, and sorting the placed buffers again for every item made this the
  * compiler's hottest loop). */
-static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, size_t *offs, span *tmp,
-                    size_t *cands) {
+static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, const size_t *fps, size_t *offs,
+                    span *tmp, int32_t *cursor) {
     size_t arena = 0;
     const plan_buffer *bufs = p->buffers;
     int32_t np = 0;
@@ -96,7 +77,7 @@ static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, size
         int32_t nb = hb->head >= 0 ? hb->n_bands : 1;
         size_t base;
         if (nb == 1) {
-            size_t at = 0, need = footprint(p, h);
+            size_t at = 0, need = fps[h];
             for (int32_t j = 0; j < np; j++) {
                 if (!span_meets(&tmp[j], hb)) continue;
                 if (tmp[j].off >= at + need) break;
@@ -104,39 +85,51 @@ static size_t place(const plan_t *p, int32_t n_items, const int32_t *items, size
             }
             base = at;
         } else {
-            /* the lowest base at which no band meets a placed buffer alive
-             * at the same time; candidates are 0 and the bases that put a
-             * band right after such a buffer */
-            int32_t nc = 0;
-            cands[nc++] = 0;
-            for (int32_t k = 0; k < nb; k++) {
+            /* the lowest aligned base at which no band meets a placed
+             * buffer alive at the same time. Band k at base b meets
+             * placed span j (alive with it) iff off_j < b + go_k + fp_k
+             * and b + go_k < end_j; tmp is sorted by offset, so each
+             * band's conflicts come in rising order. Each band keeps a
+             * cursor into tmp; the base only rises (to just past a
+             * conflict), so a band's conflicts starting below the base
+             * are passed once each, and the sweep ends when no band has
+             * one: O(bands x placed) per group, no sort. The placed
+             * spans alive at some time in the group's life are gathered
+             * first (a ring lives a short part of a streamed plan, so
+             * the bands then pass over few). */
+            int32_t *near = cursor + nb, nn = 0;
+            plan_buffer life = *hb;
+            for (int32_t k = 1; k < nb; k++) {
                 const plan_buffer *band = &bufs[plan_band(p, h, k)];
-                for (int32_t j = 0; j < np; j++)
-                    if (span_meets(&tmp[j], band) && tmp[j].end >= band->group_off)
-                        cands[nc++] = align_up(tmp[j].end - band->group_off);
+                if (band->first < life.first) life.first = band->first;
+                if (band->last > life.last) life.last = band->last;
             }
-            sort_sizes(cands, nc);
-            base = cands[nc - 1];
-            for (int32_t c = 0; c < nc; c++) {
-                if (c && cands[c] == cands[c - 1]) continue;
-                int ok = 1;
-                for (int32_t k = 0; k < nb && ok; k++) {
+            for (int32_t j = 0; j < np; j++)
+                if (span_meets(&tmp[j], &life)) near[nn++] = j;
+            size_t b = 0;
+            for (int32_t k = 0; k < nb; k++) cursor[k] = 0;
+            for (int moved = 1; moved;) {
+                moved = 0;
+                for (int32_t k = 0; k < nb; k++) {
                     int32_t bi = plan_band(p, h, k);
                     const plan_buffer *band = &bufs[bi];
-                    size_t lo = cands[c] + band->group_off, hi = lo + footprint(p, bi);
-                    for (int32_t j = 0; j < np && ok && tmp[j].off < hi; j++)
-                        if (span_meets(&tmp[j], band) && lo < tmp[j].end) ok = 0;
-                }
-                if (ok) {
-                    base = cands[c];
-                    break;
+                    size_t go = band->group_off, fp = fps[bi];
+                    int32_t c = cursor[k];
+                    for (; c < nn && tmp[near[c]].off < b + go + fp; c++) {
+                        const span *x = &tmp[near[c]];
+                        if (!span_meets(x, band) || x->end <= b + go) continue;
+                        b = align_up(x->end - go);
+                        moved = 1;
+                    }
+                    cursor[k] = c;
                 }
             }
+            base = b;
         }
         for (int32_t k = 0; k < nb; k++) {
             int32_t bi = plan_band(p, h, k);
             offs[bi] = base + bufs[bi].group_off;
-            span x = {offs[bi], offs[bi] + footprint(p, bi), bufs[bi].first, bufs[bi].last};
+            span x = {offs[bi], offs[bi] + fps[bi], bufs[bi].first, bufs[bi].last};
             int32_t lo = 0, hi = np; /* after every placed span starting at or below it */
             while (lo < hi) {
                 int32_t mid = lo + (hi - lo) / 2;
@@ -193,9 +186,10 @@ int plan_memory(plan_t *p, util_arena *a, util_err *err) {
     int32_t *order = util_alloc(a, sizeof(int32_t) * (size_t)(n + 1));
     size_t *offs = util_alloc(a, sizeof(size_t) * (size_t)(n + 1));
     span *tmp = util_alloc(a, sizeof(span) * (size_t)(n + 1));
-    size_t *cands = util_alloc(a, sizeof(size_t) * ((size_t)n * 64 + 2));
+    int32_t *cursor = util_alloc(a, sizeof(int32_t) * (2 * (size_t)n + 2));
+    size_t *fps = footprints(p, a);
     item_key *keys = util_alloc(a, sizeof(item_key) * (size_t)(n + 1));
-    if (!order || !offs || !tmp || !cands || !keys)
+    if (!order || !offs || !tmp || !cursor || !fps || !keys)
         return util_fail(err, "out of memory planning %d buffers", n);
     for (int32_t i = 0; i < n; i++) {
         const plan_buffer *b = &p->buffers[i];
@@ -216,7 +210,7 @@ int plan_memory(plan_t *p, util_arena *a, util_err *err) {
             if (p->buffers[i].head < 0 || p->buffers[i].head == i) order[m++] = i;
         sort_keys = keys;
         qsort(order, (size_t)m, sizeof(int32_t), cmps[k]);
-        size_t size = place(p, m, order, offs, tmp, cands);
+        size_t size = place(p, m, order, fps, offs, tmp, cursor);
         if (size < best) {
             best = size;
             for (int32_t i = 0; i < n; i++) p->buffers[i].offset = offs[i];
@@ -236,30 +230,33 @@ int plan_memory(plan_t *p, util_arena *a, util_err *err) {
  * bytes, stop at the lower bound or after a work budget of about
  * `work` buffer-pair checks. The greedy orders leave a gap above the lower
  * bound on small plans with many overlapping rings; this closes part of it. */
-static int refine_once(plan_t *p, double work, util_arena *a, util_err *err) {
+static int refine_once(plan_t *p, double work, int64_t stall, const plan_buffer *start, util_arena *a,
+                       util_err *err) {
     int32_t n = p->n_buffers;
     if (n < 2 || p->arena_bytes <= p->lower_bound) return 0;
     int32_t *order = util_alloc(a, sizeof(int32_t) * (size_t)(n + 1));
     int32_t *trial = util_alloc(a, sizeof(int32_t) * (size_t)(n + 1));
     size_t *offs = util_alloc(a, sizeof(size_t) * (size_t)(n + 1));
     span *tmp = util_alloc(a, sizeof(span) * (size_t)(n + 1));
-    size_t *cands = util_alloc(a, sizeof(size_t) * ((size_t)n * 64 + 2));
-    if (!order || !trial || !offs || !tmp || !cands)
+    int32_t *cursor = util_alloc(a, sizeof(int32_t) * (2 * (size_t)n + 2));
+    size_t *fps = footprints(p, a);
+    if (!order || !trial || !offs || !tmp || !cursor || !fps)
         return util_fail(err, "out of memory planning %d buffers", n);
     /* the items in the order of their planned offsets: placing them in that
      * order gives back the current placement or a better one */
     int32_t m = 0;
     for (int32_t i = 0; i < n; i++)
         if (p->buffers[i].head < 0 || p->buffers[i].head == i) order[m++] = i;
+    const plan_buffer *at = start ? start : p->buffers;
     for (int32_t i = 1; i < m; i++) /* insertion sort by offset, then size */
         for (int32_t j = i; j > 0; j--) {
-            const plan_buffer *x = &p->buffers[order[j - 1]], *y = &p->buffers[order[j]];
+            const plan_buffer *x = &at[order[j - 1]], *y = &at[order[j]];
             if (x->offset < y->offset || (x->offset == y->offset && x->size >= y->size)) break;
             int32_t t = order[j - 1];
             order[j - 1] = order[j];
             order[j] = t;
         }
-    size_t cur = place(p, m, order, offs, tmp, cands);
+    size_t cur = place(p, m, order, fps, offs, tmp, cursor);
     if (cur < p->arena_bytes) {
         for (int32_t i = 0; i < n; i++) p->buffers[i].offset = offs[i];
         p->arena_bytes = cur;
@@ -273,7 +270,7 @@ static int refine_once(plan_t *p, double work, util_arena *a, util_err *err) {
         if (p->buffers[i].kind == BUF_RING && p->buffers[i].head >= 0 && p->buffers[i].head != i) n_eff--;
     int64_t iters = (int64_t)(work / ((double)n_eff * (double)n_eff + 1.0));
     if (iters > 20000) iters = 20000;
-    for (int64_t it = 0; it < iters && cur > p->lower_bound && m > 1; it++) {
+    for (int64_t it = 0, last = 0; it < iters && cur > p->lower_bound && m > 1 && !(stall && it - last > stall); it++) {
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
@@ -289,11 +286,12 @@ static int refine_once(plan_t *p, double work, util_arena *a, util_err *err) {
             memmove(trial + lo + 1, trial + lo, sizeof(int32_t) * (size_t)(hi - lo));
             trial[lo] = t;
         }
-        size_t size = place(p, m, trial, offs, tmp, cands);
+        size_t size = place(p, m, trial, fps, offs, tmp, cursor);
         if (size > cur) continue;
         memcpy(order, trial, sizeof(int32_t) * (size_t)m);
         if (size < cur) {
             cur = size;
+            last = it;
             for (int32_t b = 0; b < n; b++) p->buffers[b].offset = offs[b];
             p->arena_bytes = cur;
         }
@@ -338,18 +336,19 @@ static void rings_whole(plan_t *p) {
 }
 
 int plan_memory_refine(plan_t *p, double work, util_arena *a, util_err *err) {
-    if (!ring_groups(p)) return refine_once(p, work, a, err);
+    if (!ring_groups(p)) return refine_once(p, work, 0, NULL, a, err);
     /* the cut rings as the caller placed them, then whole with the full
      * budget (the plan as before rings were cut), then the cut rings
-     * again with a sixteenth of it (placing a band group costs the square
-     * of its bands) */
+     * again from the whole rings' order with a sixteenth of it, ended
+     * early once it stops finding smaller arenas (each order places every
+     * band, so a full budget here was most of a compile's time) */
     int32_t n = p->n_buffers;
     plan_buffer *cut = malloc(sizeof(plan_buffer) * (size_t)(n + 1));
     if (!cut) return util_fail(err, "out of memory planning %d buffers", n);
     memcpy(cut, p->buffers, sizeof(plan_buffer) * (size_t)n);
     size_t arena = p->arena_bytes, lower = p->lower_bound, *live = p->live_bytes;
     rings_whole(p);
-    if (plan_memory(p, a, err) || refine_once(p, work, a, err)) {
+    if (plan_memory(p, a, err) || refine_once(p, work, 0, NULL, a, err)) {
         free(cut);
         return -1;
     }
@@ -364,7 +363,9 @@ int plan_memory_refine(plan_t *p, double work, util_arena *a, util_err *err) {
     p->arena_bytes = arena;
     p->lower_bound = lower;
     p->live_bytes = live;
-    int rc = refine_once(p, work / 16, a, err);
+    /* the search over orders starts from the whole rings' order: the cut
+     * rings placed in it take no more than the whole ones, most often */
+    int rc = refine_once(p, work / 16, PLAN_CUT_STALL, whole, a, err);
     if (rc == 0 && p->arena_bytes >= w_arena) { /* whole rings place no worse */
         memcpy(p->buffers, whole, sizeof(plan_buffer) * (size_t)n);
         p->arena_bytes = w_arena;

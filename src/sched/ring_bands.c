@@ -30,8 +30,9 @@
  * and its placement tries the rings whole too and keeps the smaller arena
  * (plan/plan.c, plan_memory_refine). Rings of model inputs and outputs
  * (stream_io.c, the emitters' read and write callbacks) stay whole; so do
- * rings under 128 bytes, and a plan's rings share 256 bands, since a band
- * group places in time quadratic in its bands.
+ * rings under 128 bytes, and a plan's rings share 256 bands, since each
+ * band adds a pass over the buffers alive beside its ring to every
+ * placement the planner tries.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@
 #include "internal.h"
 
 #include "sched/sched_int.h"
+
+_Thread_local int sched_rings_whole;
 
 static void ring_split(int32_t R, size_t px_bytes, int32_t cap, int32_t *nb, int32_t *per) {
     size_t most = (size_t)R * px_bytes / SCHED_RING_BAND_MIN;
@@ -104,8 +107,9 @@ int sched_ring_bands(builder *b) {
     plan_t *p = b->p;
     int32_t n0 = p->n_buffers;
     int any = 0;
-    /* the planner places a band group in time quadratic in its bands: the
-     * plan's bands are shared out among its rings */
+    /* every band costs the planner a pass over the buffers alive beside
+     * its ring on every order it tries: the plan's bands are shared out
+     * among its rings */
     int32_t n_rings = 0, cap;
     for (int32_t bi = 0; bi < n0; bi++) n_rings += ring_cuttable(b, &p->buffers[bi]);
     cap = n_rings ? SCHED_RING_BANDS_ALL / n_rings : 0;

@@ -442,7 +442,7 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
             p->buffers[i].first = 0;
             p->buffers[i].last = 0;
         }
-    if (!b->cache && sched_ring_bands(b)) return util_fail(err, "schedule: out of buffers");
+    if (!b->cache && !sched_rings_whole && sched_ring_bands(b)) return util_fail(err, "schedule: out of buffers");
     return 0;
 }
 
