@@ -8,7 +8,7 @@
  * it calls read() for the frame's pixels as the schedule needs them, in
  * raster order, each pixel once, and keeps only the rows its first
  * convolution still needs, in an arena of VWW_96_INT8_ARENA_BYTES (the
- * streamed peak: 10,304 bytes where the frame alone is 27,648).
+ * streamed peak: 10,296 bytes where the frame alone is 27,648).
  *
  * The camera here is a frame in flash (camera_frame.c, written by the
  * Makefile from the deterministic test input of
