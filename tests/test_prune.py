@@ -60,7 +60,8 @@ def check_pruned_matches_tflm(model, tmp_path, x=None):
 # (budget, the pruned model's min-sram peak): 12K already fits the
 # unpruned model's 11,040 bytes (11,328 before rings were cut into bands of
 # slots), so nothing is removed. prune's trial compiles keep rings whole
-# (src/prune/prune.c, open_model), so 8K prunes the same channels as before.
+# (src/prune/prune.c, open_model), so 8K prunes the same channels as before
+# (the file main wrote before the cut, byte for byte).
 CASES = [("12K", 11040), ("8K", 8032)]
 
 

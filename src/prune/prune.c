@@ -79,22 +79,29 @@ static int read_all(const char *path, uint8_t **buf, size_t *len, util_err *err)
     return 0;
 }
 
-/* Opens a model in memory with the min-sram schedule, its rings whole:
- * cutting them into bands of slots lowers a few peaks a little but made
- * each of prune's hundreds of trial compiles several times slower, so
- * prune's peaks are the whole-ring ones, at least what `pexc compile`
- * then plans. */
+/* Whether open_model keeps rings whole: cutting them into bands of slots
+ * lowers a few peaks a little but made each of prune's hundreds of trial
+ * compiles several times slower, so the trials compare whole-ring peaks
+ * (at least what `pexc compile` then plans); the figures prune reports
+ * (figures_of, --groups) are the compiled ones, rings cut. */
+static int trial_rings_whole = 1;
+
+/* Opens a model in memory with the min-sram schedule. */
 static int open_model(const uint8_t *bytes, size_t len, pexc_model **m, util_err *err) {
     char msg[sizeof err->msg];
-    sched_rings_whole = 1;
+    sched_rings_whole = trial_rings_whole;
     int rc = pexc_model_open_bytes(bytes, len, PEXC_SCHEDULE_MIN_SRAM, m, msg, sizeof msg);
     sched_rings_whole = 0;
     return rc ? util_fail(err, "%s", msg) : 0;
 }
 
-static int figures_of(const uint8_t *bytes, size_t len, prune_figures *fig, util_err *err) {
+/* whole: the trials' figures (rings whole), else the compiled ones */
+static int figures_of(const uint8_t *bytes, size_t len, prune_figures *fig, int whole, util_err *err) {
     pexc_model *m;
-    if (open_model(bytes, len, &m, err)) return -1;
+    trial_rings_whole = whole;
+    int rc = open_model(bytes, len, &m, err);
+    trial_rings_whole = 1;
+    if (rc) return -1;
     fig->peak = pexc_model_arena_bytes(m);
     char *js = pexc_model_json(m, "model");
     const char *at = js ? strstr(js, "\"macs\":") : NULL;
@@ -393,6 +400,7 @@ static int prune_magnitude(size_t budget, const train_data *d, int fold, uint8_t
 static int prune_report(const uint8_t *cur, size_t len, size_t peak, FILE *f, util_err *err) {
     int32_t n, ch[PRUNE_MAX_GROUPS];
     uint8_t at_peak[PRUNE_MAX_GROUPS];
+    trial_rings_whole = 0; /* a report: the compiled peaks */
     if (count_groups(cur, len, &n, ch, at_peak, NULL, PRUNE_MAX_GROUPS, err)) return -1;
     ir_graph g;
     prune_groups gs;
@@ -477,7 +485,7 @@ static int prune_stages(const prune_options *o, const train_data *d, uint8_t **c
                                              : prune_magnitude(target, d, !o->no_fold, cur, len, peak, f, err))
             return -1;
         prune_figures fig;
-        if (figures_of(*cur, *len, &fig, err)) return -1;
+        if (figures_of(*cur, *len, &fig, 1, err)) return -1;
         peak = fig.peak;
         /* a stage that removed nothing has nothing to repair; with no
          * epochs the trainer still runs, as a round trip through int8 */
@@ -535,13 +543,16 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         goto done;
     }
     prune_figures before, after;
-    if (figures_of(src, src_len, &before, err)) goto done;
+    if (figures_of(src, src_len, &before, 0, err)) goto done;
     if (o->groups) {
         rc = prune_report(cur, cur_len, before.peak, f, err);
         goto done;
     }
-    if (prune_stages(&oo, o->data ? &data : NULL, &cur, &cur_len, before.peak, f, err)) goto done;
-    if (figures_of(cur, cur_len, &after, err)) goto done;
+    prune_figures trial0; /* the peak the trials start from */
+    if (figures_of(src, src_len, &trial0, 1, err) ||
+        prune_stages(&oo, o->data ? &data : NULL, &cur, &cur_len, trial0.peak, f, err))
+        goto done;
+    if (figures_of(cur, cur_len, &after, 0, err)) goto done;
     if (after.peak > o->sram) {
         util_fail(err, "prune: the fine-tuned model's min-sram peak is %zu bytes, over --sram %zu", after.peak,
                   o->sram);
