@@ -75,6 +75,17 @@ def pexc(exe, *args, timeout=600):
     return subprocess.run([exe, *args], capture_output=True, timeout=timeout)
 
 
+def build_c(out, main, exe):
+    """Builds the generated C in out (--name m) around tests/codegen/main."""
+    srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
+    r = subprocess.run(["gcc", "-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                        "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + out,
+                        os.path.join(H.ROOT, "tests", "codegen", main)] + srcs + ["-o", exe, "-lm"],
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    return exe
+
+
 def golden(tag):
     with open(os.path.join(H.GOLDEN_DIR, "%s.%s.out" % (NAME, tag)), "rb") as f:
         return f.read()
@@ -130,13 +141,7 @@ def test_streamed_c_asks_plane_runs(tmp_path):
     assert "#define M_INPUT0_PLANES 3\n" in header
     assert "#define M_INPUT0_PLANE_PIXELS 50176\n" in header
     assert "#define M_ARENA_BYTES %d\n" % PEAKS[("min-sram", True)] in header
-    srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
-    exe = str(tmp_path / "run")
-    r = subprocess.run(["gcc", "-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + out,
-                        os.path.join(H.ROOT, "tests", "codegen", "planar_main.c")] + srcs + ["-o", exe, "-lm"],
-                       capture_output=True)
-    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    exe = build_c(out, "planar_main.c", str(tmp_path / "run"))
     for tag in ("dog", "det"):
         res = tmp_path / (tag + ".out")
         r = subprocess.run([exe, os.path.join(H.INPUTS_DIR, "%s.%s.bin" % (NAME, tag)), str(res)],
@@ -185,13 +190,7 @@ def test_cut_rings_generated_c(tmp_path):
     assert r.returncode == 0, r.stderr.decode()
     with open(os.path.join(out, "m.h")) as f:
         assert "#define M_ARENA_BYTES %d\n" % PERSON_PEAKS[("min-sram", False)] in f.read()
-    srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
-    exe = str(tmp_path / "run")
-    r = subprocess.run(["gcc", "-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + out,
-                        os.path.join(H.ROOT, "tests", "codegen", "host_main.c")] + srcs + ["-o", exe, "-lm"],
-                       capture_output=True)
-    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    exe = build_c(out, "host_main.c", str(tmp_path / "run"))
     res = tmp_path / "person.out"
     r = subprocess.run([exe, os.path.join(H.INPUTS_DIR, PERSON + ".person.bin"), str(res)], capture_output=True)
     assert r.returncode == 0, r.stderr.decode()
