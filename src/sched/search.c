@@ -41,10 +41,49 @@ typedef struct {
     stream_cache *cache;  /* streamed segments' templates, plan storage */
     size_t *live;         /* live bytes per step of the plan scored last */
     size_t live_cap;
+    int64_t *diff;        /* live_profile's difference array, all zero between uses */
+    size_t diff_cap;
     sched_bound *bound;   /* the current plan's, for the candidates of a round (bound.c) */
     int check;            /* build every candidate and check its bound (PEXC_SEARCH_CHECK) */
     long n_built, n_skipped;
 } scorer;
+
+/* plan_live_profile into scr->live, its difference array kept between
+ * candidates and cleared as the sweep reads it (a fresh zeroed array per
+ * candidate was a tenth of a deep chain's search). */
+static int live_profile(scorer *scr, const plan_t *p, size_t *peak, int32_t *peak_step) {
+    size_t n = (size_t)p->n_steps + 2;
+    if (n > scr->diff_cap) {
+        int64_t *d = calloc(n, sizeof(int64_t));
+        if (!d) return -1;
+        free(scr->diff);
+        scr->diff = d;
+        scr->diff_cap = n;
+    }
+    int64_t *d = scr->diff;
+    for (int32_t i = 0; i < p->n_buffers; i++) {
+        const plan_buffer *b = &p->buffers[i];
+        int64_t f = (int64_t)plan_footprint(p, i);
+        d[b->first] += f;
+        d[b->last + 1] -= f;
+    }
+    int64_t run = 0;
+    size_t best = 0;
+    int32_t at = 0;
+    for (int32_t s = 0; s < p->n_steps; s++) {
+        run += d[s];
+        d[s] = 0;
+        scr->live[s] = (size_t)run;
+        if ((size_t)run > best) {
+            best = (size_t)run;
+            at = s;
+        }
+    }
+    d[p->n_steps] = d[p->n_steps + 1] = 0;
+    *peak = best;
+    *peak_step = at;
+    return 0;
+}
 
 /* lose_above, lose_at_peak, lose_steps (SIZE_MAX, 0, 0: none): the caller
  * only wants to know whether the plan beats that score within the step cap.
@@ -72,7 +111,10 @@ static int score_plan(const ir_graph *g, const k_call *calls, scorer *scr, const
         return util_fail(err, "out of memory");
     }
     size_t *live = scr->live;
-    sc->peak = plan_live_profile(&p, live, &sc->peak_step);
+    if (live_profile(scr, &p, &sc->peak, &sc->peak_step)) {
+        util_arena_free(&tmp);
+        return util_fail(err, "out of memory");
+    }
     if (placed && sc->peak >= lose_above && lose_above != SIZE_MAX) {
         sc->steps = p.n_steps;
         sc->at_peak = 0;
@@ -566,7 +608,8 @@ static int run_search(const ir_graph *g, const k_call *calls, size_t budget, int
     memset(&bound, 0, sizeof bound);
     const char *chk = getenv("PEXC_SEARCH_CHECK");
     int check = chk && *chk && strcmp(chk, "0") != 0;
-    scorer live = {0, &cache, NULL, 0, &bound, check, 0, 0}, placed = {1, &cache, NULL, 0, &bound, check, 0, 0};
+    scorer live = {0, &cache, NULL, 0, NULL, 0, &bound, check, 0, 0},
+           placed = {1, &cache, NULL, 0, NULL, 0, &bound, check, 0, 0};
     sched_readers_begin(g); /* (failing, the lookups count as before) */
     int rc = search(g, calls, budget, stream, limit, &live, p, least, a, err);
     if (!rc && stream) rc = search(g, calls, budget, stream, limit, &placed, &q, &q_least, a, err);
@@ -578,6 +621,8 @@ static int run_search(const ir_graph *g, const k_call *calls, size_t budget, int
     sched_cache_free(&cache);
     free(live.live);
     free(placed.live);
+    free(live.diff);
+    free(placed.diff);
     if (rc) return -1;
     if (!stream) return 0;
     int fits_p = budget && p->arena_bytes <= budget, fits_q = budget && q.arena_bytes <= budget;
