@@ -11,6 +11,11 @@ default rule's few extra plan builds) on each, and on every model of
 wall seconds, the min-sram peak and the baseline peak.
 
     .venv/bin/python bench/search_speed.py [--sizes 25,50] [--kinds conv,dw,cnn] [--no-shared]
+        [--before OLD_PEXC] [--extra="--stream-input --stream-output"]
+
+--before times another pexc build on the same models in the same run (the
+machine is shared: only a baseline measured beside the new figures gives a
+fair ratio) and checks that it finds the same peak.
 """
 import argparse
 import glob
@@ -84,14 +89,14 @@ def make_model(kind, n):
     return path
 
 
-def time_inspect(path, *args):
+def time_inspect(path, *args, pexc=None):
     """Wall seconds and CPU seconds (user + system) of one `pexc inspect`:
     the machine may be shared, and the search is single-threaded, so the
     CPU seconds are what an idle machine's wall clock would show."""
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     try:
-        r = subprocess.run([PEXC, "inspect", path, "--json", *args], capture_output=True, text=True,
+        r = subprocess.run([pexc or PEXC, "inspect", path, "--json", *args], capture_output=True, text=True,
                            timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         r = subprocess.CompletedProcess([], 1, "", f"over {TIMEOUT} s")
@@ -110,6 +115,8 @@ def main():
     ap.add_argument("--no-shared", action="store_true")
     ap.add_argument("--only-shared", action="store_true")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per model")
+    ap.add_argument("--before", help="another pexc binary to time beside this one")
+    ap.add_argument("--extra", default="", help="more inspect arguments (e.g. --stream-input)")
     args = ap.parse_args()
     global TIMEOUT
     TIMEOUT = args.timeout
@@ -121,12 +128,25 @@ def main():
     if not args.no_shared:
         for p in sorted(glob.glob(os.path.join(SHARED, "*.tflite"))):
             rows.append((os.path.basename(p)[:-7], p))
-    print("| model | operators | steps | CPU s | wall s | min-sram peak B | baseline peak B |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    extra = args.extra.split()
+    if args.before:
+        print("| model | operators | steps | before CPU s | CPU s | ratio | wall s | min-sram peak B | same peak | "
+              "baseline peak B |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+    else:
+        print("| model | operators | steps | CPU s | wall s | min-sram peak B | baseline peak B |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
     for name, path in rows:
-        dt, cpu, j, err = time_inspect(path, "--schedule", "min-sram")
+        dt, cpu, j, err = time_inspect(path, "--schedule", "min-sram", *extra)
         if j is None:
             print(f"| {name} | | | {cpu:.2f} | {dt:.2f} | refused: {err[:60]} | |", flush=True)
+            continue
+        if args.before:
+            _, cpu0, j0, _ = time_inspect(path, "--schedule", "min-sram", *extra, pexc=args.before)
+            same = "yes" if j0 and j0["peak_sram_bytes"] == j["peak_sram_bytes"] else "NO"
+            ratio = f"{cpu0 / cpu:.2f}x" if cpu > 0 else ""
+            print(f"| {name} | {len(j['op_order'])} | {j['steps']:,} | {cpu0:.2f} | {cpu:.2f} | {ratio} | {dt:.2f} | "
+                  f"{j['peak_sram_bytes']:,} | {same} | {j['baseline_peak_sram_bytes']:,} |", flush=True)
             continue
         print(f"| {name} | {len(j['op_order'])} | {j['steps']:,} | {cpu:.2f} | {dt:.2f} | {j['peak_sram_bytes']:,} | "
               f"{j['baseline_peak_sram_bytes']:,} |", flush=True)

@@ -446,6 +446,9 @@ int plan_memory_refine(plan_t *p, double work, util_arena *a, util_err *err);
 /* Bytes alive at each step into live[n_steps] (NULL: not kept); returns the
  * peak (the lower bound of any placement) and its first step. */
 size_t plan_live_profile(const plan_t *p, size_t *live, int32_t *peak_step);
+/* Bytes buffer i counts for in the live profile (aligned, or not when
+ * another row band of its tensor follows it directly). */
+size_t plan_footprint(const plan_t *p, int32_t i);
 /* Independent check: no two buffers live at the same step overlap, every
  * read follows the write it needs, every output element is computed once. */
 int plan_verify(const ir_graph *g, const k_call *calls, const plan_t *p, util_err *err);

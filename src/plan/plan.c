@@ -58,6 +58,8 @@ static size_t *footprints(const plan_t *p, util_arena *a) {
     return fps;
 }
 
+size_t plan_footprint(const plan_t *p, int32_t i) { return footprint(p, i); }
+
 static int span_meets(const span *s, const plan_buffer *b) { return s->first <= b->last && b->first <= s->last; }
 
 /* Greedy placement of the items (single buffers and band groups, each

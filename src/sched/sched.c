@@ -98,11 +98,20 @@ static void touch_buf(plan_buffer *x, int32_t step) {
 
 /* Marks the buffer behind v (every band of it holding a row in [r0, r1))
  * as used at step. */
+static void touch2(plan_t *p, const plan_view *v, int32_t step, int32_t step2, int32_t r0, int32_t r1);
+
 static void touch(plan_t *p, const plan_view *v, int32_t step, int32_t r0, int32_t r1) {
+    touch2(p, v, step, step, r0, r1);
+}
+
+/* touch at two steps (a template's row group: its first and last), finding
+ * the bands once */
+static void touch2(plan_t *p, const plan_view *v, int32_t step, int32_t step2, int32_t r0, int32_t r1) {
     if (v->buf < 0) return;
     plan_buffer *x = &p->buffers[v->buf];
     if (x->head < 0) {
         touch_buf(x, step);
+        touch_buf(x, step2);
         return;
     }
     /* split_bands cuts the rows evenly, band k from row k * per: only
@@ -115,7 +124,10 @@ static void touch(plan_t *p, const plan_view *v, int32_t step, int32_t r0, int32
     }
     for (int32_t k = k0; k <= k1; k++) {
         plan_buffer *band = &p->buffers[plan_band(p, v->buf, k)];
-        if (band->y0 < r1 && r0 < band->y1) touch_buf(band, step);
+        if (band->y0 < r1 && r0 < band->y1) {
+            touch_buf(band, step);
+            touch_buf(band, step2);
+        }
     }
 }
 
@@ -320,10 +332,15 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
      * operator reads them, as in TFLM */
     for (int32_t i = 0; i < g->n_tensors; i++)
         if (g->tensors[i].is_variable) sched_tensor_buf(b, i);
+    /* the segment starting at each position (the last listed, as a scan
+     * would find), looked up once: a deep chain's plans hold dozens */
+    int32_t *seg_at = util_alloc(b->a, sizeof(int32_t) * (size_t)(g->n_ops + 1));
+    if (!seg_at) return util_fail(err, "out of memory");
+    for (int32_t i = 0; i <= g->n_ops; i++) seg_at[i] = -1;
+    for (int32_t i = 0; i < n_segs; i++)
+        if (segs[i].op_first >= 0 && segs[i].op_first < g->n_ops) seg_at[segs[i].op_first] = i;
     for (int32_t pos = 0; pos < g->n_ops;) {
-        const plan_segment *sg = NULL;
-        for (int32_t i = 0; i < n_segs; i++)
-            if (segs[i].op_first == pos) sg = &segs[i];
+        const plan_segment *sg = seg_at[pos] >= 0 ? &segs[seg_at[pos]] : NULL;
         if (sg) {
             if (sg->rows > 0 ? sched_stream_add(b, sg) : sched_segment_add(b, sg))
                 return util_fail(err, "schedule: cannot build segment at op %d", p->order[pos]);
@@ -371,8 +388,7 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
             for (int32_t gi = ref->g0; gi < ref->g0 + ref->ng; gi++) {
                 const tmpl_rows *gr = &t->groups[gi];
                 plan_view v = {bi, tensor, 0, 0, 0};
-                touch(p, &v, use->step0 + gr->lo, gr->r0, gr->r1);
-                touch(p, &v, use->step0 + gr->hi, gr->r0, gr->r1);
+                touch2(p, &v, use->step0 + gr->lo, use->step0 + gr->hi, gr->r0, gr->r1);
             }
         }
     }

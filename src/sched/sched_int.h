@@ -154,6 +154,11 @@ int sched_scratch(void **x, size_t *cap, size_t n, size_t sz);
 
 /* Number of ops reading tensor t. */
 int32_t sched_tensor_readers(const ir_graph *g, int32_t t);
+/* readers.c: while a search runs (begin .. end), sched_tensor_readers
+ * answers from a table counted once; lookup gives -1 outside one. */
+int sched_readers_begin(const ir_graph *g);
+void sched_readers_end(void);
+int32_t sched_readers_lookup(const ir_graph *g, int32_t t);
 /* Appends the steps of channel-split segment sg. */
 int sched_segment_add(builder *b, const plan_segment *sg);
 

@@ -17,9 +17,11 @@
  * those plans and the least-peak plan relaxed to looser targets.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sched/bound.h"
 #include "sched/sched_int.h"
 
 /* ---- search ------------------------------------------------------------- */
@@ -39,7 +41,49 @@ typedef struct {
     stream_cache *cache;  /* streamed segments' templates, plan storage */
     size_t *live;         /* live bytes per step of the plan scored last */
     size_t live_cap;
+    int64_t *diff;        /* live_profile's difference array, all zero between uses */
+    size_t diff_cap;
+    sched_bound *bound;   /* the current plan's, for the candidates of a round (bound.c) */
+    int check;            /* build every candidate and check its bound (PEXC_SEARCH_CHECK) */
+    long n_built, n_skipped;
 } scorer;
+
+/* plan_live_profile into scr->live, its difference array kept between
+ * candidates and cleared as the sweep reads it (a fresh zeroed array per
+ * candidate was a tenth of a deep chain's search). */
+static int live_profile(scorer *scr, const plan_t *p, size_t *peak, int32_t *peak_step) {
+    size_t n = (size_t)p->n_steps + 2;
+    if (n > scr->diff_cap) {
+        int64_t *d = calloc(n, sizeof(int64_t));
+        if (!d) return -1;
+        free(scr->diff);
+        scr->diff = d;
+        scr->diff_cap = n;
+    }
+    int64_t *d = scr->diff;
+    for (int32_t i = 0; i < p->n_buffers; i++) {
+        const plan_buffer *b = &p->buffers[i];
+        int64_t f = (int64_t)plan_footprint(p, i);
+        d[b->first] += f;
+        d[b->last + 1] -= f;
+    }
+    int64_t run = 0;
+    size_t best = 0;
+    int32_t at = 0;
+    for (int32_t s = 0; s < p->n_steps; s++) {
+        run += d[s];
+        d[s] = 0;
+        scr->live[s] = (size_t)run;
+        if ((size_t)run > best) {
+            best = (size_t)run;
+            at = s;
+        }
+    }
+    d[p->n_steps] = d[p->n_steps + 1] = 0;
+    *peak = best;
+    *peak_step = at;
+    return 0;
+}
 
 /* lose_above, lose_at_peak, lose_steps (SIZE_MAX, 0, 0: none): the caller
  * only wants to know whether the plan beats that score within the step cap.
@@ -67,7 +111,10 @@ static int score_plan(const ir_graph *g, const k_call *calls, scorer *scr, const
         return util_fail(err, "out of memory");
     }
     size_t *live = scr->live;
-    sc->peak = plan_live_profile(&p, live, &sc->peak_step);
+    if (live_profile(scr, &p, &sc->peak, &sc->peak_step)) {
+        util_arena_free(&tmp);
+        return util_fail(err, "out of memory");
+    }
     if (placed && sc->peak >= lose_above && lose_above != SIZE_MAX) {
         sc->steps = p.n_steps;
         sc->at_peak = 0;
@@ -109,6 +156,18 @@ static int score_plan(const ir_graph *g, const k_call *calls, scorer *scr, const
     return 0;
 }
 
+/* Takes the plan segs[0, n) as the one a round's candidates change. */
+static int take_bound(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order,
+                      const plan_segment *segs, int32_t n, util_err *err) {
+    util_arena tmp;
+    util_arena_init(&tmp, (size_t)1 << 30);
+    plan_t p;
+    int rc = sched_build_cached(g, calls, order, segs, n, &p, &tmp, scr->cache, err);
+    if (!rc && sched_bound_take(scr->bound, g, &p, scr->cache, segs, n)) rc = util_fail(err, "out of memory");
+    util_arena_free(&tmp);
+    return rc;
+}
+
 /* Every step costs flash in generated code (a 6-byte step-table row, 12
  * when a pixel index passes 65,535), so a plan may take at most this many:
  * 384 KiB of table at most. mobilenet_v2's finest plan takes 37,235 steps
@@ -129,13 +188,29 @@ static int better(const score *a, const score *b, size_t budget) {
 /* Scores the candidate trial[0, m) and keeps it in best_set when it beats
  * *best. */
 static int keep_if_better(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order,
-                          const plan_segment *trial, int32_t m, score *best, int32_t *best_n, plan_segment *best_set,
-                          util_err *err) {
+                          const plan_segment *segs, int32_t n, const plan_segment *trial, int32_t m, score *best,
+                          int32_t *best_n, plan_segment *best_set, util_err *err) {
     score sc;
     /* a plan over the cap loses to an in-cap best whatever its peak, and
      * one in the cap with a higher peak loses too */
     size_t lose_above = best->steps <= SCHED_MAX_STEPS ? best->peak : SIZE_MAX;
+    /* the steps outside the window it changes may already lose (bound.c) */
+    sched_bound_stat lb;
+    int have = lose_above != SIZE_MAX && scr->bound && sched_bound_window(scr->bound, segs, n, trial, m, &lb) &&
+               lb.peak > 0;
+    if (have && !scr->check &&
+        (lb.peak > best->peak ||
+         (lb.peak == best->peak &&
+          (lb.at_peak > best->at_peak || (lb.at_peak == best->at_peak && lb.steps >= best->steps))))) {
+        scr->n_skipped++;
+        return 0;
+    }
+    scr->n_built++;
     if (score_plan(g, calls, scr, order, trial, m, lose_above, best->at_peak, best->steps, &sc, err)) return -1;
+    if (have && (sc.peak < lb.peak || (sc.peak == lb.peak && sc.at_peak < lb.at_peak) || sc.steps < lb.steps))
+        return util_fail(err, "search check: a candidate scores %zu B, %d steps at it, %d steps, below its bound "
+                              "%zu B, %d, %d",
+                         sc.peak, sc.at_peak, sc.steps, lb.peak, lb.at_peak, lb.steps);
     if (better(&sc, best, 0)) {
         *best = sc;
         *best_n = m;
@@ -391,6 +466,9 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
     if (!starts || !ends) goto oom;
     for (int round = 0; round < 400; round++) {
         if (budget && cur.peak <= budget) break;
+        /* (no bound with streamed model inputs or outputs: bound.c) */
+        if (scr->bound && !g->stream_input && !g->stream_output && take_bound(g, calls, scr, order, segs, n, err))
+            goto fail;
         int32_t peak_op = cur.peak_step;
         score best = cur;
         int32_t best_n = -1;
@@ -402,7 +480,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                     int32_t K = slice_counts[ki];
                     if (K > C) break;
                     int32_t m = with_segment(segs, n, (plan_segment){s, e, K, 0, 0}, trial);
-                    if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) goto fail;
+                    if (keep_if_better(g, calls, scr, order, segs, n, trial, m, &best, &best_n, best_set, err)) goto fail;
                 }
             }
         }
@@ -430,7 +508,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                     for (size_t ri = 0; ri < sizeof stream_grains / sizeof stream_grains[0]; ri++) {
                         plan_segment add = {s, e, 1, stream_grains[ri][0], stream_grains[ri][1]};
                         int32_t m = with_segment(segs, n, add, trial);
-                        if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) goto fail;
+                        if (keep_if_better(g, calls, scr, order, segs, n, trial, m, &best, &best_n, best_set, err)) goto fail;
                     }
                 }
             /* split the streamed segment holding the peak in two, the second
@@ -448,7 +526,7 @@ static int search(const ir_graph *g, const k_call *calls, size_t budget, int str
                         /* [first, k] and [k + 1, e] streamed, op k's output whole */
                         int32_t m = with_segment(segs, n, (plan_segment){sg.op_first, k, 1, sg.rows, sg.frac}, trial2);
                         m = with_segment(trial2, m, (plan_segment){k + 1, e, 1, sg.rows, sg.frac}, trial);
-                        if (keep_if_better(g, calls, scr, order, trial, m, &best, &best_n, best_set, err)) goto fail;
+                        if (keep_if_better(g, calls, scr, order, segs, n, trial, m, &best, &best_n, best_set, err)) goto fail;
                     }
                 }
             }
@@ -526,12 +604,25 @@ static int run_search(const ir_graph *g, const k_call *calls, size_t budget, int
         return util_fail(err, "out of memory");
     }
     for (int32_t i = 0; i < STREAM_CACHE_BUCKETS; i++) cache.bucket[i] = -1;
-    scorer live = {0, &cache, NULL, 0}, placed = {1, &cache, NULL, 0};
+    sched_bound bound;
+    memset(&bound, 0, sizeof bound);
+    const char *chk = getenv("PEXC_SEARCH_CHECK");
+    int check = chk && *chk && strcmp(chk, "0") != 0;
+    scorer live = {0, &cache, NULL, 0, NULL, 0, &bound, check, 0, 0},
+           placed = {1, &cache, NULL, 0, NULL, 0, &bound, check, 0, 0};
+    sched_readers_begin(g); /* (failing, the lookups count as before) */
     int rc = search(g, calls, budget, stream, limit, &live, p, least, a, err);
     if (!rc && stream) rc = search(g, calls, budget, stream, limit, &placed, &q, &q_least, a, err);
+    sched_readers_end();
+    sched_bound_free(&bound);
+    if (getenv("PEXC_SEARCH_STATS"))
+        fprintf(stderr, "search: %ld + %ld candidates built, %ld + %ld skipped by their bound\n", live.n_built,
+                placed.n_built, live.n_skipped, placed.n_skipped);
     sched_cache_free(&cache);
     free(live.live);
     free(placed.live);
+    free(live.diff);
+    free(placed.diff);
     if (rc) return -1;
     if (!stream) return 0;
     int fits_p = budget && p->arena_bytes <= budget, fits_q = budget && q.arena_bytes <= budget;

@@ -53,7 +53,9 @@ static int is_chanwise(const k_call *k) {
 
 /* Number of ops reading tensor t. */
 int32_t sched_tensor_readers(const ir_graph *g, int32_t t) {
-    int32_t n = 0;
+    int32_t n = sched_readers_lookup(g, t); /* counted once per search (readers.c) */
+    if (n >= 0) return n;
+    n = 0;
     for (int32_t o = 0; o < g->n_ops; o++)
         for (int32_t i = 0; i < g->ops[o].n_in; i++)
             if (g->ops[o].in[i] == t) n++;

@@ -5,6 +5,7 @@
  * template cache (tmpl.c) keeps them for the search's next candidates.
  */
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -461,7 +462,11 @@ static int stream_try_eager(const stream_info *si, stream_state *st, int32_t s) 
 
 int sched_stream_add(builder *b, const plan_segment *sg) {
     stream_state st;
-    memset(&st, 0, sizeof st);
+    /* all but the views, which stream_walk writes whole before it reads
+     * them: clearing those 15 KB for every segment of every candidate the
+     * search builds was a tenth of its time */
+    memset(&st, 0, offsetof(stream_state, view));
+    st.eager = 0;
     int rc = add_stream_in(b, sg, &st);
     free(st.trace);
     return rc;
