@@ -13,7 +13,9 @@ lengths, from whole tensors to single pixels):
 
   1. `pexc compile --target cortex-m4`, and `pexc inspect --json` for the
      same plan: each step's cost class (kernel, step mode, family function)
-     and features (1, output pixels, output values, MACs, output rows);
+     and features (src/sched/cost.h: 1, output pixels, output values,
+     MACs, output rows, and the terms for the kernels' slower and faster
+     paths);
   2. the generated step loop gets an instruction-count region around each
      pass (mcu_region_begin/end at the top of the loop body and before its
      status check), so region i is step i: the table row, the dispatch and
@@ -32,6 +34,7 @@ measured step-loop instructions).
 """
 import argparse
 import glob
+import hashlib
 import json
 import math
 import os
@@ -61,6 +64,8 @@ MODES = ["STEP_FULL", "STEP_ACC", "STEP_FINISH"]
 # too many steps or instructions for a quick emulated run
 SKIP = {"mobilenet_v2_int8"}
 MAX_STEPS = 40000
+# a test model of at least this many MACs is of real size
+REAL_SIZE_MACS = 100000
 
 
 def run(cmd, timeout=1800, **kw):
@@ -75,6 +80,14 @@ def models(only):
     for p in sorted(glob.glob(os.path.join(ROOT, "tests", "models", "cost", "*.tflite")) +
                     glob.glob(os.path.join(ROOT, "tests", "models", "gen", "*.tflite"))):
         out.append((os.path.basename(p)[:-7], p))
+    # the other test models of real size (bench/cost.py --conformance's):
+    # kernels (LSTM, transposed convolutions, resizes) few other models run
+    for p in sorted(glob.glob(os.path.join(ROOT, "tests", "models", "*", "*.tflite"))):
+        if os.path.basename(os.path.dirname(p)) in ("cost", "gen"):
+            continue
+        j = inspect(p, ["--schedule", "baseline"])
+        if j and j["macs"] >= REAL_SIZE_MACS:
+            out.append((os.path.basename(p)[:-7], p))
     return [(n, p) for n, p in out if not only or any(o in n for o in only.split(","))]
 
 
@@ -132,14 +145,29 @@ def measure(name, path, how, work):
     if not patch_loop(os.path.join(d, cname + ".c"), cname):
         return "no step loop found"
     objs = []
+    # the runtime's sources are the same in every plan: each compiled once
+    # (keyed by its text and the headers beside it), nine tenths of a small
+    # model's measuring time otherwise
+    cache = os.path.join(work, "objcache")
+    os.makedirs(cache, exist_ok=True)
+    headers = hashlib.sha1(b"".join(open(os.path.join(d, h), "rb").read() for h in sorted(os.listdir(d))
+                                    if h.endswith(".h") and h != cname + ".h")).hexdigest()
     for fn in sorted(os.listdir(d)):
         if not fn.endswith(".c"):
             continue
         obj = os.path.join(d, fn[:-2] + ".o")
+        text = open(os.path.join(d, fn), "rb").read()
+        key = os.path.join(cache, hashlib.sha1(text + headers.encode()).hexdigest() + ".o")
+        if fn != cname + ".c" and os.path.exists(key):
+            shutil.copyfile(key, obj)
+            objs.append(obj)
+            continue
         r = run(["arm-none-eabi-gcc"] + CPU + ["-O2", "-std=c11", "-ffunction-sections", "-fdata-sections",
                  "-ffp-contract=off", "-I" + d, "-c", os.path.join(d, fn), "-o", obj])
         if r.returncode:
             return "gcc %s: %s" % (fn, r.stderr.decode()[-300:])
+        if fn != cname + ".c":
+            shutil.copyfile(obj, key)
         objs.append(obj)
     hdr = open(os.path.join(d, cname + ".h")).read()
     n_in = sum(int(x) for x in re.findall(r"#define %s_INPUT\d+_BYTES (\d+)" % cname.upper(), hdr))
@@ -188,11 +216,12 @@ def refeature(plans):
     for key, v in plans.items():
         name, how = key.split(" ", 1)
         j = inspect(paths[name], how.split()) if name in paths else None
-        if not j or len(j["ops"]) != len(v) or any(list(st["cost_class"]) != list(c) for st, (c, _, _) in
+        # the same kinds and modes step by step (a path's name may be new)
+        if not j or len(j["ops"]) != len(v) or any(list(st["cost_class"])[:2] != list(c)[:2] for st, (c, _, _) in
                                                    zip(j["ops"], v)):
             print("%-40s dropped: not the plan measured" % key, file=sys.stderr)
             continue
-        out[key] = [(c, st["cost_features"], y) for st, (c, _, y) in zip(j["ops"], v)]
+        out[key] = [(st["cost_class"], st["cost_features"], y) for st, (c, _, y) in zip(j["ops"], v)]
     return out
 
 
@@ -221,13 +250,13 @@ def fit(samples):
         X = np.array([f for f, _ in v], dtype=float)
         y = np.array([y for _, y in v], dtype=float)
         rows[cls] = nnls_fit(X, y)
-    # a kind's families together: for a family the fit has not seen
-    gen = [(f, y) for cls, f, y in samples if cls[2]]
-    if gen:
-        k = next(cls[0] for cls, _, _ in samples if cls[2])
-        for mode in sorted({cls[1] for cls, _, _ in samples if cls[2]}):
-            v = [(f, y) for cls, f, y in samples if cls[2] and cls[1] == mode]
-            rows[(k, mode, "")] = nnls_fit(np.array([f for f, _ in v], float), np.array([y for _, y in v], float))
+    # a kind's paths together: for a path (a K_GENERIC family) the fit has
+    # not seen, where the kind has no row of its own without one
+    for k, mode in sorted({(cls[0], cls[1]) for cls, _, _ in samples if cls[2]}):
+        if (k, mode, "") in rows:
+            continue
+        v = [(f, y) for cls, f, y in samples if cls[0] == k and cls[1] == mode]
+        rows[(k, mode, "")] = nnls_fit(np.array([f for f, _ in v], float), np.array([y for _, y in v], float))
     X = np.array([f for _, f, _ in samples], dtype=float)
     y = np.array([y for _, _, y in samples], dtype=float)
     rows[None] = nnls_fit(X, y)
@@ -249,7 +278,8 @@ def write_table(rows, n_samples, n_plans):
              " * measured on the emulated Cortex-M4 (mps2-an386, -O2): instructions per step",
              " * = c . features (src/sched/cost.h: 1, output pixels, output values, MACs,",
              " * output rows, MACs in output- and input-channel tails, convolution MACs",
-             " * off the two-pixel path). Do not edit;",
+             " * off the two-pixel path, window values read, gathered first-layer MACs).",
+             " * Do not edit;",
              " * re-run the tool after changing kernels. */",
              '#include "sched/cost.h"', "",
              "const double cost_m4_per_run = 0;", "const cost_row cost_m4_rows[] = {"]
@@ -273,6 +303,7 @@ def main():
     ap.add_argument("--refeature", action="store_true",
                     help="with --reuse: take each step's features from today's `pexc inspect` (same plan, same "
                          "cost classes: after a change of features, without measuring again)")
+    ap.add_argument("--steps", help="also the error per cost class of the plans whose name contains one of these")
     a = ap.parse_args()
     plans = {}
     if a.reuse:
@@ -310,6 +341,22 @@ def main():
         worst = max(worst, abs(err))
         print("| %s | %d | %s | %s | %+.1f %% |" % (key, len(v), "{:,}".format(meas), "{:,.0f}".format(pred), 100 * err))
     print("\nworst plan error %.1f %% over %d plans, %d steps" % (100 * worst, len(plans), len(samples)))
+    if a.steps:
+        # per cost class within the plans named: where a plan's error comes from
+        for key, v in plans.items():
+            if not any(o in key for o in a.steps.split(",")):
+                continue
+            by = {}
+            for c, f, y in v:
+                b = by.setdefault(tuple(c), [0, 0.0, 0])
+                b[0] += y
+                b[1] += predict(rows, c, f)
+                b[2] += 1
+            print("\n%s" % key)
+            for c, (meas, pred, n) in sorted(by.items(), key=lambda kv: -abs(kv[1][1] - kv[1][0])):
+                print("  %-12s %-11s %-24s %5d steps %12s measured %12s predicted %+6.1f %%" % (
+                    KINDS[c[0]], MODES[c[1]], c[2], n, "{:,}".format(meas), "{:,.0f}".format(pred),
+                    100 * (pred / meas - 1) if meas else 0))
     if not a.check:
         write_table(rows, len(samples), len(plans))
         print("wrote " + os.path.relpath(OUT, ROOT))
