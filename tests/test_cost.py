@@ -4,8 +4,9 @@ tests/models/cost/conv1d_timeseries.tflite (tools/gen_models_cost.py) is a
 small Keras Conv1D stack, converter-made, whose least-peak plan cuts its
 128-channel layer into 128 one-channel slices. Checked:
 
-  - the default schedule's predicted instructions are within 1.05x the
-    baseline's, while min-sram's are not, and the default still saves SRAM
+  - the default schedule's predicted instructions are within 1.02x the
+    baseline's (the rule's limit: 1.05x measured less the fit's error),
+    while min-sram's are over 1.05x, and the default still saves SRAM
     (its peak lies between min-sram's and the baseline's);
   - `--schedule min-sram` keeps the absolute minimum (the same peak the
     default reports as min-sram's), `--sram B` fits B at the default's cost;
@@ -26,6 +27,9 @@ import pexc_harness as H
 MODEL = os.path.join(H.ROOT, "tests", "models", "cost", "conv1d_timeseries.tflite")
 MCU_RUN = os.path.join(H.SHARED, "mcu", "mcu-run")
 MCU_MAIN = os.path.join(H.ROOT, "tests", "codegen", "mcu_main.c")
+
+# src/internal.h's SCHED_DEFAULT_SLOWDOWN: the rule's limit on the prediction
+LIMIT = 1.02
 
 pytestmark = pytest.mark.skipif(not H.pexc_available(), reason="needs build/pexc")
 
@@ -48,7 +52,7 @@ def test_default_is_within_5_percent_of_baseline_and_saves_sram():
     d = inspect_json()
     assert d["schedule"] == "default"
     base = d["baseline_predicted_instructions"]
-    assert d["predicted_instructions"] <= 1.05 * base
+    assert d["predicted_instructions"] <= LIMIT * base
     assert d["default"]["predicted_instructions"] == d["predicted_instructions"]
     assert d["default"]["peak_sram_bytes"] == d["peak_sram_bytes"]
     # the rule matters here: the least peak costs more than 5 % over
@@ -81,7 +85,7 @@ def test_sram_budget_takes_a_cheap_plan_that_fits():
     d = inspect_json()
     b = inspect_json("--sram", str(d["peak_sram_bytes"]))
     assert b["peak_sram_bytes"] <= d["peak_sram_bytes"]
-    assert b["predicted_instructions"] <= 1.05 * b["baseline_predicted_instructions"]
+    assert b["predicted_instructions"] <= LIMIT * b["baseline_predicted_instructions"]
     # a budget at the least peak forces min-sram's plan
     m = inspect_json("--sram", str(d["min_sram"]["peak_sram_bytes"]))
     assert m["peak_sram_bytes"] == d["min_sram"]["peak_sram_bytes"]

@@ -164,6 +164,17 @@ void sched_step_features(const ir_graph *g, const k_call *calls, const plan_step
     f[13] = 0;
     if (pairs)
         f[13] = (double)(ch * taps * k->in_dims[0][3]);
+    /* An input read from a ring: the kernels wrap its addresses pixel by
+     * pixel (the 3x3 depthwise path measured about 9 % slower on ring rows
+     * than on a whole tensor). */
+    f[14] = st->in[0].ring_px > 0 ? f[2] : 0;
+    /* The compiler proves per layer whether the short requantisation
+     * (about 7 instructions an output) gives TFLite's bytes; where it
+     * cannot, each output takes the long form, several times dearer. */
+    f[15] = (k->kind == K_CONV || k->kind == K_DWCONV || k->kind == K_FC) && st->mode != STEP_ACC &&
+                    !k->conv.out_round
+                ? f[2]
+                : 0;
     f[12] = 0;
     if (k->kind == K_CONV && !gather && taps > 1) {
         f[12] = f[3];
