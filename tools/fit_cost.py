@@ -3,16 +3,25 @@
 measured step by step on the emulated Cortex-M4, and writes the constants to
 src/sched/cost_m4.c.
 
-    .venv/bin/python tools/fit_cost.py [--only SUBSTR] [--data FILE] [--reuse FILE] [--check]
-    make cost-table        (the same, every model)
+    .venv/bin/python tools/fit_cost.py [--only SUBSTR] [--data FILE] [--reuse FILE [--refeature]]
+                                       [--check] [--steps PLAN,...]
+    make cost-table        (every model, measurements kept in build/cost_data.json)
 
-How. For every model below and several schedules of it (baseline, min-sram,
+The models: the shared ones with a deterministic input, tests/models/cost/
+and gen/ (baseline and min-sram only), and the other test models of real
+size (REAL_SIZE_MACS: the kernels few other models run, LSTMs, transposed
+convolutions). The runtime's sources are compiled once per run, not once
+per plan. To measure in parallel, run several --only subsets with --data
+and --check, then refit them together with --reuse a.json,b.json.
+
+How. For every model and several schedules of it (baseline, min-sram,
 channels, default and --sram budgets between the baseline's peak and the
 least one, so the same kernels run over many tile shapes and pixel-run
 lengths, from whole tensors to single pixels):
 
   1. `pexc compile --target cortex-m4`, and `pexc inspect --json` for the
-     same plan: each step's cost class (kernel, step mode, family function)
+     same plan: each step's cost class (kernel, step mode, kernel path:
+     sched_cost_path)
      and features (src/sched/cost.h: 1, output pixels, output values,
      MACs, output rows, and the terms for the kernels' slower and faster
      paths);
@@ -29,8 +38,11 @@ Then per cost class a least-squares fit of instructions on the features,
 constants kept non-negative (a feature whose constant comes out negative is
 dropped and the fit redone), weighted by 1/instructions^0.75 so that small
 steps count as well as large ones; a catch-all row is fitted on every
-step. Prints the fit's error per class and per plan (predicted against
-measured step-loop instructions).
+step. Prints the fit's error per plan (predicted against measured
+step-loop instructions), with --steps per cost class of the plans named,
+and for limits of 1.02-1.05x on a plan's predicted ratio to its baseline
+the worst measured ratio among the plans under each (the margin the
+default rule, SCHED_DEFAULT_SLOWDOWN, needs for the fit's error).
 """
 import argparse
 import glob
