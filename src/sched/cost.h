@@ -5,26 +5,30 @@
 
 #include "internal.h"
 
-/* A step's features: 1, output pixels, output values, MACs, output rows,
- * and the MACs the kernels' four-wide inner loops leave to a scalar tail:
- * those of output channels beyond a multiple of 4, and those of input
- * channels beyond a multiple of 4 (convolutions, fully connected; for a
- * depthwise convolution instead the MACs of windows other than 3x3 of
- * depth multiplier 1, which miss its specialised path), and a convolution's MACs off its two-pixel
- * path (a tile of fewer than COST_PAIR_MIN_PIXELS pixels, or a window read
- * from a ring).
- * Eight more for the kernels whose work is not MACs or whose MACs run at
- * another rate: values read by a window (a pool's window values, a
- * gathered first layer's window copy), the MACs of a gathered first layer
- * (not counted in the MACs term), and those of its output channels beyond
- * a multiple of 4; for a convolution wider than one tap, output values
- * times taps (the per-tap loop work, heavy where input channels are few;
- * for a depthwise layer off its 3x3 path, pixels times taps); and the MACs
- * of a convolution wider than one tap (not counted in the MACs term, which
- * is then a pointwise layer's); and the filter bytes a convolution's
- * two-pixel path folds once per call; and the output values of a step
- * whose input is a ring; and the output values of a layer whose
- * requantisation takes the long form (the short one not proved exact).
+/* A step's features (cost.c says why each is there):
+ *  0  1 (the call)
+ *  1  output pixels
+ *  2  output values
+ *  3  MACs (a convolution's: pointwise ones only, see 9 and 12; MACs of
+ *     taps inside the input)
+ *  4  output rows
+ *  5  MACs of output channels beyond a multiple of 4 (scalar tails)
+ *  6  MACs of input channels beyond a multiple of 4; a windowed
+ *     convolution's kernel-row run tails; a depthwise layer's MACs off
+ *     its 3x3 path
+ *  7  a convolution's MACs off its two-pixel path (a tile under
+ *     COST_PAIR_MIN_PIXELS, a window read from a ring, a clipped window,
+ *     a run of odd length)
+ *  8  values read by a window: a pool's, a gathered first layer's copy
+ *  9  a gathered first layer's MACs
+ * 10  a gathered first layer's MACs of output channels beyond a multiple
+ *     of 4
+ * 11  a windowed convolution's output values x kernel rows inside; a
+ *     depthwise layer's pixels x taps off its 3x3 path
+ * 12  a windowed (wider than one tap, not gathered) convolution's MACs
+ * 13  the filter bytes the two-pixel path folds once per call
+ * 14  output values of a step whose input is a ring
+ * 15  output values of a layer whose requantisation takes the long form
  */
 #define COST_NF 16
 /* runtime/src/conv2d_s8.c's CONV_PAIR_MIN_PIXELS: a tile of fewer pixels
