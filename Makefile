@@ -9,7 +9,10 @@
 #                  again (src/emit/kernel_table.c; after changing runtime/)
 #   make cost-table  measure every step of real plans on the emulated Cortex-M4 and
 #                  fit the scheduler's cost model again (src/sched/cost_m4.c;
-#                  after changing runtime/ or the generated step loop)
+#                  after changing runtime/ or the generated step loop; the
+#                  measurements stay in build/cost_data.json: after a change
+#                  of features only, tools/fit_cost.py --reuse build/cost_data.json
+#                  --refeature refits them in seconds)
 #   make pylib     build/libpexc.so, which the Python package in python/ loads
 #                  when it runs from the source tree (pip install . builds its own)
 BUILD   ?= build
@@ -76,7 +79,7 @@ kernel-table: $(BUILD)/pexc
 	$(MAKE) all
 
 cost-table: $(BUILD)/pexc
-	nice .venv/bin/python tools/fit_cost.py
+	nice .venv/bin/python tools/fit_cost.py --data $(BUILD)/cost_data.json
 	$(MAKE) all
 
 # pexc_expf and pexc_tanhf against the host glibc on all 2^32 float inputs

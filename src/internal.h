@@ -477,8 +477,13 @@ int sched_min_sram(const ir_graph *g, const k_call *calls, size_t budget, int st
 /* The default schedule: of the plans the min-sram search passes through
  * (falling peak), the least peak whose predicted instructions stay within
  * SCHED_DEFAULT_SLOWDOWN of the baseline's (search.c); *least (may be
- * NULL) gets the least-peak plan, min-sram's. */
-#define SCHED_DEFAULT_SLOWDOWN 1.05
+ * NULL) gets the least-peak plan, min-sram's. The promise is 1.05x the
+ * baseline's measured instructions; the fit predicts a streamed plan's
+ * extra cost short by a factor of 1.2-4 (block_ds_cnn: 1.018x predicted,
+ * 1.051x measured, 1.008x predicted, 1.033x measured; tools/fit_cost.py
+ * prints the worst plan measured under each limit), so the rule asks
+ * 1.015x of the prediction. */
+#define SCHED_DEFAULT_SLOWDOWN 1.015
 int sched_default(const ir_graph *g, const k_call *calls, plan_t *p, plan_t *least, util_arena *a,
                   util_err *err);
 /* Nonzero: final plans keep their rings whole (sched/ring_bands.c), as

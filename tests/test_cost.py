@@ -4,8 +4,9 @@ tests/models/cost/conv1d_timeseries.tflite (tools/gen_models_cost.py) is a
 small Keras Conv1D stack, converter-made, whose least-peak plan cuts its
 128-channel layer into 128 one-channel slices. Checked:
 
-  - the default schedule's predicted instructions are within 1.05x the
-    baseline's, while min-sram's are not, and the default still saves SRAM
+  - the default schedule's predicted instructions are within 1.015x the
+    baseline's (the rule's limit: 1.05x measured less the fit's error),
+    while min-sram's are over 1.05x, and the default still saves SRAM
     (its peak lies between min-sram's and the baseline's);
   - `--schedule min-sram` keeps the absolute minimum (the same peak the
     default reports as min-sram's), `--sram B` fits B at the default's cost;
@@ -26,6 +27,9 @@ import pexc_harness as H
 MODEL = os.path.join(H.ROOT, "tests", "models", "cost", "conv1d_timeseries.tflite")
 MCU_RUN = os.path.join(H.SHARED, "mcu", "mcu-run")
 MCU_MAIN = os.path.join(H.ROOT, "tests", "codegen", "mcu_main.c")
+
+# src/internal.h's SCHED_DEFAULT_SLOWDOWN: the rule's limit on the prediction
+LIMIT = 1.015
 
 pytestmark = pytest.mark.skipif(not H.pexc_available(), reason="needs build/pexc")
 
@@ -48,7 +52,7 @@ def test_default_is_within_5_percent_of_baseline_and_saves_sram():
     d = inspect_json()
     assert d["schedule"] == "default"
     base = d["baseline_predicted_instructions"]
-    assert d["predicted_instructions"] <= 1.05 * base
+    assert d["predicted_instructions"] <= LIMIT * base
     assert d["default"]["predicted_instructions"] == d["predicted_instructions"]
     assert d["default"]["peak_sram_bytes"] == d["peak_sram_bytes"]
     # the rule matters here: the least peak costs more than 5 % over
@@ -81,7 +85,7 @@ def test_sram_budget_takes_a_cheap_plan_that_fits():
     d = inspect_json()
     b = inspect_json("--sram", str(d["peak_sram_bytes"]))
     assert b["peak_sram_bytes"] <= d["peak_sram_bytes"]
-    assert b["predicted_instructions"] <= 1.05 * b["baseline_predicted_instructions"]
+    assert b["predicted_instructions"] <= LIMIT * b["baseline_predicted_instructions"]
     # a budget at the least peak forces min-sram's plan
     m = inspect_json("--sram", str(d["min_sram"]["peak_sram_bytes"]))
     assert m["peak_sram_bytes"] == d["min_sram"]["peak_sram_bytes"]
@@ -145,3 +149,54 @@ def test_python_default_is_the_clis():
     assert (it.schedule, it.peak_sram_bytes) == ("default", d["peak_sram_bytes"])
     it = pexc.Interpreter(MODEL, schedule="min-sram")
     assert (it.schedule, it.peak_sram_bytes) == ("min-sram", d["min_sram"]["peak_sram_bytes"])
+
+
+KWS = os.path.join(H.SHARED, "models", "kws_ds_cnn_int8.tflite")
+
+
+@pytest.mark.skipif(not os.path.exists(KWS), reason="../shared/models missing")
+def test_features_see_pool_windows_and_gathered_first_layers():
+    """kws's global average pool reads a 25x5 window per output value, and
+    its first layer (10x4 window over one input channel) takes the gathered
+    path in four-unit blocks: the cost classes and features say so."""
+    import json
+    r = subprocess.run([H.PEXC, "inspect", KWS, "--json", "--schedule", "baseline"], capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr.decode()
+    ops = json.loads(r.stdout)["ops"]
+    first = ops[0]
+    assert first["type"] == "CONV_2D" and first["cost_class"][2] == "gather_blocks"
+    # window copies: 125 output pixels x 40 window values; the MACs go to
+    # the gathered term, not the general one
+    assert first["cost_features"][8] == 125 * 40
+    assert first["cost_features"][9] == first["macs"] and first["cost_features"][3] == 0
+    pool = next(o for o in ops if o["type"] == "AVERAGE_POOL_2D")
+    assert pool["cost_features"][8] == 25 * 5 * 64
+    assert [o["cost_class"][2] for o in ops if o["type"] == "DEPTHWISE_CONV_2D"] == ["3x3"] * 4
+
+
+@pytest.mark.skipif(not have_m4 or not os.path.exists(KWS), reason="needs the emulated Cortex-M4 and ../shared")
+def test_m4_kws_steps_predicted_within_10_percent():
+    """Step by step on the emulated Cortex-M4 (tools/fit_cost.py's count
+    regions, the model's deterministic input): the global average pool (136K
+    instructions, once predicted as 14K) and the gathered first layer (once
+    +27 %) are each predicted within 10 %, and so is the whole plan."""
+    import sys
+    import tempfile
+    sys.path.insert(0, os.path.join(H.ROOT, "tools"))
+    import fit_cost
+    import json
+    how = ["--schedule", "baseline"]
+    work = tempfile.mkdtemp(prefix="pexc-test-cost-")
+    try:
+        steps = fit_cost.measure("kws_ds_cnn_int8", KWS, how, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    assert not isinstance(steps, str), steps
+    r = subprocess.run([H.PEXC, "inspect", KWS, "--json"] + how, capture_output=True, timeout=120)
+    ops = json.loads(r.stdout)["ops"]
+    assert len(ops) == len(steps)
+    for op, (_, _, meas) in zip(ops, steps):
+        if op["type"] == "AVERAGE_POOL_2D" or op["step"] == 0:
+            assert abs(op["predicted_instructions"] / meas - 1) <= 0.10, (op["type"], op["predicted_instructions"], meas)
+    total = sum(y for _, _, y in steps)
+    assert abs(sum(op["predicted_instructions"] for op in ops) / total - 1) <= 0.10

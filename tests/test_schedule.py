@@ -37,26 +37,23 @@ EXPECTED_PEAK = {
 }
 
 
-# The default schedule's peaks: the least peak whose predicted instructions
-# stay within 1.05x the baseline's (src/sched/cost_m4.c's constants; a new
-# fit may move them, `make cost-table`). Where the least peak costs more it
-# keeps more memory. Since the fit on the two-pixel convolution and the 3x3
-# depthwise rows (whole layers much faster, streamed and sliced steps not)
-# ic_resnet8 and sww keep their baseline (their least peaks measure 1.34x
-# and 1.24x), kws 8,960 (5,504 before; 8,992 before its final plan's rings
-# were cut into bands) and person_detect 12,672 (12,192; 12,864 with bands
-# of up to 32 rows).
+# The default schedule: the least peak whose predicted instructions stay
+# within SCHED_DEFAULT_SLOWDOWN (1.015x, so that it runs within 1.05x
+# measured) of the baseline's (src/sched/cost_m4.c's constants; a new fit
+# may move them, `make cost-table`). Every shared model is checked through
+# the rule (a peak between min-sram's and the baseline's, within the limit,
+# and where it keeps more than the least peak, the least peak over it);
+# exact bytes for the models whose default does not ride on min-sram's
+# streaming (the baseline kept, or a plan the rule picks among few).
+DEFAULT_LIMIT = 1.015
 EXPECTED_DEFAULT = {
-    "vww_96_int8": 28032,
-    "person_detect_int8": 12672,
-    "kws_ds_cnn_int8": 8960,
+    "vww_96_int8": 28416,
+    "kws_ds_cnn_int8": 16000,
     "ic_resnet8_int8": 49152,
     "ad_autoencoder_int8": 768,
-    "micro_speech_int8": 2144,
     "sww_int8": 6656,
     "hello_world_int8": 32,
     "hello_world_float": 128,
-    "mobilenet_v2_int8": 183312,
 }
 
 
@@ -125,13 +122,19 @@ def test_peak_sram_pinned(name):
 
 
 @pytest.mark.skipif(not os.path.isdir(SHARED), reason="../shared missing")
-@pytest.mark.parametrize("name", sorted(EXPECTED_DEFAULT))
-def test_default_peak_pinned(name):
+@pytest.mark.parametrize("name", sorted(EXPECTED_PEAK))
+def test_default_follows_the_rule(name):
     j = inspect(os.path.join(SHARED, name + ".tflite"))
     assert j["schedule"] == "default" or j["peak_sram_bytes"] == j["baseline_peak_sram_bytes"]
-    assert j["peak_sram_bytes"] == EXPECTED_DEFAULT[name]
-    assert j["min_sram"]["peak_sram_bytes"] == EXPECTED_PEAK[name][2]
-    assert j["predicted_instructions"] <= 1.05 * j["baseline_predicted_instructions"]
+    base = j["baseline_predicted_instructions"]
+    assert j["predicted_instructions"] <= DEFAULT_LIMIT * base
+    least = j["min_sram"]["peak_sram_bytes"]
+    assert least <= j["peak_sram_bytes"] <= j["baseline_peak_sram_bytes"]
+    if j["peak_sram_bytes"] > least:
+        # memory kept only because the least peak costs more than the limit
+        assert j["min_sram"]["predicted_instructions"] > DEFAULT_LIMIT * base
+    if name in EXPECTED_DEFAULT:
+        assert j["peak_sram_bytes"] == EXPECTED_DEFAULT[name]
 
 
 @pytest.mark.skipif(not os.path.isdir(SHARED), reason="../shared missing")

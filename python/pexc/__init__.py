@@ -160,9 +160,9 @@ class Interpreter:
     """One planned model. TFLM's calls: set_input(array, index), invoke(),
     get_output(index), get_input_details(index), get_output_details(index).
 
-    schedule: "default" (None: the least peak within 1.05x the baseline's
-    predicted instructions), "min-sram" (the least peak), "channels" or
-    "baseline";
+    schedule: "default" (None: the least peak within 1.015x the baseline's
+    predicted instructions, to run within 1.05x), "min-sram" (the least
+    peak), "channels" or "baseline";
     sram: a budget (bytes or "48K"): the fastest schedule that fits, or
     PexcError naming the bottleneck. `schedule` then names the schedule
     chosen, `peak_sram_bytes` its arena."""

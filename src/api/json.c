@@ -152,7 +152,8 @@ static void write_json(const pexc_model *m, const char *label, const char *targe
                    "\"macs\": %lld, \"live_bytes\": %zu, \"cost_class\": [%d, %d, ",
                 s, k->op, ir_op_name(op->code), in, out, (long long)plan_step_macs(g, m->calls, &p->steps[s]),
                 p->live_bytes[s], (int)k->kind, (int)p->steps[s].mode);
-        put_string(f, k->kind == K_GENERIC && k->gen ? k->gen->fn : "");
+        const char *path = sched_cost_path(k, &p->steps[s]);
+        put_string(f, path ? path : "");
         fprintf(f, "], \"cost_features\": [");
         for (int i = 0; i < COST_NF; i++) fprintf(f, "%s%.0f", i ? ", " : "", cf[i]);
         fprintf(f, "], \"predicted_instructions\": %.0f}%s\n", sched_step_cost(g, m->calls, &p->steps[s]),

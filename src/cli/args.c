@@ -9,8 +9,9 @@
 #include "api/model.h"
 #include "cli/cli.h"
 
-#define SCHEDULES "default (the least peak within 1.05x the baseline's predicted\n" \
-    "                 instructions), min-sram (the least peak), channels or baseline"
+#define SCHEDULES "default (the least peak within 1.015x the baseline's predicted\n" \
+    "                 instructions, to run within 1.05x), min-sram (the least peak),\n" \
+    "                 channels or baseline"
 #define TARGETS "host (default), cortex-m4, cortex-m7, cortex-m33 or cortex-m55"
 
 static const char *const USAGE_INSPECT =
