@@ -486,8 +486,8 @@ static int prune_stages(const prune_options *o, const train_data *d, uint8_t **c
 }
 
 int prune_run(const prune_options *o, FILE *f, util_err *err) {
-    uint8_t *src = NULL, *cur = NULL;
-    size_t src_len = 0, cur_len = 0;
+    uint8_t *src = NULL, *cur = NULL, *teacher = NULL;
+    size_t src_len = 0, cur_len = 0, teacher_len = 0;
     train_data data, test;
     memset(&data, 0, sizeof data);
     memset(&test, 0, sizeof test);
@@ -508,6 +508,19 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         (train_data_load(&data, o->format, o->data, o->limit, err) ||
          prune_tune_check(src, src_len, o->model, &data, o->data, err)))
         goto done;
+    if (o->data && !o->groups && o->distill) {
+        /* the teacher sees the same images: checked like the model */
+        const char *tp = o->teacher ? o->teacher : o->model;
+        if (o->teacher && read_all(o->teacher, &teacher, &teacher_len, err)) goto done;
+        oo.teacher_bytes = o->teacher ? teacher : src;
+        oo.teacher_len = o->teacher ? teacher_len : src_len;
+        if (prune_tune_check(oo.teacher_bytes, oo.teacher_len, tp, &data, o->data, err)) {
+            char inner[sizeof err->msg];
+            memcpy(inner, err->msg, sizeof inner);
+            util_fail(err, "prune: teacher %s: %s", tp, inner);
+            goto done;
+        }
+    }
     /* the test set also shows the float accuracy around each fine-tuning
      * epoch, so a run tells which stage loses accuracy */
     if (o->data && o->test && !o->groups) oo.eval = &test;
@@ -556,6 +569,7 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
 done:
     free(src);
     free(cur);
+    free(teacher);
     train_data_free(&data);
     train_data_free(&test);
     return rc;

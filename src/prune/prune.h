@@ -102,6 +102,11 @@ typedef struct {
                             the training and requantisation path) */
     const train_data *eval; /* set by prune_run from --test: float accuracy
                                before and after each fine-tuning epoch */
+    int distill;         /* fine-tune against the teacher's softened outputs too */
+    const char *teacher; /* the teacher model (NULL: the model being pruned) */
+    float temperature, alpha; /* distillation's T and soft-term weight */
+    const uint8_t *teacher_bytes; /* set by prune_run: the teacher's file */
+    size_t teacher_len;
 } prune_options;
 
 /* tune.c: fine-tuning between pruning stages. */
