@@ -59,6 +59,7 @@ static const char *const USAGE_PRUNE =
     "                  [--data FILE] [--test FILE] [--format cifar10|idx] [--epochs N]\n"
     "                  [--steps S] [--limit N] [--lr X] [--threads N] [--seed N]\n"
     "                  [--distill] [--teacher FILE] [--temperature T] [--alpha A]\n"
+    "                  [--widths W0,W1,...]\n"
     "  removes whole channels (smallest L1 norm first, in the channel group\n"
     "  where the min-sram peak sits) until the min-sram peak fits SIZE; with\n"
     "  --data, fine-tunes after each stage with quantisation-aware training and\n"
@@ -92,6 +93,10 @@ static const char *const USAGE_PRUNE =
     "                 --distill\n"
     "  --temperature T  both softmaxes of the soft term at T (default 4)\n"
     "  --alpha A      the soft term's weight, 1 - A on the labels (default 0.9)\n"
+    "  --widths W0,W1,...  cut channel group i (as --groups numbers them) straight\n"
+    "                 to its Wi strongest channels instead of searching; a count\n"
+    "                 above the group's widens it with channels every consumer\n"
+    "                 reads with weight 0 (same outputs; fine-tuning uses them)\n"
     "  --sram SIZE    " PEXC_SIZE_FORMS "\n"
     "  -h, --help     this text\n"
     "Every option also takes the form --option=value.\n";

@@ -96,6 +96,20 @@ int cli_prune(int argc, char **argv) {
         } else if ((r = cli_opt_value(argc, argv, &i, "--alpha", &v))) {
             if (r > 0 && prune_parse_real("--alpha", v, 0.0, 1.0, &o.alpha)) return 2;
             o.distill = 1;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--widths", &v))) {
+            const char *p = v;
+            o.n_widths = 0;
+            while (r > 0 && *p) {
+                char *end;
+                long w = strtol(p, &end, 10);
+                if (end == p || w < 1 || w > 1000000 || (*end && *end != ',') || o.n_widths >= 64) {
+                    fprintf(stderr, "pexc: prune: --widths takes channel counts 1,2,... (one per group), got '%s'\n",
+                            v);
+                    return 2;
+                }
+                o.widths[o.n_widths++] = (int32_t)w;
+                p = *end ? end + 1 : end;
+            }
         } else if ((r = cli_opt_value(argc, argv, &i, "--sram", &v))) {
             if (r > 0 && cli_parse_size("--sram", v, &o.sram)) return 2;
         } else if (s[0] == '-' && s[1]) {
@@ -121,7 +135,7 @@ int cli_prune(int argc, char **argv) {
         fprintf(stderr, "pexc: prune: --method takes magnitude, gates or none, got '%s'\n", o.method);
         return 2;
     }
-    if (!strcmp(o.method, "magnitude") && !o.sram && !o.groups) {
+    if (!strcmp(o.method, "magnitude") && !o.sram && !o.groups && !o.n_widths) {
         fprintf(stderr, "pexc: prune: --method magnitude needs --sram BYTES, the budget to prune to\n");
         return 2;
     }

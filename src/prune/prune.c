@@ -548,9 +548,23 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         rc = prune_report(cur, cur_len, before.peak, f, err);
         goto done;
     }
-    if (prune_stages(&oo, o->data ? &data : NULL, &cur, &cur_len, before.peak, f, err)) goto done;
+    if (o->n_widths) {
+        /* the counts given: one cut, then fine-tuning as a stage would */
+        uint8_t *w = NULL;
+        size_t wl = 0;
+        prune_figures fig;
+        if (prune_to_widths(cur, cur_len, o->widths, o->n_widths, &w, &wl, err)) goto done;
+        free(cur);
+        cur = w;
+        cur_len = wl;
+        if (figures_of(cur, cur_len, &fig, err)) goto done;
+        fprintf(f, "widths: peak %zu bytes, %lld MACs, %zu weight bytes%s\n", fig.peak, fig.macs, fig.weights,
+                o->data ? "; fine-tuning" : "");
+        fflush(f);
+        if (o->data && prune_tune(&oo, &data, &cur, &cur_len, err)) goto done;
+    } else if (prune_stages(&oo, o->data ? &data : NULL, &cur, &cur_len, before.peak, f, err)) goto done;
     if (figures_of(cur, cur_len, &after, err)) goto done;
-    if (after.peak > o->sram) {
+    if ((o->sram || !o->n_widths) && after.peak > o->sram) {
         util_fail(err, "prune: the fine-tuned model's min-sram peak is %zu bytes, over --sram %zu", after.peak,
                   o->sram);
         goto done;

@@ -107,6 +107,8 @@ typedef struct {
     float temperature, alpha; /* distillation's T and soft-term weight */
     const uint8_t *teacher_bytes; /* set by prune_run: the teacher's file */
     size_t teacher_len;
+    int32_t n_widths;    /* --widths: cut each group to widths[i] channels */
+    int32_t widths[64];
 } prune_options;
 
 /* tune.c: fine-tuning between pruning stages. */
@@ -122,6 +124,16 @@ int prune_tune(const prune_options *o, const train_data *d, uint8_t **cur, size_
 /* The mean loss of the (fake-quantised) model over the first count
  * records of d: the importance the data-steered search weighs cuts by. */
 int prune_tune_loss(const uint8_t *bytes, size_t len, const train_data *d, int32_t count, double *loss,
+                    util_err *err);
+
+/* grow.c: group gr widened to `to` channels that every consumer reads
+ * with weight 0: the model computes the same bytes. */
+int prune_grow(ir_graph *g, prune_group *gr, int32_t to, util_err *err);
+
+/* widths.c: the model at src with group i cut to its widths[i] strongest
+ * channels, or widened to widths[i] (grow.c) when it has fewer (n: the
+ * model's group count), written to *out. */
+int prune_to_widths(const uint8_t *src, size_t len, const int32_t *widths, int32_t n, uint8_t **out, size_t *out_len,
                     util_err *err);
 
 /* The whole command: prints the table to f; 0, or -1 with err (no output
