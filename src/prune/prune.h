@@ -58,6 +58,13 @@ int prune_find_groups(ir_graph *g, prune_groups *out, util_err *err);
  * least one channel must stay. */
 int prune_remove(ir_graph *g, prune_group *gr, const uint8_t *keep, util_err *err);
 
+/* The general rebuild behind removal and growth: group gr becomes `to`
+ * channels, channel j taken from old channel map[j] (>= 0), or made new
+ * from old channel s when map[j] = -1 - s: a negated copy at producers, a
+ * copy in a depthwise, zeros in consumers (grow.c). */
+enum { PRUNE_FRESH_COPY, PRUNE_FRESH_NEGATE, PRUNE_FRESH_ZERO };
+int prune_remap(ir_graph *g, prune_group *gr, const int32_t *map, int32_t to, util_err *err);
+
 /* fold.c: each activation tensor's per-channel mean over training
  * images (the int8 model's values, fake-quantised), so a removed channel's
  * average contribution can be folded into its consumers' biases. */
