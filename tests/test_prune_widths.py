@@ -1,13 +1,13 @@
 """pexc prune --widths (src/prune/widths.c, src/prune/grow.c): each channel
 group cut straight to a given count, or widened.
 
-- Widening a trained pruned model changes nothing it computes: the
-  committed 5.3K ic_resnet8 widened in its two deepest groups gives the
-  very output bytes it gave before (pexc and TFLM alike), with more MACs
-  and a min-sram peak still within 5,300 bytes: the room the stepwise
-  prune left unused.
-- Cutting the original model to the stepwise prune's counts gives its
-  peak and MACs again (the same channels survive by the same ranking).
+- Widening a pruned model changes nothing it computes: ic_resnet8 cut to
+  the stepwise prune's 5.3K counts, widened in its two deepest groups,
+  gives the very output bytes it gave before (pexc and TFLM alike), with
+  more MACs and a min-sram peak still within 5,300 bytes: the room the
+  stepwise prune left unused.
+- Cutting the original model to the committed 5.3K file's counts gives
+  its peak again.
 - A count list of the wrong length, or a zero count: one line, exit 1."""
 import os
 
@@ -17,6 +17,7 @@ from test_prune import RESNET, check_pruned_matches_tflm, cifar_batch, peak, pex
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRUNED = os.path.join(ROOT, "examples", "pruned", "ic_resnet8_5.3K.tflite")
+STEPWISE = [8, 7, 16, 9, 49, 30]  # the magnitude search's counts at 5,300 bytes
 
 
 def widths_line(r):
@@ -33,17 +34,19 @@ def groups(model):
 
 
 def test_widening_keeps_the_outputs(tmp_path):
-    before = groups(PRUNED)
-    wide = list(before)
-    wide[4], wide[5] = before[4] + 15, before[5] + 32
+    """The stepwise prune's counts (the committed 5.3K file before it was
+    widened), cut from the original, then widened in the two groups the
+    peak no longer holds."""
+    narrow = tmp_path / "narrow.tflite"
+    _, macs0 = widths_line(pexc("prune", RESNET, "--widths", ",".join(map(str, STEPWISE)), "-o", narrow))
+    wide = list(STEPWISE)
+    wide[4], wide[5] = STEPWISE[4] + 15, STEPWISE[5] + 32
     out = tmp_path / "wide.tflite"
-    p, macs = widths_line(pexc("prune", PRUNED, "--widths", ",".join(map(str, wide)), "-o", out))
+    p, macs = widths_line(pexc("prune", narrow, "--widths", ",".join(map(str, wide)), "-o", out))
     assert groups(out) == wide
     assert p == peak(out) <= 5300
     x = cifar_batch(40)
-    assert np.array_equal(check_pruned_matches_tflm(out, tmp_path, x), check_pruned_matches_tflm(PRUNED, tmp_path, x))
-    narrow = tmp_path / "same.tflite"
-    _, macs0 = widths_line(pexc("prune", PRUNED, "--widths", ",".join(map(str, before)), "-o", narrow))
+    assert np.array_equal(check_pruned_matches_tflm(out, tmp_path, x), check_pruned_matches_tflm(narrow, tmp_path, x))
     assert macs > 1.4 * macs0
 
 
