@@ -15,8 +15,21 @@
 #include "cli/cli.h"
 #include "prune/prune.h"
 
+/* A number from lo to hi for option opt: 0, or -1 with the usage line. */
+static int prune_parse_real(const char *opt, const char *v, double lo, double hi, float *out) {
+    char *end;
+    double x = strtod(v, &end);
+    if (*end || !*v || !(x >= lo && x <= hi)) {
+        fprintf(stderr, "pexc: prune: %s takes a number from %g to %g, got '%s'\n", opt, lo, hi, v);
+        return -1;
+    }
+    *out = (float)x;
+    return 0;
+}
+
 int cli_prune(int argc, char **argv) {
-    prune_options o = {.method = "magnitude", .epochs = 1, .steps = 1, .threads = 2, .lr = 3e-3f, .seed = 1};
+    prune_options o = {.method = "magnitude", .epochs = 1, .steps = 1, .threads = 2, .lr = 3e-3f, .seed = 1,
+                       .temperature = 4.0f, .alpha = 0.9f};
     long x;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i], *v = NULL;
@@ -31,6 +44,10 @@ int cli_prune(int argc, char **argv) {
         }
         if (!strcmp(s, "--tune-always")) {
             o.tune_always = 1;
+            continue;
+        }
+        if (!strcmp(s, "--distill")) {
+            o.distill = 1;
             continue;
         }
         if (!strcmp(s, "--groups")) {
@@ -70,6 +87,29 @@ int cli_prune(int argc, char **argv) {
                 return 2;
             }
             o.lr = (float)lr;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--teacher", &v))) {
+            o.teacher = v;
+            o.distill = 1;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--temperature", &v))) {
+            if (r > 0 && prune_parse_real("--temperature", v, 1.0, 100.0, &o.temperature)) return 2;
+            o.distill = 1;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--alpha", &v))) {
+            if (r > 0 && prune_parse_real("--alpha", v, 0.0, 1.0, &o.alpha)) return 2;
+            o.distill = 1;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--widths", &v))) {
+            const char *p = v;
+            o.n_widths = 0;
+            while (r > 0 && *p) {
+                char *end;
+                long w = strtol(p, &end, 10);
+                if (end == p || w < 1 || w > 1000000 || (*end && *end != ',') || o.n_widths >= 64) {
+                    fprintf(stderr, "pexc: prune: --widths takes channel counts 1,2,... (one per group), got '%s'\n",
+                            v);
+                    return 2;
+                }
+                o.widths[o.n_widths++] = (int32_t)w;
+                p = *end ? end + 1 : end;
+            }
         } else if ((r = cli_opt_value(argc, argv, &i, "--sram", &v))) {
             if (r > 0 && cli_parse_size("--sram", v, &o.sram)) return 2;
         } else if (s[0] == '-' && s[1]) {
@@ -95,7 +135,7 @@ int cli_prune(int argc, char **argv) {
         fprintf(stderr, "pexc: prune: --method takes magnitude, gates or none, got '%s'\n", o.method);
         return 2;
     }
-    if (!strcmp(o.method, "magnitude") && !o.sram && !o.groups) {
+    if (!strcmp(o.method, "magnitude") && !o.sram && !o.groups && !o.n_widths) {
         fprintf(stderr, "pexc: prune: --method magnitude needs --sram BYTES, the budget to prune to\n");
         return 2;
     }

@@ -263,7 +263,7 @@ static int train_body(const train_args *a, train_net *n, train_data *d) {
     if (a->grads) return write_grads(n, d, a->grads);
     int rc = 0;
     util_err e = {{0}};
-    train_config cfg = {(int32_t)a->epochs, (int32_t)a->batch, a->augment, a->seed, 1, a->opt, NULL};
+    train_config cfg = {(int32_t)a->epochs, (int32_t)a->batch, a->augment, a->seed, 1, a->opt, NULL, NULL};
     printf("training %s on %d records: %ld epochs, batch %ld, %s, lr %g, weight decay %g%s\n", a->model, d->n,
            a->epochs, a->batch, a->opt.kind == TR_ADAM ? "adam" : "sgd", (double)a->opt.lr,
            (double)a->opt.weight_decay, a->qat ? ", quantisation-aware" : "");

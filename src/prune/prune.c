@@ -499,8 +499,8 @@ static int prune_stages(const prune_options *o, const train_data *d, uint8_t **c
 }
 
 int prune_run(const prune_options *o, FILE *f, util_err *err) {
-    uint8_t *src = NULL, *cur = NULL;
-    size_t src_len = 0, cur_len = 0;
+    uint8_t *src = NULL, *cur = NULL, *teacher = NULL;
+    size_t src_len = 0, cur_len = 0, teacher_len = 0;
     train_data data, test;
     memset(&data, 0, sizeof data);
     memset(&test, 0, sizeof test);
@@ -521,6 +521,19 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         (train_data_load(&data, o->format, o->data, o->limit, err) ||
          prune_tune_check(src, src_len, o->model, &data, o->data, err)))
         goto done;
+    if (o->data && !o->groups && o->distill) {
+        /* the teacher sees the same images: checked like the model */
+        const char *tp = o->teacher ? o->teacher : o->model;
+        if (o->teacher && read_all(o->teacher, &teacher, &teacher_len, err)) goto done;
+        oo.teacher_bytes = o->teacher ? teacher : src;
+        oo.teacher_len = o->teacher ? teacher_len : src_len;
+        if (prune_tune_check(oo.teacher_bytes, oo.teacher_len, tp, &data, o->data, err)) {
+            char inner[sizeof err->msg];
+            memcpy(inner, err->msg, sizeof inner);
+            util_fail(err, "prune: teacher %s: %s", tp, inner);
+            goto done;
+        }
+    }
     /* the test set also shows the float accuracy around each fine-tuning
      * epoch, so a run tells which stage loses accuracy */
     if (o->data && o->test && !o->groups) oo.eval = &test;
@@ -548,12 +561,28 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         rc = prune_report(cur, cur_len, before.peak, f, err);
         goto done;
     }
-    prune_figures trial0; /* the peak the trials start from */
-    if (figures_of(src, src_len, &trial0, 1, err) ||
-        prune_stages(&oo, o->data ? &data : NULL, &cur, &cur_len, trial0.peak, f, err))
-        goto done;
+    if (o->n_widths) {
+        /* the counts given: one cut, then fine-tuning as a stage would */
+        uint8_t *w = NULL;
+        size_t wl = 0;
+        prune_figures fig;
+        if (prune_to_widths(cur, cur_len, o->widths, o->n_widths, &w, &wl, err)) goto done;
+        free(cur);
+        cur = w;
+        cur_len = wl;
+        if (figures_of(cur, cur_len, &fig, 0, err)) goto done;
+        fprintf(f, "widths: peak %zu bytes, %lld MACs, %zu weight bytes%s\n", fig.peak, fig.macs, fig.weights,
+                o->data ? "; fine-tuning" : "");
+        fflush(f);
+        if (o->data && prune_tune(&oo, &data, &cur, &cur_len, err)) goto done;
+    } else {
+        prune_figures trial0; /* the peak the trials start from */
+        if (figures_of(src, src_len, &trial0, 1, err) ||
+            prune_stages(&oo, o->data ? &data : NULL, &cur, &cur_len, trial0.peak, f, err))
+            goto done;
+    }
     if (figures_of(cur, cur_len, &after, 0, err)) goto done;
-    if (after.peak > o->sram) {
+    if ((o->sram || !o->n_widths) && after.peak > o->sram) {
         util_fail(err, "prune: the fine-tuned model's min-sram peak is %zu bytes, over --sram %zu", after.peak,
                   o->sram);
         goto done;
@@ -572,6 +601,7 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
 done:
     free(src);
     free(cur);
+    free(teacher);
     train_data_free(&data);
     train_data_free(&test);
     return rc;

@@ -58,6 +58,13 @@ int prune_find_groups(ir_graph *g, prune_groups *out, util_err *err);
  * least one channel must stay. */
 int prune_remove(ir_graph *g, prune_group *gr, const uint8_t *keep, util_err *err);
 
+/* The general rebuild behind removal and growth: group gr becomes `to`
+ * channels, channel j taken from old channel map[j] (>= 0), or made new
+ * from old channel s when map[j] = -1 - s: a negated copy at producers, a
+ * copy in a depthwise, zeros in consumers (grow.c). */
+enum { PRUNE_FRESH_COPY, PRUNE_FRESH_NEGATE, PRUNE_FRESH_ZERO };
+int prune_remap(ir_graph *g, prune_group *gr, const int32_t *map, int32_t to, util_err *err);
+
 /* fold.c: each activation tensor's per-channel mean over training
  * images (the int8 model's values, fake-quantised), so a removed channel's
  * average contribution can be folded into its consumers' biases. */
@@ -102,6 +109,13 @@ typedef struct {
                             the training and requantisation path) */
     const train_data *eval; /* set by prune_run from --test: float accuracy
                                before and after each fine-tuning epoch */
+    int distill;         /* fine-tune against the teacher's softened outputs too */
+    const char *teacher; /* the teacher model (NULL: the model being pruned) */
+    float temperature, alpha; /* distillation's T and soft-term weight */
+    const uint8_t *teacher_bytes; /* set by prune_run: the teacher's file */
+    size_t teacher_len;
+    int32_t n_widths;    /* --widths: cut each group to widths[i] channels */
+    int32_t widths[64];
 } prune_options;
 
 /* tune.c: fine-tuning between pruning stages. */
@@ -117,6 +131,16 @@ int prune_tune(const prune_options *o, const train_data *d, uint8_t **cur, size_
 /* The mean loss of the (fake-quantised) model over the first count
  * records of d: the importance the data-steered search weighs cuts by. */
 int prune_tune_loss(const uint8_t *bytes, size_t len, const train_data *d, int32_t count, double *loss,
+                    util_err *err);
+
+/* grow.c: group gr widened to `to` channels that every consumer reads
+ * with weight 0: the model computes the same bytes. */
+int prune_grow(ir_graph *g, prune_group *gr, int32_t to, util_err *err);
+
+/* widths.c: the model at src with group i cut to its widths[i] strongest
+ * channels, or widened to widths[i] (grow.c) when it has fewer (n: the
+ * model's group count), written to *out. */
+int prune_to_widths(const uint8_t *src, size_t len, const int32_t *widths, int32_t n, uint8_t **out, size_t *out_len,
                     util_err *err);
 
 /* The whole command: prints the table to f; 0, or -1 with err (no output

@@ -22,6 +22,7 @@
 
 #include "api/model.h"
 #include "prune/prune.h"
+#include "train/distill.h"
 #include "train/train.h"
 #include "writer/writer.h"
 
@@ -105,10 +106,31 @@ int prune_tune(const prune_options *o, const train_data *d, uint8_t **cur, size_
         l->lr_b = rms(l->b, l->n_b);
     }
     train_gemm_set_threads(o->threads > 0 ? o->threads : 2);
-    train_config cfg = {o->epochs, TUNE_BATCH, 1, o->seed, 1, {0}, o->eval};
+    train_config cfg = {o->epochs, TUNE_BATCH, 1, o->seed, 1, {0}, o->eval, NULL};
     train_optim_defaults(&cfg.opt, TR_ADAM);
     if (o->lr > 0.0f) cfg.opt.lr = o->lr;
-    int rc = train_run(&n, d, &cfg, err);
+    /* the teacher: the unpruned model's float pass (distill.c) */
+    pexc_model *tm = NULL;
+    train_net tn;
+    train_distill dist;
+    memset(&tn, 0, sizeof tn);
+    memset(&dist, 0, sizeof dist);
+    int rc = 0;
+    if (o->distill && o->teacher_bytes) {
+        rc = open_net(o->teacher_bytes, o->teacher_len, &tm, &tn, err) ||
+                     train_distill_init(&dist, &tn, TUNE_BATCH, n.classes, o->temperature, o->alpha, err)
+                 ? -1
+                 : 0;
+        if (!rc && tn.classes != n.classes)
+            rc = util_fail(err, "prune: the teacher has %d classes, the model %d", tn.classes, n.classes);
+        if (!rc) cfg.distill = &dist;
+    }
+    if (!rc) rc = train_run(&n, d, &cfg, err);
+    train_distill_free(&dist);
+    if (tm) {
+        train_net_free(&tn);
+        pexc_model_free(tm);
+    }
     ir_graph g;
     memset(&g, 0, sizeof g);
     uint8_t *out = NULL;

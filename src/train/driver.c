@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "train/distill.h"
 #include "train/train.h"
 
 static double now_s(void) {
@@ -51,10 +52,17 @@ int train_run(train_net *n, const train_data *d, train_config *cfg, util_err *er
                 train_data_example(d, n, perm[s + b], cfg->augment, 4, &rng, in->x + (size_t)b * (size_t)in->size);
                 labels[b] = d->labels[perm[s + b]];
             }
-            train_forward(n, nb);
-            loss_sum += (double)train_loss(n, nb, labels, &correct) * nb;
+            if (cfg->distill) {
+                train_distill_targets(cfg->distill, n, nb);
+                train_forward(n, nb);
+                loss_sum += (double)train_distill_loss(cfg->distill, n, nb, labels, &correct) * nb;
+                train_backward_from(n, nb, cfg->distill->dz);
+            } else {
+                train_forward(n, nb);
+                loss_sum += (double)train_loss(n, nb, labels, &correct) * nb;
+                train_backward(n, nb, labels);
+            }
             hits += correct;
-            train_backward(n, nb, labels);
             train_optim_step(&cfg->opt, n);
         }
         if (cfg->verbose) {

@@ -489,18 +489,35 @@ float train_loss(train_net *n, int32_t nb, const uint8_t *labels, int32_t *corre
     return (float)(loss / nb);
 }
 
-void train_backward(train_net *n, int32_t nb, const uint8_t *labels) {
+static void zero_grads(train_net *n, int32_t nb) {
     for (int32_t i = 0; i < n->n_acts; i++) {
         train_act *a = &n->acts[i];
         if (a->dx && !a->alias) memset(a->dx, 0, sizeof(float) * (size_t)nb * (size_t)a->size);
     }
     if (n->gates) train_gates_zero_grad(n);
+}
+
+static void propagate(train_net *n, int32_t nb);
+
+void train_backward(train_net *n, int32_t nb, const uint8_t *labels) {
+    zero_grads(n, nb);
     train_act *lg = &n->acts[n->logits];
     int32_t C = n->classes;
     for (int32_t b = 0; b < nb; b++)
         for (int32_t c = 0; c < C; c++)
             lg->dx[(size_t)b * C + c] =
                 n->logit_beta * (n->probs[(size_t)b * C + c] - (c == labels[b] ? 1.0f : 0.0f)) / (float)nb;
+    propagate(n, nb);
+}
+
+void train_backward_from(train_net *n, int32_t nb, const float *dz) {
+    zero_grads(n, nb);
+    train_act *lg = &n->acts[n->logits];
+    memcpy(lg->dx, dz, sizeof(float) * (size_t)nb * (size_t)n->classes);
+    propagate(n, nb);
+}
+
+static void propagate(train_net *n, int32_t nb) {
     for (int32_t i = n->loss_from - 1; i >= 0; i--) {
         const train_layer *l = &n->layers[i];
         train_act *out = &n->acts[l->out];

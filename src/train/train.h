@@ -133,6 +133,9 @@ void train_forward(train_net *n, int32_t nb);
 float train_loss(train_net *n, int32_t nb, const uint8_t *labels, int32_t *correct);
 /* Backward pass from the loss (train_loss first): gw, gb. */
 void train_backward(train_net *n, int32_t nb, const uint8_t *labels);
+/* Backward pass from a given gradient of the loss on the logits (nb x
+ * classes, already divided by the batch): another loss's (distill.c). */
+void train_backward_from(train_net *n, int32_t nb, const float *dz);
 /* Widens every activation's observed range (obs_lo, obs_hi) by the values
  * of the last forward pass over nb examples: calibration for the writer. */
 void train_net_observe(train_net *n, int32_t nb);
@@ -205,6 +208,9 @@ typedef struct {
      * augmentation, fake-quantised when n->qat) before the first epoch and
      * after each, so a run shows where accuracy goes */
     const train_data *eval;
+    /* when set: the loss mixes in a teacher's softened outputs
+     * (distill.h), the teacher run on each augmented batch */
+    struct train_distill *distill;
 } train_config;
 
 /* Trains for cfg->epochs over d, printing one line per epoch (epoch, loss,
