@@ -101,12 +101,24 @@ typedef struct {
      * and [c * 4 + o * 2 + 1], made when a streamed segment first needs them */
     int64_t **tabs;
     int32_t n_calls;
+    long n_walks, n_dropped; /* segments walked, not replayed; templates dropped (PEXC_SEARCH_STATS) */
+    int32_t *free_slots;     /* slots below n no template holds, a stack */
+    int32_t n_free;
 } stream_cache;
 
 /* sched_build with the search's template cache (NULL: none). */
 int sched_build_cached(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
                        int32_t n_segs, plan_t *p, util_arena *a, stream_cache *cache, util_err *err);
 void sched_cache_free(stream_cache *c);
+/* Only the operators at positions [p0, p1] (segments starting there are
+ * taken whole): a sub-plan, numbered from its own first step, whose post
+ * rules (inputs from step 0, outputs to the last) are its own (subplan.c). */
+int sched_build_range(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
+                      int32_t n_segs, int32_t p0, int32_t p1, plan_t *p, util_arena *a, stream_cache *cache,
+                      util_err *err);
+/* The operator of step s of a plan built with cache c (a template's steps
+ * are not in p->steps). */
+int32_t sched_step_op(const stream_cache *c, const plan_t *p, int32_t s);
 /* Does op read tensor t? */
 int sched_op_reads(const ir_graph *g, int32_t op, int32_t t);
 /* Do ops a and b touch the same variable tensor (operator state)? */

@@ -528,6 +528,7 @@ static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
         if (sched_tmpl_replay(b, tmpl, base)) return -1;
     } else { /* (a template making other buffers cannot happen: walk then) */
         int32_t step0 = b->p->n_steps;
+        if (b->cache) b->cache->n_walks++;
         if (stream_walk(b, &si, st, sg->op_first)) return -1;
         if (b->cache && tmpl < 0 && !in_stream) sched_tmpl_put(b, sg, st, si.m, base, step0);
     }
