@@ -187,6 +187,8 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
     if (!x.ops || !x.ring || !x.outer || !x.calls || !x.refs || !seen) goto fail;
     memcpy(x.ops, b->order + x.s, sizeof(int32_t) * (size_t)(x.e - x.s + 1));
     memcpy(x.ring, st->ring, sizeof(int64_t) * (size_t)m);
+    x.in_ring[0] = st->in_ring[0];
+    x.in_ring[1] = st->in_ring[1];
     /* the reference of each encoding (own buffer e at [e], outer tensor k
      * at [n_own + k]) and the outer slot of each tensor, or -1: looked up,
      * not searched, for each of a long segment's many views */
