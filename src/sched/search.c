@@ -212,6 +212,16 @@ static int keep_if_better(const ir_graph *g, const k_call *calls, scorer *scr, c
         scr->n_skipped++;
         return 0;
     }
+    /* a floor under its peak from the window's cached streamed segments
+     * and the bytes alive across the window (subplan.c) */
+    size_t floor = 0;
+    if (lose_above != SIZE_MAX && scr->sub &&
+        sched_sub_floor(scr->sub, scr->bound, order, segs, n, trial, m, scr->cache, &floor) && floor > best->peak &&
+        !scr->check) {
+        scr->n_skipped++;
+        return 0;
+    }
+    if (floor <= best->peak || lose_above == SIZE_MAX) floor = 0;
     /* the live figures from the window's sub-plan (subplan.c): all the
      * live scorer needs, and enough for the placed one when they lose */
     sched_sub_score fast;
@@ -238,6 +248,8 @@ static int keep_if_better(const ir_graph *g, const k_call *calls, scorer *scr, c
         scr->n_built++;
         if (score_plan(g, calls, scr, order, trial, m, lose_above, best->at_peak, best->steps, &sc, err)) return -1;
     }
+    if (floor && sc.peak < floor)
+        return util_fail(err, "search check: a candidate scores %zu B, below its floor %zu B", sc.peak, floor);
     if (have && (sc.peak < lb.peak || (sc.peak == lb.peak && sc.at_peak < lb.at_peak) || sc.steps < lb.steps))
         return util_fail(err, "search check: a candidate scores %zu B, %d steps at it, %d steps, below its bound "
                               "%zu B, %d, %d",

@@ -231,10 +231,15 @@ static int grow64(int64_t **x, size_t *cap, size_t n) {
     return *x ? 0 : -1;
 }
 
-int sched_sub_eval(sched_sub *sb, const sched_bound *bd, const int32_t *order, const plan_segment *cur,
-                   int32_t n_cur, const plan_segment *trial, int32_t m, stream_cache *c, sched_sub_score *out,
-                   util_err *err) {
-    (void)err;
+/* A candidate's window in the current plan: positions [lo, hi] and the
+ * sub-plan's [lo2, hi2], the current plan's steps [a, b) and [a2, b2), E
+ * marked. 0: left to a whole build. */
+typedef struct {
+    int32_t lo, hi, lo2, hi2, a, b, a2, b2, ne;
+} window;
+
+static int window_of(sched_sub *sb, const sched_bound *bd, const int32_t *order, const plan_segment *cur,
+                     int32_t n_cur, const plan_segment *trial, int32_t m, window *w) {
     int32_t lo, hi;
     if (!sb->ok || !sched_bound_span(cur, n_cur, trial, m, &lo, &hi) || hi >= sb->n_ops) return 0;
     const ir_graph *g = sb->g;
@@ -246,8 +251,8 @@ int sched_sub_eval(sched_sub *sb, const sched_bound *bd, const int32_t *order, c
     int32_t ne = 0, lo2 = lo, hi2 = hi;
     for (int32_t pos = lo; pos <= hi; pos++) {
         const k_call *k = &sb->calls[order[pos]];
-        for (int32_t w = 0; w < 3 + k->n_whole; w++) {
-            int32_t t = w == 0 ? k->in[0] : w == 1 ? k->in[1] : w == 2 ? k->out : k->whole_in[w - 3];
+        for (int32_t x = 0; x < 3 + k->n_whole; x++) {
+            int32_t t = x == 0 ? k->in[0] : x == 1 ? k->in[1] : x == 2 ? k->out : k->whole_in[x - 3];
             if (t < 0 || g->tensors[t].data || sb->mark[t] == sb->stamp) continue;
             if (!(sb->tflag[t] & SUB_PLAIN)) return 0;
             sb->mark[t] = sb->stamp;
@@ -273,6 +278,48 @@ int sched_sub_eval(sched_sub *sb, const sched_bound *bd, const int32_t *order, c
             if (sb->mark[sb->b_tensor[i]] == sb->stamp) continue;
             if ((sb->b_first[i] >= a && sb->b_first[i] < b) || (sb->b_last[i] >= a && sb->b_last[i] < b)) return 0;
         }
+    *w = (window){lo, hi, lo2, hi2, a, b, a2, b2, ne};
+    return 1;
+}
+
+int sched_sub_floor(sched_sub *sb, const sched_bound *bd, const int32_t *order, const plan_segment *cur,
+                    int32_t n_cur, const plan_segment *trial, int32_t m, stream_cache *c, size_t *floor) {
+    window w;
+    if (!window_of(sb, bd, order, cur, n_cur, trial, m, &w)) return 0;
+    /* the bytes alive across the window that are no window tensor's */
+    int64_t across = (int64_t)sb->live[w.a];
+    for (int32_t e = 0; e < w.ne; e++) {
+        int32_t t = sb->e_list[e];
+        for (int32_t j = sb->tb_start[t]; j < sb->tb_start[t + 1]; j++) {
+            int32_t i = sb->tb_list[j];
+            if (sb->b_first[i] <= w.a && w.a <= sb->b_last[i]) across -= (int64_t)sb->b_size[i];
+        }
+    }
+    if (across < 0) return 0;
+    size_t own = 0;
+    int any = 0;
+    for (int32_t i = 0; i < m; i++) {
+        if (trial[i].rows <= 0 || trial[i].op_first < w.lo || trial[i].op_last > w.hi) continue;
+        int32_t t = sched_tmpl_find(c, order, &trial[i]);
+        if (t < 0) continue;
+        if (c->t[t].own_peak > own) own = c->t[t].own_peak;
+        c->t[t].used = c->tick; /* (a template the floors use stays cached) */
+        any = 1;
+    }
+    size_t f = sb->pre_max[w.a2] > sb->suf_max[w.b2] ? sb->pre_max[w.a2] : sb->suf_max[w.b2];
+    if (any && (size_t)across + own > f) f = (size_t)across + own;
+    *floor = f;
+    return 1;
+}
+
+int sched_sub_eval(sched_sub *sb, const sched_bound *bd, const int32_t *order, const plan_segment *cur,
+                   int32_t n_cur, const plan_segment *trial, int32_t m, stream_cache *c, sched_sub_score *out,
+                   util_err *err) {
+    (void)err;
+    window w;
+    if (!window_of(sb, bd, order, cur, n_cur, trial, m, &w)) return 0;
+    const ir_graph *g = sb->g;
+    int32_t ne = w.ne, lo2 = w.lo2, hi2 = w.hi2, nc = sb->n_steps, a2 = w.a2, a = w.a, b = w.b, b2 = w.b2;
     /* the current plan's E buffers over its steps [a2, b2) */
     size_t nr = (size_t)(b2 - a2) + 1;
     if (grow64(&sb->dc, &sb->cap_dc, nr)) return -1;

@@ -52,6 +52,12 @@ int sched_sub_take(sched_sub *sb, const sched_bound *bd, const ir_graph *g, cons
 int sched_sub_eval(sched_sub *sb, const sched_bound *bd, const int32_t *order, const plan_segment *cur,
                    int32_t n_cur, const plan_segment *trial, int32_t m, stream_cache *c, sched_sub_score *out,
                    util_err *err);
+/* A floor under candidate trial's live peak without building it: the
+ * current plan's peak outside the sub-plan's steps, and the bytes alive
+ * across the window plus the most a cached streamed segment of the window
+ * holds in its own rings at one step. 1 and *floor, or 0. */
+int sched_sub_floor(sched_sub *sb, const sched_bound *bd, const int32_t *order, const plan_segment *cur,
+                    int32_t n_cur, const plan_segment *trial, int32_t m, stream_cache *c, size_t *floor);
 void sched_sub_free(sched_sub *sb);
 
 #endif /* PEXC_SCHED_SUBPLAN_H */

@@ -280,6 +280,23 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
     free(start);
     free(seen);
     seen = NULL;
+    /* its own rings' (and partial sums') most bytes at one step: with the
+     * bytes alive across a window, a floor under a candidate's peak
+     * (subplan.c, sched_sub_floor) */
+    int64_t *d = calloc((size_t)n + 2, sizeof(int64_t));
+    if (!d) goto fail;
+    for (int32_t r = 0; r < x.n_refs; r++) {
+        if (x.refs[r].enc < 0 || x.refs[r].tensor) continue;
+        int64_t f = (int64_t)plan_footprint(p, base + x.refs[r].enc);
+        d[x.refs[r].first] += f;
+        d[x.refs[r].last + 1] -= f;
+    }
+    int64_t run = 0;
+    for (int32_t i = 0; i < n; i++) {
+        run += d[i];
+        if ((size_t)run > x.own_peak) x.own_peak = (size_t)run;
+    }
+    free(d);
     x.bytes = sizeof(int32_t) * (size_t)n + sizeof(tmpl_rows) * (size_t)x.n_groups +
               (sizeof(int32_t) * 2 + sizeof(int64_t) + sizeof(tmpl_ref)) * (size_t)max_refs + 64;
     if (x.bytes > STREAM_CACHE_BYTES / 2) goto fail;
