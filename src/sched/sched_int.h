@@ -44,7 +44,7 @@ typedef struct {
     int32_t *ops;            /* order[s..e] */
     int64_t *ring;           /* [m] ring pixels of the intermediates */
     int64_t in_ring[2];      /* those of a streamed model input's ring (stream_state.in_ring) */
-    size_t own_peak;         /* most bytes its own rings and partial sums hold at one step */
+    size_t own_peak;         /* most bytes its steps surely hold at one step (tmpl.c) */
     int32_t *outer;          /* whole tensors made before the segment that it uses */
     int32_t n_outer;
     int32_t n_own;           /* buffers the segment makes */

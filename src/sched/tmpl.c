@@ -280,16 +280,48 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
     free(start);
     free(seen);
     seen = NULL;
-    /* its own rings' (and partial sums') most bytes at one step: with the
+    /* the most bytes its steps surely hold at one step: its own rings and
+     * partial sums, and each row of a whole tensor from the first to the
+     * last step touching it (the row band holding it, or the whole
+     * tensor, is alive at least that long and is no smaller). With the
      * bytes alive across a window, a floor under a candidate's peak
-     * (subplan.c, sched_sub_floor) */
+     * (subplan.c, sched_sub_floor). */
     int64_t *d = calloc((size_t)n + 2, sizeof(int64_t));
     if (!d) goto fail;
     for (int32_t r = 0; r < x.n_refs; r++) {
-        if (x.refs[r].enc < 0 || x.refs[r].tensor) continue;
-        int64_t f = (int64_t)plan_footprint(p, base + x.refs[r].enc);
-        d[x.refs[r].first] += f;
-        d[x.refs[r].last + 1] -= f;
+        const tmpl_ref *rf = &x.refs[r];
+        if (!rf->tensor) {
+            int64_t f = (int64_t)plan_footprint(p, base + rf->enc);
+            d[rf->first] += f;
+            d[rf->last + 1] -= f;
+            continue;
+        }
+        int32_t t = rf->enc >= 0 ? p->buffers[base + rf->enc].tensor : x.outer[-2 - rf->enc], dm[4];
+        lower_nhwc(&b->g->tensors[t], dm);
+        int32_t h = dm[1] > 0 ? dm[1] : 1;
+        int64_t row = (int64_t)(b->g->tensors[t].bytes / (size_t)h);
+        int32_t *span = malloc(sizeof(int32_t) * 2 * (size_t)h); /* each row's first and last step */
+        if (!span) {
+            free(d);
+            goto fail;
+        }
+        for (int32_t y = 0; y < h; y++) {
+            span[2 * y] = INT32_MAX;
+            span[2 * y + 1] = -1;
+        }
+        for (int32_t gi = rf->g0; gi < rf->g0 + rf->ng; gi++) {
+            const tmpl_rows *gr = &x.groups[gi];
+            for (int32_t y = gr->r0 > 0 ? gr->r0 : 0; y < gr->r1 && y < h; y++) {
+                if (gr->lo < span[2 * y]) span[2 * y] = gr->lo;
+                if (gr->hi > span[2 * y + 1]) span[2 * y + 1] = gr->hi;
+            }
+        }
+        for (int32_t y = 0; y < h; y++) {
+            if (span[2 * y + 1] < 0) continue;
+            d[span[2 * y]] += row;
+            d[span[2 * y + 1] + 1] -= row;
+        }
+        free(span);
     }
     int64_t run = 0;
     for (int32_t i = 0; i < n; i++) {
