@@ -281,11 +281,10 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
     free(seen);
     seen = NULL;
     /* the most bytes its steps surely hold at one step: its own rings and
-     * partial sums, and each row of a whole tensor from the first to the
-     * last step touching it (the row band holding it, or the whole
-     * tensor, is alive at least that long and is no smaller). With the
-     * bytes alive across a window, a floor under a candidate's peak
-     * (subplan.c, sched_sub_floor). */
+     * partial sums, and each row of a whole tensor its steps touch, while
+     * the row band holding it (or the whole tensor, no smaller) surely
+     * lives. With the bytes alive across a window, a floor under a
+     * candidate's peak (subplan.c, sched_sub_floor). */
     int64_t *d = calloc((size_t)n + 2, sizeof(int64_t));
     if (!d) goto fail;
     for (int32_t r = 0; r < x.n_refs; r++) {
@@ -318,8 +317,12 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
         }
         for (int32_t y = 0; y < h; y++) {
             if (span[2 * y + 1] < 0) continue;
-            d[span[2 * y]] += row;
-            d[span[2 * y + 1] + 1] -= row;
+            /* a tensor made before the segment holds its rows from before
+             * it; the segment's own output holds them for its reader after
+             * it (or to the end of the run) */
+            int32_t lo = rf->enc < 0 ? 0 : span[2 * y], hi = rf->enc < 0 ? span[2 * y + 1] : n - 1;
+            d[lo] += row;
+            d[hi + 1] -= row;
         }
         free(span);
     }
