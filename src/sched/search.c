@@ -10,6 +10,11 @@
  * until nothing helps. The peak is measured on the real plan each candidate
  * would produce, so slices, partial sums and every other buffer count.
  *
+ * Most candidates are not built whole: a round scores each from a
+ * sub-plan of the positions around the window it changes and the current
+ * plan's running maxima, after skipping those whose unchanged steps or
+ * whose floor already lose (bound.c, subplan.c).
+ *
  * The default schedule asks for less than the least peak: the least peak
  * whose predicted instructions (cost.c) stay within 1.05x the baseline's.
  * The search runs as for min-sram, keeping the plan of each round (falling
@@ -221,12 +226,12 @@ static int keep_if_better(const ir_graph *g, const k_call *calls, scorer *scr, c
         scr->n_skipped++;
         return 0;
     }
-    if (floor <= best->peak || lose_above == SIZE_MAX) floor = 0;
+    if (!scr->check) floor = 0; /* (checked below: every floor, not only those that skip) */
     /* the live figures from the window's sub-plan (subplan.c): all the
      * live scorer needs, and enough for the placed one when they lose */
     sched_sub_score fast;
-    int fr = scr->sub ? sched_sub_eval(scr->sub, scr->bound, order, segs, n, trial, m, scr->cache, &fast, err) : 0;
-    if (fr < 0) return -1;
+    int fr = scr->sub ? sched_sub_eval(scr->sub, scr->bound, order, segs, n, trial, m, scr->cache, &fast) : 0;
+    if (fr < 0) return util_fail(err, "out of memory");
     if (fr) {
         sc = (score){fast.peak, fast.at_peak, fast.steps, fast.peak_pos};
         if (scr->check) {

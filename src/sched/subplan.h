@@ -48,10 +48,9 @@ typedef struct {
 int sched_sub_take(sched_sub *sb, const sched_bound *bd, const ir_graph *g, const k_call *calls,
                    const int32_t *order, const plan_t *p, const stream_cache *c);
 /* The score of candidate trial[0, m) against the current segments
- * cur[0, n_cur): 1 and *out, 0 when it must be built whole, -1 on error. */
+ * cur[0, n_cur): 1 and *out, 0 when it must be built whole, -1 out of memory. */
 int sched_sub_eval(sched_sub *sb, const sched_bound *bd, const int32_t *order, const plan_segment *cur,
-                   int32_t n_cur, const plan_segment *trial, int32_t m, stream_cache *c, sched_sub_score *out,
-                   util_err *err);
+                   int32_t n_cur, const plan_segment *trial, int32_t m, stream_cache *c, sched_sub_score *out);
 /* A floor under candidate trial's live peak without building it: the
  * current plan's peak outside the sub-plan's steps, and the bytes alive
  * across the window plus the most a cached streamed segment of the window
