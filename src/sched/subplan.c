@@ -235,14 +235,6 @@ typedef struct {
     int32_t cnt, at;
 } part;
 
-static int grow64(int64_t **x, size_t *cap, size_t n) {
-    if (n <= *cap) return 0;
-    free(*x);
-    *x = malloc(sizeof(int64_t) * n);
-    *cap = *x ? n : 0;
-    return *x ? 0 : -1;
-}
-
 /* A candidate's window in the current plan: positions [lo, hi] and the
  * sub-plan's [lo2, hi2], the current plan's steps [a, b) and [a2, b2), E
  * marked. 0: left to a whole build. */
@@ -332,7 +324,7 @@ int sched_sub_eval(sched_sub *sb, const sched_bound *bd, const int32_t *order, c
     int32_t ne = w.ne, lo2 = w.lo2, hi2 = w.hi2, nc = sb->n_steps, a2 = w.a2, a = w.a, b = w.b, b2 = w.b2;
     /* the current plan's E buffers over its steps [a2, b2) */
     size_t nr = (size_t)(b2 - a2) + 1;
-    if (grow64(&sb->dc, &sb->cap_dc, nr)) return -1;
+    if (sched_scratch((void **)&sb->dc, &sb->cap_dc, nr, sizeof(int64_t))) return -1;
     int64_t *dc = sb->dc;
     memset(dc, 0, sizeof(int64_t) * nr);
     for (int32_t e = 0; e < ne; e++) {
@@ -357,7 +349,7 @@ int sched_sub_eval(sched_sub *sb, const sched_bound *bd, const int32_t *order, c
     int32_t ns = sp.n_steps, delta = ns - (b2 - a2), nw = (b - a) + delta;
     sb->n_sub_steps += ns;
     int rc = 0;
-    if (nw < 0 || grow64(&sb->ds, &sb->cap_ds, (size_t)ns + 2)) {
+    if (nw < 0 || sched_scratch((void **)&sb->ds, &sb->cap_ds, (size_t)ns + 2, sizeof(int64_t))) {
         rc = nw < 0 ? 0 : -1;
         goto done;
     }
