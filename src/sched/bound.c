@@ -112,8 +112,7 @@ int sched_bound_take(sched_bound *bd, const ir_graph *g, const plan_t *p, const 
     return 0;
 }
 
-/* First step at position pos or later (n_steps: none). */
-static int32_t step_at(const sched_bound *bd, int32_t pos) {
+int32_t sched_bound_step_at(const sched_bound *bd, int32_t pos) {
     int32_t lo = 0, hi = bd->n_steps;
     while (lo < hi) {
         int32_t mid = lo + (hi - lo) / 2;
@@ -130,9 +129,9 @@ static const sched_bound_stat *stat_of(sched_bound *bd, int side, int32_t at) {
     int32_t s0, s1; /* the steps [s0, s1) it covers */
     if (side == 0) {
         s0 = 0;
-        s1 = step_at(bd, at);
+        s1 = sched_bound_step_at(bd, at);
     } else {
-        s0 = step_at(bd, at + 1);
+        s0 = sched_bound_step_at(bd, at + 1);
         s1 = bd->n_steps;
     }
     int64_t *d = bd->diff;
@@ -165,13 +164,12 @@ static const sched_bound_stat *stat_of(sched_bound *bd, int side, int32_t at) {
     return st;
 }
 
-int sched_bound_window(sched_bound *bd, const plan_segment *cur, int32_t n_cur, const plan_segment *trial,
-                       int32_t n_trial, sched_bound_stat *out) {
-    if (!bd->ok) return 0;
-    /* the window: every segment in one plan and not in the other. A
-     * candidate keeps the current segments it keeps in their order and
-     * appends its own (search.c, with_segment), so one walk finds them;
-     * any other list only widens the window, which keeps the bound true */
+int sched_bound_span(const plan_segment *cur, int32_t n_cur, const plan_segment *trial, int32_t n_trial,
+                     int32_t *lo_out, int32_t *hi_out) {
+    /* every segment in one plan and not in the other. A candidate keeps
+     * the current segments it keeps in their order and appends its own
+     * (search.c, with_segment), so one walk finds them; any other list
+     * only widens the window, which keeps what is said of it true */
     int32_t lo = INT32_MAX, hi = -1, j = 0;
     for (int32_t i = 0; i < n_cur; i++) {
         if (j < n_trial && !memcmp(&cur[i], &trial[j], sizeof cur[i])) {
@@ -185,7 +183,15 @@ int sched_bound_window(sched_bound *bd, const plan_segment *cur, int32_t n_cur, 
         if (trial[j].op_first < lo) lo = trial[j].op_first;
         if (trial[j].op_last > hi) hi = trial[j].op_last;
     }
-    if (hi < 0 || lo < 0 || hi >= bd->n_pos) return 0;
+    *lo_out = lo;
+    *hi_out = hi;
+    return hi >= 0 && lo >= 0;
+}
+
+int sched_bound_window(sched_bound *bd, const plan_segment *cur, int32_t n_cur, const plan_segment *trial,
+                       int32_t n_trial, sched_bound_stat *out) {
+    int32_t lo, hi;
+    if (!bd->ok || !sched_bound_span(cur, n_cur, trial, n_trial, &lo, &hi) || hi >= bd->n_pos) return 0;
     const sched_bound_stat *pre = stat_of(bd, 0, lo), *suf = stat_of(bd, 1, hi);
     out->peak = pre->peak > suf->peak ? pre->peak : suf->peak;
     out->at_peak = (pre->peak == out->peak ? pre->at_peak : 0) + (suf->peak == out->peak ? suf->at_peak : 0);

@@ -34,5 +34,11 @@ int sched_bound_take(sched_bound *bd, const ir_graph *g, const plan_t *p, const 
 int sched_bound_window(sched_bound *bd, const plan_segment *cur, int32_t n_cur, const plan_segment *trial,
                        int32_t n_trial, sched_bound_stat *out);
 void sched_bound_free(sched_bound *bd);
+/* The window [*lo, *hi] of positions where trial's segments differ from
+ * cur's; 0 when they do not. */
+int sched_bound_span(const plan_segment *cur, int32_t n_cur, const plan_segment *trial, int32_t n_trial,
+                     int32_t *lo, int32_t *hi);
+/* The current plan's first step at position pos or later (n_steps: none). */
+int32_t sched_bound_step_at(const sched_bound *bd, int32_t pos);
 
 #endif /* PEXC_SCHED_BOUND_H */

@@ -258,12 +258,18 @@ static int input_reshape_streamed(builder *b, const plan_segment *segs, int32_t 
     return 0;
 }
 
-static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, util_err *err);
+static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, int32_t p0, int32_t p1, util_err *err);
 
 /* sched_build, taking and keeping streamed segments' templates in cache
  * (NULL: none). */
 int sched_build_cached(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
                  int32_t n_segs, plan_t *p, util_arena *a, stream_cache *cache, util_err *err) {
+    return sched_build_range(g, calls, order, segs, n_segs, 0, g->n_ops - 1, p, a, cache, err);
+}
+
+int sched_build_range(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
+                      int32_t n_segs, int32_t p0, int32_t p1, plan_t *p, util_arena *a, stream_cache *cache,
+                      util_err *err) {
     memset(p, 0, sizeof *p);
     p->order = util_alloc(a, sizeof(int32_t) * (size_t)(g->n_ops + 1));
     if (!p->order) return util_fail(err, "out of memory");
@@ -312,13 +318,13 @@ int sched_build_cached(const ir_graph *g, const k_call *calls, const int32_t *or
             return util_fail(err, "out of memory");
         b.uses = cache->uses;
     }
-    int rc = build_steps(&b, segs, n_segs, err);
+    int rc = build_steps(&b, segs, n_segs, p0, p1, err);
     if (cache) cache->n_uses = b.n_uses;
     else free(b.rows);
     return rc;
 }
 
-static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, util_err *err) {
+static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, int32_t p0, int32_t p1, util_err *err) {
     const ir_graph *g = b->g;
     const k_call *calls = b->calls;
     plan_t *p = b->p;
@@ -339,7 +345,7 @@ static int build_steps(builder *b, const plan_segment *segs, int32_t n_segs, uti
     for (int32_t i = 0; i <= g->n_ops; i++) seg_at[i] = -1;
     for (int32_t i = 0; i < n_segs; i++)
         if (segs[i].op_first >= 0 && segs[i].op_first < g->n_ops) seg_at[segs[i].op_first] = i;
-    for (int32_t pos = 0; pos < g->n_ops;) {
+    for (int32_t pos = p0; pos <= p1 && pos < g->n_ops;) {
         const plan_segment *sg = seg_at[pos] >= 0 ? &segs[seg_at[pos]] : NULL;
         if (sg) {
             if (sg->rows > 0 ? sched_stream_add(b, sg) : sched_segment_add(b, sg))

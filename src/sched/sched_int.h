@@ -43,6 +43,8 @@ typedef struct {
     int32_t s, e, seg_rows, frac, m;
     int32_t *ops;            /* order[s..e] */
     int64_t *ring;           /* [m] ring pixels of the intermediates */
+    int64_t in_ring[2];      /* those of a streamed model input's ring (stream_state.in_ring) */
+    size_t own_peak;         /* most bytes its steps surely hold at one step (tmpl.c) */
     int32_t *outer;          /* whole tensors made before the segment that it uses */
     int32_t n_outer;
     int32_t n_own;           /* buffers the segment makes */
@@ -101,12 +103,24 @@ typedef struct {
      * and [c * 4 + o * 2 + 1], made when a streamed segment first needs them */
     int64_t **tabs;
     int32_t n_calls;
+    long n_walks, n_dropped; /* segments walked, not replayed; templates dropped (PEXC_SEARCH_STATS) */
+    int32_t *free_slots;     /* slots below n no template holds, a stack */
+    int32_t n_free;
 } stream_cache;
 
 /* sched_build with the search's template cache (NULL: none). */
 int sched_build_cached(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
                        int32_t n_segs, plan_t *p, util_arena *a, stream_cache *cache, util_err *err);
 void sched_cache_free(stream_cache *c);
+/* Only the operators at positions [p0, p1] (segments starting there are
+ * taken whole): a sub-plan, numbered from its own first step, whose post
+ * rules (inputs from step 0, outputs to the last) are its own (subplan.c). */
+int sched_build_range(const ir_graph *g, const k_call *calls, const int32_t *order, const plan_segment *segs,
+                      int32_t n_segs, int32_t p0, int32_t p1, plan_t *p, util_arena *a, stream_cache *cache,
+                      util_err *err);
+/* The operator of step s of a plan built with cache c (a template's steps
+ * are not in p->steps). */
+int32_t sched_step_op(const stream_cache *c, const plan_t *p, int32_t s);
 /* Does op read tensor t? */
 int sched_op_reads(const ir_graph *g, int32_t op, int32_t t);
 /* Do ops a and b touch the same variable tensor (operator state)? */

@@ -10,6 +10,11 @@
  * until nothing helps. The peak is measured on the real plan each candidate
  * would produce, so slices, partial sums and every other buffer count.
  *
+ * Most candidates are not built whole: a round scores each from a
+ * sub-plan of the positions around the window it changes and the current
+ * plan's running maxima, after skipping those whose unchanged steps or
+ * whose floor already lose (bound.c, subplan.c).
+ *
  * The default schedule asks for less than the least peak: the least peak
  * whose predicted instructions (cost.c) stay within 1.05x the baseline's.
  * The search runs as for min-sram, keeping the plan of each round (falling
@@ -22,6 +27,7 @@
 #include <string.h>
 
 #include "sched/bound.h"
+#include "sched/subplan.h"
 #include "sched/sched_int.h"
 
 /* ---- search ------------------------------------------------------------- */
@@ -44,8 +50,9 @@ typedef struct {
     int64_t *diff;        /* live_profile's difference array, all zero between uses */
     size_t diff_cap;
     sched_bound *bound;   /* the current plan's, for the candidates of a round (bound.c) */
-    int check;            /* build every candidate and check its bound (PEXC_SEARCH_CHECK) */
-    long n_built, n_skipped;
+    sched_sub *sub;       /* the same for scoring candidates by sub-plans (subplan.c) */
+    int check;            /* build every candidate and check its bound and sub-plan score (PEXC_SEARCH_CHECK) */
+    long n_built, n_skipped, n_sub;
 } scorer;
 
 /* plan_live_profile into scr->live, its difference array kept between
@@ -93,10 +100,17 @@ static int live_profile(scorer *scr, const plan_t *p, size_t *peak, int32_t *pea
  * placed, and sc gets its live figures, which lose too. In a deep chain
  * most candidates tie with the many equal peaks elsewhere, and placing
  * each cost a third of the search. */
-static int score_plan(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order,
-                      const plan_segment *segs, int32_t n, size_t lose_above, int32_t lose_at_peak,
-                      int32_t lose_steps, score *sc, util_err *err) {
-    int placed = scr->placed;
+/* Does a plan of these live figures (sc->at_peak not yet counted) lose,
+ * scored by the placed arena? lose_* as for score_plan. */
+static int live_loses(const score *sc, size_t lose_above, int32_t lose_at_peak, int32_t lose_steps) {
+    return lose_above != SIZE_MAX && sc->peak >= lose_above &&
+           (sc->peak > lose_above || sc->at_peak > lose_at_peak ||
+            (sc->at_peak == lose_at_peak && sc->steps >= lose_steps));
+}
+
+static int score_plan_as(const ir_graph *g, const k_call *calls, scorer *scr, int placed, const int32_t *order,
+                         const plan_segment *segs, int32_t n, size_t lose_above, int32_t lose_at_peak,
+                         int32_t lose_steps, score *sc, util_err *err) {
     util_arena tmp;
     util_arena_init(&tmp, (size_t)1 << 30);
     plan_t p;
@@ -120,8 +134,7 @@ static int score_plan(const ir_graph *g, const k_call *calls, scorer *scr, const
         sc->at_peak = 0;
         for (int32_t st = 0; st < p.n_steps; st++)
             if (live[st] == sc->peak) sc->at_peak++;
-        if (sc->peak > lose_above || sc->at_peak > lose_at_peak ||
-            (sc->at_peak == lose_at_peak && sc->steps >= lose_steps)) {
+        if (live_loses(sc, lose_above, lose_at_peak, lose_steps)) {
             sc->peak_step = 0;
             util_arena_free(&tmp);
             return 0;
@@ -139,21 +152,18 @@ static int score_plan(const ir_graph *g, const k_call *calls, scorer *scr, const
     for (int32_t st = 0; st < p.n_steps; st++)
         if (live[st] == sc->peak) sc->at_peak++;
     /* remember the position (in the operator order) of the op at the peak */
-    int32_t op = 0;
-    if (p.n_steps) {
-        const stream_cache *c = scr->cache;
-        int32_t u = 0;
-        while (u < c->n_uses && c->uses[u].step0 + c->uses[u].n <= sc->peak_step) u++;
-        if (u < c->n_uses && c->uses[u].step0 <= sc->peak_step)
-            op = c->t[c->uses[u].tmpl].calls[sc->peak_step - c->uses[u].step0];
-        else
-            op = p.steps[sc->peak_step].call;
-    }
+    int32_t op = p.n_steps ? sched_step_op(scr->cache, &p, sc->peak_step) : 0;
     sc->peak_step = 0;
     for (int32_t i = 0; i < g->n_ops; i++)
         if (p.order[i] == op) sc->peak_step = i;
     util_arena_free(&tmp);
     return 0;
+}
+
+static int score_plan(const ir_graph *g, const k_call *calls, scorer *scr, const int32_t *order,
+                      const plan_segment *segs, int32_t n, size_t lose_above, int32_t lose_at_peak,
+                      int32_t lose_steps, score *sc, util_err *err) {
+    return score_plan_as(g, calls, scr, scr->placed, order, segs, n, lose_above, lose_at_peak, lose_steps, sc, err);
 }
 
 /* Takes the plan segs[0, n) as the one a round's candidates change. */
@@ -164,6 +174,8 @@ static int take_bound(const ir_graph *g, const k_call *calls, scorer *scr, const
     plan_t p;
     int rc = sched_build_cached(g, calls, order, segs, n, &p, &tmp, scr->cache, err);
     if (!rc && sched_bound_take(scr->bound, g, &p, scr->cache, segs, n)) rc = util_fail(err, "out of memory");
+    if (!rc && scr->sub && sched_sub_take(scr->sub, scr->bound, g, calls, order, &p, scr->cache))
+        rc = util_fail(err, "out of memory");
     util_arena_free(&tmp);
     return rc;
 }
@@ -205,8 +217,44 @@ static int keep_if_better(const ir_graph *g, const k_call *calls, scorer *scr, c
         scr->n_skipped++;
         return 0;
     }
-    scr->n_built++;
-    if (score_plan(g, calls, scr, order, trial, m, lose_above, best->at_peak, best->steps, &sc, err)) return -1;
+    /* a floor under its peak from the window's cached streamed segments
+     * and the bytes alive across the window (subplan.c) */
+    size_t floor = 0;
+    if (lose_above != SIZE_MAX && scr->sub &&
+        sched_sub_floor(scr->sub, scr->bound, order, segs, n, trial, m, scr->cache, &floor) && floor > best->peak &&
+        !scr->check) {
+        scr->n_skipped++;
+        return 0;
+    }
+    if (!scr->check) floor = 0; /* (checked below: every floor, not only those that skip) */
+    /* the live figures from the window's sub-plan (subplan.c): all the
+     * live scorer needs, and enough for the placed one when they lose */
+    sched_sub_score fast;
+    int fr = scr->sub ? sched_sub_eval(scr->sub, scr->bound, order, segs, n, trial, m, scr->cache, &fast) : 0;
+    if (fr < 0) return util_fail(err, "out of memory");
+    if (fr) {
+        sc = (score){fast.peak, fast.at_peak, fast.steps, fast.peak_pos};
+        if (scr->check) {
+            score whole;
+            if (score_plan_as(g, calls, scr, 0, order, trial, m, SIZE_MAX, 0, 0, &whole, err)) return -1;
+            if (whole.peak != sc.peak || whole.at_peak != sc.at_peak || whole.steps != sc.steps ||
+                whole.peak_step != sc.peak_step)
+                return util_fail(err, "search check: a candidate's sub-plan scores %zu B, %d steps at it, %d steps, "
+                                      "peak at position %d; built whole %zu B, %d, %d, %d",
+                                 sc.peak, sc.at_peak, sc.steps, sc.peak_step, whole.peak, whole.at_peak, whole.steps,
+                                 whole.peak_step);
+        }
+        if (scr->placed && !live_loses(&sc, lose_above, best->at_peak, best->steps)) fr = 0;
+        else if (scr->placed) sc.peak_step = 0;
+    }
+    if (fr) {
+        scr->n_sub++;
+    } else {
+        scr->n_built++;
+        if (score_plan(g, calls, scr, order, trial, m, lose_above, best->at_peak, best->steps, &sc, err)) return -1;
+    }
+    if (floor && sc.peak < floor)
+        return util_fail(err, "search check: a candidate scores %zu B, below its floor %zu B", sc.peak, floor);
     if (have && (sc.peak < lb.peak || (sc.peak == lb.peak && sc.at_peak < lb.at_peak) || sc.steps < lb.steps))
         return util_fail(err, "search check: a candidate scores %zu B, %d steps at it, %d steps, below its bound "
                               "%zu B, %d, %d",
@@ -606,18 +654,24 @@ static int run_search(const ir_graph *g, const k_call *calls, size_t budget, int
     for (int32_t i = 0; i < STREAM_CACHE_BUCKETS; i++) cache.bucket[i] = -1;
     sched_bound bound;
     memset(&bound, 0, sizeof bound);
+    sched_sub sub;
+    memset(&sub, 0, sizeof sub);
     const char *chk = getenv("PEXC_SEARCH_CHECK");
     int check = chk && *chk && strcmp(chk, "0") != 0;
-    scorer live = {0, &cache, NULL, 0, NULL, 0, &bound, check, 0, 0},
-           placed = {1, &cache, NULL, 0, NULL, 0, &bound, check, 0, 0};
+    scorer live = {0, &cache, NULL, 0, NULL, 0, &bound, &sub, check, 0, 0, 0},
+           placed = {1, &cache, NULL, 0, NULL, 0, &bound, &sub, check, 0, 0, 0};
     sched_readers_begin(g); /* (failing, the lookups count as before) */
     int rc = search(g, calls, budget, stream, limit, &live, p, least, a, err);
     if (!rc && stream) rc = search(g, calls, budget, stream, limit, &placed, &q, &q_least, a, err);
     sched_readers_end();
-    sched_bound_free(&bound);
     if (getenv("PEXC_SEARCH_STATS"))
-        fprintf(stderr, "search: %ld + %ld candidates built, %ld + %ld skipped by their bound\n", live.n_built,
-                placed.n_built, live.n_skipped, placed.n_skipped);
+        fprintf(stderr,
+                "search: %ld + %ld candidates built, %ld + %ld skipped by their bound, %ld + %ld scored by "
+                "sub-plans (%ld left to whole builds, %ld steps in them), %ld segments walked, %ld templates dropped\n",
+                live.n_built, placed.n_built, live.n_skipped, placed.n_skipped, live.n_sub, placed.n_sub,
+                sub.n_fallback, sub.n_sub_steps, cache.n_walks, cache.n_dropped);
+    sched_bound_free(&bound);
+    sched_sub_free(&sub);
     sched_cache_free(&cache);
     free(live.live);
     free(placed.live);

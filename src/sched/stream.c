@@ -482,10 +482,14 @@ static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
         /* a chain of one-row sequences steps by time steps, its pixels */
         st->chunk[i] = sg->frac > 1 ? (w + sg->frac - 1) / sg->frac : (int64_t)sg->rows * (si.rows_are_px ? 1 : w);
     }
-    int in_stream = si.in_stream[0] || si.in_stream[1]; /* (templates hold no input ring) */
-    int32_t tmpl = b->cache && !in_stream ? sched_tmpl_find(b->cache, b->order, sg) : -1;
+    /* (a streamed model input's ring is one of the template's own
+     * buffers, sized as the intermediates' rings are: mobilenet_v2's
+     * input segment was walked again for every candidate without one) */
+    int32_t tmpl = b->cache ? sched_tmpl_find(b->cache, b->order, sg) : -1;
     if (tmpl >= 0) {
         memcpy(st->ring, b->cache->t[tmpl].ring, sizeof(int64_t) * (size_t)si.m);
+        st->in_ring[0] = b->cache->t[tmpl].in_ring[0];
+        st->in_ring[1] = b->cache->t[tmpl].in_ring[1];
     } else {
         st->trace = malloc(sizeof *st->trace * 1024); /* NULL: pass 2 walks again */
         st->cap_trace = st->trace ? 1024 : 0;
@@ -528,8 +532,9 @@ static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
         if (sched_tmpl_replay(b, tmpl, base)) return -1;
     } else { /* (a template making other buffers cannot happen: walk then) */
         int32_t step0 = b->p->n_steps;
+        if (b->cache) b->cache->n_walks++;
         if (stream_walk(b, &si, st, sg->op_first)) return -1;
-        if (b->cache && tmpl < 0 && !in_stream) sched_tmpl_put(b, sg, st, si.m, base, step0);
+        if (b->cache && tmpl < 0) sched_tmpl_put(b, sg, st, si.m, base, step0);
     }
     if (si.consumer) {
         sched_tensor_buf(b, ke->out);

@@ -34,7 +34,36 @@ static void tmpl_drop(stream_cache *c, stream_tmpl *t) {
     while (*at >= 0 && *at != slot) at = &c->t[*at].next;
     if (*at == slot) *at = t->next;
     c->bytes -= t->bytes;
+    c->n_dropped++;
     tmpl_free_parts(t);
+    if (c->free_slots) c->free_slots[c->n_free++] = slot;
+}
+
+static int by_use(const void *x, const void *y) {
+    uint64_t a = ((const uint64_t *)x)[0], b = ((const uint64_t *)y)[0];
+    return a < b ? -1 : a > b;
+}
+
+/* Drops the templates used longest ago, none the current build uses, at
+ * least min_drop of them and until need more bytes fit with a sixteenth
+ * of the cache to spare (one template at a time, each found by a pass
+ * over every slot, made a deep chain's search quadratic in the templates
+ * it makes). -1: out of memory. */
+static int tmpl_evict(stream_cache *c, size_t need, int32_t min_drop) {
+    uint64_t(*lru)[2] = malloc(sizeof *lru * ((size_t)c->n + 1));
+    if (!lru) return -1;
+    int32_t n = 0;
+    for (int32_t i = 0; i < c->n; i++)
+        if (c->t[i].live && c->t[i].used < c->tick) {
+            lru[n][0] = c->t[i].used;
+            lru[n][1] = (uint64_t)i;
+            n++;
+        }
+    qsort(lru, (size_t)n, sizeof *lru, by_use);
+    for (int32_t j = 0; j < n && (j < min_drop || c->bytes + need > STREAM_CACHE_BYTES / 16 * 15); j++)
+        tmpl_drop(c, &c->t[lru[j][1]]);
+    free(lru);
+    return 0;
 }
 
 void sched_cache_free(stream_cache *c) {
@@ -47,6 +76,7 @@ void sched_cache_free(stream_cache *c) {
     free(c->bufs);
     free(c->rows);
     free(c->uses);
+    free(c->free_slots);
     if (c->tabs)
         for (int32_t i = 0; i < c->n_calls * 4; i++) free(c->tabs[i]);
     free(c->tabs);
@@ -157,6 +187,8 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
     if (!x.ops || !x.ring || !x.outer || !x.calls || !x.refs || !seen) goto fail;
     memcpy(x.ops, b->order + x.s, sizeof(int32_t) * (size_t)(x.e - x.s + 1));
     memcpy(x.ring, st->ring, sizeof(int64_t) * (size_t)m);
+    x.in_ring[0] = st->in_ring[0];
+    x.in_ring[1] = st->in_ring[1];
     /* the reference of each encoding (own buffer e at [e], outer tensor k
      * at [n_own + k]) and the outer slot of each tensor, or -1: looked up,
      * not searched, for each of a long segment's many views */
@@ -248,20 +280,69 @@ void sched_tmpl_put(builder *b, const plan_segment *sg, const stream_state *st, 
     free(start);
     free(seen);
     seen = NULL;
+    /* the most bytes its steps surely hold at one step: its own rings and
+     * partial sums, and each row of a whole tensor its steps touch, while
+     * the row band holding it (or the whole tensor, no smaller) surely
+     * lives. With the bytes alive across a window, a floor under a
+     * candidate's peak (subplan.c, sched_sub_floor). */
+    int64_t *d = calloc((size_t)n + 2, sizeof(int64_t));
+    if (!d) goto fail;
+    for (int32_t r = 0; r < x.n_refs; r++) {
+        const tmpl_ref *rf = &x.refs[r];
+        if (!rf->tensor) {
+            int64_t f = (int64_t)plan_footprint(p, base + rf->enc);
+            d[rf->first] += f;
+            d[rf->last + 1] -= f;
+            continue;
+        }
+        int32_t t = rf->enc >= 0 ? p->buffers[base + rf->enc].tensor : x.outer[-2 - rf->enc], dm[4];
+        lower_nhwc(&b->g->tensors[t], dm);
+        int32_t h = dm[1] > 0 ? dm[1] : 1;
+        int64_t row = (int64_t)(b->g->tensors[t].bytes / (size_t)h);
+        int32_t *span = malloc(sizeof(int32_t) * 2 * (size_t)h); /* each row's first and last step */
+        if (!span) {
+            free(d);
+            goto fail;
+        }
+        for (int32_t y = 0; y < h; y++) {
+            span[2 * y] = INT32_MAX;
+            span[2 * y + 1] = -1;
+        }
+        for (int32_t gi = rf->g0; gi < rf->g0 + rf->ng; gi++) {
+            const tmpl_rows *gr = &x.groups[gi];
+            for (int32_t y = gr->r0 > 0 ? gr->r0 : 0; y < gr->r1 && y < h; y++) {
+                if (gr->lo < span[2 * y]) span[2 * y] = gr->lo;
+                if (gr->hi > span[2 * y + 1]) span[2 * y + 1] = gr->hi;
+            }
+        }
+        for (int32_t y = 0; y < h; y++) {
+            if (span[2 * y + 1] < 0) continue;
+            /* a tensor made before the segment holds its rows from before
+             * it; the segment's own output holds them for its reader after
+             * it (or to the end of the run) */
+            int32_t lo = rf->enc < 0 ? 0 : span[2 * y], hi = rf->enc < 0 ? span[2 * y + 1] : n - 1;
+            d[lo] += row;
+            d[hi + 1] -= row;
+        }
+        free(span);
+    }
+    int64_t run = 0;
+    for (int32_t i = 0; i < n; i++) {
+        run += d[i];
+        if ((size_t)run > x.own_peak) x.own_peak = (size_t)run;
+    }
+    free(d);
     x.bytes = sizeof(int32_t) * (size_t)n + sizeof(tmpl_rows) * (size_t)x.n_groups +
               (sizeof(int32_t) * 2 + sizeof(int64_t) + sizeof(tmpl_ref)) * (size_t)max_refs + 64;
     if (x.bytes > STREAM_CACHE_BYTES / 2) goto fail;
-    while (c->bytes + x.bytes > STREAM_CACHE_BYTES) {
-        int32_t lru = -1;
-        for (int32_t i = 0; i < c->n; i++)
-            if (c->t[i].live && c->t[i].used < c->tick && (lru < 0 || c->t[i].used < c->t[lru].used)) lru = i;
-        if (lru < 0) goto fail;
-        tmpl_drop(c, &c->t[lru]);
-    }
-    int32_t slot = -1;
-    for (int32_t i = 0; i < c->n && slot < 0; i++)
-        if (!c->t[i].live) slot = i;
-    if (slot < 0) {
+    if (!c->free_slots && !(c->free_slots = malloc(sizeof(int32_t) * STREAM_CACHE_SLOTS))) goto fail;
+    int full = !c->n_free && c->n >= STREAM_CACHE_SLOTS;
+    if ((c->bytes + x.bytes > STREAM_CACHE_BYTES || full) && tmpl_evict(c, x.bytes, full ? c->n / 4 : 0)) goto fail;
+    if (c->bytes + x.bytes > STREAM_CACHE_BYTES) goto fail;
+    int32_t slot;
+    if (c->n_free) {
+        slot = c->free_slots[--c->n_free];
+    } else {
         if (c->n >= STREAM_CACHE_SLOTS) goto fail;
         slot = c->n++;
     }
@@ -292,4 +373,17 @@ int sched_tmpl_replay(builder *b, int32_t slot, int32_t base) {
     p->n_steps += t->n_steps;
     t->used = b->cache->tick;
     return 0;
+}
+
+int32_t sched_step_op(const stream_cache *c, const plan_t *p, int32_t s) {
+    /* the uses are in step order: the last starting at or before s */
+    int32_t lo = 0, hi = c ? c->n_uses : 0;
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (c->uses[mid].step0 <= s) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo > 0 && s < c->uses[lo - 1].step0 + c->uses[lo - 1].n)
+        return c->t[c->uses[lo - 1].tmpl].calls[s - c->uses[lo - 1].step0];
+    return p->steps[s].call;
 }
