@@ -109,6 +109,11 @@ typedef struct {
     int32_t keep_dims;           /* mean, fully connected keep_num_dims */
     int32_t weights_format;      /* fully connected */
     float beta;                  /* softmax */
+    /* CONV_2D / DEPTHWISE_CONV_2D only: the rows and columns of a PAD
+     * folded into this operator's reads (ir_fold_pad, src/ir/fold.c),
+     * top, bottom, left, right; the input is the PAD's input, and the
+     * padding the options name applies to it padded by these */
+    int32_t xpad[4];
 } ir_options;
 
 typedef struct {
@@ -304,6 +309,12 @@ int lower_graph(ir_graph *g, k_call **calls, util_err *err);
  * (src/ir/fold.c): the transpose becomes a view, g->input_planar says
  * which inputs arrive as planes. Runs at the end of lower_graph. */
 int ir_fold_input_transpose(ir_graph *g, k_call *calls, util_err *err);
+/* Folds each int8 PAD of H and W whose only reader is a CONV_2D or
+ * DEPTHWISE_CONV_2D into that operator's padding (src/ir/fold.c): the
+ * operator reads the PAD's input with the PAD's rows and columns in
+ * ir_options.xpad, and the PAD leaves g->ops (later operators renumbered,
+ * producers recomputed). Runs at the start of lower_graph. */
+int ir_fold_pad(ir_graph *g, util_err *err);
 /* Logical NHWC dims of a tensor (rank <= 4, leading 1s). */
 void lower_nhwc(const ir_tensor *t, int32_t d[4]);
 

@@ -121,11 +121,16 @@ static int lower_conv(lower_ctx *c, k_call *k, int depthwise) {
     }
     ir_options *o = &op->opt;
     int32_t oh, ow, pt, pl;
-    if (lower_conv_axis(in->shape[1], w->shape[1], o->stride_h, o->dilation_h, o->padding, &oh, &pt) ||
-        lower_conv_axis(in->shape[2], w->shape[2], o->stride_w, o->dilation_w, o->padding, &ow, &pl))
+    /* a folded PAD (ir_fold_pad): the options' padding applies to the
+     * input padded by o->xpad, whose top and left rows come first */
+    const int32_t ih = in->shape[1] + o->xpad[0] + o->xpad[1], iw = in->shape[2] + o->xpad[2] + o->xpad[3];
+    if (lower_conv_axis(ih, w->shape[1], o->stride_h, o->dilation_h, o->padding, &oh, &pt) ||
+        lower_conv_axis(iw, w->shape[2], o->stride_w, o->dilation_w, o->padding, &ow, &pl))
         FAIL("operator %d (%s): invalid stride %dx%d / dilation %dx%d / padding %d for input %dx%d and kernel %dx%d",
-             op->index, c->name, o->stride_h, o->stride_w, o->dilation_h, o->dilation_w, o->padding, in->shape[1],
-             in->shape[2], w->shape[1], w->shape[2]);
+             op->index, c->name, o->stride_h, o->stride_w, o->dilation_h, o->dilation_w, o->padding, ih, iw,
+             w->shape[1], w->shape[2]);
+    pt += o->xpad[0];
+    pl += o->xpad[2];
     int32_t want[4] = {in->shape[0], oh, ow, cout};
     if (lower_check_dims(c, out, want, "output")) return -1;
     k->kind = depthwise ? K_DWCONV : K_CONV;
@@ -578,6 +583,7 @@ int lower_supported(const ir_graph *g, util_err *err) {
 }
 
 int lower_graph(ir_graph *g, k_call **calls, util_err *err) {
+    if (ir_fold_pad(g, err)) return -1;
     *calls = util_alloc(&g->arena, sizeof(k_call) * (size_t)(g->n_ops ? g->n_ops : 1));
     if (!*calls) return util_fail(err, "out of memory");
     for (int32_t i = 0; i < g->n_ops; i++) {
