@@ -325,7 +325,8 @@ void lower_nhwc(const ir_tensor *t, int32_t d[4]);
 typedef enum {
     BUF_TENSOR = 0, /* a whole tensor (reshape outputs share their input's) */
     BUF_SLICE = 1,  /* one channel slice of a tensor, for one step pair */
-    BUF_PSUM = 2,   /* int32 partial sums of a split consuming operator */
+    BUF_PSUM = 2,   /* int32 partial sums of a split consuming operator
+                       (int16 for an average pool with pool.acc16) */
     BUF_RING = 3,   /* the pixels of a streamed tensor still needed, in a ring */
 } plan_buf_kind;
 
@@ -412,6 +413,12 @@ static inline int plan_step_tiled_transpose(const k_call *k, const plan_step *st
 
 /* Buffer index of band k of the row-band group headed by buffer h (band 0
  * is the head itself; the others are consecutive from band_next). */
+/* Bytes of one partial sum of call k's streamed (row-consuming) form: 2
+ * for an average pool whose windows fit int16 sums (pool.acc16), else 4. */
+static inline size_t plan_psum_elem(const k_call *k) {
+    return k->kind == K_AVGPOOL && k->pool.acc16 ? 2 : 4;
+}
+
 static inline int32_t plan_band(const plan_t *p, int32_t h, int32_t k) {
     return k == 0 ? h : p->buffers[h].band_next + k - 1;
 }

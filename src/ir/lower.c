@@ -265,6 +265,9 @@ static int lower_pool(lower_ctx *c, k_call *k) {
     p->filter_w = o->filter_w;
     p->pad_top = pt;
     p->pad_left = pl;
+    /* a streamed average pool's partial sums (pexc_avg_pool_s8_acc) fit
+     * int16 when a window has at most 256 int8 taps: half the bytes */
+    p->acc16 = k->kind == K_AVGPOOL && (int64_t)o->filter_h * o->filter_w <= 256;
     if (prep_activation_s8(o->activation, lower_scale(out), lower_zp(out), &p->act_min, &p->act_max))
         FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, o->activation);
     return 0;
