@@ -100,7 +100,7 @@ typedef struct {
 } ir_tensor;
 
 typedef struct {
-    int32_t padding; /* 0 SAME, 1 VALID */
+    int32_t padding; /* 0 SAME, 1 VALID, 2 explicit: xpad below (IR_PAD_EXPLICIT) */
     int32_t stride_w, stride_h, dilation_w, dilation_h;
     int32_t filter_w, filter_h;  /* pooling */
     int32_t depth_multiplier;
@@ -109,12 +109,14 @@ typedef struct {
     int32_t keep_dims;           /* mean, fully connected keep_num_dims */
     int32_t weights_format;      /* fully connected */
     float beta;                  /* softmax */
-    /* CONV_2D / DEPTHWISE_CONV_2D only: the rows and columns of a PAD
-     * folded into this operator's reads (ir_fold_pad, src/ir/fold.c),
-     * top, bottom, left, right; the input is the PAD's input, and the
-     * padding the options name applies to it padded by these */
+    /* CONV_2D / DEPTHWISE_CONV_2D with padding IR_PAD_EXPLICIT (a PAD
+     * folded into its reads, ir_fold_pad, src/ir/fold.c): its padding,
+     * top, bottom, left, right, the folded PADs' rows and columns plus
+     * the SAME padding it had; the output covers every window that fits */
     int32_t xpad[4];
 } ir_options;
+
+#define IR_PAD_EXPLICIT 2
 
 typedef struct {
     int32_t index;
@@ -311,9 +313,10 @@ int lower_graph(ir_graph *g, k_call **calls, util_err *err);
 int ir_fold_input_transpose(ir_graph *g, k_call *calls, util_err *err);
 /* Folds each int8 PAD of H and W whose only reader is a CONV_2D or
  * DEPTHWISE_CONV_2D into that operator's padding (src/ir/fold.c): the
- * operator reads the PAD's input with the PAD's rows and columns in
- * ir_options.xpad, and the PAD leaves g->ops (later operators renumbered,
- * producers recomputed). Runs at the start of lower_graph. */
+ * operator reads the PAD's input with padding IR_PAD_EXPLICIT and the
+ * PAD's rows and columns in ir_options.xpad, and the PAD leaves g->ops
+ * (later operators renumbered, producers recomputed). Runs at the start
+ * of lower_graph. */
 int ir_fold_pad(ir_graph *g, util_err *err);
 /* Logical NHWC dims of a tensor (rank <= 4, leading 1s). */
 void lower_nhwc(const ir_tensor *t, int32_t d[4]);

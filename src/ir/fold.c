@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ir/lower.h"
 
 /* Is the permutation of transpose call k NCHW -> NHWC? */
 static int fold_perm_is_nchw_nhwc(const k_call *k) {
@@ -165,6 +166,28 @@ static int32_t fold_pad_reader(const ir_graph *g, int32_t o, int32_t pad[4]) {
     return reader;
 }
 
+/* The explicit padding [top, bottom, left, right] convolution op has on
+ * its input now (SAME resolved as TFLite resolves it, VALID none), or -1
+ * when its geometry does not resolve (lowering will refuse it). */
+static int fold_explicit(const ir_graph *g, const ir_op *op, int32_t x[4]) {
+    if (op->opt.padding == IR_PAD_EXPLICIT) {
+        memcpy(x, op->opt.xpad, sizeof(int32_t) * 4);
+        return 0;
+    }
+    const ir_tensor *in = &g->tensors[op->in[0]], *w = &g->tensors[op->in[1]];
+    if (w->rank != 4 || in->rank != 4) return -1;
+    const ir_options *o = &op->opt;
+    for (int a = 0; a < 2; a++) {
+        int32_t n = in->shape[1 + a], k = w->shape[1 + a], s = a ? o->stride_w : o->stride_h,
+                d = a ? o->dilation_w : o->dilation_h, out, pad;
+        if (lower_conv_axis(n, k, s, d, o->padding, &out, &pad)) return -1;
+        int64_t total = (int64_t)(out - 1) * s + (int64_t)(k - 1) * d + 1 - n;
+        x[2 * a] = pad;
+        x[2 * a + 1] = total > pad ? (int32_t)(total - pad) : 0;
+    }
+    return 0;
+}
+
 int ir_fold_pad(ir_graph *g, util_err *err) {
     (void)err;
     int32_t folded = 0;
@@ -174,10 +197,15 @@ int ir_fold_pad(ir_graph *g, util_err *err) {
         int32_t r = fold_pad_reader(g, o, pad);
         if (r < 0) continue;
         ir_op *rd = &g->ops[r];
+        int32_t x[4];
+        if (fold_explicit(g, rd, x)) continue;
         int fits = 1;
-        for (int i = 0; i < 4; i++) fits &= rd->opt.xpad[i] + pad[i] <= 65536;
+        for (int i = 0; i < 4; i++) fits &= x[i] + pad[i] <= 65536;
         if (!fits) continue;
-        for (int i = 0; i < 4; i++) rd->opt.xpad[i] += pad[i];
+        for (int i = 0; i < 4; i++) rd->opt.xpad[i] = x[i] + pad[i];
+        /* (the trainer, which reads these options, refuses explicit
+         * padding rather than misread it as SAME or VALID) */
+        rd->opt.padding = IR_PAD_EXPLICIT;
         rd->in[0] = g->ops[o].in[0];
         g->tensors[g->ops[o].out[0]].producer = -1;
         memmove(&g->ops[o], &g->ops[o + 1], sizeof(ir_op) * (size_t)(g->n_ops - o - 1));

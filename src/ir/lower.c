@@ -121,16 +121,17 @@ static int lower_conv(lower_ctx *c, k_call *k, int depthwise) {
     }
     ir_options *o = &op->opt;
     int32_t oh, ow, pt, pl;
-    /* a folded PAD (ir_fold_pad): the options' padding applies to the
-     * input padded by o->xpad, whose top and left rows come first */
-    const int32_t ih = in->shape[1] + o->xpad[0] + o->xpad[1], iw = in->shape[2] + o->xpad[2] + o->xpad[3];
-    if (lower_conv_axis(ih, w->shape[1], o->stride_h, o->dilation_h, o->padding, &oh, &pt) ||
-        lower_conv_axis(iw, w->shape[2], o->stride_w, o->dilation_w, o->padding, &ow, &pl))
+    /* explicit padding: a folded PAD (ir_fold_pad) */
+    const int x = o->padding == IR_PAD_EXPLICIT;
+    if (x ? lower_conv_axis_explicit(in->shape[1], o->xpad[0], o->xpad[1], w->shape[1], o->stride_h, o->dilation_h,
+                                     &oh, &pt) ||
+                lower_conv_axis_explicit(in->shape[2], o->xpad[2], o->xpad[3], w->shape[2], o->stride_w,
+                                         o->dilation_w, &ow, &pl)
+          : lower_conv_axis(in->shape[1], w->shape[1], o->stride_h, o->dilation_h, o->padding, &oh, &pt) ||
+                lower_conv_axis(in->shape[2], w->shape[2], o->stride_w, o->dilation_w, o->padding, &ow, &pl))
         FAIL("operator %d (%s): invalid stride %dx%d / dilation %dx%d / padding %d for input %dx%d and kernel %dx%d",
-             op->index, c->name, o->stride_h, o->stride_w, o->dilation_h, o->dilation_w, o->padding, ih, iw,
-             w->shape[1], w->shape[2]);
-    pt += o->xpad[0];
-    pl += o->xpad[2];
+             op->index, c->name, o->stride_h, o->stride_w, o->dilation_h, o->dilation_w, o->padding, in->shape[1],
+             in->shape[2], w->shape[1], w->shape[2]);
     int32_t want[4] = {in->shape[0], oh, ow, cout};
     if (lower_check_dims(c, out, want, "output")) return -1;
     k->kind = depthwise ? K_DWCONV : K_CONV;
