@@ -110,22 +110,15 @@ static int32_t fold_pad_value(const ir_graph *g, const ir_op *op) {
 }
 
 /* The padding [top, bottom, left, right] of PAD op when it pads only H
- * and W of a rank 4 tensor by constant amounts; -1 otherwise. */
-static int fold_pad_amounts(const ir_graph *g, const ir_op *op, int32_t pad[4]) {
-    if (op->n_in < 2 || op->in[1] < 0) return -1;
-    const ir_tensor *p = &g->tensors[op->in[1]];
-    if (!p->data || (p->type != IR_I32 && p->type != IR_I64) || p->elems != 8) return -1;
-    int64_t v[8];
-    for (int i = 0; i < 8; i++) {
-        if (p->type == IR_I32) {
-            int32_t x;
-            memcpy(&x, p->data + 4 * i, 4);
-            v[i] = x;
-        } else {
-            memcpy(&v[i], p->data + 8 * i, 8);
-        }
+ * and W of a rank 4 tensor by constant amounts; -1 otherwise (a bad
+ * paddings tensor is lowering's to refuse). */
+static int fold_pad_amounts(ir_graph *g, ir_op *op, int32_t pad[4]) {
+    util_err scratch;
+    lower_ctx c = {g, op, &scratch, "PAD"};
+    int64_t v[8], n;
+    if (lower_const_ints(&c, lower_in(&c, 1), v, 8, &n, "paddings") || n != 8) return -1;
+    for (int i = 0; i < 8; i++)
         if (v[i] < 0 || v[i] > 65536) return -1;
-    }
     if (v[0] || v[1] || v[6] || v[7]) return -1; /* batch and channels untouched */
     for (int i = 0; i < 4; i++) pad[i] = (int32_t)v[2 + i];
     return 0;
@@ -138,8 +131,8 @@ static int fold_same_quant(const ir_tensor *a, const ir_tensor *b) {
 }
 
 /* The operator PAD op o folds into, or -1. */
-static int32_t fold_pad_reader(const ir_graph *g, int32_t o, int32_t pad[4]) {
-    const ir_op *op = &g->ops[o];
+static int32_t fold_pad_reader(ir_graph *g, int32_t o, int32_t pad[4]) {
+    ir_op *op = &g->ops[o];
     if ((op->code != OP_PAD && op->code != OP_PADV2) || op->n_in < 2 || op->n_out != 1 || op->in[0] < 0 ||
         op->out[0] < 0)
         return -1;
