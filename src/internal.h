@@ -100,7 +100,7 @@ typedef struct {
 } ir_tensor;
 
 typedef struct {
-    int32_t padding; /* 0 SAME, 1 VALID */
+    int32_t padding; /* 0 SAME, 1 VALID, 2 explicit: xpad below (IR_PAD_EXPLICIT) */
     int32_t stride_w, stride_h, dilation_w, dilation_h;
     int32_t filter_w, filter_h;  /* pooling */
     int32_t depth_multiplier;
@@ -109,7 +109,14 @@ typedef struct {
     int32_t keep_dims;           /* mean, fully connected keep_num_dims */
     int32_t weights_format;      /* fully connected */
     float beta;                  /* softmax */
+    /* CONV_2D / DEPTHWISE_CONV_2D with padding IR_PAD_EXPLICIT (a PAD
+     * folded into its reads, ir_fold_pad, src/ir/fold.c): its padding,
+     * top, bottom, left, right, the folded PADs' rows and columns plus
+     * the SAME padding it had; the output covers every window that fits */
+    int32_t xpad[4];
 } ir_options;
+
+#define IR_PAD_EXPLICIT 2
 
 typedef struct {
     int32_t index;
@@ -304,6 +311,13 @@ int lower_graph(ir_graph *g, k_call **calls, util_err *err);
  * (src/ir/fold.c): the transpose becomes a view, g->input_planar says
  * which inputs arrive as planes. Runs at the end of lower_graph. */
 int ir_fold_input_transpose(ir_graph *g, k_call *calls, util_err *err);
+/* Folds each int8 PAD of H and W whose only reader is a CONV_2D or
+ * DEPTHWISE_CONV_2D into that operator's padding (src/ir/fold.c): the
+ * operator reads the PAD's input with padding IR_PAD_EXPLICIT and the
+ * PAD's rows and columns in ir_options.xpad, and the PAD leaves g->ops
+ * (later operators renumbered, producers recomputed). Runs at the start
+ * of lower_graph. */
+int ir_fold_pad(ir_graph *g, util_err *err);
 /* Logical NHWC dims of a tensor (rank <= 4, leading 1s). */
 void lower_nhwc(const ir_tensor *t, int32_t d[4]);
 
@@ -314,7 +328,8 @@ void lower_nhwc(const ir_tensor *t, int32_t d[4]);
 typedef enum {
     BUF_TENSOR = 0, /* a whole tensor (reshape outputs share their input's) */
     BUF_SLICE = 1,  /* one channel slice of a tensor, for one step pair */
-    BUF_PSUM = 2,   /* int32 partial sums of a split consuming operator */
+    BUF_PSUM = 2,   /* int32 partial sums of a split consuming operator
+                       (int16 for an average pool with pool.acc16) */
     BUF_RING = 3,   /* the pixels of a streamed tensor still needed, in a ring */
 } plan_buf_kind;
 
@@ -401,6 +416,12 @@ static inline int plan_step_tiled_transpose(const k_call *k, const plan_step *st
 
 /* Buffer index of band k of the row-band group headed by buffer h (band 0
  * is the head itself; the others are consecutive from band_next). */
+/* Bytes of one partial sum of call k's streamed (row-consuming) form: 2
+ * for an average pool whose windows fit int16 sums (pool.acc16), else 4. */
+static inline size_t plan_psum_elem(const k_call *k) {
+    return k->kind == K_AVGPOOL && k->pool.acc16 ? 2 : 4;
+}
+
 static inline int32_t plan_band(const plan_t *p, int32_t h, int32_t k) {
     return k == 0 ? h : p->buffers[h].band_next + k - 1;
 }

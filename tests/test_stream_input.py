@@ -30,8 +30,8 @@ import pexc_harness as H
 EXPECTED = {
     "vww_96_int8": (28032, 10296, True),
     "person_detect_int8": (11936, 10072, True),
-    "kws_ds_cnn_int8": (4320, 4000, True),
-    "ic_resnet8_int8": (11040, 9712, True),
+    "kws_ds_cnn_int8": (4192, 3872, True),
+    "ic_resnet8_int8": (10912, 9584, True),
     "sww_int8": (3384, 2992, True),
     "micro_speech_int8": (2000, 416, True),
     "ad_autoencoder_int8": (768, 768, True),

@@ -503,6 +503,10 @@ typedef struct {
     int32_t filter_h, filter_w;
     int32_t pad_top, pad_left;
     int32_t act_min, act_max;
+    /* nonzero: the partial sums of pexc_avg_pool_s8_acc / _finish are
+     * int16, not int32; only for windows of at most 256 taps, whose sums
+     * of int8 values lie in [-32768, 32512] */
+    int32_t acc16;
 } pexc_pool_params;
 
 pexc_status pexc_avg_pool_s8(const pexc_pool_params *p, const pexc_view *in,

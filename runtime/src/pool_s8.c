@@ -12,8 +12,9 @@
  * The average also comes in partial-sum form, for windows that span many
  * input rows (a global pool fed by a streamed producer):
  * pexc_avg_pool_s8_acc adds the taps that lie in one range of input pixels
- * (raster order) into an int32 accumulator, pexc_avg_pool_s8_finish divides
- * and clamps. Integer addition is exact, so any split of the input pixels
+ * (raster order) into an int32 accumulator (int16 with acc16, where a
+ * window's at most 256 int8 taps cannot leave it), pexc_avg_pool_s8_finish
+ * divides and clamps. Integer addition is exact, so any split of the input pixels
  * gives the sums the whole-input kernel forms, and both finish through
  * avg_out_s8.
  *
@@ -115,6 +116,24 @@ pexc_status pexc_avg_pool_s8(const pexc_pool_params *p, const pexc_view *in,
     return PEXC_OK;
 }
 
+/* acc16 is taken only where no window sum can leave int16 (its at most
+ * 256 taps of int8 values sum into [-32768, 32512]). */
+static int acc_width_ok(const pexc_pool_params *p) {
+    return !p->acc16 || (int64_t)p->filter_h * p->filter_w <= 256;
+}
+
+/* Partial sums [a, a + nc) of acc (int16 with p->acc16, else int32): px's
+ * nc values added, or zeroed when px is NULL. */
+static void acc_add(const pexc_pool_params *p, pexc_view *acc, size_t a, const int8_t *px, int32_t nc) {
+    if (p->acc16) {
+        int16_t *s = (int16_t *)acc->data + a;
+        for (int32_t c = 0; c < nc; c++) s[c] = px ? (int16_t)(s[c] + px[c]) : 0;
+    } else {
+        int32_t *s = (int32_t *)acc->data + a;
+        for (int32_t c = 0; c < nc; c++) s[c] = px ? s[c] + px[c] : 0;
+    }
+}
+
 /**
  * @brief Partial sums of int8 average pooling over input pixels [q0, q1).
  *
@@ -129,7 +148,8 @@ pexc_status pexc_avg_pool_s8(const pexc_pool_params *p, const pexc_view *in,
  *               [q0, q1) (a ring view needs ring_px >= q1 - q0) and the
  *               tile's channels. 0 <= q0 <= q1 <= H * W.
  * @param first  nonzero: overwrite the tile of acc; zero: add to it.
- * @param acc    int32 view with the pool output's logical shape [N, OH, OW, C].
+ * @param acc    int32 view (int16 with p->acc16) with the pool output's
+ *               logical shape [N, OH, OW, C].
  * @return PEXC_ERR_ARG on bad arguments. Windows with no tap in the range add
  *         nothing (an empty window is reported by the finish).
  */
@@ -139,7 +159,7 @@ pexc_status pexc_avg_pool_s8_acc(const pexc_pool_params *p, const pexc_view *in,
     if (!pool_params_ok(p) || !pexc_view_valid(in) || !pexc_view_valid(acc) ||
         !pexc_tile_valid(t, acc) || !pexc_view_stores(in, t->c0, t->c1) ||
         in->n != acc->n || in->c != acc->c || q0 < 0 || q0 > q1 ||
-        (int64_t)q1 > (int64_t)in->h * in->w || (in->ring_px && q1 - q0 > in->ring_px))
+        (int64_t)q1 > (int64_t)in->h * in->w || (in->ring_px && q1 - q0 > in->ring_px) || !acc_width_ok(p))
         return PEXC_ERR_ARG;
     if (t->c0 >= t->c1) return PEXC_OK;
 
@@ -148,7 +168,6 @@ pexc_status pexc_avg_pool_s8_acc(const pexc_pool_params *p, const pexc_view *in,
      * partial (columns from q0 % W, up to (q1 - 1) % W). */
     const int32_t ry0 = q0 / W, ry1 = q1 > q0 ? (q1 - 1) / W : ry0 - 1;
     const size_t step = (size_t)in->c_stored;
-    int32_t *abase = (int32_t *)acc->data;
     for (int32_t n = 0; n < acc->n; n++) {
         /* Offsets within the batch index's storage wrap in a ring. */
         const int8_t *ibase = (const int8_t *)in->data + pexc_view_index(in, n, 0, 0, in->c_begin);
@@ -162,9 +181,8 @@ pexc_status pexc_avg_pool_s8_acc(const pexc_pool_params *p, const pexc_view *in,
             for (int32_t ox = pexc_tile_xb(t, oy); ox < xe; ox++) {
                 int32_t wx = ox * p->stride_w - p->pad_left, fx0, fx1;
                 tap_range(wx, p->filter_w, in->w, &fx0, &fx1);
-                int32_t *a = abase + pexc_view_index(acc, n, oy, ox, t->c0);
-                if (first)
-                    for (int32_t c = 0; c < nc; c++) a[c] = 0;
+                const size_t a = pexc_view_index(acc, n, oy, ox, t->c0);
+                if (first) acc_add(p, acc, a, NULL, nc);
                 for (int32_t fy = fy0; fy < fy1; fy++) {
                     /* Columns of this row inside the window and the range. */
                     const int32_t iy = wy + fy;
@@ -174,8 +192,7 @@ pexc_status pexc_avg_pool_s8_acc(const pexc_pool_params *p, const pexc_view *in,
                     if (ix0 >= ix1) continue;
                     size_t i = pexc_view_index(in, 0, iy, ix0, t->c0);
                     for (int32_t ix = ix0; ix < ix1; ix++) {
-                        const int8_t *px = ibase + i;
-                        for (int32_t c = 0; c < nc; c++) a[c] += px[c];
+                        acc_add(p, acc, a, ibase + i, nc);
                         i = pexc_view_next(in, i, step);
                     }
                 }
@@ -192,8 +209,8 @@ pexc_status pexc_avg_pool_s8_acc(const pexc_pool_params *p, const pexc_view *in,
  * in_h x in_w input, exactly as pexc_avg_pool_s8 counts them; the quotient is
  * rounded half away from zero and clamped to [act_min, act_max].
  *
- * @param acc  int32 view of complete sums (see pexc_avg_pool_s8_acc), same
- *             logical shape as out.
+ * @param acc  int32 view (int16 with p->acc16) of complete sums (see
+ *             pexc_avg_pool_s8_acc), same logical shape as out.
  * @return PEXC_ERR_ARG on bad arguments or when a position of the tile has
  *         no valid tap (checked before anything is written).
  */
@@ -201,7 +218,7 @@ pexc_status pexc_avg_pool_s8_finish(const pexc_pool_params *p, int32_t in_h, int
                                     const pexc_view *acc, const pexc_tile *t, pexc_view *out) {
     if (!pool_params_ok(p) || in_h < 1 || in_w < 1 || !pexc_view_valid(acc) ||
         !pexc_view_valid(out) || acc->n != out->n || acc->h != out->h || acc->w != out->w ||
-        acc->c != out->c || !pexc_tile_valid(t, acc) || !pexc_tile_valid(t, out))
+        acc->c != out->c || !pexc_tile_valid(t, acc) || !pexc_tile_valid(t, out) || !acc_width_ok(p))
         return PEXC_ERR_ARG;
     if (t->c0 >= t->c1) return PEXC_OK;
 
@@ -222,6 +239,7 @@ pexc_status pexc_avg_pool_s8_finish(const pexc_pool_params *p, int32_t in_h, int
 
     const int32_t nc = t->c1 - t->c0;
     const int32_t *abase = (const int32_t *)acc->data;
+    const int16_t *abase16 = (const int16_t *)acc->data;
     int8_t *obase = (int8_t *)out->data;
     for (int32_t n = 0; n < out->n; n++) {
         for (int32_t oy = t->y0; oy < t->y1; oy++) {
@@ -232,9 +250,9 @@ pexc_status pexc_avg_pool_s8_finish(const pexc_pool_params *p, int32_t in_h, int
                 int32_t fx0, fx1;
                 tap_range(ox * p->stride_w - p->pad_left, p->filter_w, in_w, &fx0, &fx1);
                 int32_t count = (fy1 - fy0) * (fx1 - fx0);
-                const int32_t *a = abase + pexc_view_index(acc, n, oy, ox, t->c0);
+                const size_t a = pexc_view_index(acc, n, oy, ox, t->c0);
                 int8_t *o = obase + pexc_view_index(out, n, oy, ox, t->c0);
-                for (int32_t c = 0; c < nc; c++) o[c] = avg_out_s8(p, a[c], count);
+                for (int32_t c = 0; c < nc; c++) o[c] = avg_out_s8(p, p->acc16 ? abase16[a + c] : abase[a + c], count);
             }
         }
     }

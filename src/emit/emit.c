@@ -436,9 +436,9 @@ static int emit_op_params(ectx *e, const k_call *k) {
         fprintf(e->f,
                 "static const pexc_pool_params %s_op%d_pool = {\n"
                 "    .stride_h = %d, .stride_w = %d, .filter_h = %d, .filter_w = %d,\n"
-                "    .pad_top = %d, .pad_left = %d, .act_min = %d, .act_max = %d,\n};\n",
+                "    .pad_top = %d, .pad_left = %d, .act_min = %d, .act_max = %d, .acc16 = %d,\n};\n",
                 n, op, q->stride_h, q->stride_w, q->filter_h, q->filter_w, q->pad_top, q->pad_left, q->act_min,
-                q->act_max);
+                q->act_max, q->acc16);
         return 0;
     }
     case K_ADD: {

@@ -62,7 +62,7 @@ const kt_source kt_sources[] = {
     {"pexc_mathf.c", "8d1778e118b08f6d07a81103bc6465948f024575000d5999b7ce4b1c8b2f8a5d"},
     {"pexc_pix2.h", "67d736b2c4e1d8f95248516d53a7a0c0a3b15ecd42aa2aa5dbd3bccf28960036"},
     {"pool_s16.c", "5eb4b3ce9f535217654194cd494c3d0e8ed7cd78ff51e0aa385809fde87fc339"},
-    {"pool_s8.c", "de2de14ca3ead25ad7f5b343d3e368878b8da8e34817fca1e065898173db3c56"},
+    {"pool_s8.c", "03f1d9f4d19a8e8f0865e25fbe00852c9f2f33f814287d5dd3feb60e36beb19f"},
     {"quantize_s16.c", "7e752507d3e63a6671e2317ea0dcfb783cbc35c5c2182ce02976c2ccfd73a8b0"},
     {"reduce.c", "ec95f6399cba0ced96ebe154d8dddba97ce86810ffcb862f50ecd41ef9b87aae"},
     {"reduce_s16.c", "3ace23ef307df282b706ad82c8c0aad712e6700a2c55dd54a357961da0736fb9"},
@@ -78,7 +78,7 @@ const kt_source kt_sources[] = {
     {"strided_copy.c", "bf0c51efe96170bd79902e869abfcb7519ce7414d6e4a43d2e9156740622b26c"},
     {"svdf.c", "2c0c4fa9ec8366ebd8ef2b6b27ca4bb992bd3c6f8a3590f563de79c53c0a2e4e"},
     {"transpose_conv.c", "c5c0d5e146498eacdfdabb06b263fb1940812b5dd21ab1aa6aaeb639a4bfcdbd"},
-    {"include/pexc_kernels.h", "e8c46329a259982e3547abbcee9c1fcdaa115180ef0ce5dfb2957e81dd03deaa"},
+    {"include/pexc_kernels.h", "7a6b4386f252272760bdfff4a0e85e7fd2a69eefa7be6f594d607bbb79cc0f5b"},
 };
 const int32_t kt_n_sources = (int32_t)(sizeof kt_sources / sizeof kt_sources[0]);
 
@@ -231,8 +231,8 @@ static const kt_node kt_nodes_cortex_m4[] = {
     {"pool_s8.c:.text.view_ok.part.0", 84, 8, 174, 0},
     {"pool_s8.c:.text.pool_args_ok.part.0", 900, 112, 174, 1},
     {"pexc_avg_pool_s8", 672, 224, 175, 1},
-    {"pexc_avg_pool_s8_acc", 1244, 228, 176, 1},
-    {"pexc_avg_pool_s8_finish", 1268, 112, 177, 0},
+    {"pexc_avg_pool_s8_acc", 1360, 244, 176, 1},
+    {"pexc_avg_pool_s8_finish", 1304, 104, 177, 0},
     {"pexc_max_pool_s8", 592, 216, 177, 1},
     {"pexc_quantize_s16", 424, 156, 178, 5},
     {"reduce.c:.text.walk_next", 108, 24, 183, 0},
@@ -468,8 +468,8 @@ static const kt_node kt_nodes_cortex_m7[] = {
     {"pool_s8.c:.text.view_ok.part.0", 92, 8, 153, 0},
     {"pool_s8.c:.text.pool_args_ok.part.0", 908, 104, 153, 1},
     {"pexc_avg_pool_s8", 684, 216, 154, 1},
-    {"pexc_avg_pool_s8_acc", 1248, 228, 155, 1},
-    {"pexc_avg_pool_s8_finish", 1296, 104, 156, 0},
+    {"pexc_avg_pool_s8_acc", 1364, 244, 155, 1},
+    {"pexc_avg_pool_s8_finish", 1324, 104, 156, 0},
     {"pexc_max_pool_s8", 612, 208, 156, 1},
     {"pexc_quantize_s16", 412, 64, 157, 1},
     {"reduce.c:.text.walk_next", 108, 24, 158, 0},
@@ -686,8 +686,8 @@ static const kt_node kt_nodes_cortex_m33[] = {
     {"pool_s8.c:.text.view_ok.part.0", 84, 8, 172, 0},
     {"pool_s8.c:.text.pool_args_ok.part.0", 896, 112, 172, 1},
     {"pexc_avg_pool_s8", 672, 224, 173, 1},
-    {"pexc_avg_pool_s8_acc", 1236, 152, 174, 1},
-    {"pexc_avg_pool_s8_finish", 1276, 112, 175, 0},
+    {"pexc_avg_pool_s8_acc", 1360, 176, 174, 1},
+    {"pexc_avg_pool_s8_finish", 1316, 104, 175, 0},
     {"pexc_max_pool_s8", 576, 216, 175, 1},
     {"pexc_quantize_s16", 432, 164, 176, 5},
     {"reduce.c:.text.walk_next", 108, 24, 181, 0},
@@ -935,8 +935,8 @@ static const kt_node kt_nodes_cortex_m55[] = {
     {"pool_s8.c:.text.view_ok.part.0", 84, 8, 176, 0},
     {"pool_s8.c:.text.pool_args_ok.part.0", 888, 112, 176, 1},
     {"pexc_avg_pool_s8", 684, 768, 177, 2},
-    {"pexc_avg_pool_s8_acc", 1236, 160, 179, 1},
-    {"pexc_avg_pool_s8_finish", 1288, 112, 180, 0},
+    {"pexc_avg_pool_s8_acc", 1408, 176, 179, 1},
+    {"pexc_avg_pool_s8_finish", 1344, 104, 180, 0},
     {"pexc_max_pool_s8", 576, 216, 180, 1},
     {"pexc_quantize_s16", 404, 64, 181, 1},
     {"reduce.c:.text.walk_next", 104, 28, 182, 0},
@@ -1006,9 +1006,9 @@ static const kt_node kt_nodes_cortex_m55[] = {
 };
 
 const kt_target kt_targets[] = {
-    {"cortex-m4", "arm-none-eabi-gcc 12.2.1 -mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard -O2 -std=c11 -ffp-contract=off -ffunction-sections -fdata-sections", "12.2.1", kt_nodes_cortex_m4, 218, kt_edges_cortex_m4, -180, 121, 1704, 192, 11},
-    {"cortex-m7", "arm-none-eabi-gcc 12.2.1 -mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard -O2 -std=c11 -ffp-contract=off -ffunction-sections -fdata-sections", "12.2.1", kt_nodes_cortex_m7, 196, kt_edges_cortex_m7, -157, 120, 1723, 192, 11},
-    {"cortex-m33", "arm-none-eabi-gcc 12.2.1 -mcpu=cortex-m33 -mthumb -mfpu=fpv5-sp-d16 -mfloat-abi=hard -O2 -std=c11 -ffp-contract=off -ffunction-sections -fdata-sections", "12.2.1", kt_nodes_cortex_m33, 212, kt_edges_cortex_m33, -185, 123, 1747, 192, 11},
-    {"cortex-m55", "arm-none-eabi-gcc 12.2.1 -mcpu=cortex-m55 -mthumb -mfloat-abi=hard -O2 -std=c11 -ffp-contract=off -ffunction-sections -fdata-sections", "12.2.1", kt_nodes_cortex_m55, 212, kt_edges_cortex_m55, -119, 121, 1765, 192, 11},
+    {"cortex-m4", "arm-none-eabi-gcc 12.2.1 -mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard -O2 -std=c11 -ffp-contract=off -ffunction-sections -fdata-sections", "12.2.1", kt_nodes_cortex_m4, 218, kt_edges_cortex_m4, -175, 121, 1709, 192, 11},
+    {"cortex-m7", "arm-none-eabi-gcc 12.2.1 -mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard -O2 -std=c11 -ffp-contract=off -ffunction-sections -fdata-sections", "12.2.1", kt_nodes_cortex_m7, 196, kt_edges_cortex_m7, -151, 120, 1729, 192, 11},
+    {"cortex-m33", "arm-none-eabi-gcc 12.2.1 -mcpu=cortex-m33 -mthumb -mfpu=fpv5-sp-d16 -mfloat-abi=hard -O2 -std=c11 -ffp-contract=off -ffunction-sections -fdata-sections", "12.2.1", kt_nodes_cortex_m33, 212, kt_edges_cortex_m33, -175, 123, 1757, 192, 11},
+    {"cortex-m55", "arm-none-eabi-gcc 12.2.1 -mcpu=cortex-m55 -mthumb -mfloat-abi=hard -O2 -std=c11 -ffp-contract=off -ffunction-sections -fdata-sections", "12.2.1", kt_nodes_cortex_m55, 212, kt_edges_cortex_m55, -116, 121, 1768, 192, 11},
 };
 const int32_t kt_n_targets = (int32_t)(sizeof kt_targets / sizeof kt_targets[0]);

@@ -121,8 +121,14 @@ static int lower_conv(lower_ctx *c, k_call *k, int depthwise) {
     }
     ir_options *o = &op->opt;
     int32_t oh, ow, pt, pl;
-    if (lower_conv_axis(in->shape[1], w->shape[1], o->stride_h, o->dilation_h, o->padding, &oh, &pt) ||
-        lower_conv_axis(in->shape[2], w->shape[2], o->stride_w, o->dilation_w, o->padding, &ow, &pl))
+    /* explicit padding: a folded PAD (ir_fold_pad) */
+    const int x = o->padding == IR_PAD_EXPLICIT;
+    if (x ? lower_conv_axis_explicit(in->shape[1], o->xpad[0], o->xpad[1], w->shape[1], o->stride_h, o->dilation_h,
+                                     &oh, &pt) ||
+                lower_conv_axis_explicit(in->shape[2], o->xpad[2], o->xpad[3], w->shape[2], o->stride_w,
+                                         o->dilation_w, &ow, &pl)
+          : lower_conv_axis(in->shape[1], w->shape[1], o->stride_h, o->dilation_h, o->padding, &oh, &pt) ||
+                lower_conv_axis(in->shape[2], w->shape[2], o->stride_w, o->dilation_w, o->padding, &ow, &pl))
         FAIL("operator %d (%s): invalid stride %dx%d / dilation %dx%d / padding %d for input %dx%d and kernel %dx%d",
              op->index, c->name, o->stride_h, o->stride_w, o->dilation_h, o->dilation_w, o->padding, in->shape[1],
              in->shape[2], w->shape[1], w->shape[2]);
@@ -260,6 +266,9 @@ static int lower_pool(lower_ctx *c, k_call *k) {
     p->filter_w = o->filter_w;
     p->pad_top = pt;
     p->pad_left = pl;
+    /* a streamed average pool's partial sums (pexc_avg_pool_s8_acc) fit
+     * int16 when a window has at most 256 int8 taps: half the bytes */
+    p->acc16 = k->kind == K_AVGPOOL && (int64_t)o->filter_h * o->filter_w <= 256;
     if (prep_activation_s8(o->activation, lower_scale(out), lower_zp(out), &p->act_min, &p->act_max))
         FAIL("operator %d (%s): unsupported fused activation %d", op->index, c->name, o->activation);
     return 0;
@@ -578,6 +587,7 @@ int lower_supported(const ir_graph *g, util_err *err) {
 }
 
 int lower_graph(ir_graph *g, k_call **calls, util_err *err) {
+    if (ir_fold_pad(g, err)) return -1;
     *calls = util_alloc(&g->arena, sizeof(k_call) * (size_t)(g->n_ops ? g->n_ops : 1));
     if (!*calls) return util_fail(err, "out of memory");
     for (int32_t i = 0; i < g->n_ops; i++) {

@@ -37,5 +37,10 @@ int lower_bcast_strides(lower_ctx *c, const ir_tensor *t, const ir_tensor *out, 
  * 0 SAME, 1 VALID); -1 for strides, dilations or sizes it cannot take. */
 int lower_conv_axis(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t padding, int32_t *out,
                     int32_t *pad);
+/* The same for explicit padding (IR_PAD_EXPLICIT): before and after rows
+ * around the input; the output covers every window that fits, the
+ * leading padding is before. */
+int lower_conv_axis_explicit(int32_t in, int32_t before, int32_t after, int32_t k, int32_t stride, int32_t dil,
+                             int32_t *out, int32_t *pad);
 
 #endif /* PEXC_LOWER_H */

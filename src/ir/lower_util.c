@@ -116,3 +116,15 @@ int lower_conv_axis(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t 
     *pad = total > 0 ? (int32_t)(total / 2) : 0;
     return 0;
 }
+
+int lower_conv_axis_explicit(int32_t in, int32_t before, int32_t after, int32_t k, int32_t stride, int32_t dil,
+                             int32_t *out, int32_t *pad) {
+    if (stride < 1 || dil < 1 || k < 1 || in < 1 || before < 0 || after < 0 || before > (1 << 20) ||
+        after > (1 << 20))
+        return -1;
+    int64_t eff = (int64_t)(k - 1) * dil + 1, ext = (int64_t)in + before + after;
+    if (ext < eff) return -1;
+    *out = (int32_t)((ext - eff) / stride + 1);
+    *pad = before;
+    return 0;
+}

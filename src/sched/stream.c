@@ -523,7 +523,8 @@ static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
     const k_call *ke = si.k[si.m - 1];
     st->psum = -1;
     if (si.consumer) {
-        st->psum = sched_buf_new(b, ke->out, BUF_PSUM, 0, ke->out_dims[3], (size_t)g->tensors[ke->out].elems * 4);
+        st->psum = sched_buf_new(b, ke->out, BUF_PSUM, 0, ke->out_dims[3],
+                                 (size_t)g->tensors[ke->out].elems * plan_psum_elem(ke));
         if (st->psum < 0) return -1;
     } else {
         sched_tensor_buf(b, ke->out);

@@ -64,7 +64,7 @@ static pexc_status pool_tile(void *vctx, const pexc_view *in, const pexc_tile *t
 static int run_case(kref_ops_rng *r, int avg, int idx) {
     const char *name = avg ? "avg_pool" : "max_pool";
     pool_fn fn = avg ? pexc_avg_pool_s8 : pexc_max_pool_s8;
-    pexc_pool_params p;
+    pexc_pool_params p = {0};
     int32_t n = kref_ops_range(r, 1, 2), h = kref_ops_range(r, 1, 13);
     int32_t w = kref_ops_range(r, 1, 13), c = kref_ops_range(r, 1, 12);
     p.filter_h = kref_ops_range(r, 1, 5);
@@ -216,7 +216,7 @@ static int acc_run(kref_ops_rng *r, const char *desc, const pexc_pool_params *p,
     if (ring && ring_in < 1) ring_in = 1;
     /* the input view stores its own channel slice around the tile's */
     int32_t icb = kref_ops_range(r, 0, t.c0), ice = kref_ops_range(r, t.c1, c);
-    pexc_view acc = kref_ops_view_new(n, oh, ow, c, cb, ce - cb, 0, 4);
+    pexc_view acc = kref_ops_view_new(n, oh, ow, c, cb, ce - cb, 0, p->acc16 ? 2 : 4);
     pexc_view out = kref_ops_view_new(n, oh, ow, c, cb, ce - cb, 0, 1);
     pexc_view rv = {0};
     if (ring) rv = kref_ops_view_new(n, h, w, c, icb, ice - icb, ring_in, 1);
@@ -275,9 +275,12 @@ static int acc_case(kref_ops_rng *r, const char *desc, const pexc_pool_params *p
     int fail = 0;
     pexc_status st = pexc_avg_pool_s8(p, &vi, &t, &vo);
     if (st != PEXC_OK) fail = kref_ops_fail("avg_pool_acc", "%s: reference status %d", desc, (int)st);
-    for (int split = SPLIT_ROWS; split < SPLIT_KINDS && !fail; split++)
-        for (int ring = 0; ring <= 1 && !fail; ring++)
-            fail = acc_run(r, desc, p, n, h, w, c, oh, ow, in, want, split, ring);
+    /* int32 partial sums, and int16 ones where every window fits them */
+    pexc_pool_params q = *p;
+    for (q.acc16 = 0; q.acc16 <= (p->filter_h * p->filter_w <= 256) && !fail; q.acc16++)
+        for (int split = SPLIT_ROWS; split < SPLIT_KINDS && !fail; split++)
+            for (int ring = 0; ring <= 1 && !fail; ring++)
+                fail = acc_run(r, desc, &q, n, h, w, c, oh, ow, in, want, split, ring);
     free(in);
     free(want);
     return fail;
@@ -294,7 +297,7 @@ static int32_t same_out(int32_t in, int32_t f, int32_t s, int32_t *pad) {
 static int acc_tests(kref_ops_rng *r, int *cases) {
     char desc[200];
     /* global 25x5 average over a 25x5x64 input (keyword-spotting style) */
-    pexc_pool_params g = {1, 1, 25, 5, 0, 0, -128, 127};
+    pexc_pool_params g = {1, 1, 25, 5, 0, 0, -128, 127, 0};
     if (acc_case(r, "global 25x5 on 1x25x5x64", &g, 1, 25, 5, 64, 1, 1)) return 1;
     (*cases)++;
     /* SAME-padded pools, strides 1 and 2, with a clamp on some */
@@ -305,7 +308,7 @@ static int acc_tests(kref_ops_rng *r, int *cases) {
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const int32_t *s = shapes[i];
-        pexc_pool_params q = {s[5], s[5], s[3], s[4], 0, 0, -128, 127};
+        pexc_pool_params q = {s[5], s[5], s[3], s[4], 0, 0, -128, 127, 0};
         if (s[6]) {
             q.act_min = -20;
             q.act_max = 60;
@@ -319,7 +322,7 @@ static int acc_tests(kref_ops_rng *r, int *cases) {
     }
     /* random geometries as in run_case */
     for (int idx = 0; idx < 150; idx++) {
-        pexc_pool_params q;
+        pexc_pool_params q = {0};
         int32_t n = kref_ops_range(r, 1, 2), h = kref_ops_range(r, 1, 14);
         int32_t w = kref_ops_range(r, 1, 9), c = kref_ops_range(r, 1, 9);
         q.filter_h = kref_ops_range(r, 1, 6);
@@ -342,12 +345,38 @@ static int acc_tests(kref_ops_rng *r, int *cases) {
     return 0;
 }
 
+/* int16 partial sums at their limits: 256 taps of -128 (-32768) and of
+ * 127 (32512) average back to -128 and 127; a window of 257 taps is
+ * refused. */
+static int acc16_extremes(void) {
+    static int8_t buf[16 * 16 * 2];
+    int16_t abuf[2];
+    int8_t obuf[2];
+    pexc_view in = {buf, 1, 16, 16, 2, 0, 2, 0}, out = {obuf, 1, 1, 1, 2, 0, 2, 0};
+    pexc_view acc = {abuf, 1, 1, 1, 2, 0, 2, 0};
+    pexc_pool_params p = {16, 16, 16, 16, 0, 0, -128, 127, 1};
+    pexc_tile t = {0, 1, 0, 2, 0, 0};
+    const char *T = "avg_pool_acc int16";
+    for (int v = -128; v <= 127; v += 255) {
+        memset(buf, v, sizeof buf);
+        for (int32_t q = 0; q < 256; q += 64) /* four pieces of four rows */
+            if (pexc_avg_pool_s8_acc(&p, &in, q, q + 64, q == 0, &t, &acc) != PEXC_OK) return kref_ops_fail(T, "acc");
+        if (abuf[0] != v * 256 || abuf[1] != v * 256) return kref_ops_fail(T, "sum %d, want %d", abuf[0], v * 256);
+        if (pexc_avg_pool_s8_finish(&p, 16, 16, &acc, &t, &out) != PEXC_OK) return kref_ops_fail(T, "finish");
+        if (obuf[0] != v || obuf[1] != v) return kref_ops_fail(T, "average %d, want %d", obuf[0], v);
+    }
+    p.filter_w = 17;
+    if (pexc_avg_pool_s8_acc(&p, &in, 0, 64, 1, &t, &acc) != PEXC_ERR_ARG) return kref_ops_fail(T, "257 taps (acc)");
+    if (pexc_avg_pool_s8_finish(&p, 16, 16, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "257 taps");
+    return 0;
+}
+
 static int acc_bad_args(void) {
     int8_t buf[64] = {0}, obuf[16] = {0};
     int32_t abuf[16] = {0};
     pexc_view in = {buf, 1, 4, 4, 4, 0, 4, 0}, out = {obuf, 1, 2, 2, 4, 0, 4, 0};
     pexc_view acc = {abuf, 1, 2, 2, 4, 0, 4, 0};
-    pexc_pool_params p2 = {2, 2, 2, 2, 0, 0, -128, 127}; /* 4x4 -> 2x2 */
+    pexc_pool_params p2 = {2, 2, 2, 2, 0, 0, -128, 127, 0}; /* 4x4 -> 2x2 */
     pexc_tile t = {0, 2, 0, 4, 0, 0};
     const char *T = "avg_pool_acc args";
     if (pexc_avg_pool_s8_acc(&p2, &in, 0, 16, 1, &t, &acc) != PEXC_OK) return kref_ops_fail(T, "valid acc");
@@ -411,11 +440,11 @@ static int acc_bad_args(void) {
     /* count 0: a window entirely in the padding (rows, then columns); the
      * output must be left untouched */
     memset(obuf, 0x33, sizeof obuf);
-    pexc_pool_params pt = {2, 2, 1, 1, 1, 0, -128, 127}; /* oy 0 reads row -1 */
+    pexc_pool_params pt = {2, 2, 1, 1, 1, 0, -128, 127, 0}; /* oy 0 reads row -1 */
     if (pexc_avg_pool_s8_finish(&pt, 4, 4, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "count 0 (rows)");
-    pexc_pool_params pl = {2, 2, 1, 1, 0, 1, -128, 127}; /* ox 0 reads column -1 */
+    pexc_pool_params pl = {2, 2, 1, 1, 0, 1, -128, 127, 0}; /* ox 0 reads column -1 */
     if (pexc_avg_pool_s8_finish(&pl, 4, 4, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "count 0 (cols)");
-    pexc_pool_params pb = {1, 1, 2, 2, 0, 0, -128, 127}; /* stride 1: ox 1 is column 1 of a 1-wide input */
+    pexc_pool_params pb = {1, 1, 2, 2, 0, 0, -128, 127, 0}; /* stride 1: ox 1 is column 1 of a 1-wide input */
     if (pexc_avg_pool_s8_finish(&pb, 4, 1, &acc, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail(T, "count 0 (beyond input)");
     for (size_t i = 0; i < sizeof obuf; i++)
         if (obuf[i] != 0x33) return kref_ops_fail(T, "count 0: output written before the error");
@@ -427,7 +456,7 @@ static int acc_bad_args(void) {
 
 static int bad_args(void) {
     int8_t buf[64] = {0}, obuf[64] = {0};
-    pexc_pool_params p = {1, 1, 2, 2, 0, 0, -128, 127};
+    pexc_pool_params p = {1, 1, 2, 2, 0, 0, -128, 127, 0};
     pexc_view in = {buf, 1, 4, 4, 4, 0, 4, 0}, out = {obuf, 1, 3, 3, 4, 0, 4, 0};
     pexc_tile t = {0, 3, 0, 4, 0, 0};
     if (pexc_avg_pool_s8(&p, &in, &t, &out) != PEXC_OK) return kref_ops_fail("args", "valid call");
@@ -459,7 +488,7 @@ static int bad_args(void) {
     oring.ring_px = 1;
     if (pexc_max_pool_s8(&p, &in, &tp, &oring) != PEXC_ERR_ARG) return kref_ops_fail("args", "2 pixels in an output ring of 1");
     /* a window entirely in the padding: TFLite refuses, so do we */
-    pexc_pool_params pp = {1, 1, 1, 1, 2, 0, -128, 127};
+    pexc_pool_params pp = {1, 1, 1, 1, 2, 0, -128, 127, 0};
     if (pexc_avg_pool_s8(&pp, &in, &t, &out) != PEXC_ERR_ARG) return kref_ops_fail("args", "empty window");
     return 0;
 }
@@ -467,7 +496,7 @@ static int bad_args(void) {
 int main(void) {
     kref_ops_rng r = {UINT64_C(0x900115)};
     int cases = 0;
-    if (bad_args() || acc_bad_args()) return 1;
+    if (bad_args() || acc_bad_args() || acc16_extremes()) return 1;
     for (int i = 0; i < 400; i++) {
         if (run_case(&r, i & 1, i)) return 1;
         cases++;
