@@ -70,7 +70,9 @@ def tiny(tmp_path_factory):
     g = L.ZeroPadding2D(1)(g)                                                                 # 8x8x6
     q = L.Multiply()([g, v])
     k = L.Concatenate()([q, m])                                                               # 8x8x12
-    e = L.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="c3")(k)            # 4x4x8
+    k = L.ZeroPadding2D(((1, 0), (1, 0)))(k)                                                # 9x9x12
+    # a PAD before a convolution is folded into its reads (IR_PAD_EXPLICIT)
+    e = L.Conv2D(8, 3, strides=2, padding="valid", activation="relu", name="c3")(k)           # 4x4x8
     f = L.GlobalAveragePooling2D()(e)
     h = L.Dense(12, activation="relu", name="fc1")(f)
     logits = L.Dense(10, name="fc2")(h)

@@ -122,9 +122,15 @@ static int act_get(train_net *n, int32_t *map, int32_t t, util_err *err, int32_t
 }
 
 static int conv_geometry(train_layer *l, const ir_op *op, const train_act *in, const train_act *out, util_err *err) {
-    int32_t oh, ow;
-    if (lower_conv_axis(in->h, l->kh, l->sh, l->dh, op->opt.padding, &oh, &l->pt) ||
-        lower_conv_axis(in->w, l->kw, l->sw, l->dw, op->opt.padding, &ow, &l->pl) || oh != out->h || ow != out->w)
+    int32_t oh, ow, bad;
+    const int32_t *x = op->opt.xpad;
+    if (op->opt.padding == IR_PAD_EXPLICIT) /* a folded PAD: its zeros are the taps the loops skip */
+        bad = lower_conv_axis_explicit(in->h, x[0], x[1], l->kh, l->sh, l->dh, &oh, &l->pt) ||
+              lower_conv_axis_explicit(in->w, x[2], x[3], l->kw, l->sw, l->dw, &ow, &l->pl);
+    else
+        bad = lower_conv_axis(in->h, l->kh, l->sh, l->dh, op->opt.padding, &oh, &l->pt) ||
+              lower_conv_axis(in->w, l->kw, l->sw, l->dw, op->opt.padding, &ow, &l->pl);
+    if (bad || oh != out->h || ow != out->w)
         FAIL("operator %d (%s): output %dx%d does not follow from input %dx%d, window %dx%d, stride %dx%d",
              op->index, ir_op_name(op->code), out->h, out->w, in->h, in->w, l->kh, l->kw, l->sh, l->sw);
     return 0;
