@@ -18,9 +18,10 @@
  * The default schedule asks for less than the least peak: the least peak
  * whose predicted instructions (cost.c) stay within
  * SCHED_DEFAULT_SLOWDOWN (1.015x) the baseline's, so that it runs within
- * 1.05x measured. The search runs as for min-sram, keeping the plan of each round (falling
- * peak); when the least peak costs too much, choose_default picks among
- * those plans and the least-peak plan relaxed to looser targets.
+ * 1.05x measured. The search runs as for min-sram, keeping the plan of
+ * each round (falling peak); when the least peak costs too much,
+ * choose_default picks among those plans and the least-peak plan relaxed
+ * to looser targets.
  */
 #include <stdint.h>
 #include <stdio.h>
