@@ -10,6 +10,7 @@ restarts whose height decays), and each checkpoint is measured on all
 
   nice .venv/bin/python bench/prune_epochs.py MODEL OUTDIR [--budget 5300]
       [--epochs 30] [--lr 0.003] [--seed 41] [--threads 1] [--widths W0,...]
+      [--limit N]
 
 --widths first widens (or cuts) MODEL's channel groups (`pexc prune
 --widths`); OUTDIR/epNN.tflite are the checkpoints, OUTDIR/log one line
@@ -44,6 +45,7 @@ def main():
     ap.add_argument("--seed", type=int, default=41)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--widths", default=None)
+    ap.add_argument("--limit", type=int, default=0, help="the first N training records only (0: all)")
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     log = open(os.path.join(args.outdir, "log"), "a")
@@ -65,7 +67,8 @@ def main():
         t0 = time.time()
         r = subprocess.run([ps.PEXC, "prune", prev, "--sram", str(args.budget), "--tune-always", "--epochs", "1",
                             "--data", ps.TRAIN, "--format", "cifar10", "--threads", str(args.threads), "--seed",
-                            str(args.seed + k), "--lr", "%.6f" % lr, "-o", out], capture_output=True, text=True)
+                            str(args.seed + k), "--lr", "%.6f" % lr, "-o", out]
+                           + (["--limit", str(args.limit)] if args.limit else []), capture_output=True, text=True)
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         if r.returncode:
             raise SystemExit(r.stderr)
