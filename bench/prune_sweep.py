@@ -258,7 +258,7 @@ def main():
            "Rows adopted with `--adopt` (commands with `--threads`) were re-run in December 2026 with the "
            "channel-mean fold (src/prune/fold.c) and measured on the min-sram schedule's peak; the others "
            "keep the figures of the earlier sweep, when the unpruned model's min-sram peak was 12,272 bytes "
-           "(now 11,328), so their ratios against today's base are approximate. See "
+           "(11,040 now, rings cut into bands), so their ratios against today's base are approximate. See "
            "docs/prune_diagnosis.md for where the accuracy goes.", "", md,
            "Commands run (CPU time is the prune's, training included):", ""]
     doc += ["- `pexc %s` (%.0f s CPU, %.0f s wall)" % (r["cmd"], r.get("cpu_s", 0), r.get("wall_s", 0))
