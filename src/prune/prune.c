@@ -397,10 +397,9 @@ static int prune_magnitude(size_t budget, const train_data *d, int fold, uint8_t
 /* The peak a step on each group would give: one row per group (its
  * channels, tensors, first tensor's name, whether it is alive at the
  * peak step, and the min-sram peak with its weakest eighth removed). */
-static int prune_report(const uint8_t *cur, size_t len, size_t peak, FILE *f, util_err *err) {
+static int report_groups(const uint8_t *cur, size_t len, size_t peak, FILE *f, util_err *err) {
     int32_t n, ch[PRUNE_MAX_GROUPS];
     uint8_t at_peak[PRUNE_MAX_GROUPS];
-    trial_rings_whole = 0; /* a report: the compiled peaks */
     if (count_groups(cur, len, &n, ch, at_peak, NULL, PRUNE_MAX_GROUPS, err)) return -1;
     ir_graph g;
     prune_groups gs;
@@ -430,6 +429,15 @@ static int prune_report(const uint8_t *cur, size_t len, size_t peak, FILE *f, ut
     }
     util_arena_free(&g.arena);
     return rc ? -1 : 0;
+}
+
+/* A report gives the compiled peaks (rings cut), then the trials' setting
+ * is back for whatever runs next. */
+static int prune_report(const uint8_t *cur, size_t len, size_t peak, FILE *f, util_err *err) {
+    trial_rings_whole = 0;
+    int rc = report_groups(cur, len, peak, f, err);
+    trial_rings_whole = 1;
+    return rc;
 }
 
 static void print_row(FILE *f, const char *what, double a, double b, int pct) {
