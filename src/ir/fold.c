@@ -196,8 +196,8 @@ int ir_fold_pad(ir_graph *g, util_err *err) {
         for (int i = 0; i < 4; i++) fits &= x[i] + pad[i] <= 65536;
         if (!fits) continue;
         for (int i = 0; i < 4; i++) rd->opt.xpad[i] = x[i] + pad[i];
-        /* (the trainer, which reads these options, refuses explicit
-         * padding rather than misread it as SAME or VALID) */
+        /* (the trainer reads these options too: conv_geometry in
+         * src/train/net.c takes the explicit padding from xpad) */
         rd->opt.padding = IR_PAD_EXPLICIT;
         rd->in[0] = g->ops[o].in[0];
         g->tensors[g->ops[o].out[0]].producer = -1;
