@@ -25,7 +25,8 @@ peak besides the rows it needs, and its removal. Checked here:
 - the emitted C with --stream-input asks for every element of every
   plane once, in order, plane by plane for each run, and gives the
   golden output in an arena of the streamed peak; a failing request stops
-  the run with the callback's status.
+  the run with the callback's status (on the emulated Cortex-M4, fed from
+  flash: tests/test_stream_compile_m4.py).
 """
 import json
 import os

@@ -1,8 +1,10 @@
 """Streamed-input generated C on the emulated Cortex-M4 (mps2-an386 under
 QEMU, ../shared/mcu/mcu-run; issue 16): tests/codegen/mcu_stream_main.c
 feeds NAME_run_stream from an input array in flash, pixel run by pixel run,
-checking each request starts where the last ended. Checked: TFLM's golden
-output byte for byte, every input pixel delivered, and the firmware's .bss
+checking each request starts where the last ended (mobilenet_v2's NCHW
+input, its TRANSPOSE folded: a run of each channel plane in turn, each
+plane checked so). Checked: TFLM's golden output byte for byte, every
+input byte delivered once, and the firmware's .bss
 is the header's arena plus the output and a few bytes of driver state (the
 arena is the whole activation SRAM). With --stream-output too
 (ad_autoencoder), the output arrives through the write callback.
@@ -21,7 +23,9 @@ import pexc_harness as H
 MCU_RUN = os.path.join(H.SHARED, "mcu", "mcu-run")
 MAIN = os.path.join(H.ROOT, "tests", "codegen", "mcu_stream_main.c")
 MODELS = ["vww_96_int8", "micro_speech_int8", "kws_ds_cnn_int8", "ic_resnet8_int8", "person_detect_int8",
-          "sww_int8", "ad_autoencoder_int8"]
+          "sww_int8", "ad_autoencoder_int8", "mobilenet_v2_int8"]
+# inputs the header declares as channel planes (NAME_INPUT0_PLANES)
+PLANES = {"mobilenet_v2_int8": 3}
 
 pytestmark = [
     pytest.mark.skipif(not (H.have_shared() and H.pexc_available()), reason="needs ../shared and build/pexc"),
@@ -66,6 +70,7 @@ def run_on_m4(name, tmp_path, flags, defines=()):
 @pytest.mark.parametrize("name", MODELS)
 def test_streamed_c_on_m4_gives_golden(name, tmp_path):
     header, want, out, err = run_on_m4(name, tmp_path, ["--stream-input"])
+    assert header_int(header, "M_INPUT0_PLANES") == PLANES.get(name, 0)
     pixels = int(re.search(r"^pixels (\d+)$", out, re.M).group(1))
     assert pixels == header_int(header, "M_INPUT0_PIXELS")
     bss = int(re.search(r"bss (\d+)", err).group(1))
