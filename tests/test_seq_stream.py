@@ -11,10 +11,17 @@ step is a row). Checked here:
 - the streamed plan gives the baseline's bytes and performs exactly its
   multiply-accumulates (counted inside the kernels, -DPEXC_COUNT_MACS);
 - the generated C of a streamed int8 and float32 LSTM model calls the step
-  form, builds with -Werror and reproduces the golden outputs.
+  form, builds with -Werror and reproduces the golden outputs;
+- with --stream-input the sequence itself arrives a time step at a time
+  (a time step is a row) into a ring of its own as the first LSTM (or the
+  Conv1D before it) reads it: the exact peaks, the baseline's bytes and
+  multiply-accumulates, and TFLM's bytes on the converter-made models
+  (the shared ones' goldens: test_stream_input.py, test_stream_compile.py;
+  tests/unit/test_verify.c breaks a streamed-input sequence plan).
 
 Byte-identity with TFLM under both schedules is tests/test_ops_seq.py's.
 """
+import json
 import os
 import subprocess
 
@@ -38,6 +45,22 @@ EXPECTED = {
     "lstm_long_int8": (2832, 1264, True),
     "lstm_seq_int8": (112, 112, False),
     "lstm_seq_f32": (336, 336, False),
+}
+
+# min-sram peaks with --stream-input, and whether the input streams (dtln's
+# is a single time step; lstm_seq's output is the LSTM's sequence, so the
+# LSTM streams alone, between its input's ring and its whole output)
+STREAM_INPUT = {
+    "mnist_lstm_int8": (192, True),
+    "micro_speech_lstm_int8": (608, True),
+    "mnist_lstm_float": (400, True),
+    "dtln_int8": (1184, False),
+    "lstm_stack_int8": (128, True),
+    "lstm_batch2_f32": (236, True),
+    "lstm_conv1d_int8": (96, True),
+    "lstm_long_int8": (80, True),
+    "lstm_seq_int8": (96, True),
+    "lstm_seq_f32": (240, True),
 }
 
 pytestmark = pytest.mark.skipif(not H.pexc_available(), reason="build/pexc is not built")
@@ -103,8 +126,8 @@ def counting_pexc():
     return os.path.join(H.ROOT, "build-macs", "pexc")
 
 
-def run_counted(exe, model, schedule):
-    r = subprocess.run([exe, "run", model, "--schedule", schedule, "--output", "/dev/stdout"],
+def run_counted(exe, model, schedule, extra=()):
+    r = subprocess.run([exe, "run", model, "--schedule", schedule, "--output", "/dev/stdout", *extra],
                        capture_output=True, timeout=300)
     assert r.returncode == 0, r.stderr.decode()
     return r.stdout, int(r.stderr.decode().split("macs_executed")[1].split()[0])
@@ -117,6 +140,49 @@ def test_streamed_same_bytes_and_macs(name, counting_pexc):
     out_m, macs_m = run_counted(counting_pexc, model, "min-sram")
     assert out_b == out_m, "%s: the streamed plan's output differs from the baseline's" % name
     assert macs_b == macs_m > 0, "%s: baseline executes %d MACs, min-sram %d" % (name, macs_b, macs_m)
+
+
+@pytest.mark.parametrize("name", sorted(STREAM_INPUT))
+def test_stream_input_peak(name):
+    peak, streams = STREAM_INPUT[name]
+    model = path_of(name)
+    r = subprocess.run([H.PEXC, "inspect", model, "--schedule", "min-sram", "--stream-input", "--json"],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr.decode()
+    j = json.loads(r.stdout)
+    assert j["peak_sram_bytes"] == peak
+    assert j["inputs_streamed"] == [streams]
+    whole = EXPECTED[name][1]
+    assert (peak < whole) if streams else (peak == whole)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in STREAM_INPUT if STREAM_INPUT[n][1]))
+def test_stream_input_same_bytes_and_macs(name, counting_pexc):
+    """The sequence read a time step at a time: the baseline's bytes and
+    exactly its multiply-accumulates (counted inside the kernels)."""
+    model = path_of(name)
+    out_b, macs_b = run_counted(counting_pexc, model, "baseline")
+    out_s, macs_s = run_counted(counting_pexc, model, "min-sram", ["--stream-input"])
+    assert out_b == out_s, "%s: --stream-input's output differs from the baseline's" % name
+    assert macs_b == macs_s > 0, "%s: baseline executes %d MACs, --stream-input %d" % (name, macs_b, macs_s)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in STREAM_INPUT
+                                        if STREAM_INPUT[n][1] and os.path.exists(os.path.join(SEQ_DIR, n + ".tflite"))))
+def test_stream_input_matches_tflm(name):
+    """The converter-made models (a Conv1D first in lstm_conv1d, 400 time
+    steps in lstm_long, batch 2, float32) with the sequence streamed in:
+    TFLM's bytes on random inputs and the int8 extremes."""
+    if not H.tflm_ref.available():
+        pytest.skip("tflite-micro is not importable")
+    model = path_of(name)
+    ref = H.tflm_ref.TflmModel(model, reset_between=True)
+    items = H.conformance_inputs(ref, 3, 0, name)
+    want = [ref.run(d) for _, d in items]
+    got = H.run_pexc(model, [d for _, d in items], ref.output_nbytes, "min-sram", extra=["--stream-input"])
+    for (label, _), w, g in zip(items, want, got):
+        why = H.describe_mismatch(w, g, ref.output_dtype)
+        assert why is None, "%s %s --stream-input: %s" % (name, label, why)
 
 
 def golden_case(name):

@@ -12,6 +12,10 @@ tests/codegen/stream_main.c feeding the pixels from the input file:
   reports, below the held-whole one where the input was the bottleneck;
 - a model whose first reader is a fully-connected layer (ad_autoencoder)
   is asked for its input in chunks, in order;
+- the LSTM models are asked for their sequences a time step at a time, in
+  order (a time step is a row), one request a step: micro_speech_lstm's 49
+  steps of 257 bytes, mnist_lstm_float's 28 float32 steps of 112 bytes;
+  dtln_int8's single time step is asked for whole;
 - a callback returning an error stops the run at that call, and the run
   returns its status.
 """
@@ -25,8 +29,14 @@ import pytest
 
 import pexc_harness as H
 
+# (the LSTM models: a time step, one row of the sequence, a request; the
+# float one's 112 bytes each; dtln's single time step asked for whole)
 MODELS = ["vww_96_int8", "micro_speech_int8", "kws_ds_cnn_int8", "ic_resnet8_int8", "person_detect_int8",
-          "sww_int8", "ad_autoencoder_int8"]
+          "sww_int8", "ad_autoencoder_int8", "micro_speech_lstm_int8", "mnist_lstm_int8", "mnist_lstm_float",
+          "dtln_int8"]
+
+# the LSTM models' time steps (pixels) and bytes a time step
+TIME_STEPS = {"micro_speech_lstm_int8": (49, 257), "mnist_lstm_int8": (28, 28), "mnist_lstm_float": (28, 112)}
 
 pytestmark = pytest.mark.skipif(not (H.have_shared() and H.pexc_available()), reason="needs ../shared and build/pexc")
 
@@ -78,6 +88,9 @@ def test_streamed_c_gives_golden_outputs(name, tmp_path):
         assert got == total == header_int(header, "M_INPUT0_PIXELS")
         # streamed: many small requests; held whole: one
         assert (calls > 1) if streamed else (calls == 1)
+        if name in TIME_STEPS:  # one request a time step, each a row
+            assert calls == header_int(header, "M_INPUT0_PIXELS") == TIME_STEPS[name][0]
+            assert header_int(header, "M_INPUT0_PIXEL_BYTES") == TIME_STEPS[name][1]
         with open(golden, "rb") as f:
             assert out.read_bytes() == f.read(), "%s on %s" % (name, tag)
         n += 1

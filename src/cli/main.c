@@ -198,10 +198,20 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
                 if (p->steps[s].in[w].tensor == t) reader = p->steps[s].call;
         int chunked = 0;
         for (int32_t b = 0; b < p->n_buffers && !chunked; b++) chunked = plan_input_chunk(g, m->calls, p, b) == i;
+        /* a sequence operator's input: its rows are time steps */
+        const k_call *kr = reader >= 0 ? &m->calls[reader] : NULL;
+        int seq = kr && ops_steps_of(kr) && kr->in[0] >= 0;
         if (chunked)
             printf("input %d streamed: read in chunks by a fully-connected layer into int32 partial sums\n", i);
+        else if (p->tensor_buffer[t] < 0 && seq)
+            printf("input %d streamed: time steps read into a ring as operator %d (%s) runs them\n", i, reader,
+                   ir_op_name(g->ops[reader].code));
         else if (p->tensor_buffer[t] < 0)
             printf("input %d streamed: rows read into a ring as the plan needs them\n", i);
+        else if (seq && (int64_t)kr->in_dims[0][1] * kr->in_dims[0][2] == 1)
+            printf("input %d held whole: a single time step, which operator %d (%s) reads at once; nothing to "
+                   "stream\n",
+                   i, reader, ir_op_name(g->ops[reader].code));
         else if (reader >= 0)
             printf("input %d held whole: its first reader, operator %d (%s), does not stream it\n", i, reader,
                    ir_op_name(g->ops[reader].code));

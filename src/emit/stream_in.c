@@ -73,7 +73,7 @@ static size_t read_px_bytes(const ir_graph *g, const plan_t *p, int32_t b) {
     const plan_buffer *x = &p->buffers[b];
     const ir_tensor *t = &g->tensors[x->tensor];
     if (x->kind == BUF_SLICE) return t->elems ? t->bytes / (size_t)t->elems : 1;
-    return (size_t)x->c_stored;
+    return (size_t)x->c_stored * ir_type_size(t->type); /* (a float32 sequence's time step: 4 bytes a feature) */
 }
 
 void emit_stream_header(const ir_graph *g, const k_call *calls, const plan_t *p, const char *n, const char *u,
@@ -103,7 +103,7 @@ void emit_stream_header(const ir_graph *g, const k_call *calls, const plan_t *p,
             d[2] = (int32_t)(t->bytes / px);
         } else if (b >= 0) {
             lower_nhwc(&g->tensors[p->buffers[b].tensor], d);
-            px = (size_t)p->buffers[b].c_stored;
+            px = read_px_bytes(g, p, b);
         } else {
             lower_nhwc(t, d);
         }
@@ -172,7 +172,7 @@ int emit_stream_tables(const ir_graph *g, const k_call *calls, const plan_t *p, 
     for (int32_t r = 0; r < n_rings; r++) {
         const plan_buffer *b = &p->buffers[ring[r]];
         int32_t in = plan_input_of(g, calls, b->tensor), pl = planes_of(g, in);
-        fprintf(c, "    {%d, %zu, %d, %d", in, b->offset, b->ring_px, b->c_stored);
+        fprintf(c, "    {%d, %zu, %d, %zu", in, b->offset, b->ring_px, read_px_bytes(g, p, ring[r]));
         if (planar)
             fprintf(c, ", %d, %d", pl, pl ? g->tensors[g->inputs[in]].shape[2] * g->tensors[g->inputs[in]].shape[3] : 0);
         fprintf(c, "}, /* tensor %d */\n", b->tensor);

@@ -187,7 +187,7 @@ static int exec_read_input_rows(const ir_graph *g, const k_call *calls, const pl
         if (i >= PEXC_EXEC_MAX_STREAMED) return -1;
         int64_t q0, q1;
         plan_step_pixels(g, calls, st, w, &q0, &q1);
-        size_t px = (size_t)b->c_stored; /* int8: one byte a channel */
+        size_t px = (size_t)b->c_stored * ir_type_size(g->tensors[b->tensor].type); /* int8, or float32 time steps */
         for (int64_t q = read_next[i]; q < q1; q++)
             exec_input_pixel(g, i, (const uint8_t *)inputs[i], q, px, arena + b->offset + (size_t)(q % b->ring_px) * px);
         if (q1 > read_next[i]) read_next[i] = q1;

@@ -108,10 +108,14 @@ static int stream_analyse(const ir_graph *g, const k_call *calls, const int32_t 
         const k_call *k0 = si->k[0];
         int32_t t = k0->in[o];
         int32_t in = t >= 0 ? plan_input_of(g, calls, t) : -1; /* (a reshape of one: its only reader) */
+        /* int8 pixels, or a sequence operator's time steps (a time step is
+         * a row: an LSTM's int8 or float32 input arrives a step at a time
+         * as it runs them, in order) */
         si->in_stream[o] = g->stream_input && in >= 0 && !g->tensors[t].is_output &&
                            sched_tensor_readers(g, g->inputs[in]) == 1 && !g->tensors[g->inputs[in]].is_output &&
-                           g->tensors[t].type == IR_I8 && !g->tensors[t].is_variable && si->src[0][o] < 0 &&
-                           sched_tensor_readers(g, t) == 1 && !sched_is_seq(k0) && k0->kind != K_TRANSPOSE &&
+                           (g->tensors[t].type == IR_I8 || (g->tensors[t].type == IR_F32 && sched_is_seq(k0))) &&
+                           !g->tensors[t].is_variable && si->src[0][o] < 0 && sched_tensor_readers(g, t) == 1 &&
+                           k0->kind != K_TRANSPOSE &&
                            k0->in[1 - o] != t && !(o == 1 && k0->in[0] == t);
         if (si->in_stream[o]) {
             int32_t d[4];
@@ -509,7 +513,8 @@ static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
         int64_t P = (int64_t)k0->in_dims[o][1] * k0->in_dims[o][2];
         if (st->in_ring[o] > P || st->in_ring[o] < 1) st->in_ring[o] = P;
         st->in_buf[o] = sched_buf_new(b, k0->in[o], BUF_RING, 0, k0->in_dims[o][3],
-                                      (size_t)st->in_ring[o] * (size_t)k0->in_dims[o][3]);
+                                      (size_t)st->in_ring[o] * (size_t)k0->in_dims[o][3] *
+                                          ir_type_size(g->tensors[k0->in[o]].type));
         if (st->in_buf[o] < 0) return -1;
         b->p->buffers[st->in_buf[o]].ring_px = (int32_t)st->in_ring[o];
     }

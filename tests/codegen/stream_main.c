@@ -11,7 +11,8 @@
  * calls, P of T pixels". With FAIL_CALL, its FAIL_CALL-th call (from 1)
  * returns STATUS instead, and the driver prints "run status S" and exits 4
  * when the run returns S != 0. The streamed outputs must equal
- * NAME_run_io's on the whole input.
+ * NAME_run_io's on the whole input (from the same initial state: a model with
+ * operator state, an LSTM's, is reset between the two runs).
  * Built with -DPEXC_STREAM_OUT (a model compiled with --stream-output too),
  * the output arrives through NAME_run_stream's write callback, which checks
  * each piece starts where the last ended and prints "output 0: W writes,
@@ -125,6 +126,9 @@ int main(int argc, char **argv) {
         printf("run status %d\n", rc);
         return s.fail_call || fail_write ? 4 : 2;
     }
+#if U(_HAS_STATE)
+    M(_reset)(); /* an LSTM's state carries across runs: the second starts from the initial one too */
+#endif
     if (M(_run)(in, out2) || memcmp(out, out2, sizeof out)) {
         fprintf(stderr, "NAME_run on the whole input differs from NAME_run_stream\n");
         return 3;

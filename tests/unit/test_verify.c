@@ -23,6 +23,15 @@
  *     longer fits it);
  *   - the fully-connected layer reading a time step before the LSTM makes
  *     it.
+ *
+ * And with the model input streamed (--stream-input: the sequence arrives
+ * a time step at a time into a ring of its own, each once, in order, as
+ * the first LSTM reads it):
+ *   - the input's ring one time step short (a step arriving overwrites
+ *     one not yet read);
+ *   - the input's ring given up a step before the first LSTM's last step.
+ * (Time steps read out of order would be an LSTM's steps out of order,
+ * refused above.)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +96,7 @@ static void finish(pexc_model *m, const plan_t *p, plan_buffer *bufs, plan_step 
 }
 
 static int check_sequence(void);
+static int check_sequence_input(void);
 
 int main(void) {
     const char *path;
@@ -199,7 +209,7 @@ int main(void) {
     memcpy(p->buffers, bufs, nb);
 
     finish(m, p, bufs, steps, "plan");
-    if (check_sequence() || failures) return 1;
+    if (check_sequence() || check_sequence_input() || failures) return 1;
     printf("verifier: all corruptions caught\n");
     return 0;
 }
@@ -214,22 +224,33 @@ static void steps_of(const plan_t *p, int32_t c, int32_t *a, int32_t *b) {
         }
 }
 
-static int check_sequence(void) {
+/* The stacked-LSTM model (LSTM, LSTM, RESHAPE, FULLY_CONNECTED) streamed
+ * two time steps a step, fixed so the test does not depend on what the
+ * search picks, into p; with stream_input its input arrives a time step at
+ * a time. NULL (and FAIL printed) unless the plan verifies. */
+static pexc_model *sequence_plan(int stream_input, plan_t *p) {
     const char *path;
     pexc_model *m = open_model("PEXC_VERIFY_SEQ_MODEL", "tests/models/seq/lstm_stack_int8.tflite", &path);
-    if (!m) return 1;
-    /* LSTM, LSTM, RESHAPE, FULLY_CONNECTED streamed two time steps a step,
-     * fixed so the test does not depend on what the search picks */
-    static plan_t plan;
-    plan_t *p = &plan;
+    if (!m) return NULL;
+    m->g.stream_input = stream_input;
     util_err e;
     memset(&e, 0, sizeof e);
     plan_segment seg = {0, m->g.n_ops - 1, 1, 2, 0};
     if (sched_build(&m->g, m->calls, NULL, &seg, 1, p, &m->g.arena, &e) || plan_memory(p, &m->g.arena, &e) ||
         plan_verify(&m->g, m->calls, p, &e)) {
-        printf("FAIL the streamed plan of %s does not verify: %s\n", path, e.msg);
-        return 1;
+        printf("FAIL the streamed plan of %s (input %s) does not verify: %s\n", path,
+               stream_input ? "streamed" : "held whole", e.msg);
+        pexc_model_free(m);
+        return NULL;
     }
+    return m;
+}
+
+static int check_sequence(void) {
+    static plan_t plan;
+    plan_t *p = &plan;
+    pexc_model *m = sequence_plan(0, p);
+    if (!m) return 1;
     int32_t rings = 0;
     for (int32_t i = 0; i < p->n_buffers; i++) rings += p->buffers[i].kind == BUF_RING;
     if (rings != 2 || p->n_steps < 10) {
@@ -282,5 +303,37 @@ static int check_sequence(void) {
     memcpy(p->steps, steps, ns);
 
     finish(m, p, bufs, steps, "streamed sequence");
+    return 0;
+}
+
+static int check_sequence_input(void) {
+    static plan_t plan;
+    plan_t *p = &plan;
+    pexc_model *m = sequence_plan(1, p); /* the input arrives a time step at a time */
+    if (!m) return 1;
+    int32_t in = -1;
+    for (int32_t i = 0; i < p->n_buffers; i++)
+        if (p->buffers[i].kind == BUF_RING && p->buffers[i].tensor == m->g.inputs[0]) in = i;
+    if (in < 0 || p->buffers[in].ring_px != 2 || p->tensor_buffer[m->g.inputs[0]] >= 0) {
+        printf("FAIL expected the input in a ring of two time steps, not held whole\n");
+        return 1;
+    }
+    size_t nb, ns;
+    plan_buffer *bufs;
+    plan_step *steps;
+    if (copies(p, &bufs, &nb, &steps, &ns)) return 1;
+
+    /* 1. the input's ring one time step short, its views agreeing */
+    shrink_ring(p, in);
+    expect_fail(m, p, "input ring one time step short", "ring holds|ring slot|does not fit");
+    memcpy(p->buffers, bufs, nb);
+    memcpy(p->steps, steps, ns);
+
+    /* 2. the input's ring given up before the first LSTM's last step */
+    p->buffers[in].last--;
+    expect_fail(m, p, "input ring freed a step early", "outside its life");
+    memcpy(p->buffers, bufs, nb);
+
+    finish(m, p, bufs, steps, "streamed-input sequence");
     return 0;
 }
