@@ -15,7 +15,8 @@ tests/codegen/stream_main.c feeding the pixels from the input file:
 - the LSTM models are asked for their sequences a time step at a time, in
   order (a time step is a row), one request a step: micro_speech_lstm's 49
   steps of 257 bytes, mnist_lstm_float's 28 float32 steps of 112 bytes;
-  dtln_int8's single time step is asked for whole;
+  dtln_int8's single time step is asked for whole; converter-made ones (a
+  Conv1D first, a float32 batch of two) give the baseline's bytes;
 - a callback returning an error stops the run at that call, and the run
   returns its status.
 """
@@ -44,9 +45,11 @@ MAIN = os.path.join(H.ROOT, "tests", "codegen", "stream_main.c")
 
 
 def build(name, tmp_path, extra=()):
+    """name: a shared model, or a .tflite path."""
     out = str(tmp_path / "gen")
-    r = subprocess.run([H.PEXC, "compile", H.shared_model(name), "--stream-input", "-o", out, "--name", "m",
-                        *extra], capture_output=True, timeout=300)
+    model = name if name.endswith(".tflite") else H.shared_model(name)
+    r = subprocess.run([H.PEXC, "compile", model, "--stream-input", "-o", out, "--name", "m", *extra],
+                       capture_output=True, timeout=300)
     assert r.returncode == 0, r.stderr.decode()
     srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
     exe = str(tmp_path / "run")
@@ -95,6 +98,33 @@ def test_streamed_c_gives_golden_outputs(name, tmp_path):
             assert out.read_bytes() == f.read(), "%s on %s" % (name, tag)
         n += 1
     assert n > 0
+
+
+@pytest.mark.parametrize("name,steps", [("lstm_conv1d_int8", 12), ("lstm_batch2_f32", 6)])
+def test_streamed_c_converter_sequences(name, steps, tmp_path):
+    """Converter-made sequence models (tests/models/seq): a Conv1D reading
+    the input before its LSTM, a float32 batch-2 LSTM. Every time step
+    asked for once, in order (the driver checks), and the bytes of
+    `pexc run --schedule baseline` (TFLM's: tests/test_ops_seq.py) on a
+    random input."""
+    import numpy as np
+    model = os.path.join(H.ROOT, "tests", "models", "seq", name + ".tflite")
+    exe, header = build(model, tmp_path)
+    assert header_int(header, "M_INPUT0_STREAMED") == 1
+    n = header_int(header, "M_INPUT0_BYTES")
+    rng = np.random.default_rng(7)
+    data = (rng.uniform(-1, 1, n // 4).astype("<f4") if name.endswith("_f32")
+            else rng.integers(-128, 128, n, dtype=np.int8)).tobytes()
+    inp, out, want = tmp_path / "in.bin", tmp_path / "out.bin", tmp_path / "want.bin"
+    inp.write_bytes(data)
+    r = subprocess.run([exe, str(inp), str(out)], capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr.decode()
+    calls, got, total = calls_of(r.stdout.decode())
+    assert got == total == header_int(header, "M_INPUT0_PIXELS") == steps and calls > 1
+    r = subprocess.run([H.PEXC, "run", model, "--schedule", "baseline", "--input", str(inp), "--output", str(want)],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr.decode()
+    assert out.read_bytes() == want.read_bytes()
 
 
 @pytest.mark.parametrize("name", ["vww_96_int8", "kws_ds_cnn_int8"])
