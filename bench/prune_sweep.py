@@ -90,6 +90,14 @@ def measure(model, x, labels, tmp, n_tflm):
     return {"peak": info["peak_sram_bytes"], "accuracy": acc, "tflm_equal": int(eq), "tflm_checked": n_tflm}
 
 
+def streamed_peak(model):
+    """The min-sram peak with the model input streamed (`pexc inspect
+    --stream-input`, the plan `pexc compile --stream-input` runs)."""
+    r = subprocess.run([PEXC, "inspect", model, "--json", "--schedule", "min-sram", "--stream-input"],
+                       capture_output=True, text=True, check=True)
+    return json.loads(r.stdout)["peak_sram_bytes"]
+
+
 def report_row(stdout, name):
     for line in stdout.splitlines():
         if line.startswith(name):
