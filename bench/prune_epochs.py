@@ -10,13 +10,15 @@ restarts whose height decays), and each checkpoint is measured on all
 
   nice .venv/bin/python bench/prune_epochs.py MODEL OUTDIR [--budget 5300]
       [--epochs 30] [--lr 0.003] [--seed 41] [--threads 1] [--widths W0,...]
-      [--limit N]
+      [--limit N] [--stream-input]
 
 --widths first widens (or cuts) MODEL's channel groups (`pexc prune
 --widths`); OUTDIR/epNN.tflite are the checkpoints, OUTDIR/log one line
 per epoch (rate, CPU and wall seconds, peak, accuracy). Touch OUTDIR/STOP
 to end after the running epoch; OUTDIR/N, if present, replaces --epochs
-from the next epoch on (the schedule stretches or shrinks).
+from the next epoch on (the schedule stretches or shrinks). --stream-input
+holds --budget to the peak with the model input streamed (`pexc prune
+--stream-input`); the log then gives that peak too (peak_streamed).
 """
 import argparse
 import json
@@ -46,14 +48,16 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--widths", default=None)
     ap.add_argument("--limit", type=int, default=0, help="the first N training records only (0: all)")
+    ap.add_argument("--stream-input", action="store_true", help="the budget held to the peak with streamed input")
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     log = open(os.path.join(args.outdir, "log"), "a")
     x, labels = ps.test_set()
     prev = args.model
+    stream = ["--stream-input"] if args.stream_input else []
     if args.widths:
         prev = os.path.join(args.outdir, "ep00.tflite")
-        subprocess.run([ps.PEXC, "prune", args.model, "--widths", args.widths, "-o", prev], check=True)
+        subprocess.run([ps.PEXC, "prune", args.model, "--widths", args.widths, "-o", prev] + stream, check=True)
     n = args.epochs
     for k in range(1000):
         nfile = os.path.join(args.outdir, "N")
@@ -68,7 +72,8 @@ def main():
         r = subprocess.run([ps.PEXC, "prune", prev, "--sram", str(args.budget), "--tune-always", "--epochs", "1",
                             "--data", ps.TRAIN, "--format", "cifar10", "--threads", str(args.threads), "--seed",
                             str(args.seed + k), "--lr", "%.6f" % lr, "-o", out]
-                           + (["--limit", str(args.limit)] if args.limit else []), capture_output=True, text=True)
+                           + (["--limit", str(args.limit)] if args.limit else []) + stream, capture_output=True,
+                           text=True)
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         if r.returncode:
             raise SystemExit(r.stderr)
@@ -76,6 +81,8 @@ def main():
         m = ps.measure(out, x, labels, args.outdir, 0)
         line = {"epoch": k + 1, "lr": round(lr, 6), "seed": args.seed + k, "cpu_s": round(cpu, 1),
                 "wall_s": round(time.time() - t0, 1), "peak": m["peak"], "accuracy": m["accuracy"]}
+        if args.stream_input:
+            line["peak_streamed"] = ps.streamed_peak(out)
         print(json.dumps(line), file=log, flush=True)
         print(json.dumps(line), flush=True)
         prev = out

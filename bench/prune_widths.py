@@ -9,8 +9,10 @@ every group, cut straight from the original model by `pexc prune
 --widths` (magnitude ranking), and keeps the widening that adds the most
 MACs with the min-sram peak still within the budget.
 
-  .venv/bin/python bench/prune_widths.py MODEL BUDGET W0,W1,...   (start)
-prints one line per round and the final vector.
+  .venv/bin/python bench/prune_widths.py MODEL BUDGET W0,W1,... [--stream-input]
+prints one line per round and the final vector (W0,...: the start).
+--stream-input holds the budget to the peak with the model input streamed
+(`pexc prune --stream-input`, the plan `pexc compile --stream-input` runs).
 """
 import os
 import subprocess
@@ -21,9 +23,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEXC = os.path.join(ROOT, "build", "pexc")
 
 
-def figures(model, widths, tmp):
+def figures(model, widths, tmp, extra):
     out = os.path.join(tmp, "w.tflite")
-    r = subprocess.run([PEXC, "prune", model, "--widths", ",".join(map(str, widths)), "-o", out],
+    r = subprocess.run([PEXC, "prune", model, "--widths", ",".join(map(str, widths)), "-o", out] + extra,
                        capture_output=True, text=True)
     if r.returncode:
         raise SystemExit(r.stderr)
@@ -32,12 +34,14 @@ def figures(model, widths, tmp):
 
 
 def main():
-    model, budget = sys.argv[1], int(sys.argv[2])
-    w = [int(x) for x in sys.argv[3].split(",")]
-    r = subprocess.run([PEXC, "prune", model, "--groups"], capture_output=True, text=True)
+    extra = [a for a in sys.argv[1:] if a == "--stream-input"]
+    args = [a for a in sys.argv[1:] if a != "--stream-input"]
+    model, budget = args[0], int(args[1])
+    w = [int(x) for x in args[2].split(",")]
+    r = subprocess.run([PEXC, "prune", model, "--groups"] + extra, capture_output=True, text=True)
     cap = [int(l.split()[1]) for l in r.stdout.splitlines()[2:]]  # no wider than the model
     with tempfile.TemporaryDirectory() as tmp:
-        peak, macs = figures(model, w, tmp)
+        peak, macs = figures(model, w, tmp, extra)
         print(f"start {w}: peak {peak}, {macs} MACs", flush=True)
         for step in (8, 4, 2, 1):
             while True:
@@ -47,7 +51,7 @@ def main():
                     t[gi] += step
                     if t[gi] > cap[gi]:
                         continue
-                    p, m = figures(model, t, tmp)
+                    p, m = figures(model, t, tmp, extra)
                     if p <= budget and m > macs and (best is None or m > best[2]):
                         best = (t, p, m)
                 if best is None:

@@ -60,7 +60,7 @@ static const char *const USAGE_PRUNE =
     "                  [--data FILE] [--test FILE] [--format cifar10|idx] [--epochs N]\n"
     "                  [--steps S] [--limit N] [--lr X] [--threads N] [--seed N]\n"
     "                  [--distill] [--teacher FILE] [--temperature T] [--alpha A]\n"
-    "                  [--widths W0,W1,...]\n"
+    "                  [--widths W0,W1,...] [--stream-input]\n"
     "  removes whole channels (smallest L1 norm first, in the channel group\n"
     "  where the min-sram peak sits) until the min-sram peak fits SIZE; with\n"
     "  --data, fine-tunes after each stage with quantisation-aware training and\n"
@@ -98,6 +98,9 @@ static const char *const USAGE_PRUNE =
     "                 to its Wi strongest channels instead of searching; a count\n"
     "                 above the group's widens it with channels every consumer\n"
     "                 reads with weight 0 (same outputs; fine-tuning uses them)\n"
+    "  --stream-input every peak (the budget, the search, the floor check, --groups\n"
+    "                 and --widths reports) is the min-sram plan's with the model\n"
+    "                 input streamed, as `pexc compile --stream-input` plans it\n"
     "  --sram SIZE    " PEXC_SIZE_FORMS "\n"
     "  -h, --help     this text\n"
     "Every option also takes the form --option=value.\n";

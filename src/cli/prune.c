@@ -4,7 +4,8 @@
  *   pexc prune MODEL --sram BYTES -o OUT.tflite [--method magnitude|none]
  *              [--data FILE] [--test FILE] [--format cifar10|idx] [--epochs N]
  *              [--steps S] [--limit N] [--lr X] [--threads N] [--seed N]
- *   pexc prune MODEL --groups
+ *              [--stream-input]
+ *   pexc prune MODEL --groups [--stream-input]
  *
  * Errors: one line on stderr, exit status 1 (2 for usage errors).
  */
@@ -52,6 +53,10 @@ int cli_prune(int argc, char **argv) {
         }
         if (!strcmp(s, "--groups")) {
             o.groups = 1;
+            continue;
+        }
+        if (!strcmp(s, "--stream-input")) {
+            o.stream_input = 1;
             continue;
         }
         if ((r = cli_opt_value(argc, argv, &i, "-o", &v)) || (r = cli_opt_value(argc, argv, &i, "--output", &v))) {

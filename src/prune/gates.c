@@ -70,6 +70,7 @@ typedef struct {
     int32_t *channels;   /* [n_groups] */
     uint8_t **alive;     /* [n_groups][channels] 0: closed */
     float **gate;        /* the gate vectors (train_gate_set's) */
+    int stream_input;    /* peaks with the model input streamed */
 } gate_search;
 
 /* The min-sram peak of the source model with every closed channel
@@ -106,10 +107,11 @@ static int search_peak(const gate_search *s, int32_t extra, int32_t k, size_t *p
         }
         if (prune_remove(&g, &gs.g[gi], keep, err)) goto done;
     }
-    char msg[sizeof err->msg];
     if (writer_tflite(&g, &bytes, &len, err)) goto done;
-    if (pexc_model_open_bytes(bytes, len, PEXC_SCHEDULE_MIN_SRAM, &m, msg, sizeof msg)) {
-        util_fail(err, "gates: the pruned model does not compile: %s", msg);
+    if (prune_open(bytes, len, s->stream_input, &m, err)) {
+        char inner[sizeof err->msg];
+        memcpy(inner, err->msg, sizeof inner);
+        util_fail(err, "gates: the pruned model does not compile: %s", inner);
         goto done;
     }
     *peak = pexc_model_arena_bytes(m);
@@ -340,6 +342,7 @@ int prune_gates_select(ir_graph *g, const train_data *d, const prune_gates_optio
     }
     s.src = src;
     s.src_len = src_len;
+    s.stream_input = o->stream_input;
     s.n_groups = groups.n;
     s.channels = calloc((size_t)groups.n + 1, sizeof(int32_t));
     s.alive = calloc((size_t)groups.n + 1, sizeof(uint8_t *));
@@ -366,8 +369,9 @@ int prune_gates_select(ir_graph *g, const train_data *d, const prune_gates_optio
                 train_gates_attach(&net, groups.g[gi].uses[u].op, gi, err))
                 goto done;
     if (search_peak(&s, -1, 0, &peak, NULL, NULL, err)) goto done;
-    if (progress) fprintf(progress, "gates: %d channel groups, min-sram peak %zu bytes, budget %zu\n", groups.n, peak,
-                          o->sram);
+    if (progress)
+        fprintf(progress, "gates: %d channel groups, min-sram peak %zu bytes%s, budget %zu\n", groups.n, peak,
+                prune_streamed(o->stream_input), o->sram);
     train_optim opt = o->opt;
     opt.total_steps = (int64_t)o->steps * (o->max_rounds > 0 ? o->max_rounds : 1);
     uint64_t rng = o->seed ? o->seed : 1;
@@ -390,8 +394,9 @@ int prune_gates_select(ir_graph *g, const train_data *d, const prune_gates_optio
         }
         if (progress) {
             fprintf(progress, "gates round %d: lambda %.3g, loss %.4f, train accuracy %.1f %%, %d of %d channels "
-                              "closed, peak %zu bytes\n", round, (double)lambda, nsteps ? loss / (double)nsteps : 0,
-                    seen ? 100.0 * (double)hits / (double)seen : 0, closed, total, peak);
+                              "closed, peak %zu bytes%s\n", round, (double)lambda, nsteps ? loss / (double)nsteps : 0,
+                    seen ? 100.0 * (double)hits / (double)seen : 0, closed, total, peak,
+                    prune_streamed(o->stream_input));
             fflush(progress);
         }
         /* the penalty grows only while it closes nothing: on ic_resnet8,
@@ -409,16 +414,17 @@ int prune_gates_select(ir_graph *g, const train_data *d, const prune_gates_optio
         for (int32_t gi = 0; gi < groups.n; gi++)
             if (step_peak[gi] < peak && (best < 0 || step_peak[gi] < step_peak[best])) best = gi;
         if (best < 0) {
-            util_fail(err, "prune: --sram %zu needs whole layers removed: no channel group lowers the min-sram peak "
-                           "below %zu bytes", o->sram, peak);
+            util_fail(err, "prune: --sram %zu needs whole layers removed: no channel group lowers the min-sram peak%s "
+                           "below %zu bytes", o->sram, prune_streamed(o->stream_input), peak);
             goto done;
         }
         search_close(&s, best, step_k[best]);
         for (int32_t c = 0; c < s.channels[best]; c++)
             if (!s.alive[best][c]) s.gate[best][c] = 0;
         peak = step_peak[best];
-        if (progress) fprintf(progress, "gates: group %d closes %d more channels by gate, peak %zu bytes\n", best,
-                              step_k[best], peak);
+        if (progress)
+            fprintf(progress, "gates: group %d closes %d more channels by gate, peak %zu bytes%s\n", best,
+                    step_k[best], peak, prune_streamed(o->stream_input));
     }
     /* fold, quantise back, remove */
     train_gates_fold(&net);

@@ -85,14 +85,29 @@ static int read_all(const char *path, uint8_t **buf, size_t *len, util_err *err)
  * (at least what `pexc compile` then plans); the figures prune reports
  * (figures_of, --groups) are the compiled ones, rings cut. */
 static int trial_rings_whole = 1;
+/* --stream-input: every peak prune measures is the plan's with the model
+ * input streamed (set by prune_run for the whole command) */
+static int trial_stream_input = 0;
 
-/* Opens a model in memory with the min-sram schedule. */
-static int open_model(const uint8_t *bytes, size_t len, pexc_model **m, util_err *err) {
+int prune_open(const uint8_t *bytes, size_t len, int stream_input, pexc_model **m, util_err *err) {
     char msg[sizeof err->msg];
+    if (pexc_model_open_bytes(bytes, len, PEXC_SCHEDULE_MIN_SRAM, m, msg, sizeof msg))
+        return util_fail(err, "%s", msg);
+    if (stream_input && api_plan_streamed(*m, PEXC_SCHEDULE_MIN_SRAM, 1, 0, 0, err)) {
+        pexc_model_free(*m);
+        *m = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens a model in memory with the min-sram schedule (input streamed
+ * under --stream-input). */
+static int open_model(const uint8_t *bytes, size_t len, pexc_model **m, util_err *err) {
     sched_rings_whole = trial_rings_whole;
-    int rc = pexc_model_open_bytes(bytes, len, PEXC_SCHEDULE_MIN_SRAM, m, msg, sizeof msg);
+    int rc = prune_open(bytes, len, trial_stream_input, m, err);
     sched_rings_whole = 0;
-    return rc ? util_fail(err, "%s", msg) : 0;
+    return rc;
 }
 
 /* whole: the trials' figures (rings whole), else the compiled ones */
@@ -126,7 +141,8 @@ static int figures_of(const uint8_t *bytes, size_t len, prune_figures *fig, int 
  * image models do. */
 static int accuracy_of(const uint8_t *bytes, size_t len, const train_data *t, double *acc, util_err *err) {
     pexc_model *m;
-    if (open_model(bytes, len, &m, err)) return -1;
+    /* the outputs are the plan's whatever it streams: the plain one runs */
+    if (prune_open(bytes, len, 0, &m, err)) return -1;
     pexc_tensor_info in, out;
     char msg[sizeof err->msg];
     size_t per = (size_t)t->h * (size_t)t->w * (size_t)t->c;
@@ -374,16 +390,16 @@ static int prune_magnitude(size_t budget, const train_data *d, int fold, uint8_t
             }
             return util_fail(err,
                              "prune: --sram %zu needs whole layers removed: no channel group lowers the min-sram "
-                             "peak below %zu bytes (%s)",
-                             budget, peak, where);
+                             "peak%s below %zu bytes (%s)",
+                             budget, prune_streamed(trial_stream_input), peak, where);
         }
         if (d) {
             base_loss += best_loss * (double)(peak - best_peak);
-            fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes, loss %.4f\n", iter, best,
-                    name[best], ch[best], ch[best] - best_k, peak, best_peak, base_loss);
+            fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes%s, loss %.4f\n", iter, best,
+                    name[best], ch[best], ch[best] - best_k, peak, best_peak, prune_streamed(trial_stream_input), base_loss);
         } else {
-            fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes\n", iter, best, name[best],
-                    ch[best], ch[best] - best_k, peak, best_peak);
+            fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes%s\n", iter, best, name[best],
+                    ch[best], ch[best] - best_k, peak, best_peak, prune_streamed(trial_stream_input));
         }
         fflush(f);
         free(*cur);
@@ -407,7 +423,7 @@ static int report_groups(const uint8_t *cur, size_t len, size_t peak, FILE *f, u
         util_arena_free(&g.arena);
         return -1;
     }
-    fprintf(f, "min-sram peak %zu bytes; %d channel groups\n", peak, n);
+    fprintf(f, "min-sram peak %zu bytes%s; %d channel groups\n", peak, prune_streamed(trial_stream_input), n);
     fprintf(f, "%5s %8s %7s %7s %12s  %.40s\n", "group", "channels", "tensors", "at peak", "peak -k", "first tensor");
     int rc = 0;
     for (int32_t gi = 0; gi < n && !rc; gi++) {
@@ -455,6 +471,7 @@ static int prune_by_gates(const prune_options *o, size_t budget, const train_dat
     prune_gates_defaults(&go);
     go.sram = budget;
     go.seed = o->seed;
+    go.stream_input = o->stream_input;
     uint8_t *out = NULL;
     size_t out_len = 0;
     train_gemm_set_threads(o->threads > 0 ? o->threads : 2);
@@ -483,8 +500,8 @@ static int prune_stages(const prune_options *o, const train_data *d, uint8_t **c
     if (peak0 > o->sram && floor > o->sram)
         return util_fail(err,
                          "prune: --sram %zu needs whole layers removed: with every channel group cut to one channel "
-                         "the min-sram peak is still %zu bytes",
-                         o->sram, floor);
+                         "the min-sram peak%s is still %zu bytes",
+                         o->sram, prune_streamed(trial_stream_input), floor);
     for (int32_t s = 1; s <= steps; s++) {
         size_t target = peak0 > o->sram ? peak0 - (size_t)((double)(peak0 - o->sram) * s / steps) : o->sram;
         if (s == steps) target = o->sram;
@@ -498,8 +515,8 @@ static int prune_stages(const prune_options *o, const train_data *d, uint8_t **c
         /* a stage that removed nothing has nothing to repair; with no
          * epochs the trainer still runs, as a round trip through int8 */
         int tune = d && (peak < was || o->epochs == 0 || o->tune_always);
-        fprintf(f, "stage %d/%d: peak %zu bytes (aim %zu), %lld MACs, %zu weight bytes%s\n", s, steps, peak, target,
-                fig.macs, fig.weights, tune ? "; fine-tuning" : "");
+        fprintf(f, "stage %d/%d: peak %zu bytes%s (aim %zu), %lld MACs, %zu weight bytes%s\n", s, steps, peak,
+                prune_streamed(trial_stream_input), target, fig.macs, fig.weights, tune ? "; fine-tuning" : "");
         fflush(f);
         if (tune && prune_tune(o, d, cur, len, err)) return -1;
     }
@@ -564,6 +581,7 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         goto done;
     }
     prune_figures before, after;
+    trial_stream_input = o->stream_input;
     if (figures_of(src, src_len, &before, 0, err)) goto done;
     if (o->groups) {
         rc = prune_report(cur, cur_len, before.peak, f, err);
@@ -579,8 +597,8 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         cur = w;
         cur_len = wl;
         if (figures_of(cur, cur_len, &fig, 0, err)) goto done;
-        fprintf(f, "widths: peak %zu bytes, %lld MACs, %zu weight bytes%s\n", fig.peak, fig.macs, fig.weights,
-                o->data ? "; fine-tuning" : "");
+        fprintf(f, "widths: peak %zu bytes, %lld MACs, %zu weight bytes%s%s\n", fig.peak, fig.macs, fig.weights,
+                trial_stream_input ? " (peak with streamed input)" : "", o->data ? "; fine-tuning" : "");
         fflush(f);
         if (o->data && prune_tune(&oo, &data, &cur, &cur_len, err)) goto done;
     } else {
@@ -591,8 +609,8 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
     }
     if (figures_of(cur, cur_len, &after, 0, err)) goto done;
     if ((o->sram || !o->n_widths) && after.peak > o->sram) {
-        util_fail(err, "prune: the fine-tuned model's min-sram peak is %zu bytes, over --sram %zu", after.peak,
-                  o->sram);
+        util_fail(err, "prune: the fine-tuned model's min-sram peak%s is %zu bytes, over --sram %zu", prune_streamed(trial_stream_input),
+                  after.peak, o->sram);
         goto done;
     }
     if (o->test && (accuracy_of(src, src_len, &test, &before.accuracy, err) ||
@@ -600,13 +618,15 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
         goto done;
     if (writer_save(o->out, cur, cur_len, err)) goto done;
     fprintf(f, "%-22s %12s %12s %9s\n", "", "before", "after", "ratio");
-    print_row(f, "peak SRAM (min-sram)", (double)before.peak, (double)after.peak, 0);
+    print_row(f, trial_stream_input ? "peak (streamed input)" : "peak SRAM (min-sram)", (double)before.peak,
+              (double)after.peak, 0);
     print_row(f, "MACs", (double)before.macs, (double)after.macs, 0);
     print_row(f, "weight bytes", (double)before.weights, (double)after.weights, 0);
     if (o->test) print_row(f, "test accuracy %", before.accuracy, after.accuracy, 1);
     fprintf(f, "wrote %s (%zu bytes)\n", o->out, cur_len);
     rc = 0;
 done:
+    trial_stream_input = 0;
     free(src);
     free(cur);
     free(teacher);

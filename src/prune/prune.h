@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "pexc.h"
 #include "train/train.h"
 
 /* ------------------------------------------------------------------------
@@ -116,7 +117,17 @@ typedef struct {
     size_t teacher_len;
     int32_t n_widths;    /* --widths: cut each group to widths[i] channels */
     int32_t widths[64];
+    int stream_input;    /* --stream-input: every peak (budget, search, floor,
+                            reports) is the min-sram plan's with the model
+                            input streamed, as `pexc compile --stream-input` */
 } prune_options;
+
+/* Opens model bytes with the min-sram schedule, planned again with the
+ * model input streamed when stream_input (api_plan_streamed): the peak
+ * prune and the gates measure. */
+int prune_open(const uint8_t *bytes, size_t len, int stream_input, pexc_model **m, util_err *err);
+/* what follows "peak N bytes" in messages: " with streamed input" or "" */
+static inline const char *prune_streamed(int stream_input) { return stream_input ? " with streamed input" : ""; }
 
 /* tune.c: fine-tuning between pruning stages. */
 
@@ -167,6 +178,7 @@ typedef struct {
                              largest closes its channel (0.1) */
     int augment;          /* random crop and flip of the examples */
     uint64_t seed;
+    int stream_input;     /* the peak with the model input streamed */
     train_optim opt;      /* the weights' optimiser (Adam at the engine's fine-tuning
                              rate, 1e-5, constant) */
 } prune_gates_options;
