@@ -114,7 +114,7 @@ def weights_of(model, tmp):
 
 
 def svg(results, base, path):
-    W, H, L, B, T, R = 640, 400, 60, 50, 20, 140
+    W, H, L, B, T, R = 700, 400, 60, 50, 20, 200
     pts = [r for r in results if r.get("accuracy") is not None] + [base]
     xs = [p["peak"] for p in pts]
     x0, x1 = 0, max(xs) * 1.05
