@@ -91,7 +91,10 @@ static int trial_stream_input = 0;
 
 int prune_open(const uint8_t *bytes, size_t len, int stream_input, pexc_model **m, util_err *err) {
     char msg[sizeof err->msg];
-    if (pexc_model_open_bytes(bytes, len, PEXC_SCHEDULE_MIN_SRAM, m, msg, sizeof msg))
+    /* streamed, the plan is made again below: the first one is the
+     * baseline's, which costs no search */
+    pexc_schedule first = stream_input ? PEXC_SCHEDULE_BASELINE : PEXC_SCHEDULE_MIN_SRAM;
+    if (pexc_model_open_bytes(bytes, len, first, m, msg, sizeof msg))
         return util_fail(err, "%s", msg);
     if (stream_input && api_plan_streamed(*m, PEXC_SCHEDULE_MIN_SRAM, 1, 0, 0, err)) {
         pexc_model_free(*m);
@@ -396,7 +399,8 @@ static int prune_magnitude(size_t budget, const train_data *d, int fold, uint8_t
         if (d) {
             base_loss += best_loss * (double)(peak - best_peak);
             fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes%s, loss %.4f\n", iter, best,
-                    name[best], ch[best], ch[best] - best_k, peak, best_peak, prune_streamed(trial_stream_input), base_loss);
+                    name[best], ch[best], ch[best] - best_k, peak, best_peak, prune_streamed(trial_stream_input),
+                    base_loss);
         } else {
             fprintf(f, "step %d: group %d (%s) %d -> %d channels, peak %zu -> %zu bytes%s\n", iter, best, name[best],
                     ch[best], ch[best] - best_k, peak, best_peak, prune_streamed(trial_stream_input));
@@ -609,8 +613,8 @@ int prune_run(const prune_options *o, FILE *f, util_err *err) {
     }
     if (figures_of(cur, cur_len, &after, 0, err)) goto done;
     if ((o->sram || !o->n_widths) && after.peak > o->sram) {
-        util_fail(err, "prune: the fine-tuned model's min-sram peak%s is %zu bytes, over --sram %zu", prune_streamed(trial_stream_input),
-                  after.peak, o->sram);
+        util_fail(err, "prune: the fine-tuned model's min-sram peak%s is %zu bytes, over --sram %zu",
+                  prune_streamed(trial_stream_input), after.peak, o->sram);
         goto done;
     }
     if (o->test && (accuracy_of(src, src_len, &test, &before.accuracy, err) ||
