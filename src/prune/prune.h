@@ -122,9 +122,9 @@ typedef struct {
                             input streamed, as `pexc compile --stream-input` */
 } prune_options;
 
-/* Opens model bytes with the min-sram schedule, planned again with the
- * model input streamed when stream_input (api_plan_streamed): the peak
- * prune and the gates measure. */
+/* Opens model bytes with the min-sram plan, or with stream_input the
+ * min-sram plan with the model input streamed (api_plan_streamed): the
+ * peak prune and the gates measure. */
 int prune_open(const uint8_t *bytes, size_t len, int stream_input, pexc_model **m, util_err *err);
 /* what follows "peak N bytes" in messages: " with streamed input" or "" */
 static inline const char *prune_streamed(int stream_input) { return stream_input ? " with streamed input" : ""; }
