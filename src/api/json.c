@@ -76,7 +76,7 @@ static void write_json(const pexc_model *m, const char *label, const char *targe
     fprintf(f, ",\n  \"schedule\": \"%s\",\n", pexc_model_schedule_name(m));
     fprintf(f, "  \"peak_sram_bytes\": %zu,\n  \"baseline_peak_sram_bytes\": %zu,\n", p->arena_bytes,
             m->baseline.arena_bytes);
-    char why[600];
+    char why[4096];
     sched_describe_peak(g, m->calls, p, why, sizeof why);
     fprintf(f, "  \"lower_bound_bytes\": %zu,\n  \"macs\": %lld,\n  \"steps\": %d,\n", p->lower_bound,
             (long long)total_macs, p->n_steps);

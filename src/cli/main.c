@@ -179,7 +179,7 @@ static int cmd_inspect(pexc_model *m, const cli_args *a) {
         printf("%5d %4d  %-18s %-7s %-13s %-18s %12lld %10zu\n", s, k->op, ir_op_name(op->code), mode, ch, out,
                (long long)plan_step_macs(g, m->calls, st), p->live_bytes[s]);
     }
-    char why[600];
+    char why[4096];
     sched_describe_peak(g, m->calls, p, why, sizeof why);
     int32_t n_streamed = 0;
     for (int32_t i = 0; i < p->n_segments; i++) n_streamed += p->segments[i].rows > 0;

@@ -483,13 +483,32 @@ int sched_baseline(const ir_graph *g, const k_call *calls, plan_t *p, util_arena
 
 /* ---- reporting ------------------------------------------------------------ */
 
+typedef struct {
+    size_t size;
+    int32_t buf, y0, y1;
+} peak_entry;
+
+static int peak_entry_cmp(const void *a, const void *b) {
+    const peak_entry *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return x->buf < y->buf ? -1 : x->buf > y->buf;
+}
+
+/* The buffers alive at the peak step, largest first: as many as fit in buf,
+ * then how many smaller ones were left out and their bytes (so that a long
+ * list, mobilenet_v2's dozens of rings, never ends mid-name), then the
+ * alignment padding: the bytes add up to the live bytes at that step. */
 int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p, char *buf, size_t n) {
     int32_t at = 0;
     plan_live_profile(p, NULL, &at);
     if (!p->n_steps) return snprintf(buf, n, "no steps");
     const k_call *k = &calls[p->steps[at].call];
     int len = snprintf(buf, n, "step %d (op %d %s):", at, k->op, ir_op_name(g->ops[k->op].code));
-    for (int32_t i = 0; i < p->n_buffers && len >= 0 && (size_t)len < n; i++) {
+    peak_entry *e = malloc((size_t)(p->n_buffers ? p->n_buffers : 1) * sizeof *e);
+    if (!e) return len;
+    int32_t ne = 0;
+    size_t pad = 0; /* footprints beyond the sizes: alignment */
+    for (int32_t i = 0; i < p->n_buffers; i++) {
         const plan_buffer *b = &p->buffers[i];
         size_t size = b->size;
         int32_t y0 = INT32_MAX, y1 = -1;
@@ -501,6 +520,7 @@ int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p,
                 const plan_buffer *band = &p->buffers[plan_band(p, i, bk)];
                 if (band->first > at || band->last < at) continue;
                 size += band->size;
+                pad += plan_footprint(p, plan_band(p, i, bk)) - band->size;
                 if (band->y0 < y0) y0 = band->y0;
                 if (band->y1 > y1) y1 = band->y1;
             }
@@ -508,6 +528,13 @@ int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p,
         } else if (b->first > at || b->last < at || !size) {
             continue; /* (no bytes: a model end streamed instead of held) */
         }
+        if (b->head < 0) pad += plan_footprint(p, i) - size;
+        e[ne++] = (peak_entry){size, i, y0, y1};
+    }
+    qsort(e, (size_t)ne, sizeof *e, peak_entry_cmp);
+    int32_t shown = 0;
+    for (; shown < ne && len >= 0 && (size_t)len < n; shown++) {
+        const plan_buffer *b = &p->buffers[e[shown].buf];
         const ir_tensor *t = &g->tensors[b->tensor];
         char what[48] = "";
         if (b->kind == BUF_PSUM) snprintf(what, sizeof what, " partial sums");
@@ -518,12 +545,24 @@ int sched_describe_peak(const ir_graph *g, const k_call *calls, const plan_t *p,
             if (b->ring_px % d[2] == 0) snprintf(what, sizeof what, " ring of %d rows", b->ring_px / d[2]);
             else snprintf(what, sizeof what, " ring of %d rows + %d px", b->ring_px / d[2], b->ring_px % d[2]);
         }
-        else if (b->head >= 0) snprintf(what, sizeof what, " rows %d-%d", y0, y1 - 1);
+        else if (b->head >= 0) snprintf(what, sizeof what, " rows %d-%d", e[shown].y0, e[shown].y1 - 1);
         char name[33];
         size_t j = 0;
         for (const char *c = t->name; *c && j < 32; c++) name[j++] = (*c == ';' || *c == '"') ? ',' : *c;
         name[j] = 0;
-        len += snprintf(buf + len, n - (size_t)len, " tensor %d%s %zu B \"%s\";", b->tensor, what, size, name);
+        char item[160];
+        snprintf(item, sizeof item, " tensor %d%s %zu B \"%s\";", b->tensor, what, e[shown].size, name);
+        /* keep room for the closing count of what is left out */
+        if (shown + 1 < ne && (size_t)len + strlen(item) + 48 >= n) break;
+        if ((size_t)len + strlen(item) >= n) break;
+        len += snprintf(buf + len, n - (size_t)len, "%s", item);
     }
+    if (shown < ne && len >= 0 && (size_t)len < n) {
+        size_t rest = 0;
+        for (int32_t i = shown; i < ne; i++) rest += e[i].size;
+        len += snprintf(buf + len, n - (size_t)len, " and %d smaller buffers, %zu B in all;", ne - shown, rest);
+    }
+    if (pad && len >= 0 && (size_t)len < n) len += snprintf(buf + len, n - (size_t)len, " alignment %zu B;", pad);
+    free(e);
     return len;
 }
