@@ -18,6 +18,7 @@ faster / more helpful when they appear, without depending on them:
     --dump-dir DIR  every intermediate tensor is written as DIR/<index>.bin
 """
 
+import hashlib
 import json
 import os
 import subprocess
@@ -379,6 +380,97 @@ def check_state_carries(path, make_ref, name, schedules=("baseline", "min-sram")
     assert fresh != got, "the state should make a difference on %s" % name
 
 
+# ---- building generated C --------------------------------------------------
+
+OBJ_CACHE = os.path.join(ROOT, "build", "test-objcache")
+_RUNTIME_FILES = {}
+
+
+def _runtime_file(name):
+    """The bytes of runtime/src/NAME or runtime/include/NAME, or None."""
+    if name not in _RUNTIME_FILES:
+        data = None
+        for d in ("src", "include"):
+            path = os.path.join(ROOT, "runtime", d, name)
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    data = f.read()
+        _RUNTIME_FILES[name] = data
+    return _RUNTIME_FILES[name]
+
+
+def _object_key(cc, flags, src, data):
+    """What a runtime kernel's object depends on: the compiler, the flags
+    (without include paths and the model-naming defines, which only the
+    generated files and the test mains use), its bytes and the bytes of the
+    runtime headers beside it."""
+    h = hashlib.sha256()
+    skip = False
+    for f in [cc] + flags:
+        if skip:
+            skip = False
+            continue
+        if f == "-I":
+            skip = True
+            continue
+        if f.startswith("-I") or f.startswith("-DPEXC_MODEL=") or f.startswith("-DPEXC_MACRO="):
+            continue
+        h.update(f.encode() + b"\0")
+    h.update(data)
+    d = os.path.dirname(src)
+    for name in sorted(os.listdir(d)):
+        if name.endswith(".h") and _runtime_file(name) is not None:
+            with open(os.path.join(d, name), "rb") as f:
+                h.update(name.encode() + b"\0" + f.read())
+    return h.hexdigest()[:32]
+
+
+def cc_build(argv, timeout=600, **kw):
+    """Builds what `argv` (cc FLAGS... SOURCES... -o EXE -lLIBS) builds, as
+    subprocess.run would (returncode, stdout, stderr), but compiles each
+    runtime kernel file pexc copied (bytes equal to runtime/'s) once per
+    compiler, flags and runtime headers, keeping its object in
+    build/test-objcache: the suite builds the same kernels for hundreds of
+    generated models. The generated files and the test mains are compiled
+    every time, and the link takes exactly the copied files' objects, so a
+    kernel file pexc forgot to copy still fails the link."""
+    cc, flags, srcs, libs, exe = argv[0], [], [], [], None
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        if a == "-o":
+            exe = argv[i + 1]
+            i += 2
+            continue
+        if a.endswith(".c"):
+            srcs.append(a)
+        elif a.startswith("-l"):
+            libs.append(a)
+        else:
+            flags.append(a)
+        i += 1
+    assert exe, "cc_build: no -o in %r" % (argv,)
+    objs, fresh = [], []
+    os.makedirs(OBJ_CACHE, exist_ok=True)
+    for src in srcs:
+        with open(src, "rb") as f:
+            data = f.read()
+        if _runtime_file(os.path.basename(src)) != data:
+            fresh.append(src)
+            continue
+        obj = os.path.join(OBJ_CACHE, "%s-%s.o" % (os.path.basename(src)[:-2], _object_key(cc, flags, src, data)))
+        if not os.path.exists(obj):
+            tmp = "%s.%d.tmp" % (obj, os.getpid())
+            r = subprocess.run([cc] + flags + ["-c", src, "-o", tmp], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=timeout, **kw)
+            if r.returncode:
+                return r
+            os.replace(tmp, obj)
+        objs.append(obj)
+    return subprocess.run([cc] + flags + fresh + objs + ["-o", exe] + libs, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout, **kw)
+
+
 def run_generated_c(model, tmp_path, data):
     """`pexc compile` model (--name m), build the C with gcc -Werror around
     tests/codegen/host_main.c, run it on the input bytes data and return
@@ -389,9 +481,8 @@ def run_generated_c(model, tmp_path, data):
     srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
     exe = os.path.join(str(tmp_path), "run")
     main = os.path.join(ROOT, "tests", "codegen", "host_main.c")
-    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + out, main] + srcs + ["-o", exe, "-lm"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    r = cc_build(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                  "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + out, main] + srcs + ["-o", exe, "-lm"])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     inp, res = os.path.join(str(tmp_path), "in.bin"), os.path.join(str(tmp_path), "out.bin")
     with open(inp, "wb") as f:

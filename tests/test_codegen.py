@@ -150,7 +150,8 @@ def build_host(d, model, cc, exe):
     obj = os.path.join(os.path.dirname(exe), "%s.%s.o" % (model, cc))
     r = _run([cc] + STRICT + GENERATED_EXTRA + ["-I" + str(d), "-c", gen, "-o", obj])
     assert r.returncode == 0, "%s on the generated %s.c:\n%s" % (cc, model, r.stderr.decode()[-3000:])
-    r = _run([cc] + STRICT + ["-DPEXC_MODEL=" + model, "-DPEXC_MACRO=" + model.upper(), "-I" + str(d), HOST_MAIN] + c_sources(d) + ["-o", exe, "-lm"])
+    r = H.cc_build([cc] + STRICT + ["-DPEXC_MODEL=" + model, "-DPEXC_MACRO=" + model.upper(), "-I" + str(d), HOST_MAIN]
+                   + c_sources(d) + ["-o", exe, "-lm"])
     assert r.returncode == 0, "%s build of %s:\n%s" % (cc, model, r.stderr.decode()[-3000:])
 
 

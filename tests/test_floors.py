@@ -83,10 +83,9 @@ def pexc(exe, *args, timeout=600):
 def build_c(out, main, exe):
     """Builds the generated C in out (--name m) around tests/codegen/main."""
     srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
-    r = subprocess.run(["gcc", "-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + out,
-                        os.path.join(H.ROOT, "tests", "codegen", main)] + srcs + ["-o", exe, "-lm"],
-                       capture_output=True)
+    r = H.cc_build(["gcc", "-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                    "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + out,
+                    os.path.join(H.ROOT, "tests", "codegen", main)] + srcs + ["-o", exe, "-lm"])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     return exe
 

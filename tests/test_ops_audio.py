@@ -131,8 +131,8 @@ def test_audio_generated_c(name, tmp_path):
     assert r.returncode == 0, r.stderr.decode()
     srcs = sorted(str(p) for p in d.iterdir() if p.suffix == ".c")
     exe = str(tmp_path / "m")
-    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + str(d),
-                        HOST_MAIN] + srcs + ["-o", exe], capture_output=True)
+    r = H.cc_build(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-DPEXC_MODEL=m", "-DPEXC_MACRO=M",
+                    "-I" + str(d), HOST_MAIN] + srcs + ["-o", exe])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     ref, inputs, _ = _reference(m)
     label, data = inputs[0]

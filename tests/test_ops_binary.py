@@ -94,7 +94,7 @@ def test_generated_c_builds_and_agrees(name, tmp_path):
                                                    str(tmp_path / "m.o")])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     exe = str(tmp_path / "host")
-    r = _run(["gcc"] + STRICT + ["-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + str(d), HOST_MAIN] + srcs + ["-o", exe, "-lm"])
+    r = H.cc_build(["gcc"] + STRICT + ["-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + str(d), HOST_MAIN] + srcs + ["-o", exe, "-lm"])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     if shutil.which("arm-none-eabi-gcc"):
         for src in [s for s in srcs if os.path.basename(s).startswith(("m.", "binary_"))]:

@@ -95,8 +95,8 @@ def test_generated_c_builds_and_matches(name, tmp_path):
     assert r.returncode == 0, r.stderr.decode()
     srcs = sorted(str(p) for p in d.iterdir() if p.suffix == ".c")
     exe = str(tmp_path / "host")
-    r = _run(["gcc", "-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off", "-DPEXC_MODEL=m", "-DPEXC_MACRO=M",
-              "-I" + str(d), HOST_MAIN] + srcs + ["-o", exe])
+    r = H.cc_build(["gcc", "-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off", "-DPEXC_MODEL=m",
+                    "-DPEXC_MACRO=M", "-I" + str(d), HOST_MAIN] + srcs + ["-o", exe])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     for (label, data), expect in list(zip(items, want))[:3]:
         with tempfile.TemporaryDirectory() as t:

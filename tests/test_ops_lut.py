@@ -109,8 +109,8 @@ def test_generated_c(model, schedule, tmp_path):
     assert r.returncode == 0, r.stderr
     sources = sorted(str(p) for p in d.iterdir() if p.suffix == ".c")
     exe = str(tmp_path / "host")
-    r = subprocess.run(["gcc"] + CFLAGS + ["-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + str(d), HOST_MAIN] + sources + ["-o", exe],
-                       capture_output=True, text=True, timeout=120)
+    r = H.cc_build(["gcc"] + CFLAGS + ["-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + str(d), HOST_MAIN] + sources + ["-o", exe],
+                   text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-3000:]
     ref = tflm_ref.TflmModel(path(model))
     for label, data in inputs(ref, model)[-3:]:

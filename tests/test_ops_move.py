@@ -110,8 +110,9 @@ def test_move_generated_c_builds_and_matches():
                         "}\n" % (len(data), ref.output_nbytes))
             srcs = sorted(glob.glob(os.path.join(gen, "*.c")))
             exe = os.path.join(gen, "a.out")
-            subprocess.run(["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off", "-I", gen,
-                            "-o", exe] + srcs + ["-lm"], check=True, timeout=120)
+            r = H.cc_build(["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off", "-I", gen,
+                            "-o", exe] + srcs + ["-lm"], timeout=120)
+            assert r.returncode == 0, r.stderr.decode()[-3000:]
             inp, outp = os.path.join(gen, "in.bin"), os.path.join(gen, "out.bin")
             with open(inp, "wb") as f:
                 f.write(data)

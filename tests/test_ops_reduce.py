@@ -85,7 +85,7 @@ def test_generated_c(name, tmp_path):
     r = subprocess.run(strict + ["-pedantic", "-Wconversion", "-Wshadow", "-Wcast-qual", "-Wstrict-prototypes",
                                  "-c", str(gen / "m.c"), "-o", str(tmp_path / "m.o")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    r = subprocess.run(strict + ["-DPEXC_MODEL=m", "-DPEXC_MACRO=M", main] + srcs + ["-o", exe, "-lm"], capture_output=True, text=True)
+    r = H.cc_build(strict + ["-DPEXC_MODEL=m", "-DPEXC_MACRO=M", main] + srcs + ["-o", exe, "-lm"], text=True)
     assert r.returncode == 0, r.stderr
     got = []
     for k, (_, d) in enumerate(inputs):

@@ -91,9 +91,8 @@ def test_generated_c_builds_and_matches(model, tmp_path):
     (tmp_path / "driver.c").write_text(DRIVER)
     srcs = sorted(str(out / f) for f in os.listdir(out) if f.endswith(".c"))
     exe = str(tmp_path / "run")
-    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-I" + str(out), str(tmp_path / "driver.c")] + srcs + ["-o", exe, "-lm"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    r = H.cc_build(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                    "-I" + str(out), str(tmp_path / "driver.c")] + srcs + ["-o", exe, "-lm"])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     ref = ref_of(model, reset_between=False)
     items = H.conformance_inputs(ref, 4, 7, model)

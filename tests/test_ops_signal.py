@@ -197,9 +197,8 @@ def _generated_stream(path, schedule, stream, reset_at, tmp_path):
     (tmp_path / "driver.c").write_text(STREAM_DRIVER)
     exe = str(tmp_path / ("run_" + schedule))
     srcs = sorted(str(gen / f) for f in os.listdir(gen) if f.endswith(".c"))
-    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-I" + str(gen), str(tmp_path / "driver.c")] + srcs + ["-o", exe, "-lm"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    r = H.cc_build(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                    "-I" + str(gen), str(tmp_path / "driver.c")] + srcs + ["-o", exe, "-lm"])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     inp, res = tmp_path / "in.bin", tmp_path / "out.bin"
     inp.write_bytes(b"".join(stream))

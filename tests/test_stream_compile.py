@@ -53,9 +53,8 @@ def build(name, tmp_path, extra=()):
     assert r.returncode == 0, r.stderr.decode()
     srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
     exe = str(tmp_path / "run")
-    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + out, MAIN] + srcs + ["-o", exe, "-lm"],
-                       capture_output=True)
+    r = H.cc_build(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                    "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + out, MAIN] + srcs + ["-o", exe, "-lm"])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     with open(os.path.join(out, "m.h")) as f:
         return exe, f.read()
@@ -160,10 +159,9 @@ def test_streamed_c_with_caller_arena(name, flags, decl, tmp_path):
     # the whole-input entry point, built with the codegen tests' host driver
     srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
     exe = str(tmp_path / "run")
-    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-DPEXC_CALLER_ARENA", "-I" + out,
-                        os.path.join(H.ROOT, "tests", "codegen", "host_main.c")] + srcs + ["-o", exe, "-lm"],
-                       capture_output=True)
+    r = H.cc_build(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                    "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-DPEXC_CALLER_ARENA", "-I" + out,
+                    os.path.join(H.ROOT, "tests", "codegen", "host_main.c")] + srcs + ["-o", exe, "-lm"])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     inp = sorted(glob.glob(os.path.join(H.INPUTS_DIR, name + ".*.bin")))[0]
     tag = os.path.basename(inp)[len(name) + 1:-4]
@@ -230,9 +228,9 @@ def test_longest_name(tmp_path):
     assert r.returncode == 0, r.stderr.decode()
     srcs = sorted(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".c"))
     exe = str(tmp_path / "run")
-    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_MODEL=" + name, "-DPEXC_MACRO=" + name.upper(), "-I" + out, MAIN] + srcs +
-                       ["-o", exe, "-lm"], capture_output=True)
+    r = H.cc_build(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                    "-DPEXC_MODEL=" + name, "-DPEXC_MACRO=" + name.upper(), "-I" + out, MAIN] + srcs +
+                   ["-o", exe, "-lm"])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     inp = sorted(glob.glob(os.path.join(H.INPUTS_DIR, "micro_speech_int8.*.bin")))[0]
     r = subprocess.run([exe, inp, str(tmp_path / "o")], capture_output=True, timeout=120)

@@ -130,9 +130,9 @@ def build_stream_c(tmp_path, name, flags):
     assert r.returncode == 0, r.stderr.decode()
     exe = tmp_path / "run"
     srcs = sorted(str(p) for p in gen.iterdir() if p.suffix == ".c")
-    r = subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-                        "-DPEXC_STREAM_OUT", "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + str(gen), MAIN] + srcs +
-                       ["-o", str(exe), "-lm"], capture_output=True)
+    r = H.cc_build(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                    "-DPEXC_STREAM_OUT", "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", "-I" + str(gen), MAIN] + srcs +
+                   ["-o", str(exe), "-lm"])
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     return gen, exe
 
