@@ -471,6 +471,62 @@ def cc_build(argv, timeout=600, **kw):
                           stderr=subprocess.PIPE, timeout=timeout, **kw)
 
 
+MCU_DIR = os.path.join(SHARED, "mcu")
+
+
+def _mcu_board_flags(board):
+    """The compile flags ../shared/mcu/mcu-run gives every source for BOARD
+    (read from the script itself, so that they follow it)."""
+    import re
+    with open(os.path.join(MCU_DIR, "mcu-run")) as f:
+        text = f.read()
+    m = re.search(r"^\s*%s\)\s*\n\s*CPUFLAGS=\"([^\"]*)\"" % re.escape(board), text, re.M)
+    c = re.search(r"CMD=\(\"\$\{CROSS\}gcc\" \$CPUFLAGS ([^$]*)\$\{MCU_CFLAGS", text)
+    if not m or not c or "-ffunction-sections -fdata-sections" not in text:
+        return None
+    macro = "MCU_BOARD_" + board.upper().replace("-", "_")
+    return (m.group(1).split() + c.group(1).split() + ["-ffunction-sections", "-fdata-sections",
+            "--specs=nano.specs", '-DMCU_BOARD="%s"' % board, "-D%s=1" % macro, "-I" + os.path.join(MCU_DIR, "src")])
+
+
+def mcu_cached(board, args):
+    """mcu-run's BOARD SOURCE... FLAGS... arguments with every runtime kernel
+    file pexc copied (bytes equal to runtime/'s) replaced by its object,
+    compiled once with the flags mcu-run would give it (its own, then the
+    command line's) and kept in build/test-objcache: mcu-run compiles every
+    source of every firmware, and the suite builds the same kernels for
+    dozens of them. The objects are what mcu-run would have compiled, so the
+    firmware's code and sizes do not change."""
+    base = _mcu_board_flags(board)
+    if base is None:
+        return list(args)
+    user = [a for a in args if a.startswith("-")]
+    flags = base + user
+    out = []
+    os.makedirs(OBJ_CACHE, exist_ok=True)
+    for a in args:
+        if not a.endswith(".c") or a.startswith("-"):
+            out.append(a)
+            continue
+        with open(a, "rb") as f:
+            data = f.read()
+        if _runtime_file(os.path.basename(a)) != data:
+            out.append(a)
+            continue
+        obj = os.path.join(OBJ_CACHE, "%s-arm-%s.o" % (os.path.basename(a)[:-2],
+                                                       _object_key("arm-none-eabi-gcc", flags, a, data)))
+        if not os.path.exists(obj):
+            tmp = "%s.%d.tmp" % (obj, os.getpid())
+            r = subprocess.run(["arm-none-eabi-gcc"] + flags + ["-c", a, "-o", tmp], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+            if r.returncode:
+                out.append(a)  # mcu-run reports the error itself
+                continue
+            os.replace(tmp, obj)
+        out.append(obj)
+    return out
+
+
 def run_generated_c(model, tmp_path, data):
     """`pexc compile` model (--name m), build the C with gcc -Werror around
     tests/codegen/host_main.c, run it on the input bytes data and return

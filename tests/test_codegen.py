@@ -277,9 +277,10 @@ def write_input_c(d, data):
 def mcu_run(d, model, data, board="mps2-an386", timeout=120, extra_opts=()):
     """Runs the model on the board; returns (output bytes, peak stack, CompletedProcess)."""
     inp = write_input_c(d, data)
-    cmd = ([MCU_RUN, "-q", "-t", str(timeout), "--heap", "0"] + list(extra_opts) + [board, MCU_MAIN, inp]
-           + c_sources(d) + ["-I" + str(d), "-DPEXC_MODEL=" + model, "-DPEXC_MACRO=" + model.upper(), "-ffp-contract=off",
-                                    "-Werror"])
+    cmd = ([MCU_RUN, "-q", "-t", str(timeout), "--heap", "0"] + list(extra_opts) + [board]
+           + H.mcu_cached(board, [MCU_MAIN, inp] + c_sources(d)
+                          + ["-I" + str(d), "-DPEXC_MODEL=" + model, "-DPEXC_MACRO=" + model.upper(),
+                             "-ffp-contract=off", "-Werror"]))
     r = _run(cmd, timeout=timeout + 120)
     out = r.stdout.decode()
     assert r.returncode == 0, "%s on %s: exit %d\n%s\n%s" % (model, board, r.returncode, out[-2000:],

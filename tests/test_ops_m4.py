@@ -314,8 +314,8 @@ def write_firmware(fw_dir, entries):
 
 
 def build_and_run(fw_dir, sources):
-    cmd = ([MCU_RUN, "-q", "-t", "120", "--heap", "0", BOARD] + sources
-           + ["-I" + fw_dir, "-I" + CODEGEN_DIR, "-ffp-contract=off", "-Werror"])
+    cmd = ([MCU_RUN, "-q", "-t", "120", "--heap", "0", BOARD]
+           + H.mcu_cached(BOARD, sources + ["-I" + fw_dir, "-I" + CODEGEN_DIR, "-ffp-contract=off", "-Werror"]))
     return _run(cmd, timeout=400)
 
 

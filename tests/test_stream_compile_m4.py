@@ -60,9 +60,10 @@ def run_on_m4(name, tmp_path, flags, defines=()):
     src.write_text("#include <stdint.h>\nconst uint8_t pexc_test_input[%d] = {\n%s\n};\n"
                    % (len(data), ",".join(str(b) for b in data)))
     srcs = sorted(str(p) for p in gen.iterdir() if p.suffix == ".c")
-    r = subprocess.run([MCU_RUN, "-t", "120", "--heap", "0", "mps2-an386", MAIN, str(src)] + srcs +
-                       ["-I" + str(gen), "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", *defines, "-ffp-contract=off",
-                        "-Werror"], capture_output=True, timeout=300)
+    r = subprocess.run([MCU_RUN, "-t", "120", "--heap", "0", "mps2-an386"]
+                       + H.mcu_cached("mps2-an386", [MAIN, str(src)] + srcs + [
+                           "-I" + str(gen), "-DPEXC_MODEL=m", "-DPEXC_MACRO=M", *defines, "-ffp-contract=off",
+                           "-Werror"]), capture_output=True, timeout=300)
     out, err = r.stdout.decode(), r.stderr.decode()
     assert r.returncode == 0, "exit %d\n%s\n%s" % (r.returncode, out[-2000:], err[-3000:])
     assert bytes.fromhex(re.search(r"^out ([0-9a-f]*)$", out, re.M).group(1)) == want
