@@ -120,7 +120,7 @@ deps:
 # once. What tests would otherwise build themselves, side by side, is built
 # here first: the MAC-counting binary and the Python binding's library.
 TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-PYTEST = .venv/bin/python -m pytest -q -n $(TEST_JOBS) --dist loadfile
+PYTEST = .venv/bin/python -m pytest -q -n $(TEST_JOBS) --dist loadfile --durations=15
 
 test-prereqs:
 	$(MAKE) -s BUILD=build-macs CFLAGS=-DPEXC_COUNT_MACS build-macs/pexc

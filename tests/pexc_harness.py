@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 
 import numpy as np
 
@@ -425,6 +426,24 @@ def _object_key(cc, flags, src, data):
     return h.hexdigest()[:32]
 
 
+def _cached_object(cc, flags, src, data, tag, timeout, kw):
+    """(object path, None) for runtime kernel file src compiled by cc with
+    flags, compiled now unless the cache has it; (None, the compiler's
+    CompletedProcess) on an error. Each compile writes a file of its own
+    (process and thread in the name) and renames it into place, so that
+    workers and threads building the same kernel at once do not collide."""
+    obj = os.path.join(OBJ_CACHE, "%s-%s%s.o" % (os.path.basename(src)[:-2], tag, _object_key(cc, flags, src, data)))
+    if os.path.exists(obj):
+        return obj, None
+    tmp = "%s.%d.%d.tmp" % (obj, os.getpid(), threading.get_ident())
+    r = subprocess.run([cc] + flags + ["-c", src, "-o", tmp], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout, **kw)
+    if r.returncode:
+        return None, r
+    os.replace(tmp, obj)
+    return obj, None
+
+
 def cc_build(argv, timeout=600, **kw):
     """Builds what `argv` (cc FLAGS... SOURCES... -o EXE -lLIBS) builds, as
     subprocess.run would (returncode, stdout, stderr), but compiles each
@@ -458,14 +477,9 @@ def cc_build(argv, timeout=600, **kw):
         if _runtime_file(os.path.basename(src)) != data:
             fresh.append(src)
             continue
-        obj = os.path.join(OBJ_CACHE, "%s-%s.o" % (os.path.basename(src)[:-2], _object_key(cc, flags, src, data)))
-        if not os.path.exists(obj):
-            tmp = "%s.%d.tmp" % (obj, os.getpid())
-            r = subprocess.run([cc] + flags + ["-c", src, "-o", tmp], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, timeout=timeout, **kw)
-            if r.returncode:
-                return r
-            os.replace(tmp, obj)
+        obj, r = _cached_object(cc, flags, src, data, "", timeout, kw)
+        if obj is None:
+            return r
         objs.append(obj)
     return subprocess.run([cc] + flags + fresh + objs + ["-o", exe] + libs, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=timeout, **kw)
@@ -513,17 +527,8 @@ def mcu_cached(board, args):
         if _runtime_file(os.path.basename(a)) != data:
             out.append(a)
             continue
-        obj = os.path.join(OBJ_CACHE, "%s-arm-%s.o" % (os.path.basename(a)[:-2],
-                                                       _object_key("arm-none-eabi-gcc", flags, a, data)))
-        if not os.path.exists(obj):
-            tmp = "%s.%d.tmp" % (obj, os.getpid())
-            r = subprocess.run(["arm-none-eabi-gcc"] + flags + ["-c", a, "-o", tmp], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
-            if r.returncode:
-                out.append(a)  # mcu-run reports the error itself
-                continue
-            os.replace(tmp, obj)
-        out.append(obj)
+        obj, _ = _cached_object("arm-none-eabi-gcc", flags, a, data, "arm-", 600, {})
+        out.append(obj or a)  # on a compile error mcu-run compiles the source and reports it
     return out
 
 
