@@ -5,7 +5,8 @@ on all 10,000 CIFAR-10 test images.
 
     nice .venv/bin/python bench/prune_sweep.py [--epochs N] [--limit N]
         [--steps S] [--lr X] [--budgets 12K,8K,6K,5.3K,4K]
-        [--methods magnitude,gates] [--resume] [--tflm N]
+        [--methods magnitude,gates] [--resume] [--tflm N] [--threads N]
+        [--stream-input]
 
 For every method and budget it runs
 
@@ -25,6 +26,13 @@ Writes docs/prune_sweep.md (the table, the exact command and the CPU time
 of each prune) and docs/prune_sweep.svg (accuracy against peak SRAM, one
 line per method). --resume keeps results of budgets already done
 (bench/prune_sweep.json) so a long sweep can be picked up again.
+
+--stream-input prunes for the plan `pexc compile --stream-input` runs (the
+model input read row by row, never held whole): each prune gets
+--stream-input, its rows are "METHOD, input streamed", its files
+ic_resnet8_<budget>[_<method>]_stream.tflite, and their peaks are that
+plan's (the held-whole peak beside it), against the unpruned model's
+streamed peak.
 """
 import argparse
 import json
@@ -130,7 +138,7 @@ def svg(results, base, path):
     for v in range(0, 101, 20):
         out.append('<text x="%d" y="%.1f" text-anchor="end">%d</text>' % (L - 6, sy(v) + 4, v))
         out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>' % (L, sy(v), W - R, sy(v)))
-    out.append('<text x="%d" y="%d" text-anchor="middle">peak SRAM, bytes (min-sram schedule)</text>'
+    out.append('<text x="%d" y="%d" text-anchor="middle">peak SRAM, bytes (min-sram; dashed: input streamed)</text>'
                % ((L + W - R) // 2, H - 12))
     out.append('<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">CIFAR-10 top-1, %% '
                '(10,000 test images)</text>' % ((T + H - B) // 2, (T + H - B) // 2))
@@ -139,13 +147,21 @@ def svg(results, base, path):
     for k, m in enumerate(methods):
         rs = sorted([r for r in results if r["method"] == m and r.get("accuracy") is not None],
                     key=lambda r: r["peak"])
-        c = colours.get(m, "#2ca02c")
+        c = colours.get(m.split(",")[0], "#2ca02c")
+        # rows pruned for the streamed-input plan: dashed, their peaks that plan's
+        dash = ' stroke-dasharray="6,4"' if "streamed" in m else ""
         if rs:
-            out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>'
-                       % (c, " ".join("%.1f,%.1f" % (sx(r["peak"]), sy(r["accuracy"])) for r in rs)))
+            out.append('<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>'
+                       % (c, dash, " ".join("%.1f,%.1f" % (sx(r["peak"]), sy(r["accuracy"])) for r in rs)))
         for r in rs:
             out.append('<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"/>' % (sx(r["peak"]), sy(r["accuracy"]), c))
         out.append('<text x="%d" y="%d" fill="%s">%s</text>' % (W - R + 10, T + 20 + 18 * k, c, m))
+    streamed = [r["base_streamed"] for r in results if "base_streamed" in r]
+    if streamed:
+        out.append('<circle cx="%.1f" cy="%.1f" r="4" fill="none" stroke="black"/>'
+                   % (sx(streamed[0]), sy(base["accuracy"])))
+        out.append('<text x="%.1f" y="%.1f" text-anchor="end">input streamed</text>'
+                   % (sx(streamed[0]) - 6, sy(base["accuracy"]) + 16))
     out.append('<circle cx="%.1f" cy="%.1f" r="4" fill="black"/>' % (sx(base["peak"]), sy(base["accuracy"])))
     out.append('<text x="%d" y="%d">unpruned</text>' % (W - R + 10, T + 20 + 18 * len(methods)))
     out.append('<text x="%.1f" y="%.1f" text-anchor="end">unpruned</text>'
@@ -187,6 +203,9 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="training records (0: all 50,000)")
     ap.add_argument("--steps", type=int, default=1)
     ap.add_argument("--lr", default=None)
+    ap.add_argument("--threads", type=int, default=0, help="training threads per prune (0: pexc's default)")
+    ap.add_argument("--stream-input", action="store_true",
+                    help="prune for the streamed-input plan (rows 'METHOD, input streamed')")
     ap.add_argument("--tflm", type=int, default=200, help="test images TFLM checks per model")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--state", default=STATE, help="results kept between runs (JSON)")
@@ -231,11 +250,15 @@ def main():
         with open(args.state, "w") as f:
             json.dump(state, f, indent=1)
     done = {(r["method"], r["budget"]) for r in state["results"]}
+    suffix = ", input streamed" if args.stream_input else ""
+    if args.stream_input and "base_streamed" not in state:
+        state["base_streamed"] = streamed_peak(RESNET)
     for method in [] if args.report_only else args.methods.split(","):
         for budget in args.budgets.split(","):
-            if (method, budget) in done:
+            if (method + suffix, budget) in done:
                 continue
-            name = "ic_resnet8_%s%s.tflite" % (budget, "" if method == "magnitude" else "_" + method)
+            name = "ic_resnet8_%s%s%s.tflite" % (budget, "" if method == "magnitude" else "_" + method,
+                                                 "_stream" if args.stream_input else "")
             out = os.path.join(OUT_DIR, name)
             cmd = [PEXC, "prune", RESNET, "--sram", str(parse_budget(budget)), "--data", TRAIN, "--format", "cifar10", "--epochs",
                    str(args.epochs), "--steps", str(args.steps), "--method", method, "-o", out]
@@ -243,12 +266,16 @@ def main():
                 cmd += ["--limit", str(args.limit)]
             if args.lr:
                 cmd += ["--lr", args.lr]
+            if args.threads:
+                cmd += ["--threads", str(args.threads)]
+            if args.stream_input:
+                cmd += ["--stream-input"]
             print("$ " + " ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd), flush=True)
             c0, t0 = cpu_children(), time.time()
             r = subprocess.run(cmd, capture_output=True, text=True)
             cpu, wall = cpu_children() - c0, time.time() - t0
             print(r.stdout + r.stderr, flush=True)
-            res = {"method": method, "budget": budget, "cmd": " ".join(cmd[1:]).replace(ROOT + "/", "")}
+            res = {"method": method + suffix, "budget": budget, "cmd": " ".join(cmd[1:]).replace(ROOT + "/", "")}
             if r.returncode:
                 res["skipped"] = r.stderr.strip().replace("|", "/")
                 if "not in this build" not in r.stderr:
@@ -258,6 +285,10 @@ def main():
                 res["macs"] = report_row(r.stdout, "MACs")
                 res["weights"] = report_row(r.stdout, "weight bytes")
                 res["cpu_s"], res["wall_s"], res["file"] = cpu, wall, os.path.relpath(out, ROOT)
+                if args.stream_input:
+                    # the budget holds the streamed plan; the held-whole peak beside it
+                    res["peak_held"], res["peak"] = res["peak"], streamed_peak(out)
+                    res["base_streamed"] = state["base_streamed"]
                 assert res["peak"] <= parse_budget(budget), res
             print(json.dumps(res), flush=True)
             state["results"].append(res)
@@ -274,7 +305,11 @@ def main():
            "channel-mean fold (src/prune/fold.c) and measured on the min-sram schedule's peak; the others "
            "keep the figures of the earlier sweep, when the unpruned model's min-sram peak was 12,272 bytes "
            "(11,040 now, rings cut into bands), so their ratios against today's base are approximate. See "
-           "docs/prune_diagnosis.md for where the accuracy goes.", "", md,
+           "docs/prune_diagnosis.md for where the accuracy goes.", "",
+           "Rows \"METHOD, input streamed\" were pruned for the plan `pexc compile --stream-input` runs "
+           "(`pexc prune --stream-input`, `bench/prune_sweep.py --stream-input`): the model input is read row "
+           "by row and never held whole, their peaks are that plan's (the held-whole peak beside it), against "
+           "the unpruned model's 9,584 bytes streamed; dashed in the plot.", "", md,
            "Commands run (CPU time is the prune's, training included):", ""]
     doc += ["- `pexc %s` (%.0f s CPU, %.0f s wall)" % (r["cmd"], r.get("cpu_s", 0), r.get("wall_s", 0))
             for r in results if not r.get("skipped")]
