@@ -515,7 +515,7 @@ def mcu_cached(board, args):
     if base is None:
         return list(args)
     user = [a for a in args if a.startswith("-")]
-    flags = base + user
+    flags = base + os.environ.get("MCU_CFLAGS", "").split() + user
     out = []
     os.makedirs(OBJ_CACHE, exist_ok=True)
     for a in args:
