@@ -44,7 +44,7 @@ TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 TOOL_BIN := $(BUILD)/tests/gates/gate_tool
 TEST_COMMON := $(wildcard tests/common/*.c)
 
-.PHONY: all demo test test-prereqs test-asan asan fuzz clean venv tests-bin deps difffuzz pylib kernel-table cost-table mathf-exhaustive
+.PHONY: all demo test test-prereqs test-asan asan asan-pexc fuzz clean venv tests-bin deps difffuzz pylib kernel-table cost-table mathf-exhaustive
 all: $(BUILD)/pexc tests-bin
 
 # `pexc compile` finds the runtime sources next to the executable
@@ -138,6 +138,9 @@ test-asan: venv
 ASAN_VARS = BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 asan:
 	$(MAKE) $(ASAN_VARS) all
+# the sanitizer build of the pexc command alone (tests/test_bad_inputs.py)
+asan-pexc:
+	$(MAKE) $(ASAN_VARS) build-asan/pexc
 
 fuzz:
 	$(MAKE) -f tests/fuzz/fuzz.mk
