@@ -18,9 +18,11 @@ faster / more helpful when they appear, without depending on them:
     --dump-dir DIR  every intermediate tensor is written as DIR/<index>.bin
 """
 
+import functools
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -488,10 +490,10 @@ def cc_build(argv, timeout=600, **kw):
 MCU_DIR = os.path.join(SHARED, "mcu")
 
 
+@functools.lru_cache(maxsize=None)
 def _mcu_board_flags(board):
     """The compile flags ../shared/mcu/mcu-run gives every source for BOARD
-    (read from the script itself, so that they follow it)."""
-    import re
+    (read from the script itself, once per board, so that they follow it)."""
     with open(os.path.join(MCU_DIR, "mcu-run")) as f:
         text = f.read()
     m = re.search(r"^\s*%s\)\s*\n\s*CPUFLAGS=\"([^\"]*)\"" % re.escape(board), text, re.M)
@@ -499,8 +501,9 @@ def _mcu_board_flags(board):
     if not m or not c or "-ffunction-sections -fdata-sections" not in text:
         return None
     macro = "MCU_BOARD_" + board.upper().replace("-", "_")
-    return (m.group(1).split() + c.group(1).split() + ["-ffunction-sections", "-fdata-sections",
-            "--specs=nano.specs", '-DMCU_BOARD="%s"' % board, "-D%s=1" % macro, "-I" + os.path.join(MCU_DIR, "src")])
+    return tuple(m.group(1).split() + c.group(1).split() + ["-ffunction-sections", "-fdata-sections",
+                 "--specs=nano.specs", '-DMCU_BOARD="%s"' % board, "-D%s=1" % macro,
+                 "-I" + os.path.join(MCU_DIR, "src")])
 
 
 def mcu_cached(board, args):
@@ -515,7 +518,7 @@ def mcu_cached(board, args):
     if base is None:
         return list(args)
     user = [a for a in args if a.startswith("-")]
-    flags = base + os.environ.get("MCU_CFLAGS", "").split() + user
+    flags = list(base) + os.environ.get("MCU_CFLAGS", "").split() + user
     out = []
     os.makedirs(OBJ_CACHE, exist_ok=True)
     for a in args:
