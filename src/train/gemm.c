@@ -36,44 +36,70 @@
 #define NC 256 /* columns of B packed at once (a multiple of NR) */
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define GEMM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+/* x86-64-v3 is AVX2 with FMA: the "avx2" clone alone has no FMA, so every
+ * multiply-add there was a multiply and an add. */
+#define GEMM_CLONES \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("fp-contract=fast")))
 #else
 #define GEMM_CLONES
 #endif
 
-/* 16 floats: one AVX-512 register, two AVX2 ones, four SSE ones; the
- * compiler splits it for each clone. */
-typedef float gemm_v16 __attribute__((vector_size(64)));
+/* Eight floats: one AVX register (the compiler splits it into SSE pairs
+ * for the default clone). The tile is kept as two halves of eight per row,
+ * not one 16-float vector: GCC spilled a 16-float vector array to the stack
+ * in the AVX2 clone (3.7 GFLOP/s on one core), the halves stay in twelve
+ * registers. */
+typedef float gemm_v8 __attribute__((vector_size(32)));
 
 /* c[MR][NR] (row stride ldc, only mr x nr of it written) += A * b-panel over
- * kc: A's element (i, k) at a[i * si + k * sk] (either transposition, read
- * in place), b NR floats per k. */
+ * kc, or = when set (the first K block of a product with beta 0: C is then
+ * written once instead of cleared, read and written again, which was most
+ * of the time of the input gradients' products, whose K is the few output
+ * channels). A's element (i, k) at a[i * si + k * sk] (either
+ * transposition, read in place), b NR floats per k. */
 GEMM_CLONES
 static void gemm_micro(int kc, const float *restrict a, size_t si, size_t sk, const float *restrict b,
-                       float *restrict c, int ldc, int mr, int nr) {
-    gemm_v16 acc[MR];
-    for (int i = 0; i < MR; i++) acc[i] = (gemm_v16){0};
+                       float *restrict c, int ldc, int mr, int nr, int set) {
+    gemm_v8 lo0 = {0}, lo1 = {0}, lo2 = {0}, lo3 = {0}, lo4 = {0}, lo5 = {0};
+    gemm_v8 hi0 = {0}, hi1 = {0}, hi2 = {0}, hi3 = {0}, hi4 = {0}, hi5 = {0};
     for (int k = 0; k < kc; k++) {
-        gemm_v16 bk;
-        memcpy(&bk, b + (size_t)k * NR, sizeof bk);
+        gemm_v8 bl, bh;
+        memcpy(&bl, b + (size_t)k * NR, sizeof bl);
+        memcpy(&bh, b + (size_t)k * NR + 8, sizeof bh);
         const float *ak = a + (size_t)k * sk;
-        for (int i = 0; i < MR; i++) acc[i] += ak[i * si] * bk;
+        float a0 = ak[0], a1 = ak[si], a2 = ak[2 * si], a3 = ak[3 * si], a4 = ak[4 * si], a5 = ak[5 * si];
+        lo0 += a0 * bl, hi0 += a0 * bh;
+        lo1 += a1 * bl, hi1 += a1 * bh;
+        lo2 += a2 * bl, hi2 += a2 * bh;
+        lo3 += a3 * bl, hi3 += a3 * bh;
+        lo4 += a4 * bl, hi4 += a4 * bh;
+        lo5 += a5 * bl, hi5 += a5 * bh;
     }
+    gemm_v8 lo[MR] = {lo0, lo1, lo2, lo3, lo4, lo5}, hi[MR] = {hi0, hi1, hi2, hi3, hi4, hi5};
     if (mr == MR && nr == NR) {
         for (int i = 0; i < MR; i++) {
-            gemm_v16 ci;
-            memcpy(&ci, c + (size_t)i * ldc, sizeof ci);
-            ci += acc[i];
-            memcpy(c + (size_t)i * ldc, &ci, sizeof ci);
+            gemm_v8 cl = {0}, ch = {0};
+            if (!set) {
+                memcpy(&cl, c + (size_t)i * ldc, sizeof cl);
+                memcpy(&ch, c + (size_t)i * ldc + 8, sizeof ch);
+            }
+            cl += lo[i];
+            ch += hi[i];
+            memcpy(c + (size_t)i * ldc, &cl, sizeof cl);
+            memcpy(c + (size_t)i * ldc + 8, &ch, sizeof ch);
         }
         return;
     }
     for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) c[(size_t)i * ldc + j] += acc[i][j];
+        for (int j = 0; j < nr; j++) {
+            float v = j < 8 ? lo[i][j] : hi[i][j - 8];
+            c[(size_t)i * ldc + j] = set ? v : c[(size_t)i * ldc + j] + v;
+        }
 }
 
 typedef struct {
     int ta, tb, M, N, K;
+    int set; /* beta was 0: the first K block writes C instead of adding */
     const float *A, *B;
     int lda, ldb;
     float *C;
@@ -121,7 +147,7 @@ static void *gemm_rows(void *arg) {
                     for (int p = 0; p < npan; p++) {
                         int c0 = n0 + p * NR, nr = j->N - c0 < NR ? j->N - c0 : NR;
                         gemm_micro(kc, a, asi, ask, bp + (size_t)p * KC * NR, j->C + (size_t)(i0 + r) * j->ldc + c0,
-                                   j->ldc, mr, nr);
+                                   j->ldc, mr, nr, j->set && k0 == 0);
                     }
                 }
             }
@@ -137,13 +163,13 @@ void train_gemm_set_threads(int n) { gemm_threads = n < 1 ? 1 : n > 8 ? 8 : n; }
 void train_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
                 float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
-    if (beta == 0.0f)
+    if (beta == 0.0f && K <= 0)
         for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, sizeof(float) * (size_t)N);
-    else if (beta != 1.0f)
+    else if (beta != 0.0f && beta != 1.0f)
         for (int i = 0; i < M; i++)
             for (int jj = 0; jj < N; jj++) C[(size_t)i * ldc + jj] *= beta;
     if (K <= 0) return;
-    gemm_job base = {ta, tb, M, N, K, A, B, lda, ldb, C, ldc, 0, M};
+    gemm_job base = {ta, tb, M, N, K, beta == 0.0f, A, B, lda, ldb, C, ldc, 0, M};
     int nt = gemm_threads;
     /* threads pay off only on products of a few million multiply-adds */
     if ((double)M * N * K < 2e6 || M < 4 * MR) nt = 1;
