@@ -44,7 +44,7 @@ TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 TOOL_BIN := $(BUILD)/tests/gates/gate_tool
 TEST_COMMON := $(wildcard tests/common/*.c)
 
-.PHONY: all demo test test-prereqs test-asan asan asan-pexc fuzz clean venv tests-bin deps difffuzz pylib kernel-table cost-table mathf-exhaustive
+.PHONY: all demo test venv-tf test-prereqs test-asan asan asan-pexc fuzz clean venv tests-bin deps difffuzz pylib kernel-table cost-table mathf-exhaustive
 all: $(BUILD)/pexc tests-bin
 
 # `pexc compile` finds the runtime sources next to the executable
@@ -105,6 +105,14 @@ venv: .venv/.ok
 	sh tools/setup.sh
 	@touch $@
 
+# TensorFlow (tensorflow-cpu) for the tests that compare with it: the
+# trainer's gradients, prune's and the gates' round trips on converter-made
+# models. `make test` installs it; `make demo` does not need it.
+venv-tf: .venv/.tf-ok
+.venv/.tf-ok: .venv/.ok
+	sh tools/setup.sh --tf
+	@touch $@
+
 demo: $(BUILD)/pexc venv
 	.venv/bin/python tools/demo.py
 
@@ -126,11 +134,11 @@ test-prereqs:
 	$(MAKE) -s BUILD=build-macs CFLAGS=-DPEXC_COUNT_MACS build-macs/pexc
 	$(MAKE) -s $(BUILD)/libpexc.so
 
-test: all venv deps test-prereqs
+test: all venv venv-tf deps test-prereqs
 	$(PYTEST) tests
 
 # The whole suite against the sanitizer build (ASan + UBSan).
-test-asan: venv
+test-asan: venv venv-tf
 	$(MAKE) asan test-prereqs
 	$(MAKE) $(ASAN_VARS) build-asan/libpexc.so
 	PEXC=$(CURDIR)/build-asan/pexc PEXC_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 $(PYTEST) tests

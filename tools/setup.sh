@@ -1,7 +1,8 @@
 #!/bin/sh
-# Creates .venv with what the tests and tools need (numpy, pytest,
-# tflite-micro). TensorFlow is only needed to regenerate the conformance
-# models: tools/setup.sh --tf installs it too.
+# Creates .venv with what the demo and tools need (numpy, pytest,
+# tflite-micro). --tf installs TensorFlow too: the tests compare the
+# trainer's gradients and converter-made models with it (make test runs
+# this with --tf), and it regenerates the conformance models.
 set -e
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
