@@ -10,7 +10,7 @@ restarts whose height decays), and each checkpoint is measured on all
 
   nice .venv/bin/python bench/prune_epochs.py MODEL OUTDIR [--budget 5300]
       [--epochs 30] [--lr 0.003] [--seed 41] [--threads 1] [--widths W0,...]
-      [--limit N] [--stream-input]
+      [--limit N] [--stream-input] [--teacher FILE] [--resume]
 
 --widths first widens (or cuts) MODEL's channel groups (`pexc prune
 --widths`); OUTDIR/epNN.tflite are the checkpoints, OUTDIR/log one line
@@ -49,17 +49,27 @@ def main():
     ap.add_argument("--widths", default=None)
     ap.add_argument("--limit", type=int, default=0, help="the first N training records only (0: all)")
     ap.add_argument("--stream-input", action="store_true", help="the budget held to the peak with streamed input")
+    ap.add_argument("--teacher", default=None, help="distil from this model's outputs too")
+    ap.add_argument("--resume", action="store_true", help="go on from OUTDIR/log's last epoch")
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     log = open(os.path.join(args.outdir, "log"), "a")
     x, labels = ps.test_set()
     prev = args.model
     stream = ["--stream-input"] if args.stream_input else []
-    if args.widths:
+    done = 0
+    if args.resume and os.path.exists(os.path.join(args.outdir, "log")):
+        done = sum(1 for line in open(os.path.join(args.outdir, "log")) if line.strip())
+    if done:
+        prev = os.path.join(args.outdir, "ep%02d.tflite" % done)
+        if not os.path.exists(prev):
+            raise SystemExit(f"--resume: {prev} (epoch {done} of the log) is missing")
+    elif args.widths:
         prev = os.path.join(args.outdir, "ep00.tflite")
         subprocess.run([ps.PEXC, "prune", args.model, "--widths", args.widths, "-o", prev] + stream, check=True)
+    teacher = ["--teacher", args.teacher] if args.teacher else []
     n = args.epochs
-    for k in range(1000):
+    for k in range(done, 1000):
         nfile = os.path.join(args.outdir, "N")
         if os.path.exists(nfile):
             n = int(open(nfile).read())
@@ -72,7 +82,8 @@ def main():
         r = subprocess.run([ps.PEXC, "prune", prev, "--sram", str(args.budget), "--tune-always", "--epochs", "1",
                             "--data", ps.TRAIN, "--format", "cifar10", "--threads", str(args.threads), "--seed",
                             str(args.seed + k), "--lr", "%.6f" % lr, "-o", out]
-                           + (["--limit", str(args.limit)] if args.limit else []) + stream, capture_output=True,
+                           + (["--limit", str(args.limit)] if args.limit else []) + stream + teacher,
+                           capture_output=True,
                            text=True)
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         if r.returncode:

@@ -105,7 +105,13 @@ void train_fq_act(train_act *a, int32_t nb) {
     size_t tot = (size_t)nb * (size_t)a->size;
     float inv = 1.0f / a->scale, zp = (float)a->zp, lo = (float)a->qmin, hi = (float)a->qmax;
     for (size_t i = 0; i < tot; i++) {
-        float q = roundf(a->x[i] * inv) + zp;
+        /* roundf(r), inline: r + 0.5 and its truncation are exact in
+         * double (|r| clamped far below 2^52 first, ties away from zero as
+         * roundf), where the libm call was a tenth of a QAT step */
+        double r = (double)(a->x[i] * inv);
+        r = r > -1e9 ? r : -1e9; /* NaN too */
+        r = r < 1e9 ? r : 1e9;
+        float q = (float)(int32_t)(r < 0.0 ? r - 0.5 : r + 0.5) + zp;
         q = q < lo ? lo : q > hi ? hi : q;
         a->x[i] = (q - zp) * a->scale;
     }
