@@ -293,9 +293,12 @@ def test_bad_data_and_models(tiny, tmp_path):
 
 
 def test_threads_give_the_same_gradients(tmp_path):
-    """The matrix product splits rows of C over the threads, each row
-    computed by the same code in the same order: ic_resnet8's gradients
-    for one batch are the same bytes on one thread and on two."""
+    """A batch's two halves run on two threads, or one after the other on
+    one (src/train/split.c), and the matrix product splits rows of C over
+    its threads, each row computed by the same code in the same order:
+    ic_resnet8's gradients for one batch are the same bytes on one thread
+    and on two. (test_gradients_match_tensorflow checks the halves' sum
+    against TensorFlow's gradient of the whole batch.)"""
     data = tmp_path / "b.bin"
     cifar_records(CIFAR_TRAIN, np.arange(32)).tofile(data)
     got = []

@@ -16,6 +16,7 @@
 
 #include "api/model.h"
 #include "cli/cli.h"
+#include "train/split.h"
 #include "train/train.h"
 
 static const char *const USAGE_TRAIN =
@@ -216,14 +217,20 @@ static int start(int argc, char **argv, int eval, train_args *a, pexc_model **m,
     return setup(a, m, n, d) ? 1 : -1;
 }
 
-/* Writes the gradients of one batch; 0 or 1 (reported). */
+/* Writes the gradients of one batch, computed as training computes them
+ * (two halves, split.c); 0 or 1 (reported). */
 static int write_grads(train_net *n, const train_data *d, const char *path) {
-    int32_t nb = d->n < n->batch ? d->n : n->batch;
+    int32_t nb = d->n < n->batch ? d->n : n->batch, correct;
     train_act *in = &n->acts[n->input];
     for (int32_t b = 0; b < nb; b++) train_data_example(d, n, b, 0, 0, NULL, in->x + (size_t)b * (size_t)in->size);
-    train_forward(n, nb);
-    float loss = train_loss(n, nb, d->labels, NULL);
-    train_backward(n, nb, d->labels);
+    train_split split;
+    util_err e = {{0}};
+    if (train_split_init(&split, n, &e)) {
+        fprintf(stderr, "pexc: %s\n", e.msg);
+        return 1;
+    }
+    float loss = train_split_step(&split, n, nb, d->labels, NULL, train_gemm_threads(), &correct);
+    train_split_free(&split);
     FILE *f = fopen(path, "wb");
     if (!f) {
         fprintf(stderr, "pexc: %s: cannot write the gradients: %s\n", path, strerror(errno));

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "train/distill.h"
+#include "train/split.h"
 #include "train/train.h"
 
 static double now_s(void) {
@@ -27,6 +28,15 @@ int train_run(train_net *n, const train_data *d, train_config *cfg, util_err *er
         free(perm);
         free(labels);
         return util_fail(err, "out of memory for %d examples", d->n);
+    }
+    /* two halves of every batch, on two threads when the products had
+     * two (split.c) */
+    train_split split;
+    int threads = train_gemm_threads();
+    if (train_split_init(&split, n, err)) {
+        free(perm);
+        free(labels);
+        return -1;
     }
     uint64_t rng = cfg->seed;
     int64_t steps_per_epoch = (d->n + B - 1) / B;
@@ -52,16 +62,8 @@ int train_run(train_net *n, const train_data *d, train_config *cfg, util_err *er
                 train_data_example(d, n, perm[s + b], cfg->augment, 4, &rng, in->x + (size_t)b * (size_t)in->size);
                 labels[b] = d->labels[perm[s + b]];
             }
-            if (cfg->distill) {
-                train_distill_targets(cfg->distill, n, nb);
-                train_forward(n, nb);
-                loss_sum += (double)train_distill_loss(cfg->distill, n, nb, labels, &correct) * nb;
-                train_backward_from(n, nb, cfg->distill->dz);
-            } else {
-                train_forward(n, nb);
-                loss_sum += (double)train_loss(n, nb, labels, &correct) * nb;
-                train_backward(n, nb, labels);
-            }
+            if (cfg->distill) train_distill_targets(cfg->distill, n, nb);
+            loss_sum += (double)train_split_step(&split, n, nb, labels, cfg->distill, threads, &correct) * nb;
             hits += correct;
             train_optim_step(&cfg->opt, n);
         }
@@ -75,6 +77,7 @@ int train_run(train_net *n, const train_data *d, train_config *cfg, util_err *er
             fflush(stdout);
         }
     }
+    train_split_free(&split);
     free(perm);
     free(labels);
     return 0;

@@ -160,6 +160,8 @@ static int gemm_threads = 2;
 
 void train_gemm_set_threads(int n) { gemm_threads = n < 1 ? 1 : n > 8 ? 8 : n; }
 
+int train_gemm_threads(void) { return gemm_threads; }
+
 void train_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
                 float *C, int ldc) {
     if (M <= 0 || N <= 0) return;

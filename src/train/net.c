@@ -459,7 +459,7 @@ static void mask_grad(train_act *a, int32_t nb, float lo, float hi) {
 
 void train_forward(train_net *n, int32_t nb) {
     if (n->qat) {
-        train_fq_weights(n);
+        if (!n->shared_params) train_fq_weights(n);
         train_fq_act(&n->acts[n->input], nb);
     }
     for (int32_t i = 0; i < n->n_layers; i++) {

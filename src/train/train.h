@@ -45,6 +45,7 @@
 void train_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
                 float *C, int ldc);
 void train_gemm_set_threads(int n);
+int train_gemm_threads(void);
 
 typedef enum {
     TR_CONV, TR_DWCONV, TR_FC, TR_AVGPOOL, TR_MAXPOOL, TR_ADD, TR_MUL, TR_PAD, TR_RELU, TR_RELU6,
@@ -119,6 +120,8 @@ typedef struct {
     size_t scratch_floats;
     float *probs;          /* [batch][classes] */
     train_gate_set *gates; /* channel gates (gate.h) or NULL */
+    int shared_params;     /* wq is computed by another (split.c): the
+                              forward pass does not fake-quantise weights */
 } train_net;
 
 /* Builds the network for batches of up to `batch` examples from a checked,
