@@ -86,7 +86,7 @@ static const char *const USAGE_PRUNE =
     "  --limit N      the first N training records only\n"
     "  --lr X         Adam's peak rate as a fraction of each layer's RMS weight,\n"
     "                 cosine schedule (default 0.003)\n"
-    "  --threads N    threads for the training's matrix products (default 2)\n"
+    "  --threads N    threads for the training (default 2; the same results for any N)\n"
     "  --seed N       shuffle and augmentation seed (default 1)\n"
     "  --distill      fine-tune against the unpruned model's softened outputs as\n"
     "                 well as the labels (knowledge distillation)\n"
