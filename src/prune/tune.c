@@ -23,6 +23,7 @@
 #include "api/model.h"
 #include "prune/prune.h"
 #include "train/distill.h"
+#include "train/split.h"
 #include "train/train.h"
 #include "writer/writer.h"
 
@@ -67,14 +68,20 @@ int prune_tune_loss(const uint8_t *bytes, size_t len, const train_data *d, int32
     train_act *in = &n.acts[n.input];
     int32_t total = count < d->n ? count : d->n;
     double sum = 0.0;
+    train_split split; /* halves on two threads (train/split.c) */
+    if (train_split_init(&split, &n, err)) {
+        train_net_free(&n);
+        pexc_model_free(m);
+        return -1;
+    }
     for (int32_t s = 0; s < total; s += n.batch) {
-        int32_t nb = total - s < n.batch ? total - s : n.batch;
+        int32_t nb = total - s < n.batch ? total - s : n.batch, correct;
         for (int32_t b = 0; b < nb; b++)
             train_data_example(d, &n, s + b, 0, 0, NULL, in->x + (size_t)b * (size_t)in->size);
-        train_forward(&n, nb);
-        sum += (double)train_loss(&n, nb, d->labels + s, NULL) * nb;
+        sum += (double)train_split_loss(&split, &n, nb, d->labels + s, train_gemm_threads(), &correct) * nb;
     }
     *loss = total ? sum / total : 0.0;
+    train_split_free(&split);
     train_net_free(&n);
     pexc_model_free(m);
     return 0;

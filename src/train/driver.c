@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "train/distill.h"
@@ -88,16 +89,23 @@ double train_evaluate(train_net *n, const train_data *d, double *loss, FILE *pro
     int64_t hits = 0;
     double loss_sum = 0.0;
     train_act *in = &n->acts[n->input];
+    /* halves on two threads, as training runs them; without the second
+     * half's network (no memory for it) the batches run whole */
+    train_split split;
+    util_err e;
+    if (train_split_init(&split, n, &e)) memset(&split, 0, sizeof split);
     for (int32_t s = 0; s < d->n; s += n->batch) {
         int32_t nb = d->n - s < n->batch ? d->n - s : n->batch, correct;
         for (int32_t b = 0; b < nb; b++)
             train_data_example(d, n, s + b, 0, 0, NULL, in->x + (size_t)b * (size_t)in->size);
-        train_forward(n, nb);
-        loss_sum += (double)train_loss(n, nb, d->labels + s, &correct) * nb;
+        loss_sum += (double)train_split_loss(&split, n, nb, d->labels + s, train_gemm_threads(), &correct) * nb;
         hits += correct;
-        if (probs && fwrite(n->probs, sizeof(float) * (size_t)n->classes, (size_t)nb, probs) != (size_t)nb)
-            write_ok = 0;
+        for (int32_t b = 0; probs && b < nb; b++)
+            if (fwrite(train_split_probs(&split, n, nb, b), sizeof(float), (size_t)n->classes, probs) !=
+                (size_t)n->classes)
+                write_ok = 0;
     }
+    train_split_free(&split);
     if (loss) *loss = d->n ? loss_sum / d->n : 0.0;
     if (!write_ok) return -1.0;
     return d->n ? (double)hits / d->n : 0.0;

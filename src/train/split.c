@@ -76,6 +76,7 @@ typedef struct {
     int32_t nb;
     const uint8_t *labels;
     train_distill *dist; /* a view on this half's rows of the targets, or NULL */
+    int backward;        /* 0: the loss alone */
     float loss;
     int32_t correct;
 } half_job;
@@ -83,7 +84,9 @@ typedef struct {
 static void *run_half(void *arg) {
     half_job *j = arg;
     train_forward(j->n, j->nb);
-    if (j->dist) {
+    if (!j->backward)
+        j->loss = train_loss(j->n, j->nb, j->labels, &j->correct);
+    else if (j->dist) {
         j->loss = train_distill_loss(j->dist, j->n, j->nb, j->labels, &j->correct);
         train_backward_from(j->n, j->nb, j->dist->dz);
     } else {
@@ -93,10 +96,12 @@ static void *run_half(void *arg) {
     return NULL;
 }
 
-float train_split_step(train_split *s, train_net *n, int32_t nb, const uint8_t *labels, train_distill *dist,
-                       int threads, int32_t *correct) {
+/* Both halves through run_half (threads >= 2: the second on its own
+ * thread); the loss of the whole batch. */
+static float run_halves(train_split *s, train_net *n, int32_t nb, const uint8_t *labels, train_distill *dist,
+                        int backward, int threads, int32_t *correct) {
     if (!s->active || nb < 2) {
-        half_job j = {n, nb, labels, dist, 0.0f, 0};
+        half_job j = {n, nb, labels, dist, backward, 0.0f, 0};
         run_half(&j);
         *correct = j.correct;
         return j.loss;
@@ -115,8 +120,8 @@ float train_split_step(train_split *s, train_net *n, int32_t nb, const uint8_t *
     }
     if (n->qat) train_fq_weights(n); /* once, for both halves */
     n->shared_params = 1;
-    half_job ja = {n, na, labels, dist ? &da : NULL, 0.0f, 0};
-    half_job jh = {h, nh, labels + na, dist ? &dh : NULL, 0.0f, 0};
+    half_job ja = {n, na, labels, dist ? &da : NULL, backward, 0.0f, 0};
+    half_job jh = {h, nh, labels + na, dist ? &dh : NULL, backward, 0.0f, 0};
     int saved = train_gemm_threads(), two = 0;
     pthread_t th;
     if (threads >= 2) {
@@ -130,15 +135,35 @@ float train_split_step(train_split *s, train_net *n, int32_t nb, const uint8_t *
         run_half(&jh);
     train_gemm_set_threads(saved);
     n->shared_params = 0;
+    *correct = ja.correct + jh.correct;
     /* the mean over the batch from the halves' means */
+    float wa = (float)na / (float)nb, wh = (float)nh / (float)nb;
+    return wa * ja.loss + wh * jh.loss;
+}
+
+float train_split_step(train_split *s, train_net *n, int32_t nb, const uint8_t *labels, train_distill *dist,
+                       int threads, int32_t *correct) {
+    float loss = run_halves(s, n, nb, labels, dist, 1, threads, correct);
+    if (!s->active || nb < 2) return loss;
+    int32_t na = (nb + 1) / 2, nh = nb - na;
     float wa = (float)na / (float)nb, wh = (float)nh / (float)nb;
     for (int32_t i = 0; i < n->n_layers; i++) {
         train_layer *l = &n->layers[i];
-        const train_layer *hl = &h->layers[i];
+        const train_layer *hl = &s->half.layers[i];
         if (!l->w) continue;
         for (int64_t k = 0; k < l->n_w; k++) l->gw[k] = wa * l->gw[k] + wh * hl->gw[k];
         for (int32_t k = 0; k < l->n_b; k++) l->gb[k] = wa * l->gb[k] + wh * hl->gb[k];
     }
-    *correct = ja.correct + jh.correct;
-    return wa * ja.loss + wh * jh.loss;
+    return loss;
+}
+
+float train_split_loss(train_split *s, train_net *n, int32_t nb, const uint8_t *labels, int threads,
+                       int32_t *correct) {
+    return run_halves(s, n, nb, labels, NULL, 0, threads, correct);
+}
+
+const float *train_split_probs(const train_split *s, const train_net *n, int32_t nb, int32_t b) {
+    int32_t na = s->active && nb >= 2 ? (nb + 1) / 2 : nb;
+    return b < na ? n->probs + (size_t)b * (size_t)n->classes
+                  : s->half.probs + (size_t)(b - na) * (size_t)n->classes;
 }

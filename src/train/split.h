@@ -25,4 +25,11 @@ void train_split_free(train_split *s);
 float train_split_step(train_split *s, train_net *n, int32_t nb, const uint8_t *labels, train_distill *dist,
                        int threads, int32_t *correct);
 
+/* The loss alone (forward passes, no gradients) over the nb examples in
+ * n's input, halves as train_split_step runs them. */
+float train_split_loss(train_split *s, train_net *n, int32_t nb, const uint8_t *labels, int threads,
+                       int32_t *correct);
+/* Example b's class probabilities after train_split_loss over nb. */
+const float *train_split_probs(const train_split *s, const train_net *n, int32_t nb, int32_t b);
+
 #endif
