@@ -17,7 +17,7 @@
  *
  * The copy (`half`) is built from the same graph for half the batch; its
  * weights, biases and fake-quantised weights are the first copy's arrays
- * (its own are set aside and restored before it is freed), its
+ * (its own are freed when it is built), its
  * activations, gradients and scratch its own. The fake-quantised weights
  * are computed once per step, before the halves start.
  */
@@ -36,18 +36,13 @@ int train_split_init(train_split *s, train_net *n, util_err *err) {
     if (half < 1 || n->batch < 2) return 0;
     if (train_net_build(&s->half, n->g, half, err)) return -1;
     s->half.qat = n->qat;
-    s->own = calloc((size_t)s->half.n_layers * 3, sizeof(float *));
-    if (!s->own) {
-        train_net_free(&s->half);
-        return util_fail(err, "out of memory for the second half's network");
-    }
     for (int32_t i = 0; i < s->half.n_layers; i++) {
         train_layer *h = &s->half.layers[i];
         const train_layer *l = &n->layers[i];
-        s->own[3 * i] = h->w;
-        s->own[3 * i + 1] = h->b;
-        s->own[3 * i + 2] = h->wq;
         if (!h->w) continue;
+        free(h->w);
+        free(h->b);
+        free(h->wq);
         h->w = l->w;
         h->b = l->b;
         h->wq = l->wq;
@@ -59,16 +54,20 @@ int train_split_init(train_split *s, train_net *n, util_err *err) {
 
 void train_split_free(train_split *s) {
     if (s->active) {
-        for (int32_t i = 0; i < s->half.n_layers; i++) {
+        for (int32_t i = 0; i < s->half.n_layers; i++) { /* the first network's: not freed here */
             train_layer *h = &s->half.layers[i];
-            h->w = s->own[3 * i];
-            h->b = s->own[3 * i + 1];
-            h->wq = s->own[3 * i + 2];
+            h->w = h->b = h->wq = NULL;
         }
         train_net_free(&s->half);
     }
-    free(s->own);
     memset(s, 0, sizeof *s);
+}
+
+/* The halves' shares of a batch of nb: na and nb - na examples. */
+static void half_shares(int32_t nb, int32_t *na, float *wa, float *wh) {
+    *na = (nb + 1) / 2;
+    *wa = (float)*na / (float)nb;
+    *wh = (float)(nb - *na) / (float)nb;
 }
 
 typedef struct {
@@ -106,7 +105,10 @@ static float run_halves(train_split *s, train_net *n, int32_t nb, const uint8_t 
         *correct = j.correct;
         return j.loss;
     }
-    int32_t na = (nb + 1) / 2, nh = nb - na;
+    int32_t na;
+    float wa, wh;
+    half_shares(nb, &na, &wa, &wh);
+    int32_t nh = nb - na;
     train_net *h = &s->half;
     const train_act *in = &n->acts[n->input];
     memcpy(h->acts[h->input].x, in->x + (size_t)na * (size_t)in->size, sizeof(float) * (size_t)nh * (size_t)in->size);
@@ -136,17 +138,16 @@ static float run_halves(train_split *s, train_net *n, int32_t nb, const uint8_t 
     train_gemm_set_threads(saved);
     n->shared_params = 0;
     *correct = ja.correct + jh.correct;
-    /* the mean over the batch from the halves' means */
-    float wa = (float)na / (float)nb, wh = (float)nh / (float)nb;
-    return wa * ja.loss + wh * jh.loss;
+    return wa * ja.loss + wh * jh.loss; /* the batch's mean from the halves' */
 }
 
 float train_split_step(train_split *s, train_net *n, int32_t nb, const uint8_t *labels, train_distill *dist,
                        int threads, int32_t *correct) {
     float loss = run_halves(s, n, nb, labels, dist, 1, threads, correct);
     if (!s->active || nb < 2) return loss;
-    int32_t na = (nb + 1) / 2, nh = nb - na;
-    float wa = (float)na / (float)nb, wh = (float)nh / (float)nb;
+    int32_t na;
+    float wa, wh;
+    half_shares(nb, &na, &wa, &wh);
     for (int32_t i = 0; i < n->n_layers; i++) {
         train_layer *l = &n->layers[i];
         const train_layer *hl = &s->half.layers[i];
@@ -163,7 +164,9 @@ float train_split_loss(train_split *s, train_net *n, int32_t nb, const uint8_t *
 }
 
 const float *train_split_probs(const train_split *s, const train_net *n, int32_t nb, int32_t b) {
-    int32_t na = s->active && nb >= 2 ? (nb + 1) / 2 : nb;
+    int32_t na = nb;
+    float wa, wh;
+    if (s->active && nb >= 2) half_shares(nb, &na, &wa, &wh);
     return b < na ? n->probs + (size_t)b * (size_t)n->classes
                   : s->half.probs + (size_t)(b - na) * (size_t)n->classes;
 }

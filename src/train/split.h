@@ -8,7 +8,6 @@
 typedef struct {
     int active;     /* 0: steps run whole on the first network */
     train_net half; /* the second half's network, parameters shared */
-    float **own;    /* its own w, b, wq per layer, restored before freeing */
 } train_split;
 
 /* Builds the second half's network for n (n->batch / 2 rounded up,
