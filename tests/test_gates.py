@@ -101,6 +101,17 @@ def test_fold_is_exact(tool, tiny, which):
     assert "gates reset to 1: yes" in r.stdout, r.stdout
 
 
+@pytest.mark.parametrize("which", ["tiny", "resnet8"])
+def test_halves_give_the_whole_batch_gradients(tool, tiny, which):
+    # gates training runs each batch as two halves sharing the gate values
+    # (src/train/split.c): their weighted gradients are the whole batch's,
+    # and the same bytes on one thread and on two
+    model = tiny[0] if which == "tiny" else RESNET
+    r = run(tool, "split", model, CIFAR_TRAIN, 16)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "halves on" in r.stdout and "1 and 2 threads identical: yes" in r.stdout, r.stdout
+
+
 def cifar_inputs(n, zero_point):
     raw = np.fromfile(CIFAR_TEST, np.uint8).reshape(-1, 3073)
     rec = raw[np.linspace(0, len(raw) - 1, n).astype(int)]

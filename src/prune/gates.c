@@ -44,6 +44,7 @@
 #include "pexc.h"
 #include "prune/prune.h"
 #include "train/gate.h"
+#include "train/split.h"
 #include "writer/writer.h"
 
 void prune_gates_defaults(prune_gates_options *o) {
@@ -160,8 +161,8 @@ static void search_close(gate_search *s, int32_t gi, int32_t k) {
 /* `steps` steps of training: weights by the optimiser, gates by a
  * gradient step on the loss and the penalty, clamped at 0; the summed
  * batch losses into *loss, examples and hits into *seen, *hits. */
-static void train_steps(train_net *n, const train_data *d, const prune_gates_options *o, int32_t steps,
-                        train_optim *opt, gate_search *s, const float *cost, float lambda, uint64_t *rng,
+static void train_steps(train_net *n, train_split *sp, const train_data *d, const prune_gates_options *o,
+                        int32_t steps, train_optim *opt, gate_search *s, const float *cost, float lambda, uint64_t *rng,
                         double *loss, int64_t *seen, int64_t *hits) {
     train_gate_set *gs = n->gates;
     train_act *in = &n->acts[n->input];
@@ -173,12 +174,10 @@ static void train_steps(train_net *n, const train_data *d, const prune_gates_opt
             labels[b] = d->labels[idx];
             train_data_example(d, n, idx, o->augment, 4, rng, in->x + (size_t)b * (size_t)in->size);
         }
-        train_forward(n, nb);
         int32_t right = 0;
-        *loss += train_loss(n, nb, labels, &right);
+        *loss += train_split_step(sp, n, nb, labels, NULL, train_gemm_threads(), &right);
         *hits += right;
         *seen += nb;
-        train_backward(n, nb, labels);
         train_optim_step(opt, n);
         for (int32_t v = 0; v < gs->n_vec; v++) {
             /* the penalty's gradient: d/dg[c] of S / N, S = sum |g|, N =
@@ -303,6 +302,7 @@ int prune_gates_select(ir_graph *g, const train_data *d, const prune_gates_optio
     gate_search s = {0};
     train_net net;
     train_gate_set gset;
+    train_split split;
     pexc_model *m = NULL;
     uint8_t *src = NULL;
     size_t src_len = 0, peak = 0;
@@ -312,6 +312,7 @@ int prune_gates_select(ir_graph *g, const train_data *d, const prune_gates_optio
     int rc = -1, built = 0;
     memset(&net, 0, sizeof net);
     memset(&gset, 0, sizeof gset);
+    memset(&split, 0, sizeof split);
     if (o->sram == 0) return util_fail(err, "gates: no SRAM budget given");
     if (d->n < 1) return util_fail(err, "gates: the training data has no examples");
     if (prune_find_groups(g, &groups, err)) return -1;
@@ -368,6 +369,8 @@ int prune_gates_select(ir_graph *g, const train_data *d, const prune_gates_optio
             if (groups.g[gi].uses[u].role == PRUNE_PRODUCER &&
                 train_gates_attach(&net, groups.g[gi].uses[u].op, gi, err))
                 goto done;
+    /* each batch as two halves (train/split.c), the gates' values shared */
+    if (train_split_init(&split, &net, err)) goto done;
     if (search_peak(&s, -1, 0, &peak, NULL, NULL, err)) goto done;
     if (progress)
         fprintf(progress, "gates: %d channel groups, min-sram peak %zu bytes%s, budget %zu\n", groups.n, peak,
@@ -388,7 +391,7 @@ int prune_gates_select(ir_graph *g, const train_data *d, const prune_gates_optio
         int32_t chunk = o->check_every > 0 ? o->check_every : o->steps;
         for (int32_t done_steps = 0; done_steps < o->steps && peak > o->sram; done_steps += chunk) {
             int32_t k = o->steps - done_steps < chunk ? o->steps - done_steps : chunk;
-            train_steps(&net, d, o, k, &opt, &s, cost, lambda, &rng, &loss, &seen, &hits);
+            train_steps(&net, &split, d, o, k, &opt, &s, cost, lambda, &rng, &loss, &seen, &hits);
             nsteps += k;
             if (close_gates(&s, o, &peak, &closed, err)) goto done;
         }
@@ -435,6 +438,7 @@ int prune_gates_select(ir_graph *g, const train_data *d, const prune_gates_optio
     rc = 0;
 done:
     if (built) {
+        train_split_free(&split);
         train_gates_free(&net, &gset);
         train_net_free(&net);
     }

@@ -59,9 +59,22 @@ int train_gates_attach(train_net *n, int32_t layer, int32_t v, util_err *err) {
     return 0;
 }
 
+int train_gates_share(train_net *half, train_gate_set *s, const train_net *src, util_err *err) {
+    const train_gate_set *from = src->gates;
+    if (train_gates_init(half, s, from->n_vec, from->len, err)) return -1;
+    for (int32_t v = 0; v < s->n_vec; v++) {
+        free(s->g[v]);
+        s->g[v] = from->g[v];
+    }
+    s->shared = 1;
+    for (int32_t i = 0; i < half->n_layers; i++)
+        if (from->vec_of[i] >= 0 && train_gates_attach(half, i, from->vec_of[i], err)) return -1;
+    return 0;
+}
+
 void train_gates_free(train_net *n, train_gate_set *s) {
     for (int32_t v = 0; s->g && s->dg && v < s->n_vec; v++) {
-        free(s->g[v]);
+        if (!s->shared) free(s->g[v]);
         free(s->dg[v]);
     }
     for (int32_t i = 0; s->z && i < n->n_layers; i++) free(s->z[i]);

@@ -16,6 +16,7 @@ struct train_gate_set {
     int32_t *vec_of;  /* [n_layers] vector gating layer i's output, -1: none */
     float **z;        /* [n_layers] a gated layer's output before the gate,
                          [batch][h][w][c], for the gate's gradient */
+    int shared;       /* g is another set's (train_gates_share): not freed here */
 };
 
 /* n_vec vectors of len[v] gates, all 1, attached to n (none gating yet). */
@@ -23,6 +24,10 @@ int train_gates_init(train_net *n, train_gate_set *s, int32_t n_vec, const int32
 /* Gates the output of layer `layer` (conv, depthwise or fully connected)
  * with vector v: its channel count must be len[v]. */
 int train_gates_attach(train_net *n, int32_t layer, int32_t v, util_err *err);
+/* Gates half (a copy of src's network built for another batch size, as
+ * train/split.c builds one) like src: the same layers, reading src's gate
+ * values; its own gradients and saved outputs. */
+int train_gates_share(train_net *half, train_gate_set *s, const train_net *src, util_err *err);
 /* Detaches the set from n and frees it. */
 void train_gates_free(train_net *n, train_gate_set *s);
 /* Multiplies each gated layer's weights and bias by its gates per output

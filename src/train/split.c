@@ -17,8 +17,9 @@
  *
  * The copy (`half`) is built from the same graph for half the batch; its
  * weights, biases and fake-quantised weights are the first copy's arrays
- * (its own are freed when it is built), its
- * activations, gradients and scratch its own. The fake-quantised weights
+ * (its own are freed when it is built), and so are its channel gates'
+ * values when the first copy has gates (prune's gates method); its
+ * activations, gradients (gates' too) and scratch its own. The fake-quantised weights
  * are computed once per step, before the halves start.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -31,7 +32,6 @@
 
 int train_split_init(train_split *s, train_net *n, util_err *err) {
     memset(s, 0, sizeof *s);
-    if (n->gates) return 0; /* gates keep their own parameters: not split */
     int32_t half = (n->batch + 1) / 2;
     if (half < 1 || n->batch < 2) return 0;
     if (train_net_build(&s->half, n->g, half, err)) return -1;
@@ -49,11 +49,16 @@ int train_split_init(train_split *s, train_net *n, util_err *err) {
     }
     s->half.shared_params = 1;
     s->active = 1;
+    if (n->gates && train_gates_share(&s->half, &s->gates, n, err)) {
+        train_split_free(s);
+        return -1;
+    }
     return 0;
 }
 
 void train_split_free(train_split *s) {
     if (s->active) {
+        if (s->half.gates) train_gates_free(&s->half, &s->gates);
         for (int32_t i = 0; i < s->half.n_layers; i++) { /* the first network's: not freed here */
             train_layer *h = &s->half.layers[i];
             h->w = h->b = h->wq = NULL;
@@ -155,6 +160,9 @@ float train_split_step(train_split *s, train_net *n, int32_t nb, const uint8_t *
         for (int64_t k = 0; k < l->n_w; k++) l->gw[k] = wa * l->gw[k] + wh * hl->gw[k];
         for (int32_t k = 0; k < l->n_b; k++) l->gb[k] = wa * l->gb[k] + wh * hl->gb[k];
     }
+    for (int32_t v = 0; n->gates && v < n->gates->n_vec; v++)
+        for (int32_t c = 0; c < n->gates->len[v]; c++)
+            n->gates->dg[v][c] = wa * n->gates->dg[v][c] + wh * s->gates.dg[v][c];
     return loss;
 }
 

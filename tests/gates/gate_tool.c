@@ -10,6 +10,11 @@
  *                                    every conv / depthwise / FC layer
  *   gate_tool fold MODEL CIFAR N     the gated network's logits against
  *                                    those after train_gates_fold
+ *   gate_tool split MODEL CIFAR N    gate and weight gradients of a batch run
+ *                                    as two halves (src/train/split.c)
+ *                                    against the whole batch's, and the
+ *                                    halves on 1 and 2 threads against each
+ *                                    other (bytes)
  *   gate_tool select MODEL CIFAR N SRAM OUT [STEPS ROUNDS LAMBDA THRESHOLD GATE_LR]
  *                                    prune_gates_select on N records, the
  *                                    result written to OUT
@@ -25,6 +30,7 @@
 #include "pexc.h"
 #include "prune/prune.h"
 #include "train/gate.h"
+#include "train/split.h"
 #include "writer/writer.h"
 
 static uint64_t rng = 99;
@@ -185,6 +191,52 @@ static int cmd_fold(const char *model, const char *data, int32_t nb) {
     return !(worst <= 1e-5 * (scale > 1 ? scale : 1)) || !ones || scale == 0;
 }
 
+/* Every gate gradient, then every gated layer's weight gradients, into
+ * out (n floats at most); returns how many. */
+static size_t grads_of(const setup *t, float *out, size_t n) {
+    size_t k = 0;
+    for (int32_t v = 0; v < t->s.n_vec; v++)
+        for (int32_t c = 0; c < t->s.len[v] && k < n; c++) out[k++] = t->s.dg[v][c];
+    for (int32_t i = 0; i < t->n.n_layers; i++)
+        if (t->s.vec_of[i] >= 0)
+            for (int64_t w = 0; w < t->n.layers[i].n_w && k < n; w++) out[k++] = t->n.layers[i].gw[w];
+    return k;
+}
+
+static int cmd_split(const char *model, const char *data, int32_t nb) {
+    setup t;
+    if (open_all(&t, model, data, nb)) return 1;
+    size_t cap = 1u << 22;
+    float *whole = malloc(sizeof(float) * cap * 3), *one = whole + cap, *two = one + cap;
+    util_err e = {{0}};
+    train_split sp;
+    if (!whole || train_split_init(&sp, &t.n, &e)) {
+        fprintf(stderr, "%s\n", whole ? e.msg : "out of memory");
+        return 1;
+    }
+    loss_at(&t);
+    train_backward(&t.n, t.nb, t.d.labels);
+    size_t n = grads_of(&t, whole, cap);
+    int32_t hits;
+    train_split_step(&sp, &t.n, t.nb, t.d.labels, NULL, 1, &hits);
+    grads_of(&t, one, cap);
+    train_split_step(&sp, &t.n, t.nb, t.d.labels, NULL, 2, &hits);
+    grads_of(&t, two, cap);
+    double worst = 0, scale = 0;
+    for (size_t k = 0; k < n; k++) scale = fabs(whole[k]) > scale ? fabs(whole[k]) : scale;
+    for (size_t k = 0; k < n; k++) {
+        double d = fabs((double)one[k] - whole[k]) / (scale > 0 ? scale : 1);
+        worst = d > worst ? d : worst;
+    }
+    int same = !memcmp(one, two, sizeof(float) * n), active = sp.active;
+    printf("split: halves %s, %zu gradients, worst difference from the whole batch %.3g of the largest; "
+           "1 and 2 threads identical: %s\n", active ? "on" : "off", n, worst, same ? "yes" : "no");
+    train_split_free(&sp);
+    free(whole);
+    close_all(&t);
+    return !active || !(worst < 1e-4) || !same || scale == 0;
+}
+
 static int cmd_select(int argc, char **argv) {
     const char *model = argv[2], *data = argv[3], *out = argv[6];
     util_err e = {{0}};
@@ -225,7 +277,8 @@ static int cmd_select(int argc, char **argv) {
 int main(int argc, char **argv) {
     if (argc >= 5 && !strcmp(argv[1], "grad")) return cmd_grad(argv[2], argv[3], atoi(argv[4]));
     if (argc >= 5 && !strcmp(argv[1], "fold")) return cmd_fold(argv[2], argv[3], atoi(argv[4]));
+    if (argc >= 5 && !strcmp(argv[1], "split")) return cmd_split(argv[2], argv[3], atoi(argv[4]));
     if (argc >= 7 && !strcmp(argv[1], "select")) return cmd_select(argc, argv);
-    fprintf(stderr, "usage: gate_tool grad|fold MODEL CIFAR N | select MODEL CIFAR N SRAM OUT [STEPS ROUNDS LAMBDA THRESHOLD GATE_LR]\n");
+    fprintf(stderr, "usage: gate_tool grad|fold|split MODEL CIFAR N | select MODEL CIFAR N SRAM OUT [STEPS ROUNDS LAMBDA THRESHOLD GATE_LR]\n");
     return 2;
 }
