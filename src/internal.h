@@ -188,6 +188,14 @@ size_t ir_type_size(int32_t type);
  * taken branch (inline.c); refuses other control flow. Runs first, on the
  * reader's graph. */
 int ir_inline(ir_graph *g, util_err *err);
+/* Strided 1x1 int8 convolutions whose input another operator reads too
+ * (a residual block's skip path), and the rewrite of each into a 1x1
+ * MAX_POOL_2D of that stride (a copy of the pixels it reads) and the
+ * convolution at stride 1: the same bytes, a graph whose row-streamed
+ * plans can hold less (decimate.c). ir_decimate returns how many it
+ * rewrote; run ir_check again after it. */
+int ir_decimate_candidates(const ir_graph *g);
+int ir_decimate(ir_graph *g, util_err *err);
 /* Structural checks: every operator reads constants, graph inputs or outputs
  * of earlier operators (no cycles); fills is_input/is_output/producer. */
 int ir_check(ir_graph *g, util_err *err);

@@ -21,10 +21,12 @@ def test_folding_the_means_keeps_more_accuracy(tmp_path):
     acc = {}
     for flag in ("", "--no-fold"):
         out = tmp_path / f"p{flag}.tflite"
-        args = ["prune", RESNET, "--sram", "10800", "--data", data, "--format", "cifar10", "--epochs", "0", "-o", out]
+        # a little under the unpruned model's 9,840 (10,800 under its
+        # 10,912 before the skip inputs were decimated): 65.75 % against 43 %
+        args = ["prune", RESNET, "--sram", "9700", "--data", data, "--format", "cifar10", "--epochs", "0", "-o", out]
         r = pexc(*args, *([flag] if flag else []))
         assert r.returncode == 0, r.stderr
-        assert peak(out) <= 10800
+        assert peak(out) <= 9700
         y = check_pruned_matches_tflm(out, tmp_path, x)
         acc[flag] = (y.argmax(1) == rec[:, 0]).mean()
     assert acc[""] > acc["--no-fold"] + 0.05, acc

@@ -37,13 +37,59 @@ int pexc_model_open_bytes_budget(const uint8_t *data, size_t len, pexc_schedule 
     memcpy(m->file, data, len);
     m->file_len = len;
     m->budget = sram_budget;
-    if (api_prepare(m, schedule, &e)) {
+    int rc = api_prepare(m, schedule, &e);
+    if (schedule != PEXC_SCHEDULE_BASELINE) {
+        /* the graph with its skip convolutions decimated, when its plan
+         * holds fewer bytes (ir/decimate.c) */
+        util_err te = {{0}};
+        pexc_model *t = api_twin(m, schedule, sram_budget, &te);
+        if (t) rc = api_keep_better(m, rc, t, t->plan ? 0 : -1);
+    }
+    if (rc) {
         copy_err(err, err_len, &e);
         pexc_model_free(m);
         return -1;
     }
     *out = m;
     return 0;
+}
+
+pexc_model *api_twin(const pexc_model *m, pexc_schedule schedule, size_t budget, util_err *e) {
+    if (m->decimate || !m->validated || ir_decimate_candidates(&m->g) == 0) return NULL;
+    pexc_model *t = calloc(1, sizeof *t);
+    if (!t || !(t->file = malloc(m->file_len ? m->file_len : 1))) {
+        free(t);
+        return NULL;
+    }
+    memcpy(t->file, m->file, m->file_len);
+    t->file_len = m->file_len;
+    t->budget = budget;
+    t->decimate = 1;
+    if (api_prepare(t, schedule, e)) t->plan = NULL; /* (kept to be freed by api_keep_better) */
+    return t;
+}
+
+static int plan_kind(const pexc_model *m) {
+    return m->plan == &m->chosen ? 1 : m->plan == &m->least ? 2 : m->plan == &m->baseline ? 0 : -1;
+}
+
+static plan_t *plan_of(pexc_model *m, int kind) {
+    return kind == 1 ? &m->chosen : kind == 2 ? &m->least : kind == 0 ? &m->baseline : NULL;
+}
+
+int api_keep_better(pexc_model *m, int m_rc, pexc_model *t, int t_rc) {
+    int take = !t_rc && t->plan && (m_rc || !m->plan || t->plan->arena_bytes < m->plan->arena_bytes);
+    if (take) {
+        int km = plan_kind(m), kt = plan_kind(t);
+        pexc_model tmp = *m;
+        *m = *t;
+        *t = tmp;
+        m->plan = plan_of(m, kt);
+        t->plan = plan_of(t, km);
+        m_rc = 0;
+    }
+    pexc_model_free(t);
+    return m_rc;
 }
 
 int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e) {
@@ -53,6 +99,8 @@ int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e) {
     if (ir_expand(&m->g, e)) return -1;
     if (ir_check(&m->g, e)) return -1;
     if (ir_validate(&m->g, e)) return -1;
+    m->validated = 1;
+    if (m->decimate && (ir_decimate(&m->g, e) < 0 || ir_check(&m->g, e))) return -1;
     if (lower_graph(&m->g, &m->calls, e)) return -1;
     if (sched_baseline(&m->g, m->calls, &m->baseline, &m->g.arena, e)) return -1;
     m->plan = &m->baseline;

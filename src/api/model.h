@@ -19,9 +19,18 @@ struct pexc_model {
     int stream;       /* chosen was searched with row streaming (min-sram), else channels;
                          2: the default rule chose it */
     int init_done;    /* resource variables hold their CALL_ONCE values (exec_init_state) */
+    int decimate;     /* the graph's strided 1x1 skip convolutions decimated (ir_decimate) */
+    int validated;    /* the graph passed ir_validate */
 };
 
 int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e);
+/* m's twin: the same file with its strided 1x1 skip convolutions
+ * decimated (ir_decimate), prepared with schedule and budget; NULL when m
+ * has none or m is a twin itself. */
+pexc_model *api_twin(const pexc_model *m, pexc_schedule schedule, size_t budget, util_err *e);
+/* Makes m the twin t when t's plan holds fewer bytes, or m's failed
+ * (m_rc != 0) and t's did not; frees t. Returns m's outcome after. */
+int api_keep_better(pexc_model *m, int m_rc, pexc_model *t, int t_rc);
 /* Plans m again with its inputs (in) and/or outputs (out) streamed, held to
  * budget bytes (0: none), and gives it an arena of that plan (stream_io.c). */
 int api_plan_streamed(pexc_model *m, pexc_schedule schedule, int in, int out, size_t budget, util_err *e);

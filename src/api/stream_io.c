@@ -7,7 +7,7 @@
 #include "api/model.h"
 #include "sched/stream_io.h"
 
-int api_plan_streamed(pexc_model *m, pexc_schedule schedule, int in, int out, size_t budget, util_err *e) {
+static int plan_streamed(pexc_model *m, pexc_schedule schedule, int in, int out, size_t budget, util_err *e) {
     ir_graph *g = &m->g;
     g->stream_input = in;
     g->stream_output = out;
@@ -35,4 +35,15 @@ int api_plan_streamed(pexc_model *m, pexc_schedule schedule, int in, int out, si
     m->arena = arena;
     exec_reset_state(g, m->plan, m->arena);
     return 0;
+}
+
+int api_plan_streamed(pexc_model *m, pexc_schedule schedule, int in, int out, size_t budget, util_err *e) {
+    int rc = plan_streamed(m, schedule, in, out, budget, e);
+    /* the graph with its skip convolutions decimated, planned the same
+     * way, when its plan holds fewer bytes (ir/decimate.c) */
+    util_err te = {{0}};
+    pexc_model *t = api_twin(m, PEXC_SCHEDULE_BASELINE, 0, &te);
+    if (!t) return rc;
+    int t_rc = t->plan ? plan_streamed(t, schedule, in, out, budget, &te) : -1;
+    return api_keep_better(m, rc, t, t_rc);
 }

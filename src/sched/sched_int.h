@@ -206,6 +206,10 @@ typedef struct {
     int32_t n_rd[STREAM_MAX_OPS];    /* in-segment readers of op i's output */
     int32_t rd[STREAM_MAX_OPS][8];   /* reader op i * 2 + operand */
     int32_t src[STREAM_MAX_OPS][2];  /* in-segment producer of operand o, or -1 */
+    /* op i's only reader is an elementwise op whose other operand op
+     * pace[i] makes, independently of op i: op i need not run ahead of
+     * it (stream.c, stream_paces); -1: none */
+    int32_t pace[STREAM_MAX_OPS];
     px_geom geom[STREAM_MAX_OPS][2]; /* operand windows */
     /* geom_need and geom_low of each operand for q in [0, P], looked up
      * instead of worked out (NULL: worked out) */
@@ -235,6 +239,7 @@ typedef struct {
     size_t n_trace, cap_trace;
     plan_view view[STREAM_MAX_OPS][3]; /* pass 2: each op's operands and output */
     int eager;                       /* strided 1x1 skip layers run ahead (stream.c, stream_eager) */
+    int paced;                       /* ops with a pace keep step with it (stream.c, stream_paces) */
 } stream_state;
 
 /* Does streamed segment sg read a model input (or a reshape of one) into

@@ -298,6 +298,43 @@ static int stream_eager(const stream_info *si, int32_t i) {
     return (int64_t)g->sh * g->W * k->in_dims[0][3] > (int64_t)g->OW * k->out_dims[3];
 }
 
+/* Does op a's output reach op b through the chain (b reads what a makes,
+ * or what something made from it)? */
+static int stream_feeds(const stream_info *si, int32_t a, int32_t b) {
+    if (a == b) return 1;
+    for (int o = 0; o < 2; o++) {
+        int32_t j = si->src[b][o];
+        if (j >= 0 && j >= a && stream_feeds(si, a, j)) return 1;
+    }
+    return 0;
+}
+
+/* A branch that joins another at an ADD or MUL, and is read by nothing
+ * else (a residual block's skip convolution), can make its pixels as the
+ * other branch makes its own instead of as soon as its input allows:
+ * while the pipeline fills, the other branch (two 3x3 convolutions deep)
+ * is rows behind, and every pixel made ahead of it waits in this op's
+ * ring. Kept in step, the wait moves to the input's ring: fewer bytes
+ * when the input has fewer channels (the skip convolution of a
+ * decimated input widens it) or already holds those rows for another
+ * reader. The segment is walked both ways and keeps the smaller rings.
+ * Fills si->pace; returns whether any op has one. */
+static int stream_paces(stream_info *si) {
+    int any = 0;
+    for (int32_t i = 0; i < si->m; i++) {
+        si->pace[i] = -1;
+        if (i + 1 >= si->m || si->n_rd[i] != 1) continue;
+        int32_t r = si->rd[i][0] / 2, o = si->rd[i][0] % 2;
+        const k_call *k = si->k[r];
+        if ((k->kind != K_ADD && k->kind != K_MUL) || !si->geom[r][0].window || !si->geom[r][1].window) continue;
+        int32_t j = si->src[r][1 - o];
+        if (j < 0 || j == i || stream_feeds(si, i, j)) continue;
+        si->pace[i] = j;
+        any = 1;
+    }
+    return any;
+}
+
 /* The most pixels op i can make from what its producers will have made
  * this round (their need): at least its own need. */
 static int64_t stream_reach(const stream_info *si, const stream_state *st, int32_t i) {
@@ -356,12 +393,18 @@ static int stream_walk(builder *b, const stream_info *si, stream_state *st, int3
         }
         for (int32_t i = 0; i + 1 < m; i++)
             if (st->eager && stream_eager(si, i)) st->need[i] = stream_reach(si, st, i);
+        int free_run = 0; /* paced ops run free: none could move in step */
         for (;;) {
             int pending = 0, moved = 0;
             for (int32_t i = 0; i < m; i++) {
                 if (st->need[i] <= st->done[i]) continue;
                 pending = 1;
                 int64_t q0 = st->done[i], hi = st->need[i] < q0 + st->chunk[i] ? st->need[i] : q0 + st->chunk[i];
+                if (st->paced && !free_run && si->pace[i] >= 0 && !(st->eager && stream_eager(si, i))) {
+                    /* no further ahead of the other branch than a step */
+                    int64_t cap = st->done[si->pace[i]] + st->chunk[i];
+                    if (cap < hi) hi = cap > q0 ? cap : q0;
+                }
                 int64_t d0 = si->src[i][0] >= 0 ? st->done[si->src[i][0]] : -1;
                 int64_t d1 = si->src[i][1] >= 0 ? st->done[si->src[i][1]] : -1;
                 int64_t *stuck = st->stuck[i];
@@ -421,6 +464,10 @@ static int stream_walk(builder *b, const stream_info *si, stream_state *st, int3
                 }
             }
             if (!pending) break;
+            if (!moved && st->paced && !free_run) {
+                free_run = 1;
+                continue;
+            }
             if (!moved) return -1; /* cannot happen: the first op short of its need can always move */
         }
         if (tgt == P) break;
@@ -439,22 +486,26 @@ static int64_t stream_ring_bytes(const stream_info *si, const stream_state *st) 
     return n;
 }
 
-/* Walks the segment again with its skip layers run ahead (stream_eager)
- * and keeps that walk when its rings take fewer bytes; else restores the
- * first walk's rings (pass 2 then walks again, as it was). */
-static int stream_try_eager(const stream_info *si, stream_state *st, int32_t s) {
+/* Walks the segment again with skip layers run ahead (stream_eager) or
+ * branches kept in step (stream_paces) as given, and keeps that walk
+ * when its rings take fewer bytes; else restores the kept walk's rings
+ * and flags (pass 2 then walks again, as that walk did). */
+static int stream_try(const stream_info *si, stream_state *st, int32_t s, int eager, int paced) {
     int64_t ring[STREAM_MAX_OPS], in_ring[2] = {st->in_ring[0], st->in_ring[1]};
+    int was_eager = st->eager, was_paced = st->paced;
     memcpy(ring, st->ring, sizeof(int64_t) * (size_t)si->m);
     int64_t before = stream_ring_bytes(si, st);
     memset(st->ring, 0, sizeof st->ring);
     st->in_ring[0] = st->in_ring[1] = 0;
     st->n_trace = 0;
-    st->eager = 1;
+    st->eager = eager;
+    st->paced = paced;
     if (stream_walk(NULL, si, st, s)) return -1;
     for (int32_t j = 0; j + 1 < si->m; j++)
         if (st->ring[j] > si->P[j]) st->ring[j] = si->P[j];
     if (stream_ring_bytes(si, st) < before) return 0;
-    st->eager = 0;
+    st->eager = was_eager;
+    st->paced = was_paced;
     memcpy(st->ring, ring, sizeof(int64_t) * (size_t)si->m);
     st->in_ring[0] = in_ring[0];
     st->in_ring[1] = in_ring[1];
@@ -470,7 +521,7 @@ int sched_stream_add(builder *b, const plan_segment *sg) {
      * them: clearing those 15 KB for every segment of every candidate the
      * search builds was a tenth of its time */
     memset(&st, 0, offsetof(stream_state, view));
-    st.eager = 0;
+    st.eager = st.paced = 0;
     int rc = add_stream_in(b, sg, &st);
     free(st.trace);
     return rc;
@@ -497,13 +548,15 @@ static int add_stream_in(builder *b, const plan_segment *sg, stream_state *st) {
     } else {
         st->trace = malloc(sizeof *st->trace * 1024); /* NULL: pass 2 walks again */
         st->cap_trace = st->trace ? 1024 : 0;
-        st->eager = 0;
+        st->eager = st->paced = 0;
         if (stream_walk(NULL, &si, st, sg->op_first)) return -1;
         for (int32_t j = 0; j + 1 < si.m; j++)
             if (st->ring[j] > si.P[j]) st->ring[j] = si.P[j];
-        int any = 0;
+        int any = 0, pace = stream_paces(&si);
         for (int32_t i = 0; i + 1 < si.m; i++) any |= stream_eager(&si, i);
-        if (any && stream_try_eager(&si, st, sg->op_first)) return -1;
+        if ((any && stream_try(&si, st, sg->op_first, 1, 0)) || (pace && stream_try(&si, st, sg->op_first, 0, 1)) ||
+            (any && pace && stream_try(&si, st, sg->op_first, 1, 1)))
+            return -1;
     }
     int32_t base = b->p->n_buffers;
     for (int o = 0; o < 2; o++) {
