@@ -66,3 +66,18 @@ def test_no_skip_path_nothing_to_decimate():
     # kws_ds_cnn's convolutions have no strided 1x1 beside another reader
     text = inspect(KWS, "--schedule", "min-sram", "--stream-input")
     assert " MAX_POOL_2D " not in text and "decimated" not in text
+
+
+def test_budget_that_the_models_graph_meets_keeps_it():
+    # under --sram the plan that fits is the fastest: the decimated graph
+    # (a lower peak, more steps) is taken only when the model's own
+    # graph cannot meet the budget
+    text = inspect(RESNET, "--sram", "24K")
+    assert "16 operators" in text and " MAX_POOL_2D " not in text
+    text = inspect(RESNET, "--sram", "9900")
+    assert "18 operators" in text and " MAX_POOL_2D " in text
+    r = pexc("inspect", RESNET, "--sram", "9800")
+    # refused, naming the least peak of the two graphs
+    assert r.returncode == 1 and "least peak pexc reaches, 9840 bytes" in r.stderr, r.stderr
+    r = pexc("inspect", RESNET, "--sram", "8400", "--stream-input")
+    assert r.returncode == 1 and "8512 bytes" in r.stderr, r.stderr

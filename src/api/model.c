@@ -43,7 +43,11 @@ int pexc_model_open_bytes_budget(const uint8_t *data, size_t len, pexc_schedule 
          * holds fewer bytes (ir/decimate.c) */
         util_err te = {{0}};
         pexc_model *t = api_twin(m, schedule, sram_budget, &te);
-        if (t) rc = api_keep_better(m, rc, t, t->plan ? 0 : -1);
+        if (t) {
+            /* both refused the budget: the lower of the least peaks is the one to name */
+            if (rc && !t->plan && t->chosen.arena_bytes && t->chosen.arena_bytes < m->chosen.arena_bytes) e = te;
+            rc = api_keep_better(m, rc, t, t->plan ? 0 : -1, sram_budget == 0);
+        }
     }
     if (rc) {
         copy_err(err, err_len, &e);
@@ -77,8 +81,9 @@ static plan_t *plan_of(pexc_model *m, int kind) {
     return kind == 1 ? &m->chosen : kind == 2 ? &m->least : kind == 0 ? &m->baseline : NULL;
 }
 
-int api_keep_better(pexc_model *m, int m_rc, pexc_model *t, int t_rc) {
-    int take = !t_rc && t->plan && (m_rc || !m->plan || t->plan->arena_bytes < m->plan->arena_bytes);
+int api_keep_better(pexc_model *m, int m_rc, pexc_model *t, int t_rc, int by_bytes) {
+    int take = !t_rc && t->plan &&
+               (m_rc || !m->plan || (by_bytes && t->plan->arena_bytes < m->plan->arena_bytes));
     if (take) {
         int km = plan_kind(m), kt = plan_kind(t);
         pexc_model tmp = *m;

@@ -28,9 +28,11 @@ int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e);
  * decimated (ir_decimate), prepared with schedule and budget; NULL when m
  * has none or m is a twin itself. */
 pexc_model *api_twin(const pexc_model *m, pexc_schedule schedule, size_t budget, util_err *e);
-/* Makes m the twin t when t's plan holds fewer bytes, or m's failed
- * (m_rc != 0) and t's did not; frees t. Returns m's outcome after. */
-int api_keep_better(pexc_model *m, int m_rc, pexc_model *t, int t_rc);
+/* Makes m the twin t when m's plan failed (m_rc != 0) and t's did not,
+ * or, by_bytes, when t's plan holds fewer bytes (under a budget the plan
+ * that fits is the fastest one, so the model's own graph stays when it
+ * fits); frees t. Returns m's outcome after. */
+int api_keep_better(pexc_model *m, int m_rc, pexc_model *t, int t_rc, int by_bytes);
 /* Plans m again with its inputs (in) and/or outputs (out) streamed, held to
  * budget bytes (0: none), and gives it an arena of that plan (stream_io.c). */
 int api_plan_streamed(pexc_model *m, pexc_schedule schedule, int in, int out, size_t budget, util_err *e);

@@ -45,5 +45,7 @@ int api_plan_streamed(pexc_model *m, pexc_schedule schedule, int in, int out, si
     pexc_model *t = api_twin(m, PEXC_SCHEDULE_BASELINE, 0, &te);
     if (!t) return rc;
     int t_rc = t->plan ? plan_streamed(t, schedule, in, out, budget, &te) : -1;
-    return api_keep_better(m, rc, t, t_rc);
+    /* both refused the budget: the lower of the least peaks is the one to name */
+    if (rc && t_rc && t->chosen.arena_bytes && t->chosen.arena_bytes < m->chosen.arena_bytes) *e = te;
+    return api_keep_better(m, rc, t, t_rc, budget == 0);
 }
