@@ -299,14 +299,21 @@ static int stream_eager(const stream_info *si, int32_t i) {
 }
 
 /* Does op a's output reach op b through the chain (b reads what a makes,
- * or what something made from it)? */
+ * or what something made from it)? Ops are in topological order, so only
+ * ops from a to b can lie on the way: one pass over them, each marked
+ * when a reaches it (a chain of residual blocks has exponentially many
+ * paths, so no walk along them). */
 static int stream_feeds(const stream_info *si, int32_t a, int32_t b) {
-    if (a == b) return 1;
-    for (int o = 0; o < 2; o++) {
-        int32_t j = si->src[b][o];
-        if (j >= 0 && j >= a && stream_feeds(si, a, j)) return 1;
-    }
-    return 0;
+    uint8_t reached[STREAM_MAX_OPS];
+    if (b < a) return 0;
+    memset(reached + a, 0, (size_t)(b - a + 1));
+    reached[a] = 1;
+    for (int32_t i = a + 1; i <= b; i++)
+        for (int o = 0; o < 2; o++) {
+            int32_t j = si->src[i][o];
+            if (j >= a && j < i && reached[j]) reached[i] = 1;
+        }
+    return reached[b];
 }
 
 /* A branch that joins another at an ADD or MUL, and is read by nothing
