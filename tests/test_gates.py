@@ -85,31 +85,27 @@ def tiny(tmp_path_factory):
     return path, str(data)
 
 
-@pytest.mark.parametrize("which", ["tiny", "resnet8"])
-def test_gate_gradients(tool, tiny, which):
-    model = tiny[0] if which == "tiny" else RESNET
-    r = run(tool, "grad", model, CIFAR_TRAIN, 8)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "gate identity worst relative error" in r.stdout and "0 mismatches" in r.stdout, r.stdout
-
-
-@pytest.mark.parametrize("which", ["tiny", "resnet8"])
-def test_fold_is_exact(tool, tiny, which):
-    model = tiny[0] if which == "tiny" else RESNET
-    r = run(tool, "fold", model, CIFAR_TRAIN, 16)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "gates reset to 1: yes" in r.stdout, r.stdout
-
-
-@pytest.mark.parametrize("which", ["tiny", "resnet8"])
-def test_halves_give_the_whole_batch_gradients(tool, tiny, which):
+# gate_tool's checks: records used, and what its report must say
+TOOL_CHECKS = {
+    # gate and weight gradients against central finite differences
+    "grad": (8, ["gate identity worst relative error", "0 mismatches"]),
+    # the gated network's logits equal those after folding the gates
+    "fold": (16, ["gates reset to 1: yes"]),
     # gates training runs each batch as two halves sharing the gate values
     # (src/train/split.c): their weighted gradients are the whole batch's,
     # and the same bytes on one thread and on two
+    "split": (16, ["halves on", "1 and 2 threads identical: yes"]),
+}
+
+
+@pytest.mark.parametrize("which", ["tiny", "resnet8"])
+@pytest.mark.parametrize("command", sorted(TOOL_CHECKS))
+def test_gate_tool_check(tool, tiny, which, command):
+    n, words = TOOL_CHECKS[command]
     model = tiny[0] if which == "tiny" else RESNET
-    r = run(tool, "split", model, CIFAR_TRAIN, 16)
+    r = run(tool, command, model, CIFAR_TRAIN, n)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "halves on" in r.stdout and "1 and 2 threads identical: yes" in r.stdout, r.stdout
+    assert all(w in r.stdout for w in words), r.stdout
 
 
 def cifar_inputs(n, zero_point):
