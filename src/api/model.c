@@ -46,6 +46,18 @@ int pexc_model_open_bytes_budget(const uint8_t *data, size_t len, pexc_schedule 
         if (t) {
             /* both refused the budget: the lower of the least peaks is the one to name */
             if (rc && !t->plan && t->chosen.arena_bytes && t->chosen.arena_bytes < m->chosen.arena_bytes) e = te;
+            if (!rc && t->plan && schedule == PEXC_SCHEDULE_DEFAULT && !sram_budget) {
+                /* the default plan may stay this graph's (a tie: the
+                 * baseline) while the twin's least peak is lower: the
+                 * min-sram figure beside it is then the twin's */
+                api_trade tm, tt;
+                api_trade_of(m, &tm);
+                api_trade_of(t, &tt);
+                if (tt.least_bytes < tm.least_bytes) {
+                    m->twin_least_bytes = tt.least_bytes;
+                    m->twin_least_cost = tt.least_cost;
+                }
+            }
             rc = api_keep_better(m, rc, t, t->plan ? 0 : -1, sram_budget == 0);
         }
     }

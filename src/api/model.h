@@ -21,6 +21,11 @@ struct pexc_model {
     int init_done;    /* resource variables hold their CALL_ONCE values (exec_init_state) */
     int decimate;     /* the graph's strided 1x1 skip convolutions decimated (ir_decimate) */
     int validated;    /* the graph passed ir_validate */
+    /* the default schedule kept this graph: the least peak of its
+     * decimated twin (api_twin) and that plan's predicted instructions,
+     * when lower than this graph's (0: none) */
+    size_t twin_least_bytes;
+    double twin_least_cost;
 };
 
 int api_prepare(pexc_model *m, pexc_schedule schedule, util_err *e);

@@ -12,6 +12,10 @@ void api_trade_of(const pexc_model *m, api_trade *t) {
     const plan_t *least = t->is_default && m->least.arena_bytes < m->baseline.arena_bytes ? &m->least : &m->baseline;
     t->least_bytes = least->arena_bytes;
     t->least_cost = sched_plan_cost(&m->g, m->calls, least);
+    if (t->is_default && m->twin_least_bytes && m->twin_least_bytes < t->least_bytes) {
+        t->least_bytes = m->twin_least_bytes; /* the decimated graph's (api_twin) */
+        t->least_cost = m->twin_least_cost;
+    }
 }
 
 /* 12345 -> "12,345" */
