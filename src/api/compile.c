@@ -465,8 +465,12 @@ int pexc_compile(const char *model, const char *out_dir, const pexc_compile_opti
      * when none does. */
     pexc_model *m;
     int streamed = o->stream_input || o->stream_output;
-    /* streamed, the budget is held to the streamed plan (api_plan_streamed) */
-    if (pexc_model_open_budget(model, o->schedule, streamed ? 0 : o->sram_budget, &m, err, err_len)) return -1;
+    /* streamed, the budget is held to the streamed plan (api_plan_streamed),
+     * which plans both graphs again: the open's plan is then the
+     * baseline's, which costs no search */
+    if (pexc_model_open_budget(model, streamed ? PEXC_SCHEDULE_BASELINE : o->schedule, streamed ? 0 : o->sram_budget,
+                               &m, err, err_len))
+        return -1;
     int rc = -1;
     if (streamed) {
         /* plan again with each input a streamed chain or fully-connected

@@ -516,8 +516,11 @@ int pexc_cli_main(int argc, char **argv) {
                 a.cmd);
         return 1;
     }
-    /* streamed, the budget is held to the streamed plan (api_plan_streamed) */
-    if (pexc_model_open_budget(a.model, sched, streamed ? 0 : a.sram, &m, err, sizeof err)) {
+    /* streamed, the budget is held to the streamed plan (api_plan_streamed),
+     * which plans both graphs again: the open's plan is then the
+     * baseline's, which costs no search */
+    if (pexc_model_open_budget(a.model, streamed ? PEXC_SCHEDULE_BASELINE : sched, streamed ? 0 : a.sram, &m, err,
+                               sizeof err)) {
         fprintf(stderr, "pexc: %s\n", err);
         return 1;
     }
